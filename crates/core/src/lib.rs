@@ -1,0 +1,17 @@
+//! The domain core of obc: the contract model, the input records and the payout engine.
+//!
+//! Everything here is pure: no files, no database, no clock, no async. Importers, storage and
+//! the command line depend on this crate, never the other way round. Equal inputs give equal
+//! outputs, byte for byte.
+
+pub mod contract;
+pub mod engine;
+pub mod grade;
+pub mod model;
+pub mod money;
+pub mod ratio;
+pub mod statement;
+
+
+pub use grade::Grade;
+pub use model::*;

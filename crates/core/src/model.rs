@@ -1,0 +1,183 @@
+//! The input records of a statement, as importers produce them and the store keeps them.
+
+use crate::grade::Grade;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::Date;
+
+/// A school of a district; its id is the school org's `sourcedId` (or MAP's `SchoolName`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct School {
+    pub id: String,
+    pub name: String,
+}
+
+/// A student of a district's roster. `id` is the id every other file uses (the SIS id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Student {
+    pub id: String,
+    pub school_id: String,
+    pub grade: Option<Grade>,
+    pub first_name: String,
+    pub last_name: String,
+    /// Optional targeting and equity flags (english_learner, disability, ...), sorted by name.
+    pub flags: Vec<(String, String)>,
+}
+
+/// What happened to one planned session (SPEC 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// The session happened with the student.
+    Attended,
+    /// The provider was ready, the student did not come.
+    StudentAbsent,
+    /// The school cancelled or did not release the student.
+    DistrictCancelled,
+    /// The tutor or the provider's platform failed.
+    ProviderCancelled,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 4] = [
+        SessionStatus::Attended,
+        SessionStatus::StudentAbsent,
+        SessionStatus::DistrictCancelled,
+        SessionStatus::ProviderCancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Attended => "attended",
+            SessionStatus::StudentAbsent => "student_absent",
+            SessionStatus::DistrictCancelled => "district_cancelled",
+            SessionStatus::ProviderCancelled => "provider_cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SessionStatus> {
+        SessionStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One planned tutoring session of a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub session_id: String,
+    pub student_id: String,
+    pub tutor_id: String,
+    pub date: Date,
+    pub minutes: u32,
+    pub status: SessionStatus,
+    pub group_size: Option<u32>,
+}
+
+/// A MAP growth window within one school year. Only windows inside one year can be a
+/// contract's `from_term` -> `to_term`; the year-over-year windows are not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Window {
+    FallToWinter,
+    FallToSpring,
+    WinterToSpring,
+}
+
+impl Window {
+    pub const ALL: [Window; 3] = [Window::FallToWinter, Window::FallToSpring, Window::WinterToSpring];
+
+    /// The window's name as MAP's column prefixes write it (`FallToSpring`).
+    pub fn column_prefix(self) -> &'static str {
+        match self {
+            Window::FallToWinter => "FallToWinter",
+            Window::FallToSpring => "FallToSpring",
+            Window::WinterToSpring => "WinterToSpring",
+        }
+    }
+
+    /// The window from one term to a later one of the same school year.
+    pub fn between(from: Term, to: Term) -> Option<Window> {
+        match (from, to) {
+            (Term::Fall, Term::Winter) => Some(Window::FallToWinter),
+            (Term::Fall, Term::Spring) => Some(Window::FallToSpring),
+            (Term::Winter, Term::Spring) => Some(Window::WinterToSpring),
+            _ => None,
+        }
+    }
+}
+
+/// A testing season of a school year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Term {
+    Fall,
+    Winter,
+    Spring,
+}
+
+impl Term {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Term::Fall => "Fall",
+            Term::Winter => "Winter",
+            Term::Spring => "Spring",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Term> {
+        match text {
+            "Fall" => Some(Term::Fall),
+            "Winter" => Some(Term::Winter),
+            "Spring" => Some(Term::Spring),
+            _ => None,
+        }
+    }
+}
+
+/// The growth figures a MAP row carries for one window; any may be blank.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowGrowth {
+    pub projected: Option<Decimal>,
+    pub observed: Option<Decimal>,
+    pub conditional_growth_percentile: Option<Decimal>,
+}
+
+/// One test event (SPEC 3.2), from a MAP combined data file or the generic CSV.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentResult {
+    pub student_id: String,
+    /// `MAP Growth` for MAP files; the `assessment` column of the generic CSV.
+    pub assessment: String,
+    pub subject: String,
+    /// The term as the file writes it, e.g. `Fall 2024-2025`.
+    pub term_name: String,
+    pub date: Date,
+    /// Seconds since midnight of `TestStartTime`; a blank time is 0.
+    pub start_seconds: u32,
+    pub score: Option<Decimal>,
+    pub percentile: Option<Decimal>,
+    /// `RapidGuessingPercentage`, 0-100 as in the file.
+    pub rapid_guessing_pct: Option<Decimal>,
+    /// False when `GrowthMeasureYN` says the test is not valid for growth.
+    pub growth_measure: bool,
+    /// Growth columns by window, in `Window::ALL` order.
+    pub growth: [WindowGrowth; 3],
+}
+
+impl AssessmentResult {
+    pub fn window(&self, w: Window) -> &WindowGrowth {
+        &self.growth[w as usize]
+    }
+}
+
+/// A student placed in a contract, with inclusive dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub student_id: String,
+    pub start: Date,
+    pub end: Option<Date>,
+}
