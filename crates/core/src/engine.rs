@@ -1,1 +1,731 @@
-//! TODO
+//! The payout engine: SPEC section 5, rule by rule. Pure and deterministic: the same request
+//! gives the same statement, whatever order its rows came in.
+
+use crate::contract::{Contract, Measure, Milestone, Responsible};
+use crate::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student, Term};
+use crate::money::round_cents;
+use crate::ratio::Ratio;
+use crate::statement::{Line, RuleTotal, Statement, Totals};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use time::Date;
+
+/// Written on every statement so a re-run can tell which rules produced it.
+pub const ENGINE_VERSION: &str = concat!("obc-engine/", env!("CARGO_PKG_VERSION"));
+
+/// One enrolled student with everything the engine needs about them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudentInput {
+    pub student: Student,
+    pub enrollment: Enrollment,
+    /// The contract provider's sessions of this student, any date (the engine filters).
+    pub sessions: Vec<Session>,
+    /// The student's test events, any subject and date (the engine filters).
+    pub tests: Vec<AssessmentResult>,
+}
+
+/// What finalized statements of earlier milestones paid.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PriorPayments {
+    /// Sum of the totals of the finalized statements of earlier milestones.
+    pub paid_before: Decimal,
+    /// Base amounts already paid, per student.
+    pub base_paid: BTreeMap<String, Decimal>,
+}
+
+/// Everything a statement depends on.
+#[derive(Debug, Clone)]
+pub struct StatementRequest<'a> {
+    pub contract: &'a Contract,
+    pub contract_version: u32,
+    /// SHA-256 of the contract document, so the statement names the exact text.
+    pub contract_hash: String,
+    pub milestone: &'a str,
+    /// The statement date; the milestone's date when `None`.
+    pub as_of: Option<Date>,
+    pub students: Vec<StudentInput>,
+    pub prior: PriorPayments,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("contract {contract} has no milestone \"{milestone}\" (it has: {known})")]
+    UnknownMilestone {
+        contract: String,
+        milestone: String,
+        known: String,
+    },
+}
+
+/// Computes the statement of a contract at a milestone.
+pub fn compute(mut req: StatementRequest<'_>) -> Result<Statement, EngineError> {
+    let contract = req.contract;
+    let milestone = contract
+        .milestone(req.milestone)
+        .ok_or_else(|| EngineError::UnknownMilestone {
+            contract: contract.id.clone(),
+            milestone: req.milestone.to_string(),
+            known: contract
+                .milestones
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?
+        .clone();
+    let statement_date = req.as_of.unwrap_or(milestone.date);
+    canonicalize(&mut req.students);
+    let inputs_hash = hash_inputs(&req, statement_date);
+
+    let ctx = Context {
+        contract,
+        milestone: &milestone,
+        statement_date,
+        cumulative_share: contract
+            .milestones
+            .iter()
+            .filter(|m| m.date <= milestone.date)
+            .map(|m| m.base_share)
+            .sum(),
+    };
+    let mut lines: Vec<Line> = req
+        .students
+        .iter()
+        .filter(|s| enrolled_during_period(contract, &s.enrollment))
+        .map(|s| ctx.line(s, &req.prior))
+        .collect();
+    if milestone.contingent {
+        apply_school_adjustments(contract, &mut lines);
+    }
+    for line in &mut lines {
+        line.total = line.base_amount + line.contingent_amount;
+    }
+    let totals = totals(contract, &lines, &req.prior);
+    Ok(Statement {
+        contract_id: contract.id.clone(),
+        contract_version: req.contract_version,
+        contract_hash: req.contract_hash.clone(),
+        milestone: milestone.name.clone(),
+        milestone_date: milestone.date.to_string(),
+        statement_date: statement_date.to_string(),
+        contingent: milestone.contingent,
+        engine_version: ENGINE_VERSION.to_string(),
+        inputs_hash,
+        lines,
+        totals,
+    })
+}
+
+/// Sorts every input so that the order rows arrived in changes nothing. Tests keep their
+/// relative order on equal date and time: there the later row wins (SPEC 5.2).
+fn canonicalize(students: &mut [StudentInput]) {
+    students.sort_by(|a, b| a.student.id.cmp(&b.student.id));
+    for s in students {
+        s.sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        s.tests.sort_by_key(|t| (t.date, t.start_seconds));
+    }
+}
+
+/// SHA-256 over the canonical inputs, streamed so it stays linear and small in memory.
+fn hash_inputs(req: &StatementRequest<'_>, statement_date: Date) -> String {
+    struct HashWriter(Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(Sha256::new());
+    let header = (
+        &req.contract.id,
+        req.contract_version,
+        &req.contract_hash,
+        req.milestone,
+        statement_date.to_string(),
+        &req.prior,
+    );
+    serde_json::to_writer(&mut w, &header).expect("hashing never fails");
+    for s in &req.students {
+        serde_json::to_writer(&mut w, s).expect("hashing never fails");
+    }
+    hex(&w.0.finalize())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A student has a line when enrolled at some point of the period.
+fn enrolled_during_period(contract: &Contract, e: &Enrollment) -> bool {
+    e.start <= contract.period.end && e.end.is_none_or(|end| end >= contract.period.start)
+}
+
+struct Context<'a> {
+    contract: &'a Contract,
+    milestone: &'a Milestone,
+    statement_date: Date,
+    cumulative_share: Decimal,
+}
+
+/// Session counts and rates of one student (SPEC 5.1).
+#[derive(Default)]
+struct Counts {
+    planned: u32,
+    attended: u32,
+    student_absent: u32,
+    district_cancelled: u32,
+    provider_cancelled: u32,
+    minutes: u64,
+    same_tutor: u32,
+    first_attended: Option<Date>,
+}
+
+/// The scores of one student (SPEC 5.2).
+#[derive(Default)]
+struct Scores {
+    baseline: Option<Decimal>,
+    outcome: Option<Decimal>,
+    observed: Option<Decimal>,
+    projected: Option<Decimal>,
+    measure: Option<Ratio>,
+    growth_vs_projected: Option<Ratio>,
+    notes: Vec<String>,
+}
+
+/// What the contingent rules decided for one line.
+struct Decision {
+    rule: String,
+    pays: Decimal,
+    clause: String,
+    reason: String,
+}
+
+impl Context<'_> {
+    fn line(&self, input: &StudentInput, prior: &PriorPayments) -> Line {
+        let c = self.counts(input);
+        let scores = self.scores(input);
+        let rates = Rates::of(&c);
+        let b = self.contract.base_part();
+        let enrolled_by_milestone = input.enrollment.start <= self.milestone.date;
+        let attended_by_milestone = c.first_attended.is_some_and(|d| d <= self.milestone.date);
+        let eligible = enrolled_by_milestone && attended_by_milestone;
+        let due = if eligible { b * self.cumulative_share } else { Decimal::ZERO };
+        let paid = prior.base_paid.get(&input.student.id).copied().unwrap_or_default();
+        let base_amount = cents(round_cents((due - paid).max(Decimal::ZERO)));
+        let base_clause = format!("milestone.{}", self.milestone.name);
+        let base_reason = if eligible {
+            format!(
+                "base {} of {} due by {} ({}% of the base part), {} paid before",
+                crate::money::format_cents(base_amount),
+                crate::money::format_cents(due),
+                self.milestone.name,
+                (self.cumulative_share * Decimal::ONE_HUNDRED).normalize(),
+                crate::money::format_cents(paid)
+            )
+        } else if !enrolled_by_milestone {
+            format!(
+                "starts {}, after the {} milestone ({}): no base yet",
+                input.enrollment.start, self.milestone.name, self.milestone.date
+            )
+        } else {
+            format!(
+                "no attended session on or before {}: no base yet",
+                self.milestone.date
+            )
+        };
+        let decision = if self.milestone.contingent {
+            self.contingent(&c, &rates, &scores)
+        } else {
+            let rule = if eligible {
+                "base"
+            } else if !enrolled_by_milestone {
+                "not_enrolled"
+            } else {
+                "no_attended_session"
+            };
+            Decision {
+                rule: rule.to_string(),
+                pays: Decimal::ZERO,
+                clause: String::new(),
+                reason: String::new(),
+            }
+        };
+        let contingent_amount = cents(round_cents(self.contract.contingent_part() * decision.pays));
+        let reason = if self.milestone.contingent {
+            format!("{}; {}", decision.reason, base_reason)
+        } else {
+            base_reason
+        };
+        Line {
+            student_id: input.student.id.clone(),
+            school_id: input.student.school_id.clone(),
+            grade: input.student.grade.as_ref().map(|g| g.to_string()),
+            enrollment_start: input.enrollment.start.to_string(),
+            enrollment_end: input.enrollment.end.map(|d| d.to_string()),
+            planned: c.planned,
+            attended: c.attended,
+            student_absent: c.student_absent,
+            district_cancelled: c.district_cancelled,
+            provider_cancelled: c.provider_cancelled,
+            minutes: c.minutes,
+            attendance_rate: rates.attendance,
+            same_tutor_rate: rates.same_tutor,
+            provider_cancel_rate: rates.provider_cancel,
+            availability_rate: rates.availability,
+            baseline: scores.baseline,
+            outcome: scores.outcome,
+            observed_growth: scores.observed,
+            projected_growth: scores.projected,
+            measure: scores.measure,
+            growth_vs_projected: scores.growth_vs_projected,
+            rule: decision.rule,
+            tier_pays: decision.pays,
+            base_amount,
+            contingent_amount,
+            total: Decimal::ZERO,
+            base_clause,
+            contingent_clause: decision.clause,
+            reason,
+            notes: scores.notes,
+        }
+    }
+
+    /// Counts the sessions that count: the provider's, in the period, on or before the
+    /// statement date, within the enrollment.
+    fn counts(&self, input: &StudentInput) -> Counts {
+        let period = self.contract.period;
+        let e = &input.enrollment;
+        let mut c = Counts::default();
+        let mut tutors: HashMap<&str, u32> = HashMap::new();
+        for s in &input.sessions {
+            let counted = s.date >= period.start
+                && s.date <= period.end
+                && s.date <= self.statement_date
+                && s.date >= e.start
+                && e.end.is_none_or(|end| s.date <= end);
+            if !counted {
+                continue;
+            }
+            c.planned += 1;
+            c.minutes += u64::from(s.minutes);
+            match s.status {
+                SessionStatus::Attended => {
+                    c.attended += 1;
+                    *tutors.entry(s.tutor_id.as_str()).or_default() += 1;
+                    c.first_attended = Some(c.first_attended.map_or(s.date, |d| d.min(s.date)));
+                }
+                SessionStatus::StudentAbsent => c.student_absent += 1,
+                SessionStatus::DistrictCancelled => c.district_cancelled += 1,
+                SessionStatus::ProviderCancelled => c.provider_cancelled += 1,
+            }
+        }
+        c.same_tutor = tutors.values().copied().max().unwrap_or(0);
+        c
+    }
+
+    /// Picks the baseline and outcome tests and computes growth and the measure.
+    fn scores(&self, input: &StudentInput) -> Scores {
+        let outcome_cfg = &self.contract.outcome;
+        let window = outcome_cfg.window();
+        let mut s = Scores::default();
+        let baseline = self.counted_test(input, outcome_cfg.from_term, &mut s.notes);
+        let outcome = self.counted_test(input, outcome_cfg.to_term, &mut s.notes);
+        s.baseline = baseline.and_then(|t| t.score).map(|d| d.normalize());
+        s.outcome = outcome.and_then(|t| t.score).map(|d| d.normalize());
+        s.projected = baseline
+            .and_then(|t| t.window(window).projected)
+            .or_else(|| outcome.and_then(|t| t.window(window).projected))
+            .or_else(|| {
+                input
+                    .student
+                    .grade
+                    .as_ref()
+                    .and_then(|g| outcome_cfg.projected.get(g).copied())
+            })
+            .map(|d| d.normalize());
+        if let (Some(b), Some(o)) = (s.baseline, s.outcome) {
+            let observed = (o - b).normalize();
+            s.observed = Some(observed);
+            for file_value in [baseline, outcome]
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.window(window).observed)
+            {
+                if file_value != observed {
+                    s.notes.push(format!(
+                        "data warning: the file's {}ObservedGrowth is {}, obc computes {}",
+                        window.column_prefix(),
+                        file_value.normalize(),
+                        observed
+                    ));
+                }
+            }
+            let positive_projection = s.projected.filter(|p| *p > Decimal::ZERO);
+            s.growth_vs_projected = positive_projection.and_then(|p| Ratio::new(observed, p));
+            s.measure = match outcome_cfg.measure {
+                Measure::GrowthVsProjected => s.growth_vs_projected,
+                Measure::MetProjected => s.projected.map(|p| {
+                    Ratio::whole(if observed >= p { Decimal::ONE } else { Decimal::ZERO })
+                }),
+                Measure::RitGain => Some(Ratio::whole(observed)),
+                Measure::ConditionalGrowthPercentile => outcome
+                    .and_then(|t| t.window(window).conditional_growth_percentile)
+                    .map(Ratio::whole),
+                Measure::Score => Some(Ratio::whole(o)),
+            };
+        }
+        s
+    }
+
+    /// The most recent valid test of a term; invalid ones are named in `notes`.
+    fn counted_test<'i>(
+        &self,
+        input: &'i StudentInput,
+        term: Term,
+        notes: &mut Vec<String>,
+    ) -> Option<&'i AssessmentResult> {
+        let term_name = self.contract.term_name(term);
+        let outcome = &self.contract.outcome;
+        let mut counted = None;
+        // Tests are sorted by date and time, stable: the last valid one is the most recent.
+        for t in input.tests.iter().filter(|t| {
+            t.term_name == term_name
+                && t.subject.eq_ignore_ascii_case(&self.contract.subject)
+                && t.assessment.eq_ignore_ascii_case(&outcome.assessment)
+                && t.date <= self.statement_date
+        }) {
+            let rapid = outcome.max_rapid_guessing.and_then(|max| {
+                t.rapid_guessing_pct
+                    .filter(|pct| *pct >= max * Decimal::ONE_HUNDRED)
+                    .map(|pct| (pct, max))
+            });
+            if let Some((pct, max)) = rapid {
+                notes.push(format!(
+                    "{} test of {} invalid: rapid guessing {}% >= {}%",
+                    term.as_str(),
+                    t.date,
+                    pct.normalize(),
+                    (max * Decimal::ONE_HUNDRED).normalize()
+                ));
+            } else if !t.growth_measure {
+                notes.push(format!(
+                    "{} test of {} invalid: not valid for growth (GrowthMeasureYN)",
+                    term.as_str(),
+                    t.date
+                ));
+            } else if t.score.is_some() {
+                counted = Some(t);
+            }
+        }
+        counted
+    }
+
+    /// SPEC 5.4: the first rule that applies decides the contingent part.
+    fn contingent(&self, c: &Counts, r: &Rates, s: &Scores) -> Decision {
+        let k = self.contract;
+        let att = &k.attendance;
+        let duties = &k.provider_duties;
+        let missing = s.measure.is_none();
+        let judged = c.attended + c.student_absent >= att.min_offered;
+        let low_attendance = judged && r.attendance.is_some_and(|a| a.lt(att.min_rate));
+        let attendance_text = || {
+            format!(
+                "attended {} of {} offered sessions ({} < {})",
+                c.attended,
+                c.attended + c.student_absent,
+                show(r.attendance),
+                att.min_rate
+            )
+        };
+        let missing_text = || {
+            let what = match (s.baseline, s.outcome) {
+                (None, _) => format!("no valid {} score", k.outcome.from_term.as_str()),
+                (_, None) => format!("no valid {} score", k.outcome.to_term.as_str()),
+                _ => format!("the measure {} cannot be computed", k.outcome.measure.as_str()),
+            };
+            format!("{what} (missing scores: {})", responsible_name(k.outcome.missing_score))
+        };
+        let decide = |rule: &str, pays: Decimal, clause: &str, why: String| Decision {
+            rule: rule.to_string(),
+            pays,
+            clause: clause.to_string(),
+            reason: why,
+        };
+        let full = Decimal::ONE;
+        let none = Decimal::ZERO;
+        // 1. district fault
+        if r.availability.is_some_and(|a| a.lt(att.min_rate)) {
+            return decide(
+                "district_fault",
+                full,
+                "attendance.min_rate",
+                format!(
+                    "the school made the student available for {} of {} planned sessions ({} < {}): contingent part paid in full",
+                    c.planned - c.district_cancelled,
+                    c.planned,
+                    show(r.availability),
+                    att.min_rate
+                ),
+            );
+        }
+        if att.responsible == Responsible::District && low_attendance {
+            return decide(
+                "district_fault",
+                full,
+                "attendance.responsible",
+                format!("{}, the district answers for attendance: contingent part paid in full", attendance_text()),
+            );
+        }
+        if missing && k.outcome.missing_score == Responsible::District {
+            return decide(
+                "district_fault",
+                full,
+                "outcome.missing_score",
+                format!("{}: contingent part paid in full", missing_text()),
+            );
+        }
+        // 2. provider fault
+        if r.same_tutor.is_some_and(|t| t.lt(duties.min_same_tutor_rate)) {
+            return decide(
+                "provider_fault",
+                none,
+                "provider_duties.min_same_tutor_rate",
+                format!(
+                    "same tutor for {} of {} attended sessions ({} < {}): contingent part not paid",
+                    c.same_tutor,
+                    c.attended,
+                    show(r.same_tutor),
+                    duties.min_same_tutor_rate
+                ),
+            );
+        }
+        if r.provider_cancel.is_some_and(|p| p.gt(duties.max_provider_cancel_rate)) {
+            return decide(
+                "provider_fault",
+                none,
+                "provider_duties.max_provider_cancel_rate",
+                format!(
+                    "provider cancelled {} of {} planned sessions ({} > {}): contingent part not paid",
+                    c.provider_cancelled,
+                    c.planned,
+                    show(r.provider_cancel),
+                    duties.max_provider_cancel_rate
+                ),
+            );
+        }
+        if att.responsible == Responsible::Provider && low_attendance {
+            return decide(
+                "provider_fault",
+                none,
+                "attendance.responsible",
+                format!("{}, the provider answers for attendance: contingent part not paid", attendance_text()),
+            );
+        }
+        if missing && k.outcome.missing_score == Responsible::Provider {
+            return decide(
+                "provider_fault",
+                none,
+                "outcome.missing_score",
+                format!("{}: contingent part not paid", missing_text()),
+            );
+        }
+        // 3. excluded
+        if att.responsible == Responsible::Exclude && low_attendance {
+            return decide(
+                "excluded",
+                none,
+                "attendance.responsible",
+                format!("{}, such students are excluded: base only", attendance_text()),
+            );
+        }
+        if missing && k.outcome.missing_score == Responsible::Exclude {
+            return decide(
+                "excluded",
+                none,
+                "outcome.missing_score",
+                format!("{}: excluded, base only", missing_text()),
+            );
+        }
+        if !judged {
+            return decide(
+                "excluded",
+                none,
+                "attendance.min_offered",
+                format!(
+                    "{} offered sessions, fewer than {}: too few to judge, base only",
+                    c.attended + c.student_absent,
+                    att.min_offered
+                ),
+            );
+        }
+        // 4. the rate card
+        let measure = s.measure.expect("a missing measure was decided above");
+        let tier = k
+            .rate_card
+            .iter()
+            .find(|t| t.min.is_none_or(|min| measure.cmp_decimal(min).is_ge()))
+            .expect("validated: the last tier's min is -inf");
+        decide(
+            &format!("tier:{}", tier.name),
+            tier.pays,
+            &format!("rate_card.{}", tier.name),
+            format!(
+                "{} {} reaches tier {}, which pays {}% of the contingent part",
+                k.outcome.measure.as_str(),
+                measure.display4(),
+                tier.name,
+                (tier.pays * Decimal::ONE_HUNDRED).normalize()
+            ),
+        )
+    }
+}
+
+/// The four rates of SPEC 5.1; `None` where the denominator is 0.
+struct Rates {
+    attendance: Option<Ratio>,
+    same_tutor: Option<Ratio>,
+    provider_cancel: Option<Ratio>,
+    availability: Option<Ratio>,
+}
+
+impl Rates {
+    fn of(c: &Counts) -> Rates {
+        Rates {
+            attendance: Ratio::new(c.attended, c.attended + c.student_absent),
+            same_tutor: Ratio::new(c.same_tutor, c.attended),
+            provider_cancel: Ratio::new(c.provider_cancelled, c.planned),
+            availability: Ratio::new(c.planned - c.district_cancelled, c.planned),
+        }
+    }
+}
+
+fn show(r: Option<Ratio>) -> String {
+    r.map_or_else(|| "undefined".to_string(), |r| r.display4())
+}
+
+fn responsible_name(r: Responsible) -> &'static str {
+    match r {
+        Responsible::District => "the district's responsibility",
+        Responsible::Provider => "the provider's responsibility",
+        Responsible::Exclude => "the student is excluded",
+    }
+}
+
+/// Rounded amounts keep two decimals so they print as `0.00`, never `-0.00` or `0`.
+fn cents(mut d: Decimal) -> Decimal {
+    if d.is_zero() {
+        d = Decimal::ZERO;
+    }
+    d.rescale(2);
+    d
+}
+
+/// SPEC 5.5: the school's median growth vs projected moves every `tier:*` line of the school.
+fn apply_school_adjustments(contract: &Contract, lines: &mut [Line]) {
+    if contract.school_adjustments.is_empty() {
+        return;
+    }
+    let mut by_school: BTreeMap<&str, Vec<Ratio>> = BTreeMap::new();
+    for l in lines.iter().filter(|l| l.rule.starts_with("tier:")) {
+        if let Some(g) = l.growth_vs_projected {
+            by_school.entry(l.school_id.as_str()).or_default().push(g);
+        }
+    }
+    let adjustments: HashMap<String, (usize, Decimal, Ratio)> = by_school
+        .into_iter()
+        .filter_map(|(school, mut values)| {
+            let (index, entry) = contract.school_adjustment(school)?;
+            values.sort();
+            let n = values.len();
+            let median = if n % 2 == 1 {
+                values[n / 2]
+            } else {
+                Ratio::mean(values[n / 2 - 1], values[n / 2])
+            };
+            let band = entry
+                .bands
+                .iter()
+                .find(|b| b.min.is_none_or(|min| median.cmp_decimal(min).is_ge()))
+                .expect("validated: the last band's min is -inf");
+            Some((school.to_string(), (index, band.adjust, median)))
+        })
+        .collect();
+    let c = contract.contingent_part();
+    for l in lines.iter_mut().filter(|l| l.rule.starts_with("tier:")) {
+        if let Some((index, adjust, median)) = adjustments.get(&l.school_id) {
+            l.contingent_amount = cents(round_cents(c * l.tier_pays * (Decimal::ONE + adjust)));
+            l.rule.push_str("+school_adjust");
+            l.contingent_clause
+                .push_str(&format!(" + school_adjustment[{index}]"));
+            l.reason = format!(
+                "{}; school median growth vs projected {} adjusts it by {}",
+                l.reason,
+                median.display4(),
+                adjust
+            );
+        }
+    }
+}
+
+fn totals(contract: &Contract, lines: &[Line], prior: &PriorPayments) -> Totals {
+    let mut t = Totals {
+        students: lines.len() as u32,
+        paid_before: prior.paid_before,
+        ..Totals::default()
+    };
+    let mut by_rule: BTreeMap<&str, RuleTotal> = BTreeMap::new();
+    for l in lines {
+        t.planned += l.planned;
+        t.attended += l.attended;
+        t.student_absent += l.student_absent;
+        t.district_cancelled += l.district_cancelled;
+        t.provider_cancelled += l.provider_cancelled;
+        t.base += l.base_amount;
+        t.contingent += l.contingent_amount;
+        let r = by_rule.entry(l.rule.as_str()).or_insert_with(|| RuleTotal {
+            rule: l.rule.clone(),
+            ..RuleTotal::default()
+        });
+        r.students += 1;
+        r.base += l.base_amount;
+        r.contingent += l.contingent_amount;
+        if l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE {
+            t.met_target += 1;
+        }
+    }
+    t.base = cents(t.base);
+    t.contingent = cents(t.contingent);
+    t.lines_total = cents(t.base + t.contingent);
+    let remaining = (contract.not_to_exceed - prior.paid_before).max(Decimal::ZERO);
+    t.nte_remaining = cents(remaining);
+    if prior.paid_before + t.lines_total > contract.not_to_exceed {
+        t.nte_cap = Some(cents(remaining - t.lines_total));
+    }
+    t.statement_total = cents(t.lines_total + t.nte_cap.unwrap_or_default());
+    t.by_rule = by_rule
+        .into_values()
+        .map(|mut r| {
+            r.base = cents(r.base);
+            r.contingent = cents(r.contingent);
+            r
+        })
+        .collect();
+    if t.met_target > 0 {
+        let all_paid = prior.paid_before + t.statement_total;
+        t.cost_per_outcome = Some(cents(round_cents(all_paid / Decimal::from(t.met_target))));
+    }
+    t
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -13,5 +13,7 @@ pub mod ratio;
 pub mod statement;
 
 
+pub use contract::{Contract, ContractError};
 pub use grade::Grade;
+pub use statement::Statement;
 pub use model::*;

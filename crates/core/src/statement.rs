@@ -1,1 +1,389 @@
-//! TODO
+//! A statement: one line per enrolled student with every figure and the reason for its amount,
+//! and its totals. Rendered as CSV, JSON or a text table; every rendering is byte-stable.
+
+use crate::money::format_cents;
+use crate::ratio::Ratio;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt::Write as _;
+
+/// One student's line (SPEC 5.10).
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub student_id: String,
+    pub school_id: String,
+    pub grade: Option<String>,
+    pub enrollment_start: String,
+    pub enrollment_end: Option<String>,
+    pub planned: u32,
+    pub attended: u32,
+    pub student_absent: u32,
+    pub district_cancelled: u32,
+    pub provider_cancelled: u32,
+    pub minutes: u64,
+    #[serde(serialize_with = "ratio4")]
+    pub attendance_rate: Option<Ratio>,
+    #[serde(serialize_with = "ratio4")]
+    pub same_tutor_rate: Option<Ratio>,
+    #[serde(serialize_with = "ratio4")]
+    pub provider_cancel_rate: Option<Ratio>,
+    #[serde(serialize_with = "ratio4")]
+    pub availability_rate: Option<Ratio>,
+    pub baseline: Option<Decimal>,
+    pub outcome: Option<Decimal>,
+    pub observed_growth: Option<Decimal>,
+    pub projected_growth: Option<Decimal>,
+    #[serde(serialize_with = "ratio4")]
+    pub measure: Option<Ratio>,
+    #[serde(serialize_with = "ratio4")]
+    pub growth_vs_projected: Option<Ratio>,
+    pub rule: String,
+    /// The `pays` of the tier that applied (1.00 for district fault), before school adjustment.
+    pub tier_pays: Decimal,
+    pub base_amount: Decimal,
+    pub contingent_amount: Decimal,
+    pub total: Decimal,
+    /// The contract clause behind the base amount (`milestone.midyear`).
+    pub base_clause: String,
+    /// The contract clause behind the contingent amount (`rate_card.meets`), empty before the
+    /// contingent milestone.
+    pub contingent_clause: String,
+    pub reason: String,
+    /// Invalid tests and data warnings for this student.
+    pub notes: Vec<String>,
+}
+
+/// Students and amounts under one rule.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RuleTotal {
+    pub rule: String,
+    pub students: u32,
+    pub base: Decimal,
+    pub contingent: Decimal,
+}
+
+/// The statement's totals; all amounts are sums of rounded lines.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub students: u32,
+    pub planned: u32,
+    pub attended: u32,
+    pub student_absent: u32,
+    pub district_cancelled: u32,
+    pub provider_cancelled: u32,
+    pub base: Decimal,
+    pub contingent: Decimal,
+    /// Sum of the student lines.
+    pub lines_total: Decimal,
+    /// Totals of the finalized statements of earlier milestones.
+    pub paid_before: Decimal,
+    /// max(0, NTE - paid before).
+    pub nte_remaining: Decimal,
+    /// Negative amount that brings the total down to the NTE remainder, when the cap binds.
+    pub nte_cap: Option<Decimal>,
+    pub statement_total: Decimal,
+    pub by_rule: Vec<RuleTotal>,
+    /// Students whose rule is a tier paying 100% or more.
+    pub met_target: u32,
+    /// All paid on the contract including this statement / students who met the target.
+    pub cost_per_outcome: Option<Decimal>,
+}
+
+/// The evaluation of a contract at a milestone.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statement {
+    pub contract_id: String,
+    pub contract_version: u32,
+    pub contract_hash: String,
+    pub milestone: String,
+    pub milestone_date: String,
+    pub statement_date: String,
+    pub contingent: bool,
+    pub engine_version: String,
+    pub inputs_hash: String,
+    pub lines: Vec<Line>,
+    pub totals: Totals,
+}
+
+fn ratio4<S: Serializer>(r: &Option<Ratio>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => s.serialize_str(&r.display4()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The CSV columns; the first twenty are those of the worked example's expected statements.
+pub const CSV_COLUMNS: [&str; 26] = [
+    "student_id",
+    "school_id",
+    "planned",
+    "attended",
+    "student_absent",
+    "district_cancelled",
+    "provider_cancelled",
+    "attendance_rate",
+    "same_tutor_rate",
+    "provider_cancel_rate",
+    "availability_rate",
+    "baseline",
+    "outcome",
+    "observed_growth",
+    "projected_growth",
+    "measure",
+    "rule",
+    "base_amount",
+    "contingent_amount",
+    "total",
+    "grade",
+    "minutes",
+    "base_clause",
+    "contingent_clause",
+    "reason",
+    "notes",
+];
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn opt_ratio(r: &Option<Ratio>) -> String {
+    r.map(|r| r.display4()).unwrap_or_default()
+}
+
+impl Statement {
+    /// CSV: one row per student, then `TOTAL`, `NTE_CAP` (when the cap binds),
+    /// `STATEMENT_TOTAL`, one `BY_RULE` row per rule and `COST_PER_OUTCOME`. Summary rows put
+    /// their count in the `school_id` column.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record(CSV_COLUMNS).expect("writing to memory");
+        for l in &self.lines {
+            w.write_record([
+                l.student_id.clone(),
+                l.school_id.clone(),
+                l.planned.to_string(),
+                l.attended.to_string(),
+                l.student_absent.to_string(),
+                l.district_cancelled.to_string(),
+                l.provider_cancelled.to_string(),
+                opt_ratio(&l.attendance_rate),
+                opt_ratio(&l.same_tutor_rate),
+                opt_ratio(&l.provider_cancel_rate),
+                opt_ratio(&l.availability_rate),
+                opt(&l.baseline),
+                opt(&l.outcome),
+                opt(&l.observed_growth),
+                opt(&l.projected_growth),
+                opt_ratio(&l.measure),
+                l.rule.clone(),
+                format_cents(l.base_amount),
+                format_cents(l.contingent_amount),
+                format_cents(l.total),
+                opt(&l.grade),
+                l.minutes.to_string(),
+                l.base_clause.clone(),
+                l.contingent_clause.clone(),
+                l.reason.clone(),
+                l.notes.join(" | "),
+            ])
+            .expect("writing to memory");
+        }
+        let t = &self.totals;
+        let summary = |first: &str, count: String, cells: &[(usize, String)]| {
+            let mut row = vec![String::new(); CSV_COLUMNS.len()];
+            row[0] = first.to_string();
+            row[1] = count;
+            for (i, v) in cells {
+                row[*i] = v.clone();
+            }
+            row
+        };
+        let mut rows = vec![summary(
+            "TOTAL",
+            t.students.to_string(),
+            &[
+                (2, t.planned.to_string()),
+                (3, t.attended.to_string()),
+                (4, t.student_absent.to_string()),
+                (5, t.district_cancelled.to_string()),
+                (6, t.provider_cancelled.to_string()),
+                (17, format_cents(t.base)),
+                (18, format_cents(t.contingent)),
+                (19, format_cents(t.lines_total)),
+            ],
+        )];
+        if let Some(cap) = t.nte_cap {
+            rows.push(summary(
+                "NTE_CAP",
+                String::new(),
+                &[
+                    (16, "nte_cap".into()),
+                    (19, format_cents(cap)),
+                    (22, "not_to_exceed".into()),
+                ],
+            ));
+        }
+        rows.push(summary("STATEMENT_TOTAL", String::new(), &[(19, format_cents(t.statement_total))]));
+        for r in &t.by_rule {
+            rows.push(summary(
+                "BY_RULE",
+                r.students.to_string(),
+                &[
+                    (16, r.rule.clone()),
+                    (17, format_cents(r.base)),
+                    (18, format_cents(r.contingent)),
+                    (19, format_cents(r.base + r.contingent)),
+                ],
+            ));
+        }
+        rows.push(summary(
+            "COST_PER_OUTCOME",
+            t.met_target.to_string(),
+            &[(19, t.cost_per_outcome.map(format_cents).unwrap_or_default())],
+        ));
+        for row in rows {
+            w.write_record(&row).expect("writing to memory");
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 is UTF-8")
+    }
+
+    /// Pretty JSON with a fixed key order and a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("statement serializes");
+        s.push('\n');
+        s
+    }
+
+    /// A summary for people: header, totals by rule, the cap and cost per outcome.
+    pub fn summary(&self) -> String {
+        let t = &self.totals;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Statement for contract {} (version {}), milestone {} ({}), as of {}",
+            self.contract_id, self.contract_version, self.milestone, self.milestone_date, self.statement_date
+        );
+        let _ = writeln!(
+            s,
+            "{} students, {} planned sessions, {} attended",
+            t.students, t.planned, t.attended
+        );
+        let _ = writeln!(s, "{:<34} {:>8} {:>14} {:>14} {:>14}", "rule", "students", "base", "contingent", "total");
+        for r in &t.by_rule {
+            let _ = writeln!(
+                s,
+                "{:<34} {:>8} {:>14} {:>14} {:>14}",
+                r.rule,
+                r.students,
+                format_cents(r.base),
+                format_cents(r.contingent),
+                format_cents(r.base + r.contingent)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "{:<34} {:>8} {:>14} {:>14} {:>14}",
+            "TOTAL",
+            t.students,
+            format_cents(t.base),
+            format_cents(t.contingent),
+            format_cents(t.lines_total)
+        );
+        if let Some(cap) = t.nte_cap {
+            let _ = writeln!(
+                s,
+                "{:<34} {:>8} {:>14} {:>14} {:>14}",
+                "nte_cap (not_to_exceed)",
+                "",
+                "",
+                "",
+                format_cents(cap)
+            );
+        }
+        let _ = writeln!(s, "{:<34} {:>53}", "STATEMENT TOTAL", format_cents(t.statement_total));
+        let _ = writeln!(s, "paid before this statement: {}", format_cents(t.paid_before));
+        match t.cost_per_outcome {
+            Some(c) => {
+                let _ = writeln!(s, "students who met the target: {}; cost per outcome: {}", t.met_target, format_cents(c));
+            }
+            None => {
+                let _ = writeln!(s, "students who met the target: {}; cost per outcome: none", t.met_target);
+            }
+        }
+        s
+    }
+
+    /// The whole statement as a text table: one row per student, then the summary.
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<38} {:<10} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>9} {:<28} {:>9} {:>9} {:>9}",
+            "student", "school", "plan", "att", "att%", "tutor%", "pcanc%", "avail%", "measure", "rule", "base", "conting.", "total"
+        );
+        for l in &self.lines {
+            let _ = writeln!(
+                s,
+                "{:<38} {:<10} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>9} {:<28} {:>9} {:>9} {:>9}",
+                l.student_id,
+                l.school_id,
+                l.planned,
+                l.attended,
+                opt_ratio(&l.attendance_rate),
+                opt_ratio(&l.same_tutor_rate),
+                opt_ratio(&l.provider_cancel_rate),
+                opt_ratio(&l.availability_rate),
+                opt_ratio(&l.measure),
+                l.rule,
+                format_cents(l.base_amount),
+                format_cents(l.contingent_amount),
+                format_cents(l.total)
+            );
+        }
+        s.push('\n');
+        s.push_str(&self.summary());
+        s
+    }
+
+    /// One student's full derivation, for `obc explain`.
+    pub fn explain(&self, student_id: &str) -> Option<String> {
+        let l = self.lines.iter().find(|l| l.student_id == student_id)?;
+        let mut s = String::new();
+        let _ = writeln!(s, "Student {} (school {}, grade {})", l.student_id, l.school_id, opt(&l.grade));
+        let _ = writeln!(
+            s,
+            "Contract {} version {}, milestone {} ({}), statement date {}",
+            self.contract_id, self.contract_version, self.milestone, self.milestone_date, self.statement_date
+        );
+        let _ = writeln!(s, "Enrolled {} to {}", l.enrollment_start, l.enrollment_end.as_deref().unwrap_or("(open)"));
+        let _ = writeln!(s, "\n1. Sessions counted (provider's, in the period, within the enrollment, up to the statement date)");
+        let _ = writeln!(
+            s,
+            "   planned {}  attended {}  student_absent {}  district_cancelled {}  provider_cancelled {}  minutes {}",
+            l.planned, l.attended, l.student_absent, l.district_cancelled, l.provider_cancelled, l.minutes
+        );
+        let rate = |name: &str, r: &Option<Ratio>, formula: &str| format!("   {name:<22} {:>8}   = {formula}\n", r.map_or("undefined".into(), |r| r.display4()));
+        s.push_str(&rate("attendance_rate", &l.attendance_rate, "attended / (attended + student_absent)"));
+        s.push_str(&rate("same_tutor_rate", &l.same_tutor_rate, "attended with most frequent tutor / attended"));
+        s.push_str(&rate("provider_cancel_rate", &l.provider_cancel_rate, "provider_cancelled / planned"));
+        s.push_str(&rate("availability_rate", &l.availability_rate, "(planned - district_cancelled) / planned"));
+        let _ = writeln!(s, "\n2. Scores");
+        let _ = writeln!(s, "   baseline {}  outcome {}  observed growth {}  projected growth {}", show_opt(&l.baseline), show_opt(&l.outcome), show_opt(&l.observed_growth), show_opt(&l.projected_growth));
+        let _ = writeln!(s, "   measure {}", l.measure.map_or("missing".into(), |m| m.display4()));
+        for n in &l.notes {
+            let _ = writeln!(s, "   note: {n}");
+        }
+        let _ = writeln!(s, "\n3. Rule: {}", l.rule);
+        let _ = writeln!(s, "   {}", l.reason);
+        let _ = writeln!(s, "\n4. Amounts");
+        let _ = writeln!(s, "   base        {:>10}   ({})", format_cents(l.base_amount), l.base_clause);
+        let clause = if l.contingent_clause.is_empty() { "not due at this milestone" } else { &l.contingent_clause };
+        let _ = writeln!(s, "   contingent  {:>10}   ({})", format_cents(l.contingent_amount), clause);
+        let _ = writeln!(s, "   total       {:>10}", format_cents(l.total));
+        Some(s)
+    }
+}
+
+fn show_opt(v: &Option<Decimal>) -> String {
+    v.map_or("-".into(), |d| d.to_string())
+}

@@ -1,0 +1,2 @@
+//! Unit tests of the rules of SPEC section 5, amounts computed by hand.
+use super::*;

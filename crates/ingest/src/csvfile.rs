@@ -1,0 +1,413 @@
+//! The CSV reading every importer shares: header lookup (case-insensitive, BOM stripped),
+//! UTF-8 checking per record, trimmed cell getters and the value parsers, each failing with an
+//! [`ImportError`] that names the line, the column and the value.
+
+use crate::ImportError;
+use rust_decimal::Decimal;
+use std::io::Read;
+use std::str::FromStr;
+use time::{Date, Month};
+
+/// What an importer asks a person to do when the file is not UTF-8.
+const NOT_UTF8: &str = "UTF-8 text (save the file as CSV UTF-8)";
+
+/// A header's key for lookup: lowercase ASCII letters and digits only, so `sourcedId`,
+/// `SourcedID` and `sourced_id` are one column.
+pub(crate) fn key(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The header row of a CSV file.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    /// The names as the file writes them (trimmed).
+    pub names: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl Header {
+    /// The index of the first column whose name matches one of `names` (by [`key`]).
+    pub fn find(&self, names: &[&str]) -> Option<usize> {
+        names.iter().find_map(|n| {
+            let k = key(n);
+            self.keys.iter().position(|h| *h == k)
+        })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.find(&[name]).is_some()
+    }
+
+    /// Like [`Header::find`], with a line-1 error naming `names[0]` when absent.
+    pub fn require(&self, file: &str, names: &[&str]) -> Result<usize, ImportError> {
+        self.find(names).ok_or_else(|| {
+            let mut expected = "this column in the header".to_string();
+            if names.len() > 1 {
+                let others: Vec<String> = names[1..].iter().map(|n| format!("`{n}`")).collect();
+                expected.push_str(&format!(" (or {})", others.join(", ")));
+            }
+            if self.names.len() <= 12 {
+                expected.push_str(&format!("; the header is `{}`", self.names.join(",")));
+            }
+            ImportError {
+                file: file.to_string(),
+                line: 1,
+                column: Some(names[0].to_string()),
+                value: None,
+                expected,
+            }
+        })
+    }
+}
+
+/// A CSV file read record by record.
+pub(crate) struct CsvFile<R: Read> {
+    pub name: String,
+    pub header: Header,
+    /// The line of the header (1 unless the file starts with blank lines).
+    pub header_line: u64,
+    reader: csv::Reader<R>,
+    bytes: csv::ByteRecord,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+/// One validated record of a [`CsvFile`].
+pub(crate) struct Row<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    header: &'a Header,
+    record: &'a csv::StringRecord,
+}
+
+fn csv_error(file: &str, err: csv::Error) -> ImportError {
+    let line = err.position().map_or(0, |p| p.line());
+    match err.into_kind() {
+        csv::ErrorKind::Io(e) => ImportError::at(file, line, format!("a readable file ({e})")),
+        other => ImportError::at(file, line, format!("well-formed CSV ({other:?})")),
+    }
+}
+
+impl<R: Read> CsvFile<R> {
+    /// Reads the header row. An empty file, or a header that is not UTF-8, is an error.
+    pub fn new(name: &str, reader: R) -> Result<CsvFile<R>, ImportError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(reader);
+        let mut bytes = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut bytes) {
+            Ok(true) => {}
+            Ok(false) => return Err(ImportError::at(name, 1, "a header row (the file is empty)")),
+            Err(e) => return Err(csv_error(name, e)),
+        }
+        let header_line = bytes.position().map_or(1, |p| p.line());
+        let mut names = Vec::with_capacity(bytes.len());
+        for (i, field) in bytes.iter().enumerate() {
+            let field = if i == 0 {
+                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
+            } else {
+                field
+            };
+            match std::str::from_utf8(field) {
+                Ok(s) => names.push(s.trim().to_string()),
+                Err(_) => {
+                    return Err(ImportError {
+                        file: name.to_string(),
+                        line: header_line,
+                        column: None,
+                        value: Some(String::from_utf8_lossy(field).into_owned()),
+                        expected: NOT_UTF8.to_string(),
+                    })
+                }
+            }
+        }
+        if names.iter().all(|n| n.is_empty()) {
+            return Err(ImportError::at(name, header_line, "a header row of column names"));
+        }
+        let keys = names.iter().map(|n| key(n)).collect();
+        Ok(CsvFile {
+            name: name.to_string(),
+            header: Header { names, keys },
+            header_line,
+            reader,
+            bytes,
+            record: csv::StringRecord::new(),
+            done: false,
+        })
+    }
+
+    /// The next record, checked for UTF-8 and for extra non-blank cells beyond the header.
+    /// Returns `None` at the end of the file or after a read failure (reported once).
+    pub fn next_row(&mut self) -> Option<Result<Row<'_>, ImportError>> {
+        if self.done {
+            return None;
+        }
+        // Reuse the previous record's buffer for this read.
+        if self.bytes.is_empty() {
+            self.bytes = std::mem::take(&mut self.record).into_byte_record();
+        }
+        match self.reader.read_byte_record(&mut self.bytes) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => {
+                self.done = true;
+                return Some(Err(csv_error(&self.name, e)));
+            }
+        }
+        let line = self.bytes.position().map_or(0, |p| p.line());
+        let bytes = std::mem::take(&mut self.bytes);
+        match csv::StringRecord::from_byte_record(bytes) {
+            Ok(record) => self.record = record,
+            Err(err) => {
+                let field = err.utf8_error().field();
+                let bytes = err.into_byte_record();
+                let value = String::from_utf8_lossy(bytes.get(field).unwrap_or_default());
+                let e = ImportError {
+                    file: self.name.clone(),
+                    line,
+                    column: self.header.names.get(field).cloned(),
+                    value: Some(value.into_owned()),
+                    expected: NOT_UTF8.to_string(),
+                };
+                self.bytes = bytes;
+                return Some(Err(e));
+            }
+        }
+        let width = self.header.names.len();
+        if self.record.len() > width && self.record.iter().skip(width).any(|c| !c.trim().is_empty())
+        {
+            return Some(Err(ImportError::at(
+                &self.name,
+                line,
+                format!(
+                    "at most {width} cells as in the header (found {}; is a value with a comma missing its quotes?)",
+                    self.record.len()
+                ),
+            )));
+        }
+        Some(Ok(Row {
+            file: &self.name,
+            line,
+            header: &self.header,
+            record: &self.record,
+        }))
+    }
+
+    /// Reads to the end, checking that every record is well-formed (for files obc reads only
+    /// to make sure they parse). Errors go to `sink`.
+    pub fn check_all(&mut self, sink: &mut crate::ImportErrors) {
+        while let Some(row) = self.next_row() {
+            if let Err(e) = row {
+                sink.push(e);
+            }
+        }
+    }
+}
+
+impl<'a> Row<'a> {
+    /// The trimmed cell of column `col`; blank when the record is shorter than the header.
+    pub fn get(&self, col: usize) -> &'a str {
+        self.record.get(col).map_or("", str::trim)
+    }
+
+    /// The trimmed cell of an optional column; blank when the column is absent.
+    pub fn opt(&self, col: Option<usize>) -> &'a str {
+        col.map_or("", |c| self.get(c))
+    }
+
+    /// The name of column `col` as the file writes it.
+    pub fn column_name(&self, col: usize) -> &'a str {
+        self.header.names.get(col).map_or("", String::as_str)
+    }
+
+    /// An error about column `col` of this row, quoting its value.
+    pub fn error(&self, col: usize, expected: impl Into<String>) -> ImportError {
+        ImportError::value(self.file, self.line, self.column_name(col), self.get(col), expected)
+    }
+
+    /// A cell that must not be blank.
+    pub fn required(&self, col: usize, what: &str) -> Result<&'a str, ImportError> {
+        let v = self.get(col);
+        if v.is_empty() {
+            Err(self.error(col, what))
+        } else {
+            Ok(v)
+        }
+    }
+
+    pub fn iso_date(&self, col: usize) -> Result<Date, ImportError> {
+        parse_iso_date(self.get(col)).ok_or_else(|| self.error(col, "a date as YYYY-MM-DD"))
+    }
+
+    /// An ISO date; blank (or an absent column) is `None`.
+    pub fn opt_iso_date(&self, col: Option<usize>) -> Result<Option<Date>, ImportError> {
+        match col {
+            Some(c) if !self.get(c).is_empty() => self.iso_date(c).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// A decimal; blank (or an absent column) is `None`.
+    pub fn opt_decimal(&self, col: Option<usize>) -> Result<Option<Decimal>, ImportError> {
+        match col {
+            Some(c) if !self.get(c).is_empty() => parse_decimal(self.get(c))
+                .map(Some)
+                .ok_or_else(|| self.error(c, "a decimal number such as 12 or 4.5")),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, strictly (four-digit year, two-digit month and day, a real calendar day).
+pub(crate) fn parse_iso_date(text: &str) -> Option<Date> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(&text[0..4])?;
+    let month = digits(&text[5..7])?;
+    let day = digits(&text[8..10])?;
+    make_date(year, month, day)
+}
+
+/// `M/D/YYYY` as MAP writes dates (one or two digits for month and day).
+pub(crate) fn parse_us_date(text: &str) -> Option<Date> {
+    let mut parts = text.split('/');
+    let (m, d, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || m.len() > 2 || d.len() > 2 || y.len() != 4 {
+        return None;
+    }
+    make_date(digits(y)?, digits(m)?, digits(d)?)
+}
+
+fn make_date(year: u32, month: u32, day: u32) -> Option<Date> {
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()
+}
+
+/// A non-empty run of ASCII digits (no sign, no spaces).
+fn digits(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A non-negative integer written with digits only (`30`, not `30.0` or `+30`).
+pub(crate) fn parse_u32(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A plain decimal: optional sign, digits, optional fraction; no exponent, no separators.
+pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let ok = (!int.is_empty() || !frac.is_empty())
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit());
+    if !ok {
+        return None;
+    }
+    Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
+}
+
+/// Splits a multi-valued OneRoster cell (`sch-1,sch-2`, possibly with quotes or brackets
+/// around items) into its non-blank items.
+pub(crate) fn split_list(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .map(|s| s.trim_matches(|c: char| c.is_whitespace() || "\"'[]{}".contains(c)))
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u8, day: u8) -> Date {
+        Date::from_calendar_date(y, Month::try_from(m).unwrap(), day).unwrap()
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_iso_date("2024-09-06"), Some(d(2024, 9, 6)));
+        assert_eq!(parse_iso_date("2024-9-06"), None);
+        assert_eq!(parse_iso_date("2024-02-30"), None);
+        assert_eq!(parse_iso_date("+024-02-03"), None);
+        assert_eq!(parse_us_date("9/6/2024"), Some(d(2024, 9, 6)));
+        assert_eq!(parse_us_date("12/31/2013"), Some(d(2013, 12, 31)));
+        assert_eq!(parse_us_date("13/1/2013"), None);
+        assert_eq!(parse_us_date("9/6/24"), None);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_decimal("4.5"), Some(Decimal::new(45, 1)));
+        assert_eq!(parse_decimal("-3"), Some(Decimal::from(-3)));
+        assert_eq!(parse_decimal("+3"), Some(Decimal::from(3)));
+        assert_eq!(parse_decimal(".5"), Some(Decimal::new(5, 1)));
+        for bad in ["", ".", "1e5", "1_000", "1,5", "abc", "--1", "1.2.3"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+        assert_eq!(parse_u32("30"), Some(30));
+        assert_eq!(parse_u32("-5"), None);
+        assert_eq!(parse_u32("30.0"), None);
+    }
+
+    #[test]
+    fn lists_and_keys() {
+        let items: Vec<&str> = split_list(" \"sch-1\", sch-2 ,,").collect();
+        assert_eq!(items, ["sch-1", "sch-2"]);
+        assert_eq!(key("sourced_Id"), "sourcedid");
+    }
+
+    #[test]
+    fn header_is_case_insensitive_and_bom_stripped() {
+        let data = b"\xEF\xBB\xBFStudent_ID,Minutes\n1,2\n";
+        let mut f = CsvFile::new("x.csv", &data[..]).unwrap();
+        assert_eq!(f.header.find(&["studentid"]), Some(0));
+        let e = f.header.require("x.csv", &["status"]).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert_eq!(
+            e.to_string(),
+            "x.csv:1: column `status`: expected this column in the header; the header is `Student_ID,Minutes`"
+        );
+        let row = f.next_row().unwrap().unwrap();
+        assert_eq!((row.line, row.get(0), row.get(1), row.get(5)), (2, "1", "2", ""));
+        assert!(f.next_row().is_none());
+    }
+
+    #[test]
+    fn non_utf8_names_line_and_column() {
+        let data = b"a,b\n1,2\n3,Jos\xE9\n";
+        let mut f = CsvFile::new("x.csv", &data[..]).unwrap();
+        assert!(f.next_row().unwrap().is_ok());
+        let e = f.next_row().unwrap().err().unwrap();
+        assert_eq!((e.line, e.column.as_deref()), (3, Some("b")));
+        assert!(e.expected.contains("UTF-8"), "{e}");
+        assert!(f.next_row().is_none());
+        let e = CsvFile::new("y.csv", &b"J\xE9,b\n"[..]).err().unwrap();
+        assert_eq!(e.line, 1);
+        let e = CsvFile::new("z.csv", &b""[..]).err().unwrap();
+        assert_eq!(e.to_string(), "z.csv:1: expected a header row (the file is empty)");
+    }
+
+    #[test]
+    fn extra_cells_and_multiline_records() {
+        let data = b"a,b\n1,2,\n\"x\ny\",2\n3,4,5\n";
+        let mut f = CsvFile::new("x.csv", &data[..]).unwrap();
+        assert!(f.next_row().unwrap().is_ok());
+        assert_eq!(f.next_row().unwrap().ok().unwrap().line, 3);
+        let e = f.next_row().unwrap().err().unwrap();
+        assert_eq!(e.line, 5);
+    }
+}
