@@ -181,3 +181,27 @@ pub struct Enrollment {
     pub start: Date,
     pub end: Option<Date>,
 }
+
+/// Parses an ISO `YYYY-MM-DD` date, the form obc stores and prints.
+pub fn parse_iso_date(text: &str) -> Option<Date> {
+    let mut parts = text.trim().splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_parse_strictly() {
+        assert_eq!(parse_iso_date("2024-08-12").unwrap().to_string(), "2024-08-12");
+        assert!(parse_iso_date("2024-02-30").is_none());
+        assert!(parse_iso_date("8/12/2024").is_none());
+        assert!(parse_iso_date("2024-8-12").is_none());
+    }
+}

@@ -1,0 +1,196 @@
+//! Contract versions and enrollments.
+
+use crate::{audit, ensure_organisation, hex_sha256, Result, Store, StoreError};
+use obc_core::{Contract, Enrollment};
+
+/// A stored version of a contract document.
+#[derive(Debug, Clone)]
+pub struct ContractVersion {
+    pub contract: Contract,
+    pub version: u32,
+    pub sha256: String,
+    pub source: String,
+    /// False when the same document was already the latest version (nothing changed).
+    pub created: bool,
+}
+
+/// What an enrollment file changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnrollReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl Store {
+    /// Stores a validated contract. A document equal to the latest version is a no-op; any
+    /// other document becomes a new version, so a signed version is never edited.
+    pub async fn add_contract(&self, actor: &str, contract: &Contract, source: &str) -> Result<ContractVersion> {
+        let sha256 = hex_sha256(source.as_bytes());
+        let mut tx = self.pool.begin().await?;
+        let known: Option<String> = sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
+            .bind(&contract.district)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.as_deref() != Some("district") {
+            return Err(StoreError::NotFound(format!(
+                "contract {}: district \"{}\" is unknown; import its roster first (obc import roster ... --district {})",
+                contract.id, contract.district, contract.district
+            )));
+        }
+        ensure_organisation(&mut tx, &contract.provider, "provider", &contract.provider).await?;
+        let latest: Option<(i64, String)> = sqlx::query_as(
+            "SELECT version, sha256 FROM contract_versions WHERE contract_id = ? ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&contract.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((version, hash)) = &latest {
+            if *hash == sha256 {
+                return Ok(ContractVersion {
+                    contract: contract.clone(),
+                    version: *version as u32,
+                    sha256,
+                    source: source.to_string(),
+                    created: false,
+                });
+            }
+        }
+        let version = latest.map_or(1, |(v, _)| v + 1);
+        sqlx::query(
+            "INSERT INTO contract_versions (contract_id, version, district_id, provider_id, source, sha256, created_at, created_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&contract.id)
+        .bind(version)
+        .bind(&contract.district)
+        .bind(&contract.provider)
+        .bind(source)
+        .bind(&sha256)
+        .bind(crate::now())
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "contract.version",
+            &format!("contract:{}", contract.id),
+            &format!("version {version}, sha256 {sha256}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ContractVersion {
+            contract: contract.clone(),
+            version: version as u32,
+            sha256,
+            source: source.to_string(),
+            created: true,
+        })
+    }
+
+    /// The latest version of a contract.
+    pub async fn contract(&self, id: &str) -> Result<ContractVersion> {
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT version, source, sha256 FROM contract_versions WHERE contract_id = ? ORDER BY version DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (version, source, sha256) =
+            row.ok_or_else(|| StoreError::NotFound(format!("no contract \"{id}\": add it with `obc contract add FILE.toml`")))?;
+        let contract = Contract::parse(&source).map_err(|e| StoreError::Corrupt(format!("contract {id}: {e}")))?;
+        Ok(ContractVersion {
+            contract,
+            version: version as u32,
+            sha256,
+            source,
+            created: false,
+        })
+    }
+
+    /// Every contract id with its latest version, sorted.
+    pub async fn contracts(&self) -> Result<Vec<(String, u32)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT contract_id, max(version) FROM contract_versions GROUP BY contract_id ORDER BY contract_id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, v)| (id, v as u32)).collect())
+    }
+
+    /// Places students in a contract, in one transaction. Re-sending a student with other
+    /// dates updates the enrollment (audited); identical rows change nothing.
+    pub async fn enroll(&self, actor: &str, source: &str, contract_id: &str, rows: &[Enrollment]) -> Result<EnrollReport> {
+        let mut tx = self.pool.begin().await?;
+        let mut report = EnrollReport::default();
+        for e in rows {
+            let existing: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT start_date, end_date FROM enrollments WHERE contract_id = ? AND student_id = ?")
+                    .bind(contract_id)
+                    .bind(&e.student_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let new = (e.start.to_string(), e.end.map(|d| d.to_string()));
+            match existing {
+                Some(old) if old == new => report.unchanged += 1,
+                Some(old) => {
+                    sqlx::query("UPDATE enrollments SET start_date = ?, end_date = ? WHERE contract_id = ? AND student_id = ?")
+                        .bind(&new.0)
+                        .bind(&new.1)
+                        .bind(contract_id)
+                        .bind(&e.student_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    audit(
+                        &mut tx,
+                        actor,
+                        "enrollment.update",
+                        &format!("contract:{contract_id}/student:{}", e.student_id),
+                        &format!("{source}: {:?} -> {:?}", old, new),
+                    )
+                    .await?;
+                    report.updated += 1;
+                }
+                None => {
+                    sqlx::query("INSERT INTO enrollments (contract_id, student_id, start_date, end_date) VALUES (?, ?, ?, ?)")
+                        .bind(contract_id)
+                        .bind(&e.student_id)
+                        .bind(&new.0)
+                        .bind(&new.1)
+                        .execute(&mut *tx)
+                        .await?;
+                    report.added += 1;
+                }
+            }
+        }
+        audit(
+            &mut tx,
+            actor,
+            "enroll",
+            &format!("contract:{contract_id}"),
+            &format!("{source}: {} added, {} updated, {} unchanged", report.added, report.updated, report.unchanged),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The enrollments of a contract, sorted by student id.
+    pub async fn enrollments(&self, contract_id: &str) -> Result<Vec<Enrollment>> {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = ? ORDER BY student_id",
+        )
+        .bind(contract_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(student_id, start, end)| {
+                Ok(Enrollment {
+                    student_id,
+                    start: crate::parse_date(&start)?,
+                    end: end.as_deref().map(crate::parse_date).transpose()?,
+                })
+            })
+            .collect()
+    }
+}

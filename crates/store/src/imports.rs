@@ -1,0 +1,450 @@
+//! Streaming, all-or-nothing imports of sessions and assessment results.
+//!
+//! Rows are staged in a temporary table in batches (multi-row prepared inserts) inside one
+//! transaction, then merged with set-based statements: new rows are added, changed rows replace
+//! the stored ones (sessions keep the earlier version in `session_history`), identical rows are
+//! left alone, so re-sending a file changes nothing. Dropping an import without `commit` rolls
+//! everything back.
+
+use crate::{audit, ensure_organisation, Result, Store, Tx};
+use obc_core::{AssessmentResult, Session, WindowGrowth};
+use rust_decimal::Decimal;
+use sqlx::QueryBuilder;
+
+const BATCH: usize = 500;
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub added: u64,
+    pub replaced: u64,
+    pub unchanged: u64,
+}
+
+/// A session upload in progress for one provider.
+pub struct SessionImport {
+    tx: Tx,
+    provider: String,
+    pending: Vec<(String, Session)>,
+}
+
+/// An assessment-file import in progress for one district.
+pub struct AssessmentImport {
+    tx: Tx,
+    district: String,
+    pending: Vec<AssessmentResult>,
+}
+
+impl Store {
+    /// Starts a session upload for `provider` (created if new).
+    pub async fn begin_sessions(&self, provider: &str) -> Result<SessionImport> {
+        let mut tx = self.pool.begin().await?;
+        ensure_organisation(&mut tx, provider, "provider", provider).await?;
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_sessions (
+                session_id TEXT PRIMARY KEY, district_id TEXT NOT NULL, student_id TEXT NOT NULL,
+                tutor_id TEXT NOT NULL, session_date TEXT NOT NULL, minutes INTEGER NOT NULL,
+                status TEXT NOT NULL, group_size INTEGER);
+             DELETE FROM staged_sessions;",
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(SessionImport {
+            tx,
+            provider: provider.to_string(),
+            pending: Vec::with_capacity(BATCH),
+        })
+    }
+
+    /// Starts an assessment import for a district.
+    pub async fn begin_assessments(&self, district: &str) -> Result<AssessmentImport> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_results (
+                student_id TEXT NOT NULL, assessment TEXT NOT NULL, subject TEXT NOT NULL,
+                term_name TEXT NOT NULL, test_date TEXT NOT NULL, start_seconds INTEGER NOT NULL,
+                score TEXT, percentile TEXT, rapid_guessing_pct TEXT, growth_measure INTEGER NOT NULL,
+                growth TEXT NOT NULL,
+                PRIMARY KEY (student_id, assessment, subject, term_name, test_date, start_seconds));
+             DELETE FROM staged_results;",
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(AssessmentImport {
+            tx,
+            district: district.to_string(),
+            pending: Vec::with_capacity(BATCH),
+        })
+    }
+
+    /// The sessions of a provider for a district's students, grouped by student id.
+    pub async fn sessions_by_student(
+        &self,
+        provider: &str,
+        district: &str,
+    ) -> Result<std::collections::HashMap<String, Vec<Session>>> {
+        type Row = (String, String, String, String, i64, String, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size
+             FROM sessions WHERE provider_id = ? AND district_id = ?",
+        )
+        .bind(provider)
+        .bind(district)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut map: std::collections::HashMap<String, Vec<Session>> = std::collections::HashMap::new();
+        for (session_id, student_id, tutor_id, date, minutes, status, group_size) in rows {
+            let session = Session {
+                session_id,
+                student_id: student_id.clone(),
+                tutor_id,
+                date: crate::parse_date(&date)?,
+                minutes: u32::try_from(minutes).map_err(|_| crate::StoreError::Corrupt(format!("minutes {minutes}")))?,
+                status: obc_core::SessionStatus::parse(&status)
+                    .ok_or_else(|| crate::StoreError::Corrupt(format!("session status {status}")))?,
+                group_size: group_size.and_then(|g| u32::try_from(g).ok()),
+            };
+            map.entry(student_id).or_default().push(session);
+        }
+        Ok(map)
+    }
+
+    /// A district's test events of one subject, grouped by student id, in stored key order.
+    pub async fn results_by_student(
+        &self,
+        district: &str,
+        subject: &str,
+    ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
+        type Row = (String, String, String, String, String, i64, Option<String>, Option<String>, Option<String>, i64, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
+                    percentile, rapid_guessing_pct, growth_measure, growth
+             FROM assessment_results WHERE district_id = ? AND subject = ? COLLATE NOCASE",
+        )
+        .bind(district)
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut map: std::collections::HashMap<String, Vec<AssessmentResult>> = std::collections::HashMap::new();
+        for (student_id, assessment, subject, term_name, date, start, score, pct, rapid, gm, growth) in rows {
+            let result = AssessmentResult {
+                student_id: student_id.clone(),
+                assessment,
+                subject,
+                term_name,
+                date: crate::parse_date(&date)?,
+                start_seconds: u32::try_from(start).unwrap_or(0),
+                score: parse_decimal(score)?,
+                percentile: parse_decimal(pct)?,
+                rapid_guessing_pct: parse_decimal(rapid)?,
+                growth_measure: gm != 0,
+                growth: decode_growth(&growth)?,
+            };
+            map.entry(student_id).or_default().push(result);
+        }
+        Ok(map)
+    }
+}
+
+fn parse_decimal(text: Option<String>) -> Result<Option<Decimal>> {
+    text.map(|t| t.parse::<Decimal>().map_err(|_| crate::StoreError::Corrupt(format!("decimal {t}"))))
+        .transpose()
+}
+
+type GrowthCells = [[Option<String>; 3]; 3];
+
+fn encode_growth(growth: &[WindowGrowth; 3]) -> String {
+    let cells: GrowthCells = growth.clone().map(|g| {
+        [g.projected, g.observed, g.conditional_growth_percentile].map(|d| d.map(|d| d.to_string()))
+    });
+    serde_json::to_string(&cells).expect("growth serializes")
+}
+
+fn decode_growth(text: &str) -> Result<[WindowGrowth; 3]> {
+    let cells: GrowthCells =
+        serde_json::from_str(text).map_err(|e| crate::StoreError::Corrupt(format!("growth {text}: {e}")))?;
+    let mut out: [WindowGrowth; 3] = Default::default();
+    for (slot, [p, o, c]) in out.iter_mut().zip(cells) {
+        *slot = WindowGrowth {
+            projected: parse_decimal(p)?,
+            observed: parse_decimal(o)?,
+            conditional_growth_percentile: parse_decimal(c)?,
+        };
+    }
+    Ok(out)
+}
+
+impl SessionImport {
+    /// Stages one session of a student of `district`.
+    pub async fn add(&mut self, district: &str, session: Session) -> Result<()> {
+        self.pending.push((district.to_string(), session));
+        if self.pending.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut q = QueryBuilder::new(
+            "INSERT INTO staged_sessions (session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size) ",
+        );
+        q.push_values(self.pending.drain(..), |mut b, (district, s)| {
+            b.push_bind(s.session_id)
+                .push_bind(district)
+                .push_bind(s.student_id)
+                .push_bind(s.tutor_id)
+                .push_bind(s.date.to_string())
+                .push_bind(i64::from(s.minutes))
+                .push_bind(s.status.as_str())
+                .push_bind(s.group_size.map(i64::from));
+        });
+        q.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Merges the staged sessions and commits; `source` names the file for the audit log.
+    pub async fn commit(mut self, actor: &str, source: &str) -> Result<ImportCounts> {
+        self.flush().await?;
+        let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*),
+                    coalesce(sum(s.session_id IS NULL), 0),
+                    coalesce(sum(s.session_id IS NOT NULL AND
+                        (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size)
+                        IS NOT (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)), 0)
+             FROM staged_sessions n LEFT JOIN sessions s ON s.provider_id = ? AND s.session_id = n.session_id",
+        )
+        .bind(&self.provider)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let counts = ImportCounts {
+            added: added as u64,
+            replaced: replaced as u64,
+            unchanged: (total - added - replaced) as u64,
+        };
+        let audit_id = audit(
+            &mut self.tx,
+            actor,
+            "import.sessions",
+            &format!("provider:{}", self.provider),
+            &format!(
+                "{source}: {} added, {} replaced (earlier versions kept in session_history), {} unchanged",
+                counts.added, counts.replaced, counts.unchanged
+            ),
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO session_history
+             SELECT s.provider_id, s.session_id, s.district_id, s.student_id, s.tutor_id, s.session_date,
+                    s.minutes, s.status, s.group_size, ?, ?
+             FROM sessions s JOIN staged_sessions n ON s.session_id = n.session_id
+             WHERE s.provider_id = ? AND
+                (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size)
+                IS NOT (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)",
+        )
+        .bind(crate::now())
+        .bind(audit_id)
+        .bind(&self.provider)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size)
+             SELECT ?, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size
+             FROM staged_sessions WHERE true
+             ON CONFLICT (provider_id, session_id) DO UPDATE SET
+                district_id = excluded.district_id, student_id = excluded.student_id, tutor_id = excluded.tutor_id,
+                session_date = excluded.session_date, minutes = excluded.minutes, status = excluded.status,
+                group_size = excluded.group_size
+             WHERE (district_id, student_id, tutor_id, session_date, minutes, status, group_size)
+                IS NOT (excluded.district_id, excluded.student_id, excluded.tutor_id, excluded.session_date,
+                        excluded.minutes, excluded.status, excluded.group_size)",
+        )
+        .bind(&self.provider)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("DELETE FROM staged_sessions").execute(&mut *self.tx).await?;
+        self.tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+impl AssessmentImport {
+    /// Stages one test event; a later row with the same key (student, assessment, subject,
+    /// term, date, start time) replaces an earlier one: the later row wins.
+    pub async fn add(&mut self, result: AssessmentResult) -> Result<()> {
+        self.pending.push(result);
+        if self.pending.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut q = QueryBuilder::new(
+            "INSERT INTO staged_results (student_id, assessment, subject, term_name, test_date, start_seconds,
+               score, percentile, rapid_guessing_pct, growth_measure, growth) ",
+        );
+        q.push_values(self.pending.drain(..), |mut b, r| {
+            b.push_bind(r.student_id)
+                .push_bind(r.assessment)
+                .push_bind(r.subject)
+                .push_bind(r.term_name)
+                .push_bind(r.date.to_string())
+                .push_bind(i64::from(r.start_seconds))
+                .push_bind(r.score.map(|d| d.to_string()))
+                .push_bind(r.percentile.map(|d| d.to_string()))
+                .push_bind(r.rapid_guessing_pct.map(|d| d.to_string()))
+                .push_bind(i64::from(r.growth_measure))
+                .push_bind(encode_growth(&r.growth));
+        });
+        q.push(
+            " ON CONFLICT (student_id, assessment, subject, term_name, test_date, start_seconds) DO UPDATE SET
+               score = excluded.score, percentile = excluded.percentile,
+               rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
+               growth = excluded.growth",
+        );
+        q.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Merges the staged results and commits.
+    pub async fn commit(mut self, actor: &str, source: &str) -> Result<ImportCounts> {
+        self.flush().await?;
+        let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*),
+                    coalesce(sum(r.student_id IS NULL), 0),
+                    coalesce(sum(r.student_id IS NOT NULL AND
+                        (r.score, r.percentile, r.rapid_guessing_pct, r.growth_measure, r.growth)
+                        IS NOT (n.score, n.percentile, n.rapid_guessing_pct, n.growth_measure, n.growth)), 0)
+             FROM staged_results n LEFT JOIN assessment_results r
+               ON r.district_id = ? AND r.student_id = n.student_id AND r.assessment = n.assessment
+              AND r.subject = n.subject AND r.term_name = n.term_name AND r.test_date = n.test_date
+              AND r.start_seconds = n.start_seconds",
+        )
+        .bind(&self.district)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let counts = ImportCounts {
+            added: added as u64,
+            replaced: replaced as u64,
+            unchanged: (total - added - replaced) as u64,
+        };
+        sqlx::query(
+            "INSERT INTO assessment_results (district_id, student_id, assessment, subject, term_name, test_date,
+                start_seconds, score, percentile, rapid_guessing_pct, growth_measure, growth)
+             SELECT ?, student_id, assessment, subject, term_name, test_date, start_seconds, score, percentile,
+                    rapid_guessing_pct, growth_measure, growth FROM staged_results WHERE true
+             ON CONFLICT (district_id, student_id, assessment, subject, term_name, test_date, start_seconds)
+             DO UPDATE SET score = excluded.score, percentile = excluded.percentile,
+                rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
+                growth = excluded.growth
+             WHERE (score, percentile, rapid_guessing_pct, growth_measure, growth)
+                IS NOT (excluded.score, excluded.percentile, excluded.rapid_guessing_pct,
+                        excluded.growth_measure, excluded.growth)",
+        )
+        .bind(&self.district)
+        .execute(&mut *self.tx)
+        .await?;
+        audit(
+            &mut self.tx,
+            actor,
+            "import.assessments",
+            &format!("district:{}", self.district),
+            &format!("{source}: {} added, {} replaced, {} unchanged", counts.added, counts.replaced, counts.unchanged),
+        )
+        .await?;
+        sqlx::query("DELETE FROM staged_results").execute(&mut *self.tx).await?;
+        self.tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::fresh;
+    use obc_core::SessionStatus;
+
+    fn session(id: &str, minutes: u32) -> Session {
+        Session {
+            session_id: id.into(),
+            student_id: "s1".into(),
+            tutor_id: "t1".into(),
+            date: obc_core::model::parse_iso_date("2024-09-02").unwrap(),
+            minutes,
+            status: SessionStatus::Attended,
+            group_size: None,
+        }
+    }
+
+    async fn upload(store: &Store, sessions: &[Session]) -> ImportCounts {
+        let mut import = store.begin_sessions("p1").await.unwrap();
+        for s in sessions {
+            import.add("d1", s.clone()).await.unwrap();
+        }
+        import.commit("test", "file").await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn resending_sessions_is_idempotent_and_replacements_keep_history() {
+        let store = fresh().await;
+        let first: Vec<Session> = (0..1200).map(|i| session(&format!("x{i}"), 30)).collect();
+        assert_eq!(upload(&store, &first).await, ImportCounts { added: 1200, replaced: 0, unchanged: 0 });
+        assert_eq!(upload(&store, &first).await, ImportCounts { added: 0, replaced: 0, unchanged: 1200 });
+        let resent = [session("x5", 45), session("new", 30)];
+        assert_eq!(upload(&store, &resent).await, ImportCounts { added: 1, replaced: 1, unchanged: 0 });
+        let stored = store.sessions_by_student("p1", "d1").await.unwrap();
+        let x5 = stored["s1"].iter().find(|s| s.session_id == "x5").unwrap();
+        assert_eq!(x5.minutes, 45);
+        let history: Vec<(String, i64)> = sqlx::query_as("SELECT session_id, minutes FROM session_history")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(history, vec![("x5".to_string(), 30)]);
+    }
+
+    #[tokio::test]
+    async fn an_import_dropped_before_commit_leaves_nothing() {
+        let store = fresh().await;
+        let mut import = store.begin_sessions("p1").await.unwrap();
+        for i in 0..700 {
+            import.add("d1", session(&format!("x{i}"), 30)).await.unwrap();
+        }
+        drop(import);
+        assert!(store.sessions_by_student("p1", "d1").await.unwrap().is_empty());
+        assert_eq!(upload(&store, &[session("a", 1)]).await.added, 1);
+    }
+
+    #[tokio::test]
+    async fn results_round_trip_and_later_row_wins() {
+        let store = fresh().await;
+        let mut r = AssessmentResult {
+            student_id: "s1".into(),
+            assessment: "MAP Growth".into(),
+            subject: "Mathematics".into(),
+            term_name: "Fall 2024-2025".into(),
+            date: obc_core::model::parse_iso_date("2024-09-06").unwrap(),
+            start_seconds: 0,
+            score: Some(Decimal::from(211)),
+            percentile: None,
+            rapid_guessing_pct: Some(Decimal::from(15)),
+            growth_measure: true,
+            growth: Default::default(),
+        };
+        r.growth[1].projected = Some(Decimal::new(77, 1));
+        let mut later = r.clone();
+        later.score = Some(Decimal::from(212));
+        let mut import = store.begin_assessments("d1").await.unwrap();
+        import.add(r.clone()).await.unwrap();
+        import.add(later.clone()).await.unwrap();
+        let counts = import.commit("t", "f").await.unwrap();
+        assert_eq!(counts.added, 1);
+        let stored = store.results_by_student("d1", "mathematics").await.unwrap();
+        assert_eq!(stored["s1"], vec![later]);
+    }
+}

@@ -1,0 +1,214 @@
+//! Statement inputs and finalized statements. A finalized statement is written once and
+//! never edited (triggers refuse UPDATE and DELETE); what it paid feeds later milestones.
+
+use crate::{audit, hex_sha256, Result, Store, StoreError};
+use obc_core::engine::{PriorPayments, StudentInput};
+use obc_core::money::{from_cents, to_cents};
+use obc_core::{Contract, Statement};
+use std::collections::BTreeMap;
+
+/// A finalized statement as stored.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub id: i64,
+    pub contract_id: String,
+    pub contract_version: u32,
+    pub milestone: String,
+    pub statement_date: String,
+    pub content_sha256: String,
+    pub total_cents: i64,
+    pub content_json: String,
+    pub finalized_at: String,
+    pub finalized_by: String,
+}
+
+type StatementRow = (i64, String, i64, String, String, String, i64, String, String, String);
+
+fn stored(row: StatementRow) -> StoredStatement {
+    let (id, contract_id, version, milestone, statement_date, content_sha256, total_cents, content_json, finalized_at, finalized_by) =
+        row;
+    StoredStatement {
+        id,
+        contract_id,
+        contract_version: version as u32,
+        milestone,
+        statement_date,
+        content_sha256,
+        total_cents,
+        content_json,
+        finalized_at,
+        finalized_by,
+    }
+}
+
+const SELECT_STATEMENT: &str = "SELECT id, contract_id, contract_version, milestone, statement_date, content_sha256,
+    total_cents, content_json, finalized_at, finalized_by FROM statements";
+
+impl Store {
+    /// Everything the engine needs for a contract's enrolled students: roster record,
+    /// enrollment, the contract provider's sessions and the district's tests of the subject.
+    /// Students enrolled but missing from the roster are a data error.
+    pub async fn statement_inputs(&self, contract: &Contract) -> Result<Vec<StudentInput>> {
+        let enrollments = self.enrollments(&contract.id).await?;
+        let mut students = self.students(&contract.district).await?;
+        let mut sessions = self.sessions_by_student(&contract.provider, &contract.district).await?;
+        let mut tests = self.results_by_student(&contract.district, &contract.subject).await?;
+        enrollments
+            .into_iter()
+            .map(|enrollment| {
+                let student = students.remove(&enrollment.student_id).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "student {} is enrolled in {} but not in district {}'s roster",
+                        enrollment.student_id, contract.id, contract.district
+                    ))
+                })?;
+                Ok(StudentInput {
+                    sessions: sessions.remove(&student.id).unwrap_or_default(),
+                    tests: tests.remove(&student.id).unwrap_or_default(),
+                    student,
+                    enrollment,
+                })
+            })
+            .collect()
+    }
+
+    /// What finalized statements of milestones dated before `before` paid on a contract.
+    pub async fn prior_payments(&self, contract_id: &str, before: time::Date) -> Result<PriorPayments> {
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(total_cents), 0) FROM statements WHERE contract_id = ? AND milestone_date < ?",
+        )
+        .bind(contract_id)
+        .bind(before.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT l.student_id, sum(l.base_cents) FROM statement_lines l JOIN statements s ON s.id = l.statement_id
+             WHERE s.contract_id = ? AND s.milestone_date < ? GROUP BY l.student_id",
+        )
+        .bind(contract_id)
+        .bind(before.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(PriorPayments {
+            paid_before: from_cents(paid),
+            base_paid: rows.into_iter().map(|(s, c)| (s, from_cents(c))).collect::<BTreeMap<_, _>>(),
+        })
+    }
+
+    /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is
+    /// finalized once; a later milestone already finalized blocks an earlier one.
+    pub async fn finalize(&self, actor: &str, statement: &Statement, milestone_date: time::Date) -> Result<StoredStatement> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<(String, String)> = sqlx::query_as(
+            "SELECT milestone, milestone_date FROM statements WHERE contract_id = ? AND (milestone = ? OR milestone_date >= ?)
+             ORDER BY milestone_date LIMIT 1",
+        )
+        .bind(&statement.contract_id)
+        .bind(&statement.milestone)
+        .bind(milestone_date.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((milestone, date)) = existing {
+            return Err(StoreError::Conflict(if milestone == statement.milestone {
+                format!(
+                    "the {} statement of {} is already finalized; finalized statements are never changed (corrections go on a later statement)",
+                    milestone, statement.contract_id
+                )
+            } else {
+                format!(
+                    "the later milestone {milestone} ({date}) of {} is already finalized; milestones are finalized in date order",
+                    statement.contract_id
+                )
+            }));
+        }
+        let json = statement.to_json();
+        let sha = hex_sha256(json.as_bytes());
+        let total_cents = to_cents(statement.totals.statement_total);
+        let now = crate::now();
+        let id = sqlx::query(
+            "INSERT INTO statements (contract_id, contract_version, milestone, milestone_date, statement_date, inputs_hash,
+                content_sha256, engine_version, total_cents, content_json, finalized_at, finalized_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&statement.contract_id)
+        .bind(i64::from(statement.contract_version))
+        .bind(&statement.milestone)
+        .bind(milestone_date.to_string())
+        .bind(&statement.statement_date)
+        .bind(&statement.inputs_hash)
+        .bind(&sha)
+        .bind(&statement.engine_version)
+        .bind(total_cents)
+        .bind(&json)
+        .bind(&now)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO statement_lines (statement_id, student_id, rule, base_cents, contingent_cents) ",
+        );
+        for chunk in statement.lines.chunks(500) {
+            q.reset();
+            q.push_values(chunk, |mut b, l| {
+                b.push_bind(id)
+                    .push_bind(&l.student_id)
+                    .push_bind(&l.rule)
+                    .push_bind(to_cents(l.base_amount))
+                    .push_bind(to_cents(l.contingent_amount));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        audit(
+            &mut tx,
+            actor,
+            "statement.finalize",
+            &format!("contract:{}/milestone:{}", statement.contract_id, statement.milestone),
+            &format!(
+                "version {}, total {}, sha256 {sha}, inputs {}",
+                statement.contract_version, statement.totals.statement_total, statement.inputs_hash
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(StoredStatement {
+            id,
+            contract_id: statement.contract_id.clone(),
+            contract_version: statement.contract_version,
+            milestone: statement.milestone.clone(),
+            statement_date: statement.statement_date.clone(),
+            content_sha256: sha,
+            total_cents,
+            content_json: json,
+            finalized_at: now,
+            finalized_by: actor.to_string(),
+        })
+    }
+
+    /// The finalized statement of a milestone, if any.
+    pub async fn finalized(&self, contract_id: &str, milestone: &str) -> Result<Option<StoredStatement>> {
+        let sql = format!("{SELECT_STATEMENT} WHERE contract_id = ? AND milestone = ?");
+        let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(contract_id)
+            .bind(milestone)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(stored))
+    }
+
+    /// Every finalized statement, by contract then milestone date.
+    pub async fn finalized_statements(&self) -> Result<Vec<StoredStatement>> {
+        let sql = format!("{SELECT_STATEMENT} ORDER BY contract_id, milestone_date");
+        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(stored).collect())
+    }
+
+    /// Whether any finalized statement used this contract (then its versions are frozen).
+    pub async fn contract_is_used(&self, contract_id: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM statements WHERE contract_id = ?")
+            .bind(contract_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+}
