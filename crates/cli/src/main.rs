@@ -1,1 +1,189 @@
-fn main() {}
+//! `obc`: the outcomes-based contracting intermediary on the command line.
+
+mod commands;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// obc measures tutoring outcomes, decides whether a contract's benchmarks were met, and
+/// computes what a district owes its tutoring provider, explaining every dollar.
+///
+/// A year, by hand (see `obc demo --export DIR` for files in the real formats):
+///
+///   obc init
+///   obc import roster roster/                 # OneRoster 1.1 folder or zip
+///   obc import assessments AssessmentResults.csv
+///   obc import sessions sessions.csv --provider brightpath
+///   obc contract add contract.toml
+///   obc enroll --contract mesa-math-2025 enrollment.csv
+///   obc statement --contract mesa-math-2025 --milestone enrollment
+///   obc statement finalize --contract mesa-math-2025 --milestone enrollment
+///   obc explain --contract mesa-math-2025 --student 2000001
+#[derive(Parser)]
+#[command(name = "obc", version, verbatim_doc_comment)]
+struct Cli {
+    /// The SQLite database file.
+    #[arg(long, global = true, env = "OBC_DB", default_value = "obc.db")]
+    db: String,
+    /// Who is acting, for the audit log (defaults to cli:$USER).
+    #[arg(long, global = true, env = "OBC_ACTOR")]
+    actor: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an empty database (nothing happens if it exists).
+    Init,
+    /// Build a realistic synthetic district year in the database and print its final statement.
+    ///
+    /// Generates ~900 students in 4 schools (grades 6-9), one provider, a contract like SPEC
+    /// section 4, ~600 enrollments, a school year of sessions and MAP Growth fall/winter/spring
+    /// results, imports them through the same importers as real files, finalizes the
+    /// enrollment and midyear statements and prints the final statement's summary. The same
+    /// seed always gives the same data.
+    Demo {
+        /// Also write the generated files (real formats) to this folder, to see what to upload.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Import a file; the whole file is checked first and nothing is imported if any row is
+    /// wrong. Importing the same file again changes nothing.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Add or show contracts.
+    #[command(subcommand)]
+    Contract(ContractCommand),
+    /// Place students in a contract: a CSV `student_id,start_date[,end_date]`.
+    Enroll {
+        #[arg(long)]
+        contract: String,
+        file: PathBuf,
+    },
+    /// Compute a contract's statement at a milestone (a draft unless finalized).
+    Statement(StatementCommand),
+    /// Show how one student's amount was derived, step by step.
+    Explain {
+        #[arg(long)]
+        contract: String,
+        #[arg(long)]
+        student: String,
+        /// The milestone (default: the contingent one).
+        #[arg(long)]
+        milestone: Option<String>,
+        /// Statement date (YYYY-MM-DD), default the milestone's date.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Print the audit log: who did what, when.
+    Audit {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A roster: a OneRoster 1.1 folder or zip, MAP's StudentsBySchool.csv, or a plain CSV
+    /// `student_id,school_id,grade,first_name,last_name[,flags...]`.
+    Roster {
+        path: PathBuf,
+        /// The district id (needed unless the OneRoster orgs name exactly one district).
+        #[arg(long)]
+        district: Option<String>,
+    },
+    /// Assessment results: MAP Growth `AssessmentResults.csv` (combined data file) or a CSV
+    /// `student_id,assessment,subject,term,date,score[,projected_growth]`. Rows of students
+    /// not in the roster are skipped and counted.
+    Assessments {
+        file: PathBuf,
+        /// The district (needed when the database holds several).
+        #[arg(long)]
+        district: Option<String>,
+    },
+    /// A provider's session log, CSV or JSON:
+    /// `session_id,student_id,tutor_id,date,minutes,status[,group_size]`. A re-sent session id
+    /// replaces the earlier version, which is kept in the history.
+    Sessions {
+        file: PathBuf,
+        #[arg(long)]
+        provider: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContractCommand {
+    /// Validate and store a contract TOML. A changed document with a known id becomes a new
+    /// version; signed versions are never edited.
+    Add { file: PathBuf },
+    /// Print a contract's latest version.
+    Show { id: String },
+    /// List contracts with their latest version.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct StatementCommand {
+    #[command(subcommand)]
+    action: Option<StatementAction>,
+    #[command(flatten)]
+    args: Option<StatementArgs>,
+}
+
+#[derive(Subcommand)]
+enum StatementAction {
+    /// Compute and finalize: the statement is stored with its hash, posted once, and never
+    /// changed afterwards.
+    Finalize(StatementArgs),
+}
+
+#[derive(Args, Clone)]
+struct StatementArgs {
+    #[arg(long)]
+    contract: String,
+    #[arg(long)]
+    milestone: String,
+    /// Statement date (YYYY-MM-DD), default the milestone's date.
+    #[arg(long)]
+    as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// Output format.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -120,12 +120,23 @@ pub fn compute(mut req: StatementRequest<'_>) -> Result<Statement, EngineError> 
 }
 
 /// Sorts every input so that the order rows arrived in changes nothing. Tests keep their
-/// relative order on equal date and time: there the later row wins (SPEC 5.2).
+/// relative order on equal date and time: there the later row wins (SPEC 5.2). Rows that do
+/// not compete for one term (another subject, assessment or term at the same date and time,
+/// as MAP writes a blank start time for every subject of a day) are ordered by what they are,
+/// so their arrival order does not reach the inputs hash either.
 fn canonicalize(students: &mut [StudentInput]) {
     students.sort_by(|a, b| a.student.id.cmp(&b.student.id));
     for s in students {
         s.sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
-        s.tests.sort_by_key(|t| (t.date, t.start_seconds));
+        s.tests.sort_by_cached_key(|t| {
+            (
+                t.date,
+                t.start_seconds,
+                t.subject.to_ascii_lowercase(),
+                t.assessment.to_ascii_lowercase(),
+                t.term_name.clone(),
+            )
+        });
     }
 }
 

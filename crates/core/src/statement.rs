@@ -247,6 +247,12 @@ impl Statement {
         String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 is UTF-8")
     }
 
+    /// SHA-256 of the canonical JSON: what the ledger records and a re-run must reproduce.
+    pub fn content_sha256(&self) -> String {
+        use sha2::Digest;
+        crate::engine::hex(&sha2::Sha256::digest(self.to_json().as_bytes()))
+    }
+
     /// Pretty JSON with a fixed key order and a trailing newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("statement serializes");

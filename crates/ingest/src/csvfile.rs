@@ -63,15 +63,147 @@ impl Header {
     }
 }
 
+/// Splits a byte stream into CSV records with the physical line each starts on.
+///
+/// Built on `csv_core` rather than `csv::Reader` because the latter's record positions skip
+/// blank lines when counting, and an error must name the line a person sees in an editor.
+/// Blank lines between records are skipped here; a UTF-8 byte-order mark is dropped.
+struct RecordReader<R: Read> {
+    core: csv_core::Reader,
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    started: bool,
+    /// The physical line of `buf[pos]`.
+    line: u64,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl<R: Read> RecordReader<R> {
+    fn new(inner: R) -> RecordReader<R> {
+        RecordReader {
+            core: csv_core::Reader::new(),
+            inner,
+            buf: vec![0; 64 * 1024],
+            pos: 0,
+            len: 0,
+            eof: false,
+            started: false,
+            line: 1,
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+        }
+    }
+
+    /// Reads more input once the buffer is used up; at the end of input `eof` is set.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.pos < self.len || self.eof {
+            return Ok(());
+        }
+        self.pos = 0;
+        self.len = 0;
+        loop {
+            match self.inner.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.len = n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Drops a byte-order mark at the start of the input.
+    fn skip_bom(&mut self) -> std::io::Result<()> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        // Gather up to three bytes even if the reader hands them out one by one.
+        while self.len < BOM.len() && !self.eof {
+            let len = self.len;
+            match self.inner.read(&mut self.buf[len..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.buf[..self.len].starts_with(BOM) {
+            self.pos = BOM.len();
+        }
+        Ok(())
+    }
+
+    /// The next record's start line; its fields are then in `out` and `ends`.
+    fn read_record(&mut self) -> std::io::Result<Option<(u64, usize)>> {
+        if !self.started {
+            self.started = true;
+            self.skip_bom()?;
+        }
+        // Skip blank lines, so the record starts where its first byte is.
+        loop {
+            self.fill()?;
+            if self.pos == self.len {
+                return Ok(None);
+            }
+            match self.buf[self.pos] {
+                b'\n' => self.line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            self.pos += 1;
+        }
+        let start = self.line;
+        let (mut nout, mut nends) = (0, 0);
+        loop {
+            self.fill()?;
+            let input = &self.buf[self.pos..self.len];
+            let (res, nin, o, e) =
+                self.core
+                    .read_record(input, &mut self.out[nout..], &mut self.ends[nends..]);
+            self.line += input[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.pos += nin;
+            nout += o;
+            nends += e;
+            match res {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let n = self.out.len() * 2;
+                    self.out.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::Record => return Ok(Some((start, nends))),
+                csv_core::ReadRecordResult::End => return Ok(None),
+            }
+        }
+    }
+
+    /// Field `i` of the record just read.
+    fn field(&self, i: usize) -> &[u8] {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.out[from..self.ends[i]]
+    }
+}
+
 /// A CSV file read record by record.
 pub(crate) struct CsvFile<R: Read> {
     pub name: String,
     pub header: Header,
     /// The line of the header (1 unless the file starts with blank lines).
     pub header_line: u64,
-    reader: csv::Reader<R>,
-    bytes: csv::ByteRecord,
-    record: csv::StringRecord,
+    reader: RecordReader<R>,
+    /// The current record's text (all fields, concatenated) and field ends.
+    text: String,
+    ends: Vec<usize>,
     done: bool,
 }
 
@@ -80,44 +212,28 @@ pub(crate) struct Row<'a> {
     pub file: &'a str,
     pub line: u64,
     header: &'a Header,
-    record: &'a csv::StringRecord,
-}
-
-fn csv_error(file: &str, err: csv::Error) -> ImportError {
-    let line = err.position().map_or(0, |p| p.line());
-    match err.into_kind() {
-        csv::ErrorKind::Io(e) => ImportError::at(file, line, format!("a readable file ({e})")),
-        other => ImportError::at(file, line, format!("well-formed CSV ({other:?})")),
-    }
+    text: &'a str,
+    ends: &'a [usize],
 }
 
 impl<R: Read> CsvFile<R> {
     /// Reads the header row. An empty file, or a header that is not UTF-8, is an error.
     pub fn new(name: &str, reader: R) -> Result<CsvFile<R>, ImportError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(reader);
-        let mut bytes = csv::ByteRecord::new();
-        match reader.read_byte_record(&mut bytes) {
-            Ok(true) => {}
-            Ok(false) => return Err(ImportError::at(name, 1, "a header row (the file is empty)")),
-            Err(e) => return Err(csv_error(name, e)),
-        }
-        let header_line = bytes.position().map_or(1, |p| p.line());
-        let mut names = Vec::with_capacity(bytes.len());
-        for (i, field) in bytes.iter().enumerate() {
-            let field = if i == 0 {
-                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
-            } else {
-                field
-            };
+        let mut reader = RecordReader::new(reader);
+        let (line, width) = match reader.read_record() {
+            Ok(Some(r)) => r,
+            Ok(None) => return Err(ImportError::at(name, 1, "a header row (the file is empty)")),
+            Err(e) => return Err(ImportError::at(name, 1, format!("a readable file ({e})"))),
+        };
+        let mut names = Vec::with_capacity(width);
+        for i in 0..width {
+            let field = reader.field(i);
             match std::str::from_utf8(field) {
                 Ok(s) => names.push(s.trim().to_string()),
                 Err(_) => {
                     return Err(ImportError {
                         file: name.to_string(),
-                        line: header_line,
+                        line,
                         column: None,
                         value: Some(String::from_utf8_lossy(field).into_owned()),
                         expected: NOT_UTF8.to_string(),
@@ -126,69 +242,83 @@ impl<R: Read> CsvFile<R> {
             }
         }
         if names.iter().all(|n| n.is_empty()) {
-            return Err(ImportError::at(name, header_line, "a header row of column names"));
+            return Err(ImportError::at(name, line, "a header row of column names"));
         }
         let keys = names.iter().map(|n| key(n)).collect();
         Ok(CsvFile {
             name: name.to_string(),
             header: Header { names, keys },
-            header_line,
+            header_line: line,
             reader,
-            bytes,
-            record: csv::StringRecord::new(),
+            text: String::new(),
+            ends: Vec::new(),
             done: false,
         })
     }
 
     /// The next record, checked for UTF-8 and for extra non-blank cells beyond the header.
+    /// Records whose cells are all blank (`,,,` lines spreadsheets leave) are skipped.
     /// Returns `None` at the end of the file or after a read failure (reported once).
     pub fn next_row(&mut self) -> Option<Result<Row<'_>, ImportError>> {
-        if self.done {
-            return None;
-        }
-        // Reuse the previous record's buffer for this read.
-        if self.bytes.is_empty() {
-            self.bytes = std::mem::take(&mut self.record).into_byte_record();
-        }
-        match self.reader.read_byte_record(&mut self.bytes) {
-            Ok(true) => {}
-            Ok(false) => {
-                self.done = true;
+        let (line, width) = loop {
+            if self.done {
                 return None;
             }
-            Err(e) => {
-                self.done = true;
-                return Some(Err(csv_error(&self.name, e)));
+            let (line, width) = match self.reader.read_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    let line = self.reader.line;
+                    return Some(Err(ImportError::at(
+                        &self.name,
+                        line,
+                        format!("a readable file ({e})"),
+                    )));
+                }
+            };
+            let blank = (0..width).all(|i| self.reader.field(i).trim_ascii().is_empty());
+            if !blank {
+                break (line, width);
             }
-        }
-        let line = self.bytes.position().map_or(0, |p| p.line());
-        let bytes = std::mem::take(&mut self.bytes);
-        match csv::StringRecord::from_byte_record(bytes) {
-            Ok(record) => self.record = record,
-            Err(err) => {
-                let field = err.utf8_error().field();
-                let bytes = err.into_byte_record();
-                let value = String::from_utf8_lossy(bytes.get(field).unwrap_or_default());
-                let e = ImportError {
+        };
+        for i in 0..width {
+            let field = self.reader.field(i);
+            if std::str::from_utf8(field).is_err() {
+                return Some(Err(ImportError {
                     file: self.name.clone(),
                     line,
-                    column: self.header.names.get(field).cloned(),
-                    value: Some(value.into_owned()),
+                    column: self.header.names.get(i).cloned(),
+                    value: Some(String::from_utf8_lossy(field).into_owned()),
                     expected: NOT_UTF8.to_string(),
-                };
-                self.bytes = bytes;
-                return Some(Err(e));
+                }));
             }
         }
-        let width = self.header.names.len();
-        if self.record.len() > width && self.record.iter().skip(width).any(|c| !c.trim().is_empty())
+        // Every field is UTF-8, so their concatenation is.
+        let used = if width == 0 {
+            0
+        } else {
+            self.reader.ends[width - 1]
+        };
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        bytes.clear();
+        bytes.extend_from_slice(&self.reader.out[..used]);
+        self.text = String::from_utf8(bytes).expect("fields were checked");
+        self.ends.clear();
+        self.ends.extend_from_slice(&self.reader.ends[..width]);
+        let header_width = self.header.names.len();
+        if width > header_width
+            && (header_width..width).any(|i| !self.reader.field(i).trim_ascii().is_empty())
         {
             return Some(Err(ImportError::at(
                 &self.name,
                 line,
                 format!(
-                    "at most {width} cells as in the header (found {}; is a value with a comma missing its quotes?)",
-                    self.record.len()
+                    "at most {header_width} cells as in the header (found {width}; is a value \
+                     with a comma missing its quotes?)"
                 ),
             )));
         }
@@ -196,7 +326,8 @@ impl<R: Read> CsvFile<R> {
             file: &self.name,
             line,
             header: &self.header,
-            record: &self.record,
+            text: &self.text,
+            ends: &self.ends,
         }))
     }
 
@@ -214,7 +345,13 @@ impl<R: Read> CsvFile<R> {
 impl<'a> Row<'a> {
     /// The trimmed cell of column `col`; blank when the record is shorter than the header.
     pub fn get(&self, col: usize) -> &'a str {
-        self.record.get(col).map_or("", str::trim)
+        match self.ends.get(col) {
+            Some(&end) => {
+                let from = if col == 0 { 0 } else { self.ends[col - 1] };
+                self.text[from..end].trim()
+            }
+            None => "",
+        }
     }
 
     /// The trimmed cell of an optional column; blank when the column is absent.
@@ -229,7 +366,13 @@ impl<'a> Row<'a> {
 
     /// An error about column `col` of this row, quoting its value.
     pub fn error(&self, col: usize, expected: impl Into<String>) -> ImportError {
-        ImportError::value(self.file, self.line, self.column_name(col), self.get(col), expected)
+        ImportError::value(
+            self.file,
+            self.line,
+            self.column_name(col),
+            self.get(col),
+            expected,
+        )
     }
 
     /// A cell that must not be blank.
@@ -382,7 +525,10 @@ mod tests {
             "x.csv:1: column `status`: expected this column in the header; the header is `Student_ID,Minutes`"
         );
         let row = f.next_row().unwrap().unwrap();
-        assert_eq!((row.line, row.get(0), row.get(1), row.get(5)), (2, "1", "2", ""));
+        assert_eq!(
+            (row.line, row.get(0), row.get(1), row.get(5)),
+            (2, "1", "2", "")
+        );
         assert!(f.next_row().is_none());
     }
 
@@ -398,16 +544,23 @@ mod tests {
         let e = CsvFile::new("y.csv", &b"J\xE9,b\n"[..]).err().unwrap();
         assert_eq!(e.line, 1);
         let e = CsvFile::new("z.csv", &b""[..]).err().unwrap();
-        assert_eq!(e.to_string(), "z.csv:1: expected a header row (the file is empty)");
+        assert_eq!(
+            e.to_string(),
+            "z.csv:1: expected a header row (the file is empty)"
+        );
     }
 
     #[test]
     fn extra_cells_and_multiline_records() {
-        let data = b"a,b\n1,2,\n\"x\ny\",2\n3,4,5\n";
+        let data = b"a,b\r\n\r\n1,2,\n\n,,\n\"x\r\ny\",2\r\n3,4,5\n\n7";
         let mut f = CsvFile::new("x.csv", &data[..]).unwrap();
-        assert!(f.next_row().unwrap().is_ok());
         assert_eq!(f.next_row().unwrap().ok().unwrap().line, 3);
+        let row = f.next_row().unwrap().ok().unwrap();
+        assert_eq!((row.line, row.get(0), row.get(1)), (6, "x\r\ny", "2"));
         let e = f.next_row().unwrap().err().unwrap();
-        assert_eq!(e.line, 5);
+        assert_eq!(e.line, 8);
+        let row = f.next_row().unwrap().ok().unwrap();
+        assert_eq!((row.line, row.get(0), row.get(1)), (10, "7", ""));
+        assert!(f.next_row().is_none());
     }
 }

@@ -222,7 +222,13 @@ mod tests {
 
     #[test]
     fn display_names_file_line_column_value() {
-        let e = ImportError::value("sessions.csv", 12, "minutes", "-5", "a non-negative integer");
+        let e = ImportError::value(
+            "sessions.csv",
+            12,
+            "minutes",
+            "-5",
+            "a non-negative integer",
+        );
         assert_eq!(
             e.to_string(),
             "sessions.csv:12: column `minutes`: value `-5`: expected a non-negative integer"

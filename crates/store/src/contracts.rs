@@ -22,7 +22,34 @@ pub struct EnrollReport {
     pub unchanged: usize,
 }
 
+/// The districts and (district, student) pairs of a provider's contracts, to place and check
+/// the sessions it uploads.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderEnrollments {
+    pub districts: std::collections::HashSet<String>,
+    pub students: std::collections::HashSet<(String, String)>,
+}
+
 impl Store {
+    /// Where a provider works: its contracts' districts and enrolled students.
+    pub async fn provider_enrollments(&self, provider: &str) -> Result<ProviderEnrollments> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT DISTINCT c.district_id, e.student_id FROM contract_versions c
+             LEFT JOIN enrollments e ON e.contract_id = c.contract_id WHERE c.provider_id = ?",
+        )
+        .bind(provider)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = ProviderEnrollments::default();
+        for (district, student) in rows {
+            if let Some(student) = student {
+                out.students.insert((district.clone(), student));
+            }
+            out.districts.insert(district);
+        }
+        Ok(out)
+    }
+
     /// Stores a validated contract. A document equal to the latest version is a no-op; any
     /// other document becomes a new version, so a signed version is never edited.
     pub async fn add_contract(&self, actor: &str, contract: &Contract, source: &str) -> Result<ContractVersion> {

@@ -9,7 +9,7 @@ mod imports;
 mod roster;
 mod statements;
 
-pub use contracts::{ContractVersion, EnrollReport};
+pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use roster::RosterReport;
 pub use statements::StoredStatement;

@@ -1,7 +1,7 @@
 //! Statement inputs and finalized statements. A finalized statement is written once and
 //! never edited (triggers refuse UPDATE and DELETE); what it paid feeds later milestones.
 
-use crate::{audit, hex_sha256, Result, Store, StoreError};
+use crate::{audit, Result, Store, StoreError};
 use obc_core::engine::{PriorPayments, StudentInput};
 use obc_core::money::{from_cents, to_cents};
 use obc_core::{Contract, Statement};
@@ -122,7 +122,7 @@ impl Store {
             }));
         }
         let json = statement.to_json();
-        let sha = hex_sha256(json.as_bytes());
+        let sha = statement.content_sha256();
         let total_cents = to_cents(statement.totals.statement_total);
         let now = crate::now();
         let id = sqlx::query(

@@ -1,0 +1,116 @@
+//! `obc statement`, `obc statement finalize` and `obc explain`.
+
+use crate::{Format, StatementArgs};
+use anyhow::{anyhow, bail, Context, Result};
+use obc_core::engine::{self, StatementRequest};
+use obc_core::Statement;
+use obc_store::{ContractVersion, Store};
+use std::path::Path;
+
+fn parse_as_of(as_of: Option<&str>) -> Result<Option<time::Date>> {
+    as_of
+        .map(|text| {
+            obc_core::model::parse_iso_date(text)
+                .ok_or_else(|| anyhow!("--as-of {text}: expected a date like 2025-01-31"))
+        })
+        .transpose()
+}
+
+/// Loads a contract's stored inputs and computes its statement at a milestone.
+pub async fn compute(store: &Store, cv: &ContractVersion, milestone: &str, as_of: Option<time::Date>) -> Result<Statement> {
+    let m = cv.contract.milestone(milestone).ok_or_else(|| {
+        let known: Vec<_> = cv.contract.milestones.iter().map(|m| m.name.as_str()).collect();
+        anyhow!("contract {} has no milestone \"{milestone}\" (it has: {})", cv.contract.id, known.join(", "))
+    })?;
+    let students = store.statement_inputs(&cv.contract).await?;
+    let prior = store.prior_payments(&cv.contract.id, m.date).await?;
+    Ok(engine::compute(StatementRequest {
+        contract: &cv.contract,
+        contract_version: cv.version,
+        contract_hash: cv.sha256.clone(),
+        milestone,
+        as_of,
+        students,
+        prior,
+    })?)
+}
+
+fn render(statement: &Statement, format: Format) -> String {
+    match format {
+        Format::Table => statement.to_table(),
+        Format::Csv => statement.to_csv(),
+        Format::Json => statement.to_json(),
+    }
+}
+
+fn emit(text: &str, output: Option<&Path>) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Prints the statement of a milestone: the finalized one when it exists (byte for byte as
+/// finalized), else a draft computed now.
+pub async fn show(store: &Store, args: &StatementArgs) -> Result<()> {
+    let cv = store.contract(&args.contract).await?;
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let statement = compute(store, &cv, &args.milestone, as_of).await?;
+    if args.format == Format::Table {
+        let status = match store.finalized(&args.contract, &args.milestone).await? {
+            Some(f) if f.content_sha256 == statement.content_sha256() => {
+                format!("FINALIZED {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)
+            }
+            Some(f) => format!(
+                "FINALIZED {} by {} with a total of {}; the inputs have changed since, this is a recomputation (corrections go on the next statement)",
+                f.finalized_at,
+                f.finalized_by,
+                obc_core::money::from_cents(f.total_cents)
+            ),
+            None => "DRAFT (not finalized)".to_string(),
+        };
+        eprintln!("{status}");
+    }
+    emit(&render(&statement, args.format), args.output.as_deref())
+}
+
+pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
+    let cv = store.contract(&args.contract).await?;
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let statement = compute(store, &cv, &args.milestone, as_of).await?;
+    let date = cv.contract.milestone(&args.milestone).expect("compute checked the milestone").date;
+    let stored = store.finalize(actor, &statement, date).await?;
+    eprintln!(
+        "Finalized {} / {}: total {} (sha256 {})",
+        stored.contract_id,
+        stored.milestone,
+        obc_core::money::format_cents(statement.totals.statement_total),
+        stored.content_sha256
+    );
+    emit(&render(&statement, args.format), args.output.as_deref())
+}
+
+pub async fn explain(
+    store: &Store,
+    contract: &str,
+    student: &str,
+    milestone: Option<&str>,
+    as_of: Option<&str>,
+) -> Result<()> {
+    let cv = store.contract(contract).await?;
+    let milestone = match milestone {
+        Some(m) => m.to_string(),
+        None => cv.contract.milestones.last().expect("validated").name.clone(),
+    };
+    let statement = compute(store, &cv, &milestone, parse_as_of(as_of)?).await?;
+    match statement.explain(student) {
+        Some(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        None => bail!("student {student} has no line on {contract}'s {milestone} statement (not enrolled during the period?)"),
+    }
+}
