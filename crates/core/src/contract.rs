@@ -160,7 +160,11 @@ impl Contract {
     /// contains `period.start`.
     pub fn school_year(&self) -> String {
         let y = self.period.start.year();
-        let first = if (self.period.start.month() as u8) >= 7 { y } else { y - 1 };
+        let first = if (self.period.start.month() as u8) >= 7 {
+            y
+        } else {
+            y - 1
+        };
         format!("{}-{}", first, first + 1)
     }
 
@@ -172,7 +176,10 @@ impl Contract {
     /// The school adjustment for a school and its index in the document: a school's own
     /// entry replaces `"*"`.
     pub fn school_adjustment(&self, school: &str) -> Option<(usize, &SchoolAdjustment)> {
-        let own = self.school_adjustments.iter().position(|a| a.school == school);
+        let own = self
+            .school_adjustments
+            .iter()
+            .position(|a| a.school == school);
         let any = self.school_adjustments.iter().position(|a| a.school == "*");
         own.or(any).map(|i| (i, &self.school_adjustments[i]))
     }
@@ -386,7 +393,10 @@ impl Validator<'_> {
         let text = v.get_ref().0.trim();
         if text == "-inf" {
             if !allow_inf {
-                self.problem(v.span(), format!("`{key}`: \"-inf\" is allowed only as a `min`"));
+                self.problem(
+                    v.span(),
+                    format!("`{key}`: \"-inf\" is allowed only as a `min`"),
+                );
             }
             return None;
         }
@@ -411,7 +421,10 @@ impl Validator<'_> {
     fn rate(&mut self, key: &str, v: &Sp<DecimalText>) -> Decimal {
         let d = self.decimal(key, v);
         if d < Decimal::ZERO || d > Decimal::ONE {
-            self.problem(v.span(), format!("`{key}` = {d}: a rate must be between 0 and 1"));
+            self.problem(
+                v.span(),
+                format!("`{key}` = {d}: a rate must be between 0 and 1"),
+            );
         }
         d
     }
@@ -430,7 +443,10 @@ impl Validator<'_> {
                 }
             }
             _ => {
-                self.problem(v.span(), format!("`{key}`: expected a date like 2024-08-12"));
+                self.problem(
+                    v.span(),
+                    format!("`{key}`: expected a date like 2024-08-12"),
+                );
                 Date::MIN
             }
         }
@@ -452,7 +468,9 @@ impl Validator<'_> {
             other => {
                 self.problem(
                     v.span(),
-                    format!("`{key}` = \"{other}\": expected \"district\", \"provider\" or \"exclude\""),
+                    format!(
+                        "`{key}` = \"{other}\": expected \"district\", \"provider\" or \"exclude\""
+                    ),
                 );
                 Responsible::District
             }
@@ -463,7 +481,10 @@ impl Validator<'_> {
         Term::parse(v.get_ref()).unwrap_or_else(|| {
             self.problem(
                 v.span(),
-                format!("`{key}` = \"{}\": expected \"Fall\", \"Winter\" or \"Spring\"", v.get_ref()),
+                format!(
+                    "`{key}` = \"{}\": expected \"Fall\", \"Winter\" or \"Spring\"",
+                    v.get_ref()
+                ),
             );
             Term::Fall
         })
@@ -475,17 +496,25 @@ impl Validator<'_> {
             end: self.date("period.end", &raw.period.get_ref().end),
         };
         if period.start > period.end {
-            self.problem(raw.period.span(), "`period`: start must be on or before end");
+            self.problem(
+                raw.period.span(),
+                "`period`: start must be on or before end",
+            );
         }
         let price_per_student = self.decimal("price_per_student", &raw.price_per_student);
         if price_per_student <= Decimal::ZERO {
-            self.problem(raw.price_per_student.span(), "`price_per_student` must be > 0");
+            self.problem(
+                raw.price_per_student.span(),
+                "`price_per_student` must be > 0",
+            );
         }
         let contingent_share = self.decimal("contingent_share", &raw.contingent_share);
         if contingent_share <= Decimal::ZERO || contingent_share >= Decimal::ONE {
             self.problem(
                 raw.contingent_share.span(),
-                format!("`contingent_share` = {contingent_share}: must be strictly between 0 and 1"),
+                format!(
+                    "`contingent_share` = {contingent_share}: must be strictly between 0 and 1"
+                ),
             );
         }
         let not_to_exceed = self.decimal("not_to_exceed", &raw.not_to_exceed);
@@ -644,10 +673,16 @@ impl Validator<'_> {
             }
             let last = i + 1 == tiers.len();
             if last && tier.min.is_some() {
-                self.problem(raw_tier.min.span(), "the last tier's `min` must be \"-inf\"");
+                self.problem(
+                    raw_tier.min.span(),
+                    "the last tier's `min` must be \"-inf\"",
+                );
             }
             if !last && tier.min.is_none() {
-                self.problem(raw_tier.min.span(), "only the last tier's `min` may be \"-inf\"");
+                self.problem(
+                    raw_tier.min.span(),
+                    "only the last tier's `min` may be \"-inf\"",
+                );
             }
         }
         tiers
@@ -666,13 +701,19 @@ impl Validator<'_> {
                 self.problem(m.name.span(), format!("milestone \"{name}\" appears twice"));
             }
             if !dates.insert(date) {
-                self.problem(m.date.span(), format!("`{key}.date`: two milestones on {date}"));
+                self.problem(
+                    m.date.span(),
+                    format!("`{key}.date`: two milestones on {date}"),
+                );
             }
             let base_share = match &m.base_share {
                 Some(v) => {
                     let d = self.decimal(&format!("{key}.base_share"), v);
                     if d < Decimal::ZERO || d > Decimal::ONE {
-                        self.problem(v.span(), format!("`{key}.base_share` must be between 0 and 1"));
+                        self.problem(
+                            v.span(),
+                            format!("`{key}.base_share` must be between 0 and 1"),
+                        );
                     }
                     d
                 }
@@ -682,7 +723,9 @@ impl Validator<'_> {
             if m.base_share.is_none() && !contingent {
                 self.problem(
                     m.name.span(),
-                    format!("milestone \"{name}\" needs a `base_share`, `contingent = true`, or both"),
+                    format!(
+                        "milestone \"{name}\" needs a `base_share`, `contingent = true`, or both"
+                    ),
                 );
             }
             share_sum += base_share;
@@ -710,7 +753,10 @@ impl Validator<'_> {
                 ),
             );
         } else if !milestones.last().is_some_and(|m| m.contingent) {
-            self.problem(raw.span(), "the milestone with `contingent = true` must be the last by date");
+            self.problem(
+                raw.span(),
+                "the milestone with `contingent = true` must be the last by date",
+            );
         }
         milestones
     }
@@ -742,7 +788,10 @@ impl Validator<'_> {
                     adjust: self.decimal(&format!("{bkey}.adjust"), &b.get_ref().adjust),
                 };
                 if band.adjust <= -Decimal::ONE {
-                    self.problem(b.get_ref().adjust.span(), format!("`{bkey}.adjust` must be > -1"));
+                    self.problem(
+                        b.get_ref().adjust.span(),
+                        format!("`{bkey}.adjust` must be > -1"),
+                    );
                 }
                 if let Some(prev) = bands.last() {
                     if !strictly_below(band.min, prev.min) {
@@ -762,7 +811,9 @@ impl Validator<'_> {
                 if last != band.min.is_none() {
                     self.problem(
                         b.get_ref().min.span(),
-                        format!("`{bkey}.min`: the last band's `min`, and only it, must be \"-inf\""),
+                        format!(
+                            "`{bkey}.min`: the last band's `min`, and only it, must be \"-inf\""
+                        ),
                     );
                 }
                 bands.push(band);
@@ -812,7 +863,10 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_with_its_line() {
-        let src = EXAMPLE.replace("subject = \"Mathematics\"", "subject = \"Mathematics\"\ncolour = \"red\"");
+        let src = EXAMPLE.replace(
+            "subject = \"Mathematics\"",
+            "subject = \"Mathematics\"\ncolour = \"red\"",
+        );
         let p = problems(&src);
         assert_eq!(p.len(), 1);
         assert!(p[0].message.contains("colour"), "{p:?}");
@@ -836,22 +890,32 @@ mod tests {
     fn tiers_out_of_order_are_refused() {
         let src = EXAMPLE.replace("min = \"1.50\"", "min = \"0.90\"");
         let p = problems(&src);
-        assert!(p.iter().any(|p| p.message.contains("rate_card.meets.min")), "{p:?}");
+        assert!(
+            p.iter().any(|p| p.message.contains("rate_card.meets.min")),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn shares_must_sum_to_one_and_contingent_milestone_is_last() {
-        let p = problems(&EXAMPLE.replace("base_share = \"0.50\"\n\n[[milestone]]\nname = \"midyear\"", "base_share = \"0.40\"\n\n[[milestone]]\nname = \"midyear\""));
+        let p = problems(&EXAMPLE.replace(
+            "base_share = \"0.50\"\n\n[[milestone]]\nname = \"midyear\"",
+            "base_share = \"0.40\"\n\n[[milestone]]\nname = \"midyear\"",
+        ));
         assert!(p.iter().any(|p| p.message.contains("sum to 0.90")), "{p:?}");
         let p = problems(&EXAMPLE.replace("date = 2025-06-30", "date = 2024-09-30"));
-        assert!(p.iter().any(|p| p.message.contains("last by date")), "{p:?}");
+        assert!(
+            p.iter().any(|p| p.message.contains("last by date")),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn ranges_and_enumerations_are_checked() {
         let p = problems(&EXAMPLE.replace("min_rate = \"0.70\"", "min_rate = \"1.70\""));
         assert!(p[0].message.contains("between 0 and 1"), "{p:?}");
-        let p = problems(&EXAMPLE.replace("responsible = \"district\"", "responsible = \"nobody\""));
+        let p =
+            problems(&EXAMPLE.replace("responsible = \"district\"", "responsible = \"nobody\""));
         assert!(p[0].message.contains("nobody"), "{p:?}");
         let p = problems(&EXAMPLE.replace("\"1200.00\"", "\"1.2e3\""));
         assert!(p[0].message.contains("plain decimal"), "{p:?}");

@@ -169,10 +169,12 @@ fn hash_inputs(req: &StatementRequest<'_>, statement_date: Date) -> String {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// A student has a line when enrolled at some point of the period.
@@ -229,8 +231,16 @@ impl Context<'_> {
         let enrolled_by_milestone = input.enrollment.start <= self.milestone.date;
         let attended_by_milestone = c.first_attended.is_some_and(|d| d <= self.milestone.date);
         let eligible = enrolled_by_milestone && attended_by_milestone;
-        let due = if eligible { b * self.cumulative_share } else { Decimal::ZERO };
-        let paid = prior.base_paid.get(&input.student.id).copied().unwrap_or_default();
+        let due = if eligible {
+            b * self.cumulative_share
+        } else {
+            Decimal::ZERO
+        };
+        let paid = prior
+            .base_paid
+            .get(&input.student.id)
+            .copied()
+            .unwrap_or_default();
         let base_amount = cents(round_cents((due - paid).max(Decimal::ZERO)));
         let base_clause = format!("milestone.{}", self.milestone.name);
         let base_reason = if eligible {
@@ -385,7 +395,11 @@ impl Context<'_> {
             s.measure = match outcome_cfg.measure {
                 Measure::GrowthVsProjected => s.growth_vs_projected,
                 Measure::MetProjected => s.projected.map(|p| {
-                    Ratio::whole(if observed >= p { Decimal::ONE } else { Decimal::ZERO })
+                    Ratio::whole(if observed >= p {
+                        Decimal::ONE
+                    } else {
+                        Decimal::ZERO
+                    })
                 }),
                 Measure::RitGain => Some(Ratio::whole(observed)),
                 Measure::ConditionalGrowthPercentile => outcome
@@ -461,9 +475,15 @@ impl Context<'_> {
             let what = match (s.baseline, s.outcome) {
                 (None, _) => format!("no valid {} score", k.outcome.from_term.as_str()),
                 (_, None) => format!("no valid {} score", k.outcome.to_term.as_str()),
-                _ => format!("the measure {} cannot be computed", k.outcome.measure.as_str()),
+                _ => format!(
+                    "the measure {} cannot be computed",
+                    k.outcome.measure.as_str()
+                ),
             };
-            format!("{what} (missing scores: {})", responsible_name(k.outcome.missing_score))
+            format!(
+                "{what} (missing scores: {})",
+                responsible_name(k.outcome.missing_score)
+            )
         };
         let decide = |rule: &str, pays: Decimal, clause: &str, why: String| Decision {
             rule: rule.to_string(),
@@ -493,7 +513,10 @@ impl Context<'_> {
                 "district_fault",
                 full,
                 "attendance.responsible",
-                format!("{}, the district answers for attendance: contingent part paid in full", attendance_text()),
+                format!(
+                    "{}, the district answers for attendance: contingent part paid in full",
+                    attendance_text()
+                ),
             );
         }
         if missing && k.outcome.missing_score == Responsible::District {
@@ -505,7 +528,9 @@ impl Context<'_> {
             );
         }
         // 2. provider fault
-        if r.same_tutor.is_some_and(|t| t.lt(duties.min_same_tutor_rate)) {
+        if r.same_tutor
+            .is_some_and(|t| t.lt(duties.min_same_tutor_rate))
+        {
             return decide(
                 "provider_fault",
                 none,
@@ -519,7 +544,9 @@ impl Context<'_> {
                 ),
             );
         }
-        if r.provider_cancel.is_some_and(|p| p.gt(duties.max_provider_cancel_rate)) {
+        if r.provider_cancel
+            .is_some_and(|p| p.gt(duties.max_provider_cancel_rate))
+        {
             return decide(
                 "provider_fault",
                 none,
@@ -538,7 +565,10 @@ impl Context<'_> {
                 "provider_fault",
                 none,
                 "attendance.responsible",
-                format!("{}, the provider answers for attendance: contingent part not paid", attendance_text()),
+                format!(
+                    "{}, the provider answers for attendance: contingent part not paid",
+                    attendance_text()
+                ),
             );
         }
         if missing && k.outcome.missing_score == Responsible::Provider {
@@ -555,7 +585,10 @@ impl Context<'_> {
                 "excluded",
                 none,
                 "attendance.responsible",
-                format!("{}, such students are excluded: base only", attendance_text()),
+                format!(
+                    "{}, such students are excluded: base only",
+                    attendance_text()
+                ),
             );
         }
         if missing && k.outcome.missing_score == Responsible::Exclude {

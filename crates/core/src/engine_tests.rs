@@ -38,7 +38,11 @@ fn ratio(num: i64, den: i64) -> Option<Ratio> {
 fn edit(source: &str, replacements: &[(&str, &str)]) -> String {
     let mut src = source.to_string();
     for (from, to) in replacements {
-        assert_eq!(src.matches(from).count(), 1, "`{from}` must occur exactly once");
+        assert_eq!(
+            src.matches(from).count(),
+            1,
+            "`{from}` must occur exactly once"
+        );
         src = src.replace(from, to);
     }
     src
@@ -201,7 +205,14 @@ fn request<'a>(
 }
 
 fn run(contract: &Contract, milestone: &str, kids: Vec<Kid>) -> Statement {
-    compute(request(contract, milestone, None, PriorPayments::default(), kids)).unwrap()
+    compute(request(
+        contract,
+        milestone,
+        None,
+        PriorPayments::default(),
+        kids,
+    ))
+    .unwrap()
 }
 
 fn run_with(
@@ -226,13 +237,20 @@ fn line<'s>(s: &'s Statement, id: &str) -> &'s Line {
 fn prior(paid_before: &str, base_paid: &[(&str, &str)]) -> PriorPayments {
     PriorPayments {
         paid_before: dec(paid_before),
-        base_paid: base_paid.iter().map(|(id, a)| (id.to_string(), dec(a))).collect(),
+        base_paid: base_paid
+            .iter()
+            .map(|(id, a)| (id.to_string(), dec(a)))
+            .collect(),
     }
 }
 
 fn amounts(l: &Line) -> (String, String, String) {
     use crate::money::format_cents;
-    (format_cents(l.base_amount), format_cents(l.contingent_amount), format_cents(l.total))
+    (
+        format_cents(l.base_amount),
+        format_cents(l.contingent_amount),
+        format_cents(l.total),
+    )
 }
 
 fn money3(base: &str, contingent: &str, total: &str) -> (String, String, String) {
@@ -254,7 +272,13 @@ fn counts_and_rates_over_the_counted_sessions() {
         .sessions(1, ProviderCancelled, "t1");
     let l = final_line(&c, k);
     assert_eq!(
-        (l.planned, l.attended, l.student_absent, l.district_cancelled, l.provider_cancelled),
+        (
+            l.planned,
+            l.attended,
+            l.student_absent,
+            l.district_cancelled,
+            l.provider_cancelled
+        ),
         (12, 7, 3, 1, 1)
     );
     assert_eq!(l.minutes, 12 * 30);
@@ -277,13 +301,19 @@ fn a_rate_equal_to_its_threshold_passes() {
     let c = contract(&[("min_offered = 20", "min_offered = 10")]);
     // 7 of 10 attended = 0.70 = min_rate: not low; growth 10 / 10 = 1.00 -> meets.
     // C = 480.00 x 1.00 = 480.00
-    let at = kid("s1").attended(7).sessions(3, StudentAbsent, "t1").scores("200", "210", "10");
+    let at = kid("s1")
+        .attended(7)
+        .sessions(3, StudentAbsent, "t1")
+        .scores("200", "210", "10");
     let l = final_line(&c, at);
     assert_eq!(l.attendance_rate, ratio(7, 10));
     assert_eq!(l.rule, "tier:meets");
     assert_eq!(l.contingent_amount, dec("480.00"));
     // 6 of 10 = 0.60 < 0.70 with responsible = district: district_fault, C x 1.00 = 480.00.
-    let below = kid("s1").attended(6).sessions(4, StudentAbsent, "t1").scores("200", "210", "10");
+    let below = kid("s1")
+        .attended(6)
+        .sessions(4, StudentAbsent, "t1")
+        .scores("200", "210", "10");
     let l = final_line(&c, below);
     assert_eq!(l.rule, "district_fault");
     assert_eq!(l.contingent_clause, "attendance.responsible");
@@ -321,14 +351,24 @@ fn an_undefined_rate_fails_no_threshold() {
     let l = final_line(&c, kid("s1").scores("200", "215", "10"));
     assert_eq!(l.planned, 0);
     assert_eq!(
-        (l.attendance_rate, l.same_tutor_rate, l.provider_cancel_rate, l.availability_rate),
+        (
+            l.attendance_rate,
+            l.same_tutor_rate,
+            l.provider_cancel_rate,
+            l.availability_rate
+        ),
         (None, None, None, None)
     );
     assert_eq!(l.rule, "tier:exceeds");
     assert_eq!(amounts(&l), money3("0.00", "600.00", "600.00"));
     // Only student_absent sessions: same-tutor rate 0/0 undefined, attendance 0/3 = 0 < 0.70
     // with offered 3 >= min_offered 0 and responsible = district -> district_fault 480.00.
-    let l = final_line(&c, kid("s1").sessions(3, StudentAbsent, "t1").scores("200", "215", "10"));
+    let l = final_line(
+        &c,
+        kid("s1")
+            .sessions(3, StudentAbsent, "t1")
+            .scores("200", "215", "10"),
+    );
     assert_eq!(l.same_tutor_rate, None);
     assert_eq!(l.rule, "district_fault");
 }
@@ -340,7 +380,10 @@ fn an_undefined_rate_fails_no_threshold() {
 #[test]
 fn district_fault_via_availability_needs_no_minimum_count() {
     // missing_score = provider so that only availability can make it the district's fault.
-    let c = contract(&[("missing_score = \"district\"", "missing_score = \"provider\"")]);
+    let c = contract(&[(
+        "missing_score = \"district\"",
+        "missing_score = \"provider\"",
+    )]);
     // 5 planned, 5 district_cancelled: availability 0 / 5 = 0 < 0.70, though offered 0 < 20.
     // C x 1.00 = 480.00; no attended session: base 0.00.
     let l = final_line(&c, kid("s1").sessions(5, DistrictCancelled, "t1"));
@@ -361,13 +404,19 @@ fn district_fault_via_responsible_district_when_judged() {
     // 13 attended + 7 absent = 20 offered >= 20; 13/20 = 0.65 < 0.70 -> district_fault even with
     // poor growth (2/10 = 0.20, "below"). C x 1.00 = 480.00; base B = 720.00 at final (nothing
     // paid before): total 1200.00.
-    let k = kid("s1").attended(13).sessions(7, StudentAbsent, "t1").scores("200", "202", "10");
+    let k = kid("s1")
+        .attended(13)
+        .sessions(7, StudentAbsent, "t1")
+        .scores("200", "202", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "district_fault");
     assert_eq!(l.contingent_clause, "attendance.responsible");
     assert_eq!(amounts(&l), money3("720.00", "480.00", "1200.00"));
     // 13 + 6 = 19 offered < 20: attendance is not judged; excluded for too few sessions.
-    let k = kid("s1").attended(13).sessions(6, StudentAbsent, "t1").scores("200", "202", "10");
+    let k = kid("s1")
+        .attended(13)
+        .sessions(6, StudentAbsent, "t1")
+        .scores("200", "202", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "excluded");
     assert_eq!(l.contingent_clause, "attendance.min_offered");
@@ -378,7 +427,12 @@ fn district_fault_via_responsible_district_when_judged() {
 fn district_fault_via_missing_score() {
     let c = contract(&[]);
     // No Spring test, missing_score = district: C x 1.00 = 480.00.
-    let l = final_line(&c, kid("s1").attended(20).test(projected(row("Fall", "2024-09-05", "200"), "10")));
+    let l = final_line(
+        &c,
+        kid("s1")
+            .attended(20)
+            .test(projected(row("Fall", "2024-09-05", "200"), "10")),
+    );
     assert_eq!(l.outcome, None);
     assert_eq!(l.measure, None);
     assert_eq!(l.rule, "district_fault");
@@ -386,7 +440,12 @@ fn district_fault_via_missing_score() {
     assert_eq!(l.contingent_amount, dec("480.00"));
     assert!(l.reason.contains("no valid Spring score"), "{}", l.reason);
     // No Fall test either way.
-    let l = final_line(&c, kid("s1").attended(20).test(row("Spring", "2025-05-01", "210")));
+    let l = final_line(
+        &c,
+        kid("s1")
+            .attended(20)
+            .test(row("Spring", "2025-05-01", "210")),
+    );
     assert_eq!(l.rule, "district_fault");
     assert!(l.reason.contains("no valid Fall score"), "{}", l.reason);
 }
@@ -399,14 +458,20 @@ fn district_fault_via_missing_score() {
 fn provider_fault_via_same_tutor_rate() {
     let c = contract(&[]);
     // t1 15 of 20 attended = 0.75 < 0.80 -> provider_fault, pays 0; growth would be meets.
-    let k = kid("s1").sessions(15, Attended, "t1").sessions(5, Attended, "t2").scores("200", "210", "10");
+    let k = kid("s1")
+        .sessions(15, Attended, "t1")
+        .sessions(5, Attended, "t2")
+        .scores("200", "210", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "provider_fault");
     assert_eq!(l.contingent_clause, "provider_duties.min_same_tutor_rate");
     // base B = 720.00, contingent 0: total 720.00
     assert_eq!(amounts(&l), money3("720.00", "0.00", "720.00"));
     // 16 of 20 = 0.80: passes -> meets, 480.00
-    let k = kid("s1").sessions(16, Attended, "t1").sessions(4, Attended, "t2").scores("200", "210", "10");
+    let k = kid("s1")
+        .sessions(16, Attended, "t1")
+        .sessions(4, Attended, "t2")
+        .scores("200", "210", "10");
     assert_eq!(final_line(&c, k).rule, "tier:meets");
 }
 
@@ -414,16 +479,25 @@ fn provider_fault_via_same_tutor_rate() {
 fn provider_fault_via_cancel_rate_strictly_greater() {
     let c = contract(&[("min_offered = 20", "min_offered = 18")]);
     // 18 attended + 2 provider_cancelled: 2 / 20 = 0.10, not > 0.10 -> meets, 480.00.
-    let k = kid("s1").attended(18).sessions(2, ProviderCancelled, "t1").scores("200", "210", "10");
+    let k = kid("s1")
+        .attended(18)
+        .sessions(2, ProviderCancelled, "t1")
+        .scores("200", "210", "10");
     let l = final_line(&c, k);
     assert_eq!(l.provider_cancel_rate, ratio(1, 10));
     assert_eq!(l.rule, "tier:meets");
     assert_eq!(l.contingent_amount, dec("480.00"));
     // 18 + 3: 3 / 21 = 0.1429 > 0.10 -> provider_fault, 0.00.
-    let k = kid("s1").attended(18).sessions(3, ProviderCancelled, "t1").scores("200", "210", "10");
+    let k = kid("s1")
+        .attended(18)
+        .sessions(3, ProviderCancelled, "t1")
+        .scores("200", "210", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "provider_fault");
-    assert_eq!(l.contingent_clause, "provider_duties.max_provider_cancel_rate");
+    assert_eq!(
+        l.contingent_clause,
+        "provider_duties.max_provider_cancel_rate"
+    );
     assert_eq!(l.contingent_amount, dec("0.00"));
 }
 
@@ -431,13 +505,19 @@ fn provider_fault_via_cancel_rate_strictly_greater() {
 fn provider_fault_via_responsible_provider() {
     let c = contract(&[("responsible = \"district\"", "responsible = \"provider\"")]);
     // 13 / 20 = 0.65 < 0.70, judged: provider_fault, 0.00 (growth 1.5 would be exceeds).
-    let k = kid("s1").attended(13).sessions(7, StudentAbsent, "t1").scores("200", "215", "10");
+    let k = kid("s1")
+        .attended(13)
+        .sessions(7, StudentAbsent, "t1")
+        .scores("200", "215", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "provider_fault");
     assert_eq!(l.contingent_clause, "attendance.responsible");
     assert_eq!(l.contingent_amount, dec("0.00"));
     // 14 / 20 = 0.70: passes -> exceeds, 480.00 x 1.25 = 600.00
-    let k = kid("s1").attended(14).sessions(6, StudentAbsent, "t1").scores("200", "215", "10");
+    let k = kid("s1")
+        .attended(14)
+        .sessions(6, StudentAbsent, "t1")
+        .scores("200", "215", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "tier:exceeds");
     assert_eq!(l.contingent_amount, dec("600.00"));
@@ -445,8 +525,16 @@ fn provider_fault_via_responsible_provider() {
 
 #[test]
 fn provider_fault_via_missing_score_provider() {
-    let c = contract(&[("missing_score = \"district\"", "missing_score = \"provider\"")]);
-    let l = final_line(&c, kid("s1").attended(20).test(projected(row("Fall", "2024-09-05", "200"), "10")));
+    let c = contract(&[(
+        "missing_score = \"district\"",
+        "missing_score = \"provider\"",
+    )]);
+    let l = final_line(
+        &c,
+        kid("s1")
+            .attended(20)
+            .test(projected(row("Fall", "2024-09-05", "200"), "10")),
+    );
     assert_eq!(l.rule, "provider_fault");
     assert_eq!(l.contingent_clause, "outcome.missing_score");
     assert_eq!(l.contingent_amount, dec("0.00"));
@@ -471,7 +559,10 @@ fn district_fault_comes_before_provider_fault() {
     assert_eq!(l.rule, "district_fault");
     assert_eq!(l.contingent_clause, "outcome.missing_score");
     // provider fault before excluded: too few sessions (10 < 20) and same tutor 5/10.
-    let k = kid("s1").sessions(5, Attended, "t1").sessions(5, Attended, "t2").scores("200", "210", "10");
+    let k = kid("s1")
+        .sessions(5, Attended, "t1")
+        .sessions(5, Attended, "t2")
+        .scores("200", "210", "10");
     assert_eq!(final_line(&c, k).rule, "provider_fault");
 }
 
@@ -483,7 +574,10 @@ fn district_fault_comes_before_provider_fault() {
 fn excluded_via_responsible_exclude() {
     let c = contract(&[("responsible = \"district\"", "responsible = \"exclude\"")]);
     // 13 / 20 = 0.65 < 0.70: excluded, contingent 0, base B = 720.00 kept.
-    let k = kid("s1").attended(13).sessions(7, StudentAbsent, "t1").scores("200", "215", "10");
+    let k = kid("s1")
+        .attended(13)
+        .sessions(7, StudentAbsent, "t1")
+        .scores("200", "215", "10");
     let l = final_line(&c, k);
     assert_eq!(l.rule, "excluded");
     assert_eq!(l.contingent_clause, "attendance.responsible");
@@ -492,8 +586,16 @@ fn excluded_via_responsible_exclude() {
 
 #[test]
 fn excluded_via_missing_score_exclude() {
-    let c = contract(&[("missing_score = \"district\"", "missing_score = \"exclude\"")]);
-    let l = final_line(&c, kid("s1").attended(20).test(row("Spring", "2025-05-01", "210")));
+    let c = contract(&[(
+        "missing_score = \"district\"",
+        "missing_score = \"exclude\"",
+    )]);
+    let l = final_line(
+        &c,
+        kid("s1")
+            .attended(20)
+            .test(row("Spring", "2025-05-01", "210")),
+    );
     assert_eq!(l.rule, "excluded");
     assert_eq!(l.contingent_clause, "outcome.missing_score");
     assert_eq!(amounts(&l), money3("720.00", "0.00", "720.00"));
@@ -525,16 +627,19 @@ fn each_tier_first_match_from_the_top_and_equal_to_min_gets_the_tier() {
     let c = contract(&[]);
     // growth / projection 10, C = 480.00:
     let cases = [
-        ("a", 16, "tier:exceeds", "600.00"),    // 1.6 >= 1.50: 480 x 1.25 = 600.00
-        ("b", 15, "tier:exceeds", "600.00"),    // 1.5 = 1.50
-        ("c", 14, "tier:meets", "480.00"),      // 1.4: 480 x 1.00
-        ("d", 10, "tier:meets", "480.00"),      // 1.0 = 1.00
+        ("a", 16, "tier:exceeds", "600.00"), // 1.6 >= 1.50: 480 x 1.25 = 600.00
+        ("b", 15, "tier:exceeds", "600.00"), // 1.5 = 1.50
+        ("c", 14, "tier:meets", "480.00"),   // 1.4: 480 x 1.00
+        ("d", 10, "tier:meets", "480.00"),   // 1.0 = 1.00
         ("e", 9, "tier:approaching", "240.00"), // 0.9: 480 x 0.50
         ("f", 5, "tier:approaching", "240.00"), // 0.5 = 0.50
-        ("g", 4, "tier:below", "0.00"),         // 0.4
-        ("h", -10, "tier:below", "0.00"),       // -1.0: -inf catches everything
+        ("g", 4, "tier:below", "0.00"),      // 0.4
+        ("h", -10, "tier:below", "0.00"),    // -1.0: -inf catches everything
     ];
-    let kids = cases.iter().map(|(id, g, _, _)| kid(id).judged_with_growth(*g)).collect();
+    let kids = cases
+        .iter()
+        .map(|(id, g, _, _)| kid(id).judged_with_growth(*g))
+        .collect();
     let s = run(&c, "final", kids);
     for (id, growth, rule, amount) in cases {
         let l = line(&s, id);
@@ -542,7 +647,11 @@ fn each_tier_first_match_from_the_top_and_equal_to_min_gets_the_tier() {
         assert_eq!(l.measure, l.growth_vs_projected, "{id}");
         assert_eq!(l.rule, rule, "{id}");
         assert_eq!(l.contingent_amount, dec(amount), "{id}");
-        assert_eq!(l.contingent_clause, format!("rate_card.{}", &rule[5..]), "{id}");
+        assert_eq!(
+            l.contingent_clause,
+            format!("rate_card.{}", &rule[5..]),
+            "{id}"
+        );
     }
     // Growth 13 / 9 = 1.4444 is below 1.50 exactly (no rounding to the display): meets.
     let l = final_line(&c, kid("x").attended(20).scores("200", "213", "9"));
@@ -551,7 +660,10 @@ fn each_tier_first_match_from_the_top_and_equal_to_min_gets_the_tier() {
 
 #[test]
 fn measure_met_projected() {
-    let c = contract(&[("measure = \"growth_vs_projected\"", "measure = \"met_projected\"")]);
+    let c = contract(&[(
+        "measure = \"growth_vs_projected\"",
+        "measure = \"met_projected\"",
+    )]);
     // observed 10 >= projected 10 -> 1 -> meets (1 >= 1.00), 480.00
     let l = final_line(&c, kid("a").judged_with_growth(10));
     assert_eq!(l.measure, ratio(1, 1));
@@ -562,28 +674,31 @@ fn measure_met_projected() {
     assert_eq!(l.measure, ratio(0, 1));
     assert_eq!(l.rule, "tier:below");
     // no projection anywhere (grade 9 has no table entry): missing -> district_fault
-    let k = kid("a").grade("9").attended(20).test(row("Fall", "2024-09-05", "200")).test(row(
-        "Spring",
-        "2025-05-01",
-        "230",
-    ));
+    let k = kid("a")
+        .grade("9")
+        .attended(20)
+        .test(row("Fall", "2024-09-05", "200"))
+        .test(row("Spring", "2025-05-01", "230"));
     assert_eq!(final_line(&c, k).rule, "district_fault");
 }
 
 #[test]
 fn measure_rit_gain() {
     let c = contract(&[
-        ("measure = \"growth_vs_projected\"", "measure = \"rit_gain\""),
+        (
+            "measure = \"growth_vs_projected\"",
+            "measure = \"rit_gain\"",
+        ),
         ("min = \"1.50\"", "min = \"15\""),
         ("min = \"1.00\"", "min = \"10\""),
         ("min = \"0.50\"", "min = \"5\""),
     ]);
     // 212 - 200 = 12 points: meets (10 <= 12 < 15), 480.00; no projection needed.
-    let k = kid("a").grade("9").attended(20).test(row("Fall", "2024-09-05", "200")).test(row(
-        "Spring",
-        "2025-05-01",
-        "212",
-    ));
+    let k = kid("a")
+        .grade("9")
+        .attended(20)
+        .test(row("Fall", "2024-09-05", "200"))
+        .test(row("Spring", "2025-05-01", "212"));
     let l = final_line(&c, k);
     assert_eq!(l.observed_growth, Some(dec("12")));
     assert_eq!(l.projected_growth, None);
@@ -599,7 +714,10 @@ fn measure_rit_gain() {
 #[test]
 fn measure_conditional_growth_percentile_from_the_outcome_row() {
     let c = contract(&[
-        ("measure = \"growth_vs_projected\"", "measure = \"conditional_growth_percentile\""),
+        (
+            "measure = \"growth_vs_projected\"",
+            "measure = \"conditional_growth_percentile\"",
+        ),
         ("min = \"1.50\"", "min = \"75\""),
         ("min = \"1.00\"", "min = \"50\""),
         ("min = \"0.50\"", "min = \"25\""),
@@ -607,14 +725,26 @@ fn measure_conditional_growth_percentile_from_the_outcome_row() {
     // The outcome row's CGP 50 = meets' min: meets, 480.00.
     let mut spring = row("Spring", "2025-05-01", "205");
     spring.growth[FS].conditional_growth_percentile = Some(dec("50"));
-    let l = final_line(&c, kid("a").attended(20).test(row("Fall", "2024-09-05", "200")).test(spring));
+    let l = final_line(
+        &c,
+        kid("a")
+            .attended(20)
+            .test(row("Fall", "2024-09-05", "200"))
+            .test(spring),
+    );
     assert_eq!(l.measure, ratio(50, 1));
     assert_eq!(l.rule, "tier:meets");
     assert_eq!(l.contingent_amount, dec("480.00"));
     // A CGP on the baseline row only does not count: missing -> district_fault.
     let mut fall = row("Fall", "2024-09-05", "200");
     fall.growth[FS].conditional_growth_percentile = Some(dec("90"));
-    let l = final_line(&c, kid("a").attended(20).test(fall).test(row("Spring", "2025-05-01", "230")));
+    let l = final_line(
+        &c,
+        kid("a")
+            .attended(20)
+            .test(fall)
+            .test(row("Spring", "2025-05-01", "230")),
+    );
     assert_eq!(l.measure, None);
     assert_eq!(l.rule, "district_fault");
 }
@@ -632,14 +762,22 @@ fn measure_score_needs_a_baseline_too() {
     assert_eq!(l.measure, ratio(235, 1));
     assert_eq!(l.rule, "tier:meets");
     // "Every measure needs both a baseline and an outcome score": no Fall -> district_fault.
-    let l = final_line(&c, kid("a").attended(20).test(row("Spring", "2025-05-01", "235")));
+    let l = final_line(
+        &c,
+        kid("a")
+            .attended(20)
+            .test(row("Spring", "2025-05-01", "235")),
+    );
     assert_eq!(l.measure, None);
     assert_eq!(l.rule, "district_fault");
 }
 
 #[test]
 fn a_projection_at_or_below_zero_makes_growth_vs_projected_missing() {
-    let c = contract(&[("missing_score = \"district\"", "missing_score = \"provider\"")]);
+    let c = contract(&[(
+        "missing_score = \"district\"",
+        "missing_score = \"provider\"",
+    )]);
     for p in ["0", "-2"] {
         let l = final_line(&c, kid("a").attended(20).scores("200", "210", p));
         assert_eq!(l.projected_growth, Some(dec(p)));
@@ -649,7 +787,10 @@ fn a_projection_at_or_below_zero_makes_growth_vs_projected_missing() {
         assert!(l.reason.contains("cannot be computed"), "{}", l.reason);
     }
     // met_projected is not growth_vs_projected: a 0 projection still gives 10 >= 0 -> 1.
-    let c = contract(&[("measure = \"growth_vs_projected\"", "measure = \"met_projected\"")]);
+    let c = contract(&[(
+        "measure = \"growth_vs_projected\"",
+        "measure = \"met_projected\"",
+    )]);
     let l = final_line(&c, kid("a").attended(20).scores("200", "210", "0"));
     assert_eq!(l.rule, "tier:meets");
 }
@@ -693,7 +834,10 @@ fn the_most_recent_valid_test_counts_by_date_then_time_then_later_row() {
     // a test with no score is not valid: the earlier one counts
     let mut blank = row("Fall", "2024-09-20", "0");
     blank.score = None;
-    let k = kid("a").test(row("Fall", "2024-09-05", "200")).test(blank).test(spring);
+    let k = kid("a")
+        .test(row("Fall", "2024-09-05", "200"))
+        .test(blank)
+        .test(spring);
     assert_eq!(final_line(&c, k).baseline, Some(dec("200")));
 }
 
@@ -712,15 +856,26 @@ fn rapid_guessing_at_the_maximum_invalidates_and_the_previous_valid_test_counts(
     assert_eq!(l.baseline, Some(dec("200")));
     assert_eq!(l.rule, "tier:meets");
     assert_eq!(l.notes.len(), 1, "{:?}", l.notes);
-    assert!(l.notes[0].contains("Fall test of 2024-09-20 invalid: rapid guessing 30% >= 30%"), "{:?}", l.notes);
+    assert!(
+        l.notes[0].contains("Fall test of 2024-09-20 invalid: rapid guessing 30% >= 30%"),
+        "{:?}",
+        l.notes
+    );
     // 29.9% is valid: the later test counts (180)
     guessed.rapid_guessing_pct = Some(dec("29.9"));
-    let k = kid("a").test(row("Fall", "2024-09-05", "200")).test(guessed.clone());
+    let k = kid("a")
+        .test(row("Fall", "2024-09-05", "200"))
+        .test(guessed.clone());
     assert_eq!(final_line(&c, k).baseline, Some(dec("180")));
     // no max_rapid_guessing in the contract: the column is ignored
     let c = contract(&[("max_rapid_guessing = \"0.30\"", "")]);
     guessed.rapid_guessing_pct = Some(dec("95"));
-    let l = final_line(&c, kid("a").test(row("Fall", "2024-09-05", "200")).test(guessed));
+    let l = final_line(
+        &c,
+        kid("a")
+            .test(row("Fall", "2024-09-05", "200"))
+            .test(guessed),
+    );
     assert_eq!(l.baseline, Some(dec("180")));
     assert!(l.notes.is_empty());
 }
@@ -738,11 +893,22 @@ fn growth_measure_false_is_invalid_and_named() {
     let l = final_line(&c, k);
     assert_eq!(l.outcome, Some(dec("210")));
     assert_eq!(l.rule, "tier:meets");
-    assert!(l.notes[0].contains("Spring test of 2025-05-20 invalid") && l.notes[0].contains("GrowthMeasureYN"), "{:?}", l.notes);
+    assert!(
+        l.notes[0].contains("Spring test of 2025-05-20 invalid")
+            && l.notes[0].contains("GrowthMeasureYN"),
+        "{:?}",
+        l.notes
+    );
     // The only Spring test invalid: missing -> district_fault.
     let mut only = row("Spring", "2025-05-01", "250");
     only.growth_measure = false;
-    let l = final_line(&c, kid("a").attended(20).test(projected(row("Fall", "2024-09-05", "200"), "10")).test(only));
+    let l = final_line(
+        &c,
+        kid("a")
+            .attended(20)
+            .test(projected(row("Fall", "2024-09-05", "200"), "10"))
+            .test(only),
+    );
     assert_eq!(l.outcome, None);
     assert_eq!(l.rule, "district_fault");
 }
@@ -751,11 +917,10 @@ fn growth_measure_false_is_invalid_and_named() {
 fn tests_after_the_statement_date_and_of_other_subjects_are_ignored() {
     let c = contract(&[]);
     // Spring dated 2025-07-01, after the final milestone (2025-06-30): ignored, no outcome.
-    let k = kid("a").attended(20).test(projected(row("Fall", "2024-09-05", "200"), "10")).test(row(
-        "Spring",
-        "2025-07-01",
-        "210",
-    ));
+    let k = kid("a")
+        .attended(20)
+        .test(projected(row("Fall", "2024-09-05", "200"), "10"))
+        .test(row("Spring", "2025-07-01", "210"));
     assert_eq!(final_line(&c, k).outcome, None);
     // With --as-of 2025-04-30 a Spring test of 2025-05-01 is ignored too.
     let s = run_with(
@@ -775,7 +940,12 @@ fn tests_after_the_statement_date_and_of_other_subjects_are_ignored() {
     state.assessment = "STAAR".into();
     let mut last_year = row("Spring", "2024-05-01", "232");
     last_year.term_name = "Spring 2023-2024".into();
-    let k = kid("a").attended(20).scores("200", "210", "10").test(reading).test(state).test(last_year);
+    let k = kid("a")
+        .attended(20)
+        .scores("200", "210", "10")
+        .test(reading)
+        .test(state)
+        .test(last_year);
     let l = final_line(&c, k);
     assert_eq!(l.outcome, Some(dec("210")));
     assert_eq!(l.rule, "tier:meets");
@@ -787,11 +957,21 @@ fn projected_growth_from_baseline_row_else_outcome_row_else_contract_table() {
     let fall = || row("Fall", "2024-09-05", "200");
     let spring = || row("Spring", "2025-05-01", "212");
     // both rows: the baseline row's 10 wins over the outcome row's 20 -> 12 / 10 = 1.2
-    let both = kid("a").attended(20).test(projected(fall(), "10")).test(projected(spring(), "20"));
+    let both = kid("a")
+        .attended(20)
+        .test(projected(fall(), "10"))
+        .test(projected(spring(), "20"));
     // outcome row only: 20 -> 12 / 20 = 0.6
-    let outcome_only = kid("b").attended(20).test(fall()).test(projected(spring(), "20"));
+    let outcome_only = kid("b")
+        .attended(20)
+        .test(fall())
+        .test(projected(spring(), "20"));
     // neither, grade "06" normalised to 6: the contract's 7.7 -> 12 / 7.7 = 1.5584 -> exceeds
-    let table = kid("c").grade("06").attended(20).test(fall()).test(spring());
+    let table = kid("c")
+        .grade("06")
+        .attended(20)
+        .test(fall())
+        .test(spring());
     // neither, grade 8 not in the table: missing
     let none = kid("d").grade("8").attended(20).test(fall()).test(spring());
     let s = run(&c, "final", vec![both, outcome_only, table, none]);
@@ -800,7 +980,10 @@ fn projected_growth_from_baseline_row_else_outcome_row_else_contract_table() {
     assert_eq!(line(&s, "b").projected_growth, Some(dec("20")));
     assert_eq!(line(&s, "b").rule, "tier:approaching");
     assert_eq!(line(&s, "c").projected_growth, Some(dec("7.7")));
-    assert_eq!(line(&s, "c").growth_vs_projected, Ratio::new(dec("12"), dec("7.7")));
+    assert_eq!(
+        line(&s, "c").growth_vs_projected,
+        Ratio::new(dec("12"), dec("7.7"))
+    );
     assert_eq!(line(&s, "c").rule, "tier:exceeds");
     assert_eq!(line(&s, "d").projected_growth, None);
     assert_eq!(line(&s, "d").rule, "district_fault");
@@ -811,17 +994,28 @@ fn a_different_observed_growth_in_the_file_is_a_data_warning() {
     let c = contract(&[]);
     let mut spring = row("Spring", "2025-05-01", "210");
     spring.growth[FS].observed = Some(dec("12"));
-    let k = kid("a").attended(20).test(projected(row("Fall", "2024-09-05", "200"), "10")).test(spring);
+    let k = kid("a")
+        .attended(20)
+        .test(projected(row("Fall", "2024-09-05", "200"), "10"))
+        .test(spring);
     let l = final_line(&c, k);
     // obc computes 210 - 200 = 10, and pays on it
     assert_eq!(l.observed_growth, Some(dec("10")));
     assert_eq!(l.rule, "tier:meets");
     assert_eq!(l.notes.len(), 1);
-    assert!(l.notes[0].contains("data warning") && l.notes[0].contains("FallToSpringObservedGrowth is 12"), "{:?}", l.notes);
+    assert!(
+        l.notes[0].contains("data warning")
+            && l.notes[0].contains("FallToSpringObservedGrowth is 12"),
+        "{:?}",
+        l.notes
+    );
     // an equal value is no warning
     let mut spring = row("Spring", "2025-05-01", "210");
     spring.growth[FS].observed = Some(dec("10.0"));
-    let k = kid("a").attended(20).test(projected(row("Fall", "2024-09-05", "200"), "10")).test(spring);
+    let k = kid("a")
+        .attended(20)
+        .test(projected(row("Fall", "2024-09-05", "200"), "10"))
+        .test(spring);
     assert!(final_line(&c, k).notes.is_empty());
 }
 
@@ -856,7 +1050,15 @@ fn sessions_outside_the_period_after_the_statement_date_or_outside_the_enrollmen
         .session_on("2024-12-31", ProviderCancelled, "t1")
         .session_on("2025-01-01", Attended, "t1");
     let l = final_line(&c, k);
-    assert_eq!((l.planned, l.attended, l.student_absent, l.provider_cancelled), (2, 0, 1, 1));
+    assert_eq!(
+        (
+            l.planned,
+            l.attended,
+            l.student_absent,
+            l.provider_cancelled
+        ),
+        (2, 0, 1, 1)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -875,17 +1077,32 @@ fn base_follows_the_milestone_shares_rounded_half_to_even() {
     assert_eq!(s.lines[0].contingent_clause, "");
     assert_eq!(amounts(&s.lines[0]), money3("360.02", "0.00", "360.02"));
     // midyear: due 720.03 x 1.00 = 720.03, paid 360.02 -> 360.01
-    let s = run_with(&c, "midyear", None, prior("360.02", &[("a", "360.02")]), vec![kid("a").attended(3)]);
+    let s = run_with(
+        &c,
+        "midyear",
+        None,
+        prior("360.02", &[("a", "360.02")]),
+        vec![kid("a").attended(3)],
+    );
     assert_eq!(s.lines[0].base_amount, dec("360.01"));
     // final: due B = 720.03, paid 720.03 -> 0.00
-    let s = run_with(&c, "final", None, prior("720.03", &[("a", "720.03")]), vec![kid("a").attended(3)]);
+    let s = run_with(
+        &c,
+        "final",
+        None,
+        prior("720.03", &[("a", "720.03")]),
+        vec![kid("a").attended(3)],
+    );
     assert_eq!(s.lines[0].base_amount, dec("0.00"));
 }
 
 #[test]
 fn base_rules_not_enrolled_and_no_attended_session() {
     let c = contract(&[]);
-    let late = kid("late").enrolled("2024-11-01", None).from("2024-11-04").attended(3);
+    let late = kid("late")
+        .enrolled("2024-11-01", None)
+        .from("2024-11-04")
+        .attended(3);
     let absent = kid("absent").sessions(3, StudentAbsent, "t1");
     let after = kid("after").from("2024-10-16").attended(3);
     let on_the_day = kid("on").session_on("2024-10-15", Attended, "t1");
@@ -893,7 +1110,9 @@ fn base_rules_not_enrolled_and_no_attended_session() {
     // started 2024-11-01, after 2024-10-15
     assert_eq!(line(&s, "late").rule, "not_enrolled");
     assert_eq!(line(&s, "late").base_amount, dec("0.00"));
-    assert!(line(&s, "late").reason.contains("after the enrollment milestone"));
+    assert!(line(&s, "late")
+        .reason
+        .contains("after the enrollment milestone"));
     assert_eq!(line(&s, "absent").rule, "no_attended_session");
     assert_eq!(line(&s, "absent").total, dec("0.00"));
     // attended only after the milestone's date: the enrollment statement is dated on it
@@ -906,7 +1125,13 @@ fn base_rules_not_enrolled_and_no_attended_session() {
 #[test]
 fn a_late_student_catches_up_at_a_later_milestone_and_at_the_contingent_one() {
     let c = contract(&[]);
-    let late = || kid("late").enrolled("2024-11-01", None).from("2024-11-04").attended(20).scores("200", "210", "10");
+    let late = || {
+        kid("late")
+            .enrolled("2024-11-01", None)
+            .from("2024-11-04")
+            .attended(20)
+            .scores("200", "210", "10")
+    };
     // midyear, nothing paid before: due 720.00 x (0.50 + 0.50) = 720.00
     let s = run(&c, "midyear", vec![late()]);
     assert_eq!(s.lines[0].rule, "base");
@@ -915,7 +1140,13 @@ fn a_late_student_catches_up_at_a_later_milestone_and_at_the_contingent_one() {
     let s = run(&c, "final", vec![late()]);
     assert_eq!(amounts(&s.lines[0]), money3("720.00", "480.00", "1200.00"));
     // final, 360.00 paid at midyear? No: paid 720.00 -> base 0.00
-    let s = run_with(&c, "final", None, prior("720.00", &[("late", "720.00")]), vec![late()]);
+    let s = run_with(
+        &c,
+        "final",
+        None,
+        prior("720.00", &[("late", "720.00")]),
+        vec![late()],
+    );
     assert_eq!(amounts(&s.lines[0]), money3("0.00", "480.00", "480.00"));
 }
 
@@ -934,7 +1165,13 @@ fn a_base_line_is_never_negative() {
     assert_eq!(s.lines[0].base_amount, dec("0.00"));
     assert_eq!(s.totals.statement_total, dec("0.00"));
     // --as-of before the first session: no counted attended session -> no_attended_session
-    let s = run_with(&c, "enrollment", Some("2024-09-01"), PriorPayments::default(), vec![kid("a").attended(3)]);
+    let s = run_with(
+        &c,
+        "enrollment",
+        Some("2024-09-01"),
+        PriorPayments::default(),
+        vec![kid("a").attended(3)],
+    );
     assert_eq!(s.lines[0].rule, "no_attended_session");
 }
 
@@ -950,19 +1187,31 @@ fn school_adjustment_median_of_an_odd_count() {
     let s = run(
         &c,
         "final",
-        vec![kid("a").judged_with_growth(5), kid("b").judged_with_growth(12), kid("c").judged_with_growth(16)],
+        vec![
+            kid("a").judged_with_growth(5),
+            kid("b").judged_with_growth(12),
+            kid("c").judged_with_growth(16),
+        ],
     );
     // a: 480.00 x 0.50 x 1.10 = 264.00; b: 480.00 x 1.00 x 1.10 = 528.00;
     // c: 480.00 x 1.25 x 1.10 = 660.00
     for (id, rule, tier, amount) in [
-        ("a", "tier:approaching+school_adjust", "approaching", "264.00"),
+        (
+            "a",
+            "tier:approaching+school_adjust",
+            "approaching",
+            "264.00",
+        ),
         ("b", "tier:meets+school_adjust", "meets", "528.00"),
         ("c", "tier:exceeds+school_adjust", "exceeds", "660.00"),
     ] {
         let l = line(&s, id);
         assert_eq!(l.rule, rule);
         assert_eq!(l.contingent_amount, dec(amount), "{id}");
-        assert_eq!(l.contingent_clause, format!("rate_card.{tier} + school_adjustment[0]"));
+        assert_eq!(
+            l.contingent_clause,
+            format!("rate_card.{tier} + school_adjustment[0]")
+        );
         assert_eq!(l.total, l.base_amount + l.contingent_amount);
     }
     // tier_pays is the tier's, before the adjustment
@@ -974,7 +1223,14 @@ fn school_adjustment_median_of_an_even_count_is_the_exact_mean() {
     let c = contract_with_schools(&[]);
     // 1.0 and 1.4: mean 1.2 >= 1.20 -> +0.10 (the lower middle value alone, 1.0, would give 0)
     // each meets: 480.00 x 1.00 x 1.10 = 528.00
-    let s = run(&c, "final", vec![kid("a").judged_with_growth(10), kid("b").judged_with_growth(14)]);
+    let s = run(
+        &c,
+        "final",
+        vec![
+            kid("a").judged_with_growth(10),
+            kid("b").judged_with_growth(14),
+        ],
+    );
     assert_eq!(line(&s, "a").contingent_amount, dec("528.00"));
     assert_eq!(line(&s, "b").contingent_amount, dec("528.00"));
     // 11/9 = 1.2222.. and 53/45 = 1.1777..: mean (55/45 + 53/45) / 2 = 108/90 = 1.2 exactly
@@ -985,7 +1241,11 @@ fn school_adjustment_median_of_an_even_count_is_the_exact_mean() {
     assert_eq!(line(&s, "a").rule, "tier:meets+school_adjust");
     assert_eq!(line(&s, "a").contingent_amount, dec("528.00"));
     assert_eq!(line(&s, "b").contingent_amount, dec("528.00"));
-    assert!(line(&s, "a").reason.contains("1.2000"), "{}", line(&s, "a").reason);
+    assert!(
+        line(&s, "a").reason.contains("1.2000"),
+        "{}",
+        line(&s, "a").reason
+    );
 }
 
 #[test]
@@ -998,14 +1258,27 @@ fn a_school_own_entry_replaces_the_star_and_entries_never_compound() {
     let s = run(
         &c,
         "final",
-        vec![kid("a").judged_with_growth(10), kid("b").school("sch-2").judged_with_growth(16)],
+        vec![
+            kid("a").judged_with_growth(10),
+            kid("b").school("sch-2").judged_with_growth(16),
+        ],
     );
     assert_eq!(line(&s, "a").contingent_amount, dec("480.00"));
-    assert_eq!(line(&s, "a").contingent_clause, "rate_card.meets + school_adjustment[0]");
+    assert_eq!(
+        line(&s, "a").contingent_clause,
+        "rate_card.meets + school_adjustment[0]"
+    );
     assert_eq!(line(&s, "b").contingent_amount, dec("720.00"));
-    assert_eq!(line(&s, "b").contingent_clause, "rate_card.exceeds + school_adjustment[1]");
+    assert_eq!(
+        line(&s, "b").contingent_clause,
+        "rate_card.exceeds + school_adjustment[1]"
+    );
     // a school with no entry and no "*": unchanged
-    let c = Contract::parse(&edit(&format!("{EXAMPLE}{own}"), &[("school = \"*\"", "school = \"sch-9\"")])).unwrap();
+    let c = Contract::parse(&edit(
+        &format!("{EXAMPLE}{own}"),
+        &[("school = \"*\"", "school = \"sch-9\"")],
+    ))
+    .unwrap();
     let s = run(&c, "final", vec![kid("a").judged_with_growth(10)]);
     assert_eq!(s.lines[0].rule, "tier:meets");
 }
@@ -1018,7 +1291,10 @@ fn only_tier_lines_with_a_defined_growth_vs_projected_make_the_median() {
     // (+0.10); they do not: median 1.0 -> adjust 0.00.
     let a = kid("a").judged_with_growth(10);
     let b = kid("b").attended(19).scores("200", "220", "10");
-    let d = kid("d").attended(20).sessions(20, DistrictCancelled, "t1").scores("200", "220", "10");
+    let d = kid("d")
+        .attended(20)
+        .sessions(20, DistrictCancelled, "t1")
+        .scores("200", "220", "10");
     // e: another school, only a district_fault line (no score): no median, unchanged
     let e = kid("e").school("sch-3").attended(20);
     let s = run(&c, "final", vec![a, b, d, e]);
@@ -1035,7 +1311,10 @@ fn only_tier_lines_with_a_defined_growth_vs_projected_make_the_median() {
 #[test]
 fn a_tier_line_without_growth_vs_projected_is_still_adjusted() {
     let c = contract_with_schools(&[
-        ("measure = \"growth_vs_projected\"", "measure = \"rit_gain\""),
+        (
+            "measure = \"growth_vs_projected\"",
+            "measure = \"rit_gain\"",
+        ),
         ("min = \"1.50\"", "min = \"15\""),
         ("min = \"1.00\"", "min = \"10\""),
         ("min = \"0.50\"", "min = \"5\""),
@@ -1044,7 +1323,11 @@ fn a_tier_line_without_growth_vs_projected_is_still_adjusted() {
     // undefined, not in the median. Median 1.2 -> +0.10; both are tier lines of the school:
     // 480.00 x 1.00 x 1.10 = 528.00 each.
     let a = kid("a").judged_with_growth(12);
-    let b = kid("b").grade("9").attended(20).test(row("Fall", "2024-09-05", "200")).test(row("Spring", "2025-05-01", "212"));
+    let b = kid("b")
+        .grade("9")
+        .attended(20)
+        .test(row("Fall", "2024-09-05", "200"))
+        .test(row("Spring", "2025-05-01", "212"));
     let s = run(&c, "final", vec![a, b]);
     assert_eq!(line(&s, "b").growth_vs_projected, None);
     assert_eq!(line(&s, "b").rule, "tier:meets+school_adjust");
@@ -1071,7 +1354,14 @@ fn a_negative_adjustment_lowers_the_tier_pay() {
     let c = contract_with_schools(&[]);
     // gvp 0.5 and 0.6 (even): median 0.55 < 0.80 -> -0.10:
     // 480.00 x 0.50 x 0.90 = 216.00 each; met target: nobody.
-    let s = run(&c, "final", vec![kid("a").judged_with_growth(5), kid("b").judged_with_growth(6)]);
+    let s = run(
+        &c,
+        "final",
+        vec![
+            kid("a").judged_with_growth(5),
+            kid("b").judged_with_growth(6),
+        ],
+    );
     assert_eq!(line(&s, "a").contingent_amount, dec("216.00"));
     assert_eq!(line(&s, "b").contingent_amount, dec("216.00"));
     assert_eq!(s.totals.met_target, 0);
@@ -1085,7 +1375,14 @@ fn a_negative_adjustment_lowers_the_tier_pay() {
 fn each_line_is_rounded_half_to_even_and_totals_sum_rounded_lines() {
     let c = contract(&[("\"1200.00\"", "\"1200.05\"")]);
     // C = 480.02; exceeds: 480.02 x 1.25 = 600.025 -> 600.02; B = 720.03 at final.
-    let s = run(&c, "final", vec![kid("a").judged_with_growth(15), kid("b").judged_with_growth(15)]);
+    let s = run(
+        &c,
+        "final",
+        vec![
+            kid("a").judged_with_growth(15),
+            kid("b").judged_with_growth(15),
+        ],
+    );
     assert_eq!(amounts(&s.lines[0]), money3("720.03", "600.02", "1320.05"));
     // contingent total 600.02 + 600.02 = 1200.04 (not round(1200.05))
     assert_eq!(s.totals.contingent, dec("1200.04"));
@@ -1093,7 +1390,15 @@ fn each_line_is_rounded_half_to_even_and_totals_sum_rounded_lines() {
     assert_eq!(s.totals.lines_total, dec("2640.10"));
     assert_eq!(s.totals.statement_total, dec("2640.10"));
     // enrollment: 3 x round(360.015) = 3 x 360.02 = 1080.06 (not round(1080.045) = 1080.04)
-    let s = run(&c, "enrollment", vec![kid("a").attended(1), kid("b").attended(1), kid("c").attended(1)]);
+    let s = run(
+        &c,
+        "enrollment",
+        vec![
+            kid("a").attended(1),
+            kid("b").attended(1),
+            kid("c").attended(1),
+        ],
+    );
     assert_eq!(s.totals.base, dec("1080.06"));
     assert_eq!(s.totals.by_rule.len(), 1);
     assert_eq!(s.totals.by_rule[0].rule, "base");
@@ -1104,7 +1409,12 @@ fn each_line_is_rounded_half_to_even_and_totals_sum_rounded_lines() {
 #[test]
 fn the_cap_brings_the_total_to_what_remains_of_the_nte() {
     let c = contract(&[("\"600000.00\"", "\"2000.00\"")]);
-    let kids = || vec![kid("a").judged_with_growth(10), kid("b").judged_with_growth(10)];
+    let kids = || {
+        vec![
+            kid("a").judged_with_growth(10),
+            kid("b").judged_with_growth(10),
+        ]
+    };
     let paid = |before: &str| prior(before, &[("a", "720.00"), ("b", "720.00")]);
     // lines 480.00 + 480.00 = 960.00; paid before 1500.00: 2460.00 > 2000.00 ->
     // nte_cap = (2000.00 - 1500.00) - 960.00 = -460.00; total 500.00; lines unchanged.
@@ -1114,7 +1424,12 @@ fn the_cap_brings_the_total_to_what_remains_of_the_nte() {
     assert_eq!(s.totals.nte_cap, Some(dec("-460.00")));
     assert_eq!(s.totals.statement_total, dec("500.00"));
     assert_eq!(s.lines[0].total, dec("480.00"));
-    assert!(s.to_csv().contains("NTE_CAP,,,,,,,,,,,,,,,,nte_cap,,,-460.00,,,not_to_exceed"), "{}", s.to_csv());
+    assert!(
+        s.to_csv()
+            .contains("NTE_CAP,,,,,,,,,,,,,,,,nte_cap,,,-460.00,,,not_to_exceed"),
+        "{}",
+        s.to_csv()
+    );
     // paid before already above the NTE: max(0, 2000.00 - 2500.00) = 0: cap -960.00
     let s = run_with(&c, "final", None, paid("2500.00"), kids());
     assert_eq!(s.totals.nte_cap, Some(dec("-960.00")));
@@ -1152,10 +1467,21 @@ fn met_target_and_cost_per_outcome() {
     assert_eq!(s.totals.statement_total, dec("5400.00"));
     assert_eq!(s.totals.met_target, 2);
     assert_eq!(s.totals.cost_per_outcome, Some(dec("2700.00")));
-    let rules: Vec<(&str, u32)> = s.totals.by_rule.iter().map(|r| (r.rule.as_str(), r.students)).collect();
+    let rules: Vec<(&str, u32)> = s
+        .totals
+        .by_rule
+        .iter()
+        .map(|r| (r.rule.as_str(), r.students))
+        .collect();
     assert_eq!(
         rules,
-        [("district_fault", 1), ("excluded", 1), ("tier:approaching", 1), ("tier:exceeds", 1), ("tier:meets", 1)]
+        [
+            ("district_fault", 1),
+            ("excluded", 1),
+            ("tier:approaching", 1),
+            ("tier:exceeds", 1),
+            ("tier:meets", 1)
+        ]
     );
 }
 
@@ -1169,7 +1495,10 @@ fn cost_per_outcome_counts_paid_before_and_rounds_half_to_even() {
         "final",
         None,
         prior("1440.01", &[("a", "720.00"), ("b", "720.00")]),
-        vec![kid("a").judged_with_growth(10), kid("b").judged_with_growth(10)],
+        vec![
+            kid("a").judged_with_growth(10),
+            kid("b").judged_with_growth(10),
+        ],
     );
     assert_eq!(s.totals.cost_per_outcome, Some(dec("1200.00")));
     // after the cap: NTE 1500.00, paid before 1440.01 -> total 59.99; all paid 1500.00 / 2 = 750.00
@@ -1179,7 +1508,10 @@ fn cost_per_outcome_counts_paid_before_and_rounds_half_to_even() {
         "final",
         None,
         prior("1440.01", &[("a", "720.00"), ("b", "720.00")]),
-        vec![kid("a").judged_with_growth(10), kid("b").judged_with_growth(10)],
+        vec![
+            kid("a").judged_with_growth(10),
+            kid("b").judged_with_growth(10),
+        ],
     );
     assert_eq!(s.totals.statement_total, dec("59.99"));
     assert_eq!(s.totals.cost_per_outcome, Some(dec("750.00")));
@@ -1191,7 +1523,12 @@ fn no_cost_per_outcome_when_nobody_met_the_target() {
     let s = run(&c, "final", vec![kid("a").judged_with_growth(9)]);
     assert_eq!(s.totals.met_target, 0);
     assert_eq!(s.totals.cost_per_outcome, None);
-    assert!(s.to_csv().ends_with("COST_PER_OUTCOME,0,,,,,,,,,,,,,,,,,,,,,,,,\n"), "{}", s.to_csv());
+    assert!(
+        s.to_csv()
+            .ends_with("COST_PER_OUTCOME,0,,,,,,,,,,,,,,,,,,,,,,,,\n"),
+        "{}",
+        s.to_csv()
+    );
     // before the contingent milestone nobody can meet it either
     let s = run(&c, "midyear", vec![kid("a").judged_with_growth(10)]);
     assert_eq!(s.totals.cost_per_outcome, None);
@@ -1202,7 +1539,14 @@ fn a_school_adjusted_tier_still_meets_the_target() {
     let c = contract_with_schools(&[]);
     // gvp 0.5 and 1.0: median 0.75 < 0.80 -> -0.10; b: meets x 0.90 = 432.00, still "met"
     // (the tier pays 1.00); a: approaching x 0.90 = 216.00.
-    let s = run(&c, "final", vec![kid("a").judged_with_growth(5), kid("b").judged_with_growth(10)]);
+    let s = run(
+        &c,
+        "final",
+        vec![
+            kid("a").judged_with_growth(5),
+            kid("b").judged_with_growth(10),
+        ],
+    );
     assert_eq!(line(&s, "b").rule, "tier:meets+school_adjust");
     assert_eq!(line(&s, "b").contingent_amount, dec("432.00"));
     assert_eq!(s.totals.met_target, 1);
@@ -1245,7 +1589,14 @@ fn only_students_enrolled_during_the_period_have_a_line() {
 #[test]
 fn an_unknown_milestone_is_an_error() {
     let c = contract(&[]);
-    let err = compute(request(&c, "graduation", None, PriorPayments::default(), vec![kid("a")])).unwrap_err();
+    let err = compute(request(
+        &c,
+        "graduation",
+        None,
+        PriorPayments::default(),
+        vec![kid("a")],
+    ))
+    .unwrap_err();
     assert_eq!(
         err,
         EngineError::UnknownMilestone {
@@ -1266,7 +1617,9 @@ fn row_order_changes_no_byte() {
     let c = contract_with_schools(&[]);
     let make = |reverse: bool| {
         let mut kids = vec![
-            kid("a").judged_with_growth(12).sessions(2, StudentAbsent, "t2"),
+            kid("a")
+                .judged_with_growth(12)
+                .sessions(2, StudentAbsent, "t2"),
             kid("b").judged_with_growth(16).school("sch-2"),
             kid("c").attended(20),
         ];
@@ -1292,8 +1645,20 @@ fn tests_of_other_subjects_at_the_same_time_do_not_change_the_statement() {
         let mut reading = row("Fall", "2024-09-05", "190");
         reading.subject = "Reading".into();
         let math = projected(row("Fall", "2024-09-05", "200"), "10");
-        let (first, second) = if reading_first { (reading, math) } else { (math, reading) };
-        run(&c, "final", vec![kid("a").attended(20).test(first).test(second).test(row("Spring", "2025-05-01", "210"))])
+        let (first, second) = if reading_first {
+            (reading, math)
+        } else {
+            (math, reading)
+        };
+        run(
+            &c,
+            "final",
+            vec![kid("a").attended(20).test(first).test(second).test(row(
+                "Spring",
+                "2025-05-01",
+                "210",
+            ))],
+        )
     };
     let (x, y) = (make(true), make(false));
     assert_eq!(x.lines[0].baseline, Some(dec("200")));
@@ -1310,6 +1675,12 @@ fn equal_inputs_give_equal_bytes_and_the_inputs_hash_names_them() {
     assert_eq!(x.inputs_hash.len(), 64);
     let z = run(&c, "final", vec![kid("a").judged_with_growth(11)]);
     assert_ne!(x.inputs_hash, z.inputs_hash);
-    let w = run_with(&c, "final", None, prior("1.00", &[]), vec![kid("a").judged_with_growth(10)]);
+    let w = run_with(
+        &c,
+        "final",
+        None,
+        prior("1.00", &[]),
+        vec![kid("a").judged_with_growth(10)],
+    );
     assert_ne!(x.inputs_hash, w.inputs_hash);
 }

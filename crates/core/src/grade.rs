@@ -68,6 +68,9 @@ mod tests {
         }
         assert_eq!(Grade::parse(" "), None);
         assert_eq!(Grade::parse("12").unwrap().to_string(), "12");
-        assert_eq!(Grade::parse("Ungraded"), Some(Grade::Other("Ungraded".into())));
+        assert_eq!(
+            Grade::parse("Ungraded"),
+            Some(Grade::Other("Ungraded".into()))
+        );
     }
 }

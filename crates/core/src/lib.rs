@@ -12,8 +12,7 @@ pub mod money;
 pub mod ratio;
 pub mod statement;
 
-
 pub use contract::{Contract, ContractError};
 pub use grade::Grade;
-pub use statement::Statement;
 pub use model::*;
+pub use statement::Statement;

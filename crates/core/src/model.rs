@@ -89,7 +89,11 @@ pub enum Window {
 }
 
 impl Window {
-    pub const ALL: [Window; 3] = [Window::FallToWinter, Window::FallToSpring, Window::WinterToSpring];
+    pub const ALL: [Window; 3] = [
+        Window::FallToWinter,
+        Window::FallToSpring,
+        Window::WinterToSpring,
+    ];
 
     /// The window's name as MAP's column prefixes write it (`FallToSpring`).
     pub fn column_prefix(self) -> &'static str {
@@ -199,7 +203,10 @@ mod tests {
 
     #[test]
     fn iso_dates_parse_strictly() {
-        assert_eq!(parse_iso_date("2024-08-12").unwrap().to_string(), "2024-08-12");
+        assert_eq!(
+            parse_iso_date("2024-08-12").unwrap().to_string(),
+            "2024-08-12"
+        );
         assert!(parse_iso_date("2024-02-30").is_none());
         assert!(parse_iso_date("8/12/2024").is_none());
         assert!(parse_iso_date("2024-8-12").is_none());

@@ -18,7 +18,10 @@ impl Ratio {
         match den.cmp(&Decimal::ZERO) {
             Ordering::Equal => None,
             Ordering::Greater => Some(Ratio { num, den }),
-            Ordering::Less => Some(Ratio { num: -num, den: -den }),
+            Ordering::Less => Some(Ratio {
+                num: -num,
+                den: -den,
+            }),
         }
     }
 
@@ -52,7 +55,8 @@ impl Ratio {
 
     /// Rounded to `dp` decimals, half to even, for display.
     pub fn round(&self, dp: u32) -> Decimal {
-        let mut d = (self.num / self.den).round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
+        let mut d =
+            (self.num / self.den).round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
         d.rescale(dp);
         d
     }

@@ -223,7 +223,11 @@ impl Statement {
                 ],
             ));
         }
-        rows.push(summary("STATEMENT_TOTAL", String::new(), &[(19, format_cents(t.statement_total))]));
+        rows.push(summary(
+            "STATEMENT_TOTAL",
+            String::new(),
+            &[(19, format_cents(t.statement_total))],
+        ));
         for r in &t.by_rule {
             rows.push(summary(
                 "BY_RULE",
@@ -244,7 +248,8 @@ impl Statement {
         for row in rows {
             w.write_record(&row).expect("writing to memory");
         }
-        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 is UTF-8")
+        String::from_utf8(w.into_inner().expect("writing to memory"))
+            .expect("CSV of UTF-8 is UTF-8")
     }
 
     /// SHA-256 of the canonical JSON: what the ledger records and a re-run must reproduce.
@@ -267,14 +272,22 @@ impl Statement {
         let _ = writeln!(
             s,
             "Statement for contract {} (version {}), milestone {} ({}), as of {}",
-            self.contract_id, self.contract_version, self.milestone, self.milestone_date, self.statement_date
+            self.contract_id,
+            self.contract_version,
+            self.milestone,
+            self.milestone_date,
+            self.statement_date
         );
         let _ = writeln!(
             s,
             "{} students, {} planned sessions, {} attended",
             t.students, t.planned, t.attended
         );
-        let _ = writeln!(s, "{:<34} {:>8} {:>14} {:>14} {:>14}", "rule", "students", "base", "contingent", "total");
+        let _ = writeln!(
+            s,
+            "{:<34} {:>8} {:>14} {:>14} {:>14}",
+            "rule", "students", "base", "contingent", "total"
+        );
         for r in &t.by_rule {
             let _ = writeln!(
                 s,
@@ -306,14 +319,32 @@ impl Statement {
                 format_cents(cap)
             );
         }
-        let _ = writeln!(s, "{:<34} {:>53}", "STATEMENT TOTAL", format_cents(t.statement_total));
-        let _ = writeln!(s, "paid before this statement: {}", format_cents(t.paid_before));
+        let _ = writeln!(
+            s,
+            "{:<34} {:>53}",
+            "STATEMENT TOTAL",
+            format_cents(t.statement_total)
+        );
+        let _ = writeln!(
+            s,
+            "paid before this statement: {}",
+            format_cents(t.paid_before)
+        );
         match t.cost_per_outcome {
             Some(c) => {
-                let _ = writeln!(s, "students who met the target: {}; cost per outcome: {}", t.met_target, format_cents(c));
+                let _ = writeln!(
+                    s,
+                    "students who met the target: {}; cost per outcome: {}",
+                    t.met_target,
+                    format_cents(c)
+                );
             }
             None => {
-                let _ = writeln!(s, "students who met the target: {}; cost per outcome: none", t.met_target);
+                let _ = writeln!(
+                    s,
+                    "students who met the target: {}; cost per outcome: none",
+                    t.met_target
+                );
             }
         }
         s
@@ -325,7 +356,19 @@ impl Statement {
         let _ = writeln!(
             s,
             "{:<38} {:<10} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>9} {:<28} {:>9} {:>9} {:>9}",
-            "student", "school", "plan", "att", "att%", "tutor%", "pcanc%", "avail%", "measure", "rule", "base", "conting.", "total"
+            "student",
+            "school",
+            "plan",
+            "att",
+            "att%",
+            "tutor%",
+            "pcanc%",
+            "avail%",
+            "measure",
+            "rule",
+            "base",
+            "conting.",
+            "total"
         );
         for l in &self.lines {
             let _ = writeln!(
@@ -355,36 +398,97 @@ impl Statement {
     pub fn explain(&self, student_id: &str) -> Option<String> {
         let l = self.lines.iter().find(|l| l.student_id == student_id)?;
         let mut s = String::new();
-        let _ = writeln!(s, "Student {} (school {}, grade {})", l.student_id, l.school_id, opt(&l.grade));
+        let _ = writeln!(
+            s,
+            "Student {} (school {}, grade {})",
+            l.student_id,
+            l.school_id,
+            opt(&l.grade)
+        );
         let _ = writeln!(
             s,
             "Contract {} version {}, milestone {} ({}), statement date {}",
-            self.contract_id, self.contract_version, self.milestone, self.milestone_date, self.statement_date
+            self.contract_id,
+            self.contract_version,
+            self.milestone,
+            self.milestone_date,
+            self.statement_date
         );
-        let _ = writeln!(s, "Enrolled {} to {}", l.enrollment_start, l.enrollment_end.as_deref().unwrap_or("(open)"));
+        let _ = writeln!(
+            s,
+            "Enrolled {} to {}",
+            l.enrollment_start,
+            l.enrollment_end.as_deref().unwrap_or("(open)")
+        );
         let _ = writeln!(s, "\n1. Sessions counted (provider's, in the period, within the enrollment, up to the statement date)");
         let _ = writeln!(
             s,
             "   planned {}  attended {}  student_absent {}  district_cancelled {}  provider_cancelled {}  minutes {}",
             l.planned, l.attended, l.student_absent, l.district_cancelled, l.provider_cancelled, l.minutes
         );
-        let rate = |name: &str, r: &Option<Ratio>, formula: &str| format!("   {name:<22} {:>8}   = {formula}\n", r.map_or("undefined".into(), |r| r.display4()));
-        s.push_str(&rate("attendance_rate", &l.attendance_rate, "attended / (attended + student_absent)"));
-        s.push_str(&rate("same_tutor_rate", &l.same_tutor_rate, "attended with most frequent tutor / attended"));
-        s.push_str(&rate("provider_cancel_rate", &l.provider_cancel_rate, "provider_cancelled / planned"));
-        s.push_str(&rate("availability_rate", &l.availability_rate, "(planned - district_cancelled) / planned"));
+        let rate = |name: &str, r: &Option<Ratio>, formula: &str| {
+            format!(
+                "   {name:<22} {:>8}   = {formula}\n",
+                r.map_or("undefined".into(), |r| r.display4())
+            )
+        };
+        s.push_str(&rate(
+            "attendance_rate",
+            &l.attendance_rate,
+            "attended / (attended + student_absent)",
+        ));
+        s.push_str(&rate(
+            "same_tutor_rate",
+            &l.same_tutor_rate,
+            "attended with most frequent tutor / attended",
+        ));
+        s.push_str(&rate(
+            "provider_cancel_rate",
+            &l.provider_cancel_rate,
+            "provider_cancelled / planned",
+        ));
+        s.push_str(&rate(
+            "availability_rate",
+            &l.availability_rate,
+            "(planned - district_cancelled) / planned",
+        ));
         let _ = writeln!(s, "\n2. Scores");
-        let _ = writeln!(s, "   baseline {}  outcome {}  observed growth {}  projected growth {}", show_opt(&l.baseline), show_opt(&l.outcome), show_opt(&l.observed_growth), show_opt(&l.projected_growth));
-        let _ = writeln!(s, "   measure {}", l.measure.map_or("missing".into(), |m| m.display4()));
+        let _ = writeln!(
+            s,
+            "   baseline {}  outcome {}  observed growth {}  projected growth {}",
+            show_opt(&l.baseline),
+            show_opt(&l.outcome),
+            show_opt(&l.observed_growth),
+            show_opt(&l.projected_growth)
+        );
+        let _ = writeln!(
+            s,
+            "   measure {}",
+            l.measure.map_or("missing".into(), |m| m.display4())
+        );
         for n in &l.notes {
             let _ = writeln!(s, "   note: {n}");
         }
         let _ = writeln!(s, "\n3. Rule: {}", l.rule);
         let _ = writeln!(s, "   {}", l.reason);
         let _ = writeln!(s, "\n4. Amounts");
-        let _ = writeln!(s, "   base        {:>10}   ({})", format_cents(l.base_amount), l.base_clause);
-        let clause = if l.contingent_clause.is_empty() { "not due at this milestone" } else { &l.contingent_clause };
-        let _ = writeln!(s, "   contingent  {:>10}   ({})", format_cents(l.contingent_amount), clause);
+        let _ = writeln!(
+            s,
+            "   base        {:>10}   ({})",
+            format_cents(l.base_amount),
+            l.base_clause
+        );
+        let clause = if l.contingent_clause.is_empty() {
+            "not due at this milestone"
+        } else {
+            &l.contingent_clause
+        };
+        let _ = writeln!(
+            s,
+            "   contingent  {:>10}   ({})",
+            format_cents(l.contingent_amount),
+            clause
+        );
         let _ = writeln!(s, "   total       {:>10}", format_cents(l.total));
         Some(s)
     }

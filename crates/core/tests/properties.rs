@@ -2,7 +2,9 @@
 //! and tests; the invariants every statement must keep.
 
 use obc_core::engine::{compute, PriorPayments, StatementRequest, StudentInput};
-use obc_core::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student, Window, WindowGrowth};
+use obc_core::model::{
+    AssessmentResult, Enrollment, Session, SessionStatus, Student, Window, WindowGrowth,
+};
 use obc_core::money::round_cents;
 use obc_core::{Contract, Grade, Statement};
 use proptest::prelude::*;
@@ -77,13 +79,24 @@ fn contract_strategy() -> impl Strategy<Value = ContractParams> {
     let min_rate = prop_oneof![3 => 40i64..=80, 1 => 0i64..=100];
     let same_tutor = prop_oneof![3 => 30i64..=80, 1 => 0i64..=100];
     let cancel = prop_oneof![3 => 10i64..=40, 1 => 0i64..=100];
-    let factors = (min_rate, 0u32..=6, 0usize..3, same_tutor, cancel, 0usize..3, 0usize..5);
+    let factors = (
+        min_rate,
+        0u32..=6,
+        0usize..3,
+        same_tutor,
+        cancel,
+        0usize..3,
+        0usize..5,
+    );
     let rapid = prop::option::of(0i64..=100);
     let tiers = (
         prop::collection::btree_set(-300i64..300, 0..=3),
         prop::collection::vec(0i64..=200, 4),
     );
-    let adjustments = (prop::option::of(bands_strategy()), prop::option::of(bands_strategy()));
+    let adjustments = (
+        prop::option::of(bands_strategy()),
+        prop::option::of(bands_strategy()),
+    );
     (money, factors, rapid, tiers, 0i64..=100, adjustments).prop_map(
         |(
             (price_cents, share_milli, nte_cents),
@@ -194,7 +207,9 @@ missing_score = "{missing}"
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let min = mins.get(i).map_or("-inf".to_string(), |m| hundredths(*m).to_string());
+                let min = mins
+                    .get(i)
+                    .map_or("-inf".to_string(), |m| hundredths(*m).to_string());
                 format!("{{ min = \"{min}\", adjust = \"{}\" }}", hundredths(*a))
             })
             .collect();
@@ -221,7 +236,18 @@ const PREFIXES: [&str; 4] = ["a", "B", "z", "é"];
 
 /// A test row: term, subject (0 = the contract's), day, hour, score, projection (tenths),
 /// rapid guessing, valid for growth, conditional growth percentile, observed growth in the file.
-type TestRow = (usize, u8, i64, u32, i64, Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>);
+type TestRow = (
+    usize,
+    u8,
+    i64,
+    u32,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    Option<i64>,
+    Option<i64>,
+);
 
 #[derive(Debug, Clone)]
 struct StudentParams {
@@ -242,22 +268,39 @@ fn test_row() -> impl Strategy<Value = TestRow> {
         0i64..380,
         row_details(),
     )
-        .prop_map(|(term, subject, offset, (hour, score, projected, rapid, valid, cgp, observed))| {
-            (term, subject, offset, hour, score, projected, rapid, valid, cgp, observed)
-        })
+        .prop_map(
+            |(term, subject, offset, (hour, score, projected, rapid, valid, cgp, observed))| {
+                (
+                    term, subject, offset, hour, score, projected, rapid, valid, cgp, observed,
+                )
+            },
+        )
 }
 
 /// A row of the contract's subject in a term, dated within the term's testing window.
 fn term_row(term: usize, days: std::ops::Range<i64>) -> impl Strategy<Value = TestRow> {
-    (days, row_details()).prop_map(move |(offset, (hour, score, projected, rapid, valid, cgp, observed))| {
-        (term, 0u8, offset, hour, score, projected, rapid, valid, cgp, observed)
-    })
+    (days, row_details()).prop_map(
+        move |(offset, (hour, score, projected, rapid, valid, cgp, observed))| {
+            (
+                term, 0u8, offset, hour, score, projected, rapid, valid, cgp, observed,
+            )
+        },
+    )
 }
 
 /// Hour, score, projection (tenths), rapid guessing, valid for growth, CGP, observed growth.
 #[allow(clippy::type_complexity)]
-fn row_details(
-) -> impl Strategy<Value = (u32, i64, Option<i64>, Option<i64>, bool, Option<i64>, Option<i64>)> {
+fn row_details() -> impl Strategy<
+    Value = (
+        u32,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        bool,
+        Option<i64>,
+        Option<i64>,
+    ),
+> {
     (
         7u32..16,
         180i64..240,
@@ -270,7 +313,8 @@ fn row_details(
 }
 
 fn student_strategy() -> impl Strategy<Value = StudentParams> {
-    let status = prop_oneof![12 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)];
+    let status =
+        prop_oneof![12 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize), 1 => Just(3usize)];
     let tutor = prop_oneof![12 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)];
     let tests = (
         prop::option::of(term_row(0, 15..90)),
@@ -291,15 +335,17 @@ fn student_strategy() -> impl Strategy<Value = StudentParams> {
         tests,
         prop::option::of(0i64..=200_000),
     )
-        .prop_map(|(school, grade, start, length, sessions, tests, base_paid)| StudentParams {
-            school,
-            grade,
-            start,
-            length,
-            sessions,
-            tests,
-            base_paid,
-        })
+        .prop_map(
+            |(school, grade, start, length, sessions, tests, base_paid)| StudentParams {
+                school,
+                grade,
+                start,
+                length,
+                sessions,
+                tests,
+                base_paid,
+            },
+        )
 }
 
 fn student_input(index: usize, p: &StudentParams) -> StudentInput {
@@ -345,31 +391,41 @@ fn student_input(index: usize, p: &StudentParams) -> StudentInput {
             .tests
             .iter()
             .enumerate()
-            .flat_map(|(i, (term, subject, offset, hour, score, projected, rapid, valid, cgp, observed))| {
-                let row = AssessmentResult {
-                    student_id: id.clone(),
-                    assessment: "MAP Growth".into(),
-                    subject: if *subject == 0 { "Mathematics" } else { "Reading" }.into(),
-                    term_name: TERMS[*term].into(),
-                    date: day(*offset),
-                    // distinct date and time among a student's rows of one subject: the index
-                    // breaks every tie
-                    start_seconds: hour * 3600 + i as u32,
-                    score: Some(Decimal::from(*score)),
-                    percentile: None,
-                    rapid_guessing_pct: rapid.map(Decimal::from),
-                    growth_measure: *valid,
-                    growth: growth(*projected, *observed, *cgp),
-                };
-                // MAP tests a student in several subjects the same day, often with the same
-                // (or a blank) start time: every other row gets a Reading twin of the same time.
-                let twin = (i % 2 == 0 && *subject == 0).then(|| AssessmentResult {
-                    subject: "Reading".into(),
-                    score: Some(Decimal::from(*score - 7)),
-                    ..row.clone()
-                });
-                std::iter::once(row).chain(twin)
-            })
+            .flat_map(
+                |(
+                    i,
+                    (term, subject, offset, hour, score, projected, rapid, valid, cgp, observed),
+                )| {
+                    let row = AssessmentResult {
+                        student_id: id.clone(),
+                        assessment: "MAP Growth".into(),
+                        subject: if *subject == 0 {
+                            "Mathematics"
+                        } else {
+                            "Reading"
+                        }
+                        .into(),
+                        term_name: TERMS[*term].into(),
+                        date: day(*offset),
+                        // distinct date and time among a student's rows of one subject: the index
+                        // breaks every tie
+                        start_seconds: hour * 3600 + i as u32,
+                        score: Some(Decimal::from(*score)),
+                        percentile: None,
+                        rapid_guessing_pct: rapid.map(Decimal::from),
+                        growth_measure: *valid,
+                        growth: growth(*projected, *observed, *cgp),
+                    };
+                    // MAP tests a student in several subjects the same day, often with the same
+                    // (or a blank) start time: every other row gets a Reading twin of the same time.
+                    let twin = (i % 2 == 0 && *subject == 0).then(|| AssessmentResult {
+                        subject: "Reading".into(),
+                        score: Some(Decimal::from(*score - 7)),
+                        ..row.clone()
+                    });
+                    std::iter::once(row).chain(twin)
+                },
+            )
             .collect(),
     }
 }
@@ -393,14 +449,16 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         prop_oneof![1 => Just(0i64), 2 => 0i64..=2_000_000],
         any::<u64>(),
     )
-        .prop_map(|(contract, students, milestone, as_of, paid_before_cents, shuffle_seed)| Scenario {
-            contract,
-            students,
-            milestone,
-            as_of,
-            paid_before_cents,
-            shuffle_seed,
-        })
+        .prop_map(
+            |(contract, students, milestone, as_of, paid_before_cents, shuffle_seed)| Scenario {
+                contract,
+                students,
+                milestone,
+                as_of,
+                paid_before_cents,
+                shuffle_seed,
+            },
+        )
 }
 
 const MILESTONES: [&str; 3] = ["enrollment", "midyear", "final"];
@@ -412,7 +470,11 @@ impl Scenario {
     }
 
     fn inputs(&self) -> Vec<StudentInput> {
-        self.students.iter().enumerate().map(|(i, s)| student_input(i, s)).collect()
+        self.students
+            .iter()
+            .enumerate()
+            .map(|(i, s)| student_input(i, s))
+            .collect()
     }
 
     fn prior(&self) -> PriorPayments {
@@ -455,7 +517,10 @@ fn shuffle<T>(items: &mut [T], seed: &mut u64) {
 
 /// 64 cases, so CI stays fast; `PROPTEST_CASES=5000` runs more.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(64);
     ProptestConfig {
         cases,
         failure_persistence: None,
@@ -580,24 +645,4 @@ proptest! {
         let ids: Vec<&[u8]> = s.lines.iter().map(|l| l.student_id.as_bytes()).collect();
         prop_assert!(ids.windows(2).all(|w| w[0] < w[1]));
     }
-}
-
-#[test]
-fn zz_stats() {
-    use proptest::test_runner::TestRunner;
-    use proptest::strategy::ValueTree;
-    use std::collections::BTreeMap;
-    let mut runner = TestRunner::deterministic();
-    let mut rules: BTreeMap<String, usize> = BTreeMap::new();
-    let mut caps = 0;
-    let mut lines = 0;
-    let mut notes = 0;
-    for _ in 0..500 {
-        let sc = scenario().new_tree(&mut runner).unwrap().current();
-        let c = sc.contract();
-        let s = sc.run(&c, sc.inputs());
-        if s.totals.nte_cap.is_some() { caps += 1; }
-        for l in &s.lines { *rules.entry(l.rule.clone()).or_default() += 1; lines += 1; notes += l.notes.len(); }
-    }
-    eprintln!("caps {caps} lines {lines} notes {notes} {rules:#?}");
 }

@@ -121,6 +121,7 @@ pub struct ImportErrors {
 }
 
 impl ImportErrors {
+    /// No errors yet.
     pub fn new() -> ImportErrors {
         ImportErrors::default()
     }

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 /// A district's roster as one import creates or updates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Roster {
+    /// `--district` when given, else the OneRoster district org's `sourcedId`.
     pub district_id: String,
+    /// The district org's name, MAP's `DistrictName`, or the id when the file has no name.
     pub district_name: String,
     /// Sorted by id.
     pub schools: Vec<School>,
@@ -58,7 +60,8 @@ pub fn read_roster_bytes(
     bytes: &[u8],
     district: Option<&str>,
 ) -> Result<Roster, ImportErrors> {
-    if bytes.starts_with(b"PK") || name.to_ascii_lowercase().ends_with(".zip") {
+    let zip_magic = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
+    if zip_magic || name.to_ascii_lowercase().ends_with(".zip") {
         read_roster_zip(name, std::io::Cursor::new(bytes), district)
     } else {
         read_roster_csv(name, bytes, district)
@@ -1085,7 +1088,7 @@ mod tests {
     #[test]
     fn damaged_entry_is_an_error_on_the_entry() {
         let mut bytes = zip_of(&example_roster(), "", &[]);
-        // Corrupt the stored (uncompressed-by-default? no: deflated) data of users.csv.
+        // Scramble the compressed data of users.csv (its local header names it first).
         let needle = b"users.csv";
         let at = bytes
             .windows(needle.len())

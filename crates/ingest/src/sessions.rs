@@ -1,9 +1,11 @@
 //! Tutoring session logs as providers upload them (SPEC 3.3), CSV or JSON.
 //!
 //! CSV: `session_id,student_id,tutor_id,date,minutes,status[,group_size]`, extra columns
-//! ignored. JSON: an array of objects with the same fields, or `{"sessions": [...]}`; ids may be
-//! strings or numbers. Students are not checked against a roster here: the caller does that,
-//! since only it knows the district.
+//! ignored. JSON: an array of objects with the same fields, or `{"sessions": [...]}`; ids may
+//! be strings or numbers. `tutor_id` may be blank except on an attended session (a no-show may
+//! have no tutor assigned; an attended one must say who tutored, for the same-tutor rate).
+//! Students are not checked against a roster here: the caller does that, since only it knows
+//! the district.
 
 use crate::csvfile::{parse_iso_date, parse_u32, CsvFile};
 use crate::ImportError;

@@ -52,13 +52,19 @@ impl Store {
 
     /// Stores a validated contract. A document equal to the latest version is a no-op; any
     /// other document becomes a new version, so a signed version is never edited.
-    pub async fn add_contract(&self, actor: &str, contract: &Contract, source: &str) -> Result<ContractVersion> {
+    pub async fn add_contract(
+        &self,
+        actor: &str,
+        contract: &Contract,
+        source: &str,
+    ) -> Result<ContractVersion> {
         let sha256 = hex_sha256(source.as_bytes());
         let mut tx = self.pool.begin().await?;
-        let known: Option<String> = sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
-            .bind(&contract.district)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
+                .bind(&contract.district)
+                .fetch_optional(&mut *tx)
+                .await?;
         if known.as_deref() != Some("district") {
             return Err(StoreError::NotFound(format!(
                 "contract {}: district \"{}\" is unknown; import its roster first (obc import roster ... --district {})",
@@ -124,9 +130,13 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let (version, source, sha256) =
-            row.ok_or_else(|| StoreError::NotFound(format!("no contract \"{id}\": add it with `obc contract add FILE.toml`")))?;
-        let contract = Contract::parse(&source).map_err(|e| StoreError::Corrupt(format!("contract {id}: {e}")))?;
+        let (version, source, sha256) = row.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no contract \"{id}\": add it with `obc contract add FILE.toml`"
+            ))
+        })?;
+        let contract = Contract::parse(&source)
+            .map_err(|e| StoreError::Corrupt(format!("contract {id}: {e}")))?;
         Ok(ContractVersion {
             contract,
             version: version as u32,
@@ -147,7 +157,13 @@ impl Store {
 
     /// Places students in a contract, in one transaction. Re-sending a student with other
     /// dates updates the enrollment (audited); identical rows change nothing.
-    pub async fn enroll(&self, actor: &str, source: &str, contract_id: &str, rows: &[Enrollment]) -> Result<EnrollReport> {
+    pub async fn enroll(
+        &self,
+        actor: &str,
+        source: &str,
+        contract_id: &str,
+        rows: &[Enrollment],
+    ) -> Result<EnrollReport> {
         let mut tx = self.pool.begin().await?;
         let mut report = EnrollReport::default();
         for e in rows {
@@ -195,7 +211,10 @@ impl Store {
             actor,
             "enroll",
             &format!("contract:{contract_id}"),
-            &format!("{source}: {} added, {} updated, {} unchanged", report.added, report.updated, report.unchanged),
+            &format!(
+                "{source}: {} added, {} updated, {} unchanged",
+                report.added, report.updated, report.unchanged
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -92,16 +92,19 @@ impl Store {
         .bind(district)
         .fetch_all(&self.pool)
         .await?;
-        let mut map: std::collections::HashMap<String, Vec<Session>> = std::collections::HashMap::new();
+        let mut map: std::collections::HashMap<String, Vec<Session>> =
+            std::collections::HashMap::new();
         for (session_id, student_id, tutor_id, date, minutes, status, group_size) in rows {
             let session = Session {
                 session_id,
                 student_id: student_id.clone(),
                 tutor_id,
                 date: crate::parse_date(&date)?,
-                minutes: u32::try_from(minutes).map_err(|_| crate::StoreError::Corrupt(format!("minutes {minutes}")))?,
-                status: obc_core::SessionStatus::parse(&status)
-                    .ok_or_else(|| crate::StoreError::Corrupt(format!("session status {status}")))?,
+                minutes: u32::try_from(minutes)
+                    .map_err(|_| crate::StoreError::Corrupt(format!("minutes {minutes}")))?,
+                status: obc_core::SessionStatus::parse(&status).ok_or_else(|| {
+                    crate::StoreError::Corrupt(format!("session status {status}"))
+                })?,
                 group_size: group_size.and_then(|g| u32::try_from(g).ok()),
             };
             map.entry(student_id).or_default().push(session);
@@ -115,7 +118,19 @@ impl Store {
         district: &str,
         subject: &str,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
-        type Row = (String, String, String, String, String, i64, Option<String>, Option<String>, Option<String>, i64, String);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+            String,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
                     percentile, rapid_guessing_pct, growth_measure, growth
@@ -125,8 +140,22 @@ impl Store {
         .bind(subject)
         .fetch_all(&self.pool)
         .await?;
-        let mut map: std::collections::HashMap<String, Vec<AssessmentResult>> = std::collections::HashMap::new();
-        for (student_id, assessment, subject, term_name, date, start, score, pct, rapid, gm, growth) in rows {
+        let mut map: std::collections::HashMap<String, Vec<AssessmentResult>> =
+            std::collections::HashMap::new();
+        for (
+            student_id,
+            assessment,
+            subject,
+            term_name,
+            date,
+            start,
+            score,
+            pct,
+            rapid,
+            gm,
+            growth,
+        ) in rows
+        {
             let result = AssessmentResult {
                 student_id: student_id.clone(),
                 assessment,
@@ -147,8 +176,11 @@ impl Store {
 }
 
 fn parse_decimal(text: Option<String>) -> Result<Option<Decimal>> {
-    text.map(|t| t.parse::<Decimal>().map_err(|_| crate::StoreError::Corrupt(format!("decimal {t}"))))
-        .transpose()
+    text.map(|t| {
+        t.parse::<Decimal>()
+            .map_err(|_| crate::StoreError::Corrupt(format!("decimal {t}")))
+    })
+    .transpose()
 }
 
 type GrowthCells = [[Option<String>; 3]; 3];
@@ -161,8 +193,8 @@ fn encode_growth(growth: &[WindowGrowth; 3]) -> String {
 }
 
 fn decode_growth(text: &str) -> Result<[WindowGrowth; 3]> {
-    let cells: GrowthCells =
-        serde_json::from_str(text).map_err(|e| crate::StoreError::Corrupt(format!("growth {text}: {e}")))?;
+    let cells: GrowthCells = serde_json::from_str(text)
+        .map_err(|e| crate::StoreError::Corrupt(format!("growth {text}: {e}")))?;
     let mut out: [WindowGrowth; 3] = Default::default();
     for (slot, [p, o, c]) in out.iter_mut().zip(cells) {
         *slot = WindowGrowth {
@@ -264,7 +296,9 @@ impl SessionImport {
         .bind(&self.provider)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("DELETE FROM staged_sessions").execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM staged_sessions")
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(counts)
     }
@@ -355,10 +389,15 @@ impl AssessmentImport {
             actor,
             "import.assessments",
             &format!("district:{}", self.district),
-            &format!("{source}: {} added, {} replaced, {} unchanged", counts.added, counts.replaced, counts.unchanged),
+            &format!(
+                "{source}: {} added, {} replaced, {} unchanged",
+                counts.added, counts.replaced, counts.unchanged
+            ),
         )
         .await?;
-        sqlx::query("DELETE FROM staged_results").execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM staged_results")
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(counts)
     }
@@ -394,17 +433,39 @@ mod tests {
     async fn resending_sessions_is_idempotent_and_replacements_keep_history() {
         let store = fresh().await;
         let first: Vec<Session> = (0..1200).map(|i| session(&format!("x{i}"), 30)).collect();
-        assert_eq!(upload(&store, &first).await, ImportCounts { added: 1200, replaced: 0, unchanged: 0 });
-        assert_eq!(upload(&store, &first).await, ImportCounts { added: 0, replaced: 0, unchanged: 1200 });
+        assert_eq!(
+            upload(&store, &first).await,
+            ImportCounts {
+                added: 1200,
+                replaced: 0,
+                unchanged: 0
+            }
+        );
+        assert_eq!(
+            upload(&store, &first).await,
+            ImportCounts {
+                added: 0,
+                replaced: 0,
+                unchanged: 1200
+            }
+        );
         let resent = [session("x5", 45), session("new", 30)];
-        assert_eq!(upload(&store, &resent).await, ImportCounts { added: 1, replaced: 1, unchanged: 0 });
+        assert_eq!(
+            upload(&store, &resent).await,
+            ImportCounts {
+                added: 1,
+                replaced: 1,
+                unchanged: 0
+            }
+        );
         let stored = store.sessions_by_student("p1", "d1").await.unwrap();
         let x5 = stored["s1"].iter().find(|s| s.session_id == "x5").unwrap();
         assert_eq!(x5.minutes, 45);
-        let history: Vec<(String, i64)> = sqlx::query_as("SELECT session_id, minutes FROM session_history")
-            .fetch_all(&store.pool)
-            .await
-            .unwrap();
+        let history: Vec<(String, i64)> =
+            sqlx::query_as("SELECT session_id, minutes FROM session_history")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
         assert_eq!(history, vec![("x5".to_string(), 30)]);
     }
 
@@ -413,10 +474,17 @@ mod tests {
         let store = fresh().await;
         let mut import = store.begin_sessions("p1").await.unwrap();
         for i in 0..700 {
-            import.add("d1", session(&format!("x{i}"), 30)).await.unwrap();
+            import
+                .add("d1", session(&format!("x{i}"), 30))
+                .await
+                .unwrap();
         }
         drop(import);
-        assert!(store.sessions_by_student("p1", "d1").await.unwrap().is_empty());
+        assert!(store
+            .sessions_by_student("p1", "d1")
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(upload(&store, &[session("a", 1)]).await.added, 1);
     }
 

@@ -62,9 +62,9 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| match e {
-                sqlx::Error::Database(_) | sqlx::Error::Io(_) if !create => StoreError::NotFound(format!(
-                    "no obc database at {path}: run `obc init` (or `obc demo`) first"
-                )),
+                sqlx::Error::Database(_) | sqlx::Error::Io(_) if !create => StoreError::NotFound(
+                    format!("no obc database at {path}: run `obc init` (or `obc demo`) first"),
+                ),
                 e => StoreError::Db(e),
             })?;
         let store = Store { pool };
@@ -138,23 +138,37 @@ impl Store {
 pub(crate) type Tx = Transaction<'static, Sqlite>;
 
 /// Appends an audit event inside a transaction and returns its id.
-pub(crate) async fn audit(tx: &mut Tx, actor: &str, action: &str, record: &str, detail: &str) -> Result<i64> {
-    let done = sqlx::query("INSERT INTO audit_log (at, actor, action, record, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(now())
-        .bind(actor)
-        .bind(action)
-        .bind(record)
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
+pub(crate) async fn audit(
+    tx: &mut Tx,
+    actor: &str,
+    action: &str,
+    record: &str,
+    detail: &str,
+) -> Result<i64> {
+    let done = sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, record, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(now())
+    .bind(actor)
+    .bind(action)
+    .bind(record)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
     Ok(done.last_insert_rowid())
 }
 
-pub(crate) async fn ensure_organisation(tx: &mut Tx, id: &str, kind: &str, name: &str) -> Result<()> {
-    let existing: Option<String> = sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
+pub(crate) async fn ensure_organisation(
+    tx: &mut Tx,
+    id: &str,
+    kind: &str,
+    name: &str,
+) -> Result<()> {
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
     match existing {
         Some(k) if k == kind => Ok(()),
         Some(k) => Err(StoreError::Conflict(format!(
@@ -205,7 +219,8 @@ pub(crate) mod test_support {
     pub async fn fresh() -> Store {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("obc-store-test-{}-{n}.db", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("obc-store-test-{}-{n}.db", std::process::id()));
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }

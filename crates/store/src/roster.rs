@@ -14,7 +14,10 @@ pub struct RosterReport {
 }
 
 fn flags_json(flags: &[(String, String)]) -> String {
-    let map: std::collections::BTreeMap<&str, &str> = flags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let map: std::collections::BTreeMap<&str, &str> = flags
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     serde_json::to_string(&map).expect("flags serialize")
 }
 
@@ -45,12 +48,13 @@ impl Store {
             .await?;
             report.schools_added += done.rows_affected() as usize;
         }
-        let existing: HashSet<String> = sqlx::query_scalar("SELECT id FROM students WHERE district_id = ?")
-            .bind(district_id)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
+        let existing: HashSet<String> =
+            sqlx::query_scalar("SELECT id FROM students WHERE district_id = ?")
+                .bind(district_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
         for s in students {
             let done = sqlx::query(
                 "INSERT INTO students (district_id, id, school_id, grade, first_name, last_name, flags)
@@ -83,7 +87,10 @@ impl Store {
             &format!("district:{district_id}"),
             &format!(
                 "{source}: {} schools added, {} students added, {} updated, {} unchanged",
-                report.schools_added, report.students_added, report.students_updated, report.students_unchanged
+                report.schools_added,
+                report.students_added,
+                report.students_updated,
+                report.students_unchanged
             ),
         )
         .await?;
@@ -94,9 +101,10 @@ impl Store {
     /// Every student id of every district: student id -> district ids. Importers use it to
     /// check that sessions and tests name rostered students.
     pub async fn student_districts(&self) -> Result<HashMap<String, Vec<String>>> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, district_id FROM students ORDER BY id, district_id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, district_id FROM students ORDER BY id, district_id")
+                .fetch_all(&self.pool)
+                .await?;
         let mut map: HashMap<String, Vec<String>> = HashMap::with_capacity(rows.len());
         for (student, district) in rows {
             map.entry(student).or_default().push(district);
@@ -115,7 +123,8 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(id, school_id, grade, first_name, last_name, flags)| {
-                let flags: std::collections::BTreeMap<String, String> = serde_json::from_str(&flags).unwrap_or_default();
+                let flags: std::collections::BTreeMap<String, String> =
+                    serde_json::from_str(&flags).unwrap_or_default();
                 let student = Student {
                     id: id.clone(),
                     school_id,
@@ -149,12 +158,29 @@ mod tests {
     #[tokio::test]
     async fn reimporting_a_roster_changes_nothing_and_updates_are_counted() {
         let store = fresh().await;
-        let schools = [School { id: "sch-1".into(), name: "One".into() }];
+        let schools = [School {
+            id: "sch-1".into(),
+            name: "One".into(),
+        }];
         let students = [student("1", "6"), student("2", "7")];
-        let r = store.import_roster("t", "f", "d1", "D", &schools, &students).await.unwrap();
+        let r = store
+            .import_roster("t", "f", "d1", "D", &schools, &students)
+            .await
+            .unwrap();
         assert_eq!((r.schools_added, r.students_added), (1, 2));
-        let r = store.import_roster("t", "f", "d1", "D", &schools, &students).await.unwrap();
-        assert_eq!((r.schools_added, r.students_added, r.students_updated, r.students_unchanged), (0, 0, 0, 2));
+        let r = store
+            .import_roster("t", "f", "d1", "D", &schools, &students)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                r.schools_added,
+                r.students_added,
+                r.students_updated,
+                r.students_unchanged
+            ),
+            (0, 0, 0, 2)
+        );
         let r = store
             .import_roster("t", "f", "d1", "D", &schools, &[student("1", "7")])
             .await
@@ -162,7 +188,13 @@ mod tests {
         assert_eq!(r.students_updated, 1);
         let all = store.students("d1").await.unwrap();
         assert_eq!(all["1"].grade, Some(Grade::Level(7)));
-        assert_eq!(all["1"].flags, vec![("english_learner".to_string(), "Y".to_string())]);
-        assert_eq!(store.student_districts().await.unwrap()["2"], vec!["d1".to_string()]);
+        assert_eq!(
+            all["1"].flags,
+            vec![("english_learner".to_string(), "Y".to_string())]
+        );
+        assert_eq!(
+            store.student_districts().await.unwrap()["2"],
+            vec!["d1".to_string()]
+        );
     }
 }

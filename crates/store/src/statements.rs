@@ -22,11 +22,32 @@ pub struct StoredStatement {
     pub finalized_by: String,
 }
 
-type StatementRow = (i64, String, i64, String, String, String, i64, String, String, String);
+type StatementRow = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+);
 
 fn stored(row: StatementRow) -> StoredStatement {
-    let (id, contract_id, version, milestone, statement_date, content_sha256, total_cents, content_json, finalized_at, finalized_by) =
-        row;
+    let (
+        id,
+        contract_id,
+        version,
+        milestone,
+        statement_date,
+        content_sha256,
+        total_cents,
+        content_json,
+        finalized_at,
+        finalized_by,
+    ) = row;
     StoredStatement {
         id,
         contract_id,
@@ -41,7 +62,8 @@ fn stored(row: StatementRow) -> StoredStatement {
     }
 }
 
-const SELECT_STATEMENT: &str = "SELECT id, contract_id, contract_version, milestone, statement_date, content_sha256,
+const SELECT_STATEMENT: &str =
+    "SELECT id, contract_id, contract_version, milestone, statement_date, content_sha256,
     total_cents, content_json, finalized_at, finalized_by FROM statements";
 
 impl Store {
@@ -51,8 +73,12 @@ impl Store {
     pub async fn statement_inputs(&self, contract: &Contract) -> Result<Vec<StudentInput>> {
         let enrollments = self.enrollments(&contract.id).await?;
         let mut students = self.students(&contract.district).await?;
-        let mut sessions = self.sessions_by_student(&contract.provider, &contract.district).await?;
-        let mut tests = self.results_by_student(&contract.district, &contract.subject).await?;
+        let mut sessions = self
+            .sessions_by_student(&contract.provider, &contract.district)
+            .await?;
+        let mut tests = self
+            .results_by_student(&contract.district, &contract.subject)
+            .await?;
         enrollments
             .into_iter()
             .map(|enrollment| {
@@ -73,7 +99,11 @@ impl Store {
     }
 
     /// What finalized statements of milestones dated before `before` paid on a contract.
-    pub async fn prior_payments(&self, contract_id: &str, before: time::Date) -> Result<PriorPayments> {
+    pub async fn prior_payments(
+        &self,
+        contract_id: &str,
+        before: time::Date,
+    ) -> Result<PriorPayments> {
         let paid: i64 = sqlx::query_scalar(
             "SELECT coalesce(sum(total_cents), 0) FROM statements WHERE contract_id = ? AND milestone_date < ?",
         )
@@ -91,13 +121,21 @@ impl Store {
         .await?;
         Ok(PriorPayments {
             paid_before: from_cents(paid),
-            base_paid: rows.into_iter().map(|(s, c)| (s, from_cents(c))).collect::<BTreeMap<_, _>>(),
+            base_paid: rows
+                .into_iter()
+                .map(|(s, c)| (s, from_cents(c)))
+                .collect::<BTreeMap<_, _>>(),
         })
     }
 
     /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is
     /// finalized once; a later milestone already finalized blocks an earlier one.
-    pub async fn finalize(&self, actor: &str, statement: &Statement, milestone_date: time::Date) -> Result<StoredStatement> {
+    pub async fn finalize(
+        &self,
+        actor: &str,
+        statement: &Statement,
+        milestone_date: time::Date,
+    ) -> Result<StoredStatement> {
         let mut tx = self.pool.begin().await?;
         let existing: Option<(String, String)> = sqlx::query_as(
             "SELECT milestone, milestone_date FROM statements WHERE contract_id = ? AND (milestone = ? OR milestone_date >= ?)
@@ -163,7 +201,10 @@ impl Store {
             &mut tx,
             actor,
             "statement.finalize",
-            &format!("contract:{}/milestone:{}", statement.contract_id, statement.milestone),
+            &format!(
+                "contract:{}/milestone:{}",
+                statement.contract_id, statement.milestone
+            ),
             &format!(
                 "version {}, total {}, sha256 {sha}, inputs {}",
                 statement.contract_version, statement.totals.statement_total, statement.inputs_hash
@@ -186,7 +227,11 @@ impl Store {
     }
 
     /// The finalized statement of a milestone, if any.
-    pub async fn finalized(&self, contract_id: &str, milestone: &str) -> Result<Option<StoredStatement>> {
+    pub async fn finalized(
+        &self,
+        contract_id: &str,
+        milestone: &str,
+    ) -> Result<Option<StoredStatement>> {
         let sql = format!("{SELECT_STATEMENT} WHERE contract_id = ? AND milestone = ?");
         let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
@@ -199,7 +244,9 @@ impl Store {
     /// Every finalized statement, by contract then milestone date.
     pub async fn finalized_statements(&self) -> Result<Vec<StoredStatement>> {
         let sql = format!("{SELECT_STATEMENT} ORDER BY contract_id, milestone_date");
-        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(stored).collect())
     }
 

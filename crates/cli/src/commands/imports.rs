@@ -23,7 +23,8 @@ fn rejected(errors: ImportErrors) -> anyhow::Error {
 fn progress(what: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {human_pos} rows ({per_sec})").expect("valid template"),
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} rows ({per_sec})")
+            .expect("valid template"),
     );
     bar.set_message(what.to_string());
     bar
@@ -59,16 +60,27 @@ async fn district_for(store: &Store, district: Option<&str>) -> Result<String> {
     let known = store.organisations("district").await?;
     match district {
         Some(d) if known.iter().any(|k| k == d) => Ok(d.to_string()),
-        Some(d) => bail!("unknown district \"{d}\": import its roster first (known: {})", known.join(", ")),
+        Some(d) => bail!(
+            "unknown district \"{d}\": import its roster first (known: {})",
+            known.join(", ")
+        ),
         None => match known.as_slice() {
             [only] => Ok(only.clone()),
             [] => bail!("no district yet: import a roster first (obc import roster ...)"),
-            many => bail!("several districts ({}): say which with --district", many.join(", ")),
+            many => bail!(
+                "several districts ({}): say which with --district",
+                many.join(", ")
+            ),
         },
     }
 }
 
-pub async fn assessments(store: &Store, actor: &str, file: &Path, district: Option<&str>) -> Result<()> {
+pub async fn assessments(
+    store: &Store,
+    actor: &str,
+    file: &Path,
+    district: Option<&str>,
+) -> Result<()> {
     let district = district_for(store, district).await?;
     let rostered: HashSet<String> = store.students(&district).await?.into_keys().collect();
     let reader = AssessmentReader::open(file).map_err(|e| rejected(e.into()))?;
@@ -88,10 +100,20 @@ pub async fn assessments(store: &Store, actor: &str, file: &Path, district: Opti
                     skipped += 1;
                     continue;
                 }
-                if result.rapid_guessing_pct.is_some_and(|p| p >= Decimal::from(30)) {
-                    flagged.push(format!("{name}:{line}: student {} rapid guessing {}%", result.student_id, result.rapid_guessing_pct.unwrap_or_default()));
+                if result
+                    .rapid_guessing_pct
+                    .is_some_and(|p| p >= Decimal::from(30))
+                {
+                    flagged.push(format!(
+                        "{name}:{line}: student {} rapid guessing {}%",
+                        result.student_id,
+                        result.rapid_guessing_pct.unwrap_or_default()
+                    ));
                 } else if !result.growth_measure {
-                    flagged.push(format!("{name}:{line}: student {} GrowthMeasureYN is false (not valid for growth)", result.student_id));
+                    flagged.push(format!(
+                        "{name}:{line}: student {} GrowthMeasureYN is false (not valid for growth)",
+                        result.student_id
+                    ));
                 }
                 if errors.total == 0 {
                     import.add(result).await?;
@@ -110,11 +132,11 @@ pub async fn assessments(store: &Store, actor: &str, file: &Path, district: Opti
     );
     if !flagged.is_empty() {
         println!("{} tests may be invalid for growth (NWEA flags 30% rapid guessing; the contract decides):", flagged.len());
-        for f in flagged.iter().take(20) {
+        for f in flagged.iter().take(10) {
             println!("  {f}");
         }
-        if flagged.len() > 20 {
-            println!("  ... and {} more", flagged.len() - 20);
+        if flagged.len() > 10 {
+            println!("  ... and {} more", flagged.len() - 10);
         }
     }
     Ok(())
@@ -140,14 +162,27 @@ pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -
             }
         };
         rows += 1;
-        let district = match resolve_district(&student_districts, &provider_contracts.districts, &session.student_id) {
+        let district = match resolve_district(
+            &student_districts,
+            &provider_contracts.districts,
+            &session.student_id,
+        ) {
             Ok(d) => d,
             Err(expected) => {
-                errors.push(ImportError::value(&name, line, "student_id", &session.student_id, expected));
+                errors.push(ImportError::value(
+                    &name,
+                    line,
+                    "student_id",
+                    &session.student_id,
+                    expected,
+                ));
                 continue;
             }
         };
-        if !provider_contracts.students.contains(&(district.clone(), session.student_id.clone())) {
+        if !provider_contracts
+            .students
+            .contains(&(district.clone(), session.student_id.clone()))
+        {
             not_enrolled.insert(session.student_id.clone());
         }
         if errors.total == 0 {
@@ -167,7 +202,7 @@ pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -
         let mut ids: Vec<_> = not_enrolled.into_iter().collect();
         ids.sort();
         println!(
-            "warning: {} students are not enrolled in any of {provider}'s contracts; their sessions are kept but count nowhere: {}{}",
+            "warning: {} students are not (yet) enrolled in any of {provider}'s contracts; their sessions are kept and count once they are: {}{}",
             ids.len(),
             ids.iter().take(10).cloned().collect::<Vec<_>>().join(", "),
             if ids.len() > 10 { ", ..." } else { "" }
@@ -183,12 +218,18 @@ fn resolve_district(
     provider_districts: &HashSet<String>,
     student: &str,
 ) -> Result<String, String> {
-    let candidates = student_districts.get(student).map(Vec::as_slice).unwrap_or_default();
+    let candidates = student_districts
+        .get(student)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     match candidates {
         [] => Err("a student id of an imported roster".into()),
         [only] => Ok(only.clone()),
         many => {
-            let with_contract: Vec<_> = many.iter().filter(|d| provider_districts.contains(*d)).collect();
+            let with_contract: Vec<_> = many
+                .iter()
+                .filter(|d| provider_districts.contains(*d))
+                .collect();
             match with_contract.as_slice() {
                 [only] => Ok((*only).clone()),
                 _ => Err(format!(
@@ -223,9 +264,15 @@ pub async fn contract(store: &Store, actor: &str, file: &Path) -> Result<()> {
         } else {
             ""
         };
-        println!("Contract {} version {} added (sha256 {}){used}", contract.id, cv.version, cv.sha256);
+        println!(
+            "Contract {} version {} added (sha256 {}){used}",
+            contract.id, cv.version, cv.sha256
+        );
     } else {
-        println!("Contract {} version {} is unchanged", contract.id, cv.version);
+        println!(
+            "Contract {} version {} is unchanged",
+            contract.id, cv.version
+        );
     }
     Ok(())
 }
@@ -233,7 +280,11 @@ pub async fn contract(store: &Store, actor: &str, file: &Path) -> Result<()> {
 pub async fn enroll(store: &Store, actor: &str, contract_id: &str, file: &Path) -> Result<()> {
     let cv = store.contract(contract_id).await?;
     let rows = obc_ingest::enrollments::open(file).map_err(rejected)?;
-    let rostered: HashSet<String> = store.students(&cv.contract.district).await?.into_keys().collect();
+    let rostered: HashSet<String> = store
+        .students(&cv.contract.district)
+        .await?
+        .into_keys()
+        .collect();
     let name = file.display().to_string();
     let mut errors = ImportErrors::new();
     for (line, e) in &rows {
@@ -251,7 +302,9 @@ pub async fn enroll(store: &Store, actor: &str, contract_id: &str, file: &Path) 
         return Err(rejected(errors));
     }
     let enrollments: Vec<_> = rows.into_iter().map(|(_, e)| e).collect();
-    let report = store.enroll(actor, &name, contract_id, &enrollments).await?;
+    let report = store
+        .enroll(actor, &name, contract_id, &enrollments)
+        .await?;
     println!(
         "Enrollments in {contract_id}: {} added, {} updated, {} unchanged",
         report.added, report.updated, report.unchanged

@@ -10,10 +10,12 @@ use obc_store::Store;
 use std::path::Path;
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let actor = cli
-        .actor
-        .clone()
-        .unwrap_or_else(|| format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())));
+    let actor = cli.actor.clone().unwrap_or_else(|| {
+        format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        )
+    });
     let create = matches!(cli.command, Command::Init | Command::Demo { .. });
     let store = Store::open(&cli.db, create).await?;
     let result = dispatch(&store, &actor, &cli).await;
@@ -27,7 +29,9 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             println!("obc database ready at {}", cli.db);
             Ok(())
         }
-        Command::Demo { export, seed } => demo(store, actor, &cli.db, export.as_deref(), *seed).await,
+        Command::Demo { export, seed } => {
+            demo(store, actor, &cli.db, export.as_deref(), *seed).await
+        }
         Command::Import(ImportCommand::Roster { path, district }) => {
             imports::roster(store, actor, path, district.as_deref()).await
         }
@@ -37,10 +41,15 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         Command::Import(ImportCommand::Sessions { file, provider }) => {
             imports::sessions(store, actor, file, provider).await
         }
-        Command::Contract(ContractCommand::Add { file }) => imports::contract(store, actor, file).await,
+        Command::Contract(ContractCommand::Add { file }) => {
+            imports::contract(store, actor, file).await
+        }
         Command::Contract(ContractCommand::Show { id }) => {
             let cv = store.contract(id).await?;
-            println!("# contract {} version {} (sha256 {})", id, cv.version, cv.sha256);
+            println!(
+                "# contract {} version {} (sha256 {})",
+                id, cv.version, cv.sha256
+            );
             print!("{}", cv.source);
             Ok(())
         }
@@ -70,7 +79,9 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         }
         Command::Enroll { contract, file } => imports::enroll(store, actor, contract, file).await,
         Command::Statement(cmd) => match (&cmd.action, &cmd.args) {
-            (Some(StatementAction::Finalize(args)), _) => statements::finalize(store, actor, args).await,
+            (Some(StatementAction::Finalize(args)), _) => {
+                statements::finalize(store, actor, args).await
+            }
             (None, Some(args)) => statements::show(store, args).await,
             (None, None) => bail!("give --contract and --milestone (see obc statement --help)"),
         },
@@ -79,7 +90,16 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             student,
             milestone,
             as_of,
-        } => statements::explain(store, contract, student, milestone.as_deref(), as_of.as_deref()).await,
+        } => {
+            statements::explain(
+                store,
+                contract,
+                student,
+                milestone.as_deref(),
+                as_of.as_deref(),
+            )
+            .await
+        }
         Command::Audit { format } => {
             let log = store.audit_log().await?;
             match format {
@@ -105,7 +125,13 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
 
 /// `obc demo`: generate, import through the real importers, finalize the first milestones,
 /// print the final statement's summary.
-async fn demo(store: &Store, actor: &str, db: &str, export: Option<&Path>, seed: u64) -> Result<()> {
+async fn demo(
+    store: &Store,
+    actor: &str,
+    db: &str,
+    export: Option<&Path>,
+    seed: u64,
+) -> Result<()> {
     let temp;
     let dir = match export {
         Some(dir) => dir,
@@ -114,19 +140,29 @@ async fn demo(store: &Store, actor: &str, db: &str, export: Option<&Path>, seed:
             temp.as_path()
         }
     };
-    let files = obc_demo::write_demo(dir, seed).with_context(|| format!("writing the demo files to {}", dir.display()))?;
+    let files = obc_demo::write_demo(dir, seed)
+        .with_context(|| format!("writing the demo files to {}", dir.display()))?;
     println!(
         "Demo district {}: {} students, {} enrolled in {}, {} sessions, {} test events",
-        files.district_id, files.students, files.enrolled, files.contract_id, files.session_count, files.assessment_count
+        files.district_id,
+        files.students,
+        files.enrolled,
+        files.contract_id,
+        files.session_count,
+        files.assessment_count
     );
     imports::roster(store, actor, &files.roster_dir, None).await?;
-    imports::assessments(store, actor, &files.assessments, Some(&files.district_id)).await?;
-    imports::sessions(store, actor, &files.sessions, &files.provider_id).await?;
     imports::contract(store, actor, &files.contract).await?;
     imports::enroll(store, actor, &files.contract_id, &files.enrollment).await?;
+    imports::assessments(store, actor, &files.assessments, Some(&files.district_id)).await?;
+    imports::sessions(store, actor, &files.sessions, &files.provider_id).await?;
     let cv = store.contract(&files.contract_id).await?;
     for m in cv.contract.milestones.iter().filter(|m| !m.contingent) {
-        if store.finalized(&files.contract_id, &m.name).await?.is_none() {
+        if store
+            .finalized(&files.contract_id, &m.name)
+            .await?
+            .is_none()
+        {
             let statement = statements::compute(store, &cv, &m.name, None).await?;
             store.finalize(actor, &statement, m.date).await?;
             println!(
@@ -136,7 +172,11 @@ async fn demo(store: &Store, actor: &str, db: &str, export: Option<&Path>, seed:
             );
         }
     }
-    let last = cv.contract.milestones.last().expect("validated contract has milestones");
+    let last = cv
+        .contract
+        .milestones
+        .last()
+        .expect("validated contract has milestones");
     let statement = statements::compute(store, &cv, &last.name, None).await?;
     println!();
     print!("{}", statement.summary());

@@ -17,10 +17,24 @@ fn parse_as_of(as_of: Option<&str>) -> Result<Option<time::Date>> {
 }
 
 /// Loads a contract's stored inputs and computes its statement at a milestone.
-pub async fn compute(store: &Store, cv: &ContractVersion, milestone: &str, as_of: Option<time::Date>) -> Result<Statement> {
+pub async fn compute(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<Statement> {
     let m = cv.contract.milestone(milestone).ok_or_else(|| {
-        let known: Vec<_> = cv.contract.milestones.iter().map(|m| m.name.as_str()).collect();
-        anyhow!("contract {} has no milestone \"{milestone}\" (it has: {})", cv.contract.id, known.join(", "))
+        let known: Vec<_> = cv
+            .contract
+            .milestones
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        anyhow!(
+            "contract {} has no milestone \"{milestone}\" (it has: {})",
+            cv.contract.id,
+            known.join(", ")
+        )
     })?;
     let students = store.statement_inputs(&cv.contract).await?;
     let prior = store.prior_payments(&cv.contract.id, m.date).await?;
@@ -45,7 +59,9 @@ fn render(statement: &Statement, format: Format) -> String {
 
 fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     match output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
         None => {
             print!("{text}");
             Ok(())
@@ -81,7 +97,11 @@ pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Resul
     let cv = store.contract(&args.contract).await?;
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let statement = compute(store, &cv, &args.milestone, as_of).await?;
-    let date = cv.contract.milestone(&args.milestone).expect("compute checked the milestone").date;
+    let date = cv
+        .contract
+        .milestone(&args.milestone)
+        .expect("compute checked the milestone")
+        .date;
     let stored = store.finalize(actor, &statement, date).await?;
     eprintln!(
         "Finalized {} / {}: total {} (sha256 {})",
@@ -103,7 +123,13 @@ pub async fn explain(
     let cv = store.contract(contract).await?;
     let milestone = match milestone {
         Some(m) => m.to_string(),
-        None => cv.contract.milestones.last().expect("validated").name.clone(),
+        None => cv
+            .contract
+            .milestones
+            .last()
+            .expect("validated")
+            .name
+            .clone(),
     };
     let statement = compute(store, &cv, &milestone, parse_as_of(as_of)?).await?;
     match statement.explain(student) {
