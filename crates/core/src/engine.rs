@@ -6,7 +6,7 @@ use crate::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student
 use crate::money::round_cents;
 use crate::ratio::Ratio;
 use crate::statement::{Line, RuleTotal, Statement, Totals};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -723,7 +723,7 @@ fn apply_school_adjustments(contract: &Contract, lines: &mut [Line]) {
 fn totals(contract: &Contract, lines: &[Line], prior: &PriorPayments) -> Totals {
     let mut t = Totals {
         students: lines.len() as u32,
-        paid_before: prior.paid_before,
+        paid_before: cents(prior.paid_before),
         ..Totals::default()
     };
     let mut by_rule: BTreeMap<&str, RuleTotal> = BTreeMap::new();
@@ -749,7 +749,11 @@ fn totals(contract: &Contract, lines: &[Line], prior: &PriorPayments) -> Totals 
     t.base = cents(t.base);
     t.contingent = cents(t.contingent);
     t.lines_total = cents(t.base + t.contingent);
-    let remaining = (contract.not_to_exceed - prior.paid_before).max(Decimal::ZERO);
+    // What may still be paid, in whole cents and never rounded up past the NTE (SPEC 5.7): an
+    // NTE written with sub-cent digits must not let the statement total exceed it.
+    let remaining = (contract.not_to_exceed - prior.paid_before)
+        .max(Decimal::ZERO)
+        .round_dp_with_strategy(2, RoundingStrategy::ToZero);
     t.nte_remaining = cents(remaining);
     if prior.paid_before + t.lines_total > contract.not_to_exceed {
         t.nte_cap = Some(cents(remaining - t.lines_total));

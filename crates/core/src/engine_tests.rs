@@ -1684,3 +1684,32 @@ fn equal_inputs_give_equal_bytes_and_the_inputs_hash_names_them() {
     );
     assert_ne!(x.inputs_hash, w.inputs_hash);
 }
+
+#[test]
+fn an_nte_with_sub_cent_digits_is_never_exceeded() {
+    let c = contract(&[("\"600000.00\"", "\"1000.006\"")]);
+    // lines 720.00 + 480.00 = 1200.00 > 1000.006: what remains is 1000.00 in whole cents
+    // (1000.01 would exceed the NTE): cap 1000.00 - 1200.00 = -200.00
+    let s = run(&c, "final", vec![kid("a").judged_with_growth(10)]);
+    assert_eq!(s.totals.nte_remaining, dec("1000.00"));
+    assert_eq!(s.totals.nte_cap, Some(dec("-200.00")));
+    assert_eq!(s.totals.statement_total, dec("1000.00"));
+}
+
+#[test]
+fn a_statement_with_nothing_to_pay_after_the_nte_is_reached_pays_nothing() {
+    let c = contract(&[("\"600000.00\"", "\"2000.00\"")]);
+    // paid before 2500.00 > 2000.00 already; this statement's lines are 0.00 (base paid,
+    // growth 0.1 -> below): the literal condition (2500.00 + 0.00 > 2000.00) holds, so a 0.00
+    // nte_cap line appears and the total is max(0, 2000.00 - 2500.00) = 0.00.
+    let s = run_with(
+        &c,
+        "final",
+        None,
+        prior("2500.00", &[("a", "720.00")]),
+        vec![kid("a").judged_with_growth(1)],
+    );
+    assert_eq!(s.totals.lines_total, dec("0.00"));
+    assert_eq!(s.totals.nte_cap, Some(dec("0.00")));
+    assert_eq!(s.totals.statement_total, dec("0.00"));
+}
