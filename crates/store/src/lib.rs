@@ -34,7 +34,11 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("schema.sql")),
+    (2, include_str!("web.sql")),
+    (3, include_str!("meetings.sql")),
+];
 
 /// A handle on one obc database.
 #[derive(Clone)]

@@ -1,20 +1,10 @@
 //! `obc statement`, `obc statement finalize` and `obc explain`.
 
 use crate::{Format, StatementArgs};
-use anyhow::{anyhow, bail, Context, Result};
-use obc_core::engine::{self, StatementRequest};
+use anyhow::{bail, Context, Result};
 use obc_core::Statement;
 use obc_store::{ContractVersion, Store};
 use std::path::Path;
-
-fn parse_as_of(as_of: Option<&str>) -> Result<Option<time::Date>> {
-    as_of
-        .map(|text| {
-            obc_core::model::parse_iso_date(text)
-                .ok_or_else(|| anyhow!("--as-of {text}: expected a date like 2025-01-31"))
-        })
-        .transpose()
-}
 
 /// Loads a contract's stored inputs and computes its statement at a milestone.
 pub async fn compute(
@@ -23,30 +13,7 @@ pub async fn compute(
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<Statement> {
-    let m = cv.contract.milestone(milestone).ok_or_else(|| {
-        let known: Vec<_> = cv
-            .contract
-            .milestones
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        anyhow!(
-            "contract {} has no milestone \"{milestone}\" (it has: {})",
-            cv.contract.id,
-            known.join(", ")
-        )
-    })?;
-    let students = store.statement_inputs(&cv.contract).await?;
-    let prior = store.prior_payments(&cv.contract.id, m.date).await?;
-    Ok(engine::compute(StatementRequest {
-        contract: &cv.contract,
-        contract_version: cv.version,
-        contract_hash: cv.sha256.clone(),
-        milestone,
-        as_of,
-        students,
-        prior,
-    })?)
+    Ok(obc_app::compute_statement(store, cv, milestone, as_of).await?)
 }
 
 fn render(statement: &Statement, format: Format) -> String {
@@ -73,7 +40,7 @@ fn emit(text: &str, output: Option<&Path>) -> Result<()> {
 /// finalized), else a draft computed now.
 pub async fn show(store: &Store, args: &StatementArgs) -> Result<()> {
     let cv = store.contract(&args.contract).await?;
-    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let as_of = obc_app::parse_as_of(args.as_of.as_deref())?;
     let statement = compute(store, &cv, &args.milestone, as_of).await?;
     if args.format == Format::Table {
         let status = match store.finalized(&args.contract, &args.milestone).await? {
@@ -94,15 +61,9 @@ pub async fn show(store: &Store, args: &StatementArgs) -> Result<()> {
 }
 
 pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
-    let cv = store.contract(&args.contract).await?;
-    let as_of = parse_as_of(args.as_of.as_deref())?;
-    let statement = compute(store, &cv, &args.milestone, as_of).await?;
-    let date = cv
-        .contract
-        .milestone(&args.milestone)
-        .expect("compute checked the milestone")
-        .date;
-    let stored = store.finalize(actor, &statement, date).await?;
+    let as_of = obc_app::parse_as_of(args.as_of.as_deref())?;
+    let (statement, stored) =
+        obc_app::finalize_statement(store, actor, &args.contract, &args.milestone, as_of).await?;
     eprintln!(
         "Finalized {} / {}: total {} (sha256 {})",
         stored.contract_id,
@@ -131,7 +92,7 @@ pub async fn explain(
             .name
             .clone(),
     };
-    let statement = compute(store, &cv, &milestone, parse_as_of(as_of)?).await?;
+    let statement = compute(store, &cv, &milestone, obc_app::parse_as_of(as_of)?).await?;
     match statement.explain(student) {
         Some(text) => {
             print!("{text}");

@@ -1,0 +1,408 @@
+//! The use cases of obc, shared by the command line and the web app: import a file, add a
+//! contract, enroll students, compute and finalize a statement. Each one checks the whole input,
+//! then stores it in one transaction or not at all, and returns a report for the caller to show.
+
+use obc_core::engine::{self, StatementRequest};
+use obc_core::{Contract, Statement};
+use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader};
+use obc_store::{
+    ContractVersion, EnrollReport, ImportCounts, RosterReport, Store, StoreError, StoredStatement,
+};
+use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+
+/// Why a use case did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input has wrong rows; nothing was imported.
+    #[error("{errors}\n{} problem{} found; nothing was imported", .errors.total, if .errors.total == 1 { "" } else { "s" })]
+    Rejected { errors: ImportErrors },
+    /// The contract document is invalid: `file:line:column: message` lines.
+    #[error("{}\nthe contract was not added", .0.join("\n"))]
+    InvalidContract(Vec<String>),
+    /// A request that cannot be met (unknown id, bad date); the message says what to do.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+}
+
+impl From<ImportErrors> for AppError {
+    fn from(e: ImportErrors) -> Self {
+        AppError::Rejected { errors: e }
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        AppError::Rejected { errors: e.into() }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Calls `tick` once per row read, for progress bars.
+pub type Tick<'a> = &'a mut dyn FnMut();
+
+/// What a roster import did.
+#[derive(Debug, Clone)]
+pub struct RosterImport {
+    pub district_id: String,
+    pub district_name: String,
+    pub schools: usize,
+    pub students: usize,
+    pub report: RosterReport,
+}
+
+/// Stores a parsed roster.
+pub async fn import_roster(
+    store: &Store,
+    actor: &str,
+    source: &str,
+    roster: Roster,
+) -> Result<RosterImport> {
+    let report = store
+        .import_roster(
+            actor,
+            source,
+            &roster.district_id,
+            &roster.district_name,
+            &roster.schools,
+            &roster.students,
+        )
+        .await?;
+    Ok(RosterImport {
+        district_id: roster.district_id,
+        district_name: roster.district_name,
+        schools: roster.schools.len(),
+        students: roster.students.len(),
+        report,
+    })
+}
+
+/// The district an import is for: the one named, else the only one in the database.
+pub async fn district_for(store: &Store, district: Option<&str>) -> Result<String> {
+    let known = store.organisations("district").await?;
+    match district {
+        Some(d) if known.iter().any(|k| k == d) => Ok(d.to_string()),
+        Some(d) => Err(AppError::Invalid(format!(
+            "unknown district \"{d}\": import its roster first (known: {})",
+            known.join(", ")
+        ))),
+        None => match known.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => Err(AppError::Invalid(
+                "no district yet: import a roster first".into(),
+            )),
+            many => Err(AppError::Invalid(format!(
+                "several districts ({}): say which with --district",
+                many.join(", ")
+            ))),
+        },
+    }
+}
+
+/// What an assessment import did.
+#[derive(Debug, Clone)]
+pub struct AssessmentsImport {
+    pub district_id: String,
+    pub rows: u64,
+    pub counts: ImportCounts,
+    /// Rows of students not in the district's roster (MAP exports hold the whole district).
+    pub skipped: u64,
+    /// Tests flagged for rapid guessing (30% or more, NWEA's rule) or not valid for growth.
+    pub flagged: Vec<String>,
+}
+
+/// Imports a MAP combined data file or generic assessment CSV for a district.
+pub async fn import_assessments<R: Read>(
+    store: &Store,
+    actor: &str,
+    reader: AssessmentReader<R>,
+    name: &str,
+    district: &str,
+    tick: Tick<'_>,
+) -> Result<AssessmentsImport> {
+    let rostered: HashSet<String> = store.students(district).await?.into_keys().collect();
+    let mut import = store.begin_assessments(district).await?;
+    let mut errors = ImportErrors::new();
+    let mut report = AssessmentsImport {
+        district_id: district.to_string(),
+        rows: 0,
+        counts: ImportCounts::default(),
+        skipped: 0,
+        flagged: Vec::new(),
+    };
+    for row in reader {
+        tick();
+        let (line, result) = match row {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        report.rows += 1;
+        if !rostered.contains(&result.student_id) {
+            report.skipped += 1;
+            continue;
+        }
+        if let Some(pct) = result
+            .rapid_guessing_pct
+            .filter(|p| *p >= Decimal::from(30))
+        {
+            report.flagged.push(format!(
+                "{name}:{line}: student {} rapid guessing {pct}%",
+                result.student_id
+            ));
+        } else if !result.growth_measure {
+            report.flagged.push(format!(
+                "{name}:{line}: student {} GrowthMeasureYN is false (not valid for growth)",
+                result.student_id
+            ));
+        }
+        if errors.total == 0 {
+            import.add(result).await?;
+        }
+    }
+    if errors.total > 0 {
+        return Err(errors.into());
+    }
+    report.counts = import.commit(actor, name).await?;
+    Ok(report)
+}
+
+/// What a session upload did.
+#[derive(Debug, Clone)]
+pub struct SessionsImport {
+    pub provider_id: String,
+    pub rows: u64,
+    pub counts: ImportCounts,
+    /// Students with sessions who are not (yet) enrolled in one of the provider's contracts.
+    pub not_enrolled: Vec<String>,
+}
+
+/// Imports a provider's session log (CSV or JSON).
+pub async fn import_sessions<R: Read>(
+    store: &Store,
+    actor: &str,
+    reader: SessionReader<R>,
+    name: &str,
+    provider: &str,
+    tick: Tick<'_>,
+) -> Result<SessionsImport> {
+    let student_districts = store.student_districts().await?;
+    let provider_contracts = store.provider_enrollments(provider).await?;
+    let mut import = store.begin_sessions(provider).await?;
+    let mut errors = ImportErrors::new();
+    let mut not_enrolled: HashSet<String> = HashSet::new();
+    let mut rows = 0u64;
+    for row in reader {
+        tick();
+        let (line, session) = match row {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        rows += 1;
+        let district = match resolve_district(
+            &student_districts,
+            &provider_contracts.districts,
+            &session.student_id,
+        ) {
+            Ok(d) => d,
+            Err(expected) => {
+                errors.push(ImportError::value(
+                    name,
+                    line,
+                    "student_id",
+                    &session.student_id,
+                    expected,
+                ));
+                continue;
+            }
+        };
+        if !provider_contracts
+            .students
+            .contains(&(district.clone(), session.student_id.clone()))
+        {
+            not_enrolled.insert(session.student_id.clone());
+        }
+        if errors.total == 0 {
+            import.add(&district, session).await?;
+        }
+    }
+    if errors.total > 0 {
+        return Err(errors.into());
+    }
+    let counts = import.commit(actor, name).await?;
+    let mut not_enrolled: Vec<String> = not_enrolled.into_iter().collect();
+    not_enrolled.sort();
+    Ok(SessionsImport {
+        provider_id: provider.to_string(),
+        rows,
+        counts,
+        not_enrolled,
+    })
+}
+
+/// The district of a session's student: the only district that has the id, else the only one
+/// of those where the provider has a contract.
+fn resolve_district(
+    student_districts: &HashMap<String, Vec<String>>,
+    provider_districts: &HashSet<String>,
+    student: &str,
+) -> Result<String, String> {
+    let candidates = student_districts
+        .get(student)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    match candidates {
+        [] => Err("a student id of an imported roster".into()),
+        [only] => Ok(only.clone()),
+        many => {
+            let with_contract: Vec<_> = many
+                .iter()
+                .filter(|d| provider_districts.contains(*d))
+                .collect();
+            match with_contract.as_slice() {
+                [only] => Ok((*only).clone()),
+                _ => Err(format!(
+                    "a student id of one district (it is in {}, and the provider has contracts with {} of them)",
+                    many.join(", "),
+                    with_contract.len()
+                )),
+            }
+        }
+    }
+}
+
+/// Validates and stores a contract document; `name` is the file name used in messages.
+pub async fn add_contract(
+    store: &Store,
+    actor: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ContractVersion> {
+    let source = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        AppError::InvalidContract(vec![format!("{name}:{line}: expected UTF-8 text")])
+    })?;
+    let contract = Contract::parse(source).map_err(|e| {
+        AppError::InvalidContract(
+            e.problems
+                .iter()
+                .map(|p| format!("{name}:{}:{}: {}", p.line, p.column, p.message))
+                .collect(),
+        )
+    })?;
+    Ok(store.add_contract(actor, &contract, source).await?)
+}
+
+/// Places students in a contract; every student must be in the contract district's roster.
+pub async fn enroll<R: Read>(
+    store: &Store,
+    actor: &str,
+    contract_id: &str,
+    name: &str,
+    reader: R,
+) -> Result<EnrollReport> {
+    let cv = store.contract(contract_id).await?;
+    let rows = obc_ingest::read_enrollments(name, reader)?;
+    let rostered: HashSet<String> = store
+        .students(&cv.contract.district)
+        .await?
+        .into_keys()
+        .collect();
+    let mut errors = ImportErrors::new();
+    for (line, e) in &rows {
+        if !rostered.contains(&e.student_id) {
+            errors.push(ImportError::value(
+                name,
+                *line,
+                "student_id",
+                &e.student_id,
+                format!("a student in district {}'s roster", cv.contract.district),
+            ));
+        }
+    }
+    if errors.total > 0 {
+        return Err(errors.into());
+    }
+    let enrollments: Vec<_> = rows.into_iter().map(|(_, e)| e).collect();
+    Ok(store.enroll(actor, name, contract_id, &enrollments).await?)
+}
+
+/// Parses `--as-of`.
+pub fn parse_as_of(as_of: Option<&str>) -> Result<Option<time::Date>> {
+    as_of
+        .map(|text| {
+            obc_core::model::parse_iso_date(text).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "as-of date {text}: expected a date like 2025-01-31"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Loads a contract's stored inputs and computes its statement at a milestone.
+pub async fn compute_statement(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<Statement> {
+    let m = cv.contract.milestone(milestone).ok_or_else(|| {
+        let known: Vec<_> = cv
+            .contract
+            .milestones
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        AppError::Invalid(format!(
+            "contract {} has no milestone \"{milestone}\" (it has: {})",
+            cv.contract.id,
+            known.join(", ")
+        ))
+    })?;
+    let students = store.statement_inputs(&cv.contract).await?;
+    let prior = store.prior_payments(&cv.contract.id, m.date).await?;
+    Ok(engine::compute(StatementRequest {
+        contract: &cv.contract,
+        contract_version: cv.version,
+        contract_hash: cv.sha256.clone(),
+        milestone,
+        as_of,
+        students,
+        prior,
+    })?)
+}
+
+/// Computes and finalizes a statement; it is stored once and never changed.
+pub async fn finalize_statement(
+    store: &Store,
+    actor: &str,
+    contract_id: &str,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<(Statement, StoredStatement)> {
+    let cv = store.contract(contract_id).await?;
+    let statement = compute_statement(store, &cv, milestone, as_of).await?;
+    let date = cv
+        .contract
+        .milestone(milestone)
+        .expect("compute checked the milestone")
+        .date;
+    let stored = store.finalize(actor, &statement, date).await?;
+    Ok((statement, stored))
+}

@@ -1,0 +1,2 @@
+-- Progress monitoring: continuous-improvement meetings, notes and action items.
+SELECT 1;

@@ -1,0 +1,1 @@
+//! The obc web app.
