@@ -45,7 +45,7 @@ impl From<ImportError> for AppError {
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// Calls `tick` once per row read, for progress bars.
-pub type Tick<'a> = &'a mut dyn FnMut();
+pub type Tick<'a> = &'a mut (dyn FnMut() + Send);
 
 /// What a roster import did.
 #[derive(Debug, Clone)]
@@ -386,6 +386,27 @@ pub async fn compute_statement(
         students,
         prior,
     })?)
+}
+
+/// The statement to show for a milestone: the finalized one, read back from what was stored,
+/// when it exists and no other date is asked for (finalized statements never change, even when
+/// late data arrives); else a draft computed now.
+pub async fn statement_for_display(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<(Statement, Option<StoredStatement>)> {
+    let finalized = store.finalized(&cv.contract.id, milestone).await?;
+    if let (Some(stored), None) = (&finalized, as_of) {
+        let statement = Statement::from_json(&stored.content_json)
+            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+        return Ok((statement, finalized));
+    }
+    Ok((
+        compute_statement(store, cv, milestone, as_of).await?,
+        finalized,
+    ))
 }
 
 /// Computes and finalizes a statement; it is stored once and never changed.

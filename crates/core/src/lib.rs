@@ -9,6 +9,7 @@ pub mod engine;
 pub mod grade;
 pub mod model;
 pub mod money;
+pub mod progress;
 pub mod ratio;
 pub mod statement;
 

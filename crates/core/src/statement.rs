@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::fmt::Write as _;
 
 /// One student's line (SPEC 5.10).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Line {
     pub student_id: String,
     pub school_id: String,
@@ -21,21 +21,21 @@ pub struct Line {
     pub district_cancelled: u32,
     pub provider_cancelled: u32,
     pub minutes: u64,
-    #[serde(serialize_with = "ratio4")]
+    #[serde(serialize_with = "ratio4", deserialize_with = "ratio_from_display")]
     pub attendance_rate: Option<Ratio>,
-    #[serde(serialize_with = "ratio4")]
+    #[serde(serialize_with = "ratio4", deserialize_with = "ratio_from_display")]
     pub same_tutor_rate: Option<Ratio>,
-    #[serde(serialize_with = "ratio4")]
+    #[serde(serialize_with = "ratio4", deserialize_with = "ratio_from_display")]
     pub provider_cancel_rate: Option<Ratio>,
-    #[serde(serialize_with = "ratio4")]
+    #[serde(serialize_with = "ratio4", deserialize_with = "ratio_from_display")]
     pub availability_rate: Option<Ratio>,
     pub baseline: Option<Decimal>,
     pub outcome: Option<Decimal>,
     pub observed_growth: Option<Decimal>,
     pub projected_growth: Option<Decimal>,
-    #[serde(serialize_with = "ratio4")]
+    #[serde(serialize_with = "ratio4", deserialize_with = "ratio_from_display")]
     pub measure: Option<Ratio>,
-    #[serde(serialize_with = "ratio4")]
+    #[serde(serialize_with = "ratio4", deserialize_with = "ratio_from_display")]
     pub growth_vs_projected: Option<Ratio>,
     pub rule: String,
     /// The `pays` of the tier that applied (1.00 for district fault), before school adjustment.
@@ -63,7 +63,7 @@ pub struct RuleTotal {
 }
 
 /// The statement's totals; all amounts are sums of rounded lines.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub students: u32,
     pub planned: u32,
@@ -89,8 +89,9 @@ pub struct Totals {
     pub cost_per_outcome: Option<Decimal>,
 }
 
-/// The evaluation of a contract at a milestone.
-#[derive(Debug, Clone, Serialize)]
+/// The evaluation of a contract at a milestone. A finalized statement is read back from its
+/// stored JSON (`from_json`) and renders to the same bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Statement {
     pub contract_id: String,
     pub contract_version: u32,
@@ -103,6 +104,17 @@ pub struct Statement {
     pub inputs_hash: String,
     pub lines: Vec<Line>,
     pub totals: Totals,
+}
+
+/// Reads a rate or measure back from its 4-decimal display, to re-render a stored statement.
+fn ratio_from_display<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Ratio>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| {
+        t.parse::<Decimal>()
+            .map(Ratio::whole)
+            .map_err(|_| serde::de::Error::custom(format!("a rate like 0.8571, not {t}")))
+    })
+    .transpose()
 }
 
 fn ratio4<S: Serializer>(r: &Option<Ratio>, s: S) -> Result<S::Ok, S::Error> {
@@ -256,6 +268,11 @@ impl Statement {
     pub fn content_sha256(&self) -> String {
         use sha2::Digest;
         crate::engine::hex(&sha2::Sha256::digest(self.to_json().as_bytes()))
+    }
+
+    /// Reads a statement from its canonical JSON (as stored at finalization).
+    pub fn from_json(json: &str) -> Result<Statement, serde_json::Error> {
+        serde_json::from_str(json)
     }
 
     /// Pretty JSON with a fixed key order and a trailing newline.

@@ -118,61 +118,75 @@ impl Store {
         district: &str,
         subject: &str,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            i64,
-            String,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
-                    percentile, rapid_guessing_pct, growth_measure, growth
-             FROM assessment_results WHERE district_id = ? AND subject = ? COLLATE NOCASE",
-        )
+        let rows: Vec<ResultRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_RESULTS} WHERE district_id = ? AND subject = ? COLLATE NOCASE"
+        )))
         .bind(district)
         .bind(subject)
         .fetch_all(&self.pool)
         .await?;
         let mut map: std::collections::HashMap<String, Vec<AssessmentResult>> =
             std::collections::HashMap::new();
-        for (
-            student_id,
-            assessment,
-            subject,
-            term_name,
-            date,
-            start,
-            score,
-            pct,
-            rapid,
-            gm,
-            growth,
-        ) in rows
-        {
-            let result = AssessmentResult {
-                student_id: student_id.clone(),
-                assessment,
-                subject,
-                term_name,
-                date: crate::parse_date(&date)?,
-                start_seconds: u32::try_from(start).unwrap_or(0),
-                score: parse_decimal(score)?,
-                percentile: parse_decimal(pct)?,
-                rapid_guessing_pct: parse_decimal(rapid)?,
-                growth_measure: gm != 0,
-                growth: decode_growth(&growth)?,
-            };
-            map.entry(student_id).or_default().push(result);
+        for row in rows {
+            let result = decode_result(row)?;
+            map.entry(result.student_id.clone())
+                .or_default()
+                .push(result);
         }
         Ok(map)
     }
+
+    /// One student's test events, every subject.
+    pub async fn student_results(
+        &self,
+        district: &str,
+        student: &str,
+    ) -> Result<Vec<AssessmentResult>> {
+        let rows: Vec<ResultRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_RESULTS} WHERE district_id = ? AND student_id = ?"
+        )))
+        .bind(district)
+        .bind(student)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(decode_result).collect()
+    }
+}
+
+const SELECT_RESULTS: &str =
+    "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
+    percentile, rapid_guessing_pct, growth_measure, growth FROM assessment_results";
+
+type ResultRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+);
+
+fn decode_result(row: ResultRow) -> Result<AssessmentResult> {
+    let (student_id, assessment, subject, term_name, date, start, score, pct, rapid, gm, growth) =
+        row;
+    Ok(AssessmentResult {
+        student_id,
+        assessment,
+        subject,
+        term_name,
+        date: crate::parse_date(&date)?,
+        start_seconds: u32::try_from(start).unwrap_or(0),
+        score: parse_decimal(score)?,
+        percentile: parse_decimal(pct)?,
+        rapid_guessing_pct: parse_decimal(rapid)?,
+        growth_measure: gm != 0,
+        growth: decode_growth(&growth)?,
+    })
 }
 
 fn parse_decimal(text: Option<String>) -> Result<Option<Decimal>> {

@@ -7,12 +7,16 @@
 mod contracts;
 mod imports;
 mod roster;
+mod scope;
 mod statements;
+mod users;
 
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use roster::RosterReport;
+pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
+pub use users::{Role, User};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -23,13 +27,19 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(e)
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -61,18 +71,28 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
+        let file = path
+            .strip_prefix("sqlite://")
+            .or(path.strip_prefix("sqlite:"))
+            .unwrap_or(path);
+        if !create && !file.starts_with(':') && !std::path::Path::new(file).exists() {
+            return Err(StoreError::NotFound(format!(
+                "no obc database at {file}: run `obc init` (or `obc demo`) first, or pass --db"
+            )));
+        }
+        let unusable = |e: sqlx::Error| {
+            StoreError::Corrupt(format!("cannot use {file} as an obc database: {e}"))
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|e| match e {
-                sqlx::Error::Database(_) | sqlx::Error::Io(_) if !create => StoreError::NotFound(
-                    format!("no obc database at {path}: run `obc init` (or `obc demo`) first"),
-                ),
-                e => StoreError::Db(e),
-            })?;
+            .map_err(unusable)?;
         let store = Store { pool };
-        store.migrate().await?;
+        store.migrate().await.map_err(|e| match e {
+            StoreError::Db(e) => unusable(e),
+            e => e,
+        })?;
         Ok(store)
     }
 

@@ -1,1 +1,137 @@
-//! The obc web app.
+//! The obc web app: server-rendered pages and a JSON API for the four roles of SPEC section 1.
+//!
+//! Access is decided on the server for every request: a handler first gets a [`auth::Viewer`]
+//! (or the request is refused), then asks the store for data through the viewer's
+//! [`obc_store::Scope`], which every query ANDs into its WHERE clause. Records outside the scope
+//! answer 404, exactly like records that do not exist, so ids cannot be probed.
+
+pub mod api;
+pub mod auth;
+pub mod charts;
+pub mod pages;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use obc_store::{Store, StoreError};
+use std::sync::Arc;
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub limiter: Arc<auth::LoginLimiter>,
+    /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState {
+            store,
+            limiter: Arc::default(),
+            secure_cookies: true,
+        }
+    }
+}
+
+/// A refused or failed request, as a page for browsers or JSON for the API.
+#[derive(Debug)]
+pub struct WebError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl WebError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> WebError {
+        WebError {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn not_found() -> WebError {
+        WebError::new(StatusCode::NOT_FOUND, "not found, or not yours to see")
+    }
+    pub fn bad_request(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => WebError::new(StatusCode::NOT_FOUND, m),
+            StoreError::Conflict(m) => WebError::new(StatusCode::CONFLICT, m),
+            e => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+}
+
+impl From<obc_app::AppError> for WebError {
+    fn from(e: obc_app::AppError) -> Self {
+        match e {
+            obc_app::AppError::Store(s) => s.into(),
+            e => WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if self.status == StatusCode::UNAUTHORIZED {
+            let mut response = axum::response::Redirect::to("/login").into_response();
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            return response;
+        }
+        let mut response = pages::render(&pages::ErrorPage {
+            status: self.status.as_u16(),
+            message: self.message,
+        });
+        *response.status_mut() = self.status;
+        response
+    }
+}
+
+/// Every route of the app.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/", get(pages::dashboard))
+        .route("/contracts/{id}", get(pages::contract))
+        .route(
+            "/contracts/{id}/statements/{milestone}",
+            get(pages::statement),
+        )
+        .route(
+            "/contracts/{id}/statements/{milestone}/download",
+            get(pages::download),
+        )
+        .route(
+            "/contracts/{id}/statements/{milestone}/finalize",
+            post(pages::finalize),
+        )
+        .route("/students/{district}/{student}", get(pages::student))
+        .route("/upload", get(pages::upload_page))
+        .route("/upload/{kind}", post(pages::upload))
+        .route("/audit", get(pages::audit))
+        .route("/ledger", get(pages::ledger))
+        .merge(api::routes())
+        .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves the app until the process is stopped.
+pub async fn serve(state: AppState, listen: &str) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).await
+}

@@ -30,33 +30,36 @@ fn emit(text: &str, output: Option<&Path>) -> Result<()> {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
         }
         None => {
-            print!("{text}");
-            Ok(())
+            use std::io::Write;
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
         }
     }
 }
 
 /// Prints the statement of a milestone: the finalized one when it exists (byte for byte as
-/// finalized), else a draft computed now.
+/// finalized), else a draft computed now. Which one it is goes to standard error.
 pub async fn show(store: &Store, args: &StatementArgs) -> Result<()> {
     let cv = store.contract(&args.contract).await?;
     let as_of = obc_app::parse_as_of(args.as_of.as_deref())?;
-    let statement = compute(store, &cv, &args.milestone, as_of).await?;
-    if args.format == Format::Table {
-        let status = match store.finalized(&args.contract, &args.milestone).await? {
-            Some(f) if f.content_sha256 == statement.content_sha256() => {
-                format!("FINALIZED {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)
-            }
-            Some(f) => format!(
-                "FINALIZED {} by {} with a total of {}; the inputs have changed since, this is a recomputation (corrections go on the next statement)",
-                f.finalized_at,
-                f.finalized_by,
-                obc_core::money::from_cents(f.total_cents)
-            ),
-            None => "DRAFT (not finalized)".to_string(),
-        };
-        eprintln!("{status}");
-    }
+    let (statement, finalized) =
+        obc_app::statement_for_display(store, &cv, &args.milestone, as_of).await?;
+    let status = match (&finalized, as_of) {
+        (Some(f), None) => format!(
+            "FINALIZED {} by {} (sha256 {})",
+            f.finalized_at, f.finalized_by, f.content_sha256
+        ),
+        (Some(f), Some(_)) => format!(
+            "DRAFT recomputed as of {}; the milestone was FINALIZED {} with a total of {}",
+            statement.statement_date,
+            f.finalized_at,
+            obc_core::money::format_cents(obc_core::money::from_cents(f.total_cents))
+        ),
+        (None, _) => "DRAFT (not finalized)".to_string(),
+    };
+    eprintln!("{status}");
     emit(&render(&statement, args.format), args.output.as_deref())
 }
 

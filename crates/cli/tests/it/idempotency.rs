@@ -1,0 +1,310 @@
+//! Re-imports change nothing, re-sent sessions replace, contracts get versions, and finalized
+//! statements are never changed.
+
+use crate::support::{example, Obc, Table, BASELINE_CONTRACT};
+
+/// The first session of the worked example's log, as re-sent by the provider: the tutor's
+/// platform failed after all (dated before the enrollment milestone).
+const RESENT_SESSION: &str =
+    "session_id,student_id,tutor_id,date,minutes,status\nses-00000001,2000000,T1000,2024-08-26,0,provider_cancelled\n";
+
+#[test]
+fn importing_everything_twice_changes_nothing() {
+    let obc = Obc::new();
+    obc.load_example();
+    let csv = obc.example_statement("final", "csv");
+    let json = obc.example_statement("final", "json");
+
+    let roster = obc.ok(&["import", "roster", &example("roster")]);
+    assert!(
+        roster.contains("120 students (0 added, 0 updated, 120 unchanged)"),
+        "{roster}"
+    );
+    let assessments = obc.ok(&["import", "assessments", &example("AssessmentResults.csv")]);
+    assert!(
+        assessments.contains("507 rows read, 0 added, 0 replaced, 503 unchanged, 4 skipped"),
+        "{assessments}"
+    );
+    let sessions = obc.ok(&[
+        "import",
+        "sessions",
+        &example("sessions.csv"),
+        "--provider",
+        "brightpath",
+    ]);
+    assert!(
+        sessions.contains("3336 rows, 0 added, 0 replaced (earlier versions kept), 3336 unchanged"),
+        "{sessions}"
+    );
+    let contract = obc.ok(&["contract", "add", &example("contract.toml")]);
+    assert!(
+        contract.contains("Contract mesa-math-2025-baseline version 1 is unchanged"),
+        "{contract}"
+    );
+    let enroll = obc.ok(&[
+        "enroll",
+        "--contract",
+        BASELINE_CONTRACT,
+        &example("enrollment.csv"),
+    ]);
+    assert!(
+        enroll.contains("0 added, 0 updated, 116 unchanged"),
+        "{enroll}"
+    );
+
+    assert_eq!(
+        obc.example_statement("final", "csv"),
+        csv,
+        "the CSV after importing everything again"
+    );
+    assert_eq!(
+        obc.example_statement("final", "json"),
+        json,
+        "the JSON after importing everything again"
+    );
+    let list = obc.ok(&["contract", "list", "--format", "csv"]);
+    assert_eq!(list, "id,version\nmesa-math-2025-baseline,1\n");
+}
+
+#[test]
+fn a_resent_session_replaces_the_earlier_one() {
+    let obc = Obc::new();
+    obc.load_example();
+    let before = obc.example_statement("final", "csv");
+
+    obc.write("resent.csv", RESENT_SESSION);
+    let out = obc.ok(&[
+        "import",
+        "sessions",
+        "resent.csv",
+        "--provider",
+        "brightpath",
+    ]);
+    assert!(out.contains("1 rows, 0 added, 1 replaced"), "{out}");
+    let after = obc.example_statement("final", "csv");
+    assert_ne!(after, before, "the re-sent session changes the statement");
+
+    let (before, after) = (Table::parse(&before), Table::parse(&after));
+    let (was, now) = (before.row("2000000"), after.row("2000000"));
+    assert_eq!(
+        (was["planned"].as_str(), now["planned"].as_str()),
+        ("48", "48"),
+        "replaced, not added"
+    );
+    assert_eq!(
+        (was["attended"].as_str(), now["attended"].as_str()),
+        ("42", "41")
+    );
+    assert_eq!(
+        (
+            was["provider_cancelled"].as_str(),
+            now["provider_cancelled"].as_str()
+        ),
+        ("0", "1")
+    );
+    assert_eq!(now["provider_cancel_rate"], "0.0208"); // 1 / 48
+    assert_eq!(
+        before.row("TOTAL")["planned"],
+        after.row("TOTAL")["planned"]
+    );
+    // Other students' lines are untouched.
+    assert_eq!(before.row("2000001"), after.row("2000001"));
+
+    // The same re-sent file again is a no-op.
+    let again = obc.ok(&[
+        "import",
+        "sessions",
+        "resent.csv",
+        "--provider",
+        "brightpath",
+    ]);
+    assert!(
+        again.contains("1 rows, 0 added, 0 replaced (earlier versions kept), 1 unchanged"),
+        "{again}"
+    );
+    assert!(obc.audit().contains("resent.csv: 0 added, 1 replaced"));
+}
+
+#[test]
+fn a_changed_contract_becomes_version_2() {
+    let obc = Obc::new();
+    obc.load_example();
+    obc.finalize_example("enrollment");
+    let source = std::fs::read_to_string(example("contract.toml")).expect("the example contract");
+    let amended = source.replace(
+        "not_to_exceed = \"216009.00\"",
+        "not_to_exceed = \"100000.00\"",
+    );
+    assert_ne!(amended, source);
+    obc.write("amended.toml", &amended);
+
+    let out = obc.ok(&["contract", "add", "amended.toml"]);
+    assert!(
+        out.contains("Contract mesa-math-2025-baseline version 2 added"),
+        "{out}"
+    );
+    let out = obc.ok(&["contract", "add", "amended.toml"]);
+    assert!(out.contains("version 2 is unchanged"), "{out}");
+    assert_eq!(
+        obc.ok(&["contract", "list", "--format", "csv"]),
+        "id,version\nmesa-math-2025-baseline,2\n"
+    );
+    let shown = obc.ok(&["contract", "show", BASELINE_CONTRACT]);
+    assert!(
+        shown.starts_with("# contract mesa-math-2025-baseline version 2 "),
+        "{shown}"
+    );
+    assert!(shown.contains("not_to_exceed = \"100000.00\""), "{shown}");
+    assert!(
+        obc.audit().contains("version 2, sha256"),
+        "the audit log records the new version"
+    );
+
+    // Statements now use version 2: its lower cap binds on the final statement.
+    obc.finalize_example("midyear");
+    let json = obc.example_statement("final", "json");
+    let statement: serde_json::Value = serde_json::from_str(&json).expect("statement JSON");
+    assert_eq!(statement["contract_version"], 2);
+    let totals = &statement["totals"];
+    assert_eq!(totals["paid_before"], "76323.18"); // 31681.76 + 44641.42
+    assert_eq!(totals["statement_total"], "23676.82"); // 100000.00 - 76323.18
+    let csv = Table::parse(&obc.example_statement("final", "csv"));
+    assert_eq!(csv.row("NTE_CAP")["total"], "-13644.64"); // 23676.82 - 37321.46
+    assert_eq!(csv.row("STATEMENT_TOTAL")["total"], "23676.82");
+}
+
+#[test]
+fn finalizing_twice_is_refused() {
+    let obc = Obc::new();
+    obc.load_example();
+    let first = obc.finalize_example("enrollment");
+    let err = obc.fails(&[
+        "statement",
+        "finalize",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--milestone",
+        "enrollment",
+    ]);
+    assert!(
+        err.contains("the enrollment statement of mesa-math-2025-baseline is already finalized"),
+        "the message should say which statement is already finalized:\n{err}"
+    );
+    assert_eq!(
+        obc.audit().matches("statement.finalize").count(),
+        1,
+        "finalized once"
+    );
+    assert_eq!(obc.example_statement("enrollment", "csv"), first);
+}
+
+#[test]
+fn milestones_are_finalized_in_date_order() {
+    let obc = Obc::new();
+    obc.load_example();
+    // Skipping milestones is allowed (the final one then pays the whole base part)...
+    obc.finalize_example("final");
+    // ...but an earlier milestone can no longer be finalized: it would pay the base twice.
+    for milestone in ["enrollment", "midyear"] {
+        let err = obc.fails(&[
+            "statement",
+            "finalize",
+            "--contract",
+            BASELINE_CONTRACT,
+            "--milestone",
+            milestone,
+        ]);
+        assert!(
+            err.contains("final")
+                && err.contains("already finalized")
+                && err.contains("date order"),
+            "{err}"
+        );
+    }
+    assert_eq!(obc.audit().matches("statement.finalize").count(), 1);
+}
+
+#[test]
+fn finalized_statements_stay_and_are_audited() {
+    let obc = Obc::new();
+    obc.load_example();
+    obc.finalize_example("enrollment");
+
+    // A later correction of a session dated before the milestone.
+    obc.write("resent.csv", RESENT_SESSION);
+    obc.ok(&[
+        "import",
+        "sessions",
+        "resent.csv",
+        "--provider",
+        "brightpath",
+    ]);
+
+    let shown = obc.run(&[
+        "statement",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--milestone",
+        "enrollment",
+    ]);
+    let stderr = shown.stderr();
+    assert!(
+        stderr.contains("FINALIZED"),
+        "the statement should say it is finalized:\n{stderr}"
+    );
+    let stdout = shown.ok();
+    assert!(
+        stdout.contains("31681.76"),
+        "the finalized total is shown:\n{stdout}"
+    );
+    // The next statement counts what the finalized one paid.
+    let midyear: serde_json::Value =
+        serde_json::from_str(&obc.example_statement("midyear", "json")).expect("statement JSON");
+    assert_eq!(midyear["totals"]["paid_before"], "31681.76");
+
+    let audit = obc.audit();
+    for action in [
+        "import.roster",
+        "import.assessments",
+        "import.sessions",
+        "contract.version",
+        "enroll",
+        "statement.finalize",
+    ] {
+        assert!(
+            audit.contains(action),
+            "the audit log has no {action}:\n{audit}"
+        );
+    }
+    assert!(audit.contains("resent.csv: 0 added, 1 replaced"), "{audit}");
+    assert!(
+        audit.contains("milestone:enrollment") && audit.contains("total 31681.76"),
+        "{audit}"
+    );
+    assert!(
+        audit.lines().all(|l| l.contains("tester")),
+        "every entry names the actor:\n{audit}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&obc.ok(&["audit", "--format", "json"])).expect("audit JSON");
+    assert_eq!(json.as_array().map(Vec::len), Some(audit.lines().count()));
+}
+
+/// SPEC section 2: finalized statements are immutable. `obc statement` of a finalized milestone
+/// should print the finalized statement (so says `statements::show`'s doc comment), not a
+/// recomputation from changed inputs.
+#[test]
+fn a_finalized_statement_is_shown_as_finalized_after_inputs_change() {
+    let obc = Obc::new();
+    obc.load_example();
+    let csv = obc.finalize_example("enrollment");
+    obc.write("resent.csv", RESENT_SESSION);
+    obc.ok(&[
+        "import",
+        "sessions",
+        "resent.csv",
+        "--provider",
+        "brightpath",
+    ]);
+    assert_eq!(obc.example_statement("enrollment", "csv"), csv);
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `obc` binary: each test runs the real executable in its own temporary
+//! directory with its own database, on the worked example of `shared/examples/` or on files
+//! written by the test.
+
+mod acceptance;
+mod bad_input;
+mod demo;
+mod help;
+mod idempotency;
+mod support;

@@ -1,0 +1,437 @@
+//! The JSON API: everything the pages do, for scripts and for providers' nightly pushes.
+//! Authenticate with the session cookie (state-changing calls then need `X-CSRF-Token`) or
+//! with `Authorization: Bearer <token>` (`obc user token`). Described at `/api/openapi.json`.
+
+use crate::auth::Viewer;
+use crate::pages::{self, StatementQuery, Upload};
+use crate::{AppState, WebError};
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use obc_store::Role;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// An API failure: JSON `{"error": ..., "problems": [...]}` with the HTTP status.
+pub struct ApiError(WebError, Option<Value>);
+
+impl From<WebError> for ApiError {
+    fn from(e: WebError) -> Self {
+        ApiError(e, None)
+    }
+}
+
+impl From<obc_store::StoreError> for ApiError {
+    fn from(e: obc_store::StoreError) -> Self {
+        ApiError(e.into(), None)
+    }
+}
+
+impl From<obc_app::AppError> for ApiError {
+    fn from(e: obc_app::AppError) -> Self {
+        ApiError(e.into(), None)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.0.message });
+        if let Some(problems) = self.1 {
+            body["problems"] = problems;
+        }
+        (self.0.status, Json(body)).into_response()
+    }
+}
+
+/// The viewer of an API call; refusals are JSON, never a redirect to the sign-in page.
+pub struct ApiViewer(pub Viewer);
+
+impl FromRequestParts<AppState> for ApiViewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        Ok(ApiViewer(viewer))
+    }
+}
+
+fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/me", get(me))
+        .route("/api/contracts", get(contracts).post(add_contract))
+        .route("/api/contracts/{id}", get(contract))
+        .route("/api/contracts/{id}/statements/{milestone}", get(statement))
+        .route(
+            "/api/contracts/{id}/statements/{milestone}/finalize",
+            post(finalize),
+        )
+        .route("/api/students/{district}/{student}", get(student))
+        .route("/api/sessions", post(upload_sessions))
+        .route("/api/rosters", post(upload_roster))
+        .route("/api/assessments", post(upload_assessments))
+        .route("/api/ledger", get(ledger))
+        .route("/api/audit", get(audit))
+}
+
+async fn me(ApiViewer(viewer): ApiViewer) -> Json<Value> {
+    Json(json!({
+        "username": viewer.user.username,
+        "role": viewer.role().as_str(),
+        "organisation": viewer.user.org_id,
+        "csrf_token": viewer.csrf,
+    }))
+}
+
+async fn contracts(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+) -> Result<Json<Value>, ApiError> {
+    let list: Vec<Value> = state
+        .store
+        .contracts_in_scope(&viewer.scope())
+        .await?
+        .into_iter()
+        .map(|c| json!({"id": c.id, "version": c.version, "district": c.district_id, "provider": c.provider_id}))
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+async fn contract(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let cv = pages::contract_in_scope(&state, &viewer, &id).await?;
+    let mut milestones = Vec::new();
+    for m in &cv.contract.milestones {
+        let finalized = state.store.finalized(&id, &m.name).await?;
+        milestones.push(json!({
+            "name": m.name,
+            "date": m.date.to_string(),
+            "base_share": m.base_share.to_string(),
+            "contingent": m.contingent,
+            "finalized": finalized.map(|f| json!({
+                "at": f.finalized_at, "by": f.finalized_by, "sha256": f.content_sha256,
+                "total": obc_core::money::format_cents(obc_core::money::from_cents(f.total_cents)),
+            })),
+        }));
+    }
+    Ok(Json(json!({
+        "id": id,
+        "version": cv.version,
+        "sha256": cv.sha256,
+        "district": cv.contract.district,
+        "provider": cv.contract.provider,
+        "source": cv.source,
+        "milestones": milestones,
+    })))
+}
+
+async fn statement(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, ApiError> {
+    Ok(pages::statement_file(&state, &viewer, &id, &milestone, &query).await?)
+}
+
+#[derive(Deserialize, Default)]
+struct FinalizeQuery {
+    as_of: Option<String>,
+}
+
+async fn finalize(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<FinalizeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    viewer.require(&[Role::Admin])?;
+    pages::contract_in_scope(&state, &viewer, &id).await?;
+    let as_of = obc_app::parse_as_of(query.as_of.as_deref())?;
+    let (statement, stored) =
+        obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
+            .await?;
+    Ok(Json(json!({
+        "contract": id, "milestone": milestone, "sha256": stored.content_sha256,
+        "total": obc_core::money::format_cents(statement.totals.statement_total),
+    })))
+}
+
+async fn student(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path((district, student_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
+    let record = state
+        .store
+        .student_in_scope(&viewer.scope(), &district, &student_id)
+        .await?
+        .ok_or_else(WebError::not_found)?;
+    let s = &record.student;
+    let mut body = json!({
+        "district": district,
+        "id": s.id,
+        "school": s.school_id,
+        "grade": s.grade.as_ref().map(|g| g.to_string()),
+        "first_name": s.first_name,
+        "last_name": s.last_name,
+        "enrollments": record.enrollments.iter().map(|(c, start, end)| json!({"contract": c, "start": start, "end": end})).collect::<Vec<_>>(),
+        "sessions": record.sessions.iter().map(|(p, x)| json!({
+            "provider": p, "session_id": x.session_id, "tutor_id": x.tutor_id, "date": x.date.to_string(),
+            "minutes": x.minutes, "status": x.status.as_str(),
+        })).collect::<Vec<_>>(),
+        "tests": record.tests.iter().map(|t| json!({
+            "assessment": t.assessment, "subject": t.subject, "term": t.term_name, "date": t.date.to_string(),
+            "score": t.score.map(|d| d.to_string()), "percentile": t.percentile.map(|d| d.to_string()),
+        })).collect::<Vec<_>>(),
+    });
+    if viewer.role() != Role::Provider {
+        body["flags"] = json!(s
+            .flags
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeMap<_, _>>());
+    }
+    Ok(Json(body))
+}
+
+#[derive(Deserialize, Default)]
+struct UploadQuery {
+    /// The provider or district, for admins (staff always upload for their own organisation).
+    org: Option<String>,
+    /// A file name for messages.
+    name: Option<String>,
+}
+
+async fn upload_json(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    kind: &str,
+    query: UploadQuery,
+    body: Bytes,
+) -> Result<(StatusCode, Value), ApiError> {
+    viewer.check_csrf(csrf_header(headers))?;
+    let upload = Upload {
+        csrf: None,
+        file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
+        bytes: body.to_vec(),
+        org: query.org,
+    };
+    let outcome = pages::run_upload(state, viewer, kind, upload).await?;
+    let problems: Vec<Value> = outcome
+        .errors
+        .iter()
+        .flat_map(|errors| errors.iter())
+        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "value": e.value, "expected": e.expected}))
+        .collect();
+    let status = if outcome.accepted {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        json!({"imported": outcome.accepted, "summary": outcome.summary, "problems": problems}),
+    ))
+}
+
+/// POST /api/sessions: a provider's nightly push. An `Idempotency-Key` header makes a retry
+/// after a timeout return the first answer instead of importing again.
+async fn upload_sessions(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(key) = &key {
+        if let Some((status, body)) = state.store.idempotent_response(&viewer.user, key).await? {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            return Ok((status, [("idempotent-replay", "true")], Json(body)).into_response());
+        }
+    }
+    let (status, body) = upload_json(&state, &viewer, &headers, "sessions", query, body).await?;
+    if let Some(key) = &key {
+        state
+            .store
+            .remember_response(&viewer.user, key, status.as_u16(), &body.to_string())
+            .await?;
+    }
+    Ok((status, Json(body)).into_response())
+}
+
+async fn upload_roster(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (status, body) = upload_json(&state, &viewer, &headers, "roster", query, body).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+async fn upload_assessments(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (status, body) = upload_json(&state, &viewer, &headers, "assessments", query, body).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+async fn add_contract(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Query(query): Query<UploadQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (status, body) = upload_json(&state, &viewer, &headers, "contract", query, body).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+async fn ledger(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+) -> Result<Json<Value>, ApiError> {
+    let rows = pages::ledger_rows(&state, &viewer.scope()).await?;
+    Ok(Json(Value::Array(
+        rows.into_iter()
+            .map(|r| {
+                json!({"contract": r.contract_id, "version": r.version, "milestone": r.milestone,
+                       "statement_date": r.statement_date, "total": r.total, "sha256": r.sha256, "finalized": r.finalized})
+            })
+            .collect(),
+    )))
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+) -> Result<Json<Value>, ApiError> {
+    viewer.require(&[Role::Admin, Role::Auditor])?;
+    let rows = state.store.audit_log().await?;
+    Ok(Json(Value::Array(
+        rows.into_iter()
+            .map(|(at, actor, action, record, detail)| {
+                json!({"at": at, "actor": actor, "action": action, "record": record, "detail": detail})
+            })
+            .collect(),
+    )))
+}
+
+/// GET /api/openapi.json: the API's description (OpenAPI 3.1).
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+pub fn openapi_document() -> Value {
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+    let milestone =
+        json!({"name": "milestone", "in": "path", "required": true, "schema": {"type": "string"}});
+    let as_of =
+        json!({"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}});
+    let org = json!({"name": "org", "in": "query", "description": "District or provider id (admins only; staff upload for their own organisation)", "schema": {"type": "string"}});
+    let name = json!({"name": "name", "in": "query", "description": "File name used in error messages", "schema": {"type": "string"}});
+    let ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
+    let upload = |summary: &str, media: Value| {
+        json!({"post": {
+            "summary": summary,
+            "parameters": [org, name],
+            "requestBody": {"required": true, "content": media},
+            "responses": {
+                "200": {"description": "Imported", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
+                "422": {"description": "Rejected: nothing was imported; every problem is listed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
+                "403": {"$ref": "#/components/responses/Error"}
+            }
+        }})
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "obc API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Outcomes-based contracting for K-12 tutoring. Every call is limited to the caller's organisation: district staff see their district, provider staff the students of their own contracts, auditors read contracts, statements, ledger and audit log."},
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": {
+            "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": ok("The user")}},
+            "/api/contracts": {
+                "get": {"summary": "Contracts in the caller's scope", "responses": ok("Contracts")},
+                "post": upload("Add a contract document (TOML); a changed document becomes a new version (admin)", json!({"application/toml": {}}))["post"].clone()
+            },
+            "/api/contracts/{id}": {"get": {"summary": "A contract: document, version, milestones and their finalized statements", "parameters": [id], "responses": ok("The contract")}},
+            "/api/contracts/{id}/statements/{milestone}": {"get": {
+                "summary": "The statement of a milestone (draft unless finalized), CSV or JSON; recorded in the audit log as an export",
+                "parameters": [id, milestone, as_of, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+                "responses": {"200": {"description": "The statement", "content": {"application/json": {}, "text/csv": {}}}, "404": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/contracts/{id}/statements/{milestone}/finalize": {"post": {
+                "summary": "Finalize a statement (admin); it is never changed afterwards",
+                "parameters": [id, milestone, as_of],
+                "responses": {"200": {"description": "Finalized", "content": {"application/json": {}}}, "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/api/students/{district}/{student}": {"get": {
+                "summary": "A student's timeline: enrollments, sessions, scores (providers: own students, no demographics)",
+                "parameters": [{"name": "district", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "student", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": ok("The student")
+            }},
+            "/api/sessions": {"post": {
+                "summary": "Upload a session log, CSV or JSON (provider). Send an Idempotency-Key header so a retry never imports twice.",
+                "parameters": [org, name, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"text/csv": {}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
+                "responses": {
+                    "200": {"description": "Imported", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
+                    "422": {"description": "Rejected: nothing was imported", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}}
+                }
+            }},
+            "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {}, "text/csv": {}})),
+            "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {}})),
+            "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements")}},
+            "/api/audit": {"get": {"summary": "The audit log (admin, auditor)", "responses": ok("Audit events")}},
+            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token from `obc user token USERNAME`"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "obc_session", "description": "The web session; POSTs also need the X-CSRF-Token header from /api/me"}
+            },
+            "responses": {"Error": {"description": "Refused or failed", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}}},
+            "schemas": {
+                "Session": {"type": "object", "required": ["session_id", "student_id", "tutor_id", "date", "minutes", "status"], "properties": {
+                    "session_id": {"type": "string"}, "student_id": {"type": "string"}, "tutor_id": {"type": "string"},
+                    "date": {"type": "string", "format": "date"}, "minutes": {"type": "integer", "minimum": 0},
+                    "status": {"type": "string", "enum": ["attended", "student_absent", "district_cancelled", "provider_cancelled"]},
+                    "group_size": {"type": "integer", "minimum": 1}}},
+                "UploadReport": {"type": "object", "properties": {
+                    "imported": {"type": "boolean"}, "summary": {"type": "array", "items": {"type": "string"}},
+                    "problems": {"type": "array", "items": {"type": "object", "properties": {
+                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": ["string", "null"]},
+                        "value": {"type": ["string", "null"]}, "expected": {"type": "string"}}}}}}
+            }
+        }
+    })
+}

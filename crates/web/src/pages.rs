@@ -1,0 +1,1030 @@
+//! Server-rendered pages. They work without JavaScript; charts are inline SVG.
+
+use crate::auth::Viewer;
+use crate::charts::{self, StepKind, WaterfallStep};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use obc_core::engine::StudentInput;
+use obc_core::money::format_cents;
+use obc_core::statement::Line;
+use obc_core::{SessionStatus, Statement};
+use obc_store::{ContractVersion, Role, Scope, StoredStatement};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Renders a template, or a plain 500 if the template itself fails.
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("page failed to render: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+/// What the navigation bar needs.
+pub struct Nav {
+    pub username: String,
+    pub role: &'static str,
+    pub org: String,
+    pub csrf: String,
+    pub can_upload: bool,
+    pub can_audit: bool,
+}
+
+impl Nav {
+    fn of(viewer: &Viewer) -> Nav {
+        Nav {
+            username: viewer.user.username.clone(),
+            role: viewer.role().as_str(),
+            org: viewer.user.org_id.clone().unwrap_or_default(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            can_upload: viewer.role() != Role::Auditor,
+            can_audit: matches!(viewer.role(), Role::Admin | Role::Auditor),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+}
+
+/// A contract in scope, with the figures of its contingent statement as of its date.
+pub struct ContractRow {
+    pub id: String,
+    pub district: String,
+    pub provider: String,
+    pub version: u32,
+    pub students: u32,
+    pub met_target: u32,
+    pub paid: String,
+    pub projected_total: String,
+    pub cost_per_outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub nav: Nav,
+    pub rows: Vec<ContractRow>,
+}
+
+/// A contract the viewer may see, else 404.
+pub(crate) async fn contract_in_scope(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<ContractVersion, WebError> {
+    if !state.store.contract_in_scope(&viewer.scope(), id).await? {
+        return Err(WebError::not_found());
+    }
+    Ok(state.store.contract(id).await?)
+}
+
+/// The statement of a milestone as the viewer asked for it.
+pub(crate) async fn statement_of(
+    state: &AppState,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<&str>,
+) -> Result<Statement, WebError> {
+    let as_of = obc_app::parse_as_of(as_of).map_err(|e| WebError::bad_request(e.to_string()))?;
+    obc_app::compute_statement(&state.store, cv, milestone, as_of)
+        .await
+        .map_err(|e| match e {
+            obc_app::AppError::Invalid(m) => WebError::new(StatusCode::NOT_FOUND, m),
+            e => e.into(),
+        })
+}
+
+fn contingent_milestone(cv: &ContractVersion) -> &str {
+    &cv.contract
+        .milestones
+        .last()
+        .expect("validated contract has milestones")
+        .name
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, WebError> {
+    let mut rows = Vec::new();
+    for summary in state.store.contracts_in_scope(&viewer.scope()).await? {
+        let cv = state.store.contract(&summary.id).await?;
+        let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
+        let t = &statement.totals;
+        rows.push(ContractRow {
+            id: summary.id,
+            district: summary.district_id,
+            provider: summary.provider_id,
+            version: summary.version,
+            students: t.students,
+            met_target: t.met_target,
+            paid: format_cents(t.paid_before),
+            projected_total: format_cents(t.paid_before + t.statement_total),
+            cost_per_outcome: t
+                .cost_per_outcome
+                .map(format_cents)
+                .unwrap_or_else(|| "none".into()),
+        });
+    }
+    Ok(render(&DashboardPage {
+        nav: Nav::of(&viewer),
+        rows,
+    }))
+}
+
+pub struct MilestoneRow {
+    pub name: String,
+    pub date: String,
+    pub base_share: String,
+    pub contingent: bool,
+    pub finalized: String,
+}
+
+#[derive(Template)]
+#[template(path = "contract.html")]
+pub struct ContractPage {
+    pub nav: Nav,
+    pub id: String,
+    pub version: u32,
+    pub sha256: String,
+    pub district: String,
+    pub provider: String,
+    pub price: String,
+    pub share: String,
+    pub nte: String,
+    pub source: String,
+    pub milestones: Vec<MilestoneRow>,
+    pub students: u32,
+    pub met_target: u32,
+    pub total_cost: String,
+    pub cost_per_outcome: String,
+    pub growth_chart: String,
+    pub attendance_chart: String,
+    pub waterfall_chart: String,
+}
+
+pub async fn contract(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let cv = contract_in_scope(&state, &viewer, &id).await?;
+    let c = &cv.contract;
+    let mut milestones = Vec::new();
+    for m in &c.milestones {
+        let finalized = state.store.finalized(&id, &m.name).await?;
+        milestones.push(MilestoneRow {
+            name: m.name.clone(),
+            date: m.date.to_string(),
+            base_share: (m.base_share * Decimal::ONE_HUNDRED)
+                .normalize()
+                .to_string()
+                + "%",
+            contingent: m.contingent,
+            finalized: finalized
+                .map(|f| {
+                    format!(
+                        "finalized {} ({})",
+                        f.finalized_at,
+                        format_cents(obc_core::money::from_cents(f.total_cents))
+                    )
+                })
+                .unwrap_or_else(|| "draft".into()),
+        });
+    }
+    let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
+    let inputs = state.store.statement_inputs(c).await?;
+    let t = &statement.totals;
+    let growth: Vec<f64> = statement
+        .lines
+        .iter()
+        .filter_map(|l| l.growth_vs_projected.and_then(|g| g.round(4).to_f64()))
+        .collect();
+    Ok(render(&ContractPage {
+        nav: Nav::of(&viewer),
+        id: id.clone(),
+        version: cv.version,
+        sha256: cv.sha256.clone(),
+        district: c.district.clone(),
+        provider: c.provider.clone(),
+        price: format_cents(c.price_per_student),
+        share: (c.contingent_share * Decimal::ONE_HUNDRED)
+            .normalize()
+            .to_string()
+            + "%",
+        nte: format_cents(c.not_to_exceed),
+        source: cv.source.clone(),
+        milestones,
+        students: t.students,
+        met_target: t.met_target,
+        total_cost: format_cents(t.paid_before + t.statement_total),
+        cost_per_outcome: t
+            .cost_per_outcome
+            .map(format_cents)
+            .unwrap_or_else(|| "none".into()),
+        growth_chart: charts::histogram(
+            "Growth versus projected growth, per student",
+            &growth,
+            0.25,
+            Some((1.0, "meets projection")),
+        ),
+        attendance_chart: charts::line_chart(
+            "Weekly attendance rate (attended / offered)",
+            &weekly_attendance(&inputs),
+            1.0,
+            Some((
+                c.attendance.min_rate.to_f64().unwrap_or(0.0),
+                "contract minimum",
+            )),
+        ),
+        waterfall_chart: charts::waterfall(
+            "From full price to amount payable",
+            &waterfall(&cv, &statement),
+        ),
+    }))
+}
+
+/// Attended / offered per week (Monday), over all enrolled students.
+fn weekly_attendance(inputs: &[StudentInput]) -> Vec<(String, Option<f64>)> {
+    let mut weeks: BTreeMap<time::Date, (u32, u32)> = BTreeMap::new();
+    for s in inputs {
+        for session in &s.sessions {
+            let monday = session.date
+                - time::Duration::days(i64::from(session.date.weekday().number_days_from_monday()));
+            let entry = weeks.entry(monday).or_default();
+            match session.status {
+                SessionStatus::Attended => {
+                    entry.0 += 1;
+                    entry.1 += 1;
+                }
+                SessionStatus::StudentAbsent => entry.1 += 1,
+                _ => {}
+            }
+        }
+    }
+    weeks
+        .into_iter()
+        .map(|(week, (attended, offered))| {
+            let rate = (offered > 0).then(|| f64::from(attended) / f64::from(offered));
+            (week.to_string(), rate)
+        })
+        .collect()
+}
+
+/// Full price, what each rule took away or added, the cap, and what is payable in all.
+fn waterfall(cv: &ContractVersion, statement: &Statement) -> Vec<WaterfallStep> {
+    let c = &cv.contract;
+    let t = &statement.totals;
+    let n = Decimal::from(t.students);
+    let money = |d: Decimal| d.to_f64().unwrap_or(0.0);
+    let step = |label: String, amount: Decimal, kind: StepKind| WaterfallStep {
+        label,
+        amount: money(amount),
+        amount_text: format_cents(amount),
+        kind,
+    };
+    let mut steps = vec![step(
+        "Full price".into(),
+        n * c.price_per_student,
+        StepKind::Total,
+    )];
+    let base_not_earned = n * c.base_part() - (t.paid_before + t.base);
+    if !base_not_earned.is_zero() {
+        steps.push(step(
+            "Base not earned".into(),
+            -base_not_earned,
+            StepKind::Decrease,
+        ));
+    }
+    for r in &t.by_rule {
+        let delta = r.contingent - Decimal::from(r.students) * c.contingent_part();
+        if delta.is_zero() {
+            continue;
+        }
+        let kind = if delta > Decimal::ZERO {
+            StepKind::Increase
+        } else {
+            StepKind::Decrease
+        };
+        steps.push(step(r.rule.clone(), delta, kind));
+    }
+    if let Some(cap) = t.nte_cap {
+        steps.push(step("NTE cap".into(), cap, StepKind::Decrease));
+    }
+    steps.push(step(
+        "Payable".into(),
+        t.paid_before + t.statement_total,
+        StepKind::Total,
+    ));
+    steps
+}
+
+/// A statement line as shown: money and rates formatted, reason in words.
+pub struct LineRow {
+    pub student_id: String,
+    pub student_link: Option<String>,
+    pub school_id: String,
+    pub planned: u32,
+    pub attended: u32,
+    pub attendance_rate: String,
+    pub same_tutor_rate: String,
+    pub provider_cancel_rate: String,
+    pub availability_rate: String,
+    pub baseline: String,
+    pub outcome: String,
+    pub measure: String,
+    pub rule: String,
+    pub base: String,
+    pub contingent: String,
+    pub total: String,
+    pub reason: String,
+    pub notes: String,
+}
+
+fn line_row(l: &Line, district: &str, link: bool) -> LineRow {
+    let ratio = |r: &Option<obc_core::ratio::Ratio>| r.map(|r| r.display4()).unwrap_or_default();
+    let dec = |d: &Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+    LineRow {
+        student_id: l.student_id.clone(),
+        student_link: link.then(|| format!("/students/{district}/{}", l.student_id)),
+        school_id: l.school_id.clone(),
+        planned: l.planned,
+        attended: l.attended,
+        attendance_rate: ratio(&l.attendance_rate),
+        same_tutor_rate: ratio(&l.same_tutor_rate),
+        provider_cancel_rate: ratio(&l.provider_cancel_rate),
+        availability_rate: ratio(&l.availability_rate),
+        baseline: dec(&l.baseline),
+        outcome: dec(&l.outcome),
+        measure: ratio(&l.measure),
+        rule: l.rule.clone(),
+        base: format_cents(l.base_amount),
+        contingent: format_cents(l.contingent_amount),
+        total: format_cents(l.total),
+        reason: l.reason.clone(),
+        notes: l.notes.join("; "),
+    }
+}
+
+pub struct RuleRow {
+    pub rule: String,
+    pub students: u32,
+    pub base: String,
+    pub contingent: String,
+    pub total: String,
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+pub struct StatementPage {
+    pub nav: Nav,
+    pub contract_id: String,
+    pub contract_version: u32,
+    pub milestone: String,
+    pub milestone_date: String,
+    pub statement_date: String,
+    pub status: String,
+    pub can_finalize: bool,
+    pub query: String,
+    pub lines: Vec<LineRow>,
+    pub by_rule: Vec<RuleRow>,
+    pub students: u32,
+    pub base: String,
+    pub contingent: String,
+    pub lines_total: String,
+    pub nte_cap: Option<String>,
+    pub statement_total: String,
+    pub paid_before: String,
+    pub met_target: u32,
+    pub cost_per_outcome: String,
+    pub inputs_hash: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatementQuery {
+    pub as_of: Option<String>,
+    pub format: Option<String>,
+}
+
+fn status_text(finalized: &Option<StoredStatement>, statement: &Statement) -> String {
+    match finalized {
+        Some(f) if f.content_sha256 == statement.content_sha256() => {
+            format!("Finalized {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)
+        }
+        Some(f) => format!(
+            "Finalized {} by {} with a total of {}; the inputs changed since, so this is a recomputation (corrections go on the next statement)",
+            f.finalized_at,
+            f.finalized_by,
+            format_cents(obc_core::money::from_cents(f.total_cents))
+        ),
+        None => "Draft: not finalized".into(),
+    }
+}
+
+pub async fn statement(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    let cv = contract_in_scope(&state, &viewer, &id).await?;
+    cv.contract
+        .milestone(&milestone)
+        .ok_or_else(WebError::not_found)?;
+    let as_of = obc_app::parse_as_of(query.as_of.as_deref())
+        .map_err(|e| WebError::bad_request(e.to_string()))?;
+    let (statement, finalized) =
+        obc_app::statement_for_display(&state.store, &cv, &milestone, as_of).await?;
+    let t = &statement.totals;
+    let link = viewer.role() != Role::Auditor;
+    Ok(render(&StatementPage {
+        nav: Nav::of(&viewer),
+        contract_id: id.clone(),
+        contract_version: statement.contract_version,
+        milestone: milestone.clone(),
+        milestone_date: statement.milestone_date.clone(),
+        statement_date: statement.statement_date.clone(),
+        status: status_text(&finalized, &statement),
+        can_finalize: viewer.role() == Role::Admin && finalized.is_none(),
+        query: query
+            .as_of
+            .as_ref()
+            .map(|d| format!("&as_of={d}"))
+            .unwrap_or_default(),
+        lines: statement
+            .lines
+            .iter()
+            .map(|l| line_row(l, &cv.contract.district, link))
+            .collect(),
+        by_rule: t
+            .by_rule
+            .iter()
+            .map(|r| RuleRow {
+                rule: r.rule.clone(),
+                students: r.students,
+                base: format_cents(r.base),
+                contingent: format_cents(r.contingent),
+                total: format_cents(r.base + r.contingent),
+            })
+            .collect(),
+        students: t.students,
+        base: format_cents(t.base),
+        contingent: format_cents(t.contingent),
+        lines_total: format_cents(t.lines_total),
+        nte_cap: t.nte_cap.map(format_cents),
+        statement_total: format_cents(t.statement_total),
+        paid_before: format_cents(t.paid_before),
+        met_target: t.met_target,
+        cost_per_outcome: t
+            .cost_per_outcome
+            .map(format_cents)
+            .unwrap_or_else(|| "none".into()),
+        inputs_hash: statement.inputs_hash.clone(),
+    }))
+}
+
+/// A statement file; exports of student data are recorded in the audit log.
+pub(crate) async fn statement_file(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    milestone: &str,
+    query: &StatementQuery,
+) -> Result<Response, WebError> {
+    let cv = contract_in_scope(state, viewer, id).await?;
+    cv.contract
+        .milestone(milestone)
+        .ok_or_else(WebError::not_found)?;
+    let as_of = obc_app::parse_as_of(query.as_of.as_deref())
+        .map_err(|e| WebError::bad_request(e.to_string()))?;
+    let (statement, _) =
+        obc_app::statement_for_display(&state.store, &cv, milestone, as_of).await?;
+    let (body, content_type, ext) = match query.format.as_deref().unwrap_or("json") {
+        "csv" => (statement.to_csv(), "text/csv; charset=utf-8", "csv"),
+        "json" => (statement.to_json(), "application/json", "json"),
+        other => {
+            return Err(WebError::bad_request(format!(
+                "format {other}: expected csv or json"
+            )))
+        }
+    };
+    state
+        .store
+        .audit(
+            &viewer.user.username,
+            "export.statement",
+            &format!("contract:{id}/milestone:{milestone}"),
+            &format!("{ext}, {} student lines", statement.lines.len()),
+        )
+        .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-{milestone}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    statement_file(&state, &viewer, &id, &milestone, &query).await
+}
+
+#[derive(Deserialize)]
+pub struct FinalizeForm {
+    csrf: Option<String>,
+    as_of: Option<String>,
+}
+
+pub async fn finalize(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Form(form): Form<FinalizeForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    viewer.require(&[Role::Admin])?;
+    contract_in_scope(&state, &viewer, &id).await?;
+    let as_of = obc_app::parse_as_of(form.as_of.as_deref().filter(|s| !s.is_empty()))
+        .map_err(WebError::from)?;
+    obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
+        .await?;
+    Ok(Redirect::to(&format!("/contracts/{id}/statements/{milestone}")).into_response())
+}
+
+pub struct SessionRow {
+    pub date: String,
+    pub provider: String,
+    pub tutor: String,
+    pub minutes: u32,
+    pub status: &'static str,
+}
+
+pub struct TestRow {
+    pub term: String,
+    pub subject: String,
+    pub date: String,
+    pub score: String,
+    pub percentile: String,
+    pub rapid_guessing: String,
+}
+
+pub struct FactorRow {
+    pub contract_id: String,
+    pub enrolled: String,
+    pub attendance: String,
+    pub same_tutor: String,
+    pub provider_cancel: String,
+    pub availability: String,
+    pub measure: String,
+    pub rule: String,
+    pub total: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "student.html")]
+pub struct StudentPage {
+    pub nav: Nav,
+    pub district: String,
+    pub id: String,
+    pub name: String,
+    pub school: String,
+    pub grade: String,
+    pub flags: Vec<(String, String)>,
+    pub show_flags: bool,
+    pub factors: Vec<FactorRow>,
+    pub sessions: Vec<SessionRow>,
+    pub tests: Vec<TestRow>,
+}
+
+pub async fn student(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((district, student_id)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
+    let record = state
+        .store
+        .student_in_scope(&viewer.scope(), &district, &student_id)
+        .await?
+        .ok_or_else(WebError::not_found)?;
+    let mut factors = Vec::new();
+    for (contract_id, start, end) in &record.enrollments {
+        let cv = state.store.contract(contract_id).await?;
+        let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
+        if let Some(l) = statement.lines.iter().find(|l| l.student_id == student_id) {
+            let row = line_row(l, &district, false);
+            factors.push(FactorRow {
+                contract_id: contract_id.clone(),
+                enrolled: format!("{start} to {}", end.as_deref().unwrap_or("(open)")),
+                attendance: row.attendance_rate,
+                same_tutor: row.same_tutor_rate,
+                provider_cancel: row.provider_cancel_rate,
+                availability: row.availability_rate,
+                measure: row.measure,
+                rule: row.rule,
+                total: row.total,
+                reason: row.reason,
+            });
+        }
+    }
+    let s = &record.student;
+    Ok(render(&StudentPage {
+        nav: Nav::of(&viewer),
+        district: district.clone(),
+        id: s.id.clone(),
+        name: format!("{} {}", s.first_name, s.last_name),
+        school: s.school_id.clone(),
+        grade: s.grade.as_ref().map(|g| g.to_string()).unwrap_or_default(),
+        show_flags: viewer.role() != Role::Provider,
+        flags: s.flags.clone(),
+        factors,
+        sessions: record
+            .sessions
+            .iter()
+            .map(|(provider, x)| SessionRow {
+                date: x.date.to_string(),
+                provider: provider.clone(),
+                tutor: x.tutor_id.clone(),
+                minutes: x.minutes,
+                status: x.status.as_str(),
+            })
+            .collect(),
+        tests: record
+            .tests
+            .iter()
+            .map(|t| TestRow {
+                term: t.term_name.clone(),
+                subject: t.subject.clone(),
+                date: t.date.to_string(),
+                score: t.score.map(|d| d.to_string()).unwrap_or_default(),
+                percentile: t.percentile.map(|d| d.to_string()).unwrap_or_default(),
+                rapid_guessing: t
+                    .rapid_guessing_pct
+                    .map(|d| format!("{d}%"))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+pub struct UploadPage {
+    pub nav: Nav,
+    pub roster: bool,
+    pub assessments: bool,
+    pub sessions: bool,
+    pub contract: bool,
+}
+
+pub async fn upload_page(viewer: Viewer) -> Result<Response, WebError> {
+    viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
+    let role = viewer.role();
+    Ok(render(&UploadPage {
+        nav: Nav::of(&viewer),
+        roster: matches!(role, Role::Admin | Role::District),
+        assessments: matches!(role, Role::Admin | Role::District),
+        sessions: matches!(role, Role::Admin | Role::Provider),
+        contract: role == Role::Admin,
+    }))
+}
+
+/// One problem of a rejected file, as a table row.
+pub struct ProblemRow {
+    pub file: String,
+    pub line: String,
+    pub column: String,
+    pub value: String,
+    pub expected: String,
+}
+
+#[derive(Template)]
+#[template(path = "upload_result.html")]
+pub struct UploadResultPage {
+    pub nav: Nav,
+    pub kind: String,
+    pub accepted: bool,
+    pub summary: Vec<String>,
+    pub problems: Vec<ProblemRow>,
+    pub more: u64,
+}
+
+/// The fields of an upload form.
+#[derive(Default)]
+pub(crate) struct Upload {
+    pub csrf: Option<String>,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub org: Option<String>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
+    let mut upload = Upload::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            upload.file_name = field.file_name().unwrap_or("upload").to_string();
+            upload.bytes = field
+                .bytes()
+                .await
+                .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?
+                .to_vec();
+        } else {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?;
+            match name.as_str() {
+                "csrf" => upload.csrf = Some(text),
+                "org" if !text.trim().is_empty() => upload.org = Some(text.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    if upload.bytes.is_empty() {
+        return Err(WebError::bad_request("choose a file to upload"));
+    }
+    Ok(upload)
+}
+
+/// The outcome of an upload: a summary when accepted, else every problem.
+pub(crate) struct UploadOutcome {
+    pub accepted: bool,
+    pub summary: Vec<String>,
+    pub errors: Option<obc_ingest::ImportErrors>,
+}
+
+/// Runs an upload of `kind` for the viewer; the organisation comes from the viewer's own
+/// (district and provider staff can only upload for themselves) or, for admins, the form.
+pub(crate) async fn run_upload(
+    state: &AppState,
+    viewer: &Viewer,
+    kind: &str,
+    upload: Upload,
+) -> Result<UploadOutcome, WebError> {
+    let role = viewer.role();
+    let actor = viewer.user.username.as_str();
+    let own_org = viewer.user.org_id.clone();
+    let org = if role == Role::Admin {
+        upload.org.clone()
+    } else {
+        own_org
+    };
+    let name = upload.file_name.as_str();
+    let result: Result<Vec<String>, obc_app::AppError> = match kind {
+        "roster" => {
+            viewer.require(&[Role::Admin, Role::District])?;
+            match obc_ingest::roster::read_roster_bytes(name, &upload.bytes, org.as_deref()) {
+                Err(errors) => Err(errors.into()),
+                Ok(roster) if role == Role::District && Some(&roster.district_id) != viewer.user.org_id.as_ref() => {
+                    return Err(WebError::forbidden(format!(
+                        "this roster is for district {}, not yours",
+                        roster.district_id
+                    )))
+                }
+                Ok(roster) => obc_app::import_roster(&state.store, actor, name, roster).await.map(|r| {
+                    vec![format!(
+                        "Roster of {}: {} schools, {} students ({} added, {} updated, {} unchanged).",
+                        r.district_id, r.schools, r.students, r.report.students_added, r.report.students_updated, r.report.students_unchanged
+                    )]
+                }),
+            }
+        }
+        "assessments" => {
+            viewer.require(&[Role::Admin, Role::District])?;
+            let district = obc_app::district_for(&state.store, org.as_deref()).await?;
+            let reader = obc_ingest::AssessmentReader::new(name, upload.bytes.as_slice())
+                .map_err(obc_app::AppError::from);
+            match reader {
+                Err(e) => Err(e),
+                Ok(reader) => obc_app::import_assessments(&state.store, actor, reader, name, &district, &mut || {})
+                    .await
+                    .map(|r| {
+                        let mut lines = vec![format!(
+                            "{} rows: {} added, {} replaced, {} unchanged, {} skipped (students not in the roster).",
+                            r.rows, r.counts.added, r.counts.replaced, r.counts.unchanged, r.skipped
+                        )];
+                        lines.extend(r.flagged.into_iter().take(20));
+                        lines
+                    }),
+            }
+        }
+        "sessions" => {
+            viewer.require(&[Role::Admin, Role::Provider])?;
+            let provider = org
+                .ok_or_else(|| WebError::bad_request("say which provider the sessions are for"))?;
+            let reader = obc_ingest::SessionReader::new(name, upload.bytes.as_slice())
+                .map_err(obc_app::AppError::from);
+            match reader {
+                Err(e) => Err(e),
+                Ok(reader) => obc_app::import_sessions(&state.store, actor, reader, name, &provider, &mut || {})
+                    .await
+                    .map(|r| {
+                        let mut lines = vec![format!(
+                            "{} rows: {} added, {} replaced (earlier versions kept), {} unchanged.",
+                            r.rows, r.counts.added, r.counts.replaced, r.counts.unchanged
+                        )];
+                        if !r.not_enrolled.is_empty() {
+                            lines.push(format!(
+                                "{} students are not enrolled in your contracts yet; their sessions are kept.",
+                                r.not_enrolled.len()
+                            ));
+                        }
+                        lines
+                    }),
+            }
+        }
+        "contract" => {
+            viewer.require(&[Role::Admin])?;
+            obc_app::add_contract(&state.store, actor, name, &upload.bytes)
+                .await
+                .map(|cv| {
+                    vec![if cv.created {
+                        format!(
+                            "Contract {} version {} added (sha256 {}).",
+                            cv.contract.id, cv.version, cv.sha256
+                        )
+                    } else {
+                        format!(
+                            "Contract {} version {} is unchanged.",
+                            cv.contract.id, cv.version
+                        )
+                    }]
+                })
+        }
+        _ => return Err(WebError::not_found()),
+    };
+    match result {
+        Ok(summary) => Ok(UploadOutcome {
+            accepted: true,
+            summary,
+            errors: None,
+        }),
+        Err(obc_app::AppError::Rejected { errors }) => Ok(UploadOutcome {
+            accepted: false,
+            summary: vec![format!(
+                "{} problems found; nothing was imported.",
+                errors.total
+            )],
+            errors: Some(errors),
+        }),
+        Err(obc_app::AppError::InvalidContract(lines)) => Ok(UploadOutcome {
+            accepted: false,
+            summary: lines,
+            errors: None,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(kind): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let upload = read_upload(multipart).await?;
+    viewer.check_csrf(upload.csrf.as_deref())?;
+    let outcome = run_upload(&state, &viewer, &kind, upload).await?;
+    let (problems, more) = match &outcome.errors {
+        Some(errors) => (
+            errors
+                .iter()
+                .map(|e| ProblemRow {
+                    file: e.file.clone(),
+                    line: if e.line == 0 {
+                        String::new()
+                    } else {
+                        e.line.to_string()
+                    },
+                    column: e.column.clone().unwrap_or_default(),
+                    value: e.value.clone().unwrap_or_default(),
+                    expected: e.expected.clone(),
+                })
+                .collect(),
+            errors.more(),
+        ),
+        None => (Vec::new(), 0),
+    };
+    let mut response = render(&UploadResultPage {
+        nav: Nav::of(&viewer),
+        kind,
+        accepted: outcome.accepted,
+        summary: outcome.summary,
+        problems,
+        more,
+    });
+    if !outcome.accepted {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub nav: Nav,
+    pub rows: Vec<(String, String, String, String, String)>,
+}
+
+pub async fn audit(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    viewer.require(&[Role::Admin, Role::Auditor])?;
+    let mut rows = state.store.audit_log().await?;
+    rows.reverse();
+    Ok(render(&AuditPage {
+        nav: Nav::of(&viewer),
+        rows,
+    }))
+}
+
+pub struct LedgerRow {
+    pub contract_id: String,
+    pub version: u32,
+    pub milestone: String,
+    pub statement_date: String,
+    pub total: String,
+    pub sha256: String,
+    pub finalized: String,
+}
+
+#[derive(Template)]
+#[template(path = "ledger.html")]
+pub struct LedgerPage {
+    pub nav: Nav,
+    pub rows: Vec<LedgerRow>,
+}
+
+/// Finalized statements in the viewer's scope.
+pub(crate) async fn ledger_rows(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<Vec<LedgerRow>, WebError> {
+    let visible: Vec<String> = state
+        .store
+        .contracts_in_scope(scope)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    Ok(state
+        .store
+        .finalized_statements()
+        .await?
+        .into_iter()
+        .filter(|s| visible.contains(&s.contract_id))
+        .map(|s| LedgerRow {
+            contract_id: s.contract_id,
+            version: s.contract_version,
+            milestone: s.milestone,
+            statement_date: s.statement_date,
+            total: format_cents(obc_core::money::from_cents(s.total_cents)),
+            sha256: s.content_sha256,
+            finalized: format!("{} by {}", s.finalized_at, s.finalized_by),
+        })
+        .collect())
+}
+
+pub async fn ledger(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
+    let rows = ledger_rows(&state, &viewer.scope()).await?;
+    Ok(render(&LedgerPage {
+        nav: Nav::of(&viewer),
+        rows,
+    }))
+}
