@@ -80,6 +80,24 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Serve the web app (pages and JSON API) on the same database.
+    ///
+    /// With --demo, an empty database first gets the demo district (as `obc demo`) and one
+    /// login per role, printed at start.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Load the demo district and demo logins when the database has no contract yet.
+        #[arg(long)]
+        demo: bool,
+        /// Send cookies without the Secure flag (plain HTTP on a host other than localhost).
+        #[arg(long)]
+        insecure_cookies: bool,
+    },
+    /// Manage the web app's users and API tokens.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Print the audit log: who did what, when.
     Audit {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -114,6 +132,38 @@ enum ImportCommand {
         #[arg(long)]
         provider: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from OBC_PASSWORD, else a random one is printed.
+    Add {
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The district (district staff) or provider (provider staff) the user belongs to.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Create an API token for a user (e.g. a provider's nightly session push); printed once.
+    Token {
+        username: String,
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+}
+
+/// A user's role (SPEC section 1).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RoleArg {
+    /// Intermediary admin: everything.
+    Admin,
+    /// District staff: their district only.
+    District,
+    /// Provider staff: students of their own contracts only.
+    Provider,
+    /// Read-only: contracts, statements, ledger, audit log.
+    Auditor,
 }
 
 #[derive(Subcommand)]

@@ -474,13 +474,13 @@ pub fn compute(req: ProgressRequest<'_>) -> Result<Progress, EngineError> {
         .lines
         .iter()
         .map(|line| {
-            let interim = interim_lines.iter().find_map(|(term, lines)| {
-                lines
-                    .get(line.student_id.as_str())
-                    .filter(|l| l.outcome.is_some())
-                    .map(|l| (*term, *l))
-            });
-            judge.student(line, interim)
+            let of_student: Vec<(Term, &Line)> = interim_lines
+                .iter()
+                .filter_map(|(term, lines)| {
+                    lines.get(line.student_id.as_str()).map(|l| (*term, *l))
+                })
+                .collect();
+            judge.student(line, &of_student)
         })
         .collect();
     let mut totals = Summary::default();
@@ -533,7 +533,18 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn student(&self, line: &Line, interim: Option<(Term, &Line)>) -> StudentProgress {
+    /// `interims`: the student's lines of the interim statements, latest term first.
+    fn student(&self, line: &Line, interims: &[(Term, &Line)]) -> StudentProgress {
+        let interim = interims.iter().find(|(_, l)| l.outcome.is_some()).copied();
+        // Invalid interim tests are named too (the final line only looks at its two terms).
+        let mut notes = line.notes.clone();
+        for (_, l) in interims {
+            for n in &l.notes {
+                if !notes.contains(n) {
+                    notes.push(n.clone());
+                }
+            }
+        }
         let enrollment = if line.enrollment_start.as_str() > self.as_of.as_str() {
             EnrollmentState::NotStarted
         } else if line
@@ -568,7 +579,7 @@ impl Judge<'_> {
             contingent_today,
             full_contingent: self.full_contingent,
             at_risk: cents((self.full_contingent - contingent_today).max(Decimal::ZERO)),
-            notes: line.notes.clone(),
+            notes,
         }
     }
 
@@ -1829,5 +1840,787 @@ h2:first-of-type {{ break-before: auto; }}\n\
         }
         s.push_str("</body>\n</html>\n");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Hand-computed cases. The contract is the SPEC's example (`tests/contract_example.toml`)
+    //! without its school adjustment: C = 1200.00 x 0.40 = 480.00; min_rate 0.70,
+    //! min_offered 20, responsible = district, min_same_tutor_rate 0.80,
+    //! max_provider_cancel_rate 0.10, Fall -> Spring growth_vs_projected, projection table
+    //! grade 6 = 7.7, tiers exceeds 1.50 (1.25), meets 1.00 (1.00), approaching 0.50 (0.50),
+    //! below (0.00); the target tier is `meets` (the lowest paying 100%).
+    use super::*;
+    use crate::grade::Grade;
+    use crate::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student};
+    use std::str::FromStr;
+    use SessionStatus::{Attended, DistrictCancelled, ProviderCancelled, StudentAbsent};
+
+    const EXAMPLE: &str = include_str!("../tests/contract_example.toml");
+
+    fn contract(replacements: &[(&str, &str)]) -> Contract {
+        let cut = EXAMPLE.find("[[school_adjustment]]").unwrap();
+        let mut src = EXAMPLE[..cut].to_string();
+        for (from, to) in replacements {
+            assert_eq!(src.matches(from).count(), 1, "`{from}` must occur once");
+            src = src.replace(from, to);
+        }
+        Contract::parse(&src).unwrap()
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn day(s: &str) -> Date {
+        crate::model::parse_iso_date(s).unwrap()
+    }
+
+    struct Kid {
+        input: StudentInput,
+        next_day: Date,
+    }
+
+    /// Grade 6, school sch-1, enrolled from the period start; sessions daily from 2024-09-02.
+    fn kid(id: &str) -> Kid {
+        Kid {
+            input: StudentInput {
+                student: Student {
+                    id: id.into(),
+                    school_id: "sch-1".into(),
+                    grade: Grade::parse("6"),
+                    first_name: "Ana".into(),
+                    last_name: format!("Diaz-{id}"),
+                    flags: vec![],
+                },
+                enrollment: Enrollment {
+                    student_id: id.into(),
+                    start: day("2024-08-12"),
+                    end: None,
+                },
+                sessions: vec![],
+                tests: vec![],
+            },
+            next_day: day("2024-09-02"),
+        }
+    }
+
+    impl Kid {
+        fn school(mut self, school: &str) -> Kid {
+            self.input.student.school_id = school.into();
+            self
+        }
+
+        fn enrolled(mut self, start: &str, end: Option<&str>) -> Kid {
+            self.input.enrollment.start = day(start);
+            self.input.enrollment.end = end.map(day);
+            self
+        }
+
+        fn on(mut self, date: &str, status: SessionStatus, tutor: &str, minutes: u32) -> Kid {
+            let n = self.input.sessions.len();
+            self.input.sessions.push(Session {
+                session_id: format!("{}-{n:03}", self.input.student.id),
+                student_id: self.input.student.id.clone(),
+                tutor_id: tutor.into(),
+                date: day(date),
+                minutes,
+                status,
+                group_size: None,
+            });
+            self
+        }
+
+        /// `n` sessions on consecutive days.
+        fn many(mut self, n: u32, status: SessionStatus, tutor: &str) -> Kid {
+            for _ in 0..n {
+                let d = self.next_day;
+                self.next_day = d.next_day().unwrap();
+                let minutes = if status == Attended { 30 } else { 0 };
+                self = self.on(&d.to_string(), status, tutor, minutes);
+            }
+            self
+        }
+
+        /// A MAP row of the contract's subject; `growth` sets projected growth by window.
+        fn test(mut self, term: &str, date: &str, score: &str, growth: &[(Window, &str)]) -> Kid {
+            let mut t = AssessmentResult {
+                student_id: self.input.student.id.clone(),
+                assessment: "MAP Growth".into(),
+                subject: "Mathematics".into(),
+                term_name: format!("{term} 2024-2025"),
+                date: day(date),
+                start_seconds: 9 * 3600,
+                score: Some(dec(score)),
+                percentile: None,
+                rapid_guessing_pct: None,
+                growth_measure: true,
+                growth: Default::default(),
+            };
+            for (w, p) in growth {
+                t.growth[*w as usize].projected = Some(dec(p));
+            }
+            self.input.tests.push(t);
+            self
+        }
+
+        fn rapid(mut self, pct: &str) -> Kid {
+            self.input.tests.last_mut().unwrap().rapid_guessing_pct = Some(dec(pct));
+            self
+        }
+    }
+
+    use Window::{FallToSpring as FS, FallToWinter as FW};
+
+    fn progress(contract: &Contract, as_of: &str, kids: Vec<Kid>) -> Progress {
+        compute(ProgressRequest {
+            contract,
+            contract_version: 1,
+            contract_hash: "test".into(),
+            as_of: day(as_of),
+            students: kids.into_iter().map(|k| k.input).collect(),
+            prior: PriorPayments::default(),
+        })
+        .unwrap()
+    }
+
+    fn student<'p>(p: &'p Progress, id: &str) -> &'p StudentProgress {
+        p.students.iter().find(|s| s.student_id == id).unwrap()
+    }
+
+    fn figure(f: &FactorProgress, name: &str) -> Option<String> {
+        f.check(name).unwrap().figure.map(|r| r.display4())
+    }
+
+    #[test]
+    fn attendance_and_availability_to_date_against_min_rate() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2024-12-01",
+            vec![
+                // 7 of 10 offered = 0.70: equal to the threshold passes.
+                kid("a1")
+                    .many(7, Attended, "t1")
+                    .many(3, StudentAbsent, "t1"),
+                // 6 of 10 = 0.60 < 0.70.
+                kid("a2")
+                    .many(6, Attended, "t1")
+                    .many(4, StudentAbsent, "t1"),
+                // No session: both rates undefined.
+                kid("a3"),
+                // 6 of 6 offered = 1.00, but available for 6 of 10 planned = 0.60 < 0.70.
+                kid("a4")
+                    .many(6, Attended, "t1")
+                    .many(4, DistrictCancelled, "t1"),
+            ],
+        );
+        let a1 = &student(&p, "a1").attendance;
+        assert_eq!(a1.status, Status::OnTrack);
+        assert_eq!(figure(a1, "attendance_rate").as_deref(), Some("0.7000"));
+        assert_eq!(
+            a1.summary,
+            "attendance_rate 0.7000 >= 0.70 (attended 7 of 10 offered sessions; fewer than min_offered 20 so far: a statement today would not judge attendance); \
+             availability_rate 1.0000 >= 0.70 (the school made the student available for 10 of 10 planned sessions)"
+        );
+        let a2 = &student(&p, "a2").attendance;
+        assert_eq!(a2.status, Status::OffTrack);
+        assert_eq!(
+            a2.summary,
+            "attendance_rate 0.6000 < 0.70 (attended 6 of 10 offered sessions; fewer than min_offered 20 so far: a statement today would not judge attendance)"
+        );
+        assert_eq!(a2.checks[0].answers, "district");
+        let a3 = &student(&p, "a3").attendance;
+        assert_eq!(a3.status, Status::NotJudged);
+        assert_eq!(
+            a3.summary,
+            "attendance_rate not judged: no offered session yet; availability_rate not judged: no planned session yet"
+        );
+        let a4 = &student(&p, "a4").attendance;
+        assert_eq!(a4.status, Status::OffTrack);
+        assert_eq!(figure(a4, "attendance_rate").as_deref(), Some("1.0000"));
+        assert_eq!(
+            a4.summary,
+            "availability_rate 0.6000 < 0.70 (the school made the student available for 6 of 10 planned sessions)"
+        );
+        assert_eq!(a4.checks[1].answers, "district");
+        // By factor: off a2, a4; on a1; not judged a3.
+        assert_eq!(
+            p.totals.attendance,
+            FactorCounts {
+                on_track: 1,
+                off_track: 2,
+                not_judged: 1
+            }
+        );
+    }
+
+    #[test]
+    fn same_tutor_and_provider_cancel_rates_to_date() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2024-12-01",
+            vec![
+                // Same tutor 4 of 5 = 0.80: passes.
+                kid("p1").many(4, Attended, "t1").many(1, Attended, "t2"),
+                // 3 of 5 = 0.60 < 0.80.
+                kid("p2").many(3, Attended, "t1").many(2, Attended, "t2"),
+                // Cancelled 1 of 10 planned = 0.10: passes (at most).
+                kid("p3")
+                    .many(9, Attended, "t1")
+                    .many(1, ProviderCancelled, "t1"),
+                // 2 of 10 = 0.20 > 0.10.
+                kid("p4")
+                    .many(8, Attended, "t1")
+                    .many(2, ProviderCancelled, "t1"),
+            ],
+        );
+        let d = |id: &str| student(&p, id).provider_duties.clone();
+        assert_eq!(d("p1").status, Status::OnTrack);
+        assert_eq!(
+            figure(&d("p1"), "same_tutor_rate").as_deref(),
+            Some("0.8000")
+        );
+        assert_eq!(d("p2").status, Status::OffTrack);
+        assert_eq!(
+            d("p2").summary,
+            "same_tutor_rate 0.6000 < 0.80 (of 5 attended sessions)"
+        );
+        assert_eq!(d("p3").status, Status::OnTrack);
+        assert_eq!(
+            figure(&d("p3"), "provider_cancel_rate").as_deref(),
+            Some("0.1000")
+        );
+        assert_eq!(d("p4").status, Status::OffTrack);
+        assert_eq!(
+            d("p4").summary,
+            "provider_cancel_rate 0.2000 > 0.10 (provider cancelled 2 of 10 planned sessions)"
+        );
+        assert_eq!(d("p4").checks[1].comparison, "<=");
+    }
+
+    #[test]
+    fn outcome_is_projected_from_the_winter_score_against_fall_to_winter_growth() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2025-02-01",
+            vec![
+                // Fall 200, projected Fall->Winter 4; Winter 205: 5 / 4 = 1.25 >= 1.00.
+                kid("o1")
+                    .test("Fall", "2024-09-05", "200", &[(FW, "4"), (FS, "8")])
+                    .test("Winter", "2025-01-15", "205", &[]),
+                // Winter 203: 3 / 4 = 0.75 < 1.00.
+                kid("o2")
+                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .test("Winter", "2025-01-15", "203", &[]),
+                // No Fall->Winter projection in the file: the contract's table (grade 6 =
+                // 7.7, written for Fall->Spring) is not used for the interim window.
+                kid("o3")
+                    .test("Fall", "2024-09-05", "200", &[(FS, "8")])
+                    .test("Winter", "2025-01-15", "210", &[]),
+                // Only the baseline.
+                kid("o4").test("Fall", "2024-09-05", "200", &[(FW, "4")]),
+                // No baseline.
+                kid("o5").test("Winter", "2025-01-15", "205", &[(FW, "4")]),
+                // The Winter test is after the as-of date: ignored.
+                kid("o6")
+                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .test("Winter", "2025-02-10", "203", &[]),
+                // Projection from the Winter row when the Fall row has none: 6 / 4 = 1.50.
+                kid("o7").test("Fall", "2024-09-05", "200", &[]).test(
+                    "Winter",
+                    "2025-01-15",
+                    "206",
+                    &[(FW, "4")],
+                ),
+                // The later Winter test has 30% rapid guessing (= max 0.30): invalid, the
+                // earlier valid one counts: 4 / 4 = 1.00, equal to the target passes.
+                kid("o8")
+                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .test("Winter", "2025-01-10", "204", &[])
+                    .test("Winter", "2025-01-20", "210", &[])
+                    .rapid("30"),
+            ],
+        );
+        let o = |id: &str| student(&p, id);
+        assert_eq!(o("o1").outcome.status, Status::OnTrack);
+        assert_eq!(o("o1").scores.window.as_deref(), Some("FallToWinter"));
+        assert!(o("o1").scores.interim);
+        assert_eq!(
+            o("o1").scores.latest_term.as_deref(),
+            Some("Winter 2024-2025")
+        );
+        assert_eq!(
+            o("o1").outcome.summary,
+            "growth_vs_projected 1.2500 >= 1.00 (Fall 200 -> Winter 205: grew 5 of 4 projected (FallToWinter))"
+        );
+        assert_eq!(o("o2").outcome.status, Status::OffTrack);
+        assert_eq!(
+            o("o2").outcome.summary,
+            "growth_vs_projected 0.7500 < 1.00 (Fall 200 -> Winter 203: grew 3 of 4 projected (FallToWinter))"
+        );
+        assert_eq!(o("o3").outcome.status, Status::NotJudged);
+        assert_eq!(
+            o("o3").outcome.summary,
+            "growth_vs_projected not judged: Fall 200 -> Winter 210: no FallToWinterProjectedGrowth in the file (the contract's [outcome.projected] is for FallToSpring only)"
+        );
+        assert_eq!(o("o4").outcome.status, Status::NotJudged);
+        assert_eq!(
+            o("o4").outcome.summary,
+            "growth_vs_projected not judged: no valid score after the Fall baseline yet"
+        );
+        assert_eq!(o("o5").outcome.status, Status::NotJudged);
+        assert!(o("o5")
+            .outcome
+            .summary
+            .starts_with("growth_vs_projected not judged: no valid Fall score"));
+        assert_eq!(o("o6").outcome.status, Status::NotJudged);
+        assert_eq!(o("o6").scores.latest, None);
+        assert_eq!(o("o7").outcome.status, Status::OnTrack);
+        assert_eq!(
+            o("o7").scores.measure.map(|m| m.display4()).as_deref(),
+            Some("1.5000")
+        );
+        assert_eq!(o("o8").outcome.status, Status::OnTrack);
+        assert_eq!(o("o8").scores.latest, Some(dec("204")));
+        assert_eq!(
+            o("o8").notes,
+            vec!["Winter test of 2025-01-20 invalid: rapid guessing 30% >= 30%".to_string()]
+        );
+        assert_eq!(
+            p.totals.outcome,
+            FactorCounts {
+                on_track: 3,
+                off_track: 1,
+                not_judged: 4
+            }
+        );
+    }
+
+    #[test]
+    fn once_the_outcome_term_has_a_score_the_contract_window_is_judged() {
+        let k = contract(&[]);
+        let make = || {
+            kid("f1")
+                .test("Fall", "2024-09-05", "200", &[(FW, "4"), (FS, "8")])
+                .test("Winter", "2025-01-15", "201", &[])
+                .test("Spring", "2025-05-01", "210", &[])
+        };
+        // Spring: 10 / 8 = 1.25 over Fall->Spring.
+        let p = progress(&k, "2025-05-15", vec![make()]);
+        let s = student(&p, "f1");
+        assert_eq!(s.outcome.status, Status::OnTrack);
+        assert_eq!(s.scores.window.as_deref(), Some("FallToSpring"));
+        assert!(!s.scores.interim);
+        assert_eq!(
+            s.scores.measure.map(|m| m.display4()).as_deref(),
+            Some("1.2500")
+        );
+        // Before the Spring test: Winter 1 / 4 = 0.25 over Fall->Winter.
+        let p = progress(&k, "2025-03-01", vec![make()]);
+        let s = student(&p, "f1");
+        assert_eq!(s.outcome.status, Status::OffTrack);
+        assert_eq!(s.scores.window.as_deref(), Some("FallToWinter"));
+        assert_eq!(
+            s.scores.measure.map(|m| m.display4()).as_deref(),
+            Some("0.2500")
+        );
+    }
+
+    #[test]
+    fn a_fall_to_winter_contract_has_no_interim_and_uses_its_projection_table() {
+        let k = contract(&[("to_term = \"Spring\"", "to_term = \"Winter\"")]);
+        // No projection in the file: the table's grade 6 = 7.7 applies to the contract's own
+        // window: 10 / 7.7 = 1.2987 >= 1.00.
+        let p = progress(
+            &k,
+            "2025-02-01",
+            vec![kid("w1").test("Fall", "2024-09-05", "200", &[]).test(
+                "Winter",
+                "2025-01-15",
+                "210",
+                &[],
+            )],
+        );
+        let s = student(&p, "w1");
+        assert_eq!(s.outcome.status, Status::OnTrack);
+        assert!(!s.scores.interim);
+        assert_eq!(s.scores.projected_growth, Some(dec("7.7")));
+        assert_eq!(
+            s.scores.measure.map(|m| m.display4()).as_deref(),
+            Some("1.2987")
+        );
+    }
+
+    #[test]
+    fn unscaled_measures_are_not_judged_on_an_interim_window() {
+        let k = contract(&[(
+            "measure = \"growth_vs_projected\"",
+            "measure = \"rit_gain\"",
+        )]);
+        let make = || {
+            kid("r1")
+                .test("Fall", "2024-09-05", "200", &[])
+                .test("Winter", "2025-01-15", "205", &[])
+                .test("Spring", "2025-05-01", "210", &[])
+        };
+        let p = progress(&k, "2025-02-01", vec![make()]);
+        let s = student(&p, "r1");
+        assert_eq!(s.outcome.status, Status::NotJudged);
+        // The figure is still shown.
+        assert_eq!(
+            s.scores.measure.map(|m| m.display4()).as_deref(),
+            Some("5.0000")
+        );
+        assert!(s
+            .outcome
+            .summary
+            .contains("rit_gain over FallToWinter is not comparable"));
+        // With the Spring score: 10 points >= the meets tier's 1.00.
+        let p = progress(&k, "2025-05-15", vec![make()]);
+        assert_eq!(student(&p, "r1").outcome.status, Status::OnTrack);
+    }
+
+    /// 20 attended sessions with one tutor, Fall 200 projected 10 over Fall->Spring, Spring
+    /// 200 + growth.
+    fn judged(id: &str, school: &str, spring: &str) -> Kid {
+        kid(id)
+            .school(school)
+            .many(20, Attended, "t1")
+            .test("Fall", "2024-09-05", "200", &[(FS, "10")])
+            .test("Spring", "2025-05-01", spring, &[])
+    }
+
+    #[test]
+    fn the_amount_at_risk_is_the_contingent_statement_as_of_today() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2025-05-15",
+            vec![
+                // 12 / 10 = 1.20: meets, pays 480.00, nothing at risk.
+                judged("m1", "sch-1", "212"),
+                // 7 / 10 = 0.70: approaching, pays 240.00, 240.00 at risk.
+                judged("m2", "sch-1", "207"),
+                // 16 / 10 = 1.60: exceeds, pays 600.00; at risk is never negative: 0.00.
+                judged("m3", "sch-2", "216"),
+                // 5 offered < min_offered 20: excluded, 480.00 at risk.
+                kid("m4")
+                    .school("sch-2")
+                    .many(5, Attended, "t1")
+                    .test("Fall", "2024-09-05", "200", &[(FS, "10")])
+                    .test("Spring", "2025-05-01", "212", &[]),
+                // 13 of 20 offered = 0.65 < 0.70, the district answers: district_fault pays
+                // 480.00; nothing at risk for the provider.
+                kid("m5")
+                    .school("sch-2")
+                    .many(13, Attended, "t1")
+                    .many(7, StudentAbsent, "t1")
+                    .test("Fall", "2024-09-05", "200", &[(FS, "10")])
+                    .test("Spring", "2025-05-01", "212", &[]),
+            ],
+        );
+        let risk = |id: &str| {
+            let s = student(&p, id);
+            (
+                s.rule_today.as_str(),
+                format_cents(s.contingent_today),
+                format_cents(s.at_risk),
+            )
+        };
+        assert_eq!(risk("m1"), ("tier:meets", "480.00".into(), "0.00".into()));
+        assert_eq!(
+            risk("m2"),
+            ("tier:approaching", "240.00".into(), "240.00".into())
+        );
+        assert_eq!(risk("m3"), ("tier:exceeds", "600.00".into(), "0.00".into()));
+        assert_eq!(risk("m4"), ("excluded", "0.00".into(), "480.00".into()));
+        assert_eq!(
+            risk("m5"),
+            ("district_fault", "480.00".into(), "0.00".into())
+        );
+        assert_eq!(student(&p, "m5").attendance.status, Status::OffTrack);
+        // Totals: full 5 x 480.00 = 2400.00; today 480 + 240 + 600 + 0 + 480 = 1800.00;
+        // at risk 240 + 480 = 720.00.
+        assert_eq!(format_cents(p.totals.full_contingent), "2400.00");
+        assert_eq!(format_cents(p.totals.contingent_today), "1800.00");
+        assert_eq!(format_cents(p.totals.at_risk), "720.00");
+        let schools: Vec<(&str, String, u32)> = p
+            .by_school
+            .iter()
+            .map(|s| {
+                (
+                    s.school_id.as_str(),
+                    format_cents(s.summary.at_risk),
+                    s.summary.outcome.off_track,
+                )
+            })
+            .collect();
+        // m2 (0.70 < 1.00) is off track on outcome in sch-1; m4..m5 are on track (1.20).
+        assert_eq!(
+            schools,
+            vec![("sch-1", "240.00".into(), 1), ("sch-2", "480.00".into(), 0)]
+        );
+        assert_eq!(p.rules_today.len(), 5);
+        assert_eq!(p.milestone, "final");
+        assert_eq!(p.target_tier, "meets");
+        assert_eq!(p.target_min, "1.00");
+    }
+
+    #[test]
+    fn enrollment_state_at_the_as_of_date() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2024-11-01",
+            vec![
+                kid("e1"),
+                kid("e2").enrolled("2024-12-01", None),
+                kid("e3").enrolled("2024-08-12", Some("2024-10-31")),
+                kid("e4").enrolled("2024-08-12", Some("2024-11-01")),
+            ],
+        );
+        let e = |id: &str| student(&p, id).enrollment;
+        assert_eq!(e("e1"), EnrollmentState::Active);
+        assert_eq!(e("e2"), EnrollmentState::NotStarted);
+        assert_eq!(e("e3"), EnrollmentState::Ended);
+        assert_eq!(e("e4"), EnrollmentState::Active);
+        assert_eq!(p.totals.active, 2);
+    }
+
+    fn row(id: &str, school: &str, att: Status, duty: Status, out: Status) -> SnapshotRow {
+        let m = |s: Status| Mark {
+            status: s,
+            summary: format!("{id} {}", s.as_str()),
+        };
+        SnapshotRow {
+            student_id: id.into(),
+            school_id: school.into(),
+            attendance: m(att),
+            provider_duties: m(duty),
+            outcome: m(out),
+            at_risk: Decimal::ZERO,
+        }
+    }
+
+    #[test]
+    fn changes_since_the_previous_meeting_compare_snapshots() {
+        use Status::{NotJudged as N, OffTrack as X, OnTrack as O};
+        let before = Snapshot {
+            as_of: "2024-11-01".into(),
+            rows: vec![
+                row("s1", "sch-1", X, O, N),
+                row("s2", "sch-1", O, X, N),
+                row("s3", "sch-2", X, O, O),
+                row("s4", "sch-2", X, O, O),
+            ],
+        };
+        let now = Snapshot {
+            as_of: "2024-11-15".into(),
+            rows: vec![
+                // still off on attendance, newly off on outcome
+                row("s1", "sch-1", X, O, X),
+                // back on track on duties
+                row("s2", "sch-1", O, O, N),
+                // no longer judged on attendance
+                row("s3", "sch-2", N, O, O),
+                // s4 left; s5 is new and off on attendance
+                row("s5", "sch-2", X, N, N),
+            ],
+        };
+        let c = now.changes_since(&before);
+        let ids = |v: &[Change]| {
+            v.iter()
+                .map(|c| format!("{}:{}", c.student_id, c.factor.as_str()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(c.since, "2024-11-01");
+        assert_eq!(ids(&c.newly_off_track), ["s1:outcome", "s5:attendance"]);
+        assert_eq!(c.newly_off_track[1].was, None);
+        assert_eq!(ids(&c.back_on_track), ["s2:provider_duties"]);
+        assert_eq!(ids(&c.no_longer_judged), ["s3:attendance", "s4:attendance"]);
+        assert_eq!(c.no_longer_judged[1].now, None);
+        assert_eq!(c.still_off_track, 1);
+        let groups: Vec<(String, Factor, usize)> = now
+            .off_track()
+            .into_iter()
+            .map(|g| (g.school_id, g.factor, g.students.len()))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                ("sch-1".to_string(), Factor::Attendance, 1),
+                ("sch-1".to_string(), Factor::Outcome, 1),
+                ("sch-2".to_string(), Factor::Attendance, 1),
+            ]
+        );
+        let mut mine = c.clone();
+        mine.retain_students(|s| s != "s5");
+        assert_eq!(ids(&mine.newly_off_track), ["s1:outcome"]);
+    }
+
+    #[test]
+    fn snapshots_round_trip_through_json() {
+        let k = contract(&[]);
+        let p = progress(&k, "2025-05-15", vec![judged("m1", "sch-1", "207")]);
+        let snap = p.snapshot();
+        let json = serde_json::to_string(&snap).unwrap();
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, snap);
+        assert_eq!(back.rows[0].outcome.status, Status::OffTrack);
+        assert_eq!(format_cents(back.rows[0].at_risk), "240.00");
+    }
+
+    #[test]
+    fn the_cadence_flags_missed_and_overdue_meetings() {
+        // Period 2024-08-12 .. 2025-05-30, every 14 days.
+        let k = contract(&[]);
+        let meetings = [day("2024-08-26"), day("2024-09-20")];
+        // 08-12 -> 08-26: 14 days, on time. 08-26 -> 09-20: 25 days, one meeting (due 09-09)
+        // missed. 09-20 -> 10-10: 20 days, the one due 10-04 missed: overdue.
+        let c = cadence(&k, &meetings, day("2024-10-10"), 14);
+        assert_eq!(c.last_meeting.as_deref(), Some("2024-09-20"));
+        assert_eq!(c.next_due.as_deref(), Some("2024-10-04"));
+        assert!(c.overdue);
+        assert_eq!(
+            c.missed,
+            vec![
+                Gap {
+                    from: "2024-08-26".into(),
+                    to: "2024-09-20".into(),
+                    days: 25,
+                    missed: 1
+                },
+                Gap {
+                    from: "2024-09-20".into(),
+                    to: "2024-10-10".into(),
+                    days: 20,
+                    missed: 1
+                },
+            ]
+        );
+        assert_eq!(c.missed_meetings(), 2);
+        // Exactly 14 days after the last meeting: due today, not overdue.
+        let c = cadence(&k, &meetings, day("2024-10-04"), 14);
+        assert!(!c.overdue);
+        assert_eq!(c.missed_meetings(), 1);
+        // 43 days without a meeting: due 14, 28, 42 days after: three missed.
+        let c = cadence(&k, &[], day("2024-09-24"), 14);
+        assert_eq!(c.missed[0].days, 43);
+        assert_eq!(c.missed_meetings(), 3);
+        assert!(c.overdue);
+        // Before the period: nothing due yet; meetings after the as-of date are ignored.
+        let c = cadence(&k, &meetings, day("2024-08-01"), 14);
+        assert_eq!(c.missed_meetings(), 0);
+        assert_eq!(c.last_meeting, None);
+        // After the period's end: the gap runs to the end; not overdue, nothing due.
+        let c = cadence(&k, &[day("2025-05-20")], day("2025-06-30"), 14);
+        assert!(!c.overdue);
+        assert_eq!(c.next_due, None);
+        assert!(c.missed.iter().all(|g| g.to != "2025-06-30"));
+        assert_eq!(meeting_cadence_days(&k), 14);
+    }
+
+    #[test]
+    fn teacher_updates_count_the_week_and_the_year_to_date() {
+        let k = contract(&[]);
+        let t1 = kid("t1")
+            // Before the week.
+            .on("2024-08-30", Attended, "x", 30)
+            .on("2024-08-31", StudentAbsent, "x", 0)
+            // The week of Monday 2024-09-02 to Sunday 2024-09-08.
+            .on("2024-09-02", Attended, "x", 45)
+            .on("2024-09-03", StudentAbsent, "x", 0)
+            .on("2024-09-06", DistrictCancelled, "x", 0)
+            .on("2024-09-08", Attended, "x", 40)
+            // After the week.
+            .on("2024-09-09", Attended, "x", 30)
+            .test("Fall", "2024-09-05", "198", &[(FS, "8")]);
+        let t2 = kid("t2").school("sch-0");
+        // Enrolled after the week: not listed.
+        let t3 = kid("t3").enrolled("2024-09-09", None);
+        let week = teacher_updates(
+            ProgressRequest {
+                contract: &k,
+                contract_version: 1,
+                contract_hash: "test".into(),
+                as_of: day("2030-01-01"),
+                students: vec![t1.input, t2.input, t3.input],
+                prior: PriorPayments::default(),
+            },
+            day("2024-09-04"),
+        )
+        .unwrap();
+        assert_eq!(week.week_start, "2024-09-02");
+        assert_eq!(week.week_end, "2024-09-08");
+        let ids: Vec<&str> = week.updates.iter().map(|u| u.student_id.as_str()).collect();
+        assert_eq!(ids, ["t2", "t1"], "by school, then id");
+        let u = &week.updates[1];
+        // This week: 4 sessions, attended 2 (45 + 40 = 85 minutes), 1 absent, 1 cancelled by
+        // the school. To date: attended 3 of 5 offered = 60.0%.
+        assert_eq!(
+            (
+                u.sessions_this_week,
+                u.attended_this_week,
+                u.minutes_this_week
+            ),
+            (4, 2, 85)
+        );
+        assert_eq!((u.attended_to_date, u.offered_to_date), (3, 5));
+        assert_eq!(
+            u.summary,
+            "This week: attended 2 of 4 sessions (1 absent, 1 cancelled by the school), 85 minutes. \
+             Attendance to date: 3 of 5 offered sessions (60.0%). Latest score: 198 (Fall 2024-2025)."
+        );
+        assert_eq!(
+            week.updates[0].summary,
+            "No session planned this week. Attendance to date: no offered session yet. No score yet."
+        );
+        let csv = week.to_csv();
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv.starts_with("student_id,first_name,last_name,school_id,grade,week_start"));
+        let html = week.to_html();
+        assert!(html.contains("<h2>School sch-0</h2>"));
+        assert!(html.contains("Ana Diaz-t1"));
+        assert!(html.ends_with("</html>\n"));
+        assert_eq!(week_start(day("2024-09-08")), day("2024-09-02"));
+        assert_eq!(week_start(day("2024-09-02")), day("2024-09-02"));
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            html_escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn renderings_have_one_row_per_student_and_summaries() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2025-05-15",
+            vec![judged("m1", "sch-1", "212"), judged("m2", "sch-2", "207")],
+        );
+        let csv = p.to_csv();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        assert_eq!(reader.headers().unwrap().len(), CSV_COLUMNS.len());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let keys: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+        assert_eq!(keys, ["m1", "m2", "SCHOOL", "SCHOOL", "TOTAL"]);
+        assert_eq!(&rows[1][18], "off_track");
+        assert_eq!(&rows[4][30], "240.00");
+        let table = p.to_table();
+        assert!(table.contains("Progress of contract ector-math-2025 (version 1) as of 2025-05-15"));
+        assert!(table.contains("240.00 at risk"));
+        let json: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(json["students"][1]["outcome"]["status"], "off_track");
+        assert_eq!(json["students"][1]["scores"]["measure"], "0.7000");
+        assert_eq!(json["totals"]["at_risk"], "240.00");
+        assert_eq!(json["by_school"][0]["school_id"], "sch-1");
     }
 }

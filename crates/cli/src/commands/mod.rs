@@ -3,8 +3,9 @@
 
 mod imports;
 mod statements;
+mod web;
 
-use crate::{Cli, Command, ContractCommand, Format, ImportCommand, StatementAction};
+use crate::{Cli, Command, ContractCommand, Format, ImportCommand, StatementAction, UserCommand};
 use anyhow::{bail, Context, Result};
 use obc_store::Store;
 use std::path::Path;
@@ -16,7 +17,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         )
     });
-    let create = matches!(cli.command, Command::Init | Command::Demo { .. });
+    let create = matches!(cli.command, Command::Init | Command::Demo { .. } | Command::Serve { demo: true, .. });
     let store = Store::open(&cli.db, create).await?;
     let result = dispatch(&store, &actor, &cli).await;
     store.close().await;
@@ -100,6 +101,23 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             )
             .await
         }
+        Command::Serve {
+            listen,
+            demo: with_demo,
+            insecure_cookies,
+        } => {
+            if *with_demo && store.contracts().await?.is_empty() {
+                demo(store, actor, &cli.db, None, 7).await?;
+            }
+            if *with_demo {
+                web::demo_users(store, actor).await?;
+            }
+            web::serve(store, listen, !insecure_cookies).await
+        }
+        Command::User(UserCommand::Add { username, role, org }) => {
+            web::add_user(store, actor, username, *role, org.as_deref()).await
+        }
+        Command::User(UserCommand::Token { username, label }) => web::add_token(store, actor, username, label).await,
         Command::Audit { format } => {
             let log = store.audit_log().await?;
             match format {

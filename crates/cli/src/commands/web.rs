@@ -1,0 +1,77 @@
+//! `obc serve` and `obc user`: the web app and its logins.
+
+use crate::RoleArg;
+use anyhow::{bail, Result};
+use obc_store::{Role, Store};
+use obc_web::auth::{hash_password, random_token};
+
+fn role(arg: RoleArg) -> Role {
+    match arg {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::District => Role::District,
+        RoleArg::Provider => Role::Provider,
+        RoleArg::Auditor => Role::Auditor,
+    }
+}
+
+pub async fn add_user(store: &Store, actor: &str, username: &str, role_arg: RoleArg, org: Option<&str>) -> Result<()> {
+    let (password, generated) = match std::env::var("OBC_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (random_token()[..16].to_string(), true),
+    };
+    if password.len() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    let hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+    let user = store.add_user(actor, username, &hash, role(role_arg), org).await?;
+    println!(
+        "User {} added ({}{})",
+        user.username,
+        user.role.as_str(),
+        user.org_id.as_deref().map(|o| format!(", {o}")).unwrap_or_default()
+    );
+    if generated {
+        println!("Password: {password}");
+    }
+    Ok(())
+}
+
+pub async fn add_token(store: &Store, actor: &str, username: &str, label: &str) -> Result<()> {
+    let Some((user, _)) = store.user_for_login(username).await? else {
+        bail!("no user \"{username}\" (add one with `obc user add`)");
+    };
+    let token = random_token();
+    store.add_api_token(actor, &user, &token, label).await?;
+    println!("{token}");
+    eprintln!("Keep this token secret; it is shown only once. Use it as: Authorization: Bearer <token>");
+    Ok(())
+}
+
+/// The demo's logins, one per role; created once, with passwords that say they are for demos.
+const DEMO_USERS: [(&str, Role, Option<&str>); 4] = [
+    ("admin", Role::Admin, None),
+    ("district", Role::District, Some(obc_demo::DISTRICT_ID)),
+    ("provider", Role::Provider, Some(obc_demo::PROVIDER_ID)),
+    ("auditor", Role::Auditor, None),
+];
+
+pub async fn demo_users(store: &Store, actor: &str) -> Result<()> {
+    println!("Demo logins (for a local demo only):");
+    for (username, role, org) in DEMO_USERS {
+        let password = format!("{username}-demo");
+        if store.user_for_login(username).await?.is_none() {
+            let hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+            store.add_user(actor, username, &hash, role, org).await?;
+        }
+        println!("  {:<9} {:<14} ({})", username, password, role.as_str());
+    }
+    Ok(())
+}
+
+pub async fn serve(store: &Store, listen: &str, secure_cookies: bool) -> Result<()> {
+    let mut state = obc_web::AppState::new(store.clone());
+    state.secure_cookies = secure_cookies;
+    println!("obc is serving on http://{listen}/ (Ctrl-C to stop)");
+    obc_web::serve(state, listen).await?;
+    Ok(())
+}
