@@ -59,7 +59,7 @@ impl Store {
         source: &str,
     ) -> Result<ContractVersion> {
         let sha256 = hex_sha256(source.as_bytes());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let known: Option<String> =
             sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
                 .bind(&contract.district)
@@ -164,7 +164,7 @@ impl Store {
         contract_id: &str,
         rows: &[Enrollment],
     ) -> Result<EnrollReport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut report = EnrollReport::default();
         for e in rows {
             let existing: Option<(String, Option<String>)> =

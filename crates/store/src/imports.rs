@@ -38,7 +38,7 @@ pub struct AssessmentImport {
 impl Store {
     /// Starts a session upload for `provider` (created if new).
     pub async fn begin_sessions(&self, provider: &str) -> Result<SessionImport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, provider, "provider", provider).await?;
         sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS staged_sessions (
@@ -58,7 +58,7 @@ impl Store {
 
     /// Starts an assessment import for a district.
     pub async fn begin_assessments(&self, district: &str) -> Result<AssessmentImport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS staged_results (
                 student_id TEXT NOT NULL, assessment TEXT NOT NULL, subject TEXT NOT NULL,

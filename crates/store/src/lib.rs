@@ -96,8 +96,14 @@ impl Store {
         Ok(store)
     }
 
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), so two
+    /// concurrent imports queue behind each other instead of failing on a lock upgrade.
+    pub(crate) async fn write_tx(&self) -> Result<Tx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     async fn migrate(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)")
             .execute(&mut *tx)
             .await?;
@@ -125,7 +131,7 @@ impl Store {
 
     /// Records who did what to which record.
     pub async fn audit(&self, actor: &str, action: &str, record: &str, detail: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         audit(&mut tx, actor, action, record, detail).await?;
         tx.commit().await?;
         Ok(())
@@ -142,7 +148,7 @@ impl Store {
 
     /// Creates an organisation if it does not exist yet.
     pub async fn ensure_organisation(&self, id: &str, kind: &str, name: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, id, kind, name).await?;
         tx.commit().await?;
         Ok(())

@@ -33,7 +33,7 @@ impl Store {
         schools: &[School],
         students: &[Student],
     ) -> Result<RosterReport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, district_id, "district", district_name).await?;
         let mut report = RosterReport::default();
         for s in schools {

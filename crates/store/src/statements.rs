@@ -136,7 +136,7 @@ impl Store {
         statement: &Statement,
         milestone_date: time::Date,
     ) -> Result<StoredStatement> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let existing: Option<(String, String)> = sqlx::query_as(
             "SELECT milestone, milestone_date FROM statements WHERE contract_id = ? AND (milestone = ? OR milestone_date >= ?)
              ORDER BY milestone_date LIMIT 1",

@@ -66,7 +66,7 @@ impl Store {
         role: Role,
         org_id: Option<&str>,
     ) -> Result<User> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(org) = org_id {
             let kind: Option<String> =
                 sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
@@ -136,7 +136,7 @@ impl Store {
         csrf: &str,
         expires_at: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES (?, ?, ?, ?)")
             .bind(hex_sha256(token.as_bytes()))
             .bind(user.id)
@@ -187,7 +187,7 @@ impl Store {
         token: &str,
         label: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES (?, ?, ?, ?)",
         )
