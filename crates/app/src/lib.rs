@@ -2,7 +2,7 @@
 //! contract, enroll students, compute and finalize a statement. Each one checks the whole input,
 //! then stores it in one transaction or not at all, and returns a report for the caller to show.
 
-use obc_core::engine::{self, StatementRequest};
+use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader};
 use obc_store::{
@@ -355,13 +355,38 @@ pub fn parse_as_of(as_of: Option<&str>) -> Result<Option<time::Date>> {
         .transpose()
 }
 
-/// Loads a contract's stored inputs and computes its statement at a milestone.
-pub async fn compute_statement(
+/// Everything a statement is computed from besides the contract: kept with a finalized
+/// statement so `ledger verify` can compute it again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct InputSnapshot {
+    pub milestone: String,
+    pub as_of: Option<time::Date>,
+    pub students: Vec<StudentInput>,
+    pub prior: PriorPayments,
+}
+
+impl InputSnapshot {
+    /// Runs the engine on the snapshot.
+    pub fn compute(&self, cv: &ContractVersion) -> Result<Statement> {
+        Ok(engine::compute(StatementRequest {
+            contract: &cv.contract,
+            contract_version: cv.version,
+            contract_hash: cv.sha256.clone(),
+            milestone: &self.milestone,
+            as_of: self.as_of,
+            students: self.students.clone(),
+            prior: self.prior.clone(),
+        })?)
+    }
+}
+
+/// Loads what a statement is computed from, as stored now.
+pub async fn load_inputs(
     store: &Store,
     cv: &ContractVersion,
     milestone: &str,
     as_of: Option<time::Date>,
-) -> Result<Statement> {
+) -> Result<InputSnapshot> {
     let m = cv.contract.milestone(milestone).ok_or_else(|| {
         let known: Vec<_> = cv
             .contract
@@ -375,17 +400,22 @@ pub async fn compute_statement(
             known.join(", ")
         ))
     })?;
-    let students = store.statement_inputs(&cv.contract).await?;
-    let prior = store.prior_payments(&cv.contract.id, m.date).await?;
-    Ok(engine::compute(StatementRequest {
-        contract: &cv.contract,
-        contract_version: cv.version,
-        contract_hash: cv.sha256.clone(),
-        milestone,
+    Ok(InputSnapshot {
+        milestone: milestone.to_string(),
         as_of,
-        students,
-        prior,
-    })?)
+        students: store.statement_inputs(&cv.contract).await?,
+        prior: store.prior_payments(&cv.contract.id, m.date).await?,
+    })
+}
+
+/// Loads a contract's stored inputs and computes its statement at a milestone.
+pub async fn compute_statement(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<Statement> {
+    load_inputs(store, cv, milestone, as_of).await?.compute(cv)
 }
 
 /// The statement to show for a milestone: the finalized one, read back from what was stored,
@@ -418,12 +448,150 @@ pub async fn finalize_statement(
     as_of: Option<time::Date>,
 ) -> Result<(Statement, StoredStatement)> {
     let cv = store.contract(contract_id).await?;
-    let statement = compute_statement(store, &cv, milestone, as_of).await?;
+    let inputs = load_inputs(store, &cv, milestone, as_of).await?;
+    let statement = inputs.compute(&cv)?;
     let date = cv
         .contract
         .milestone(milestone)
-        .expect("compute checked the milestone")
+        .expect("load_inputs checked the milestone")
         .date;
-    let stored = store.finalize(actor, &statement, date).await?;
+    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
+    let stored = store
+        .finalize(
+            actor,
+            &statement,
+            date,
+            &cv.contract.district,
+            &cv.contract.provider,
+            &snapshot,
+        )
+        .await?;
     Ok((statement, stored))
+}
+
+/// What `ledger verify` found for one finalized statement.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub contract_id: String,
+    pub milestone: String,
+    pub sha256: String,
+    /// Empty when the statement recomputes to the same bytes and its lines and postings agree.
+    pub problems: Vec<String>,
+}
+
+/// Recomputes every finalized statement from its stored inputs and contract version, and checks
+/// the stored hash, lines and ledger postings against it.
+pub async fn verify_ledger(store: &Store) -> Result<Vec<Verification>> {
+    let mut out = Vec::new();
+    for stored in store.finalized_statements().await? {
+        let mut problems = Vec::new();
+        let sha = obc_core::engine::sha256_hex(stored.content_json.as_bytes());
+        if sha != stored.content_sha256 {
+            problems.push(format!(
+                "stored JSON hashes to {sha}, not the recorded {}",
+                stored.content_sha256
+            ));
+        }
+        match store.stored_inputs(stored.id).await? {
+            None => problems.push("its inputs are missing".into()),
+            Some(json) => match serde_json::from_str::<InputSnapshot>(&json) {
+                Err(e) => problems.push(format!("its inputs cannot be read: {e}")),
+                Ok(inputs) => {
+                    let cv = store
+                        .contract_version(&stored.contract_id, stored.contract_version)
+                        .await?;
+                    let again = inputs.compute(&cv)?;
+                    if again.to_json() != stored.content_json {
+                        problems.push(format!(
+                            "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
+                            obc_core::money::format_cents(again.totals.statement_total),
+                            again.content_sha256()
+                        ));
+                    }
+                }
+            },
+        }
+        match Statement::from_json(&stored.content_json) {
+            Err(e) => problems.push(format!("the stored JSON cannot be read: {e}")),
+            Ok(statement) => {
+                check_lines_and_postings(store, &stored, &statement, &mut problems).await?
+            }
+        }
+        out.push(Verification {
+            contract_id: stored.contract_id,
+            milestone: stored.milestone,
+            sha256: stored.content_sha256,
+            problems,
+        });
+    }
+    Ok(out)
+}
+
+async fn check_lines_and_postings(
+    store: &Store,
+    stored: &StoredStatement,
+    statement: &Statement,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    use obc_core::money::to_cents;
+    let lines = store.stored_lines(stored.id).await?;
+    let expected: Vec<obc_store::StoredLine> = statement
+        .lines
+        .iter()
+        .map(|l| obc_store::StoredLine {
+            student_id: l.student_id.clone(),
+            rule: l.rule.clone(),
+            base_cents: to_cents(l.base_amount),
+            contingent_cents: to_cents(l.contingent_amount),
+        })
+        .collect();
+    if lines.len() != expected.len() {
+        problems.push(format!(
+            "{} stored lines, the statement has {}",
+            lines.len(),
+            expected.len()
+        ));
+    }
+    for (got, want) in lines.iter().zip(&expected) {
+        if got != want {
+            problems.push(format!(
+                "stored line of student {} is {} {}+{} cents, the statement says {} {} {}+{}",
+                got.student_id,
+                got.rule,
+                got.base_cents,
+                got.contingent_cents,
+                want.student_id,
+                want.rule,
+                want.base_cents,
+                want.contingent_cents
+            ));
+        }
+    }
+    if stored.total_cents != to_cents(statement.totals.statement_total) {
+        problems.push(format!(
+            "recorded total {} cents differs from the statement's",
+            stored.total_cents
+        ));
+    }
+    let entries = store.ledger_entries(stored.id).await?;
+    let mut by_posting: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    let mut receivable = 0i64;
+    for e in &entries {
+        *by_posting.entry(e.posting.as_str()).or_default() += e.amount_cents;
+        if e.account.starts_with("provider_receivable:") {
+            receivable += e.amount_cents;
+        }
+    }
+    for (posting, sum) in by_posting.iter().filter(|(_, sum)| **sum != 0) {
+        problems.push(format!(
+            "ledger posting {posting} does not balance (sums to {sum} cents)"
+        ));
+    }
+    if receivable != stored.total_cents {
+        problems.push(format!(
+            "the ledger posts {receivable} cents to the provider, the statement total is {} cents",
+            stored.total_cents
+        ));
+    }
+    Ok(())
 }

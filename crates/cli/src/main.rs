@@ -98,6 +98,43 @@ enum Command {
     /// Manage the web app's users and API tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// The ledger of finalized statements; `verify` recomputes each one and checks it.
+    Ledger {
+        #[command(subcommand)]
+        action: Option<LedgerAction>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Copy the whole database to FILE while it stays in use (a consistent snapshot).
+    Backup { file: PathBuf },
+    /// Replace the database (--db) with a backup made by `obc backup`.
+    Restore {
+        file: PathBuf,
+        /// Overwrite an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Every enrolled student's status on each factor at a date, by school and factor, with
+    /// the contingent pay at risk if nothing changes.
+    ///
+    /// Attendance and the school's availability to date against attendance.min_rate; the
+    /// same-tutor and provider cancel rates against provider_duties; the outcome measured like
+    /// the contract's measure over the latest window with a valid score (e.g. Fall to Winter
+    /// against MAP's FallToWinterProjectedGrowth) against the tier that meets the target. The
+    /// amount at risk is the contingent statement computed as of that date. Rules:
+    /// docs/PROGRESS.md.
+    ///
+    ///   obc progress --contract mesa-math-2025 --as-of 2025-02-03
+    ///   obc progress --contract mesa-math-2025 --as-of 2025-02-03 --off-track --format csv -o off.csv
+    #[command(verbatim_doc_comment)]
+    Progress(commands::progress::ProgressArgs),
+    /// Continuous-improvement meetings: open one (the agenda is prepared from progress), record
+    /// attendees, notes and action items, close items, list meetings and the cadence.
+    #[command(subcommand)]
+    Meeting(commands::progress::MeetingCommand),
+    /// Reports written to files (weekly teacher updates).
+    #[command(subcommand)]
+    Report(commands::progress::ReportCommand),
     /// Print the audit log: who did what, when.
     Audit {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -132,6 +169,13 @@ enum ImportCommand {
         #[arg(long)]
         provider: String,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerAction {
+    /// Recompute every finalized statement from its stored inputs and contract version; check
+    /// its hash, its stored lines and its postings. Exits 1 when anything differs.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -221,6 +265,13 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, stop quietly when the reader of our output goes away
+    // (`obc ledger --format csv | head`) instead of failing on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -17,7 +17,7 @@ use time::Date;
 pub const ENGINE_VERSION: &str = concat!("obc-engine/", env!("CARGO_PKG_VERSION"));
 
 /// One enrolled student with everything the engine needs about them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StudentInput {
     pub student: Student,
     pub enrollment: Enrollment,
@@ -28,7 +28,7 @@ pub struct StudentInput {
 }
 
 /// What finalized statements of earlier milestones paid.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct PriorPayments {
     /// Sum of the totals of the finalized statements of earlier milestones.
     pub paid_before: Decimal,
@@ -166,6 +166,11 @@ fn hash_inputs(req: &StatementRequest<'_>, statement_date: Date) -> String {
         serde_json::to_writer(&mut w, s).expect("hashing never fails");
     }
     hex(&w.0.finalize())
+}
+
+/// SHA-256 of bytes as lowercase hex: the hashes statements and the ledger record.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

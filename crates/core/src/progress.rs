@@ -237,10 +237,14 @@ pub struct StudentProgress {
     pub provider_duties: FactorProgress,
     pub outcome: FactorProgress,
     pub scores: OutcomeScores,
-    /// The rule of the student's line on the contingent statement computed as of today.
+    /// The rule of the student's line on the contingent statement computed as of today, with
+    /// the latest interim measure standing in for a missing outcome score (`projected_from`).
     pub rule_today: String,
     /// The contingent amount that line pays.
     pub contingent_today: Decimal,
+    /// The interim window whose measure stood in for the outcome in `rule_today` (set when
+    /// the outcome term has no score yet and the outcome factor is judged on that window).
+    pub projected_from: Option<String>,
     /// C x 1.00, rounded to cents: the contingent part at full performance.
     pub full_contingent: Decimal,
     /// max(0, full_contingent - contingent_today).
@@ -352,10 +356,28 @@ pub struct Progress {
     /// By school id.
     pub by_school: Vec<SchoolSummary>,
     pub totals: Summary,
-    /// The contingent statement as of today: students and amounts by rule.
-    pub rules_today: Vec<RuleTotal>,
-    /// Its total after the not-to-exceed cap.
-    pub statement_total_today: Decimal,
+    /// Students and contingent amounts by `rule_today` (projected as above).
+    pub rules_today: Vec<RuleCount>,
+    /// The contingent statement computed as of today without projection, as the engine gives
+    /// it: before the outcome term is tested, `outcome.missing_score` decides most lines.
+    pub statement_today: StatementToday,
+}
+
+/// Students and contingent pay under one rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleCount {
+    pub rule: String,
+    pub students: u32,
+    pub contingent: Decimal,
+}
+
+/// The engine's contingent statement as of the progress date, unprojected.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementToday {
+    pub contingent: Decimal,
+    /// After the not-to-exceed cap, base lines included.
+    pub statement_total: Decimal,
+    pub by_rule: Vec<RuleTotal>,
 }
 
 fn ratio4<S: Serializer>(r: &Option<Ratio>, s: S) -> Result<S::Ok, S::Error> {
@@ -497,6 +519,18 @@ pub fn compute(req: ProgressRequest<'_>) -> Result<Progress, EngineError> {
         })
         .collect();
     let target = judge.target;
+    let mut rules: BTreeMap<&str, RuleCount> = BTreeMap::new();
+    for s in &students {
+        let r = rules
+            .entry(s.rule_today.as_str())
+            .or_insert_with(|| RuleCount {
+                rule: s.rule_today.clone(),
+                ..RuleCount::default()
+            });
+        r.students += 1;
+        r.contingent += s.contingent_today;
+    }
+    let rules_today = rules.into_values().collect();
     Ok(Progress {
         contract_id: contract.id.clone(),
         contract_version: req.contract_version,
@@ -510,8 +544,12 @@ pub fn compute(req: ProgressRequest<'_>) -> Result<Progress, EngineError> {
         inputs_hash: today.inputs_hash.clone(),
         by_school,
         totals,
-        rules_today: today.totals.by_rule.clone(),
-        statement_total_today: today.totals.statement_total,
+        rules_today,
+        statement_today: StatementToday {
+            contingent: today.totals.contingent,
+            statement_total: today.totals.statement_total,
+            by_rule: today.totals.by_rule.clone(),
+        },
         students,
     })
 }
@@ -557,7 +595,15 @@ impl Judge<'_> {
             EnrollmentState::Active
         };
         let (outcome, scores) = self.outcome(line, interim);
-        let contingent_today = line.contingent_amount;
+        // If nothing changes, the interim measure judged above is the outcome the statement
+        // will see: its line (the same rules over the interim window) gives the amount.
+        let (money, projected_from) = match interim {
+            Some((_, l)) if scores.interim && outcome.status != Status::NotJudged => {
+                (l, scores.window.clone())
+            }
+            _ => (line, None),
+        };
+        let contingent_today = money.contingent_amount;
         StudentProgress {
             student_id: line.student_id.clone(),
             school_id: line.school_id.clone(),
@@ -575,8 +621,9 @@ impl Judge<'_> {
             provider_duties: self.provider_duties(line),
             outcome,
             scores,
-            rule_today: line.rule.clone(),
+            rule_today: money.rule.clone(),
             contingent_today,
+            projected_from,
             full_contingent: self.full_contingent,
             at_risk: cents((self.full_contingent - contingent_today).max(Decimal::ZERO)),
             notes,
@@ -812,7 +859,7 @@ fn opt_ratio(r: Option<Ratio>) -> String {
 }
 
 /// The CSV columns of [`Progress::to_csv`].
-pub const CSV_COLUMNS: [&str; 35] = [
+pub const CSV_COLUMNS: [&str; 36] = [
     "student_id",
     "school_id",
     "grade",
@@ -844,6 +891,7 @@ pub const CSV_COLUMNS: [&str; 35] = [
     "contingent_today",
     "full_contingent",
     "at_risk",
+    "projected_from",
     "attendance_reason",
     "provider_duties_reason",
     "outcome_reason",
@@ -907,6 +955,11 @@ impl Progress {
                 format_cents(s.contingent_today),
                 format_cents(s.full_contingent),
                 format_cents(s.at_risk),
+                s.scores
+                    .window
+                    .clone()
+                    .filter(|_| s.projected_from.is_some())
+                    .unwrap_or_default(),
                 s.attendance.summary.clone(),
                 s.provider_duties.summary.clone(),
                 s.outcome.summary.clone(),
@@ -941,7 +994,7 @@ impl Progress {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<12} {:<10} {:<11} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>4} {:>4} {:>4} {:<13} {:>9} {:<24} {:>9}",
+            "{:<12} {:<14} {:<11} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>4} {:>4} {:>4} {:<13} {:>9} {:<24} {:>9}",
             "student",
             "school",
             "enrollment",
@@ -966,7 +1019,7 @@ impl Progress {
                 |f: &FactorProgress, name: &str| opt_ratio(f.check(name).and_then(|c| c.figure));
             let _ = writeln!(
                 s,
-                "{:<12} {:<10} {:<11} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>4} {:>4} {:>4} {:<13} {:>9} {:<24} {:>9}",
+                "{:<12} {:<14} {:<11} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>4} {:>4} {:>4} {:<13} {:>9} {:<24} {:>9}",
                 p.student_id,
                 p.school_id,
                 p.enrollment.as_str(),
@@ -1043,15 +1096,20 @@ impl Progress {
             s,
             "(of) = students judged on the factor; the others have no figure yet"
         );
+        let projected = self
+            .students
+            .iter()
+            .filter(|s| s.projected_from.is_some())
+            .count();
         let _ = writeln!(
             s,
-            "\nIf nothing changes (the {} statement computed as of {}): contingent {} of {} at full performance, {} at risk; statement total {}",
+            "\nIf nothing changes (the {} statement computed as of {}, the latest interim measure standing in for a missing outcome score for {} students): contingent {} of {} at full performance, {} at risk",
             self.milestone,
             self.as_of,
+            projected,
             format_cents(t.contingent_today),
             format_cents(t.full_contingent),
             format_cents(t.at_risk),
-            format_cents(self.statement_total_today)
         );
         for r in &self.rules_today {
             let _ = writeln!(
@@ -1062,6 +1120,15 @@ impl Progress {
                 format_cents(r.contingent)
             );
         }
+        let _ = writeln!(
+            s,
+            "Without that projection, the {} statement computed as of {} pays contingent {} (statement total {}); students with no {} score yet fall under outcome.missing_score",
+            self.milestone,
+            self.as_of,
+            format_cents(self.statement_today.contingent),
+            format_cents(self.statement_today.statement_total),
+            self.window.split("To").nth(1).unwrap_or("outcome"),
+        );
         s
     }
 
@@ -2368,6 +2435,54 @@ mod tests {
         assert_eq!(p.milestone, "final");
         assert_eq!(p.target_tier, "meets");
         assert_eq!(p.target_min, "1.00");
+    }
+
+    #[test]
+    fn before_the_outcome_term_the_interim_measure_stands_in_for_the_outcome() {
+        let k = contract(&[]);
+        let p = progress(
+            &k,
+            "2025-02-03",
+            vec![
+                // Winter 3 / 4 = 0.75: approaching if it holds, pays 480.00 x 0.50 = 240.00.
+                kid("i1")
+                    .many(20, Attended, "t1")
+                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .test("Winter", "2025-01-15", "203", &[]),
+                // No Winter score: the statement today decides with outcome.missing_score
+                // (district): district_fault, 480.00.
+                kid("i2")
+                    .many(20, Attended, "t1")
+                    .test("Fall", "2024-09-05", "200", &[(FW, "4")]),
+            ],
+        );
+        let i1 = student(&p, "i1");
+        assert_eq!(i1.rule_today, "tier:approaching");
+        assert_eq!(i1.projected_from.as_deref(), Some("FallToWinter"));
+        assert_eq!(format_cents(i1.contingent_today), "240.00");
+        assert_eq!(format_cents(i1.at_risk), "240.00");
+        let i2 = student(&p, "i2");
+        assert_eq!(i2.rule_today, "district_fault");
+        assert_eq!(i2.projected_from, None);
+        assert_eq!(format_cents(i2.at_risk), "0.00");
+        assert_eq!(format_cents(p.totals.contingent_today), "720.00");
+        // Unprojected, both lines miss the Spring score: 2 x 480.00.
+        assert_eq!(format_cents(p.statement_today.contingent), "960.00");
+        assert_eq!(
+            p.rules_today,
+            vec![
+                RuleCount {
+                    rule: "district_fault".into(),
+                    students: 1,
+                    contingent: dec("480.00")
+                },
+                RuleCount {
+                    rule: "tier:approaching".into(),
+                    students: 1,
+                    contingent: dec("240.00")
+                },
+            ]
+        );
     }
 
     #[test]

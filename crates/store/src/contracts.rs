@@ -122,6 +122,29 @@ impl Store {
         })
     }
 
+    /// One version of a contract, as signed.
+    pub async fn contract_version(&self, id: &str, version: u32) -> Result<ContractVersion> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT source, sha256 FROM contract_versions WHERE contract_id = ? AND version = ?",
+        )
+        .bind(id)
+        .bind(i64::from(version))
+        .fetch_optional(&self.pool)
+        .await?;
+        let (source, sha256) = row.ok_or_else(|| {
+            StoreError::NotFound(format!("no version {version} of contract \"{id}\""))
+        })?;
+        let contract = Contract::parse(&source)
+            .map_err(|e| StoreError::Corrupt(format!("contract {id} v{version}: {e}")))?;
+        Ok(ContractVersion {
+            contract,
+            version,
+            sha256,
+            source,
+            created: false,
+        })
+    }
+
     /// The latest version of a contract.
     pub async fn contract(&self, id: &str) -> Result<ContractVersion> {
         let row: Option<(i64, String, String)> = sqlx::query_as(

@@ -6,6 +6,8 @@
 
 mod contracts;
 mod imports;
+mod ledger;
+mod meetings;
 mod roster;
 mod scope;
 mod statements;
@@ -13,6 +15,8 @@ mod users;
 
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
+pub use ledger::{LedgerEntry, StoredLine};
+pub use meetings::Viewer;
 pub use roster::RosterReport;
 pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
@@ -48,6 +52,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("schema.sql")),
     (2, include_str!("web.sql")),
     (3, include_str!("meetings.sql")),
+    (4, include_str!("ledger.sql")),
 ];
 
 /// A handle on one obc database.

@@ -130,11 +130,16 @@ impl Store {
 
     /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is
     /// finalized once; a later milestone already finalized blocks an earlier one.
+    /// `inputs_json` is the snapshot of everything the statement was computed from, kept so the
+    /// ledger can be verified by recomputation.
     pub async fn finalize(
         &self,
         actor: &str,
         statement: &Statement,
         milestone_date: time::Date,
+        district: &str,
+        provider: &str,
+        inputs_json: &str,
     ) -> Result<StoredStatement> {
         let mut tx = self.write_tx().await?;
         let existing: Option<(String, String)> = sqlx::query_as(
@@ -197,6 +202,12 @@ impl Store {
             });
             q.build().execute(&mut *tx).await?;
         }
+        sqlx::query("INSERT INTO statement_inputs (statement_id, inputs_json) VALUES (?, ?)")
+            .bind(id)
+            .bind(inputs_json)
+            .execute(&mut *tx)
+            .await?;
+        crate::ledger::post(&mut tx, id, statement, district, provider).await?;
         audit(
             &mut tx,
             actor,

@@ -2,10 +2,14 @@
 //! `obc-core`. `obc demo` drives the very same functions as the individual commands.
 
 mod imports;
+pub(crate) mod progress;
 mod statements;
 mod web;
 
-use crate::{Cli, Command, ContractCommand, Format, ImportCommand, StatementAction, UserCommand};
+use crate::{
+    Cli, Command, ContractCommand, Format, ImportCommand, LedgerAction, StatementAction,
+    UserCommand,
+};
 use anyhow::{bail, Context, Result};
 use obc_store::Store;
 use std::path::Path;
@@ -17,7 +21,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         )
     });
-    let create = matches!(cli.command, Command::Init | Command::Demo { .. } | Command::Serve { demo: true, .. });
+    if let Command::Restore { file, force } = &cli.command {
+        return restore(file, &cli.db, *force).await;
+    }
+    let create = matches!(
+        cli.command,
+        Command::Init | Command::Demo { .. } | Command::Serve { demo: true, .. }
+    );
     let store = Store::open(&cli.db, create).await?;
     let result = dispatch(&store, &actor, &cli).await;
     store.close().await;
@@ -114,10 +124,34 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             }
             web::serve(store, listen, !insecure_cookies).await
         }
-        Command::User(UserCommand::Add { username, role, org }) => {
-            web::add_user(store, actor, username, *role, org.as_deref()).await
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            org,
+        }) => web::add_user(store, actor, username, *role, org.as_deref()).await,
+        Command::User(UserCommand::Token { username, label }) => {
+            web::add_token(store, actor, username, label).await
         }
-        Command::User(UserCommand::Token { username, label }) => web::add_token(store, actor, username, label).await,
+        Command::Ledger {
+            action: Some(LedgerAction::Verify),
+            ..
+        } => verify(store).await,
+        Command::Ledger {
+            action: None,
+            format,
+        } => ledger(store, *format).await,
+        Command::Backup { file } => {
+            store.backup(&file.display().to_string()).await?;
+            store
+                .audit(actor, "backup", &format!("file:{}", file.display()), "")
+                .await?;
+            println!("Backed up {} to {}", cli.db, file.display());
+            Ok(())
+        }
+        Command::Restore { .. } => unreachable!("handled before the database is opened"),
+        Command::Progress(args) => progress::show_progress(store, actor, args).await,
+        Command::Meeting(cmd) => progress::meeting(store, actor, cmd).await,
+        Command::Report(cmd) => progress::report(store, actor, cmd).await,
         Command::Audit { format } => {
             let log = store.audit_log().await?;
             match format {
@@ -181,8 +215,9 @@ async fn demo(
             .await?
             .is_none()
         {
-            let statement = statements::compute(store, &cv, &m.name, None).await?;
-            store.finalize(actor, &statement, m.date).await?;
+            let (statement, _) =
+                obc_app::finalize_statement(store, actor, &files.contract_id, &m.name, None)
+                    .await?;
             println!(
                 "Finalized the {} statement: {}",
                 m.name,
@@ -209,5 +244,129 @@ async fn demo(
         c = files.contract_id,
         m = last.name
     );
+    Ok(())
+}
+
+/// `obc ledger`: finalized statements with their totals, hashes and postings.
+async fn ledger(store: &Store, format: Format) -> Result<()> {
+    let statements = store.finalized_statements().await?;
+    let mut rows = Vec::new();
+    for s in &statements {
+        for e in store.ledger_entries(s.id).await? {
+            rows.push((s, e));
+        }
+    }
+    let money = |cents: i64| obc_core::money::format_cents(obc_core::money::from_cents(cents));
+    match format {
+        Format::Json => {
+            let list: Vec<_> = statements
+                .iter()
+                .map(|s| {
+                    let entries: Vec<_> = rows
+                        .iter()
+                        .filter(|(r, _)| r.id == s.id)
+                        .map(|(_, e)| serde_json::json!({"posting": e.posting, "account": e.account, "amount": money(e.amount_cents), "student_id": e.student_id, "memo": e.memo}))
+                        .collect();
+                    serde_json::json!({
+                        "contract": s.contract_id, "version": s.contract_version, "milestone": s.milestone,
+                        "statement_date": s.statement_date, "total": money(s.total_cents), "sha256": s.content_sha256,
+                        "finalized_at": s.finalized_at, "finalized_by": s.finalized_by, "entries": entries,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        Format::Csv => {
+            println!("contract,milestone,posting,account,amount,student_id,memo");
+            for (s, e) in &rows {
+                println!(
+                    "{},{},{},{},{},{},\"{}\"",
+                    s.contract_id,
+                    s.milestone,
+                    e.posting,
+                    e.account,
+                    money(e.amount_cents),
+                    e.student_id.as_deref().unwrap_or(""),
+                    e.memo.replace('"', "\"\"")
+                );
+            }
+        }
+        Format::Table => {
+            if statements.is_empty() {
+                println!("No finalized statements yet.");
+            }
+            for s in &statements {
+                let postings = rows.iter().filter(|(r, _)| r.id == s.id).count() / 2;
+                println!(
+                    "{:<28} {:<12} v{} {:>14}  {} postings  finalized {} by {}  sha256 {}",
+                    s.contract_id,
+                    s.milestone,
+                    s.contract_version,
+                    money(s.total_cents),
+                    postings,
+                    s.finalized_at,
+                    s.finalized_by,
+                    s.content_sha256
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `obc ledger verify`.
+async fn verify(store: &Store) -> Result<()> {
+    let results = obc_app::verify_ledger(store).await?;
+    let mut failed = 0;
+    for v in &results {
+        if v.problems.is_empty() {
+            println!(
+                "ok       {} / {} (sha256 {})",
+                v.contract_id, v.milestone, v.sha256
+            );
+        } else {
+            failed += 1;
+            println!("MISMATCH {} / {}:", v.contract_id, v.milestone);
+            for p in &v.problems {
+                println!("         {p}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!(
+            "{failed} of {} finalized statements do not verify",
+            results.len()
+        );
+    }
+    println!("{} finalized statements verified", results.len());
+    Ok(())
+}
+
+/// `obc restore`: puts a backup in place of the database, after checking it is one.
+async fn restore(file: &Path, db: &str, force: bool) -> Result<()> {
+    if !file.exists() {
+        bail!("no backup at {}", file.display());
+    }
+    Store::open(&file.display().to_string(), false)
+        .await
+        .with_context(|| format!("{} is not an obc database", file.display()))?
+        .close()
+        .await;
+    if Path::new(db).exists() && !force {
+        bail!(
+            "{db} exists; pass --force to replace it with {}",
+            file.display()
+        );
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db}{suffix}"));
+    }
+    std::fs::copy(file, db).with_context(|| format!("copying {} to {db}", file.display()))?;
+    let store = Store::open(db, false).await?;
+    store
+        .audit("cli", "restore", &format!("file:{}", file.display()), "")
+        .await?;
+    store.close().await;
+    println!("Restored {db} from {}", file.display());
     Ok(())
 }

@@ -14,7 +14,13 @@ fn role(arg: RoleArg) -> Role {
     }
 }
 
-pub async fn add_user(store: &Store, actor: &str, username: &str, role_arg: RoleArg, org: Option<&str>) -> Result<()> {
+pub async fn add_user(
+    store: &Store,
+    actor: &str,
+    username: &str,
+    role_arg: RoleArg,
+    org: Option<&str>,
+) -> Result<()> {
     let (password, generated) = match std::env::var("OBC_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (random_token()[..16].to_string(), true),
@@ -23,12 +29,17 @@ pub async fn add_user(store: &Store, actor: &str, username: &str, role_arg: Role
         bail!("the password must have at least 8 characters");
     }
     let hash = hash_password(&password).map_err(anyhow::Error::msg)?;
-    let user = store.add_user(actor, username, &hash, role(role_arg), org).await?;
+    let user = store
+        .add_user(actor, username, &hash, role(role_arg), org)
+        .await?;
     println!(
         "User {} added ({}{})",
         user.username,
         user.role.as_str(),
-        user.org_id.as_deref().map(|o| format!(", {o}")).unwrap_or_default()
+        user.org_id
+            .as_deref()
+            .map(|o| format!(", {o}"))
+            .unwrap_or_default()
     );
     if generated {
         println!("Password: {password}");
@@ -43,7 +54,9 @@ pub async fn add_token(store: &Store, actor: &str, username: &str, label: &str) 
     let token = random_token();
     store.add_api_token(actor, &user, &token, label).await?;
     println!("{token}");
-    eprintln!("Keep this token secret; it is shown only once. Use it as: Authorization: Bearer <token>");
+    eprintln!(
+        "Keep this token secret; it is shown only once. Use it as: Authorization: Bearer <token>"
+    );
     Ok(())
 }
 

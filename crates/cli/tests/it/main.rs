@@ -4,7 +4,9 @@
 
 mod acceptance;
 mod bad_input;
+mod browser;
 mod demo;
 mod help;
 mod idempotency;
+mod ledger;
 mod support;

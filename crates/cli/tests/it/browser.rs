@@ -1,0 +1,715 @@
+//! The web app in a real browser (issue 4): headless Chromium, driven through chromedriver with
+//! the `fantoccini` WebDriver client, against `obc serve --demo` on a fresh database that also
+//! holds a second district (the worked example's `dist-mesa`).
+//!
+//! Every role signs in through the form; the provider uploads a sessions file with an error and
+//! then a good one; the admin opens the contract, its charts and the final statement; the
+//! district user is refused a student of another district; the auditor reads the audit log and
+//! the ledger. Each step leaves a screenshot in `artifacts/browser/` at the workspace root.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test is skipped with a
+//! note, unless `OBC_BROWSER_TESTS=1` (set by `.ci/run`), where it fails.
+
+use crate::support::{example, Obc};
+use anyhow::{bail, ensure, Context, Result};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Chromium's flags: headless, no sandbox (CI runs as root), and nothing that reaches for the
+/// network on its own (the machine's network is closed; Chromium hangs on such connections).
+const CHROMIUM_FLAGS: [&str; 10] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,1000",
+    "--hide-scrollbars",
+];
+
+/// How long the demo database and chromedriver may take to answer.
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long a page may take to show what a step waits for.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The demo's contract and the district whose students the demo users are not allowed to see.
+const CONTRACT: &str = "demo-math-2025";
+const OTHER_DISTRICT_STUDENT: &str = "/students/dist-mesa/2000000";
+
+/// Whether the browser is installed; when it is not, fails under `OBC_BROWSER_TESTS=1` and
+/// otherwise says why the test does nothing.
+fn browser_installed() -> bool {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let note = format!(
+        "browser tests need {} (Debian: apt-get install chromium chromium-driver)",
+        missing.join(" and ")
+    );
+    if std::env::var("OBC_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+        panic!("OBC_BROWSER_TESTS=1 but {note}");
+    }
+    eprintln!(
+        "note: skipping the browser test: {note}; set OBC_BROWSER_TESTS=1 to make this a failure"
+    );
+    false
+}
+
+/// The screenshot folder, `artifacts/browser/` at the workspace root, emptied of earlier runs.
+fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/browser");
+    std::fs::create_dir_all(&dir).expect("create artifacts/browser");
+    let dir = dir.canonicalize().expect("artifacts/browser exists");
+    for entry in std::fs::read_dir(&dir)
+        .expect("read artifacts/browser")
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|e| e == "png") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free local port")
+        .port()
+}
+
+/// A process the test started, in its own process group; dropping it kills the whole group
+/// (chromedriver's browser included), on success and on failure alike.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    fn spawn(name: &'static str, mut command: Command, log: PathBuf) -> Process {
+        let out = File::create(&log).expect("create a log file");
+        let err = out.try_clone().expect("clone the log file");
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Process { name, child, log }
+    }
+
+    /// Waits until the process accepts connections on `port`.
+    fn wait_for_port(&mut self, port: u16) -> Result<()> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let start = Instant::now();
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait()? {
+                bail!("{} exited ({status}):\n{}", self.name, self.log_tail());
+            }
+            if start.elapsed() > START_TIMEOUT {
+                bail!(
+                    "{} did not answer on port {port} within {START_TIMEOUT:?}:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // The group's id is the leader's pid (process_group(0)); `--` keeps `-pid` an operand.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A signed-out browser on the app, which names its screenshots by step.
+struct Browser {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+    step: u32,
+}
+
+impl Browser {
+    async fn goto(&self, path: &str) -> Result<()> {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .with_context(|| format!("open {path}"))
+    }
+
+    /// Saves the visible page as `NN-name.png`.
+    async fn shot(&mut self, name: &str) -> Result<()> {
+        self.step += 1;
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("take a screenshot")?;
+        let path = self.shots.join(format!("{:02}-{name}.png", self.step));
+        std::fs::write(&path, png).with_context(|| format!("write {}", path.display()))?;
+        Ok(())
+    }
+
+    /// The current page's path.
+    async fn path(&self) -> Result<String> {
+        Ok(self.client.current_url().await?.path().to_string())
+    }
+
+    /// Waits until the browser is on `path` (after a form submission or a redirect).
+    async fn wait_for_path(&self, path: &str) -> Result<()> {
+        self.wait_for_url(path, |now| now == path).await
+    }
+
+    /// Waits until the browser is on a path that starts with `prefix`.
+    async fn wait_for_prefix(&self, prefix: &str) -> Result<()> {
+        self.wait_for_url(prefix, |now| now.starts_with(prefix))
+            .await
+    }
+
+    async fn wait_for_url(&self, what: &str, reached: impl Fn(&str) -> bool) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let now = self.path().await?;
+            if reached(&now) {
+                return Ok(());
+            }
+            if start.elapsed() > STEP_TIMEOUT {
+                bail!("expected to reach {what}, still on {now}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> Result<String> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => Ok(element.text().await?),
+            Err(e) => bail!("no `{css}` on {}: {e}", self.path().await?),
+        }
+    }
+
+    /// Waits until an element matching `css` is on the page.
+    async fn wait_for(&self, css: &str) -> Result<()> {
+        self.client
+            .wait()
+            .at_most(STEP_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for `{css}` on {}", self.base))?;
+        Ok(())
+    }
+
+    async fn count(&self, css: &str) -> Result<usize> {
+        Ok(self.client.find_all(Locator::Css(css)).await?.len())
+    }
+
+    async fn h1(&self) -> Result<String> {
+        self.text("h1").await
+    }
+
+    async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let element = self.client.find(Locator::Css(css)).await?;
+        element.clear().await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    async fn click(&self, css: &str) -> Result<()> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("find `{css}`"))?
+            .click()
+            .await
+            .with_context(|| format!("click `{css}`"))
+    }
+
+    async fn js(&self, script: &str) -> Result<Value> {
+        Ok(self.client.execute(script, Vec::new()).await?)
+    }
+
+    /// Signs in through the login form and checks the header names the user and role.
+    async fn sign_in(&mut self, user: &str, role: &str) -> Result<()> {
+        self.goto("/login").await?;
+        ensure!(self.h1().await? == "Sign in to obc", "not the login page");
+        self.fill("#username", user).await?;
+        self.fill("#password", &format!("{user}-demo")).await?;
+        self.click("form[action='/login'] button[type=submit]")
+            .await?;
+        self.wait_for_path("/").await?;
+        let who = self.text("header .who").await?;
+        ensure!(
+            who.contains(&format!("{user} ({role}")),
+            "signed in as {user}, the header says {who:?}"
+        );
+        Ok(())
+    }
+
+    async fn sign_out(&self) -> Result<()> {
+        self.click("header form[action='/logout'] button").await?;
+        self.wait_for_path("/login").await?;
+        // Signed out for real: a page now sends back to the login form.
+        self.goto("/ledger").await?;
+        self.wait_for_path("/login").await
+    }
+
+    /// Uploads `file` through the form of `kind` on /upload; returns the result page's title.
+    async fn upload(&self, kind: &str, file: &Path) -> Result<String> {
+        self.goto("/upload").await?;
+        let input = self
+            .client
+            .find(Locator::Css(&format!("#{kind}-file")))
+            .await
+            .with_context(|| format!("the upload form for {kind}"))?;
+        input
+            .send_keys(file.to_str().context("a UTF-8 path")?)
+            .await?;
+        self.click(&format!(
+            "form[action='/upload/{kind}'] button[type=submit]"
+        ))
+        .await?;
+        self.wait_for_path(&format!("/upload/{kind}")).await?;
+        self.h1().await
+    }
+}
+
+/// The rows of the table `css` as cell texts.
+async fn table_rows(b: &Browser, css: &str) -> Result<Vec<Vec<String>>> {
+    let rows = b
+        .js(&format!(
+            "return Array.from(document.querySelectorAll({:?})).map(tr => \
+             Array.from(tr.cells).map(td => td.textContent.trim()));",
+            format!("{css} tbody tr")
+        ))
+        .await?;
+    Ok(serde_json::from_value(rows)?)
+}
+
+/// The number in a heading like "Sessions (56)".
+fn count_in(heading: &str) -> Result<u64> {
+    heading
+        .rsplit_once('(')
+        .and_then(|(_, n)| n.strip_suffix(')'))
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no count in {heading:?}"))
+}
+
+async fn admin(b: &mut Browser) -> Result<()> {
+    b.sign_in("admin", "admin").await?;
+    ensure!(b.h1().await? == "Contracts", "the dashboard");
+    let rows = table_rows(b, "main table").await?;
+    ensure!(
+        rows.iter().any(|r| r[0] == CONTRACT),
+        "the dashboard lists {CONTRACT}: {rows:?}"
+    );
+    b.shot("admin-dashboard").await?;
+
+    b.click(&format!("main a[href='/contracts/{CONTRACT}']"))
+        .await?;
+    b.wait_for_path(&format!("/contracts/{CONTRACT}")).await?;
+    ensure!(b.h1().await?.starts_with(&format!("Contract {CONTRACT}")));
+    // The three charts are inline SVG images that the browser lays out at a real size.
+    let sizes = b
+        .js("return Array.from(document.querySelectorAll('figure svg[role=img]')).map(s => { \
+             const r = s.getBoundingClientRect(); \
+             return { w: r.width, h: r.height, label: s.getAttribute('aria-labelledby'), \
+                      title: (s.querySelector('title') || {}).textContent || '', \
+                      marks: s.querySelectorAll('rect, path, polyline, line, circle').length }; });")
+        .await?;
+    let charts = sizes.as_array().context("a list of charts")?;
+    ensure!(charts.len() == 3, "three charts, found {sizes}");
+    for chart in charts {
+        let w = chart["w"].as_f64().unwrap_or(0.0);
+        let h = chart["h"].as_f64().unwrap_or(0.0);
+        ensure!(
+            w > 100.0 && h > 50.0,
+            "a chart drawn at a real size: {chart}"
+        );
+        ensure!(
+            !chart["title"].as_str().unwrap_or("").is_empty(),
+            "a chart with a title: {chart}"
+        );
+        ensure!(
+            chart["marks"].as_u64().unwrap_or(0) > 3,
+            "a chart with marks: {chart}"
+        );
+    }
+    b.js("document.querySelector('.cards').scrollIntoView();")
+        .await?;
+    b.shot("admin-contract-charts").await?;
+
+    b.click(&format!(
+        "main a[href='/contracts/{CONTRACT}/statements/final']"
+    ))
+    .await?;
+    b.wait_for_path(&format!("/contracts/{CONTRACT}/statements/final"))
+        .await?;
+    ensure!(b.h1().await? == format!("Statement: {CONTRACT}, milestone final"));
+    ensure!(b.count("main table tbody tr").await? > 100, "student lines");
+    ensure!(
+        b.count("button[type=submit]").await? >= 2,
+        "the admin may finalize the draft (and sign out)"
+    );
+    // The download links exist and answer with the statement.
+    let downloads = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const links = Array.from(document.querySelectorAll('a[href*=\"/download?format=\"]')); \
+             Promise.all(links.map(a => fetch(a.href).then(r => r.text().then(t => ({ \
+               text: a.textContent.trim(), status: r.status, \
+               type: r.headers.get('content-type') || '', start: t.slice(0, 60) }))))) \
+             .then(done, e => done(String(e)));",
+            Vec::new(),
+        )
+        .await?;
+    let downloads = downloads.as_array().context("download results")?;
+    ensure!(downloads.len() == 2, "CSV and JSON links: {downloads:?}");
+    for d in downloads {
+        ensure!(d["status"] == 200, "a download that works: {d}");
+    }
+    ensure!(
+        downloads.iter().any(
+            |d| d["text"] == "Download CSV" && d["type"].as_str().unwrap_or("").contains("csv")
+        ),
+        "a CSV download: {downloads:?}"
+    );
+    ensure!(
+        downloads.iter().any(|d| d["text"] == "Download JSON"
+            && d["type"].as_str().unwrap_or("").contains("json")
+            && d["start"].as_str().unwrap_or("").starts_with('{')),
+        "a JSON download: {downloads:?}"
+    );
+    b.shot("admin-statement-final").await?;
+
+    // On a phone: the page fits the screen's width (wide tables scroll inside their box).
+    b.client.set_window_size(390, 844).await?;
+    b.goto(&format!("/contracts/{CONTRACT}/statements/final"))
+        .await?;
+    // The page's width, and the outermost elements that stick out to the right if any.
+    let fit = b
+        .js("const w = window.innerWidth; \
+             const out = e => e.getBoundingClientRect().right > w + 1; \
+             const roots = Array.from(document.querySelectorAll('body *')) \
+               .filter(e => out(e) && !out(e.parentElement)) \
+               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') \
+                 + ' ' + Math.round(e.getBoundingClientRect().right) + 'px: ' \
+                 + e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 50)); \
+             return { page: document.documentElement.scrollWidth, screen: w, roots: roots.slice(0, 5) };")
+        .await?;
+    b.shot("admin-statement-phone").await?;
+    b.client.set_window_size(1280, 1000).await?;
+    ensure!(
+        fit["page"].as_u64() <= fit["screen"].as_u64(),
+        "the statement page is wider than a 390px phone: {fit}"
+    );
+    b.sign_out().await
+}
+
+async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {
+    b.sign_in("provider", "provider").await?;
+    b.shot("provider-dashboard").await?;
+    // An enrolled student of the demo, from the provider's own view of the final statement.
+    b.goto(&format!("/contracts/{CONTRACT}/statements/final"))
+        .await?;
+    let href = b
+        .client
+        .find(Locator::Css(
+            "main tbody a[href^='/students/demo-district/']",
+        ))
+        .await
+        .context("a student link on the statement")?
+        .attr("href")
+        .await?
+        .context("the link's href")?;
+    let student = href.rsplit('/').next().unwrap_or_default().to_string();
+    b.goto(&href).await?;
+    let before = count_in(&b.text("main h2:last-of-type").await?)?;
+
+    // A file with a negative duration on line 3: rejected, every problem listed.
+    let bad = dir.join("sessions-bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "session_id,student_id,tutor_id,date,minutes,status\n\
+             browser-1,{student},T-BROWSER,2025-04-01,30,attended\n\
+             browser-2,{student},T-BROWSER,2025-04-03,-5,attended\n"
+        ),
+    )?;
+    let title = b.upload("sessions", &bad).await?;
+    ensure!(title == "Upload of sessions: rejected", "title {title:?}");
+    let problems = table_rows(b, "#problems").await?;
+    ensure!(
+        problems
+            .iter()
+            .any(|r| r.len() == 5 && r[1] == "3" && r[2] == "minutes" && r[3] == "-5"),
+        "the report names line 3, column minutes: {problems:?}"
+    );
+    ensure!(
+        b.text("main p.error")
+            .await?
+            .contains("nothing was imported"),
+        "the rejection says nothing was imported"
+    );
+    b.shot("provider-upload-rejected").await?;
+
+    // The same sessions, fixed: imported.
+    let good = dir.join("sessions-good.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "session_id,student_id,tutor_id,date,minutes,status\n\
+             browser-1,{student},T-BROWSER,2025-04-01,30,attended\n\
+             browser-2,{student},T-BROWSER,2025-04-03,30,attended\n"
+        ),
+    )?;
+    let title = b.upload("sessions", &good).await?;
+    ensure!(title == "Upload of sessions: imported", "title {title:?}");
+    let summary = b.text("main h1 + p").await?;
+    ensure!(
+        summary.starts_with("2 rows: 2 added"),
+        "summary {summary:?}"
+    );
+    ensure!(b.count("#problems").await? == 0, "no problems listed");
+    b.shot("provider-upload-imported").await?;
+
+    // The student's page shows the two new sessions.
+    b.goto(&href).await?;
+    let after = count_in(&b.text("main h2:last-of-type").await?)?;
+    ensure!(
+        after == before + 2,
+        "sessions of {student}: {before} before, {after} after"
+    );
+    let sessions = table_rows(b, "main .table-wrap:last-of-type table").await?;
+    ensure!(
+        sessions
+            .iter()
+            .filter(|r| r.get(2).is_some_and(|t| t == "T-BROWSER"))
+            .count()
+            == 2,
+        "the uploaded sessions are listed"
+    );
+    b.sign_out().await
+}
+
+async fn district(b: &mut Browser) -> Result<()> {
+    b.sign_in("district", "district").await?;
+    let rows = table_rows(b, "main table").await?;
+    ensure!(
+        rows.len() == 1 && rows[0][0] == CONTRACT,
+        "the district sees its contract only: {rows:?}"
+    );
+    b.shot("district-dashboard").await?;
+
+    b.goto(&format!("/contracts/{CONTRACT}/statements/final"))
+        .await?;
+    b.click("main tbody a[href^='/students/demo-district/']")
+        .await?;
+    b.wait_for_prefix("/students/demo-district/").await?;
+    let h1 = b.h1().await?;
+    ensure!(h1.starts_with("Student "), "a student page: {h1:?}");
+    ensure!(
+        b.path().await?.starts_with("/students/demo-district/"),
+        "on the student's page"
+    );
+    b.shot("district-student").await?;
+
+    // Uploads: roster and results, not sessions.
+    b.goto("/upload").await?;
+    ensure!(b.count("#roster-file").await? == 1 && b.count("#assessments-file").await? == 1);
+    ensure!(b.count("#sessions-file").await? == 0, "no sessions form");
+
+    // A student of another district, who exists: refused as if absent.
+    b.goto(OTHER_DISTRICT_STUDENT).await?;
+    ensure!(
+        b.h1().await? == "Not found",
+        "refused {OTHER_DISTRICT_STUDENT}"
+    );
+    let body = b.text("body").await?;
+    ensure!(
+        !body.contains("2000000:"),
+        "the refusal shows nothing of the student"
+    );
+    b.shot("district-refused-other-district").await?;
+    b.goto("/").await?;
+    b.sign_out().await
+}
+
+async fn auditor(b: &mut Browser) -> Result<()> {
+    b.sign_in("auditor", "auditor").await?;
+    b.shot("auditor-dashboard").await?;
+    ensure!(
+        b.count("header nav a[href='/upload']").await? == 0,
+        "no upload link for the auditor"
+    );
+    b.click("header nav a[href='/audit']").await?;
+    b.wait_for_path("/audit").await?;
+    ensure!(b.h1().await? == "Audit log");
+    let rows = table_rows(b, "main table").await?;
+    ensure!(
+        rows.iter()
+            .any(|r| r[1] == "provider" && r[2] == "import.sessions"),
+        "the provider's upload is in the audit log"
+    );
+    ensure!(
+        rows.iter().any(|r| r[1] == "district" && r[2] == "login"),
+        "the district's sign-in is in the audit log"
+    );
+    b.shot("auditor-audit-log").await?;
+
+    b.click("header nav a[href='/ledger']").await?;
+    b.wait_for_path("/ledger").await?;
+    ensure!(b.h1().await? == "Finalized statements");
+    let rows = table_rows(b, "main table").await?;
+    let milestones: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    ensure!(
+        milestones.contains(&"enrollment") && milestones.contains(&"midyear"),
+        "the demo's finalized statements: {rows:?}"
+    );
+    b.shot("auditor-ledger").await?;
+
+    // Read-only: the upload page is refused.
+    b.goto("/upload").await?;
+    ensure!(b.h1().await? == "Not allowed", "the auditor may not upload");
+    b.goto("/").await?;
+    b.sign_out().await
+}
+
+async fn walkthrough(b: &mut Browser, dir: &Path) -> Result<()> {
+    // Pages need a session; a wrong password is refused with a message.
+    b.goto("/").await?;
+    b.wait_for_path("/login").await?;
+    b.fill("#username", "admin").await?;
+    b.fill("#password", "not-the-password").await?;
+    b.click("form[action='/login'] button[type=submit]").await?;
+    b.wait_for("p.error").await?;
+    ensure!(
+        b.text("p.error").await? == "Unknown username or wrong password.",
+        "a wrong password is refused"
+    );
+    b.shot("login-refused").await?;
+
+    admin(b).await?;
+    provider(b, dir).await?;
+    district(b).await?;
+    auditor(b).await
+}
+
+#[test]
+fn browser_walkthrough_of_every_role() {
+    if !browser_installed() {
+        return;
+    }
+    let started = Instant::now();
+    let shots = artifacts_dir();
+
+    // A database with the demo and a second district, served on a free port.
+    let obc = Obc::new();
+    obc.ok(&["init"]);
+    obc.ok(&["import", "roster", &example("roster")]);
+    let app_port = free_port();
+    let listen = format!("127.0.0.1:{app_port}");
+    let mut app = Process::spawn(
+        "obc serve",
+        obc.command(&["serve", "--demo", "--listen", &listen]),
+        obc.path("serve.log"),
+    );
+    let driver_port = free_port();
+    let mut command = Command::new(CHROMEDRIVER);
+    command.arg(format!("--port={driver_port}"));
+    let mut driver = Process::spawn("chromedriver", command, obc.path("chromedriver.log"));
+    driver.wait_for_port(driver_port).unwrap();
+    app.wait_for_port(app_port).unwrap();
+    eprintln!(
+        "browser test: app and chromedriver up after {:?}",
+        started.elapsed()
+    );
+
+    let profile = tempfile::Builder::new()
+        .prefix("obc-chromium-")
+        .tempdir()
+        .expect("a profile folder");
+    let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": CHROMIUM, "args": args }),
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let outcome: Result<()> = runtime.block_on(async {
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .context("start Chromium through chromedriver")?;
+        eprintln!("browser test: Chromium up after {:?}", started.elapsed());
+        let mut browser = Browser {
+            client,
+            // localhost, not 127.0.0.1: the session cookie is Secure, which Chrome accepts
+            // over plain HTTP on localhost only.
+            base: format!("http://localhost:{app_port}"),
+            shots: shots.clone(),
+            step: 0,
+        };
+        let result = walkthrough(&mut browser, obc.dir()).await;
+        if let Err(e) = &result {
+            let at = browser.client.current_url().await.map(|u| u.to_string());
+            eprintln!("browser test failed at {at:?}: {e:#}");
+            let _ = browser.shot("FAILED").await;
+        }
+        let _ = browser.client.close().await;
+        result
+    });
+    drop(driver);
+    eprintln!(
+        "browser test: done in {:?}; screenshots in {}",
+        started.elapsed(),
+        shots.display()
+    );
+    if let Err(e) = outcome {
+        panic!("{e:#}\n--- obc serve log (tail) ---\n{}", app.log_tail());
+    }
+}

@@ -1,0 +1,272 @@
+//! The ledger and the database's guarantees: verification by recomputation, tamper detection,
+//! backups, a killed import, and concurrent uploads.
+
+use crate::support::Obc;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn finalize_all(obc: &Obc) {
+    obc.load_example();
+    for m in ["enrollment", "midyear", "final"] {
+        obc.finalize_example(m);
+    }
+}
+
+/// Runs SQL on a database behind obc's back.
+fn sql(db: &std::path::Path, statements: &[&str]) -> Vec<i64> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open db");
+        let mut out = Vec::new();
+        for s in statements {
+            if s.trim_start().to_uppercase().starts_with("SELECT") {
+                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(s.to_string()))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("query");
+                out.push(n);
+            } else {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s.to_string()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("statement");
+            }
+        }
+        out
+    })
+}
+
+#[test]
+fn ledger_balances_verifies_and_catches_a_tampered_row() {
+    let obc = Obc::new();
+    finalize_all(&obc);
+    let verified = obc.ok(&["ledger", "verify"]);
+    assert!(
+        verified.contains("3 finalized statements verified"),
+        "{verified}"
+    );
+
+    let ledger: serde_json::Value =
+        serde_json::from_str(&obc.ok(&["ledger", "--format", "json"])).unwrap();
+    let statements = ledger.as_array().unwrap();
+    assert_eq!(statements.len(), 3);
+    let totals: Vec<&str> = statements
+        .iter()
+        .map(|s| s["total"].as_str().unwrap())
+        .collect();
+    assert_eq!(totals, ["31681.76", "44641.42", "37321.46"]);
+    for s in statements {
+        let cents: i64 = s["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let amount: f64 = e["amount"].as_str().unwrap().parse().unwrap();
+                (amount * 100.0).round() as i64
+            })
+            .sum();
+        assert_eq!(
+            cents, 0,
+            "double entry: every statement's entries sum to zero"
+        );
+    }
+
+    // Edits through SQL are refused by the database itself...
+    let db = obc.path("obc.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let refused = rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("UPDATE statements SET total_cents = 0")
+            .execute(&mut conn)
+            .await
+    });
+    assert!(refused.is_err(), "finalized statements cannot be updated");
+
+    // ...and someone who removes the guard is caught by `ledger verify`.
+    sql(
+        &db,
+        &[
+            "DROP TRIGGER statement_lines_are_immutable",
+            "UPDATE statement_lines SET contingent_cents = contingent_cents + 1000 WHERE student_id = '2000000' AND statement_id = 3",
+        ],
+    );
+    let out = obc.run(&["ledger", "verify"]);
+    let stdout = out.stdout();
+    let stderr = out.fails();
+    assert!(
+        stdout.contains("MISMATCH mesa-math-2025-baseline / final"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("student 2000000"), "{stdout}");
+    assert!(
+        stderr.contains("1 of 3 finalized statements do not verify"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn late_data_never_changes_a_finalized_statement_or_its_verification() {
+    let obc = Obc::new();
+    finalize_all(&obc);
+    obc.write(
+        "late.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nses-00000001,2000000,T1000,2024-08-26,30,provider_cancelled\n",
+    );
+    obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+    assert!(obc
+        .ok(&["ledger", "verify"])
+        .contains("3 finalized statements verified"));
+    let shown = obc.example_statement("enrollment", "csv");
+    assert!(
+        shown.contains("STATEMENT_TOTAL,,,,,,,,,,,,,,,,,,,31681.76"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn backup_and_restore_round_trip() {
+    let obc = Obc::new();
+    finalize_all(&obc);
+    obc.ok(&["backup", "copy.db"]);
+    obc.fails(&["backup", "copy.db"]);
+    let refused = obc.fails(&["--db", "obc.db", "restore", "copy.db"]);
+    assert!(refused.contains("--force"), "{refused}");
+    obc.ok(&["--db", "restored.db", "restore", "copy.db"]);
+    let a = obc.ok(&["--db", "obc.db", "ledger", "--format", "csv"]);
+    let b = obc.ok(&["--db", "restored.db", "ledger", "--format", "csv"]);
+    assert_eq!(a, b);
+    assert!(obc
+        .ok(&["--db", "restored.db", "ledger", "verify"])
+        .contains("verified"));
+    obc.write("junk.db", "not a database");
+    obc.fails(&["--db", "other.db", "restore", "junk.db"]);
+}
+
+/// A session log of `n` rows for the worked example's students, ids from `first`.
+fn big_sessions(first: usize, n: usize, status: &str) -> String {
+    let enrollment = std::fs::read_to_string(crate::support::example("enrollment.csv")).unwrap();
+    let students: Vec<&str> = enrollment
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    let mut text = String::from("session_id,student_id,tutor_id,date,minutes,status\n");
+    for i in first..first + n {
+        let day = 1 + i % 28;
+        text.push_str(&format!(
+            "big-{i:08},{},T1,2024-10-{day:02},30,{status}\n",
+            students[i % students.len()]
+        ));
+    }
+    text
+}
+
+fn count_sessions(obc: &Obc, db: &str) -> i64 {
+    sql(&obc.path(db), &["SELECT count(*) FROM sessions"])[0]
+}
+
+#[test]
+fn a_killed_import_leaves_the_database_as_it_was() {
+    let obc = Obc::new();
+    obc.load_example();
+    let before = count_sessions(&obc, "obc.db");
+    obc.write("big.csv", big_sessions(0, 400_000, "attended"));
+    let mut child = obc
+        .command(&["import", "sessions", "big.csv", "--provider", "brightpath"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while it is staging rows inside its transaction.
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(600));
+    let finished_early = child.try_wait().unwrap().is_some();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !finished_early,
+        "the import finished in {:?}: make the file bigger",
+        started.elapsed()
+    );
+    assert_eq!(
+        count_sessions(&obc, "obc.db"),
+        before,
+        "nothing of the killed import remains"
+    );
+    let out = obc.ok(&["import", "sessions", "big.csv", "--provider", "brightpath"]);
+    assert!(out.contains("400000 added"), "{out}");
+    assert_eq!(count_sessions(&obc, "obc.db"), before + 400_000);
+}
+
+#[test]
+fn concurrent_overlapping_uploads_end_as_if_run_one_after_the_other() {
+    let a = big_sessions(0, 30_000, "attended");
+    let b = big_sessions(20_000, 30_000, "student_absent");
+    let snapshot = |obc: &Obc| {
+        sql(
+            &obc.path("obc.db"),
+            &[
+                "SELECT count(*) FROM sessions",
+                "SELECT count(*) FROM sessions WHERE status = 'student_absent'",
+                "SELECT count(*) FROM session_history",
+            ],
+        )
+    };
+    let sequential = |first: &str, second: &str| {
+        let obc = Obc::new();
+        obc.load_example();
+        obc.write("a.csv", &a);
+        obc.write("b.csv", &b);
+        obc.ok(&["import", "sessions", first, "--provider", "brightpath"]);
+        obc.ok(&["import", "sessions", second, "--provider", "brightpath"]);
+        snapshot(&obc)
+    };
+    let a_then_b = sequential("a.csv", "b.csv");
+    let b_then_a = sequential("b.csv", "a.csv");
+
+    let obc = Obc::new();
+    obc.load_example();
+    obc.write("a.csv", &a);
+    obc.write("b.csv", &b);
+    let spawn = |file: &str| {
+        obc.command(&["import", "sessions", file, "--provider", "brightpath"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn("a.csv"), spawn("b.csv"));
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let concurrent = snapshot(&obc);
+    assert!(
+        concurrent == a_then_b || concurrent == b_then_a,
+        "concurrent {concurrent:?}, a then b {a_then_b:?}, b then a {b_then_a:?}"
+    );
+    assert_eq!(
+        concurrent[0],
+        50_000
+            + sql(
+                &obc.path("obc.db"),
+                &["SELECT count(*) FROM sessions WHERE session_id LIKE 'ses-%'"]
+            )[0]
+    );
+}

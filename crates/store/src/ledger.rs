@@ -1,0 +1,158 @@
+//! The ledger of finalized statements: double-entry postings, the stored lines and inputs, read
+//! back for `obc ledger` and `obc ledger verify`.
+
+use crate::{Result, Store, Tx};
+use obc_core::money::to_cents;
+use obc_core::Statement;
+
+/// One ledger entry; the entries of a posting sum to zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub statement_id: i64,
+    pub posting: String,
+    pub account: String,
+    pub amount_cents: i64,
+    pub student_id: Option<String>,
+    pub memo: String,
+}
+
+/// A statement line as stored in `statement_lines`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLine {
+    pub student_id: String,
+    pub rule: String,
+    pub base_cents: i64,
+    pub contingent_cents: i64,
+}
+
+/// Posts a finalized statement: one posting per paying line and one for the NTE cap, each
+/// moving the amount from the district's payable to the provider's receivable.
+pub(crate) async fn post(
+    tx: &mut Tx,
+    statement_id: i64,
+    statement: &Statement,
+    district: &str,
+    provider: &str,
+) -> Result<()> {
+    let payable = format!("district_payable:{district}");
+    let receivable = format!("provider_receivable:{provider}");
+    let mut postings: Vec<(String, i64, Option<&str>, String)> = statement
+        .lines
+        .iter()
+        .filter(|l| !l.total.is_zero())
+        .map(|l| {
+            (
+                format!(
+                    "{}/{}/{}",
+                    statement.contract_id, statement.milestone, l.student_id
+                ),
+                to_cents(l.total),
+                Some(l.student_id.as_str()),
+                format!("{} ({})", l.rule, l.base_clause),
+            )
+        })
+        .collect();
+    if let Some(cap) = statement.totals.nte_cap {
+        postings.push((
+            format!("{}/{}/nte_cap", statement.contract_id, statement.milestone),
+            to_cents(cap),
+            None,
+            "nte_cap (not_to_exceed)".to_string(),
+        ));
+    }
+    for chunk in postings.chunks(250) {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo) ",
+        );
+        let entries = chunk.iter().flat_map(|(posting, cents, student, memo)| {
+            [
+                (posting, &payable, -cents, student, memo),
+                (posting, &receivable, *cents, student, memo),
+            ]
+        });
+        q.push_values(
+            entries,
+            |mut b, (posting, account, cents, student, memo)| {
+                b.push_bind(statement_id)
+                    .push_bind(posting.clone())
+                    .push_bind(account.clone())
+                    .push_bind(cents)
+                    .push_bind(student.map(str::to_string))
+                    .push_bind(memo.clone());
+            },
+        );
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The ledger entries of a finalized statement, in posting order.
+    pub async fn ledger_entries(&self, statement_id: i64) -> Result<Vec<LedgerEntry>> {
+        let rows: Vec<(i64, String, String, i64, Option<String>, String)> = sqlx::query_as(
+            "SELECT statement_id, posting, account, amount_cents, student_id, memo FROM ledger_entries
+             WHERE statement_id = ? ORDER BY id",
+        )
+        .bind(statement_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(statement_id, posting, account, amount_cents, student_id, memo)| LedgerEntry {
+                    statement_id,
+                    posting,
+                    account,
+                    amount_cents,
+                    student_id,
+                    memo,
+                },
+            )
+            .collect())
+    }
+
+    /// The stored lines of a finalized statement, by student id.
+    pub async fn stored_lines(&self, statement_id: i64) -> Result<Vec<StoredLine>> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT student_id, rule, base_cents, contingent_cents FROM statement_lines WHERE statement_id = ? ORDER BY student_id",
+        )
+        .bind(statement_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(student_id, rule, base_cents, contingent_cents)| StoredLine {
+                    student_id,
+                    rule,
+                    base_cents,
+                    contingent_cents,
+                },
+            )
+            .collect())
+    }
+
+    /// The inputs snapshot a finalized statement was computed from.
+    pub async fn stored_inputs(&self, statement_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = ?")
+                .bind(statement_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Writes a consistent copy of the whole database to `path` while it stays in use.
+    pub async fn backup(&self, path: &str) -> Result<()> {
+        if std::path::Path::new(path).exists() {
+            return Err(crate::StoreError::Conflict(format!(
+                "{path} already exists; choose a new file"
+            )));
+        }
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
