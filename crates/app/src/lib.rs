@@ -400,11 +400,120 @@ pub async fn load_inputs(
             known.join(", ")
         ))
     })?;
+    let students = store.statement_inputs(&cv.contract).await?;
+    let prior = prior_with_corrections(store, &cv.contract.id, m.date, &students).await?;
     Ok(InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
-        students: store.statement_inputs(&cv.contract).await?,
-        prior: store.prior_payments(&cv.contract.id, m.date).await?,
+        students,
+        prior,
+    })
+}
+
+/// What earlier finalized statements paid, and what they would pay with today's data.
+///
+/// Each finalized statement of an earlier milestone is computed again, in date order, with its
+/// own contract version and statement date and today's data. Where a student's line differs
+/// from what was finalized (a re-sent session, a rescored test), the difference becomes a
+/// correction, paid or credited once on the statement being computed. The base already paid
+/// is taken from the recomputed lines, so the correction and the base catch-up never pay the
+/// same dollar twice. Without late data the recomputation equals what was finalized and
+/// nothing changes.
+async fn prior_with_corrections(
+    store: &Store,
+    contract_id: &str,
+    before: time::Date,
+    students: &[StudentInput],
+) -> Result<PriorPayments> {
+    let actual = store.prior_payments(contract_id, before).await?;
+    let mut recomputed = PriorPayments::default();
+    let mut corrections = Vec::new();
+    let mut earlier = Vec::new();
+    for stored in store.finalized_statements().await? {
+        if stored.contract_id != contract_id {
+            continue;
+        }
+        let finalized = Statement::from_json(&stored.content_json)
+            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+        if finalized.milestone_date < before.to_string() {
+            earlier.push((stored, finalized));
+        }
+    }
+    // Corrections already paid by finalized statements, so none is paid twice.
+    let mut already: HashMap<(String, String), Decimal> = HashMap::new();
+    for (_, finalized) in &earlier {
+        for a in &finalized.adjustments {
+            *already
+                .entry((a.milestone.clone(), a.student_id.clone()))
+                .or_default() += a.amount;
+        }
+    }
+    for (stored, finalized) in &earlier {
+        let cv = store
+            .contract_version(contract_id, stored.contract_version)
+            .await?;
+        let as_of = obc_core::model::parse_iso_date(&finalized.statement_date);
+        let again = engine::compute(StatementRequest {
+            contract: &cv.contract,
+            contract_version: cv.version,
+            contract_hash: cv.sha256.clone(),
+            milestone: &stored.milestone,
+            as_of,
+            students: students.to_vec(),
+            prior: PriorPayments {
+                paid_before: recomputed.paid_before,
+                base_paid: recomputed.base_paid.clone(),
+                corrections: Vec::new(),
+            },
+        })?;
+        let was: HashMap<&str, &obc_core::statement::Line> = finalized
+            .lines
+            .iter()
+            .map(|l| (l.student_id.as_str(), l))
+            .collect();
+        let now: HashMap<&str, &obc_core::statement::Line> = again
+            .lines
+            .iter()
+            .map(|l| (l.student_id.as_str(), l))
+            .collect();
+        let mut ids: Vec<&str> = was.keys().chain(now.keys()).copied().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            let (old, new) = (was.get(id), now.get(id));
+            let amount =
+                |l: Option<&&obc_core::statement::Line>| l.map_or(Decimal::ZERO, |l| l.total);
+            let rule = |l: Option<&&obc_core::statement::Line>| {
+                l.map_or("no line".to_string(), |l| l.rule.clone())
+            };
+            let paid = amount(old)
+                + already
+                    .get(&(stored.milestone.clone(), id.to_string()))
+                    .copied()
+                    .unwrap_or_default();
+            if paid != amount(new) {
+                corrections.push(engine::Correction {
+                    milestone: stored.milestone.clone(),
+                    student_id: id.to_string(),
+                    original_rule: rule(old),
+                    original_amount: paid,
+                    corrected_rule: rule(new),
+                    corrected_amount: amount(new),
+                });
+            }
+        }
+        recomputed.paid_before += finalized.totals.statement_total;
+        for l in &again.lines {
+            *recomputed
+                .base_paid
+                .entry(l.student_id.clone())
+                .or_default() += l.base_amount;
+        }
+    }
+    Ok(PriorPayments {
+        paid_before: actual.paid_before,
+        base_paid: recomputed.base_paid,
+        corrections,
     })
 }
 

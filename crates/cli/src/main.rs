@@ -121,8 +121,9 @@ enum Command {
     /// same-tutor and provider cancel rates against provider_duties; the outcome measured like
     /// the contract's measure over the latest window with a valid score (e.g. Fall to Winter
     /// against MAP's FallToWinterProjectedGrowth) against the tier that meets the target. The
-    /// amount at risk is the contingent statement computed as of that date. Rules:
-    /// docs/PROGRESS.md.
+    /// amount at risk is the contingent statement computed as of that date, the latest
+    /// interim measure standing in for a missing outcome score until the milestone's date.
+    /// Rules: docs/PROGRESS.md.
     ///
     ///   obc progress --contract mesa-math-2025 --as-of 2025-02-03
     ///   obc progress --contract mesa-math-2025 --as-of 2025-02-03 --off-track --format csv -o off.csv

@@ -5,7 +5,7 @@ use crate::contract::{Contract, Measure, Milestone, Responsible};
 use crate::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student, Term};
 use crate::money::round_cents;
 use crate::ratio::Ratio;
-use crate::statement::{Line, RuleTotal, Statement, Totals};
+use crate::statement::{Adjustment, Line, RuleTotal, Statement, Totals};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -32,8 +32,25 @@ pub struct StudentInput {
 pub struct PriorPayments {
     /// Sum of the totals of the finalized statements of earlier milestones.
     pub paid_before: Decimal,
-    /// Base amounts already paid, per student.
+    /// Base amounts already paid, per student: what the finalized statements of earlier
+    /// milestones would pay computed with today's data, so late data is never paid twice
+    /// (once as a correction, once as a catch-up).
     pub base_paid: BTreeMap<String, Decimal>,
+    /// Lines of finalized statements that today's data would compute differently. Each is
+    /// paid (or credited) once, on this statement, as an adjustment.
+    #[serde(default)]
+    pub corrections: Vec<Correction>,
+}
+
+/// A line of a finalized statement as it was paid and as today's data computes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Correction {
+    pub milestone: String,
+    pub student_id: String,
+    pub original_rule: String,
+    pub original_amount: Decimal,
+    pub corrected_rule: String,
+    pub corrected_amount: Decimal,
 }
 
 /// Everything a statement depends on.
@@ -103,7 +120,8 @@ pub fn compute(mut req: StatementRequest<'_>) -> Result<Statement, EngineError> 
     for line in &mut lines {
         line.total = line.base_amount + line.contingent_amount;
     }
-    let totals = totals(contract, &lines, &req.prior);
+    let adjustments = adjustments(&req.prior.corrections);
+    let totals = totals(contract, &lines, &adjustments, &req.prior);
     Ok(Statement {
         contract_id: contract.id.clone(),
         contract_version: req.contract_version,
@@ -115,8 +133,36 @@ pub fn compute(mut req: StatementRequest<'_>) -> Result<Statement, EngineError> 
         engine_version: ENGINE_VERSION.to_string(),
         inputs_hash,
         lines,
+        adjustments,
         totals,
     })
+}
+
+/// One adjustment line per correction, by student then milestone: the finalized statement is
+/// never changed, the difference is paid or credited here.
+fn adjustments(corrections: &[Correction]) -> Vec<Adjustment> {
+    let mut out: Vec<Adjustment> = corrections
+        .iter()
+        .map(|c| Adjustment {
+            student_id: c.student_id.clone(),
+            milestone: c.milestone.clone(),
+            original_rule: c.original_rule.clone(),
+            original_amount: cents(c.original_amount),
+            corrected_rule: c.corrected_rule.clone(),
+            corrected_amount: cents(c.corrected_amount),
+            amount: cents(c.corrected_amount - c.original_amount),
+            reason: format!(
+                "the finalized {} statement paid {} ({}); with data received since, that line is {} ({})",
+                c.milestone,
+                crate::money::format_cents(c.original_amount),
+                c.original_rule,
+                crate::money::format_cents(c.corrected_amount),
+                c.corrected_rule
+            ),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.student_id, &a.milestone).cmp(&(&b.student_id, &b.milestone)));
+    out
 }
 
 /// Sorts every input so that the order rows arrived in changes nothing. Tests keep their
@@ -725,7 +771,12 @@ fn apply_school_adjustments(contract: &Contract, lines: &mut [Line]) {
     }
 }
 
-fn totals(contract: &Contract, lines: &[Line], prior: &PriorPayments) -> Totals {
+fn totals(
+    contract: &Contract,
+    lines: &[Line],
+    adjustments: &[Adjustment],
+    prior: &PriorPayments,
+) -> Totals {
     let mut t = Totals {
         students: lines.len() as u32,
         paid_before: cents(prior.paid_before),
@@ -754,16 +805,18 @@ fn totals(contract: &Contract, lines: &[Line], prior: &PriorPayments) -> Totals 
     t.base = cents(t.base);
     t.contingent = cents(t.contingent);
     t.lines_total = cents(t.base + t.contingent);
+    t.adjustments = cents(adjustments.iter().map(|a| a.amount).sum());
+    let due = t.lines_total + t.adjustments;
     // What may still be paid, in whole cents and never rounded up past the NTE (SPEC 5.7): an
     // NTE written with sub-cent digits must not let the statement total exceed it.
     let remaining = (contract.not_to_exceed - prior.paid_before)
         .max(Decimal::ZERO)
         .round_dp_with_strategy(2, RoundingStrategy::ToZero);
     t.nte_remaining = cents(remaining);
-    if prior.paid_before + t.lines_total > contract.not_to_exceed {
-        t.nte_cap = Some(cents(remaining - t.lines_total));
+    if prior.paid_before + due > contract.not_to_exceed {
+        t.nte_cap = Some(cents(remaining - due));
     }
-    t.statement_total = cents(t.lines_total + t.nte_cap.unwrap_or_default());
+    t.statement_total = cents(due + t.nte_cap.unwrap_or_default());
     t.by_rule = by_rule
         .into_values()
         .map(|mut r| {

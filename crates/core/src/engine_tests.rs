@@ -241,6 +241,7 @@ fn prior(paid_before: &str, base_paid: &[(&str, &str)]) -> PriorPayments {
             .iter()
             .map(|(id, a)| (id.to_string(), dec(a)))
             .collect(),
+        corrections: Vec::new(),
     }
 }
 

@@ -243,7 +243,8 @@ pub struct StudentProgress {
     /// The contingent amount that line pays.
     pub contingent_today: Decimal,
     /// The interim window whose measure stood in for the outcome in `rule_today` (set when
-    /// the outcome term has no score yet and the outcome factor is judged on that window).
+    /// the outcome term has no score yet, the outcome factor is judged on that window and the
+    /// date is before the contingent milestone's).
     pub projected_from: Option<String>,
     /// C x 1.00, rounded to cents: the contingent part at full performance.
     pub full_contingent: Decimal,
@@ -489,6 +490,7 @@ pub fn compute(req: ProgressRequest<'_>) -> Result<Progress, EngineError> {
     let judge = Judge {
         contract,
         as_of: req.as_of.to_string(),
+        project: req.as_of < contingent_milestone(contract).date,
         target: target_tier(contract),
         full_contingent: cents(round_cents(contract.contingent_part())),
     };
@@ -566,6 +568,9 @@ fn cents(mut d: Decimal) -> Decimal {
 struct Judge<'a> {
     contract: &'a Contract,
     as_of: String,
+    /// Before the contingent milestone's date a missing outcome score may still come in: the
+    /// interim measure stands in for it in the amounts. From that date on, it does not.
+    project: bool,
     target: &'a Tier,
     full_contingent: Decimal,
 }
@@ -598,7 +603,9 @@ impl Judge<'_> {
         // If nothing changes, the interim measure judged above is the outcome the statement
         // will see: its line (the same rules over the interim window) gives the amount.
         let (money, projected_from) = match interim {
-            Some((_, l)) if scores.interim && outcome.status != Status::NotJudged => {
+            Some((_, l))
+                if self.project && scores.interim && outcome.status != Status::NotJudged =>
+            {
                 (l, scores.window.clone())
             }
             _ => (line, None),
@@ -1362,6 +1369,8 @@ pub struct Gap {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cadence {
     pub every_days: u32,
+    /// When meetings start being due: the first enrollment's start (or the period's start).
+    pub starts: String,
     pub as_of: String,
     pub last_meeting: Option<String>,
     /// When the next meeting is due (none after the period's end).
@@ -1377,11 +1386,19 @@ impl Cadence {
     }
 }
 
-/// Checks the cadence at `as_of`: meetings are due every `every_days` days from the period's
-/// start until its end; a meeting `every_days` days after the previous one is on time.
+/// Checks the cadence at `as_of`: meetings are due every `every_days` days from the start of
+/// the program (the first enrollment's start, `program_start`, or the period's start if later)
+/// until the period's end; a meeting `every_days` days after the previous one is on time.
 /// Meetings dated outside the period or after `as_of` are ignored.
-pub fn cadence(contract: &Contract, meetings: &[Date], as_of: Date, every_days: u32) -> Cadence {
+pub fn cadence(
+    contract: &Contract,
+    program_start: Option<Date>,
+    meetings: &[Date],
+    as_of: Date,
+    every_days: u32,
+) -> Cadence {
     let period = contract.period;
+    let start = program_start.map_or(period.start, |s| s.max(period.start));
     let n = i64::from(every_days.max(1));
     let mut dates: Vec<Date> = meetings
         .iter()
@@ -1392,15 +1409,13 @@ pub fn cadence(contract: &Contract, meetings: &[Date], as_of: Date, every_days: 
     dates.dedup();
     let mut out = Cadence {
         every_days,
+        starts: start.to_string(),
         as_of: as_of.to_string(),
         last_meeting: dates.last().map(|d| d.to_string()),
         next_due: None,
         overdue: false,
         missed: Vec::new(),
     };
-    if as_of < period.start {
-        return out;
-    }
     let gap = |from: Date, to: Date| {
         let days = (to - from).whole_days();
         (days > n).then(|| Gap {
@@ -1410,15 +1425,20 @@ pub fn cadence(contract: &Contract, meetings: &[Date], as_of: Date, every_days: 
             missed: ((days - 1) / n) as u32,
         })
     };
-    let mut previous = period.start;
+    // A meeting before the program starts counts as held at its start.
+    let mut previous = start;
     for d in &dates {
-        out.missed.extend(gap(previous, *d));
-        previous = *d;
+        if *d > previous {
+            out.missed.extend(gap(previous, *d));
+            previous = *d;
+        }
     }
     let end = as_of.min(period.end);
-    if let Some(g) = gap(previous, end) {
-        out.overdue = as_of <= period.end;
-        out.missed.push(g);
+    if end > previous {
+        if let Some(g) = gap(previous, end) {
+            out.overdue = as_of <= period.end;
+            out.missed.push(g);
+        }
     }
     let due = previous + time::Duration::days(n);
     if due <= period.end {
@@ -2468,6 +2488,18 @@ mod tests {
         assert_eq!(format_cents(p.totals.contingent_today), "720.00");
         // Unprojected, both lines miss the Spring score: 2 x 480.00.
         assert_eq!(format_cents(p.statement_today.contingent), "960.00");
+        // From the milestone's date (2025-06-30) on, a missing Spring score is final.
+        let late = progress(
+            &k,
+            "2025-06-30",
+            vec![kid("i1")
+                .many(20, Attended, "t1")
+                .test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                .test("Winter", "2025-01-15", "203", &[])],
+        );
+        assert_eq!(late.students[0].rule_today, "district_fault");
+        assert_eq!(late.students[0].projected_from, None);
+        assert_eq!(late.students[0].outcome.status, Status::OffTrack);
         assert_eq!(
             p.rules_today,
             vec![
@@ -2591,12 +2623,12 @@ mod tests {
 
     #[test]
     fn the_cadence_flags_missed_and_overdue_meetings() {
-        // Period 2024-08-12 .. 2025-05-30, every 14 days.
+        // Period 2024-08-12 .. 2025-05-30, every 14 days, no enrollment before the period.
         let k = contract(&[]);
         let meetings = [day("2024-08-26"), day("2024-09-20")];
         // 08-12 -> 08-26: 14 days, on time. 08-26 -> 09-20: 25 days, one meeting (due 09-09)
         // missed. 09-20 -> 10-10: 20 days, the one due 10-04 missed: overdue.
-        let c = cadence(&k, &meetings, day("2024-10-10"), 14);
+        let c = cadence(&k, None, &meetings, day("2024-10-10"), 14);
         assert_eq!(c.last_meeting.as_deref(), Some("2024-09-20"));
         assert_eq!(c.next_due.as_deref(), Some("2024-10-04"));
         assert!(c.overdue);
@@ -2619,24 +2651,40 @@ mod tests {
         );
         assert_eq!(c.missed_meetings(), 2);
         // Exactly 14 days after the last meeting: due today, not overdue.
-        let c = cadence(&k, &meetings, day("2024-10-04"), 14);
+        let c = cadence(&k, None, &meetings, day("2024-10-04"), 14);
         assert!(!c.overdue);
         assert_eq!(c.missed_meetings(), 1);
         // 43 days without a meeting: due 14, 28, 42 days after: three missed.
-        let c = cadence(&k, &[], day("2024-09-24"), 14);
+        let c = cadence(&k, None, &[], day("2024-09-24"), 14);
         assert_eq!(c.missed[0].days, 43);
         assert_eq!(c.missed_meetings(), 3);
         assert!(c.overdue);
         // Before the period: nothing due yet; meetings after the as-of date are ignored.
-        let c = cadence(&k, &meetings, day("2024-08-01"), 14);
+        let c = cadence(&k, None, &meetings, day("2024-08-01"), 14);
         assert_eq!(c.missed_meetings(), 0);
         assert_eq!(c.last_meeting, None);
         // After the period's end: the gap runs to the end; not overdue, nothing due.
-        let c = cadence(&k, &[day("2025-05-20")], day("2025-06-30"), 14);
+        let c = cadence(&k, None, &[day("2025-05-20")], day("2025-06-30"), 14);
         assert!(!c.overdue);
         assert_eq!(c.next_due, None);
         assert!(c.missed.iter().all(|g| g.to != "2025-06-30"));
         assert_eq!(meeting_cadence_days(&k), 14);
+        // The first student starts 2024-09-16: meetings are due from then on. The meeting of
+        // 2024-08-26 counts as held at the start; 09-16 -> 10-10: 24 days, one missed.
+        let c = cadence(
+            &k,
+            Some(day("2024-09-16")),
+            &[day("2024-08-26")],
+            day("2024-10-10"),
+            14,
+        );
+        assert_eq!(c.starts, "2024-09-16");
+        assert_eq!(c.missed_meetings(), 1);
+        assert_eq!(c.missed[0].from, "2024-09-16");
+        assert_eq!(c.next_due.as_deref(), Some("2024-09-30"));
+        // Before the program starts, nothing is due.
+        let c = cadence(&k, Some(day("2024-09-16")), &[], day("2024-09-10"), 14);
+        assert!(c.missed.is_empty() && !c.overdue);
     }
 
     #[test]

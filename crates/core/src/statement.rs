@@ -53,6 +53,21 @@ pub struct Line {
     pub notes: Vec<String>,
 }
 
+/// A correction of a finalized statement's line, paid or credited on this statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustment {
+    pub student_id: String,
+    /// The finalized milestone whose line is corrected.
+    pub milestone: String,
+    pub original_rule: String,
+    pub original_amount: Decimal,
+    pub corrected_rule: String,
+    pub corrected_amount: Decimal,
+    /// corrected - original: a debit when positive, a credit when negative.
+    pub amount: Decimal,
+    pub reason: String,
+}
+
 /// Students and amounts under one rule.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RuleTotal {
@@ -75,6 +90,9 @@ pub struct Totals {
     pub contingent: Decimal,
     /// Sum of the student lines.
     pub lines_total: Decimal,
+    /// Sum of the adjustment lines (corrections of finalized statements).
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub adjustments: Decimal,
     /// Totals of the finalized statements of earlier milestones.
     pub paid_before: Decimal,
     /// max(0, NTE - paid before).
@@ -103,6 +121,9 @@ pub struct Statement {
     pub engine_version: String,
     pub inputs_hash: String,
     pub lines: Vec<Line>,
+    /// Corrections of earlier finalized statements (late or corrected data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<Adjustment>,
     pub totals: Totals,
 }
 
@@ -163,7 +184,8 @@ fn opt_ratio(r: &Option<Ratio>) -> String {
 }
 
 impl Statement {
-    /// CSV: one row per student, then `TOTAL`, `NTE_CAP` (when the cap binds),
+    /// CSV: one row per student, then `TOTAL`, one `ADJUSTMENT` row per correction (the
+    /// student id in `school_id`), `NTE_CAP` (when the cap binds),
     /// `STATEMENT_TOTAL`, one `BY_RULE` row per rule and `COST_PER_OUTCOME`. Summary rows put
     /// their count in the `school_id` column.
     pub fn to_csv(&self) -> String {
@@ -224,6 +246,18 @@ impl Statement {
                 (19, format_cents(t.lines_total)),
             ],
         )];
+        for a in &self.adjustments {
+            rows.push(summary(
+                "ADJUSTMENT",
+                a.student_id.clone(),
+                &[
+                    (16, format!("adjustment:{}", a.milestone)),
+                    (19, format_cents(a.amount)),
+                    (22, format!("milestone.{}", a.milestone)),
+                    (24, a.reason.clone()),
+                ],
+            ));
+        }
         if let Some(cap) = t.nte_cap {
             rows.push(summary(
                 "NTE_CAP",
@@ -325,6 +359,17 @@ impl Statement {
             format_cents(t.contingent),
             format_cents(t.lines_total)
         );
+        for a in &self.adjustments {
+            let _ = writeln!(
+                s,
+                "{:<34} {:>8} {:>14} {:>14} {:>14}",
+                format!("adjustment {} {}", a.milestone, a.student_id),
+                "",
+                "",
+                "",
+                format_cents(a.amount)
+            );
+        }
         if let Some(cap) = t.nte_cap {
             let _ = writeln!(
                 s,

@@ -492,6 +492,7 @@ impl Scenario {
                 .zip(&inputs)
                 .filter_map(|(s, i)| s.base_paid.map(|c| (i.student.id.clone(), hundredths(c))))
                 .collect(),
+            corrections: Vec::new(),
         }
     }
 

@@ -25,7 +25,7 @@ pub struct StoredLine {
     pub contingent_cents: i64,
 }
 
-/// Posts a finalized statement: one posting per paying line and one for the NTE cap, each
+/// Posts a finalized statement: one posting per paying line, per adjustment and for the NTE cap, each
 /// moving the amount from the district's payable to the provider's receivable.
 pub(crate) async fn post(
     tx: &mut Tx,
@@ -52,6 +52,20 @@ pub(crate) async fn post(
             )
         })
         .collect();
+    for a in statement.adjustments.iter().filter(|a| !a.amount.is_zero()) {
+        postings.push((
+            format!(
+                "{}/{}/adjustment/{}/{}",
+                statement.contract_id, statement.milestone, a.milestone, a.student_id
+            ),
+            to_cents(a.amount),
+            Some(a.student_id.as_str()),
+            format!(
+                "correction of the {} line ({} -> {})",
+                a.milestone, a.original_rule, a.corrected_rule
+            ),
+        ));
+    }
     if let Some(cap) = statement.totals.nte_cap {
         postings.push((
             format!("{}/{}/nte_cap", statement.contract_id, statement.milestone),

@@ -9,8 +9,8 @@
 
 use crate::{audit, Result, Store, StoreError};
 use obc_core::progress::{
-    cadence, meeting_cadence_days, ActionItem, ActionStatus, Attendee, Meeting, MeetingNote,
-    MeetingView, Owner, Side, Snapshot,
+    cadence, meeting_cadence_days, ActionItem, ActionStatus, Attendee, Cadence, Meeting,
+    MeetingNote, MeetingView, Owner, Side, Snapshot,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -249,6 +249,31 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(meeting).collect())
+    }
+
+    /// The contract's meeting cadence checked at a date (docs/PROGRESS.md): meetings are due
+    /// every 14 days from the first enrollment's start (or the period's start if later).
+    pub async fn meeting_cadence(&self, contract_id: &str, as_of: time::Date) -> Result<Cadence> {
+        let contract = self.contract(contract_id).await?.contract;
+        let dates: Vec<time::Date> = self
+            .meetings(contract_id)
+            .await?
+            .iter()
+            .map(|x| crate::parse_date(&x.held_on))
+            .collect::<Result<_>>()?;
+        let first: Option<String> =
+            sqlx::query_scalar("SELECT min(start_date) FROM enrollments WHERE contract_id = ?")
+                .bind(contract_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let first = first.as_deref().map(crate::parse_date).transpose()?;
+        Ok(cadence(
+            &contract,
+            first,
+            &dates,
+            as_of,
+            meeting_cadence_days(&contract),
+        ))
     }
 
     /// Adds an attendee to a meeting.
@@ -511,15 +536,9 @@ impl Store {
         };
         snapshot.retain_students(|s| visible.student_id(s));
         let off_track = snapshot.off_track();
-        let contract = self.contract(&m.contract_id).await?.contract;
-        let dates: Vec<time::Date> = self
-            .meetings(&m.contract_id)
-            .await?
-            .iter()
-            .map(|x| crate::parse_date(&x.held_on))
-            .collect::<Result<_>>()?;
-        let held_on = crate::parse_date(&m.held_on)?;
-        let cadence = cadence(&contract, &dates, held_on, meeting_cadence_days(&contract));
+        let cadence = self
+            .meeting_cadence(&m.contract_id, crate::parse_date(&m.held_on)?)
+            .await?;
         let attendees: Vec<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT id, name, side, added_at, added_by FROM meeting_attendees WHERE meeting_id = ? ORDER BY id",
         )

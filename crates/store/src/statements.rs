@@ -121,6 +121,7 @@ impl Store {
         .await?;
         Ok(PriorPayments {
             paid_before: from_cents(paid),
+            corrections: Vec::new(),
             base_paid: rows
                 .into_iter()
                 .map(|(s, c)| (s, from_cents(c)))

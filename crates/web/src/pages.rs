@@ -811,7 +811,18 @@ pub(crate) async fn run_upload(
     let result: Result<Vec<String>, obc_app::AppError> = match kind {
         "roster" => {
             viewer.require(&[Role::Admin, Role::District])?;
-            match obc_ingest::roster::read_roster_bytes(name, &upload.bytes, org.as_deref()) {
+            let read = |district: Option<&str>| {
+                obc_ingest::roster::read_roster_bytes(name, &upload.bytes, district)
+            };
+            // District staff: a roster that names its district (a OneRoster export) must name
+            // theirs, so it is read first without their id (which would override the file's);
+            // one that names none (plain CSV, StudentsBySchool) is read as theirs.
+            let parsed = if role == Role::District {
+                read(None).or_else(|_| read(org.as_deref()))
+            } else {
+                read(org.as_deref())
+            };
+            match parsed {
                 Err(errors) => Err(errors.into()),
                 Ok(roster) if role == Role::District && Some(&roster.district_id) != viewer.user.org_id.as_ref() => {
                     return Err(WebError::forbidden(format!(

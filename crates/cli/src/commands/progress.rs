@@ -97,6 +97,7 @@ pub enum MeetingCommand {
     ///       --attendee "district:Ana Ruiz" --attendee "provider:Bo Lee"
     #[command(verbatim_doc_comment)]
     Open {
+        /// The contract id.
         #[arg(long)]
         contract: String,
         /// The meeting's date (YYYY-MM-DD), also the date progress is judged at. Default:
@@ -116,6 +117,7 @@ pub enum MeetingCommand {
     Attendee {
         #[arg(long)]
         meeting: i64,
+        /// The person's name as the minutes should show it.
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
@@ -140,6 +142,7 @@ pub enum MeetingCommand {
         /// The student the note is about (enrolled in the meeting's contract).
         #[arg(long, conflicts_with = "replaces")]
         student: Option<String>,
+        /// The note (the new version's text with --replaces).
         #[arg(long)]
         text: String,
         /// Hide the note from the provider (and auditors).
@@ -166,6 +169,7 @@ pub enum MeetingCommand {
         /// Due date (YYYY-MM-DD).
         #[arg(long)]
         due: String,
+        /// What is to be done.
         #[arg(long)]
         text: String,
         /// The student the item is about, if any.
@@ -202,6 +206,7 @@ pub enum MeetingCommand {
     },
     /// List a contract's meetings, check the cadence and count open action items.
     List {
+        /// The contract id.
         #[arg(long)]
         contract: String,
         /// The date to check the cadence at (YYYY-MM-DD). Default: today.
@@ -232,6 +237,7 @@ pub enum ReportCommand {
     ///   obc report teacher-updates --contract mesa-math-2025 --week 2025-02-05 --out reports/
     #[command(verbatim_doc_comment)]
     TeacherUpdates {
+        /// The contract id.
         #[arg(long)]
         contract: String,
         /// Any day of the week (YYYY-MM-DD).
@@ -519,15 +525,9 @@ async fn list(
     as_of: Option<&str>,
     format: ViewFormat,
 ) -> Result<()> {
-    let cv = store.contract(contract).await?;
     let as_of = date_or_today("--as-of", as_of)?;
     let meetings = store.meetings(contract).await?;
-    let dates = meetings
-        .iter()
-        .map(|m| parse_date("held_on", &m.held_on))
-        .collect::<Result<Vec<_>>>()?;
-    let every = progress::meeting_cadence_days(&cv.contract);
-    let cadence = progress::cadence(&cv.contract, &dates, as_of, every);
+    let cadence = store.meeting_cadence(contract, as_of).await?;
     let open = store
         .action_items(contract, &Viewer::Intermediary, true)
         .await?;
@@ -568,8 +568,8 @@ fn cadence_text(c: &Cadence) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "Cadence (a meeting every {} days), checked {}: ",
-        c.every_days, c.as_of
+        "Cadence (a meeting every {} days from {}), checked {}: ",
+        c.every_days, c.starts, c.as_of
     );
     if c.overdue {
         let _ = write!(s, "OVERDUE, ");

@@ -270,3 +270,49 @@ fn concurrent_overlapping_uploads_end_as_if_run_one_after_the_other() {
             )[0]
     );
 }
+
+#[test]
+fn late_data_is_corrected_on_the_next_statement_never_paid_twice() {
+    let obc = Obc::new();
+    obc.load_example();
+    let enrollment = obc.finalize_example("enrollment");
+    assert!(enrollment
+        .contains("2000014,sch-001,0,0,0,0,0,,,,,210,,,8,,no_attended_session,0.00,0.00,0.00"));
+    // A session of 2000014 before the enrollment milestone arrives late.
+    obc.write(
+        "late.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nlate-1,2000014,T1000,2024-10-01,30,attended\n",
+    );
+    obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+    // The finalized statement is unchanged...
+    assert_eq!(obc.example_statement("enrollment", "csv"), enrollment);
+    // ...and the next one corrects its line once: +360.02 as an adjustment, and the midyear
+    // base is what remains due (720.03 - 360.02), not the whole catch-up.
+    let midyear = obc.finalize_example("midyear");
+    let adjustment = midyear
+        .lines()
+        .find(|l| l.starts_with("ADJUSTMENT,2000014,"))
+        .expect(&midyear);
+    assert!(
+        adjustment.contains(",adjustment:enrollment,,,360.02,"),
+        "{adjustment}"
+    );
+    assert!(
+        adjustment.contains("paid 0.00 (no_attended_session)"),
+        "{adjustment}"
+    );
+    let line = midyear.lines().find(|l| l.starts_with("2000014,")).unwrap();
+    assert!(line.contains(",base,360.01,0.00,360.01,"), "{line}");
+    // Without the late session the student had no line payment at midyear; now they are
+    // paid 720.03 in all: 360.02 + 360.01 = 720.03 on top of the expected 44641.42.
+    assert!(
+        midyear.contains("STATEMENT_TOTAL,,,,,,,,,,,,,,,,,,,45361.45"),
+        "{midyear}"
+    );
+    assert!(obc
+        .ok(&["ledger", "verify"])
+        .contains("2 finalized statements verified"));
+    // The final statement does not correct the enrollment line again.
+    let last = obc.finalize_example("final");
+    assert!(!last.contains("ADJUSTMENT,"), "{last}");
+}

@@ -9,4 +9,7 @@ mod demo;
 mod help;
 mod idempotency;
 mod ledger;
+mod progress;
 mod support;
+mod web_http;
+mod web_support;

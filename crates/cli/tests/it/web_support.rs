@@ -189,7 +189,10 @@ pub struct Ids {
 
 async fn ids(store: &Store) -> Ids {
     let mut out = Vec::new();
-    for (district, contract) in [(DEMO_DISTRICT, DEMO_CONTRACT), (MESA_DISTRICT, MESA_CONTRACT)] {
+    for (district, contract) in [
+        (DEMO_DISTRICT, DEMO_CONTRACT),
+        (MESA_DISTRICT, MESA_CONTRACT),
+    ] {
         let enrolled: Vec<String> = store
             .enrollments(contract)
             .await
@@ -203,7 +206,8 @@ async fn ids(store: &Store) -> Ids {
             .expect("students")
             .into_keys()
             .collect();
-        students.sort();
+        // Numeric SIS ids first (dist-mesa's roster has a few UUIDs): 2000000 is the first.
+        students.sort_by_key(|s| (!s.chars().all(|c| c.is_ascii_digit()), s.clone()));
         let first_enrolled = students
             .iter()
             .find(|s| enrolled.contains(s))
@@ -548,9 +552,9 @@ pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&#38;"),
+            '<' => out.push_str("&#60;"),
+            '>' => out.push_str("&#62;"),
             '"' => out.push_str("&#34;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),

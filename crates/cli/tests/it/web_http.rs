@@ -1,0 +1,2201 @@
+//! HTTP tests of the web app (issue 4): an access matrix of every role against every route,
+//! pages and API, then one test per behaviour of the routes. Requests go to the real router
+//! in-process, on a copy of a fixture built through the `obc` binary (see `web_support`).
+
+use crate::support::Table;
+use crate::web_support::*;
+use axum::http::StatusCode;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+// ---------------------------------------------------------------------------------------------
+// The access matrix
+// ---------------------------------------------------------------------------------------------
+
+/// What a cell of the matrix expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum E {
+    /// This status (an API refusal must also be a JSON `{"error": ...}`).
+    Status(u16),
+    /// 303 See Other to this location.
+    See(&'static str),
+    /// A page refused to an anonymous visitor: 303 to /login.
+    Login,
+    /// An API call refused to an anonymous caller: 401 with a JSON error, never a redirect.
+    Unauth,
+}
+
+const OK: E = E::Status(200);
+const FORB: E = E::Status(403);
+const NF: E = E::Status(404);
+const LOGIN: E = E::Login;
+const UNAUTH: E = E::Unauth;
+
+impl E {
+    fn short(self) -> String {
+        match self {
+            E::Status(s) => s.to_string(),
+            E::See(to) => format!("303>{to}"),
+            E::Login => "303>/login".into(),
+            E::Unauth => "401".into(),
+        }
+    }
+}
+
+/// How a probe authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    /// A page, with the session cookie (forms carry the CSRF token themselves).
+    Page,
+    /// The API with the session cookie (POSTs carry X-CSRF-Token themselves).
+    Api,
+    /// The API with `Authorization: Bearer` (anonymous sends a token that does not exist).
+    Bearer,
+}
+
+type Make = Arc<dyn Fn(&Session) -> Req + Send + Sync>;
+
+/// One row of the matrix: a request, made for each user, and what each user must get.
+struct Probe {
+    method: &'static str,
+    /// The router's pattern this request exercises.
+    route: &'static str,
+    what: String,
+    via: Via,
+    make: Make,
+    /// In the order of `Who::ALL`: anon, admin, auditor, demo district, demo provider,
+    /// dist-mesa district, brightpath provider.
+    expect: [E; 7],
+}
+
+fn probe(
+    method: &'static str,
+    route: &'static str,
+    what: impl Into<String>,
+    via: Via,
+    make: impl Fn(&Session) -> Req + Send + Sync + 'static,
+    expect: [E; 7],
+) -> Probe {
+    Probe {
+        method,
+        route,
+        what: what.into(),
+        via,
+        make: Arc::new(make),
+        expect,
+    }
+}
+
+fn get(route: &'static str, path: String, via: Via, expect: [E; 7]) -> Probe {
+    let what = path.clone();
+    probe("GET", route, what, via, move |_| Req::get(&path), expect)
+}
+
+/// A session log with one session of the user's "own" enrolled student (the demo's for the
+/// admin and the demo's users, dist-mesa's for its users).
+fn own_sessions(ids: &Ids, who: Who, session_id: &str) -> Vec<u8> {
+    let student = if who.is_mesa_side() {
+        &ids.mesa_enrolled
+    } else {
+        &ids.demo_enrolled
+    };
+    format!(
+        "session_id,student_id,tutor_id,date,minutes,status\n{session_id},{student},T-web,2025-04-01,30,attended\n"
+    )
+    .into_bytes()
+}
+
+/// A plain roster with one new student of the user's "own" district.
+fn own_roster(who: Who) -> Vec<u8> {
+    let (id, school) = if who.is_mesa_side() {
+        ("9990002", "sch-001")
+    } else {
+        ("9990001", "sch-lincoln")
+    };
+    format!("student_id,school_id,grade,first_name,last_name\n{id},{school},6,Web,Tester\n")
+        .into_bytes()
+}
+
+/// A generic assessment file with one reading score of a student of the user's own district
+/// (in no contract, so no statement changes).
+fn own_assessments(ids: &Ids, who: Who) -> Vec<u8> {
+    let student = if who.is_mesa_side() {
+        &ids.mesa_unenrolled
+    } else {
+        &ids.demo_unenrolled
+    };
+    format!(
+        "student_id,assessment,subject,term,date,score\n{student},Screener,Reading,Fall 2024-2025,2024-09-10,200\n"
+    )
+    .into_bytes()
+}
+
+/// The organisation an admin names on uploads (staff never need to).
+fn admin_org(who: Who, org: &'static str) -> Vec<(&'static str, &'static str)> {
+    if who == Who::Admin {
+        vec![("org", org)]
+    } else {
+        Vec::new()
+    }
+}
+
+fn admin_org_query(who: Who, org: &str) -> String {
+    if who == Who::Admin {
+        format!("&org={org}")
+    } else {
+        String::new()
+    }
+}
+
+/// A multipart upload form with the session's CSRF token and the admin's organisation.
+fn upload_form(s: &Session, kind: &str, org: &'static str, file_name: &str, bytes: &[u8]) -> Req {
+    let mut fields = vec![("csrf", s.csrf.as_str())];
+    fields.extend(admin_org(s.who, org));
+    Req::post(&format!("/upload/{kind}")).multipart(&fields, file_name, bytes)
+}
+
+fn api_post(s: &Session, path: &str, content_type: &str, body: &[u8]) -> Req {
+    Req::post(path)
+        .header("x-csrf-token", &s.csrf)
+        .body(content_type, body)
+}
+
+/// Every route of `crates/web/src/lib.rs` and `api.rs`, for every user. Probes run in this
+/// order, each for every user in `Who::ALL` order; the few that change data are harmless to
+/// the ones after them, and logging out comes last.
+fn probes(ids: &Ids) -> Vec<Probe> {
+    use Via::{Api, Bearer, Page};
+    let d = DEMO_CONTRACT;
+    let m = MESA_CONTRACT;
+    let (de, du, me, mu) = (
+        ids.demo_enrolled.clone(),
+        ids.demo_unenrolled.clone(),
+        ids.mesa_enrolled.clone(),
+        ids.mesa_unenrolled.clone(),
+    );
+    let zip = Arc::new(mesa_roster_zip());
+    let toml = Arc::new(mesa_contract_toml());
+    let mut p = Vec::new();
+
+    // -- Sign-in ------------------------------------------------------------------------------
+    p.push(get("/login", "/login".into(), Page, [OK; 7]));
+    // (POST /login needs a fresh form token: see `run_probe`.)
+    p.push(probe(
+        "POST",
+        "/login",
+        "/login (own credentials; anon: unknown user)",
+        Page,
+        |_| Req::post("/login"),
+        [
+            E::Status(401),
+            E::See("/"),
+            E::See("/"),
+            E::See("/"),
+            E::See("/"),
+            E::See("/"),
+            E::See("/"),
+        ],
+    ));
+
+    // -- Pages --------------------------------------------------------------------------------
+    p.push(get("/", "/".into(), Page, [LOGIN, OK, OK, OK, OK, OK, OK]));
+    let demo_only = [LOGIN, OK, OK, OK, OK, NF, NF];
+    let mesa_only = [LOGIN, OK, OK, NF, NF, OK, OK];
+    let nobody = [LOGIN, NF, NF, NF, NF, NF, NF];
+    p.push(get(
+        "/contracts/{id}",
+        format!("/contracts/{d}"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        "/contracts/{id}",
+        format!("/contracts/{m}"),
+        Page,
+        mesa_only,
+    ));
+    p.push(get(
+        "/contracts/{id}",
+        "/contracts/no-such-contract".into(),
+        Page,
+        nobody,
+    ));
+    let st = "/contracts/{id}/statements/{milestone}";
+    p.push(get(
+        st,
+        format!("/contracts/{d}/statements/final"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        st,
+        format!("/contracts/{d}/statements/midyear?as_of=2025-01-31"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        st,
+        format!("/contracts/{m}/statements/final"),
+        Page,
+        mesa_only,
+    ));
+    p.push(get(
+        st,
+        format!("/contracts/{d}/statements/no-such-milestone"),
+        Page,
+        nobody,
+    ));
+    let dl = "/contracts/{id}/statements/{milestone}/download";
+    p.push(get(
+        dl,
+        format!("/contracts/{d}/statements/midyear/download?format=csv"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        dl,
+        format!("/contracts/{m}/statements/final/download?format=json"),
+        Page,
+        mesa_only,
+    ));
+    p.push(get(
+        dl,
+        format!("/contracts/{m}/statements/final/download?format=xml"),
+        Page,
+        [
+            LOGIN,
+            E::Status(400),
+            E::Status(400),
+            NF,
+            NF,
+            E::Status(400),
+            E::Status(400),
+        ],
+    ));
+    let fin = "/contracts/{id}/statements/{milestone}/finalize";
+    p.push(probe(
+        "POST",
+        fin,
+        format!("/contracts/{m}/statements/enrollment/finalize (with CSRF)"),
+        Page,
+        move |s| {
+            Req::post(&format!("/contracts/{m}/statements/enrollment/finalize"))
+                .form(&[("csrf", &s.csrf)])
+        },
+        [
+            LOGIN,
+            E::See("/contracts/mesa-math-2025-baseline/statements/enrollment"),
+            FORB,
+            FORB,
+            FORB,
+            FORB,
+            FORB,
+        ],
+    ));
+    p.push(probe(
+        "POST",
+        fin,
+        format!("/contracts/{d}/statements/final/finalize (no CSRF)"),
+        Page,
+        move |_| Req::post(&format!("/contracts/{d}/statements/final/finalize")).form(&[]),
+        [LOGIN, FORB, FORB, FORB, FORB, FORB, FORB],
+    ));
+    let stu = "/students/{district}/{student}";
+    p.push(get(
+        stu,
+        format!("/students/{DEMO_DISTRICT}/{de}"),
+        Page,
+        [LOGIN, OK, FORB, OK, OK, NF, NF],
+    ));
+    p.push(get(
+        stu,
+        format!("/students/{DEMO_DISTRICT}/{du}"),
+        Page,
+        [LOGIN, OK, FORB, OK, NF, NF, NF],
+    ));
+    p.push(get(
+        stu,
+        format!("/students/{MESA_DISTRICT}/{me}"),
+        Page,
+        [LOGIN, OK, FORB, NF, NF, OK, OK],
+    ));
+    p.push(get(
+        stu,
+        format!("/students/{MESA_DISTRICT}/{mu}"),
+        Page,
+        [LOGIN, OK, FORB, NF, NF, OK, NF],
+    ));
+    // A dist-mesa student id under the demo district's name, and a district that does not exist.
+    p.push(get(
+        stu,
+        format!("/students/{DEMO_DISTRICT}/{me}"),
+        Page,
+        [LOGIN, NF, FORB, NF, NF, NF, NF],
+    ));
+    p.push(get(
+        stu,
+        format!("/students/no-such-district/{de}"),
+        Page,
+        [LOGIN, NF, FORB, NF, NF, NF, NF],
+    ));
+    p.push(get(
+        "/upload",
+        "/upload".into(),
+        Page,
+        [LOGIN, OK, FORB, OK, OK, OK, OK],
+    ));
+    let up = "/upload/{kind}";
+    let district_uploads = [LOGIN, OK, FORB, OK, FORB, OK, FORB];
+    p.push(probe(
+        "POST",
+        up,
+        "/upload/roster (a plain roster of the user's district)",
+        Page,
+        |s| upload_form(s, "roster", DEMO_DISTRICT, "roster.csv", &own_roster(s.who)),
+        district_uploads,
+    ));
+    {
+        let zip = zip.clone();
+        p.push(probe(
+            "POST",
+            up,
+            "/upload/roster (dist-mesa's OneRoster zip)",
+            Page,
+            move |s| upload_form(s, "roster", MESA_DISTRICT, "roster.zip", &zip),
+            [LOGIN, OK, FORB, FORB, FORB, OK, FORB],
+        ));
+    }
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            up,
+            "/upload/assessments (a score of the user's district)",
+            Page,
+            move |s| {
+                upload_form(
+                    s,
+                    "assessments",
+                    DEMO_DISTRICT,
+                    "scores.csv",
+                    &own_assessments(&ids, s.who),
+                )
+            },
+            district_uploads,
+        ));
+    }
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            up,
+            "/upload/sessions (a session of the user's contract)",
+            Page,
+            move |s| {
+                upload_form(
+                    s,
+                    "sessions",
+                    DEMO_PROVIDER,
+                    "sessions.csv",
+                    &own_sessions(&ids, s.who, "web-matrix-1"),
+                )
+            },
+            [LOGIN, OK, FORB, FORB, OK, FORB, OK],
+        ));
+    }
+    {
+        let toml = toml.clone();
+        p.push(probe(
+            "POST",
+            up,
+            "/upload/contract (dist-mesa's contract, unchanged)",
+            Page,
+            move |s| upload_form(s, "contract", "", "contract.toml", &toml),
+            [LOGIN, OK, FORB, FORB, FORB, FORB, FORB],
+        ));
+    }
+    p.push(probe(
+        "POST",
+        up,
+        "/upload/no-such-kind",
+        Page,
+        |s| upload_form(s, "no-such-kind", "", "x.csv", b"a,b\n"),
+        [LOGIN, NF, NF, NF, NF, NF, NF],
+    ));
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            up,
+            "/upload/sessions (no CSRF)",
+            Page,
+            move |s| {
+                Req::post("/upload/sessions").multipart(
+                    &[],
+                    "s.csv",
+                    &own_sessions(&ids, s.who, "web-matrix-1"),
+                )
+            },
+            [LOGIN, FORB, FORB, FORB, FORB, FORB, FORB],
+        ));
+    }
+    p.push(get(
+        "/audit",
+        "/audit".into(),
+        Page,
+        [LOGIN, OK, OK, FORB, FORB, FORB, FORB],
+    ));
+    p.push(get(
+        "/ledger",
+        "/ledger".into(),
+        Page,
+        [LOGIN, OK, OK, OK, OK, OK, OK],
+    ));
+
+    // -- API, with the session cookie -------------------------------------------------------
+    let api_demo = [UNAUTH, OK, OK, OK, OK, NF, NF];
+    let api_mesa = [UNAUTH, OK, OK, NF, NF, OK, OK];
+    p.push(get(
+        "/api/openapi.json",
+        "/api/openapi.json".into(),
+        Api,
+        [OK; 7],
+    ));
+    p.push(get(
+        "/api/me",
+        "/api/me".into(),
+        Api,
+        [UNAUTH, OK, OK, OK, OK, OK, OK],
+    ));
+    p.push(get(
+        "/api/contracts",
+        "/api/contracts".into(),
+        Api,
+        [UNAUTH, OK, OK, OK, OK, OK, OK],
+    ));
+    p.push(get(
+        "/api/contracts/{id}",
+        format!("/api/contracts/{d}"),
+        Api,
+        api_demo,
+    ));
+    p.push(get(
+        "/api/contracts/{id}",
+        format!("/api/contracts/{m}"),
+        Api,
+        api_mesa,
+    ));
+    p.push(get(
+        "/api/contracts/{id}",
+        "/api/contracts/no-such-contract".into(),
+        Api,
+        [UNAUTH, NF, NF, NF, NF, NF, NF],
+    ));
+    let ast = "/api/contracts/{id}/statements/{milestone}";
+    p.push(get(
+        ast,
+        format!("/api/contracts/{d}/statements/midyear?format=csv"),
+        Api,
+        api_demo,
+    ));
+    p.push(get(
+        ast,
+        format!("/api/contracts/{m}/statements/final"),
+        Api,
+        api_mesa,
+    ));
+    p.push(get(
+        ast,
+        format!("/api/contracts/{m}/statements/no-such-milestone"),
+        Api,
+        [UNAUTH, NF, NF, NF, NF, NF, NF],
+    ));
+    let afin = "/api/contracts/{id}/statements/{milestone}/finalize";
+    p.push(probe(
+        "POST",
+        afin,
+        format!("/api/contracts/{m}/statements/midyear/finalize (X-CSRF-Token)"),
+        Api,
+        move |s| {
+            api_post(
+                s,
+                &format!("/api/contracts/{m}/statements/midyear/finalize"),
+                "application/json",
+                b"",
+            )
+        },
+        [UNAUTH, OK, FORB, FORB, FORB, FORB, FORB],
+    ));
+    p.push(probe(
+        "POST",
+        afin,
+        format!("/api/contracts/{d}/statements/final/finalize (no X-CSRF-Token)"),
+        Api,
+        move |_| Req::post(&format!("/api/contracts/{d}/statements/final/finalize")),
+        [UNAUTH, FORB, FORB, FORB, FORB, FORB, FORB],
+    ));
+    let ast = "/api/students/{district}/{student}";
+    p.push(get(
+        ast,
+        format!("/api/students/{DEMO_DISTRICT}/{de}"),
+        Api,
+        [UNAUTH, OK, FORB, OK, OK, NF, NF],
+    ));
+    p.push(get(
+        ast,
+        format!("/api/students/{DEMO_DISTRICT}/{du}"),
+        Api,
+        [UNAUTH, OK, FORB, OK, NF, NF, NF],
+    ));
+    p.push(get(
+        ast,
+        format!("/api/students/{MESA_DISTRICT}/{me}"),
+        Api,
+        [UNAUTH, OK, FORB, NF, NF, OK, OK],
+    ));
+    p.push(get(
+        ast,
+        format!("/api/students/{MESA_DISTRICT}/{mu}"),
+        Api,
+        [UNAUTH, OK, FORB, NF, NF, OK, NF],
+    ));
+    p.push(get(
+        ast,
+        format!("/api/students/{DEMO_DISTRICT}/{me}"),
+        Api,
+        [UNAUTH, NF, FORB, NF, NF, NF, NF],
+    ));
+    {
+        let toml = toml.clone();
+        p.push(probe(
+            "POST",
+            "/api/contracts",
+            "/api/contracts (dist-mesa's contract, unchanged)",
+            Api,
+            move |s| {
+                api_post(
+                    s,
+                    "/api/contracts?name=contract.toml",
+                    "application/toml",
+                    &toml,
+                )
+            },
+            [UNAUTH, OK, FORB, FORB, FORB, FORB, FORB],
+        ));
+    }
+    let api_district_uploads = [UNAUTH, OK, FORB, OK, FORB, OK, FORB];
+    p.push(probe(
+        "POST",
+        "/api/rosters",
+        "/api/rosters (a plain roster of the user's district)",
+        Api,
+        |s| {
+            let path = format!(
+                "/api/rosters?name=roster.csv{}",
+                admin_org_query(s.who, DEMO_DISTRICT)
+            );
+            api_post(s, &path, "text/csv", &own_roster(s.who))
+        },
+        api_district_uploads,
+    ));
+    {
+        let zip = zip.clone();
+        p.push(probe(
+            "POST",
+            "/api/rosters",
+            "/api/rosters (dist-mesa's OneRoster zip)",
+            Api,
+            move |s| api_post(s, "/api/rosters?name=roster.zip", "application/zip", &zip),
+            [UNAUTH, OK, FORB, FORB, FORB, OK, FORB],
+        ));
+    }
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            "/api/assessments",
+            "/api/assessments (a score of the user's district)",
+            Api,
+            move |s| {
+                let path = format!(
+                    "/api/assessments?name=scores.csv{}",
+                    admin_org_query(s.who, DEMO_DISTRICT)
+                );
+                api_post(s, &path, "text/csv", &own_assessments(&ids, s.who))
+            },
+            api_district_uploads,
+        ));
+    }
+    let provider_uploads = [UNAUTH, OK, FORB, FORB, OK, FORB, OK];
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            "/api/sessions",
+            "/api/sessions (a session of the user's contract)",
+            Api,
+            move |s| {
+                let path = format!(
+                    "/api/sessions?name=s.csv{}",
+                    admin_org_query(s.who, DEMO_PROVIDER)
+                );
+                api_post(
+                    s,
+                    &path,
+                    "text/csv",
+                    &own_sessions(&ids, s.who, "web-matrix-2"),
+                )
+            },
+            provider_uploads,
+        ));
+    }
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            "/api/sessions",
+            "/api/sessions (no X-CSRF-Token)",
+            Api,
+            move |s| {
+                Req::post("/api/sessions")
+                    .body("text/csv", &own_sessions(&ids, s.who, "web-matrix-2"))
+            },
+            [UNAUTH, FORB, FORB, FORB, FORB, FORB, FORB],
+        ));
+    }
+    p.push(get(
+        "/api/ledger",
+        "/api/ledger".into(),
+        Api,
+        [UNAUTH, OK, OK, OK, OK, OK, OK],
+    ));
+    p.push(get(
+        "/api/audit",
+        "/api/audit".into(),
+        Api,
+        [UNAUTH, OK, OK, FORB, FORB, FORB, FORB],
+    ));
+
+    // -- API, with a bearer token (no cookie, no CSRF token) --------------------------------
+    p.push(get(
+        "/api/me",
+        "/api/me".into(),
+        Bearer,
+        [UNAUTH, OK, OK, OK, OK, OK, OK],
+    ));
+    p.push(get(
+        "/api/contracts/{id}",
+        format!("/api/contracts/{m}"),
+        Bearer,
+        api_mesa,
+    ));
+    p.push(get(
+        "/api/students/{district}/{student}",
+        format!("/api/students/{MESA_DISTRICT}/{me}"),
+        Bearer,
+        [UNAUTH, OK, FORB, NF, NF, OK, OK],
+    ));
+    p.push(get(
+        "/api/students/{district}/{student}",
+        format!("/api/students/{DEMO_DISTRICT}/{de}"),
+        Bearer,
+        [UNAUTH, OK, FORB, OK, OK, NF, NF],
+    ));
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            "/api/sessions",
+            "/api/sessions (a session of the user's contract)",
+            Bearer,
+            move |s| {
+                let path = format!(
+                    "/api/sessions?name=s.csv{}",
+                    admin_org_query(s.who, DEMO_PROVIDER)
+                );
+                Req::post(&path).body("text/csv", &own_sessions(&ids, s.who, "web-matrix-3"))
+            },
+            provider_uploads,
+        ));
+    }
+    p.push(probe(
+        "POST",
+        "/api/contracts/{id}/statements/{milestone}/finalize",
+        format!("/api/contracts/{d}/statements/no-such-milestone/finalize"),
+        Bearer,
+        move |_| {
+            Req::post(&format!(
+                "/api/contracts/{d}/statements/no-such-milestone/finalize"
+            ))
+        },
+        [UNAUTH, E::Status(422), FORB, FORB, FORB, FORB, FORB],
+    ));
+    p.push(get(
+        "/api/audit",
+        "/api/audit".into(),
+        Bearer,
+        [UNAUTH, OK, OK, FORB, FORB, FORB, FORB],
+    ));
+    p.push(get(
+        "/api/ledger",
+        "/api/ledger".into(),
+        Bearer,
+        [UNAUTH, OK, OK, OK, OK, OK, OK],
+    ));
+
+    // -- Signing out: last --------------------------------------------------------------------
+    p.push(probe(
+        "POST",
+        "/logout",
+        "/logout (no CSRF)",
+        Page,
+        |_| Req::post("/logout").form(&[]),
+        [LOGIN, FORB, FORB, FORB, FORB, FORB, FORB],
+    ));
+    p.push(probe(
+        "POST",
+        "/logout",
+        "/logout",
+        Page,
+        |s| Req::post("/logout").form(&[("csrf", &s.csrf)]),
+        [E::See("/login"); 7],
+    ));
+    p.push(probe(
+        "GET",
+        "/",
+        "/ (after signing out)",
+        Page,
+        |_| Req::get("/"),
+        [LOGIN; 7],
+    ));
+    p.push(probe(
+        "GET",
+        "/api/me",
+        "/api/me (after signing out)",
+        Api,
+        |_| Req::get("/api/me"),
+        [UNAUTH; 7],
+    ));
+    p
+}
+
+/// Makes a probe's request for a session and sends it.
+async fn run_probe(app: &WebApp, probe: &Probe, session: &Session) -> Resp {
+    if probe.method == "POST" && probe.route == "/login" {
+        let (user, password) = match session.who {
+            Who::Anon => ("nobody".to_string(), "wrong-password".to_string()),
+            who => (who.username().to_string(), who.password()),
+        };
+        return app.post_login(&user, &password).await;
+    }
+    let req = (probe.make)(session);
+    // After signing out, the old session cookie is sent as before and must no longer work.
+    let req = match probe.via {
+        Via::Page | Via::Api => session.with_cookie(req),
+        Via::Bearer => session.with_token(req),
+    };
+    app.send(req).await
+}
+
+/// Whether a response is what the cell expects; else what is wrong.
+fn judge(expect: E, via: Via, r: &Resp) -> Result<(), String> {
+    let status = r.status.as_u16();
+    let json_error = || {
+        let is_json = r
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/json"));
+        let has_error = serde_json::from_slice::<Value>(&r.body)
+            .ok()
+            .is_some_and(|v| v["error"].is_string());
+        if is_json && has_error {
+            Ok(())
+        } else {
+            Err(format!(
+                "{status} should be a JSON error, got: {}",
+                r.excerpt()
+            ))
+        }
+    };
+    match expect {
+        E::Status(s) if s == status => {
+            if via != Via::Page && status >= 400 {
+                json_error()
+            } else {
+                Ok(())
+            }
+        }
+        E::See(to) if status == 303 && r.location() == Some(to) => Ok(()),
+        E::Login if status == 303 && r.location() == Some("/login") => Ok(()),
+        E::Unauth if status == 401 => json_error(),
+        _ => Err(format!(
+            "got {status}{}: {}",
+            r.location().map(|l| format!(" to {l}")).unwrap_or_default(),
+            r.excerpt()
+        )),
+    }
+}
+
+/// The routes the router declares, read from the web crate's sources:
+/// (method, pattern) of every `.route(PATTERN, get(..).post(..))`.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/src");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the web crate's sources")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let mut routes = BTreeSet::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file).expect("read a source file");
+        for (start, _) in source.match_indices(".route(") {
+            let rest = &source[start + ".route(".len()..];
+            let mut depth = 1;
+            let mut end = rest.len();
+            for (i, c) in rest.char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let call = &rest[..end];
+            let pattern = call
+                .split('"')
+                .nth(1)
+                .unwrap_or_else(|| panic!("a route pattern in {}: {call}", file.display()))
+                .to_string();
+            let handlers = &call[call.find(',').unwrap_or(0)..];
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let starts_a_call = |i: usize| {
+                    i == 0 || {
+                        let before = handlers.as_bytes()[i - 1];
+                        !(before.is_ascii_alphanumeric() || before == b'_')
+                    }
+                };
+                let called = handlers
+                    .match_indices(&format!("{method}("))
+                    .any(|(i, _)| starts_a_call(i));
+                if called {
+                    routes.insert((method.to_uppercase(), pattern.clone()));
+                }
+            }
+        }
+    }
+    routes
+}
+
+fn matrix_report(probes: &[Probe], results: &[Vec<Result<u16, (u16, String)>>]) -> String {
+    let width = probes.iter().map(|p| p.what.len() + 12).max().unwrap_or(40);
+    let mut out = String::new();
+    let _ = write!(out, "{:<width$}", "request");
+    for who in Who::ALL {
+        let _ = write!(out, " {:>12}", who.label());
+    }
+    out.push('\n');
+    for (probe, row) in probes.iter().zip(results) {
+        let via = match probe.via {
+            Via::Page => "page",
+            Via::Api => "api",
+            Via::Bearer => "bearer",
+        };
+        let _ = write!(
+            out,
+            "{:<width$}",
+            format!("{} {} [{via}]", probe.method, probe.what)
+        );
+        for (cell, expect) in row.iter().zip(probe.expect) {
+            let text = match cell {
+                Ok(status) => format!("{status} ok"),
+                Err((status, _)) => format!("{status}!={} X", expect.short()),
+            };
+            let _ = write!(out, " {text:>12}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn access_matrix_every_role_by_every_route() {
+    let started = std::time::Instant::now();
+    let app = WebApp::new().await;
+    let probes = probes(&app.ids);
+
+    // Every route of the router has at least one row, and every row names a real route.
+    let declared = declared_routes();
+    let probed: BTreeSet<(String, String)> = probes
+        .iter()
+        .map(|p| (p.method.to_string(), p.route.to_string()))
+        .collect();
+    assert!(
+        declared.len() >= 26,
+        "the route reader found too few routes: {declared:?}"
+    );
+    let missing: Vec<_> = declared.difference(&probed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes with no row in the access matrix: {missing:?}"
+    );
+    let unknown: Vec<_> = probed.difference(&declared).collect();
+    assert!(
+        unknown.is_empty(),
+        "matrix rows for routes the router does not have: {unknown:?}"
+    );
+
+    let mut sessions = Vec::new();
+    for who in Who::ALL {
+        sessions.push(app.login(who).await);
+    }
+    let mut results = Vec::new();
+    let mut failures = Vec::new();
+    for probe in &probes {
+        let mut row = Vec::new();
+        for (session, expect) in sessions.iter().zip(probe.expect) {
+            let response = run_probe(&app, probe, session).await;
+            let status = response.status.as_u16();
+            match judge(expect, probe.via, &response) {
+                Ok(()) => row.push(Ok(status)),
+                Err(why) => {
+                    failures.push(format!(
+                        "{} {} [{:?}] as {}: expected {}, {why}",
+                        probe.method,
+                        probe.what,
+                        probe.via,
+                        session.who.label(),
+                        expect.short()
+                    ));
+                    row.push(Err((status, why)));
+                }
+            }
+        }
+        results.push(row);
+    }
+    let cells = probes.len() * Who::ALL.len();
+    let report = matrix_report(&probes, &results);
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells of the access matrix failed:\n{report}\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "access matrix: {} requests x {} users = {cells} cells, {} routes, all as expected ({:.1}s)\n{report}",
+        probes.len(),
+        Who::ALL.len(),
+        declared.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The routes, one behaviour at a time
+// ---------------------------------------------------------------------------------------------
+
+/// A multipart upload form posted with a session's cookie and CSRF token.
+fn upload(s: &Session, kind: &str, fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> Req {
+    let mut all = vec![("csrf", s.csrf.as_str())];
+    all.extend_from_slice(fields);
+    s.with_cookie(Req::post(&format!("/upload/{kind}")).multipart(&all, name, bytes))
+}
+
+/// The sessions of a student, as the admin's API shows them: (provider, session id).
+async fn sessions_of(
+    app: &WebApp,
+    admin: &Session,
+    district: &str,
+    student: &str,
+) -> Vec<(String, String)> {
+    let r = app
+        .send(admin.with_token(Req::get(&format!("/api/students/{district}/{student}"))))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| {
+            (
+                s["provider"].as_str().expect("provider").to_string(),
+                s["session_id"].as_str().expect("session id").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn login_refuses_wrong_passwords_stale_forms_and_floods() {
+    let app = WebApp::new().await;
+
+    // The form sets its token as a cookie and as a hidden field.
+    let (cookie, csrf) = app.login_form().await;
+    assert_eq!(csrf.len(), 64);
+
+    // A form token that is not the cookie's: 403, and no session.
+    let stale = app
+        .send(
+            Req::post("/login")
+                .cookie(&format!("obc_login_csrf={cookie}"))
+                .form(&[
+                    ("username", "admin"),
+                    ("password", &Who::Admin.password()),
+                    ("csrf", "0".repeat(64).as_str()),
+                ]),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN, "{}", stale.text());
+    assert!(stale.set_cookie("obc_session").is_none());
+    // No cookie at all: 403 too.
+    let cookieless = app
+        .send(Req::post("/login").form(&[
+            ("username", "admin"),
+            ("password", &Who::Admin.password()),
+            ("csrf", &csrf),
+        ]))
+        .await;
+    assert_eq!(cookieless.status, StatusCode::FORBIDDEN);
+
+    // A wrong password: 401, the form again with a message and a new token, no session.
+    let wrong = app.post_login("admin", "not-the-password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong.text().contains("Unknown username or wrong password."),
+        "{}",
+        wrong.text()
+    );
+    assert!(wrong.set_cookie("obc_session").is_none());
+    assert!(wrong
+        .set_cookie("obc_login_csrf")
+        .is_some_and(|c| c.len() == 64 && c != cookie));
+    // An unknown user reads the same.
+    let unknown = app.post_login("nobody", "not-the-password").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(unknown
+        .text()
+        .contains("Unknown username or wrong password."));
+
+    // The right password works, and the session cookie is HttpOnly and SameSite=Strict.
+    let ok = app.post_login("district", &Who::District.password()).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let set = ok
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("obc_session="))
+        .expect("a session cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Secure"),
+        "{set}"
+    );
+
+    // Three more failures for admin (five in all from this client), then even the right
+    // password is refused with 429.
+    for _ in 0..3 {
+        let r = app.post_login("admin", "still-wrong").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let flood = app.post_login("admin", &Who::Admin.password()).await;
+    assert_eq!(
+        flood.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        flood.text()
+    );
+    assert!(flood.set_cookie("obc_session").is_none());
+    assert!(flood.text().contains("too many failed sign-ins"));
+    let audit = app.audit_actions("admin").await;
+    assert!(
+        !audit.iter().any(|(action, _, _)| action == "login"),
+        "admin never signed in: {audit:?}"
+    );
+    assert!(app
+        .audit_actions("district")
+        .await
+        .iter()
+        .any(|(a, _, _)| a == "login"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = WebApp::new().await;
+    let s = app.login(Who::Provider).await;
+    assert_eq!(
+        app.send(s.with_cookie(Req::get("/"))).await.status,
+        StatusCode::OK
+    );
+
+    // The nav bar's sign-out form carries the CSRF token.
+    let home = app.send(s.with_cookie(Req::get("/"))).await.text();
+    assert!(home.contains("action=\"/logout\""), "{home}");
+    assert!(home.contains(&s.csrf));
+
+    let out = app
+        .send(s.with_cookie(Req::post("/logout").form(&[("csrf", &s.csrf)])))
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), Some("/login"));
+    assert_eq!(out.set_cookie("obc_session").as_deref(), Some(""));
+
+    // The old cookie opens nothing any more, pages or API.
+    let page = app.send(s.with_cookie(Req::get("/"))).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), Some("/login"));
+    let api = app.send(s.with_cookie(Req::get("/api/me"))).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert!(api.json()["error"].is_string());
+    // The API token is a separate credential and still works.
+    assert_eq!(
+        app.send(s.with_token(Req::get("/api/me"))).await.status,
+        StatusCode::OK
+    );
+    // A token that does not exist does not.
+    let bogus = app
+        .send(Req::get("/api/me").header("authorization", "Bearer 0123"))
+        .await;
+    assert_eq!(bogus.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn dashboards_list_only_contracts_in_scope() {
+    let app = WebApp::new().await;
+    for (who, visible) in [
+        (Who::Admin, vec![DEMO_CONTRACT, MESA_CONTRACT]),
+        (Who::Auditor, vec![DEMO_CONTRACT, MESA_CONTRACT]),
+        (Who::District, vec![DEMO_CONTRACT]),
+        (Who::Provider, vec![DEMO_CONTRACT]),
+        (Who::Mesa, vec![MESA_CONTRACT]),
+        (Who::Brightpath, vec![MESA_CONTRACT]),
+    ] {
+        let s = app.login(who).await;
+        let page = app.send(s.with_cookie(Req::get("/"))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = page.text();
+        for contract in [DEMO_CONTRACT, MESA_CONTRACT] {
+            assert_eq!(
+                html.contains(&format!("/contracts/{contract}\"")),
+                visible.contains(&contract),
+                "{} dashboard and {contract}:\n{html}",
+                who.label()
+            );
+        }
+        let api = app
+            .send(s.with_cookie(Req::get("/api/contracts")))
+            .await
+            .json();
+        let ids: Vec<&str> = api
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, visible, "{} /api/contracts", who.label());
+        // The ledger lists finalized statements of visible contracts only (the demo has two).
+        let ledger = app
+            .send(s.with_cookie(Req::get("/api/ledger")))
+            .await
+            .json();
+        let contracts: BTreeSet<&str> = ledger
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|r| r["contract"].as_str().expect("contract"))
+            .collect();
+        let expected: BTreeSet<&str> = visible
+            .iter()
+            .copied()
+            .filter(|c| *c == DEMO_CONTRACT)
+            .collect();
+        assert_eq!(contracts, expected, "{} /api/ledger", who.label());
+        let ledger_page = app.send(s.with_cookie(Req::get("/ledger"))).await.text();
+        assert_eq!(
+            ledger_page.contains(DEMO_CONTRACT),
+            visible.contains(&DEMO_CONTRACT),
+            "{} /ledger",
+            who.label()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_statement_page_shows_every_student_with_reasons_and_totals() {
+    let app = WebApp::new().await;
+    let s = app.login(Who::Mesa).await;
+    let page = app
+        .send(s.with_cookie(Req::get(&format!(
+            "/contracts/{MESA_CONTRACT}/statements/final"
+        ))))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Draft: not finalized"));
+    assert!(
+        !html.contains("/finalize\""),
+        "only admins see the finalize button"
+    );
+    let csv = app.cli(&[
+        "statement",
+        "--contract",
+        MESA_CONTRACT,
+        "--milestone",
+        "final",
+        "--format",
+        "csv",
+    ]);
+    let table = Table::parse(&csv);
+    let mut students = 0;
+    for row in &table.rows {
+        let id = &row["student_id"];
+        if id.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            continue;
+        }
+        students += 1;
+        assert!(
+            html.contains(&format!(
+                "<a href=\"/students/{MESA_DISTRICT}/{id}\">{id}</a>"
+            )),
+            "student {id} is linked to their page"
+        );
+        assert!(
+            html.contains(&html_escape(&row["reason"])),
+            "student {id}'s reason is on the page: {}",
+            row["reason"]
+        );
+        assert!(html.contains(&format!("<td>{}</td>", html_escape(&row["rule"]))));
+    }
+    assert_eq!(students, 116);
+    let total = table.row("TOTAL");
+    for column in ["base_amount", "contingent_amount", "total"] {
+        assert!(
+            html.contains(&format!("<td class=\"num\">{}</td>", total[column])),
+            "the TOTAL {column} {} is on the page",
+            total[column]
+        );
+    }
+    let statement_total = &table.row("STATEMENT_TOTAL")["total"];
+    assert!(
+        html.contains(&format!("<strong>{statement_total}</strong>")),
+        "statement total {statement_total}"
+    );
+    for rule in table.rows_keyed("BY_RULE") {
+        assert!(
+            html.contains(&format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td>",
+                html_escape(&rule["rule"]),
+                rule["school_id"]
+            )),
+            "by rule {rule:?}"
+        );
+    }
+    // Links to the CSV, the JSON and a printable page.
+    for link in [
+        "download?format=csv",
+        "download?format=json",
+        "window.print()",
+    ] {
+        assert!(html.contains(link), "{link}");
+    }
+    // The auditor reads the same statement, without links to student pages.
+    let auditor = app.login(Who::Auditor).await;
+    let html = app
+        .send(auditor.with_cookie(Req::get(&format!(
+            "/contracts/{MESA_CONTRACT}/statements/final"
+        ))))
+        .await
+        .text();
+    assert!(html.contains(&format!("<strong>{statement_total}</strong>")));
+    assert!(
+        !html.contains("href=\"/students/"),
+        "auditors get no student links"
+    );
+}
+
+#[tokio::test]
+async fn downloads_equal_the_cli_byte_for_byte_and_are_audited() {
+    let app = WebApp::new().await;
+    for (who, contract, milestone) in [
+        (Who::District, DEMO_CONTRACT, "midyear"),
+        (Who::Auditor, DEMO_CONTRACT, "final"),
+        (Who::Brightpath, MESA_CONTRACT, "final"),
+    ] {
+        let s = app.login(who).await;
+        for format in ["csv", "json"] {
+            let cli = app.cli(&[
+                "statement",
+                "--contract",
+                contract,
+                "--milestone",
+                milestone,
+                "--format",
+                format,
+            ]);
+            let before = app.audit_actions(who.username()).await.len();
+            let page = app
+                .send(s.with_cookie(Req::get(&format!(
+                    "/contracts/{contract}/statements/{milestone}/download?format={format}"
+                ))))
+                .await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(
+                page.text() == cli,
+                "{} {contract} {milestone} {format}: the download differs from `obc statement`",
+                who.label()
+            );
+            let disposition = page.header("content-disposition").expect("an attachment");
+            assert_eq!(
+                disposition,
+                format!("attachment; filename=\"{contract}-{milestone}.{format}\"")
+            );
+            let content_type = page.header("content-type").expect("a content type");
+            assert!(content_type.starts_with(if format == "csv" {
+                "text/csv"
+            } else {
+                "application/json"
+            }));
+            let api = app
+                .send(s.with_token(Req::get(&format!(
+                    "/api/contracts/{contract}/statements/{milestone}?format={format}"
+                ))))
+                .await;
+            assert_eq!(api.status, StatusCode::OK);
+            assert!(
+                api.text() == cli,
+                "the API's {format} differs from `obc statement`"
+            );
+            let audit = app.audit_actions(who.username()).await;
+            let exports: Vec<_> = audit[before..]
+                .iter()
+                .filter(|(action, _, _)| action == "export.statement")
+                .collect();
+            assert_eq!(exports.len(), 2, "{audit:?}");
+            for (_, record, detail) in exports {
+                assert_eq!(
+                    record,
+                    &format!("contract:{contract}/milestone:{milestone}")
+                );
+                assert!(detail.starts_with(format), "{detail}");
+            }
+        }
+    }
+    // JSON is the API's default format.
+    let s = app.login(Who::Mesa).await;
+    let json = app
+        .send(s.with_cookie(Req::get(&format!(
+            "/api/contracts/{MESA_CONTRACT}/statements/final"
+        ))))
+        .await
+        .json();
+    assert_eq!(json["contract_id"], MESA_CONTRACT);
+    assert_eq!(json["lines"].as_array().map(Vec::len), Some(116));
+}
+
+#[tokio::test]
+async fn finalize_by_form_and_by_api() {
+    let app = WebApp::new().await;
+    let admin = app.login(Who::Admin).await;
+    let url = format!("/contracts/{MESA_CONTRACT}/statements/enrollment");
+    let page = app.send(admin.with_cookie(Req::get(&url))).await.text();
+    assert!(page.contains("Draft: not finalized"));
+    assert!(
+        page.contains(&format!("action=\"{url}/finalize\"")),
+        "the admin sees the finalize form"
+    );
+    assert!(page.contains(&format!("name=\"csrf\" value=\"{}\"", admin.csrf)));
+
+    // Without the form's token, or with a stale one: 403, still a draft.
+    let finalize = format!("{url}/finalize");
+    for fields in [vec![], vec![("csrf", "0".repeat(64))]] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app
+            .send(admin.with_cookie(Req::post(&finalize).form(&fields)))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    }
+    assert!(app
+        .send(admin.with_cookie(Req::get(&url)))
+        .await
+        .text()
+        .contains("Draft: not finalized"));
+    // District staff may not finalize, even with their token.
+    let mesa = app.login(Who::Mesa).await;
+    let r = app
+        .send(mesa.with_cookie(Req::post(&finalize).form(&[("csrf", &mesa.csrf)])))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // With it: back to the statement, now finalized, without the button.
+    let r = app
+        .send(admin.with_cookie(Req::post(&finalize).form(&[("csrf", &admin.csrf)])))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.location(), Some(url.as_str()));
+    let page = app.send(admin.with_cookie(Req::get(&url))).await.text();
+    assert!(
+        page.contains("Finalized 20") && page.contains("by admin"),
+        "{page}"
+    );
+    assert!(!page.contains("/finalize\""));
+    // Twice: 409, and nothing changes.
+    let again = app
+        .send(admin.with_cookie(Req::post(&finalize).form(&[("csrf", &admin.csrf)])))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+    assert!(again.text().contains("already finalized"));
+
+    // The API: the cookie needs X-CSRF-Token; a bearer token does not.
+    let api = format!("/api/contracts/{MESA_CONTRACT}/statements/midyear/finalize");
+    let r = app.send(admin.with_cookie(Req::post(&api))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .send(admin.with_cookie(Req::post(&api).header("x-csrf-token", &admin.csrf)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["contract"], MESA_CONTRACT);
+    assert_eq!(body["milestone"], "midyear");
+    assert_eq!(body["sha256"].as_str().map(str::len), Some(64));
+    let r = app
+        .send(admin.with_cookie(Req::post(&api).header("x-csrf-token", &admin.csrf)))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.json()["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("already finalized")));
+    let final_api = format!("/api/contracts/{MESA_CONTRACT}/statements/final/finalize");
+    let r = app.send(mesa.with_token(Req::post(&final_api))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app.send(admin.with_token(Req::post(&final_api))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // The contract, the ledger, the CLI and the audit log agree.
+    let contract = app
+        .send(mesa.with_token(Req::get(&format!("/api/contracts/{MESA_CONTRACT}"))))
+        .await
+        .json();
+    let milestones = contract["milestones"].as_array().expect("milestones");
+    assert!(
+        milestones.iter().all(|m| m["finalized"]["by"] == "admin"),
+        "{contract}"
+    );
+    let ledger = app
+        .send(mesa.with_token(Req::get("/api/ledger")))
+        .await
+        .json();
+    assert_eq!(ledger.as_array().map(Vec::len), Some(3), "{ledger}");
+    assert_eq!(ledger[1]["sha256"], body["sha256"]);
+    let finalized = app
+        .audit_actions("admin")
+        .await
+        .into_iter()
+        .filter(|(action, _, _)| action == "statement.finalize")
+        .count();
+    assert_eq!(finalized, 3);
+    let page = app
+        .send(mesa.with_cookie(Req::get(&format!(
+            "/contracts/{MESA_CONTRACT}/statements/midyear"
+        ))))
+        .await
+        .text();
+    assert!(page.contains(&format!(
+        "(sha256 {})",
+        body["sha256"].as_str().unwrap_or_default()
+    )));
+}
+
+#[tokio::test]
+async fn a_rejected_upload_lists_every_problem_and_imports_nothing() {
+    let app = WebApp::new().await;
+    let provider = app.login(Who::Provider).await;
+    let admin = app.login(Who::Admin).await;
+    let student = app.ids.demo_enrolled.clone();
+    let before = sessions_of(&app, &admin, DEMO_DISTRICT, &student).await;
+    let bad = format!(
+        "session_id,student_id,tutor_id,date,minutes,status\n\
+         web-bad-1,{student},T-web,2025-04-01,30,attended\n\
+         web-bad-2,{student},T-web,2025-04-02,abc,attended\n\
+         web-bad-3,{student},T-web,2025-04-03,30,cancelled\n"
+    );
+    let r = app
+        .send(upload(
+            &provider,
+            "sessions",
+            &[],
+            "nightly.csv",
+            bad.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("rejected") && html.contains("nothing was imported"),
+        "{html}"
+    );
+    assert!(html.contains("<table id=\"problems\">"));
+    assert!(
+        html.contains(
+            "<td>nightly.csv</td><td class=\"num\">3</td><td>minutes</td><td>abc</td><td>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<td>nightly.csv</td><td class=\"num\">4</td><td>status</td><td>cancelled</td><td>"
+        ),
+        "{html}"
+    );
+    assert_eq!(
+        sessions_of(&app, &admin, DEMO_DISTRICT, &student).await,
+        before,
+        "nothing was imported"
+    );
+
+    // The same through the API: 422 with the problems as JSON.
+    let r = app
+        .send(provider.with_token(
+            Req::post("/api/sessions?name=nightly.csv").body("text/csv", bad.as_bytes()),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.json();
+    assert_eq!(body["imported"], false);
+    let problems = body["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 2, "{body}");
+    assert_eq!(problems[0]["file"], "nightly.csv");
+    assert_eq!(problems[0]["line"], 3);
+    assert_eq!(problems[0]["column"], "minutes");
+    assert_eq!(problems[0]["value"], "abc");
+    assert!(problems[0]["expected"]
+        .as_str()
+        .is_some_and(|e| !e.is_empty()));
+    assert_eq!(problems[1]["line"], 4);
+    assert_eq!(problems[1]["column"], "status");
+    assert_eq!(
+        sessions_of(&app, &admin, DEMO_DISTRICT, &student).await,
+        before
+    );
+
+    // A student the roster does not know is a problem of its row too.
+    let unknown = "session_id,student_id,tutor_id,date,minutes,status\nweb-bad-4,no-such-student,T-web,2025-04-01,30,attended\n";
+    let r = app
+        .send(upload(
+            &provider,
+            "sessions",
+            &[],
+            "s.csv",
+            unknown.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .contains("<td>student_id</td><td>no-such-student</td>"));
+
+    // A good file: 200, imported.
+    let good = format!("session_id,student_id,tutor_id,date,minutes,status\nweb-good-1,{student},T-web,2025-04-01,30,attended\n");
+    let r = app
+        .send(upload(
+            &provider,
+            "sessions",
+            &[],
+            "good.csv",
+            good.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("imported") && html.contains("1 rows: 1 added"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"problems\""));
+    let after = sessions_of(&app, &admin, DEMO_DISTRICT, &student).await;
+    assert_eq!(after.len(), before.len() + 1);
+    assert!(after.contains(&(DEMO_PROVIDER.to_string(), "web-good-1".to_string())));
+
+    // The district's uploads are validated the same way.
+    let district = app.login(Who::District).await;
+    let roster = "student_id,school_id,grade,first_name,last_name\n9990005,sch-lincoln,6,Ok,Row\n9990006,,6,No,School\n";
+    let r = app
+        .send(upload(
+            &district,
+            "roster",
+            &[],
+            "roster.csv",
+            roster.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("<td>roster.csv</td><td class=\"num\">3</td><td>school_id</td>"),
+        "{}",
+        r.text()
+    );
+    let r = app
+        .send(admin.with_token(Req::get(&format!("/api/students/{DEMO_DISTRICT}/9990005"))))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "the good row of a rejected roster was not imported"
+    );
+    let scores = format!("student_id,assessment,subject,term,date,score\n{student},Screener,Reading,Fall 2024-2025,2024-13-45,200\n");
+    let r = app
+        .send(upload(
+            &district,
+            "assessments",
+            &[],
+            "scores.csv",
+            scores.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains(
+            "<td>scores.csv</td><td class=\"num\">2</td><td>date</td><td>2024-13-45</td>"
+        ),
+        "{}",
+        r.text()
+    );
+    // A request without a file is refused before anything is read.
+    let r = app
+        .send(district.with_cookie(Req::post("/upload/roster").multipart(
+            &[("csrf", &district.csrf)],
+            "empty.csv",
+            b"",
+        )))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn api_session_pushes_are_idempotent() {
+    let app = WebApp::new().await;
+    let provider = app.login(Who::Provider).await;
+    let admin = app.login(Who::Admin).await;
+    let student = app.ids.demo_enrolled.clone();
+    let body = format!("session_id,student_id,tutor_id,date,minutes,status\nweb-idem-1,{student},T-web,2025-04-01,30,attended\nweb-idem-2,{student},T-web,2025-04-02,25,student_absent\n");
+    let push = |key: &str, body: &[u8]| {
+        provider.with_token(
+            Req::post("/api/sessions?name=nightly.csv")
+                .header("idempotency-key", key)
+                .body("text/csv", body),
+        )
+    };
+    let imports = |audit: &[(String, String, String)]| {
+        audit
+            .iter()
+            .filter(|(action, _, _)| action == "import.sessions")
+            .count()
+    };
+
+    let first = app.send(push("nightly-2025-04-02", body.as_bytes())).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert!(first.header("idempotent-replay").is_none());
+    let json = first.json();
+    assert_eq!(json["imported"], true);
+    assert!(
+        json["summary"][0]
+            .as_str()
+            .is_some_and(|s| s.contains("2 rows: 2 added")),
+        "{json}"
+    );
+    let audit = app.audit_actions("provider").await;
+    let sessions = sessions_of(&app, &admin, DEMO_DISTRICT, &student).await;
+
+    // The retry after a timeout: the same answer, marked as a replay, and nothing imported.
+    let retry = app.send(push("nightly-2025-04-02", body.as_bytes())).await;
+    assert_eq!(retry.status, StatusCode::OK);
+    assert_eq!(retry.header("idempotent-replay"), Some("true"));
+    assert_eq!(retry.json(), json);
+    assert_eq!(
+        imports(&app.audit_actions("provider").await),
+        imports(&audit)
+    );
+    assert_eq!(
+        sessions_of(&app, &admin, DEMO_DISTRICT, &student).await,
+        sessions
+    );
+
+    // A new key imports again (the file is unchanged, so nothing is added).
+    let again = app.send(push("nightly-2025-04-03", body.as_bytes())).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.header("idempotent-replay").is_none());
+    assert!(again.json()["summary"][0]
+        .as_str()
+        .is_some_and(|s| s.contains("0 added, 0 replaced (earlier versions kept), 2 unchanged")));
+    assert_eq!(
+        imports(&app.audit_actions("provider").await),
+        imports(&audit) + 1
+    );
+    assert_eq!(
+        sessions_of(&app, &admin, DEMO_DISTRICT, &student).await,
+        sessions
+    );
+
+    // A rejected push is remembered too: its retry answers 422 again.
+    let bad = b"session_id,student_id,tutor_id,date,minutes,status\nweb-idem-3,nobody,T-web,2025-04-01,30,attended\n";
+    let r = app.send(push("nightly-bad", bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r2 = app.send(push("nightly-bad", bad)).await;
+    assert_eq!(r2.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r2.header("idempotent-replay"), Some("true"));
+    assert_eq!(r2.json(), r.json());
+
+    // Keys belong to their user: another provider's same key is not a replay.
+    let brightpath = app.login(Who::Brightpath).await;
+    let mesa_student = app.ids.mesa_enrolled.clone();
+    let theirs = format!("session_id,student_id,tutor_id,date,minutes,status\nweb-idem-9,{mesa_student},T-web,2025-04-01,30,attended\n");
+    let r = app
+        .send(
+            brightpath.with_token(
+                Req::post("/api/sessions")
+                    .header("idempotency-key", "nightly-2025-04-02")
+                    .body("text/csv", theirs.as_bytes()),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.header("idempotent-replay").is_none());
+
+    // JSON bodies are accepted as well as CSV.
+    let json_body = format!("[{{\"session_id\": \"web-idem-json\", \"student_id\": \"{student}\", \"tutor_id\": \"T-web\", \"date\": \"2025-04-05\", \"minutes\": 40, \"status\": \"attended\"}}]");
+    let r = app
+        .send(
+            provider.with_token(
+                Req::post("/api/sessions").body("application/json", json_body.as_bytes()),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(sessions_of(&app, &admin, DEMO_DISTRICT, &student)
+        .await
+        .contains(&(DEMO_PROVIDER.to_string(), "web-idem-json".to_string())));
+}
+
+#[tokio::test]
+async fn providers_upload_sessions_only_as_themselves() {
+    let app = WebApp::new().await;
+    let provider = app.login(Who::Provider).await;
+    let admin = app.login(Who::Admin).await;
+    let student = app.ids.demo_enrolled.clone();
+    let file = |id: &str| {
+        format!("session_id,student_id,tutor_id,date,minutes,status\n{id},{student},T-web,2025-04-01,30,attended\n")
+    };
+
+    // Naming another provider, by form field or by query, changes nothing: the provider's own
+    // organisation is used.
+    let r = app
+        .send(upload(
+            &provider,
+            "sessions",
+            &[("org", MESA_PROVIDER)],
+            "s.csv",
+            file("web-org-1").as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .send(
+            provider.with_token(
+                Req::post(&format!("/api/sessions?org={MESA_PROVIDER}"))
+                    .body("text/csv", file("web-org-2").as_bytes()),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let sessions = sessions_of(&app, &admin, DEMO_DISTRICT, &student).await;
+    for id in ["web-org-1", "web-org-2"] {
+        assert!(
+            sessions.contains(&(DEMO_PROVIDER.to_string(), id.to_string())),
+            "{sessions:?}"
+        );
+    }
+    assert!(
+        sessions.iter().all(|(p, _)| p == DEMO_PROVIDER),
+        "no session was stored as brightpath's: {sessions:?}"
+    );
+    // The provider's student page lists only its own sessions; brightpath still cannot see
+    // the student.
+    let own = app
+        .send(provider.with_token(Req::get(&format!(
+            "/api/students/{DEMO_DISTRICT}/{student}"
+        ))))
+        .await
+        .json();
+    assert!(own["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .all(|s| s["provider"] == DEMO_PROVIDER));
+    let brightpath = app.login(Who::Brightpath).await;
+    let r = app
+        .send(brightpath.with_token(Req::get(&format!(
+            "/api/students/{DEMO_DISTRICT}/{student}"
+        ))))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // An admin uploads for the provider named; without one, the upload is refused.
+    let r = app
+        .send(upload(
+            &admin,
+            "sessions",
+            &[("org", DEMO_PROVIDER)],
+            "s.csv",
+            file("web-org-3").as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .send(upload(
+            &admin,
+            "sessions",
+            &[],
+            "s.csv",
+            file("web-org-4").as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+}
+
+#[tokio::test]
+async fn districts_upload_only_their_own_roster() {
+    let app = WebApp::new().await;
+    let district = app.login(Who::District).await;
+    let admin = app.login(Who::Admin).await;
+    let zip = mesa_roster_zip();
+    let mesa_student = app.ids.mesa_enrolled.clone();
+
+    // dist-mesa's OneRoster export, by the demo district: refused, by form and by API.
+    let r = app
+        .send(upload(&district, "roster", &[], "roster.zip", &zip))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains(MESA_DISTRICT));
+    let r = app
+        .send(
+            district.with_token(
+                Req::post("/api/rosters?name=roster.zip").body("application/zip", &zip),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.json()["error"]
+        .as_str()
+        .is_some_and(|e| e.contains(MESA_DISTRICT)));
+    // Nothing was imported, under either district.
+    let r = app
+        .send(admin.with_token(Req::get(&format!(
+            "/api/students/{DEMO_DISTRICT}/{mesa_student}"
+        ))))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "dist-mesa's students were not copied into the demo district"
+    );
+    assert!(!app
+        .audit_actions("district")
+        .await
+        .iter()
+        .any(|(a, _, _)| a == "import.roster"));
+    // dist-mesa's own staff may send it (it is unchanged).
+    let mesa = app.login(Who::Mesa).await;
+    let r = app
+        .send(upload(&mesa, "roster", &[], "roster.zip", &zip))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("120 unchanged"), "{}", r.text());
+
+    // A plain roster names no district: it goes to the uploader's own, whatever the form says.
+    let plain =
+        "student_id,school_id,grade,first_name,last_name\n9990003,sch-lincoln,6,Own,District\n";
+    let r = app
+        .send(upload(
+            &district,
+            "roster",
+            &[("org", MESA_DISTRICT)],
+            "roster.csv",
+            plain.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains(&format!("Roster of {DEMO_DISTRICT}")));
+    let r = app
+        .send(admin.with_token(Req::get(&format!("/api/students/{MESA_DISTRICT}/9990003"))))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .send(admin.with_token(Req::get(&format!("/api/students/{DEMO_DISTRICT}/9990003"))))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The same for assessment files: the uploader's district, whatever the query says.
+    let scores = format!("student_id,assessment,subject,term,date,score\n9990003,Screener,Reading,Fall 2024-2025,2024-09-10,201\n");
+    let r = app
+        .send(
+            district.with_token(
+                Req::post(&format!("/api/assessments?org={MESA_DISTRICT}"))
+                    .body("text/csv", scores.as_bytes()),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let student = app
+        .send(district.with_token(Req::get(&format!("/api/students/{DEMO_DISTRICT}/9990003"))))
+        .await
+        .json();
+    assert_eq!(student["tests"][0]["score"], "201", "{student}");
+    // Provider staff upload no rosters or scores.
+    let provider = app.login(Who::Provider).await;
+    for kind in ["roster", "assessments"] {
+        let r = app
+            .send(upload(&provider, kind, &[], "x.csv", plain.as_bytes()))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "provider {kind}");
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_contract_names_its_line() {
+    let app = WebApp::new().await;
+    let admin = app.login(Who::Admin).await;
+    // A syntax error on line 5.
+    let broken = "id = \"web-contract\"\ndistrict = \"demo-district\"\nprovider = \"demo-tutoring\"\nperiod = { start = 2024-08-12, end = 2025-05-30 \nsubject = \"Mathematics\"\n";
+    let r = app
+        .send(upload(
+            &admin,
+            "contract",
+            &[],
+            "broken.toml",
+            broken.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("broken.toml:5:"), "{}", r.text());
+    // A wrong value on line 6, column 21, through the API.
+    let toml = String::from_utf8(mesa_contract_toml()).expect("UTF-8");
+    let bad_value = toml.replace(
+        "price_per_student = \"1200.05\"",
+        "price_per_student = \"abc\"",
+    );
+    assert_ne!(bad_value, toml);
+    let r = app
+        .send(
+            admin.with_token(
+                Req::post("/api/contracts?name=bad-value.toml")
+                    .body("application/toml", bad_value.as_bytes()),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.json();
+    assert_eq!(body["imported"], false);
+    assert!(
+        body["summary"]
+            .as_array()
+            .expect("summary")
+            .iter()
+            .any(|l| l.as_str().is_some_and(
+                |l| l.starts_with("bad-value.toml:6:21:") && l.contains("price_per_student")
+            )),
+        "{body}"
+    );
+    // Nothing was added.
+    let list = app
+        .send(admin.with_token(Req::get("/api/contracts")))
+        .await
+        .json();
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+    // A new version of a contract, by the admin: accepted and listed.
+    let amended = toml.replace(
+        "not_to_exceed = \"216009.00\"",
+        "not_to_exceed = \"250000.00\"",
+    );
+    assert_ne!(amended, toml);
+    let r = app
+        .send(upload(
+            &admin,
+            "contract",
+            &[],
+            "amended.toml",
+            amended.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.text()
+            .contains(&format!("Contract {MESA_CONTRACT} version 2 added")),
+        "{}",
+        r.text()
+    );
+}
+
+/// The API routes of `crates/web/src/api.rs`, as the router declares them.
+const API_ROUTES: [(&str, &str); 13] = [
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/me"),
+    ("GET", "/api/contracts"),
+    ("POST", "/api/contracts"),
+    ("GET", "/api/contracts/{id}"),
+    ("GET", "/api/contracts/{id}/statements/{milestone}"),
+    (
+        "POST",
+        "/api/contracts/{id}/statements/{milestone}/finalize",
+    ),
+    ("GET", "/api/students/{district}/{student}"),
+    ("POST", "/api/sessions"),
+    ("POST", "/api/rosters"),
+    ("POST", "/api/assessments"),
+    ("GET", "/api/ledger"),
+    ("GET", "/api/audit"),
+];
+
+#[tokio::test]
+async fn openapi_describes_every_api_route() {
+    let app = WebApp::new().await;
+    let r = app.send(Req::get("/api/openapi.json")).await;
+    assert_eq!(r.status, StatusCode::OK, "the document is public");
+    assert!(r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/json")));
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+
+    let listed: BTreeSet<(String, String)> = API_ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let declared: BTreeSet<(String, String)> = declared_routes()
+        .into_iter()
+        .filter(|(_, p)| p.starts_with("/api/"))
+        .collect();
+    assert_eq!(
+        listed, declared,
+        "the test's list of API routes is the router's"
+    );
+
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("a path item")
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .map(|m| (m.to_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(documented, listed, "OpenAPI operations and API routes");
+    // Path parameters are declared, and every $ref resolves.
+    for (path, item) in paths {
+        for (_, operation) in item.as_object().expect("a path item") {
+            for param in path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            {
+                let declared = operation["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["name"] == param && p["in"] == "path" && p["required"] == true)
+                });
+                assert!(declared, "{path}: parameter {param}");
+            }
+            assert!(operation["responses"].is_object(), "{path}: responses");
+        }
+    }
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/").skip(1) {
+        let pointer = reference.split('"').next().expect("a pointer");
+        assert!(
+            doc.pointer(&format!("/{pointer}")).is_some(),
+            "unresolved $ref #/{pointer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn providers_never_see_demographics() {
+    let app = WebApp::new().await;
+    let student = app.ids.demo_enrolled.clone();
+    let path = format!("/students/{DEMO_DISTRICT}/{student}");
+    let api_path = format!("/api{path}");
+    for who in [Who::Admin, Who::District, Who::Provider] {
+        let s = app.login(who).await;
+        let json = app.send(s.with_cookie(Req::get(&api_path))).await.json();
+        let html = app.send(s.with_cookie(Req::get(&path))).await.text();
+        if who == Who::Provider {
+            assert!(
+                json.get("flags").is_none(),
+                "no flags for providers: {json}"
+            );
+            assert!(!html.contains("Flags:"), "no flags on the provider's page");
+            for word in [
+                "english_learner",
+                "disability",
+                "economically_disadvantaged",
+                "hispanic",
+            ] {
+                assert!(
+                    !json.to_string().contains(word) && !html.contains(word),
+                    "{word}"
+                );
+            }
+            assert!(json["sessions"]
+                .as_array()
+                .expect("sessions")
+                .iter()
+                .all(|x| x["provider"] == DEMO_PROVIDER));
+        } else {
+            let flags = json["flags"]
+                .as_object()
+                .expect("flags for district staff and admins");
+            assert!(flags.contains_key("english_learner"), "{json}");
+            assert!(html.contains("Flags:") && html.contains("english_learner="));
+        }
+    }
+    // Every student page is the student's timeline: enrollment, factors, scores and sessions.
+    let district = app.login(Who::District).await;
+    let json = app
+        .send(district.with_cookie(Req::get(&api_path)))
+        .await
+        .json();
+    let html = app.send(district.with_cookie(Req::get(&path))).await.text();
+    let sessions = json["sessions"].as_array().expect("sessions");
+    let tests = json["tests"].as_array().expect("tests");
+    assert!(!sessions.is_empty() && !tests.is_empty(), "{json}");
+    assert_eq!(json["enrollments"][0]["contract"], DEMO_CONTRACT);
+    assert!(html.contains(&format!("<h2>Sessions ({})</h2>", sessions.len())));
+    assert!(html.contains(&format!(
+        "<a href=\"/contracts/{DEMO_CONTRACT}\">{DEMO_CONTRACT}</a>"
+    )));
+    for s in sessions {
+        assert!(html.contains(&format!(
+            "<tr><td>{}</td><td>{}</td>",
+            s["date"].as_str().unwrap_or_default(),
+            s["provider"].as_str().unwrap_or_default()
+        )));
+    }
+    for t in tests {
+        assert!(html.contains(&format!(
+            "<td>{}</td><td>{}</td><td>{}</td>",
+            t["term"].as_str().unwrap_or_default(),
+            t["subject"].as_str().unwrap_or_default(),
+            t["date"].as_str().unwrap_or_default()
+        )));
+    }
+    let dates: Vec<&str> = sessions.iter().filter_map(|s| s["date"].as_str()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort();
+    assert_eq!(dates, sorted, "the timeline is in date order");
+}
