@@ -104,7 +104,7 @@ impl Store {
             actor,
             "user.add",
             &format!("user:{username}"),
-            &format!("role {}, org {:?}", role.as_str(), org_id),
+            &format!("role {}, organisation {}", role.as_str(), org_id.unwrap_or("none")),
         )
         .await?;
         tx.commit().await?;

@@ -911,8 +911,9 @@ pub(crate) async fn run_upload(
         Err(obc_app::AppError::Rejected { errors }) => Ok(UploadOutcome {
             accepted: false,
             summary: vec![format!(
-                "{} problems found; nothing was imported.",
-                errors.total
+                "{} problem{} found; nothing was imported.",
+                errors.total,
+                if errors.total == 1 { "" } else { "s" }
             )],
             errors: Some(errors),
         }),

@@ -1919,7 +1919,7 @@ async fn districts_upload_only_their_own_roster() {
 
     // A plain roster names no district: it goes to the uploader's own, whatever the form says.
     let plain =
-        "student_id,school_id,grade,first_name,last_name\n9990003,sch-lincoln,6,Own,District\n";
+        "student_id,school_id,grade,first_name,last_name\n9990003,sch-lincoln,6,<b>Own</b>,District\n";
     let r = app
         .send(upload(
             &district,
@@ -1940,7 +1940,7 @@ async fn districts_upload_only_their_own_roster() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     // The same for assessment files: the uploader's district, whatever the query says.
-    let scores = format!("student_id,assessment,subject,term,date,score\n9990003,Screener,Reading,Fall 2024-2025,2024-09-10,201\n");
+    let scores = "student_id,assessment,subject,term,date,score\n9990003,Screener,Reading,Fall 2024-2025,2024-09-10,201\n";
     let r = app
         .send(
             district.with_token(
@@ -1955,6 +1955,16 @@ async fn districts_upload_only_their_own_roster() {
         .await
         .json();
     assert_eq!(student["tests"][0]["score"], "201", "{student}");
+    // What uploads bring in is shown escaped, never as markup.
+    let page = app
+        .send(district.with_cookie(Req::get(&format!("/students/{DEMO_DISTRICT}/9990003"))))
+        .await
+        .text();
+    assert!(
+        page.contains("&#60;b&#62;Own&#60;/b&#62; District"),
+        "{page}"
+    );
+    assert!(!page.contains("<b>Own</b>"));
     // Provider staff upload no rosters or scores.
     let provider = app.login(Who::Provider).await;
     for kind in ["roster", "assessments"] {
