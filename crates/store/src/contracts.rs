@@ -35,7 +35,7 @@ impl Store {
     pub async fn provider_enrollments(&self, provider: &str) -> Result<ProviderEnrollments> {
         let rows: Vec<(String, Option<String>)> = sqlx::query_as(
             "SELECT DISTINCT c.district_id, e.student_id FROM contract_versions c
-             LEFT JOIN enrollments e ON e.contract_id = c.contract_id WHERE c.provider_id = ?",
+             LEFT JOIN enrollments e ON e.contract_id = c.contract_id WHERE c.provider_id = $1",
         )
         .bind(provider)
         .fetch_all(&self.pool)
@@ -61,7 +61,7 @@ impl Store {
         let sha256 = hex_sha256(source.as_bytes());
         let mut tx = self.write_tx().await?;
         let known: Option<String> =
-            sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
+            sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1")
                 .bind(&contract.district)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -73,7 +73,7 @@ impl Store {
         }
         ensure_organisation(&mut tx, &contract.provider, "provider", &contract.provider).await?;
         let latest: Option<(i64, String)> = sqlx::query_as(
-            "SELECT version, sha256 FROM contract_versions WHERE contract_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT version, sha256 FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(&contract.id)
         .fetch_optional(&mut *tx)
@@ -92,7 +92,7 @@ impl Store {
         let version = latest.map_or(1, |(v, _)| v + 1);
         sqlx::query(
             "INSERT INTO contract_versions (contract_id, version, district_id, provider_id, source, sha256, created_at, created_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&contract.id)
         .bind(version)
@@ -125,7 +125,7 @@ impl Store {
     /// One version of a contract, as signed.
     pub async fn contract_version(&self, id: &str, version: u32) -> Result<ContractVersion> {
         let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT source, sha256 FROM contract_versions WHERE contract_id = ? AND version = ?",
+            "SELECT source, sha256 FROM contract_versions WHERE contract_id = $1 AND version = $2",
         )
         .bind(id)
         .bind(i64::from(version))
@@ -148,7 +148,7 @@ impl Store {
     /// The latest version of a contract.
     pub async fn contract(&self, id: &str) -> Result<ContractVersion> {
         let row: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT version, source, sha256 FROM contract_versions WHERE contract_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT version, source, sha256 FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -191,7 +191,7 @@ impl Store {
         let mut report = EnrollReport::default();
         for e in rows {
             let existing: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT start_date, end_date FROM enrollments WHERE contract_id = ? AND student_id = ?")
+                sqlx::query_as("SELECT start_date, end_date FROM enrollments WHERE contract_id = $1 AND student_id = $2")
                     .bind(contract_id)
                     .bind(&e.student_id)
                     .fetch_optional(&mut *tx)
@@ -200,7 +200,7 @@ impl Store {
             match existing {
                 Some(old) if old == new => report.unchanged += 1,
                 Some(old) => {
-                    sqlx::query("UPDATE enrollments SET start_date = ?, end_date = ? WHERE contract_id = ? AND student_id = ?")
+                    sqlx::query("UPDATE enrollments SET start_date = $1, end_date = $2 WHERE contract_id = $3 AND student_id = $4")
                         .bind(&new.0)
                         .bind(&new.1)
                         .bind(contract_id)
@@ -218,7 +218,7 @@ impl Store {
                     report.updated += 1;
                 }
                 None => {
-                    sqlx::query("INSERT INTO enrollments (contract_id, student_id, start_date, end_date) VALUES (?, ?, ?, ?)")
+                    sqlx::query("INSERT INTO enrollments (contract_id, student_id, start_date, end_date) VALUES ($1, $2, $3, $4)")
                         .bind(contract_id)
                         .bind(&e.student_id)
                         .bind(&new.0)
@@ -247,7 +247,7 @@ impl Store {
     /// The enrollments of a contract, sorted by student id.
     pub async fn enrollments(&self, contract_id: &str) -> Result<Vec<Enrollment>> {
         let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = ? ORDER BY student_id",
+            "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = $1 ORDER BY student_id",
         )
         .bind(contract_id)
         .fetch_all(&self.pool)

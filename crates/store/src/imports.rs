@@ -9,7 +9,6 @@
 use crate::{audit, ensure_organisation, Result, Store, Tx};
 use obc_core::{AssessmentResult, Session, WindowGrowth};
 use rust_decimal::Decimal;
-use sqlx::QueryBuilder;
 
 const BATCH: usize = 500;
 
@@ -86,7 +85,7 @@ impl Store {
         type Row = (String, String, String, String, i64, String, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size
-             FROM sessions WHERE provider_id = ? AND district_id = ?",
+             FROM sessions WHERE provider_id = $1 AND district_id = $2",
         )
         .bind(provider)
         .bind(district)
@@ -119,7 +118,7 @@ impl Store {
         subject: &str,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
         let rows: Vec<ResultRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_RESULTS} WHERE district_id = ? AND subject = ? COLLATE NOCASE"
+            "{SELECT_RESULTS} WHERE district_id = $1 AND lower(subject) = lower($2) ORDER BY {RESULT_KEY}"
         )))
         .bind(district)
         .bind(subject)
@@ -143,7 +142,7 @@ impl Store {
         student: &str,
     ) -> Result<Vec<AssessmentResult>> {
         let rows: Vec<ResultRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_RESULTS} WHERE district_id = ? AND student_id = ?"
+            "{SELECT_RESULTS} WHERE district_id = $1 AND student_id = $2 ORDER BY {RESULT_KEY}"
         )))
         .bind(district)
         .bind(student)
@@ -152,6 +151,9 @@ impl Store {
         rows.into_iter().map(decode_result).collect()
     }
 }
+
+/// The key of `assessment_results` after the district: the order in which tests are read.
+const RESULT_KEY: &str = "student_id, assessment, subject, term_name, test_date, start_seconds";
 
 const SELECT_RESULTS: &str =
     "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
@@ -234,20 +236,23 @@ impl SessionImport {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut q = QueryBuilder::new(
-            "INSERT INTO staged_sessions (session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size) ",
+        let sql = format!(
+            "INSERT INTO staged_sessions (session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size) {}",
+            crate::values(self.pending.len(), 8)
         );
-        q.push_values(self.pending.drain(..), |mut b, (district, s)| {
-            b.push_bind(s.session_id)
-                .push_bind(district)
-                .push_bind(s.student_id)
-                .push_bind(s.tutor_id)
-                .push_bind(s.date.to_string())
-                .push_bind(i64::from(s.minutes))
-                .push_bind(s.status.as_str())
-                .push_bind(s.group_size.map(i64::from));
-        });
-        q.build().execute(&mut *self.tx).await?;
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (district, s) in self.pending.drain(..) {
+            q = q
+                .bind(s.session_id)
+                .bind(district)
+                .bind(s.student_id)
+                .bind(s.tutor_id)
+                .bind(s.date.to_string())
+                .bind(i64::from(s.minutes))
+                .bind(s.status.as_str())
+                .bind(s.group_size.map(i64::from));
+        }
+        q.execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -256,11 +261,12 @@ impl SessionImport {
         self.flush().await?;
         let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
             "SELECT count(*),
-                    coalesce(sum(s.session_id IS NULL), 0),
-                    coalesce(sum(s.session_id IS NOT NULL AND
+                    count(*) - count(s.session_id),
+                    CAST(coalesce(sum(CASE WHEN s.session_id IS NOT NULL AND
                         (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size)
-                        IS NOT (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)), 0)
-             FROM staged_sessions n LEFT JOIN sessions s ON s.provider_id = ? AND s.session_id = n.session_id",
+                        IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)
+                        THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM staged_sessions n LEFT JOIN sessions s ON s.provider_id = $1 AND s.session_id = n.session_id",
         )
         .bind(&self.provider)
         .fetch_one(&mut *self.tx)
@@ -284,11 +290,11 @@ impl SessionImport {
         sqlx::query(
             "INSERT INTO session_history
              SELECT s.provider_id, s.session_id, s.district_id, s.student_id, s.tutor_id, s.session_date,
-                    s.minutes, s.status, s.group_size, ?, ?
+                    s.minutes, s.status, s.group_size, $1, $2
              FROM sessions s JOIN staged_sessions n ON s.session_id = n.session_id
-             WHERE s.provider_id = ? AND
+             WHERE s.provider_id = $3 AND
                 (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size)
-                IS NOT (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)",
+                IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)",
         )
         .bind(crate::now())
         .bind(audit_id)
@@ -297,14 +303,15 @@ impl SessionImport {
         .await?;
         sqlx::query(
             "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size)
-             SELECT ?, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size
+             SELECT $1, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size
              FROM staged_sessions WHERE true
              ON CONFLICT (provider_id, session_id) DO UPDATE SET
                 district_id = excluded.district_id, student_id = excluded.student_id, tutor_id = excluded.tutor_id,
                 session_date = excluded.session_date, minutes = excluded.minutes, status = excluded.status,
                 group_size = excluded.group_size
-             WHERE (district_id, student_id, tutor_id, session_date, minutes, status, group_size)
-                IS NOT (excluded.district_id, excluded.student_id, excluded.tutor_id, excluded.session_date,
+             WHERE (sessions.district_id, sessions.student_id, sessions.tutor_id, sessions.session_date,
+                    sessions.minutes, sessions.status, sessions.group_size)
+                IS DISTINCT FROM (excluded.district_id, excluded.student_id, excluded.tutor_id, excluded.session_date,
                         excluded.minutes, excluded.status, excluded.group_size)",
         )
         .bind(&self.provider)
@@ -333,30 +340,50 @@ impl AssessmentImport {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut q = QueryBuilder::new(
+        // One statement may not touch a row twice (PostgreSQL refuses it), so a batch keeps
+        // only the last row of each key; a later batch still replaces an earlier one.
+        let mut seen = std::collections::HashSet::new();
+        let mut batch: Vec<AssessmentResult> = self
+            .pending
+            .drain(..)
+            .rev()
+            .filter(|r| {
+                seen.insert((
+                    r.student_id.clone(),
+                    r.assessment.clone(),
+                    r.subject.clone(),
+                    r.term_name.clone(),
+                    r.date,
+                    r.start_seconds,
+                ))
+            })
+            .collect();
+        batch.reverse();
+        let sql = format!(
             "INSERT INTO staged_results (student_id, assessment, subject, term_name, test_date, start_seconds,
-               score, percentile, rapid_guessing_pct, growth_measure, growth) ",
-        );
-        q.push_values(self.pending.drain(..), |mut b, r| {
-            b.push_bind(r.student_id)
-                .push_bind(r.assessment)
-                .push_bind(r.subject)
-                .push_bind(r.term_name)
-                .push_bind(r.date.to_string())
-                .push_bind(i64::from(r.start_seconds))
-                .push_bind(r.score.map(|d| d.to_string()))
-                .push_bind(r.percentile.map(|d| d.to_string()))
-                .push_bind(r.rapid_guessing_pct.map(|d| d.to_string()))
-                .push_bind(i64::from(r.growth_measure))
-                .push_bind(encode_growth(&r.growth));
-        });
-        q.push(
-            " ON CONFLICT (student_id, assessment, subject, term_name, test_date, start_seconds) DO UPDATE SET
+               score, percentile, rapid_guessing_pct, growth_measure, growth) {}
+             ON CONFLICT (student_id, assessment, subject, term_name, test_date, start_seconds) DO UPDATE SET
                score = excluded.score, percentile = excluded.percentile,
                rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
                growth = excluded.growth",
+            crate::values(batch.len(), 11)
         );
-        q.build().execute(&mut *self.tx).await?;
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in batch {
+            q = q
+                .bind(r.student_id)
+                .bind(r.assessment)
+                .bind(r.subject)
+                .bind(r.term_name)
+                .bind(r.date.to_string())
+                .bind(i64::from(r.start_seconds))
+                .bind(r.score.map(|d| d.to_string()))
+                .bind(r.percentile.map(|d| d.to_string()))
+                .bind(r.rapid_guessing_pct.map(|d| d.to_string()))
+                .bind(i64::from(r.growth_measure))
+                .bind(encode_growth(&r.growth));
+        }
+        q.execute(&mut *self.tx).await?;
         Ok(())
     }
 
@@ -365,12 +392,13 @@ impl AssessmentImport {
         self.flush().await?;
         let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
             "SELECT count(*),
-                    coalesce(sum(r.student_id IS NULL), 0),
-                    coalesce(sum(r.student_id IS NOT NULL AND
+                    count(*) - count(r.student_id),
+                    CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND
                         (r.score, r.percentile, r.rapid_guessing_pct, r.growth_measure, r.growth)
-                        IS NOT (n.score, n.percentile, n.rapid_guessing_pct, n.growth_measure, n.growth)), 0)
+                        IS DISTINCT FROM (n.score, n.percentile, n.rapid_guessing_pct, n.growth_measure, n.growth)
+                        THEN 1 ELSE 0 END), 0) AS BIGINT)
              FROM staged_results n LEFT JOIN assessment_results r
-               ON r.district_id = ? AND r.student_id = n.student_id AND r.assessment = n.assessment
+               ON r.district_id = $1 AND r.student_id = n.student_id AND r.assessment = n.assessment
               AND r.subject = n.subject AND r.term_name = n.term_name AND r.test_date = n.test_date
               AND r.start_seconds = n.start_seconds",
         )
@@ -385,14 +413,15 @@ impl AssessmentImport {
         sqlx::query(
             "INSERT INTO assessment_results (district_id, student_id, assessment, subject, term_name, test_date,
                 start_seconds, score, percentile, rapid_guessing_pct, growth_measure, growth)
-             SELECT ?, student_id, assessment, subject, term_name, test_date, start_seconds, score, percentile,
+             SELECT $1, student_id, assessment, subject, term_name, test_date, start_seconds, score, percentile,
                     rapid_guessing_pct, growth_measure, growth FROM staged_results WHERE true
              ON CONFLICT (district_id, student_id, assessment, subject, term_name, test_date, start_seconds)
              DO UPDATE SET score = excluded.score, percentile = excluded.percentile,
                 rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
                 growth = excluded.growth
-             WHERE (score, percentile, rapid_guessing_pct, growth_measure, growth)
-                IS NOT (excluded.score, excluded.percentile, excluded.rapid_guessing_pct,
+             WHERE (assessment_results.score, assessment_results.percentile, assessment_results.rapid_guessing_pct,
+                    assessment_results.growth_measure, assessment_results.growth)
+                IS DISTINCT FROM (excluded.score, excluded.percentile, excluded.rapid_guessing_pct,
                         excluded.growth_measure, excluded.growth)",
         )
         .bind(&self.district)
@@ -420,7 +449,7 @@ impl AssessmentImport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::fresh;
+    use crate::test_support::stores;
     use obc_core::SessionStatus;
 
     fn session(id: &str, minutes: u32) -> Session {
@@ -445,88 +474,91 @@ mod tests {
 
     #[tokio::test]
     async fn resending_sessions_is_idempotent_and_replacements_keep_history() {
-        let store = fresh().await;
-        let first: Vec<Session> = (0..1200).map(|i| session(&format!("x{i}"), 30)).collect();
-        assert_eq!(
-            upload(&store, &first).await,
-            ImportCounts {
-                added: 1200,
-                replaced: 0,
-                unchanged: 0
-            }
-        );
-        assert_eq!(
-            upload(&store, &first).await,
-            ImportCounts {
-                added: 0,
-                replaced: 0,
-                unchanged: 1200
-            }
-        );
-        let resent = [session("x5", 45), session("new", 30)];
-        assert_eq!(
-            upload(&store, &resent).await,
-            ImportCounts {
-                added: 1,
-                replaced: 1,
-                unchanged: 0
-            }
-        );
-        let stored = store.sessions_by_student("p1", "d1").await.unwrap();
-        let x5 = stored["s1"].iter().find(|s| s.session_id == "x5").unwrap();
-        assert_eq!(x5.minutes, 45);
-        let history: Vec<(String, i64)> =
-            sqlx::query_as("SELECT session_id, minutes FROM session_history")
-                .fetch_all(&store.pool)
-                .await
-                .unwrap();
-        assert_eq!(history, vec![("x5".to_string(), 30)]);
+        for store in stores().await {
+            let first: Vec<Session> = (0..1200).map(|i| session(&format!("x{i}"), 30)).collect();
+            assert_eq!(
+                upload(&store, &first).await,
+                ImportCounts {
+                    added: 1200,
+                    replaced: 0,
+                    unchanged: 0
+                }
+            );
+            assert_eq!(
+                upload(&store, &first).await,
+                ImportCounts {
+                    added: 0,
+                    replaced: 0,
+                    unchanged: 1200
+                }
+            );
+            let resent = [session("x5", 45), session("new", 30)];
+            assert_eq!(
+                upload(&store, &resent).await,
+                ImportCounts {
+                    added: 1,
+                    replaced: 1,
+                    unchanged: 0
+                }
+            );
+            let stored = store.sessions_by_student("p1", "d1").await.unwrap();
+            let x5 = stored["s1"].iter().find(|s| s.session_id == "x5").unwrap();
+            assert_eq!(x5.minutes, 45);
+            let history: Vec<(String, i64)> =
+                sqlx::query_as("SELECT session_id, minutes FROM session_history")
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap();
+            assert_eq!(history, vec![("x5".to_string(), 30)]);
+        }
     }
 
     #[tokio::test]
     async fn an_import_dropped_before_commit_leaves_nothing() {
-        let store = fresh().await;
-        let mut import = store.begin_sessions("p1").await.unwrap();
-        for i in 0..700 {
-            import
-                .add("d1", session(&format!("x{i}"), 30))
+        for store in stores().await {
+            let mut import = store.begin_sessions("p1").await.unwrap();
+            for i in 0..700 {
+                import
+                    .add("d1", session(&format!("x{i}"), 30))
+                    .await
+                    .unwrap();
+            }
+            drop(import);
+            assert!(store
+                .sessions_by_student("p1", "d1")
                 .await
-                .unwrap();
+                .unwrap()
+                .is_empty());
+            assert_eq!(upload(&store, &[session("a", 1)]).await.added, 1);
         }
-        drop(import);
-        assert!(store
-            .sessions_by_student("p1", "d1")
-            .await
-            .unwrap()
-            .is_empty());
-        assert_eq!(upload(&store, &[session("a", 1)]).await.added, 1);
     }
 
     #[tokio::test]
     async fn results_round_trip_and_later_row_wins() {
-        let store = fresh().await;
-        let mut r = AssessmentResult {
-            student_id: "s1".into(),
-            assessment: "MAP Growth".into(),
-            subject: "Mathematics".into(),
-            term_name: "Fall 2024-2025".into(),
-            date: obc_core::model::parse_iso_date("2024-09-06").unwrap(),
-            start_seconds: 0,
-            score: Some(Decimal::from(211)),
-            percentile: None,
-            rapid_guessing_pct: Some(Decimal::from(15)),
-            growth_measure: true,
-            growth: Default::default(),
-        };
-        r.growth[1].projected = Some(Decimal::new(77, 1));
-        let mut later = r.clone();
-        later.score = Some(Decimal::from(212));
-        let mut import = store.begin_assessments("d1").await.unwrap();
-        import.add(r.clone()).await.unwrap();
-        import.add(later.clone()).await.unwrap();
-        let counts = import.commit("t", "f").await.unwrap();
-        assert_eq!(counts.added, 1);
-        let stored = store.results_by_student("d1", "mathematics").await.unwrap();
-        assert_eq!(stored["s1"], vec![later]);
+        for store in stores().await {
+            let mut r = AssessmentResult {
+                student_id: "s1".into(),
+                assessment: "MAP Growth".into(),
+                subject: "Mathematics".into(),
+                term_name: "Fall 2024-2025".into(),
+                date: obc_core::model::parse_iso_date("2024-09-06").unwrap(),
+                start_seconds: 0,
+                score: Some(Decimal::from(211)),
+                percentile: None,
+                rapid_guessing_pct: Some(Decimal::from(15)),
+                growth_measure: true,
+                growth: Default::default(),
+            };
+            r.growth[1].projected = Some(Decimal::new(77, 1));
+            let mut later = r.clone();
+            later.score = Some(Decimal::from(212));
+            let mut import = store.begin_assessments("d1").await.unwrap();
+            import.add(r.clone()).await.unwrap();
+            import.add(later.clone()).await.unwrap();
+            let counts = import.commit("t", "f").await.unwrap();
+            assert_eq!(counts.added, 1);
+            let stored = store.results_by_student("d1", "mathematics").await.unwrap();
+            assert_eq!(stored["s1"], vec![later]);
+        }
     }
 }

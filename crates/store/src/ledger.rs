@@ -75,27 +75,23 @@ pub(crate) async fn post(
         ));
     }
     for chunk in postings.chunks(250) {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo) ",
+        let sql = format!(
+            "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo) {}",
+            crate::values(chunk.len() * 2, 6)
         );
-        let entries = chunk.iter().flat_map(|(posting, cents, student, memo)| {
-            [
-                (posting, &payable, -cents, student, memo),
-                (posting, &receivable, *cents, student, memo),
-            ]
-        });
-        q.push_values(
-            entries,
-            |mut b, (posting, account, cents, student, memo)| {
-                b.push_bind(statement_id)
-                    .push_bind(posting.clone())
-                    .push_bind(account.clone())
-                    .push_bind(cents)
-                    .push_bind(student.map(str::to_string))
-                    .push_bind(memo.clone());
-            },
-        );
-        q.build().execute(&mut **tx).await?;
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (posting, cents, student, memo) in chunk {
+            for (account, amount) in [(&payable, -cents), (&receivable, *cents)] {
+                q = q
+                    .bind(statement_id)
+                    .bind(posting.clone())
+                    .bind(account.clone())
+                    .bind(amount)
+                    .bind(student.map(str::to_string))
+                    .bind(memo.clone());
+            }
+        }
+        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -105,7 +101,7 @@ impl Store {
     pub async fn ledger_entries(&self, statement_id: i64) -> Result<Vec<LedgerEntry>> {
         let rows: Vec<(i64, String, String, i64, Option<String>, String)> = sqlx::query_as(
             "SELECT statement_id, posting, account, amount_cents, student_id, memo FROM ledger_entries
-             WHERE statement_id = ? ORDER BY id",
+             WHERE statement_id = $1 ORDER BY id",
         )
         .bind(statement_id)
         .fetch_all(&self.pool)
@@ -128,7 +124,7 @@ impl Store {
     /// The stored lines of a finalized statement, by student id.
     pub async fn stored_lines(&self, statement_id: i64) -> Result<Vec<StoredLine>> {
         let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT student_id, rule, base_cents, contingent_cents FROM statement_lines WHERE statement_id = ? ORDER BY student_id",
+            "SELECT student_id, rule, base_cents, contingent_cents FROM statement_lines WHERE statement_id = $1 ORDER BY student_id",
         )
         .bind(statement_id)
         .fetch_all(&self.pool)
@@ -149,7 +145,7 @@ impl Store {
     /// The inputs snapshot a finalized statement was computed from.
     pub async fn stored_inputs(&self, statement_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = ?")
+            sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = $1")
                 .bind(statement_id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -157,13 +153,19 @@ impl Store {
     }
 
     /// Writes a consistent copy of the whole database to `path` while it stays in use.
+    /// SQLite only: a PostgreSQL database is backed up with `pg_dump`.
     pub async fn backup(&self, path: &str) -> Result<()> {
+        if self.backend == crate::Backend::Postgres {
+            return Err(crate::StoreError::Conflict(
+                "obc backup copies a SQLite database; back up a PostgreSQL database with pg_dump (and restore it with pg_restore or psql)".to_string(),
+            ));
+        }
         if std::path::Path::new(path).exists() {
             return Err(crate::StoreError::Conflict(format!(
                 "{path} already exists; choose a new file"
             )));
         }
-        sqlx::query("VACUUM INTO ?")
+        sqlx::query("VACUUM INTO $1")
             .bind(path)
             .execute(&self.pool)
             .await?;

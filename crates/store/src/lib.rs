@@ -22,9 +22,8 @@ pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
 pub use users::{Role, User};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::str::FromStr;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 use std::time::Duration;
 
 /// What can go wrong in storage; `NotFound` and `Conflict` are the user's to fix.
@@ -48,38 +47,108 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("schema.sql")),
-    (2, include_str!("web.sql")),
-    (3, include_str!("meetings.sql")),
-    (4, include_str!("ledger.sql")),
+/// The database behind a [`Store`]. Both run the same SQL (see docs/ARCHITECTURE.md, "Portable
+/// SQL"); only the DDL of the migrations differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, no set-up: the default.
+    Sqlite,
+    /// A PostgreSQL server, for `--db postgres://...`.
+    Postgres,
+}
+
+/// The migrations of each backend: the same numbers, the same tables.
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("sqlite/schema.sql")),
+    (2, include_str!("sqlite/web.sql")),
+    (3, include_str!("sqlite/meetings.sql")),
+    (4, include_str!("sqlite/ledger.sql")),
 ];
+
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("postgres/schema.sql")),
+    (2, include_str!("postgres/web.sql")),
+    (3, include_str!("postgres/meetings.sql")),
+    (4, include_str!("postgres/ledger.sql")),
+];
+
+/// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
+/// queue behind each other as they do on SQLite ("obc" in ASCII).
+const POSTGRES_WRITE_LOCK: i64 = 0x6f_62_63;
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// `location` with any password replaced by `***`, for messages.
+pub fn redact(location: &str) -> String {
+    if !is_postgres_url(location) {
+        return location.to_string();
+    }
+    match url_password_span(location) {
+        Some((start, end)) => format!("{}***{}", &location[..start], &location[end..]),
+        None => location.to_string(),
+    }
+}
+
+/// The byte range of the password in `scheme://user:password@host...`, if there is one.
+fn url_password_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let authority_end = url[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_start + i);
+    let at = url[authority_start..authority_end].rfind('@')? + authority_start;
+    let colon = url[authority_start..at].find(':')? + authority_start;
+    Some((colon + 1, at))
+}
+
+/// A SQLite path as a `sqlite:` URL: every byte but `[A-Za-z0-9/._-]` percent-encoded, so that
+/// spaces, `?` and `#` in file names survive.
+fn sqlite_url(path: &str, create: bool) -> String {
+    let mode = if create { "rwc" } else { "rw" };
+    if path.starts_with("sqlite:") {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        return format!("{path}{sep}mode={mode}");
+    }
+    let mut url = String::from("sqlite:");
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-') {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{url}?mode={mode}")
+}
 
 /// A handle on one obc database.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (and with `create`, creates) the SQLite database at `path` and brings its schema
-    /// up to date.
-    pub async fn open(path: &str, create: bool) -> Result<Store> {
-        let url = if path.starts_with("sqlite:") {
-            path.to_string()
+    /// Opens (and with `create`, creates) the obc database at `location` and brings its schema
+    /// up to date. `postgres://` and `postgresql://` URLs name a PostgreSQL database (which
+    /// must exist; `create` then creates obc's tables in it); anything else is the path of a
+    /// SQLite file.
+    pub async fn open(location: &str, create: bool) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        if is_postgres_url(location) {
+            Store::open_postgres(location, create).await
         } else {
-            format!("sqlite://{path}")
-        };
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            Store::open_sqlite(location, create).await
+        }
+    }
+
+    async fn open_sqlite(path: &str, create: bool) -> Result<Store> {
         let file = path
             .strip_prefix("sqlite://")
             .or(path.strip_prefix("sqlite:"))
             .unwrap_or(path);
+        let file = file.split('?').next().unwrap_or(file);
         if !create && !file.starts_with(':') && !std::path::Path::new(file).exists() {
             return Err(StoreError::NotFound(format!(
                 "no obc database at {file}: run `obc init` (or `obc demo`) first, or pass --db"
@@ -88,12 +157,26 @@ impl Store {
         let unusable = |e: sqlx::Error| {
             StoreError::Corrupt(format!("cannot use {file} as an obc database: {e}"))
         };
-        let pool = SqlitePoolOptions::new()
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .after_connect(|conn: &mut AnyConnection, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(&sqlite_url(path, create))
             .await
             .map_err(unusable)?;
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            backend: Backend::Sqlite,
+        };
         store.migrate().await.map_err(|e| match e {
             StoreError::Db(e) => unusable(e),
             e => e,
@@ -101,26 +184,88 @@ impl Store {
         Ok(store)
     }
 
-    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), so two
-    /// concurrent imports queue behind each other instead of failing on a lock upgrade.
+    async fn open_postgres(url: &str, create: bool) -> Result<Store> {
+        let shown = redact(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::NotFound(format!("cannot connect to {shown}: {e}")))?;
+        let store = Store {
+            pool,
+            backend: Backend::Postgres,
+        };
+        if !create {
+            let exists: bool =
+                sqlx::query_scalar("SELECT to_regclass('schema_version') IS NOT NULL")
+                    .fetch_one(&store.pool)
+                    .await?;
+            if !exists {
+                store.pool.close().await;
+                return Err(StoreError::NotFound(format!(
+                    "no obc database at {shown}: run `obc init --db {shown}` (or `obc demo`) first"
+                )));
+            }
+        }
+        store.migrate().await.map_err(|e| match e {
+            StoreError::Db(e) => {
+                StoreError::Corrupt(format!("cannot use {shown} as an obc database: {e}"))
+            }
+            e => e,
+        })?;
+        Ok(store)
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A write transaction that waits for the other writers at once, so two concurrent
+    /// imports queue behind each other instead of failing or interleaving: SQLite's write
+    /// lock (`BEGIN IMMEDIATE`), or on PostgreSQL a transaction-level advisory lock.
     pub(crate) async fn write_tx(&self) -> Result<Tx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                let _: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM (SELECT pg_advisory_xact_lock($1)) AS locked",
+                )
+                .bind(POSTGRES_WRITE_LOCK)
+                .fetch_one(&mut *tx)
+                .await?;
+                Ok(tx)
+            }
+        }
     }
 
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::raw_sql(match self.backend {
+            Backend::Sqlite => {
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"
+            }
+            Backend::Postgres => {
+                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)"
+            }
+        })
+        .execute(&mut *tx)
+        .await?;
         let current: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_version")
             .fetch_one(&mut *tx)
             .await?;
-        for (version, sql) in MIGRATIONS {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        for (version, sql) in migrations {
             if current.is_some_and(|c| c >= *version) {
                 continue;
             }
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
                 .bind(version)
                 .execute(&mut *tx)
                 .await?;
@@ -162,7 +307,7 @@ impl Store {
     /// Ids of the organisations of a kind, sorted.
     pub async fn organisations(&self, kind: &str) -> Result<Vec<String>> {
         Ok(
-            sqlx::query_scalar("SELECT id FROM organisations WHERE kind = ? ORDER BY id")
+            sqlx::query_scalar("SELECT id FROM organisations WHERE kind = $1 ORDER BY id")
                 .bind(kind)
                 .fetch_all(&self.pool)
                 .await?,
@@ -170,7 +315,7 @@ impl Store {
     }
 }
 
-pub(crate) type Tx = Transaction<'static, Sqlite>;
+pub(crate) type Tx = Transaction<'static, Any>;
 
 /// Appends an audit event inside a transaction and returns its id.
 pub(crate) async fn audit(
@@ -180,17 +325,17 @@ pub(crate) async fn audit(
     record: &str,
     detail: &str,
 ) -> Result<i64> {
-    let done = sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, record, detail) VALUES (?, ?, ?, ?, ?)",
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor, action, record, detail) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(now())
     .bind(actor)
     .bind(action)
     .bind(record)
     .bind(detail)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(done.last_insert_rowid())
+    Ok(id)
 }
 
 pub(crate) async fn ensure_organisation(
@@ -200,7 +345,7 @@ pub(crate) async fn ensure_organisation(
     name: &str,
 ) -> Result<()> {
     let existing: Option<String> =
-        sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
+        sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -210,7 +355,7 @@ pub(crate) async fn ensure_organisation(
             "organisation id \"{id}\" is already a {k}, not a {kind}"
         ))),
         None => {
-            sqlx::query("INSERT INTO organisations (id, kind, name) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO organisations (id, kind, name) VALUES ($1, $2, $3)")
                 .bind(id)
                 .bind(kind)
                 .bind(name)
@@ -219,6 +364,27 @@ pub(crate) async fn ensure_organisation(
             Ok(())
         }
     }
+}
+
+/// `VALUES ($1, ..., $cols), (...), ...` for `rows` rows of `cols` columns. Numbered
+/// placeholders are the ones both backends accept (sqlx's `QueryBuilder` writes `?` for `Any`).
+pub(crate) fn values(rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5 + 7);
+    sql.push_str("VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..cols {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * cols + col + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for audit records only (never statements).
@@ -246,11 +412,61 @@ pub(crate) fn parse_date(text: &str) -> Result<time::Date> {
         .ok_or_else(|| StoreError::Corrupt(format!("not an ISO date: {text}")))
 }
 
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[authority_start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority_start + i);
+    let rest = &url[path_start..];
+    let query = rest.find('?').map_or("", |i| &rest[i..]);
+    format!("{}/{name}{query}", &url[..path_start])
+}
+
+/// Creates an empty database with a new name on the PostgreSQL server of `server_url` (whose
+/// role may create databases) and returns its URL. For tests: each gets a database of its own.
+/// Names carry the process id; databases left by test processes that have ended are dropped.
+#[doc(hidden)]
+pub async fn create_test_database(server_url: &str) -> Result<String> {
+    use sqlx::Connection;
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let mut conn = sqlx::postgres::PgConnection::connect(server_url).await?;
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) && cfg!(target_os = "linux") {
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'obc\\_test\\_%'",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        for name in names {
+            let pid = name.split('_').nth(2).unwrap_or("");
+            if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                // In use or gone already: either way, nothing to do.
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\""
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        }
+    }
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!("obc_test_{}_{n}_{nanos}", std::process::id());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(with_database(server_url, &name))
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::Store;
 
-    /// A fresh database per test, in the system's temp directory.
+    /// A fresh SQLite database per test, in the system's temp directory.
     pub async fn fresh() -> Store {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -260,5 +476,68 @@ pub(crate) mod test_support {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         Store::open(path.to_str().unwrap(), true).await.unwrap()
+    }
+
+    /// A fresh PostgreSQL database on the server named by `OBC_TEST_POSTGRES_URL`; `None`
+    /// when it is unset, unless `OBC_REQUIRE_POSTGRES=1` (CI), which makes that a failure.
+    pub async fn fresh_postgres() -> Option<Store> {
+        let Ok(server) = std::env::var("OBC_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("OBC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "OBC_REQUIRE_POSTGRES=1 but OBC_TEST_POSTGRES_URL is unset"
+            );
+            return None;
+        };
+        let url = super::create_test_database(&server).await.unwrap();
+        Some(Store::open(&url, true).await.unwrap())
+    }
+
+    /// A fresh database of every backend under test: SQLite, and PostgreSQL when configured.
+    pub async fn stores() -> Vec<Store> {
+        let mut stores = vec![fresh().await];
+        stores.extend(fresh_postgres().await);
+        stores
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_and_renamed() {
+        assert_eq!(
+            redact("postgres://obc:secret@db:5432/obc?sslmode=disable"),
+            "postgres://obc:***@db:5432/obc?sslmode=disable"
+        );
+        assert_eq!(redact("postgres://db/obc"), "postgres://db/obc");
+        assert_eq!(redact("obc.db"), "obc.db");
+        assert_eq!(
+            with_database("postgres://a:b@h:1/postgres?x=1", "t"),
+            "postgres://a:b@h:1/t?x=1"
+        );
+        assert_eq!(with_database("postgres://h", "t"), "postgres://h/t");
+        assert_eq!(
+            sqlite_url("my dir/o#b?.db", false),
+            "sqlite:my%20dir/o%23b%3F.db?mode=rw"
+        );
+        assert_eq!(values(2, 2), "VALUES ($1, $2), ($3, $4)");
+    }
+
+    #[tokio::test]
+    async fn both_backends_accept_the_portable_sql() {
+        for store in test_support::stores().await {
+            let row: (i64, i64, i64) = sqlx::query_as(
+                "SELECT $2, CAST(coalesce(sum(CASE WHEN (1, NULL) IS DISTINCT FROM (1, $1) THEN 1 ELSE 0 END), 0) AS BIGINT),
+                        CASE WHEN lower('ABC') = lower($3) THEN 1 ELSE 0 END",
+            )
+            .bind(7_i64)
+            .bind(5_i64)
+            .bind("abc")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+            assert_eq!(row, (5, 1, 1), "{:?}", store.backend());
+        }
     }
 }

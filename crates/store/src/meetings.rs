@@ -139,9 +139,9 @@ impl Store {
         attendees: &[(String, Side)],
     ) -> Result<Meeting> {
         let held_on = crate::parse_date(&snapshot.as_of)?.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let known: Option<i64> = sqlx::query_scalar(
-            "SELECT version FROM contract_versions WHERE contract_id = ? AND version = ?",
+            "SELECT version FROM contract_versions WHERE contract_id = $1 AND version = $2",
         )
         .bind(contract_id)
         .bind(i64::from(contract_version))
@@ -153,7 +153,7 @@ impl Store {
             )));
         }
         let same_day: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM meetings WHERE contract_id = ? AND held_on = ?")
+            sqlx::query_scalar("SELECT id FROM meetings WHERE contract_id = $1 AND held_on = $2")
                 .bind(contract_id)
                 .bind(&held_on)
                 .fetch_optional(&mut *tx)
@@ -167,7 +167,7 @@ impl Store {
             non_empty("an attendee's name", name)?;
         }
         let open: Vec<i64> = sqlx::query_scalar(
-            "SELECT a.id FROM action_items a WHERE a.contract_id = ? AND coalesce(
+            "SELECT a.id FROM action_items a WHERE a.contract_id = $1 AND coalesce(
                 (SELECT e.status FROM action_item_events e WHERE e.item_id = a.id ORDER BY e.id DESC LIMIT 1),
                 'open') = 'open' ORDER BY a.id",
         )
@@ -178,9 +178,9 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("snapshot: {e}")))?;
         let open_json = serde_json::to_string(&open).expect("ids serialize");
         let now = crate::now();
-        let id = sqlx::query(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO meetings (contract_id, contract_version, held_on, snapshot, open_items, opened_at, opened_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(contract_id)
         .bind(i64::from(contract_version))
@@ -189,9 +189,8 @@ impl Store {
         .bind(&open_json)
         .bind(&now)
         .bind(actor)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+        .fetch_one(&mut *tx)
+        .await?;
         let off_track = snapshot
             .rows
             .iter()
@@ -230,7 +229,7 @@ impl Store {
     /// A meeting by id.
     pub async fn meeting(&self, id: i64) -> Result<Meeting> {
         let row: Option<MeetingRow> = sqlx::query_as(
-            "SELECT id, contract_id, contract_version, held_on, opened_at, opened_by FROM meetings WHERE id = ?",
+            "SELECT id, contract_id, contract_version, held_on, opened_at, opened_by FROM meetings WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -243,7 +242,7 @@ impl Store {
     pub async fn meetings(&self, contract_id: &str) -> Result<Vec<Meeting>> {
         let rows: Vec<MeetingRow> = sqlx::query_as(
             "SELECT id, contract_id, contract_version, held_on, opened_at, opened_by FROM meetings
-             WHERE contract_id = ? ORDER BY held_on, id",
+             WHERE contract_id = $1 ORDER BY held_on, id",
         )
         .bind(contract_id)
         .fetch_all(&self.pool)
@@ -262,7 +261,7 @@ impl Store {
             .map(|x| crate::parse_date(&x.held_on))
             .collect::<Result<_>>()?;
         let first: Option<String> =
-            sqlx::query_scalar("SELECT min(start_date) FROM enrollments WHERE contract_id = ?")
+            sqlx::query_scalar("SELECT min(start_date) FROM enrollments WHERE contract_id = $1")
                 .bind(contract_id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -286,7 +285,7 @@ impl Store {
     ) -> Result<Attendee> {
         non_empty("an attendee's name", name)?;
         self.meeting(meeting_id).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let attendee = insert_attendee(&mut tx, actor, meeting_id, name, side).await?;
         tx.commit().await?;
         Ok(attendee)
@@ -306,7 +305,7 @@ impl Store {
         if let Some(s) = student_id {
             self.check_enrolled(&m.contract_id, s).await?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let note = insert_note(
             &mut tx,
             actor,
@@ -331,10 +330,10 @@ impl Store {
         district_only: Option<bool>,
     ) -> Result<MeetingNote> {
         non_empty("the note", text)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let old: Option<(i64, Option<String>, i64, Option<i64>)> = sqlx::query_as(
             "SELECT meeting_id, student_id, district_only, (SELECT id FROM meeting_notes r WHERE r.replaces = n.id)
-             FROM meeting_notes n WHERE id = ?",
+             FROM meeting_notes n WHERE id = $1",
         )
         .bind(note_id)
         .fetch_optional(&mut *tx)
@@ -375,11 +374,11 @@ impl Store {
         if let Some(s) = student_id {
             self.check_enrolled(&m.contract_id, s).await?;
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let now = crate::now();
-        let id = sqlx::query(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO action_items (meeting_id, contract_id, student_id, text, owner, due_on, created_at, created_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(meeting_id)
         .bind(&m.contract_id)
@@ -389,9 +388,8 @@ impl Store {
         .bind(due_on.to_string())
         .bind(&now)
         .bind(actor)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+        .fetch_one(&mut *tx)
+        .await?;
         audit(
             &mut tx,
             actor,
@@ -440,9 +438,9 @@ impl Store {
                 status.as_str()
             )));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO action_item_events (item_id, status, note, changed_at, changed_by) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO action_item_events (item_id, status, note, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(item_id)
         .bind(status.as_str())
@@ -465,7 +463,7 @@ impl Store {
 
     /// One action item with its current status.
     pub async fn action_item(&self, item_id: i64) -> Result<ActionItem> {
-        let sql = format!("{SELECT_ITEMS} WHERE a.id = ?");
+        let sql = format!("{SELECT_ITEMS} WHERE a.id = $1");
         let row: Option<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(item_id)
             .fetch_optional(&self.pool)
@@ -481,7 +479,7 @@ impl Store {
         open_only: bool,
     ) -> Result<Vec<ActionItem>> {
         let visible = self.visibility(contract_id, viewer).await?;
-        let sql = format!("{SELECT_ITEMS} WHERE a.contract_id = ? ORDER BY a.id");
+        let sql = format!("{SELECT_ITEMS} WHERE a.contract_id = $1 ORDER BY a.id");
         let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
             .fetch_all(&self.pool)
@@ -510,13 +508,13 @@ impl Store {
             other => other?,
         };
         let (snapshot_json, open_json): (String, String) =
-            sqlx::query_as("SELECT snapshot, open_items FROM meetings WHERE id = ?")
+            sqlx::query_as("SELECT snapshot, open_items FROM meetings WHERE id = $1")
                 .bind(meeting_id)
                 .fetch_one(&self.pool)
                 .await?;
         let mut snapshot = parse_snapshot(meeting_id, &snapshot_json)?;
         let previous: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, snapshot FROM meetings WHERE contract_id = ? AND (held_on < ? OR (held_on = ? AND id < ?))
+            "SELECT id, snapshot FROM meetings WHERE contract_id = $1 AND (held_on < $2 OR (held_on = $3 AND id < $4))
              ORDER BY held_on DESC, id DESC LIMIT 1",
         )
         .bind(&m.contract_id)
@@ -540,7 +538,7 @@ impl Store {
             .meeting_cadence(&m.contract_id, crate::parse_date(&m.held_on)?)
             .await?;
         let attendees: Vec<(i64, String, String, String, String)> = sqlx::query_as(
-            "SELECT id, name, side, added_at, added_by FROM meeting_attendees WHERE meeting_id = ? ORDER BY id",
+            "SELECT id, name, side, added_at, added_by FROM meeting_attendees WHERE meeting_id = $1 ORDER BY id",
         )
         .bind(meeting_id)
         .fetch_all(&self.pool)
@@ -609,7 +607,7 @@ impl Store {
         );
         let rows: Vec<NoteRow> = sqlx::query_as(
             "SELECT id, replaces, student_id, text, district_only, author, written_at
-             FROM meeting_notes WHERE meeting_id = ? ORDER BY id",
+             FROM meeting_notes WHERE meeting_id = $1 ORDER BY id",
         )
         .bind(meeting_id)
         .fetch_all(&self.pool)
@@ -651,7 +649,7 @@ impl Store {
     pub async fn note_history(&self, note_id: i64) -> Result<Vec<(i64, String, String, String)>> {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "WITH RECURSIVE chain(id, replaces, text, author, written_at) AS (
-                SELECT id, replaces, text, author, written_at FROM meeting_notes WHERE id = ?
+                SELECT id, replaces, text, author, written_at FROM meeting_notes WHERE id = $1
                 UNION ALL
                 SELECT n.id, n.replaces, n.text, n.author, n.written_at FROM meeting_notes n JOIN chain c ON n.id = c.replaces)
              SELECT id, text, author, written_at FROM chain ORDER BY id",
@@ -667,7 +665,7 @@ impl Store {
 
     async fn check_enrolled(&self, contract_id: &str, student_id: &str) -> Result<()> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM enrollments WHERE contract_id = ? AND student_id = ?",
+            "SELECT count(*) FROM enrollments WHERE contract_id = $1 AND student_id = $2",
         )
         .bind(contract_id)
         .bind(student_id)
@@ -685,7 +683,7 @@ impl Store {
     /// may not see the contract at all.
     async fn visibility(&self, contract_id: &str, viewer: &Viewer) -> Result<Visible> {
         let parties: Option<(String, String)> = sqlx::query_as(
-            "SELECT district_id, provider_id FROM contract_versions WHERE contract_id = ? ORDER BY version DESC LIMIT 1",
+            "SELECT district_id, provider_id FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(contract_id)
         .fetch_optional(&self.pool)
@@ -700,7 +698,7 @@ impl Store {
                 let students: Vec<String> = sqlx::query_scalar(
                     "SELECT DISTINCT e.student_id FROM enrollments e
                      JOIN contract_versions c ON c.contract_id = e.contract_id
-                     WHERE c.provider_id = ? AND c.district_id = ?",
+                     WHERE c.provider_id = $1 AND c.district_id = $2",
                 )
                 .bind(p)
                 .bind(&district)
@@ -746,17 +744,16 @@ async fn insert_attendee(
     side: Side,
 ) -> Result<Attendee> {
     let now = crate::now();
-    let id = sqlx::query(
-        "INSERT INTO meeting_attendees (meeting_id, name, side, added_at, added_by) VALUES (?, ?, ?, ?, ?)",
+    let id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO meeting_attendees (meeting_id, name, side, added_at, added_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(meeting_id)
     .bind(name.trim())
     .bind(side.as_str())
     .bind(&now)
     .bind(actor)
-    .execute(&mut **tx)
-    .await?
-    .last_insert_rowid();
+    .fetch_one(&mut **tx)
+    .await?;
     audit(
         tx,
         actor,
@@ -785,9 +782,9 @@ async fn insert_note(
     district_only: bool,
 ) -> Result<MeetingNote> {
     let now = crate::now();
-    let id = sqlx::query(
+    let id = sqlx::query_scalar::<_, i64>(
         "INSERT INTO meeting_notes (meeting_id, replaces, student_id, text, district_only, author, written_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(meeting_id)
     .bind(replaces)
@@ -796,12 +793,11 @@ async fn insert_note(
     .bind(i64::from(district_only))
     .bind(actor)
     .bind(&now)
-    .execute(&mut **tx)
-    .await?
-    .last_insert_rowid();
+    .fetch_one(&mut **tx)
+    .await?;
     let version: i64 = sqlx::query_scalar(
         "WITH RECURSIVE chain(id, replaces) AS (
-            SELECT id, replaces FROM meeting_notes WHERE id = ?
+            SELECT id, replaces FROM meeting_notes WHERE id = $1
             UNION ALL
             SELECT n.id, n.replaces FROM meeting_notes n JOIN chain c ON n.id = c.replaces)
          SELECT count(*) FROM chain",
@@ -844,7 +840,7 @@ async fn insert_note(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::fresh;
+    use crate::test_support::stores;
     use obc_core::progress::{Factor, Mark, SnapshotRow, Status};
     use obc_core::{Contract, Enrollment};
     use rust_decimal::Decimal;
@@ -856,8 +852,7 @@ mod tests {
     }
 
     /// The SPEC example contract (district `ector`, provider `fev`) with students s1..s3.
-    async fn setup() -> Store {
-        let store = fresh().await;
+    async fn setup(store: Store) -> Store {
         store
             .ensure_organisation("ector", "district", "Ector")
             .await
@@ -924,323 +919,336 @@ mod tests {
 
     #[tokio::test]
     async fn a_meeting_keeps_its_snapshot_and_one_meeting_per_day() {
-        let store = setup().await;
-        let m = open(&store, "2024-09-20", vec![row("s1", "sch-1", X, N)]).await;
-        assert_eq!(m.held_on, "2024-09-20");
-        let view = store
-            .meeting_view(m.id, &Viewer::Intermediary)
-            .await
-            .unwrap();
-        assert_eq!(view.snapshot.rows.len(), 1);
-        assert_eq!(view.off_track.len(), 1);
-        assert_eq!(view.off_track[0].factor, Factor::Attendance);
-        assert_eq!(
-            view.changes, None,
-            "the first meeting has nothing to compare with"
-        );
-        assert_eq!(view.attendees.len(), 2);
-        let again = store
-            .open_meeting(
-                "admin",
-                "ector-math-2025",
-                1,
-                &snapshot("2024-09-20", vec![]),
-                &[],
-            )
-            .await;
-        assert!(matches!(again, Err(StoreError::Conflict(_))));
-        let unknown = store
-            .open_meeting("admin", "nope", 1, &snapshot("2024-09-21", vec![]), &[])
-            .await;
-        assert!(matches!(unknown, Err(StoreError::NotFound(_))));
-        let log = store.audit_log().await.unwrap();
-        let actions: Vec<&str> = log.iter().map(|e| e.2.as_str()).collect();
-        assert!(actions.ends_with(&["meeting.open", "meeting.attendee", "meeting.attendee"]));
-        assert_eq!(store.meetings("ector-math-2025").await.unwrap(), vec![m]);
+        for store in stores().await {
+            let store = setup(store).await;
+            let m = open(&store, "2024-09-20", vec![row("s1", "sch-1", X, N)]).await;
+            assert_eq!(m.held_on, "2024-09-20");
+            let view = store
+                .meeting_view(m.id, &Viewer::Intermediary)
+                .await
+                .unwrap();
+            assert_eq!(view.snapshot.rows.len(), 1);
+            assert_eq!(view.off_track.len(), 1);
+            assert_eq!(view.off_track[0].factor, Factor::Attendance);
+            assert_eq!(
+                view.changes, None,
+                "the first meeting has nothing to compare with"
+            );
+            assert_eq!(view.attendees.len(), 2);
+            let again = store
+                .open_meeting(
+                    "admin",
+                    "ector-math-2025",
+                    1,
+                    &snapshot("2024-09-20", vec![]),
+                    &[],
+                )
+                .await;
+            assert!(matches!(again, Err(StoreError::Conflict(_))));
+            let unknown = store
+                .open_meeting("admin", "nope", 1, &snapshot("2024-09-21", vec![]), &[])
+                .await;
+            assert!(matches!(unknown, Err(StoreError::NotFound(_))));
+            let log = store.audit_log().await.unwrap();
+            let actions: Vec<&str> = log.iter().map(|e| e.2.as_str()).collect();
+            assert!(actions.ends_with(&["meeting.open", "meeting.attendee", "meeting.attendee"]));
+            assert_eq!(store.meetings("ector-math-2025").await.unwrap(), vec![m]);
+        }
     }
 
     #[tokio::test]
     async fn changes_and_carried_items_come_from_the_previous_meeting() {
-        let store = setup().await;
-        let first = open(
-            &store,
-            "2024-09-20",
-            vec![row("s1", "sch-1", X, N), row("s2", "sch-1", O, N)],
-        )
-        .await;
-        let item = store
-            .add_action_item(
-                "admin",
-                first.id,
-                Some("s1"),
-                "Move s1's sessions to 2nd period",
-                Owner::District,
-                day("2024-10-01"),
+        for store in stores().await {
+            let store = setup(store).await;
+            let first = open(
+                &store,
+                "2024-09-20",
+                vec![row("s1", "sch-1", X, N), row("s2", "sch-1", O, N)],
             )
-            .await
-            .unwrap();
-        let done = store
-            .add_action_item(
-                "admin",
-                first.id,
-                None,
-                "Send the tutor schedule",
-                Owner::Provider,
-                day("2024-09-27"),
+            .await;
+            let item = store
+                .add_action_item(
+                    "admin",
+                    first.id,
+                    Some("s1"),
+                    "Move s1's sessions to 2nd period",
+                    Owner::District,
+                    day("2024-10-01"),
+                )
+                .await
+                .unwrap();
+            let done = store
+                .add_action_item(
+                    "admin",
+                    first.id,
+                    None,
+                    "Send the tutor schedule",
+                    Owner::Provider,
+                    day("2024-09-27"),
+                )
+                .await
+                .unwrap();
+            store
+                .set_action_status("admin", done.id, ActionStatus::Done, "sent")
+                .await
+                .unwrap();
+            // Period start 2024-08-12 -> 2024-09-20: 39 days, two meetings (due 08-26 and 09-09)
+            // missed; 2024-09-20 -> 2024-10-20: 30 days, two more (due 10-04 and 10-18).
+            let second = open(
+                &store,
+                "2024-10-20",
+                vec![row("s1", "sch-1", O, N), row("s2", "sch-1", X, N)],
             )
-            .await
-            .unwrap();
-        store
-            .set_action_status("admin", done.id, ActionStatus::Done, "sent")
-            .await
-            .unwrap();
-        // Period start 2024-08-12 -> 2024-09-20: 39 days, two meetings (due 08-26 and 09-09)
-        // missed; 2024-09-20 -> 2024-10-20: 30 days, two more (due 10-04 and 10-18).
-        let second = open(
-            &store,
-            "2024-10-20",
-            vec![row("s1", "sch-1", O, N), row("s2", "sch-1", X, N)],
-        )
-        .await;
-        let view = store
-            .meeting_view(second.id, &Viewer::Intermediary)
-            .await
-            .unwrap();
-        assert_eq!(view.previous_meeting, Some(first.id));
-        let c = view.changes.unwrap();
-        assert_eq!(c.since, "2024-09-20");
-        assert_eq!(c.newly_off_track.len(), 1);
-        assert_eq!(c.newly_off_track[0].student_id, "s2");
-        assert_eq!(c.back_on_track.len(), 1);
-        assert_eq!(c.back_on_track[0].student_id, "s1");
-        let carried: Vec<i64> = view.carried_items.iter().map(|i| i.id).collect();
-        assert_eq!(
-            carried,
-            vec![item.id],
-            "only the item still open is carried"
-        );
-        assert!(view.new_items.is_empty());
-        assert_eq!(view.cadence.missed_meetings(), 4);
-        assert_eq!(view.cadence.missed[1].days, 30);
-        assert!(!view.cadence.overdue);
-        // Closing later does not change what the meeting carried, only the status shown.
-        store
-            .set_action_status("admin", item.id, ActionStatus::Done, "moved")
-            .await
-            .unwrap();
-        let view = store
-            .meeting_view(second.id, &Viewer::Intermediary)
-            .await
-            .unwrap();
-        assert_eq!(view.carried_items[0].status, ActionStatus::Done);
-        assert_eq!(view.carried_items[0].status_note.as_deref(), Some("moved"));
-        let open_items = store
-            .action_items("ector-math-2025", &Viewer::Intermediary, true)
-            .await
-            .unwrap();
-        assert!(open_items.is_empty());
+            .await;
+            let view = store
+                .meeting_view(second.id, &Viewer::Intermediary)
+                .await
+                .unwrap();
+            assert_eq!(view.previous_meeting, Some(first.id));
+            let c = view.changes.unwrap();
+            assert_eq!(c.since, "2024-09-20");
+            assert_eq!(c.newly_off_track.len(), 1);
+            assert_eq!(c.newly_off_track[0].student_id, "s2");
+            assert_eq!(c.back_on_track.len(), 1);
+            assert_eq!(c.back_on_track[0].student_id, "s1");
+            let carried: Vec<i64> = view.carried_items.iter().map(|i| i.id).collect();
+            assert_eq!(
+                carried,
+                vec![item.id],
+                "only the item still open is carried"
+            );
+            assert!(view.new_items.is_empty());
+            assert_eq!(view.cadence.missed_meetings(), 4);
+            assert_eq!(view.cadence.missed[1].days, 30);
+            assert!(!view.cadence.overdue);
+            // Closing later does not change what the meeting carried, only the status shown.
+            store
+                .set_action_status("admin", item.id, ActionStatus::Done, "moved")
+                .await
+                .unwrap();
+            let view = store
+                .meeting_view(second.id, &Viewer::Intermediary)
+                .await
+                .unwrap();
+            assert_eq!(view.carried_items[0].status, ActionStatus::Done);
+            assert_eq!(view.carried_items[0].status_note.as_deref(), Some("moved"));
+            let open_items = store
+                .action_items("ector-math-2025", &Viewer::Intermediary, true)
+                .await
+                .unwrap();
+            assert!(open_items.is_empty());
+        }
     }
 
     #[tokio::test]
     async fn action_items_close_reopen_and_refuse_a_repeat() {
-        let store = setup().await;
-        let m = open(&store, "2024-09-20", vec![]).await;
-        let i = store
-            .add_action_item(
-                "admin",
-                m.id,
-                None,
-                "Call",
-                Owner::Provider,
-                day("2024-09-30"),
-            )
-            .await
-            .unwrap();
-        assert_eq!(i.status, ActionStatus::Open);
-        assert!(i.overdue_on("2024-10-01"));
-        let closed = store
-            .set_action_status("pat", i.id, ActionStatus::Dropped, "no longer needed")
-            .await
-            .unwrap();
-        assert_eq!(closed.status, ActionStatus::Dropped);
-        assert_eq!(closed.status_by.as_deref(), Some("pat"));
-        let again = store
-            .set_action_status("pat", i.id, ActionStatus::Dropped, "")
-            .await;
-        assert!(matches!(again, Err(StoreError::Conflict(_))));
-        let reopened = store
-            .set_action_status("pat", i.id, ActionStatus::Open, "after all")
-            .await
-            .unwrap();
-        assert_eq!(reopened.status, ActionStatus::Open);
-        let bad_student = store
-            .add_action_item(
-                "admin",
-                m.id,
-                Some("zz"),
-                "x",
-                Owner::District,
-                day("2024-10-01"),
-            )
-            .await;
-        assert!(matches!(bad_student, Err(StoreError::NotFound(_))));
-        let empty = store
-            .add_action_item(
-                "admin",
-                m.id,
-                None,
-                "  ",
-                Owner::District,
-                day("2024-10-01"),
-            )
-            .await;
-        assert!(matches!(empty, Err(StoreError::Conflict(_))));
+        for store in stores().await {
+            let store = setup(store).await;
+            let m = open(&store, "2024-09-20", vec![]).await;
+            let i = store
+                .add_action_item(
+                    "admin",
+                    m.id,
+                    None,
+                    "Call",
+                    Owner::Provider,
+                    day("2024-09-30"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(i.status, ActionStatus::Open);
+            assert!(i.overdue_on("2024-10-01"));
+            let closed = store
+                .set_action_status("pat", i.id, ActionStatus::Dropped, "no longer needed")
+                .await
+                .unwrap();
+            assert_eq!(closed.status, ActionStatus::Dropped);
+            assert_eq!(closed.status_by.as_deref(), Some("pat"));
+            let again = store
+                .set_action_status("pat", i.id, ActionStatus::Dropped, "")
+                .await;
+            assert!(matches!(again, Err(StoreError::Conflict(_))));
+            let reopened = store
+                .set_action_status("pat", i.id, ActionStatus::Open, "after all")
+                .await
+                .unwrap();
+            assert_eq!(reopened.status, ActionStatus::Open);
+            let bad_student = store
+                .add_action_item(
+                    "admin",
+                    m.id,
+                    Some("zz"),
+                    "x",
+                    Owner::District,
+                    day("2024-10-01"),
+                )
+                .await;
+            assert!(matches!(bad_student, Err(StoreError::NotFound(_))));
+            let empty = store
+                .add_action_item(
+                    "admin",
+                    m.id,
+                    None,
+                    "  ",
+                    Owner::District,
+                    day("2024-10-01"),
+                )
+                .await;
+            assert!(matches!(empty, Err(StoreError::Conflict(_))));
+        }
     }
 
     #[tokio::test]
     async fn an_edited_note_is_a_new_version_and_the_old_one_stays() {
-        let store = setup().await;
-        let m = open(&store, "2024-09-20", vec![]).await;
-        let n1 = store
-            .add_meeting_note("ana", m.id, Some("s1"), "Misses Mondays", false)
-            .await
-            .unwrap();
-        let n2 = store
-            .edit_meeting_note("ana", n1.id, "Misses Mondays (sports)", None)
-            .await
-            .unwrap();
-        assert_eq!((n2.version, n2.replaces), (2, Some(n1.id)));
-        assert_eq!(n2.student_id.as_deref(), Some("s1"));
-        let stale = store.edit_meeting_note("ana", n1.id, "x", None).await;
-        assert!(matches!(stale, Err(StoreError::Conflict(_))));
-        let n3 = store
-            .edit_meeting_note("ana", n2.id, "Misses Mondays (family)", Some(true))
-            .await
-            .unwrap();
-        assert_eq!(n3.version, 3);
-        assert!(n3.district_only);
-        let general = store
-            .add_meeting_note("ana", m.id, None, "Good meeting", false)
-            .await
-            .unwrap();
-        let view = store
-            .meeting_view(m.id, &Viewer::Intermediary)
-            .await
-            .unwrap();
-        let notes: Vec<(i64, u32)> = view.notes.iter().map(|n| (n.id, n.version)).collect();
-        assert_eq!(notes, vec![(n3.id, 3), (general.id, 1)]);
-        let history = store.note_history(n3.id).await.unwrap();
-        let texts: Vec<&str> = history.iter().map(|h| h.1.as_str()).collect();
-        assert_eq!(
-            texts,
-            [
-                "Misses Mondays",
-                "Misses Mondays (sports)",
-                "Misses Mondays (family)"
-            ]
-        );
-        let not_enrolled = store
-            .add_meeting_note("ana", m.id, Some("zz"), "x", false)
-            .await;
-        assert!(matches!(not_enrolled, Err(StoreError::NotFound(_))));
+        for store in stores().await {
+            let store = setup(store).await;
+            let m = open(&store, "2024-09-20", vec![]).await;
+            let n1 = store
+                .add_meeting_note("ana", m.id, Some("s1"), "Misses Mondays", false)
+                .await
+                .unwrap();
+            let n2 = store
+                .edit_meeting_note("ana", n1.id, "Misses Mondays (sports)", None)
+                .await
+                .unwrap();
+            assert_eq!((n2.version, n2.replaces), (2, Some(n1.id)));
+            assert_eq!(n2.student_id.as_deref(), Some("s1"));
+            let stale = store.edit_meeting_note("ana", n1.id, "x", None).await;
+            assert!(matches!(stale, Err(StoreError::Conflict(_))));
+            let n3 = store
+                .edit_meeting_note("ana", n2.id, "Misses Mondays (family)", Some(true))
+                .await
+                .unwrap();
+            assert_eq!(n3.version, 3);
+            assert!(n3.district_only);
+            let general = store
+                .add_meeting_note("ana", m.id, None, "Good meeting", false)
+                .await
+                .unwrap();
+            let view = store
+                .meeting_view(m.id, &Viewer::Intermediary)
+                .await
+                .unwrap();
+            let notes: Vec<(i64, u32)> = view.notes.iter().map(|n| (n.id, n.version)).collect();
+            assert_eq!(notes, vec![(n3.id, 3), (general.id, 1)]);
+            let history = store.note_history(n3.id).await.unwrap();
+            let texts: Vec<&str> = history.iter().map(|h| h.1.as_str()).collect();
+            assert_eq!(
+                texts,
+                [
+                    "Misses Mondays",
+                    "Misses Mondays (sports)",
+                    "Misses Mondays (family)"
+                ]
+            );
+            let not_enrolled = store
+                .add_meeting_note("ana", m.id, Some("zz"), "x", false)
+                .await;
+            assert!(matches!(not_enrolled, Err(StoreError::NotFound(_))));
+        }
     }
 
     #[tokio::test]
     async fn providers_see_their_students_and_no_district_only_note() {
-        let store = setup().await;
-        // x9 is in the snapshot but in no contract of the provider.
-        let m = open(
-            &store,
-            "2024-09-20",
-            vec![row("s1", "sch-1", X, N), row("x9", "sch-1", X, N)],
-        )
-        .await;
-        store
-            .add_meeting_note("ana", m.id, Some("s1"), "Shared with the provider", false)
-            .await
-            .unwrap();
-        store
-            .add_meeting_note("ana", m.id, Some("s1"), "Family situation", true)
-            .await
-            .unwrap();
-        let texts = |v: &MeetingView| v.notes.iter().map(|n| n.text.clone()).collect::<Vec<_>>();
-        let all = store
-            .meeting_view(m.id, &Viewer::Intermediary)
-            .await
-            .unwrap();
-        assert_eq!(texts(&all).len(), 2);
-        assert_eq!(all.snapshot.rows.len(), 2);
-        let district = store
-            .meeting_view(m.id, &Viewer::District("ector".into()))
-            .await
-            .unwrap();
-        assert_eq!(texts(&district).len(), 2);
-        let provider = store
-            .meeting_view(m.id, &Viewer::Provider("fev".into()))
-            .await
-            .unwrap();
-        assert_eq!(texts(&provider), ["Shared with the provider"]);
-        let ids: Vec<&str> = provider
-            .snapshot
-            .rows
-            .iter()
-            .map(|r| r.student_id.as_str())
-            .collect();
-        assert_eq!(ids, ["s1"]);
-        assert_eq!(provider.off_track[0].students.len(), 1);
-        assert_eq!(provider.viewer, "provider");
-        let auditor = store.meeting_view(m.id, &Viewer::Auditor).await.unwrap();
-        assert_eq!(texts(&auditor), ["Shared with the provider"]);
-        for outsider in [
-            Viewer::Provider("other".into()),
-            Viewer::District("elsewhere".into()),
-        ] {
-            let seen = store.meeting_view(m.id, &outsider).await;
-            assert!(
-                matches!(&seen, Err(StoreError::NotFound(msg)) if msg == &format!("no meeting {}", m.id)),
-                "{outsider:?}"
-            );
-            assert!(store
-                .action_items("ector-math-2025", &outsider, false)
+        for store in stores().await {
+            let store = setup(store).await;
+            // x9 is in the snapshot but in no contract of the provider.
+            let m = open(
+                &store,
+                "2024-09-20",
+                vec![row("s1", "sch-1", X, N), row("x9", "sch-1", X, N)],
+            )
+            .await;
+            store
+                .add_meeting_note("ana", m.id, Some("s1"), "Shared with the provider", false)
                 .await
-                .is_err());
+                .unwrap();
+            store
+                .add_meeting_note("ana", m.id, Some("s1"), "Family situation", true)
+                .await
+                .unwrap();
+            let texts =
+                |v: &MeetingView| v.notes.iter().map(|n| n.text.clone()).collect::<Vec<_>>();
+            let all = store
+                .meeting_view(m.id, &Viewer::Intermediary)
+                .await
+                .unwrap();
+            assert_eq!(texts(&all).len(), 2);
+            assert_eq!(all.snapshot.rows.len(), 2);
+            let district = store
+                .meeting_view(m.id, &Viewer::District("ector".into()))
+                .await
+                .unwrap();
+            assert_eq!(texts(&district).len(), 2);
+            let provider = store
+                .meeting_view(m.id, &Viewer::Provider("fev".into()))
+                .await
+                .unwrap();
+            assert_eq!(texts(&provider), ["Shared with the provider"]);
+            let ids: Vec<&str> = provider
+                .snapshot
+                .rows
+                .iter()
+                .map(|r| r.student_id.as_str())
+                .collect();
+            assert_eq!(ids, ["s1"]);
+            assert_eq!(provider.off_track[0].students.len(), 1);
+            assert_eq!(provider.viewer, "provider");
+            let auditor = store.meeting_view(m.id, &Viewer::Auditor).await.unwrap();
+            assert_eq!(texts(&auditor), ["Shared with the provider"]);
+            for outsider in [
+                Viewer::Provider("other".into()),
+                Viewer::District("elsewhere".into()),
+            ] {
+                let seen = store.meeting_view(m.id, &outsider).await;
+                assert!(
+                    matches!(&seen, Err(StoreError::NotFound(msg)) if msg == &format!("no meeting {}", m.id)),
+                    "{outsider:?}"
+                );
+                assert!(store
+                    .action_items("ector-math-2025", &outsider, false)
+                    .await
+                    .is_err());
+            }
         }
     }
 
     #[tokio::test]
     async fn meeting_records_refuse_update_and_delete() {
-        let store = setup().await;
-        let m = open(&store, "2024-09-20", vec![row("s1", "sch-1", X, N)]).await;
-        let n = store
-            .add_meeting_note("ana", m.id, None, "note", false)
-            .await
-            .unwrap();
-        let i = store
-            .add_action_item("ana", m.id, None, "do", Owner::District, day("2024-10-01"))
-            .await
-            .unwrap();
-        store
-            .set_action_status("ana", i.id, ActionStatus::Done, "")
-            .await
-            .unwrap();
-        for sql in [
-            "UPDATE meetings SET held_on = '2024-01-01'",
-            "DELETE FROM meetings",
-            "UPDATE meeting_attendees SET name = 'x'",
-            "DELETE FROM meeting_attendees",
-            "UPDATE meeting_notes SET text = 'x'",
-            "DELETE FROM meeting_notes",
-            "UPDATE action_items SET due_on = '2030-01-01'",
-            "DELETE FROM action_items",
-            "UPDATE action_item_events SET status = 'open'",
-            "DELETE FROM action_item_events",
-        ] {
-            let err = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&store.pool)
+        for store in stores().await {
+            let store = setup(store).await;
+            let m = open(&store, "2024-09-20", vec![row("s1", "sch-1", X, N)]).await;
+            let n = store
+                .add_meeting_note("ana", m.id, None, "note", false)
                 .await
-                .expect_err(sql);
-            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+                .unwrap();
+            let i = store
+                .add_action_item("ana", m.id, None, "do", Owner::District, day("2024-10-01"))
+                .await
+                .unwrap();
+            store
+                .set_action_status("ana", i.id, ActionStatus::Done, "")
+                .await
+                .unwrap();
+            for sql in [
+                "UPDATE meetings SET held_on = '2024-01-01'",
+                "DELETE FROM meetings",
+                "UPDATE meeting_attendees SET name = 'x'",
+                "DELETE FROM meeting_attendees",
+                "UPDATE meeting_notes SET text = 'x'",
+                "DELETE FROM meeting_notes",
+                "UPDATE action_items SET due_on = '2030-01-01'",
+                "DELETE FROM action_items",
+                "UPDATE action_item_events SET status = 'open'",
+                "DELETE FROM action_item_events",
+            ] {
+                let err = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&store.pool)
+                    .await
+                    .expect_err(sql);
+                assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+            }
+            assert_eq!(n.version, 1);
         }
-        assert_eq!(n.version, 1);
     }
 }

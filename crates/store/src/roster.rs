@@ -38,8 +38,8 @@ impl Store {
         let mut report = RosterReport::default();
         for s in schools {
             let done = sqlx::query(
-                "INSERT INTO schools (district_id, id, name) VALUES (?, ?, ?)
-                 ON CONFLICT (district_id, id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+                "INSERT INTO schools (district_id, id, name) VALUES ($1, $2, $3)
+                 ON CONFLICT (district_id, id) DO UPDATE SET name = excluded.name WHERE schools.name <> excluded.name",
             )
             .bind(district_id)
             .bind(&s.id)
@@ -49,7 +49,7 @@ impl Store {
             report.schools_added += done.rows_affected() as usize;
         }
         let existing: HashSet<String> =
-            sqlx::query_scalar("SELECT id FROM students WHERE district_id = ?")
+            sqlx::query_scalar("SELECT id FROM students WHERE district_id = $1")
                 .bind(district_id)
                 .fetch_all(&mut *tx)
                 .await?
@@ -58,12 +58,12 @@ impl Store {
         for s in students {
             let done = sqlx::query(
                 "INSERT INTO students (district_id, id, school_id, grade, first_name, last_name, flags)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (district_id, id) DO UPDATE SET
                    school_id = excluded.school_id, grade = excluded.grade,
                    first_name = excluded.first_name, last_name = excluded.last_name, flags = excluded.flags
-                 WHERE (school_id, grade, first_name, last_name, flags)
-                   IS NOT (excluded.school_id, excluded.grade, excluded.first_name, excluded.last_name, excluded.flags)",
+                 WHERE (students.school_id, students.grade, students.first_name, students.last_name, students.flags)
+                   IS DISTINCT FROM (excluded.school_id, excluded.grade, excluded.first_name, excluded.last_name, excluded.flags)",
             )
             .bind(district_id)
             .bind(&s.id)
@@ -115,7 +115,7 @@ impl Store {
     /// The students of a district by id.
     pub async fn students(&self, district_id: &str) -> Result<HashMap<String, Student>> {
         let rows: Vec<(String, String, Option<String>, String, String, String)> = sqlx::query_as(
-            "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = ?",
+            "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = $1",
         )
         .bind(district_id)
         .fetch_all(&self.pool)
@@ -141,7 +141,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::fresh;
+    use crate::test_support::stores;
     use obc_core::{Grade, School, Student};
 
     fn student(id: &str, grade: &str) -> Student {
@@ -157,44 +157,45 @@ mod tests {
 
     #[tokio::test]
     async fn reimporting_a_roster_changes_nothing_and_updates_are_counted() {
-        let store = fresh().await;
-        let schools = [School {
-            id: "sch-1".into(),
-            name: "One".into(),
-        }];
-        let students = [student("1", "6"), student("2", "7")];
-        let r = store
-            .import_roster("t", "f", "d1", "D", &schools, &students)
-            .await
-            .unwrap();
-        assert_eq!((r.schools_added, r.students_added), (1, 2));
-        let r = store
-            .import_roster("t", "f", "d1", "D", &schools, &students)
-            .await
-            .unwrap();
-        assert_eq!(
-            (
-                r.schools_added,
-                r.students_added,
-                r.students_updated,
-                r.students_unchanged
-            ),
-            (0, 0, 0, 2)
-        );
-        let r = store
-            .import_roster("t", "f", "d1", "D", &schools, &[student("1", "7")])
-            .await
-            .unwrap();
-        assert_eq!(r.students_updated, 1);
-        let all = store.students("d1").await.unwrap();
-        assert_eq!(all["1"].grade, Some(Grade::Level(7)));
-        assert_eq!(
-            all["1"].flags,
-            vec![("english_learner".to_string(), "Y".to_string())]
-        );
-        assert_eq!(
-            store.student_districts().await.unwrap()["2"],
-            vec!["d1".to_string()]
-        );
+        for store in stores().await {
+            let schools = [School {
+                id: "sch-1".into(),
+                name: "One".into(),
+            }];
+            let students = [student("1", "6"), student("2", "7")];
+            let r = store
+                .import_roster("t", "f", "d1", "D", &schools, &students)
+                .await
+                .unwrap();
+            assert_eq!((r.schools_added, r.students_added), (1, 2));
+            let r = store
+                .import_roster("t", "f", "d1", "D", &schools, &students)
+                .await
+                .unwrap();
+            assert_eq!(
+                (
+                    r.schools_added,
+                    r.students_added,
+                    r.students_updated,
+                    r.students_unchanged
+                ),
+                (0, 0, 0, 2)
+            );
+            let r = store
+                .import_roster("t", "f", "d1", "D", &schools, &[student("1", "7")])
+                .await
+                .unwrap();
+            assert_eq!(r.students_updated, 1);
+            let all = store.students("d1").await.unwrap();
+            assert_eq!(all["1"].grade, Some(Grade::Level(7)));
+            assert_eq!(
+                all["1"].flags,
+                vec![("english_learner".to_string(), "Y".to_string())]
+            );
+            assert_eq!(
+                store.student_districts().await.unwrap()["2"],
+                vec!["d1".to_string()]
+            );
+        }
     }
 }

@@ -67,7 +67,7 @@ impl Store {
         let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
             "SELECT c.contract_id, c.version, c.district_id, c.provider_id FROM contract_versions c
              WHERE c.version = (SELECT max(version) FROM contract_versions v WHERE v.contract_id = c.contract_id)
-               AND (?1 IS NULL OR c.district_id = ?1) AND (?2 IS NULL OR c.provider_id = ?2)
+               AND ($1 IS NULL OR c.district_id = $1) AND ($2 IS NULL OR c.provider_id = $2)
              ORDER BY c.contract_id",
         )
         .bind(district)
@@ -111,7 +111,7 @@ impl Store {
             "SELECT e.contract_id, e.start_date, e.end_date FROM enrollments e
              JOIN contract_versions c ON c.contract_id = e.contract_id AND c.version =
                   (SELECT max(version) FROM contract_versions v WHERE v.contract_id = c.contract_id)
-             WHERE e.student_id = ?1 AND c.district_id = ?2 AND (?3 IS NULL OR c.provider_id = ?3)
+             WHERE e.student_id = $1 AND c.district_id = $2 AND ($3 IS NULL OR c.provider_id = $3)
              ORDER BY e.contract_id",
         )
         .bind(student_id)
@@ -131,7 +131,7 @@ impl Store {
         type Row = (String, String, String, String, i64, String, Option<i64>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT provider_id, session_id, tutor_id, session_date, minutes, status, group_size FROM sessions
-             WHERE district_id = ?1 AND student_id = ?2 AND (?3 IS NULL OR provider_id = ?3)
+             WHERE district_id = $1 AND student_id = $2 AND ($3 IS NULL OR provider_id = $3)
              ORDER BY session_date, session_id",
         )
         .bind(district_id)

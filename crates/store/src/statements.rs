@@ -105,15 +105,15 @@ impl Store {
         before: time::Date,
     ) -> Result<PriorPayments> {
         let paid: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(total_cents), 0) FROM statements WHERE contract_id = ? AND milestone_date < ?",
+            "SELECT CAST(coalesce(sum(total_cents), 0) AS BIGINT) FROM statements WHERE contract_id = $1 AND milestone_date < $2",
         )
         .bind(contract_id)
         .bind(before.to_string())
         .fetch_one(&self.pool)
         .await?;
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT l.student_id, sum(l.base_cents) FROM statement_lines l JOIN statements s ON s.id = l.statement_id
-             WHERE s.contract_id = ? AND s.milestone_date < ? GROUP BY l.student_id",
+            "SELECT l.student_id, CAST(sum(l.base_cents) AS BIGINT) FROM statement_lines l JOIN statements s ON s.id = l.statement_id
+             WHERE s.contract_id = $1 AND s.milestone_date < $2 GROUP BY l.student_id",
         )
         .bind(contract_id)
         .bind(before.to_string())
@@ -144,7 +144,7 @@ impl Store {
     ) -> Result<StoredStatement> {
         let mut tx = self.write_tx().await?;
         let existing: Option<(String, String)> = sqlx::query_as(
-            "SELECT milestone, milestone_date FROM statements WHERE contract_id = ? AND (milestone = ? OR milestone_date >= ?)
+            "SELECT milestone, milestone_date FROM statements WHERE contract_id = $1 AND (milestone = $2 OR milestone_date >= $3)
              ORDER BY milestone_date LIMIT 1",
         )
         .bind(&statement.contract_id)
@@ -169,10 +169,10 @@ impl Store {
         let sha = statement.content_sha256();
         let total_cents = to_cents(statement.totals.statement_total);
         let now = crate::now();
-        let id = sqlx::query(
+        let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO statements (contract_id, contract_version, milestone, milestone_date, statement_date, inputs_hash,
                 content_sha256, engine_version, total_cents, content_json, finalized_at, finalized_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(&statement.contract_id)
         .bind(i64::from(statement.contract_version))
@@ -186,24 +186,25 @@ impl Store {
         .bind(&json)
         .bind(&now)
         .bind(actor)
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO statement_lines (statement_id, student_id, rule, base_cents, contingent_cents) ",
-        );
+        .fetch_one(&mut *tx)
+        .await?;
         for chunk in statement.lines.chunks(500) {
-            q.reset();
-            q.push_values(chunk, |mut b, l| {
-                b.push_bind(id)
-                    .push_bind(&l.student_id)
-                    .push_bind(&l.rule)
-                    .push_bind(to_cents(l.base_amount))
-                    .push_bind(to_cents(l.contingent_amount));
-            });
-            q.build().execute(&mut *tx).await?;
+            let sql = format!(
+                "INSERT INTO statement_lines (statement_id, student_id, rule, base_cents, contingent_cents) {}",
+                crate::values(chunk.len(), 5)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for l in chunk {
+                q = q
+                    .bind(id)
+                    .bind(&l.student_id)
+                    .bind(&l.rule)
+                    .bind(to_cents(l.base_amount))
+                    .bind(to_cents(l.contingent_amount));
+            }
+            q.execute(&mut *tx).await?;
         }
-        sqlx::query("INSERT INTO statement_inputs (statement_id, inputs_json) VALUES (?, ?)")
+        sqlx::query("INSERT INTO statement_inputs (statement_id, inputs_json) VALUES ($1, $2)")
             .bind(id)
             .bind(inputs_json)
             .execute(&mut *tx)
@@ -244,7 +245,7 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredStatement>> {
-        let sql = format!("{SELECT_STATEMENT} WHERE contract_id = ? AND milestone = ?");
+        let sql = format!("{SELECT_STATEMENT} WHERE contract_id = $1 AND milestone = $2");
         let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
             .bind(milestone)
@@ -264,7 +265,7 @@ impl Store {
 
     /// Whether any finalized statement used this contract (then its versions are frozen).
     pub async fn contract_is_used(&self, contract_id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM statements WHERE contract_id = ?")
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM statements WHERE contract_id = $1")
             .bind(contract_id)
             .fetch_one(&self.pool)
             .await?;

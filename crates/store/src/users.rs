@@ -69,7 +69,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         if let Some(org) = org_id {
             let kind: Option<String> =
-                sqlx::query_scalar("SELECT kind FROM organisations WHERE id = ?")
+                sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1")
                     .bind(org)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -84,27 +84,30 @@ impl Store {
             )));
         }
         let org_id = org_id.filter(|_| matches!(role, Role::District | Role::Provider));
-        let id = sqlx::query("INSERT INTO users (username, password_hash, role, org_id, created_at) VALUES (?, ?, ?, ?, ?)")
+        let id = sqlx::query_scalar::<_, i64>("INSERT INTO users (username, password_hash, role, org_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(username)
             .bind(password_hash)
             .bind(role.as_str())
             .bind(org_id)
             .bind(crate::now())
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(|e| match e {
                 sqlx::Error::Database(d) if d.is_unique_violation() => {
                     StoreError::Conflict(format!("user \"{username}\" already exists"))
                 }
                 e => e.into(),
-            })?
-            .last_insert_rowid();
+            })?;
         audit(
             &mut tx,
             actor,
             "user.add",
             &format!("user:{username}"),
-            &format!("role {}, organisation {}", role.as_str(), org_id.unwrap_or("none")),
+            &format!(
+                "role {}, organisation {}",
+                role.as_str(),
+                org_id.unwrap_or("none")
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -119,7 +122,7 @@ impl Store {
     /// A user and their password hash, for login.
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, username, role, org_id, password_hash FROM users WHERE username = ?",
+            "SELECT id, username, role, org_id, password_hash FROM users WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(&self.pool)
@@ -137,7 +140,7 @@ impl Store {
         expires_at: &str,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hex_sha256(token.as_bytes()))
             .bind(user.id)
             .bind(csrf)
@@ -160,7 +163,7 @@ impl Store {
     pub async fn login_session(&self, token: &str, now: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, Option<String>, String)> = sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.org_id, s.csrf_token FROM login_sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_sha256 = ? AND s.expires_at > ?",
+             WHERE s.token_sha256 = $1 AND s.expires_at > $2",
         )
         .bind(hex_sha256(token.as_bytes()))
         .bind(now)
@@ -172,7 +175,7 @@ impl Store {
 
     /// Ends a login session.
     pub async fn end_login_session(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_sessions WHERE token_sha256 = ?")
+        sqlx::query("DELETE FROM login_sessions WHERE token_sha256 = $1")
             .bind(hex_sha256(token.as_bytes()))
             .execute(&self.pool)
             .await?;
@@ -189,7 +192,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(hex_sha256(token.as_bytes()))
         .bind(user.id)
@@ -212,7 +215,7 @@ impl Store {
     /// The user an API token belongs to.
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
         let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.role, u.org_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = ?",
+            "SELECT u.id, u.username, u.role, u.org_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1",
         )
         .bind(hex_sha256(token.as_bytes()))
         .fetch_optional(&self.pool)
@@ -227,7 +230,7 @@ impl Store {
         key: &str,
     ) -> Result<Option<(u16, String)>> {
         let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT status, response FROM idempotency_keys WHERE user_id = ? AND key = ?",
+            "SELECT status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         )
         .bind(user.id)
         .bind(key)
@@ -244,7 +247,7 @@ impl Store {
         status: u16,
         response: &str,
     ) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO idempotency_keys (user_id, key, status, response, created_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO idempotency_keys (user_id, key, status, response, created_at) VALUES ($1, $2, $3, $4, $5)\n             ON CONFLICT DO NOTHING")
             .bind(user.id)
             .bind(key)
             .bind(i64::from(status))
