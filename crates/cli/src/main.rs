@@ -23,7 +23,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "obc", version, verbatim_doc_comment)]
 struct Cli {
-    /// The SQLite database file.
+    /// The database: a SQLite file, or a PostgreSQL URL (postgres://user:password@host/db).
     #[arg(long, global = true, env = "OBC_DB", default_value = "obc.db")]
     db: String,
     /// Who is acting, for the audit log (defaults to cli:$USER).

@@ -23,7 +23,7 @@ pub use statements::StoredStatement;
 pub use users::{Role, User};
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 use std::time::Duration;
 
 /// What can go wrong in storage; `NotFound` and `Conflict` are the user's to fix.
@@ -122,6 +122,18 @@ fn sqlite_url(path: &str, create: bool) -> String {
     format!("{url}?mode={mode}")
 }
 
+/// The settings of every SQLite connection: write-ahead log, foreign keys, and waiting up to
+/// 30 s for another writer.
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A handle on one obc database.
 #[derive(Clone)]
 pub struct Store {
@@ -157,20 +169,16 @@ impl Store {
         let unusable = |e: sqlx::Error| {
             StoreError::Corrupt(format!("cannot use {file} as an obc database: {e}"))
         };
+        let url = sqlite_url(path, create);
+        // One connection first, outside the pool, so that a file that is not a database is
+        // reported as such (the pool would retry until it times out).
+        let mut check = AnyConnection::connect(&url).await.map_err(unusable)?;
+        sqlite_pragmas(&mut check).await.map_err(unusable)?;
+        check.close().await.map_err(unusable)?;
         let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .after_connect(|conn: &mut AnyConnection, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
-                    )
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect(&sqlite_url(path, create))
+            .after_connect(|conn: &mut AnyConnection, _| Box::pin(sqlite_pragmas(conn)))
+            .connect(&url)
             .await
             .map_err(unusable)?;
         let store = Store {
@@ -428,7 +436,6 @@ fn with_database(url: &str, name: &str) -> String {
 /// Names carry the process id; databases left by test processes that have ended are dropped.
 #[doc(hidden)]
 pub async fn create_test_database(server_url: &str) -> Result<String> {
-    use sqlx::Connection;
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let mut conn = sqlx::postgres::PgConnection::connect(server_url).await?;

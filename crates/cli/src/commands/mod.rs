@@ -37,11 +37,18 @@ pub async fn run(cli: Cli) -> Result<()> {
 async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Init => {
-            println!("obc database ready at {}", cli.db);
+            println!("obc database ready at {}", obc_store::redact(&cli.db));
             Ok(())
         }
         Command::Demo { export, seed } => {
-            demo(store, actor, &cli.db, export.as_deref(), *seed).await
+            demo(
+                store,
+                actor,
+                &obc_store::redact(&cli.db),
+                export.as_deref(),
+                *seed,
+            )
+            .await
         }
         Command::Import(ImportCommand::Roster { path, district }) => {
             imports::roster(store, actor, path, district.as_deref()).await
@@ -117,7 +124,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             insecure_cookies,
         } => {
             if *with_demo && store.contracts().await?.is_empty() {
-                demo(store, actor, &cli.db, None, 7).await?;
+                demo(store, actor, &obc_store::redact(&cli.db), None, 7).await?;
             }
             if *with_demo {
                 web::demo_users(store, actor).await?;
@@ -145,7 +152,11 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             store
                 .audit(actor, "backup", &format!("file:{}", file.display()), "")
                 .await?;
-            println!("Backed up {} to {}", cli.db, file.display());
+            println!(
+                "Backed up {} to {}",
+                obc_store::redact(&cli.db),
+                file.display()
+            );
             Ok(())
         }
         Command::Restore { .. } => unreachable!("handled before the database is opened"),
@@ -344,6 +355,11 @@ async fn verify(store: &Store) -> Result<()> {
 
 /// `obc restore`: puts a backup in place of the database, after checking it is one.
 async fn restore(file: &Path, db: &str, force: bool) -> Result<()> {
+    if obc_store::is_postgres_url(db) {
+        bail!(
+            "obc restore replaces a SQLite database file; restore a PostgreSQL database with pg_restore or psql"
+        );
+    }
     if !file.exists() {
         bail!("no backup at {}", file.display());
     }

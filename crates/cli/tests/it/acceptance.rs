@@ -3,14 +3,14 @@
 
 use crate::support::{example, Obc, Table, BASELINE_CONTRACT};
 
-const MILESTONES: [&str; 3] = ["enrollment", "midyear", "final"];
+pub(crate) const MILESTONES: [&str; 3] = ["enrollment", "midyear", "final"];
 
 /// Rows of obc's CSV that the expected files do not have (obc's extra summary rows).
 const EXTRA_SUMMARY_ROWS: [&str; 2] = ["BY_RULE", "COST_PER_OUTCOME"];
 
 /// Asserts that every column of every row of `expected` equals obc's, and that obc has the same
 /// rows in the same order (apart from its extra summary rows).
-fn assert_statement_matches(milestone: &str, obc_csv: &str, expected_csv: &str) {
+pub(crate) fn assert_statement_matches(milestone: &str, obc_csv: &str, expected_csv: &str) {
     let got = Table::parse(obc_csv);
     let expected = Table::parse(expected_csv);
     for column in &expected.header {
@@ -59,7 +59,7 @@ fn assert_statement_matches(milestone: &str, obc_csv: &str, expected_csv: &str) 
     );
 }
 
-fn expected(milestone: &str) -> String {
+pub(crate) fn expected(milestone: &str) -> String {
     std::fs::read_to_string(example(&format!("expected_{milestone}.csv")))
         .expect("expected statement")
 }

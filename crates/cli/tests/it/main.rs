@@ -9,6 +9,7 @@ mod demo;
 mod help;
 mod idempotency;
 mod ledger;
+mod postgres;
 mod progress;
 mod support;
 mod web_http;

@@ -20,6 +20,8 @@ pub fn example(name: &str) -> String {
 /// One `obc` installation: a temporary working directory holding its database.
 pub struct Obc {
     dir: tempfile::TempDir,
+    /// What `--db` names: `obc.db` in the directory, or a PostgreSQL URL.
+    db: String,
 }
 
 impl Obc {
@@ -30,7 +32,19 @@ impl Obc {
             .prefix("obc-it-")
             .tempdir()
             .expect("temp dir");
-        Obc { dir }
+        Obc {
+            dir,
+            db: "obc.db".to_string(),
+        }
+    }
+
+    /// A fresh directory whose commands use the database `db` (a PostgreSQL URL) instead of
+    /// `obc.db`.
+    pub fn with_db(db: &str) -> Obc {
+        Obc {
+            db: db.to_string(),
+            ..Obc::new()
+        }
     }
 
     /// A fresh directory with an initialised database.
@@ -56,12 +70,12 @@ impl Obc {
         name.to_string()
     }
 
-    /// The command, ready to run in the test's directory on its database (`obc.db`, unless
-    /// `args` name another with `--db`).
+    /// The command, ready to run in the test's directory on its database (`obc.db` or the
+    /// one given to [`Obc::with_db`], unless `args` name another with `--db`).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_obc"));
         if !args.contains(&"--db") {
-            cmd.args(["--db", "obc.db"]);
+            cmd.args(["--db", &self.db]);
         }
         cmd.args(args)
             .current_dir(self.dir.path())

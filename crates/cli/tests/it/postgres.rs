@@ -1,0 +1,219 @@
+//! The same runs on PostgreSQL (`--db postgres://...`) as on SQLite must print the same bytes:
+//! statements (CSV, JSON, table), explanations, progress, the ledger and import reports.
+//!
+//! They need a server: `OBC_TEST_POSTGRES_URL` names a database on it whose role may create
+//! databases (e.g. `postgres://obc:obc@127.0.0.1:5432/postgres`); each test creates a database
+//! of its own there. Without it these tests print a note and pass, unless
+//! `OBC_REQUIRE_POSTGRES=1` (set by CI), which makes its absence a failure.
+
+use crate::acceptance::{assert_statement_matches, expected, MILESTONES};
+use crate::support::{example, Obc, BASELINE_CONTRACT};
+
+/// A new, empty PostgreSQL database for one test, or `None` when no server is configured.
+fn postgres_database(test: &str) -> Option<String> {
+    let Ok(server) = std::env::var("OBC_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("OBC_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "OBC_REQUIRE_POSTGRES=1 but OBC_TEST_POSTGRES_URL is unset"
+        );
+        eprintln!("note: {test} skipped: set OBC_TEST_POSTGRES_URL to run it on PostgreSQL");
+        return None;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    Some(
+        runtime
+            .block_on(obc_store::create_test_database(&server))
+            .expect("create a PostgreSQL test database"),
+    )
+}
+
+/// The worked example loaded on SQLite and on PostgreSQL.
+fn both(test: &str) -> Option<(Obc, Obc)> {
+    let url = postgres_database(test)?;
+    let sqlite = Obc::new();
+    let postgres = Obc::with_db(&url);
+    sqlite.load_example();
+    postgres.load_example();
+    Some((sqlite, postgres))
+}
+
+/// Runs the same command on both and asserts the same output; returns it.
+fn same(sqlite: &Obc, postgres: &Obc, args: &[&str]) -> String {
+    let on_sqlite = sqlite.ok(args);
+    let on_postgres = postgres.ok(args);
+    assert_eq!(
+        on_sqlite,
+        on_postgres,
+        "`obc {}` differs between SQLite (left) and PostgreSQL (right)",
+        args.join(" ")
+    );
+    on_postgres
+}
+
+fn statement_args<'a>(milestone: &'a str, format: &'a str) -> [&'a str; 7] {
+    [
+        "statement",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--milestone",
+        milestone,
+        "--format",
+        format,
+    ]
+}
+
+#[test]
+fn worked_example_statements_are_byte_identical_on_postgres() {
+    let Some((sqlite, postgres)) = both("worked_example_statements_are_byte_identical_on_postgres")
+    else {
+        return;
+    };
+    for milestone in MILESTONES {
+        for format in ["csv", "json", "table"] {
+            same(&sqlite, &postgres, &statement_args(milestone, format));
+        }
+        let finalize = [
+            "statement",
+            "finalize",
+            "--contract",
+            BASELINE_CONTRACT,
+            "--milestone",
+            milestone,
+            "--format",
+            "csv",
+        ];
+        let csv = same(&sqlite, &postgres, &finalize);
+        assert_statement_matches(milestone, &csv, &expected(milestone));
+        same(&sqlite, &postgres, &statement_args(milestone, "json"));
+        same(&sqlite, &postgres, &statement_args(milestone, "csv"));
+    }
+    for student in ["2000000", "2000001"] {
+        same(
+            &sqlite,
+            &postgres,
+            &[
+                "explain",
+                "--contract",
+                BASELINE_CONTRACT,
+                "--student",
+                student,
+            ],
+        );
+    }
+    same(
+        &sqlite,
+        &postgres,
+        &[
+            "progress",
+            "--contract",
+            BASELINE_CONTRACT,
+            "--as-of",
+            "2025-02-03",
+            "--format",
+            "csv",
+        ],
+    );
+    same(&sqlite, &postgres, &["contract", "list"]);
+    same(&sqlite, &postgres, &["ledger", "--format", "csv"]);
+    let verified = same(&sqlite, &postgres, &["ledger", "verify"]);
+    assert!(
+        verified.contains("3 finalized statements verified"),
+        "{verified}"
+    );
+    // A finalized milestone stays finalized on PostgreSQL too.
+    let again = postgres.fails(&[
+        "statement",
+        "finalize",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--milestone",
+        "final",
+    ]);
+    assert!(again.contains("already finalized"), "{again}");
+}
+
+#[test]
+fn reimporting_on_postgres_changes_nothing() {
+    let Some((sqlite, postgres)) = both("reimporting_on_postgres_changes_nothing") else {
+        return;
+    };
+    let before = postgres.ok(&statement_args("final", "json"));
+    let roster = same(
+        &sqlite,
+        &postgres,
+        &["import", "roster", &example("roster")],
+    );
+    let assessments = same(
+        &sqlite,
+        &postgres,
+        &["import", "assessments", &example("AssessmentResults.csv")],
+    );
+    let sessions = same(
+        &sqlite,
+        &postgres,
+        &[
+            "import",
+            "sessions",
+            &example("sessions.csv"),
+            "--provider",
+            "brightpath",
+        ],
+    );
+    let contract = same(
+        &sqlite,
+        &postgres,
+        &["contract", "add", &example("contract.toml")],
+    );
+    let enroll = same(
+        &sqlite,
+        &postgres,
+        &[
+            "enroll",
+            "--contract",
+            BASELINE_CONTRACT,
+            &example("enrollment.csv"),
+        ],
+    );
+    for (what, report) in [
+        ("roster", &roster),
+        ("assessments", &assessments),
+        ("sessions", &sessions),
+        ("enrollment", &enroll),
+    ] {
+        assert!(
+            report.contains(" 0 added") || report.contains("0 students added"),
+            "re-importing the {what} added something:\n{report}"
+        );
+    }
+    assert!(!contract.contains("version 2"), "{contract}");
+    assert_eq!(postgres.ok(&statement_args("final", "json")), before);
+}
+
+#[test]
+fn postgres_specifics_are_explained() {
+    let Some(url) = postgres_database("postgres_specifics_are_explained") else {
+        return;
+    };
+    let obc = Obc::with_db(&url);
+    let missing = obc.fails(&["contract", "list"]);
+    assert!(missing.contains("obc init"), "{missing}");
+    obc.ok(&["init"]);
+    let backup = obc.fails(&["backup", "copy.db"]);
+    assert!(backup.contains("pg_dump"), "{backup}");
+    assert!(!obc.path("copy.db").exists());
+    let restore = obc.fails(&["restore", "copy.db"]);
+    assert!(restore.contains("SQLite"), "{restore}");
+    // A refused connection is reported without the password of the URL.
+    if let Some(password) = url.split_once("://").and_then(|(_, rest)| {
+        let userinfo = rest.split_once('@')?.0;
+        Some(userinfo.split_once(':')?.1.to_string())
+    }) {
+        let wrong = url.replacen(&format!(":{password}@"), ":wrong-password@", 1);
+        let run = obc.run(&["--db", &wrong, "contract", "list"]);
+        let printed = format!("{}{}", run.stdout(), run.stderr());
+        assert!(!printed.contains("wrong-password"), "{printed}");
+    }
+}
