@@ -436,6 +436,23 @@ fn with_database(url: &str, name: &str) -> String {
 /// Names carry the process id; databases left by test processes that have ended are dropped.
 #[doc(hidden)]
 pub async fn create_test_database(server_url: &str) -> Result<String> {
+    new_test_database(server_url, None).await
+}
+
+/// Like [`create_test_database`], but the new database is a copy of the one at `source_url`
+/// on the same server (which nobody may be connected to).
+#[doc(hidden)]
+pub async fn copy_test_database(server_url: &str, source_url: &str) -> Result<String> {
+    let path = source_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split_once('/'))
+        .map_or("", |(_, path)| path);
+    let source = path.split('?').next().unwrap_or(path);
+    new_test_database(server_url, Some(source)).await
+}
+
+async fn new_test_database(server_url: &str, template: Option<&str>) -> Result<String> {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let mut conn = sqlx::postgres::PgConnection::connect(server_url).await?;
@@ -462,9 +479,14 @@ pub async fn create_test_database(server_url: &str) -> Result<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let name = format!("obc_test_{}_{n}_{nanos}", std::process::id());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut conn)
-        .await?;
+    let template = template.map_or(String::new(), |t| {
+        format!(" TEMPLATE \"{}\"", t.replace('"', "\"\""))
+    });
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{name}\"{template}"
+    )))
+    .execute(&mut conn)
+    .await?;
     conn.close().await?;
     Ok(with_database(server_url, &name))
 }

@@ -924,10 +924,8 @@ fn matrix_report(probes: &[Probe], results: &[Vec<Result<u16, (u16, String)>>]) 
     out
 }
 
-#[tokio::test]
-async fn access_matrix_every_role_by_every_route() {
+pub(crate) async fn access_matrix_every_role_by_every_route(app: WebApp) {
     let started = std::time::Instant::now();
-    let app = WebApp::new().await;
     let probes = probes(&app.ids);
 
     // Every route of the router has at least one row, and every row names a real route.
@@ -1031,10 +1029,7 @@ async fn sessions_of(
         .collect()
 }
 
-#[tokio::test]
-async fn login_refuses_wrong_passwords_stale_forms_and_floods() {
-    let app = WebApp::new().await;
-
+pub(crate) async fn login_refuses_wrong_passwords_stale_forms_and_floods(app: WebApp) {
     // The form sets its token as a cookie and as a hidden field.
     let (cookie, csrf) = app.login_form().await;
     assert_eq!(csrf.len(), 64);
@@ -1125,9 +1120,7 @@ async fn login_refuses_wrong_passwords_stale_forms_and_floods() {
         .any(|(a, _, _)| a == "login"));
 }
 
-#[tokio::test]
-async fn logout_ends_the_session() {
-    let app = WebApp::new().await;
+pub(crate) async fn logout_ends_the_session(app: WebApp) {
     let s = app.login(Who::Provider).await;
     assert_eq!(
         app.send(s.with_cookie(Req::get("/"))).await.status,
@@ -1165,9 +1158,7 @@ async fn logout_ends_the_session() {
     assert_eq!(bogus.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn dashboards_list_only_contracts_in_scope() {
-    let app = WebApp::new().await;
+pub(crate) async fn dashboards_list_only_contracts_in_scope(app: WebApp) {
     for (who, visible) in [
         (Who::Admin, vec![DEMO_CONTRACT, MESA_CONTRACT]),
         (Who::Auditor, vec![DEMO_CONTRACT, MESA_CONTRACT]),
@@ -1226,9 +1217,7 @@ async fn dashboards_list_only_contracts_in_scope() {
     }
 }
 
-#[tokio::test]
-async fn the_statement_page_shows_every_student_with_reasons_and_totals() {
-    let app = WebApp::new().await;
+pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_totals(app: WebApp) {
     let s = app.login(Who::Mesa).await;
     let page = app
         .send(s.with_cookie(Req::get(&format!(
@@ -1319,9 +1308,7 @@ async fn the_statement_page_shows_every_student_with_reasons_and_totals() {
     );
 }
 
-#[tokio::test]
-async fn downloads_equal_the_cli_byte_for_byte_and_are_audited() {
-    let app = WebApp::new().await;
+pub(crate) async fn downloads_equal_the_cli_byte_for_byte_and_are_audited(app: WebApp) {
     for (who, contract, milestone) in [
         (Who::District, DEMO_CONTRACT, "midyear"),
         (Who::Auditor, DEMO_CONTRACT, "final"),
@@ -1398,9 +1385,7 @@ async fn downloads_equal_the_cli_byte_for_byte_and_are_audited() {
     assert_eq!(json["lines"].as_array().map(Vec::len), Some(116));
 }
 
-#[tokio::test]
-async fn finalize_by_form_and_by_api() {
-    let app = WebApp::new().await;
+pub(crate) async fn finalize_by_form_and_by_api(app: WebApp) {
     let admin = app.login(Who::Admin).await;
     let url = format!("/contracts/{MESA_CONTRACT}/statements/enrollment");
     let page = app.send(admin.with_cookie(Req::get(&url))).await.text();
@@ -1511,9 +1496,7 @@ async fn finalize_by_form_and_by_api() {
     )));
 }
 
-#[tokio::test]
-async fn a_rejected_upload_lists_every_problem_and_imports_nothing() {
-    let app = WebApp::new().await;
+pub(crate) async fn a_rejected_upload_lists_every_problem_and_imports_nothing(app: WebApp) {
     let provider = app.login(Who::Provider).await;
     let admin = app.login(Who::Admin).await;
     let student = app.ids.demo_enrolled.clone();
@@ -1677,9 +1660,7 @@ async fn a_rejected_upload_lists_every_problem_and_imports_nothing() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn api_session_pushes_are_idempotent() {
-    let app = WebApp::new().await;
+pub(crate) async fn api_session_pushes_are_idempotent(app: WebApp) {
     let provider = app.login(Who::Provider).await;
     let admin = app.login(Who::Admin).await;
     let student = app.ids.demo_enrolled.clone();
@@ -1782,9 +1763,7 @@ async fn api_session_pushes_are_idempotent() {
         .contains(&(DEMO_PROVIDER.to_string(), "web-idem-json".to_string())));
 }
 
-#[tokio::test]
-async fn providers_upload_sessions_only_as_themselves() {
-    let app = WebApp::new().await;
+pub(crate) async fn providers_upload_sessions_only_as_themselves(app: WebApp) {
     let provider = app.login(Who::Provider).await;
     let admin = app.login(Who::Admin).await;
     let student = app.ids.demo_enrolled.clone();
@@ -1868,9 +1847,7 @@ async fn providers_upload_sessions_only_as_themselves() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
 }
 
-#[tokio::test]
-async fn districts_upload_only_their_own_roster() {
-    let app = WebApp::new().await;
+pub(crate) async fn districts_upload_only_their_own_roster(app: WebApp) {
     let district = app.login(Who::District).await;
     let admin = app.login(Who::Admin).await;
     let zip = mesa_roster_zip();
@@ -1975,9 +1952,7 @@ async fn districts_upload_only_their_own_roster() {
     }
 }
 
-#[tokio::test]
-async fn an_invalid_contract_names_its_line() {
-    let app = WebApp::new().await;
+pub(crate) async fn an_invalid_contract_names_its_line(app: WebApp) {
     let admin = app.login(Who::Admin).await;
     // A syntax error on line 5.
     let broken = "id = \"web-contract\"\ndistrict = \"demo-district\"\nprovider = \"demo-tutoring\"\nperiod = { start = 2024-08-12, end = 2025-05-30 \nsubject = \"Mathematics\"\n";
@@ -2070,9 +2045,7 @@ const API_ROUTES: [(&str, &str); 13] = [
     ("GET", "/api/audit"),
 ];
 
-#[tokio::test]
-async fn openapi_describes_every_api_route() {
-    let app = WebApp::new().await;
+pub(crate) async fn openapi_describes_every_api_route(app: WebApp) {
     let r = app.send(Req::get("/api/openapi.json")).await;
     assert_eq!(r.status, StatusCode::OK, "the document is public");
     assert!(r
@@ -2134,9 +2107,7 @@ async fn openapi_describes_every_api_route() {
     }
 }
 
-#[tokio::test]
-async fn providers_never_see_demographics() {
-    let app = WebApp::new().await;
+pub(crate) async fn providers_never_see_demographics(app: WebApp) {
     let student = app.ids.demo_enrolled.clone();
     let path = format!("/students/{DEMO_DISTRICT}/{student}");
     let api_path = format!("/api{path}");
@@ -2208,4 +2179,31 @@ async fn providers_never_see_demographics() {
     let mut sorted = dates.clone();
     sorted.sort();
     assert_eq!(dates, sorted, "the timeline is in date order");
+}
+
+/// Every web test above as a `#[tokio::test]`, on the app `$app` makes (an async fn returning
+/// `Option<WebApp>`; `None` skips). Here on SQLite; `postgres.rs` runs them on PostgreSQL.
+macro_rules! web_tests {
+    ($app:path) => {
+        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_stale_forms_and_floods, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, openapi_describes_every_api_route, providers_never_see_demographics);
+    };
+    (@ $app:path; $($name:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                if let Some(app) = $app().await {
+                    $crate::web_http::$name(app).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use web_tests;
+
+mod on_sqlite {
+    async fn app() -> Option<crate::web_support::WebApp> {
+        Some(crate::web_support::WebApp::new().await)
+    }
+
+    crate::web_http::web_tests!(app);
 }

@@ -120,6 +120,20 @@ fn template() -> &'static Template {
 fn build_template() -> Template {
     let started = std::time::Instant::now();
     let obc = Obc::new();
+    let tokens = build_fixture(&obc);
+    let db = std::fs::read(obc.path("obc.db")).expect("the fixture database");
+    let wal = std::fs::read(obc.path("obc.db-wal")).ok();
+    eprintln!(
+        "web fixture built in {:.1}s ({} bytes)",
+        started.elapsed().as_secs_f64(),
+        db.len()
+    );
+    Template { db, wal, tokens }
+}
+
+/// Builds the fixture in `obc`'s database through the `obc` binary; returns each user's API
+/// token.
+fn build_fixture(obc: &Obc) -> BTreeMap<Who, String> {
     obc.ok(&["demo"]);
     obc.ok(&["import", "roster", &example("roster")]);
     obc.ok(&[
@@ -164,14 +178,34 @@ fn build_template() -> Template {
         let token = obc.ok(&["user", "token", who.username()]);
         tokens.insert(who, token.trim().to_string());
     }
-    let db = std::fs::read(obc.path("obc.db")).expect("the fixture database");
-    let wal = std::fs::read(obc.path("obc.db-wal")).ok();
-    eprintln!(
-        "web fixture built in {:.1}s ({} bytes)",
-        started.elapsed().as_secs_f64(),
-        db.len()
-    );
-    Template { db, wal, tokens }
+    tokens
+}
+
+/// The fixture built once on PostgreSQL: its database's URL (copied for each test) and the
+/// users' API tokens.
+fn postgres_template(server: &str) -> &'static (String, BTreeMap<Who, String>) {
+    static TEMPLATE: OnceLock<(String, BTreeMap<Who, String>)> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let started = std::time::Instant::now();
+        let url = std::thread::scope(|s| {
+            s.spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime")
+                    .block_on(obc_store::create_test_database(server))
+                    .expect("create the PostgreSQL fixture database")
+            })
+            .join()
+            .expect("create the PostgreSQL fixture database")
+        });
+        let tokens = build_fixture(&Obc::with_db(&url));
+        eprintln!(
+            "web fixture built on PostgreSQL in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        (url, tokens)
+    })
 }
 
 /// Student ids of the fixture, read from its database.
@@ -237,6 +271,7 @@ pub struct WebApp {
     pub store: Store,
     router: axum::Router,
     pub ids: Ids,
+    tokens: &'static BTreeMap<Who, String>,
 }
 
 impl WebApp {
@@ -251,6 +286,22 @@ impl WebApp {
         let store = Store::open(path.to_str().expect("UTF-8 path"), false)
             .await
             .expect("open the fixture");
+        WebApp::serve(obc, store, &template.tokens).await
+    }
+
+    /// The app on its own copy of the fixture on the PostgreSQL server of `server` (a URL).
+    pub async fn on_postgres(server: &str) -> WebApp {
+        let (template, tokens) = postgres_template(server);
+        let url = obc_store::copy_test_database(server, template)
+            .await
+            .expect("copy the PostgreSQL fixture");
+        let store = Store::open(&url, false)
+            .await
+            .expect("open the PostgreSQL fixture");
+        WebApp::serve(Obc::with_db(&url), store, tokens).await
+    }
+
+    async fn serve(obc: Obc, store: Store, tokens: &'static BTreeMap<Who, String>) -> WebApp {
         let router = obc_web::router(obc_web::AppState::new(store.clone()));
         let ids = ids(&store).await;
         WebApp {
@@ -258,12 +309,13 @@ impl WebApp {
             store,
             router,
             ids,
+            tokens,
         }
     }
 
     /// The API token of a user (`obc user token`).
     pub fn token(&self, who: Who) -> &str {
-        &template().tokens[&who]
+        &self.tokens[&who]
     }
 
     /// Sends a request to the app.
