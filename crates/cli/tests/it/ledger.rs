@@ -12,39 +12,47 @@ fn finalize_all(obc: &Obc) {
     }
 }
 
-/// Runs SQL on a database behind obc's back.
-fn sql(db: &std::path::Path, statements: &[&str]) -> Vec<i64> {
+/// Runs SQL on obc's database behind its back: the values of the `SELECT`s (counts), or the
+/// first error.
+pub(crate) fn try_sql(obc: &Obc, statements: &[&str]) -> Result<Vec<i64>, sqlx::Error> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
         use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .expect("open db");
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&obc.db_url()).await?;
         let mut out = Vec::new();
         for s in statements {
             if s.trim_start().to_uppercase().starts_with("SELECT") {
                 let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(s.to_string()))
                     .fetch_one(&mut conn)
-                    .await
-                    .expect("query");
+                    .await?;
                 out.push(n);
             } else {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(s.to_string()))
                     .execute(&mut conn)
-                    .await
-                    .expect("statement");
+                    .await?;
             }
         }
-        out
+        conn.close().await?;
+        Ok(out)
     })
+}
+
+/// [`try_sql`] that must succeed.
+pub(crate) fn sql(obc: &Obc, statements: &[&str]) -> Vec<i64> {
+    try_sql(obc, statements).expect("SQL behind obc's back")
 }
 
 #[test]
 fn ledger_balances_verifies_and_catches_a_tampered_row() {
-    let obc = Obc::new();
+    ledger_catches_tampering(Obc::new());
+}
+
+/// The ledger test on `obc`'s database (SQLite here, PostgreSQL in `postgres.rs`).
+pub(crate) fn ledger_catches_tampering(obc: Obc) {
     finalize_all(&obc);
     let verified = obc.ok(&["ledger", "verify"]);
     assert!(
@@ -78,27 +86,19 @@ fn ledger_balances_verifies_and_catches_a_tampered_row() {
     }
 
     // Edits through SQL are refused by the database itself...
-    let db = obc.path("obc.db");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let refused = rt.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-        sqlx::query("UPDATE statements SET total_cents = 0")
-            .execute(&mut conn)
-            .await
-    });
+    let refused = try_sql(&obc, &["UPDATE statements SET total_cents = 0"]);
     assert!(refused.is_err(), "finalized statements cannot be updated");
 
     // ...and someone who removes the guard is caught by `ledger verify`.
+    let drop_trigger = if obc.is_postgres() {
+        "DROP TRIGGER statement_lines_are_immutable ON statement_lines"
+    } else {
+        "DROP TRIGGER statement_lines_are_immutable"
+    };
     sql(
-        &db,
+        &obc,
         &[
-            "DROP TRIGGER statement_lines_are_immutable",
+            drop_trigger,
             "UPDATE statement_lines SET contingent_cents = contingent_cents + 1000 WHERE student_id = '2000000' AND statement_id = 3",
         ],
     );
@@ -173,15 +173,19 @@ fn big_sessions(first: usize, n: usize, status: &str) -> String {
     text
 }
 
-fn count_sessions(obc: &Obc, db: &str) -> i64 {
-    sql(&obc.path(db), &["SELECT count(*) FROM sessions"])[0]
+fn count_sessions(obc: &Obc) -> i64 {
+    sql(obc, &["SELECT count(*) FROM sessions"])[0]
 }
 
 #[test]
 fn a_killed_import_leaves_the_database_as_it_was() {
-    let obc = Obc::new();
+    killed_import_leaves_nothing(Obc::new());
+}
+
+/// The killed-import test on `obc`'s database (SQLite here, PostgreSQL in `postgres.rs`).
+pub(crate) fn killed_import_leaves_nothing(obc: Obc) {
     obc.load_example();
-    let before = count_sessions(&obc, "obc.db");
+    let before = count_sessions(&obc);
     obc.write("big.csv", big_sessions(0, 400_000, "attended"));
     let mut child = obc
         .command(&["import", "sessions", "big.csv", "--provider", "brightpath"])
@@ -201,22 +205,28 @@ fn a_killed_import_leaves_the_database_as_it_was() {
         started.elapsed()
     );
     assert_eq!(
-        count_sessions(&obc, "obc.db"),
+        count_sessions(&obc),
         before,
         "nothing of the killed import remains"
     );
     let out = obc.ok(&["import", "sessions", "big.csv", "--provider", "brightpath"]);
     assert!(out.contains("400000 added"), "{out}");
-    assert_eq!(count_sessions(&obc, "obc.db"), before + 400_000);
+    assert_eq!(count_sessions(&obc), before + 400_000);
 }
 
 #[test]
 fn concurrent_overlapping_uploads_end_as_if_run_one_after_the_other() {
+    concurrent_uploads_serialize(Obc::new);
+}
+
+/// The concurrent-uploads test on the databases `new` makes (SQLite here, PostgreSQL in
+/// `postgres.rs`).
+pub(crate) fn concurrent_uploads_serialize(new: impl Fn() -> Obc) {
     let a = big_sessions(0, 30_000, "attended");
     let b = big_sessions(20_000, 30_000, "student_absent");
     let snapshot = |obc: &Obc| {
         sql(
-            &obc.path("obc.db"),
+            obc,
             &[
                 "SELECT count(*) FROM sessions",
                 "SELECT count(*) FROM sessions WHERE status = 'student_absent'",
@@ -225,7 +235,7 @@ fn concurrent_overlapping_uploads_end_as_if_run_one_after_the_other() {
         )
     };
     let sequential = |first: &str, second: &str| {
-        let obc = Obc::new();
+        let obc = new();
         obc.load_example();
         obc.write("a.csv", &a);
         obc.write("b.csv", &b);
@@ -236,7 +246,7 @@ fn concurrent_overlapping_uploads_end_as_if_run_one_after_the_other() {
     let a_then_b = sequential("a.csv", "b.csv");
     let b_then_a = sequential("b.csv", "a.csv");
 
-    let obc = Obc::new();
+    let obc = new();
     obc.load_example();
     obc.write("a.csv", &a);
     obc.write("b.csv", &b);
@@ -265,7 +275,7 @@ fn concurrent_overlapping_uploads_end_as_if_run_one_after_the_other() {
         concurrent[0],
         50_000
             + sql(
-                &obc.path("obc.db"),
+                &obc,
                 &["SELECT count(*) FROM sessions WHERE session_id LIKE 'ses-%'"]
             )[0]
     );

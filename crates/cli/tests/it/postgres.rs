@@ -239,3 +239,29 @@ fn postgres_specifics_are_explained() {
         assert!(!printed.contains("wrong-password"), "{printed}");
     }
 }
+
+/// A fresh `Obc` on a new PostgreSQL database; panics without a server (callers check first).
+fn on_postgres() -> Obc {
+    Obc::with_db(&postgres_database("a PostgreSQL test").expect("a PostgreSQL server"))
+}
+
+#[test]
+fn ledger_catches_tampering_on_postgres() {
+    if server("ledger_catches_tampering_on_postgres").is_some() {
+        crate::ledger::ledger_catches_tampering(on_postgres());
+    }
+}
+
+#[test]
+fn a_killed_import_leaves_nothing_on_postgres() {
+    if server("a_killed_import_leaves_nothing_on_postgres").is_some() {
+        crate::ledger::killed_import_leaves_nothing(on_postgres());
+    }
+}
+
+#[test]
+fn concurrent_uploads_serialize_on_postgres() {
+    if server("concurrent_uploads_serialize_on_postgres").is_some() {
+        crate::ledger::concurrent_uploads_serialize(on_postgres);
+    }
+}

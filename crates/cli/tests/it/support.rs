@@ -54,6 +54,21 @@ impl Obc {
         obc
     }
 
+    /// The database's URL, for SQL behind obc's back: the PostgreSQL URL, or `sqlite://` and
+    /// the file's path.
+    pub fn db_url(&self) -> String {
+        if self.is_postgres() {
+            self.db.clone()
+        } else {
+            format!("sqlite://{}", self.path(&self.db).display())
+        }
+    }
+
+    /// Whether the database is a PostgreSQL one.
+    pub fn is_postgres(&self) -> bool {
+        obc_store::is_postgres_url(&self.db)
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
