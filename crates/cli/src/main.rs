@@ -105,9 +105,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Copy the whole database to FILE while it stays in use (a consistent snapshot).
+    /// Copy the whole SQLite database to FILE while it stays in use (a consistent snapshot).
+    /// A PostgreSQL database is backed up with pg_dump instead.
     Backup { file: PathBuf },
-    /// Replace the database (--db) with a backup made by `obc backup`.
+    /// Replace the SQLite database (--db) with a backup made by `obc backup`.
     Restore {
         file: PathBuf,
         /// Overwrite an existing database.

@@ -1,4 +1,5 @@
-//! Storage of obc's records. SQLite by default (one file, no set-up).
+//! Storage of obc's records: SQLite by default (one file, no set-up), or PostgreSQL for a
+//! `postgres://` URL, through one pool and the same SQL (only the DDL differs per backend).
 //!
 //! Every import runs in one transaction: it lands whole or not at all. Rows are keyed so that
 //! importing the same file twice changes nothing. Finalized statements and the audit log are
