@@ -555,6 +555,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn append_only_tables_refuse_changes_on_both_backends() {
+        for store in test_support::stores().await {
+            store.audit("t", "test", "record", "").await.unwrap();
+            let mut refused = vec![
+                "UPDATE audit_log SET actor = 'x'".to_string(),
+                "DELETE FROM audit_log".to_string(),
+            ];
+            if store.backend() == Backend::Postgres {
+                // Statement-level triggers: refused even when the table is empty.
+                for table in [
+                    "statements",
+                    "statement_lines",
+                    "statement_inputs",
+                    "ledger_entries",
+                    "audit_log",
+                    "meetings",
+                    "meeting_attendees",
+                    "meeting_notes",
+                    "action_items",
+                    "action_item_events",
+                ] {
+                    refused.push(format!("TRUNCATE {table} CASCADE"));
+                }
+            }
+            for sql in refused {
+                let err = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&store.pool)
+                    .await
+                    .expect_err(&sql);
+                let text = err.to_string();
+                assert!(
+                    text.contains("append-only") || text.contains("never"),
+                    "{:?} {sql}: {text}",
+                    store.backend()
+                );
+            }
+            assert_eq!(store.audit_log().await.unwrap().len(), 1);
+        }
+    }
+
+    #[tokio::test]
     async fn both_backends_accept_the_portable_sql() {
         for store in test_support::stores().await {
             let row: (i64, i64, i64) = sqlx::query_as(
