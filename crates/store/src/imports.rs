@@ -23,6 +23,7 @@ pub struct ImportCounts {
 /// A session upload in progress for one provider.
 pub struct SessionImport {
     tx: Tx,
+    backend: crate::Backend,
     provider: String,
     pending: Vec<(String, Session)>,
 }
@@ -30,6 +31,7 @@ pub struct SessionImport {
 /// An assessment-file import in progress for one district.
 pub struct AssessmentImport {
     tx: Tx,
+    backend: crate::Backend,
     district: String,
     pending: Vec<AssessmentResult>,
 }
@@ -50,6 +52,7 @@ impl Store {
         .await?;
         Ok(SessionImport {
             tx,
+            backend: self.backend,
             provider: provider.to_string(),
             pending: Vec::with_capacity(BATCH),
         })
@@ -71,6 +74,7 @@ impl Store {
         .await?;
         Ok(AssessmentImport {
             tx,
+            backend: self.backend,
             district: district.to_string(),
             pending: Vec::with_capacity(BATCH),
         })
@@ -238,7 +242,7 @@ impl SessionImport {
         }
         let sql = format!(
             "INSERT INTO staged_sessions (session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size) {}",
-            crate::values(self.pending.len(), 8)
+            crate::values(self.backend, self.pending.len(), 8)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (district, s) in self.pending.drain(..) {
@@ -366,7 +370,7 @@ impl AssessmentImport {
                score = excluded.score, percentile = excluded.percentile,
                rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
                growth = excluded.growth",
-            crate::values(batch.len(), 11)
+            crate::values(self.backend, batch.len(), 11)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in batch {

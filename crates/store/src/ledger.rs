@@ -29,6 +29,7 @@ pub struct StoredLine {
 /// moving the amount from the district's payable to the provider's receivable.
 pub(crate) async fn post(
     tx: &mut Tx,
+    backend: crate::Backend,
     statement_id: i64,
     statement: &Statement,
     district: &str,
@@ -77,7 +78,7 @@ pub(crate) async fn post(
     for chunk in postings.chunks(250) {
         let sql = format!(
             "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo) {}",
-            crate::values(chunk.len() * 2, 6)
+            crate::values(backend, chunk.len() * 2, 6)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (posting, cents, student, memo) in chunk {

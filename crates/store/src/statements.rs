@@ -191,7 +191,7 @@ impl Store {
         for chunk in statement.lines.chunks(500) {
             let sql = format!(
                 "INSERT INTO statement_lines (statement_id, student_id, rule, base_cents, contingent_cents) {}",
-                crate::values(chunk.len(), 5)
+                crate::values(self.backend, chunk.len(), 5)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for l in chunk {
@@ -209,7 +209,7 @@ impl Store {
             .bind(inputs_json)
             .execute(&mut *tx)
             .await?;
-        crate::ledger::post(&mut tx, id, statement, district, provider).await?;
+        crate::ledger::post(&mut tx, self.backend, id, statement, district, provider).await?;
         audit(
             &mut tx,
             actor,
