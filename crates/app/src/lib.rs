@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
+pub mod progress;
+
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

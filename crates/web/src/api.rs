@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for ApiViewer {
     }
 }
 
-fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn csrf_header(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
 
@@ -372,7 +372,7 @@ pub fn openapi_document() -> Value {
             }
         }})
     };
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "obc API", "version": env!("CARGO_PKG_VERSION"),
                  "description": "Outcomes-based contracting for K-12 tutoring. Every call is limited to the caller's organisation: district staff see their district, provider staff the students of their own contracts, auditors read contracts, statements, ledger and audit log."},
@@ -433,5 +433,9 @@ pub fn openapi_document() -> Value {
                         "value": {"type": ["string", "null"]}, "expected": {"type": "string"}}}}}}
             }
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(crate::monitoring::openapi_paths());
+    }
+    doc
 }

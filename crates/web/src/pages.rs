@@ -42,7 +42,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn of(viewer: &Viewer) -> Nav {
+    pub(crate) fn of(viewer: &Viewer) -> Nav {
         Nav {
             username: viewer.user.username.clone(),
             role: viewer.role().as_str(),
@@ -79,6 +79,8 @@ pub struct ContractRow {
     pub paid: String,
     pub projected_total: String,
     pub cost_per_outcome: String,
+    /// The meeting cadence checked today.
+    pub meetings: crate::monitoring::MeetingFlag,
 }
 
 #[derive(Template)]
@@ -133,6 +135,7 @@ pub async fn dashboard(
         let cv = state.store.contract(&summary.id).await?;
         let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
         let t = &statement.totals;
+        let meetings = crate::monitoring::meeting_flag(&state, &summary.id).await?;
         rows.push(ContractRow {
             id: summary.id,
             district: summary.district_id,
@@ -146,6 +149,7 @@ pub async fn dashboard(
                 .cost_per_outcome
                 .map(format_cents)
                 .unwrap_or_else(|| "none".into()),
+            meetings,
         });
     }
     Ok(render(&DashboardPage {

@@ -893,15 +893,18 @@ fn declared_routes() -> BTreeSet<(String, String)> {
     routes
 }
 
-fn matrix_report(probes: &[Probe], results: &[Vec<Result<u16, (u16, String)>>]) -> String {
+/// One row's outcome: each cell's status (Err when not as expected) and the row's time.
+type Row = (Vec<Result<u16, (u16, String)>>, std::time::Duration);
+
+fn matrix_report(probes: &[Probe], results: &[Row]) -> String {
     let width = probes.iter().map(|p| p.what.len() + 12).max().unwrap_or(40);
     let mut out = String::new();
     let _ = write!(out, "{:<width$}", "request");
     for who in Who::ALL {
         let _ = write!(out, " {:>12}", who.label());
     }
-    out.push('\n');
-    for (probe, row) in probes.iter().zip(results) {
+    out.push_str("     time\n");
+    for (probe, (row, time)) in probes.iter().zip(results) {
         let via = match probe.via {
             Via::Page => "page",
             Via::Api => "api",
@@ -919,7 +922,7 @@ fn matrix_report(probes: &[Probe], results: &[Vec<Result<u16, (u16, String)>>]) 
             };
             let _ = write!(out, " {text:>12}");
         }
-        out.push('\n');
+        let _ = writeln!(out, " {:>6}ms", time.as_millis());
     }
     out
 }
@@ -958,6 +961,7 @@ async fn access_matrix_every_role_by_every_route() {
     let mut results = Vec::new();
     let mut failures = Vec::new();
     for probe in &probes {
+        let row_started = std::time::Instant::now();
         let mut row = Vec::new();
         for (session, expect) in sessions.iter().zip(probe.expect) {
             let response = run_probe(&app, probe, session).await;
@@ -977,7 +981,7 @@ async fn access_matrix_every_role_by_every_route() {
                 }
             }
         }
-        results.push(row);
+        results.push((row, row_started.elapsed()));
     }
     let cells = probes.len() * Who::ALL.len();
     let report = matrix_report(&probes, &results);
@@ -1032,7 +1036,7 @@ async fn sessions_of(
 }
 
 #[tokio::test]
-async fn login_refuses_wrong_passwords_stale_forms_and_floods() {
+async fn login_refuses_wrong_passwords_and_stale_forms() {
     let app = WebApp::new().await;
 
     // The form sets its token as a cookie and as a hidden field.
@@ -1098,31 +1102,46 @@ async fn login_refuses_wrong_passwords_stale_forms_and_floods() {
         "{set}"
     );
 
-    // Three more failures for admin (five in all from this client), then even the right
-    // password is refused with 429.
-    for _ in 0..3 {
-        let r = app.post_login("admin", "still-wrong").await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    }
-    let flood = app.post_login("admin", &Who::Admin.password()).await;
-    assert_eq!(
-        flood.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{}",
-        flood.text()
-    );
-    assert!(flood.set_cookie("obc_session").is_none());
-    assert!(flood.text().contains("too many failed sign-ins"));
-    let audit = app.audit_actions("admin").await;
-    assert!(
-        !audit.iter().any(|(action, _, _)| action == "login"),
-        "admin never signed in: {audit:?}"
-    );
     assert!(app
         .audit_actions("district")
         .await
         .iter()
         .any(|(a, _, _)| a == "login"));
+}
+
+#[tokio::test]
+async fn five_failed_sign_ins_lock_the_form() {
+    let app = WebApp::new().await;
+    for attempt in 1..=5 {
+        let r = app.post_login("admin", "wrong-password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    // The sixth is refused before the password is even checked, right or wrong.
+    for password in [Who::Admin.password(), "wrong-password".to_string()] {
+        let r = app.post_login("admin", &password).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+        assert!(r.set_cookie("obc_session").is_none());
+        assert!(r.text().contains("too many failed sign-ins"));
+    }
+    // In-process requests carry no client address, so they all count as one client: the
+    // client is blocked too, whoever it signs in as.
+    let r = app.post_login("district", &Who::District.password()).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let audit = app.store.audit_log().await.expect("audit log");
+    assert!(
+        !audit.iter().any(|(_, _, action, _, _)| action == "login"),
+        "nobody signed in: {audit:?}"
+    );
+    // API tokens are not affected.
+    assert_eq!(
+        app.send(Req::get("/api/me").header(
+            "authorization",
+            &format!("Bearer {}", app.token(Who::Admin))
+        ))
+        .await
+        .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -2208,4 +2227,38 @@ async fn providers_never_see_demographics() {
     let mut sorted = dates.clone();
     sorted.sort();
     assert_eq!(dates, sorted, "the timeline is in date order");
+}
+
+#[tokio::test]
+#[ignore = "known bug: obc_app::import_sessions accepts sessions of students of districts the provider has no contract with, and answers differently for unknown ids"]
+async fn providers_cannot_write_sessions_into_districts_they_do_not_serve() {
+    let app = WebApp::new().await;
+    let brightpath = app.login(Who::Brightpath).await;
+    let admin = app.login(Who::Admin).await;
+    let demo_student = app.ids.demo_enrolled.clone();
+    let push = |student: &str| {
+        let body = format!(
+            "session_id,student_id,tutor_id,date,minutes,status\nweb-foreign-1,{student},T-web,2025-04-01,30,attended\n"
+        );
+        brightpath.with_token(Req::post("/api/sessions").body("text/csv", body.as_bytes()))
+    };
+    // brightpath has no contract with the demo district: its student is none of brightpath's
+    // business, and must read exactly like a student who does not exist.
+    let foreign = app.send(push(&demo_student)).await;
+    let unknown = app.send(push("no-such-student")).await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        foreign.text()
+    );
+    assert_eq!(
+        foreign.json()["problems"][0]["expected"],
+        unknown.json()["problems"][0]["expected"]
+    );
+    let sessions = sessions_of(&app, &admin, DEMO_DISTRICT, &demo_student).await;
+    assert!(
+        sessions.iter().all(|(p, _)| p != MESA_PROVIDER),
+        "{sessions:?}"
+    );
 }
