@@ -102,16 +102,6 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn now_text() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        t.date(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
 
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = WebError;
@@ -134,7 +124,7 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(WebError::unauthorized("please sign in"));
         };
-        match state.store.login_session(token, &now_text()).await? {
+        match state.store.login_session(token).await? {
             Some((user, csrf)) => Ok(Viewer {
                 user,
                 csrf: Some(csrf),
@@ -263,17 +253,9 @@ pub async fn login(
         }
     };
     let token = random_token();
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
-    let expires_text = format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        expires.date(),
-        expires.hour(),
-        expires.minute(),
-        expires.second()
-    );
     state
         .store
-        .create_login_session(&user, &token, &random_token(), &expires_text)
+        .create_login_session(&user, &token, &random_token(), time::Duration::hours(SESSION_HOURS))
         .await?;
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().append(
