@@ -68,9 +68,19 @@ fn students(n: usize, sessions_each: usize) -> Vec<StudentInput> {
                     })
                     .collect(),
                 tests: vec![
-                    test("Fall 2024-2025", "2024-09-10", 200 + (i % 30) as i64, Some(8)),
+                    test(
+                        "Fall 2024-2025",
+                        "2024-09-10",
+                        200 + (i % 30) as i64,
+                        Some(8),
+                    ),
                     test("Spring 2025-2026", "2025-05-01", 210, None),
-                    test("Spring 2024-2025", "2025-05-01", 200 + (i % 45) as i64, None),
+                    test(
+                        "Spring 2024-2025",
+                        "2025-05-01",
+                        200 + (i % 45) as i64,
+                        None,
+                    ),
                 ],
             }
         })

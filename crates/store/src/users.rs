@@ -104,7 +104,11 @@ impl Store {
             actor,
             "user.add",
             &format!("user:{username}"),
-            &format!("role {}, organisation {}", role.as_str(), org_id.unwrap_or("none")),
+            &format!(
+                "role {}, organisation {}",
+                role.as_str(),
+                org_id.unwrap_or("none")
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -129,7 +133,13 @@ impl Store {
     }
 
     /// Starts a login session lasting `valid_for`; `token` is the cookie's secret, stored hashed.
-    pub async fn create_login_session(&self, user: &User, token: &str, csrf: &str, valid_for: time::Duration) -> Result<()> {
+    pub async fn create_login_session(
+        &self,
+        user: &User,
+        token: &str,
+        csrf: &str,
+        valid_for: time::Duration,
+    ) -> Result<()> {
         let expires_at = crate::timestamp(time::OffsetDateTime::now_utc() + valid_for);
         let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES (?, ?, ?, ?)")
@@ -139,7 +149,14 @@ impl Store {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-        audit(&mut tx, &user.username, "login", &format!("user:{}", user.username), "").await?;
+        audit(
+            &mut tx,
+            &user.username,
+            "login",
+            &format!("user:{}", user.username),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -154,7 +171,8 @@ impl Store {
         .bind(crate::now())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(id, u, r, o, csrf)| Ok((user((id, u, r, o))?, csrf))).transpose()
+        row.map(|(id, u, r, o, csrf)| Ok((user((id, u, r, o))?, csrf)))
+            .transpose()
     }
 
     /// Ends a login session.

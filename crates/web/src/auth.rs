@@ -102,7 +102,6 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = WebError;
 
@@ -255,7 +254,12 @@ pub async fn login(
     let token = random_token();
     state
         .store
-        .create_login_session(&user, &token, &random_token(), time::Duration::hours(SESSION_HOURS))
+        .create_login_session(
+            &user,
+            &token,
+            &random_token(),
+            time::Duration::hours(SESSION_HOURS),
+        )
         .await?;
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().append(

@@ -42,7 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{meeting}/attendees", post(attendee_form))
         .route("/meetings/{meeting}/notes", post(note_form))
         .route("/meetings/{meeting}/actions", post(action_form))
-        .route("/meetings/{meeting}/actions/{item}/status", post(status_form))
+        .route(
+            "/meetings/{meeting}/actions/{item}/status",
+            post(status_form),
+        )
         .route("/api/contracts/{id}/progress", get(progress_api))
         .route(
             "/api/contracts/{id}/meetings",
@@ -200,14 +203,8 @@ async fn open_meeting(
     for (name, _) in attendees {
         non_empty("an attendee's name", name)?;
     }
-    let (m, _) = app::open_meeting(
-        &state.store,
-        &viewer.user.username,
-        id,
-        held_on,
-        attendees,
-    )
-    .await?;
+    let (m, _) =
+        app::open_meeting(&state.store, &viewer.user.username, id, held_on, attendees).await?;
     Ok(m)
 }
 
@@ -764,7 +761,7 @@ pub async fn meeting_page(
         carried: v
             .carried_items
             .iter()
-            .map(|i| item_row(i, &m.held_on))
+            .map(|i| item_row(i, &today))
             .collect(),
         notes: v
             .notes
@@ -782,11 +779,7 @@ pub async fn meeting_page(
                 text: n.text.clone(),
             })
             .collect(),
-        new_items: v
-            .new_items
-            .iter()
-            .map(|i| item_row(i, &today))
-            .collect(),
+        new_items: v.new_items.iter().map(|i| item_row(i, &today)).collect(),
         can_write: WRITERS.contains(&role),
         can_district_only: matches!(role, Role::Admin | Role::District),
         student_ids: v
@@ -937,8 +930,9 @@ pub async fn status_form(
 
 /// A JSON body, or a JSON error saying what is wrong with it.
 fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| WebError::bad_request(format!("the body is not the JSON expected: {e}")).into())
+    serde_json::from_slice(body).map_err(|e| {
+        WebError::bad_request(format!("the body is not the JSON expected: {e}")).into()
+    })
 }
 
 async fn progress_api(
@@ -1114,8 +1108,10 @@ async fn status_api(
 /// The OpenAPI paths of this module, merged into `api::openapi_document`.
 pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
-    let meeting = json!({"name": "meeting", "in": "path", "required": true, "schema": {"type": "integer"}});
-    let item = json!({"name": "item", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let meeting =
+        json!({"name": "meeting", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let item =
+        json!({"name": "item", "in": "path", "required": true, "schema": {"type": "integer"}});
     let as_of = json!({"name": "as_of", "in": "query", "description": "Default: today", "schema": {"type": "string", "format": "date"}});
     let ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
     let post = |summary: &str, params: Value, body: Value, done: &str| {

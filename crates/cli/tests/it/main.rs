@@ -12,4 +12,5 @@ mod ledger;
 mod progress;
 mod support;
 mod web_http;
+mod web_monitoring;
 mod web_support;
