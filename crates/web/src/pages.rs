@@ -863,13 +863,18 @@ pub(crate) async fn run_upload(
         }
         "sessions" => {
             viewer.require(&[Role::Admin, Role::Provider])?;
+            let reach = if role == Role::Provider {
+                obc_app::Reach::ContractDistricts
+            } else {
+                obc_app::Reach::AnyDistrict
+            };
             let provider = org
                 .ok_or_else(|| WebError::bad_request("say which provider the sessions are for"))?;
             let reader = obc_ingest::SessionReader::new(name, upload.bytes.as_slice())
                 .map_err(obc_app::AppError::from);
             match reader {
                 Err(e) => Err(e),
-                Ok(reader) => obc_app::import_sessions(&state.store, actor, reader, name, &provider, &mut || {})
+                Ok(reader) => obc_app::import_sessions(&state.store, actor, reader, name, &provider, reach, &mut || {})
                     .await
                     .map(|r| {
                         let mut lines = vec![format!(
