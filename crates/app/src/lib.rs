@@ -20,9 +20,12 @@ pub enum AppError {
     /// The input has wrong rows; nothing was imported.
     #[error("{errors}\n{} problem{} found; nothing was imported", .errors.total, if .errors.total == 1 { "" } else { "s" })]
     Rejected { errors: ImportErrors },
-    /// The contract document is invalid: `file:line:column: message` lines.
-    #[error("{}\nthe contract was not added", .0.join("\n"))]
-    InvalidContract(Vec<String>),
+    /// The contract document is invalid: every problem with its TOML line and column.
+    #[error("{}\nthe contract was not added", .problems.iter().map(|p| format!("{file}:{}:{}: {}", p.line, p.column, p.message)).collect::<Vec<_>>().join("\n"))]
+    InvalidContract {
+        file: String,
+        problems: Vec<obc_core::contract::Problem>,
+    },
     /// A request that cannot be met (unknown id, bad date); the message says what to do.
     #[error("{0}")]
     Invalid(String),
@@ -310,15 +313,18 @@ pub async fn add_contract(
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        AppError::InvalidContract(vec![format!("{name}:{line}: expected UTF-8 text")])
+        AppError::InvalidContract {
+            file: name.to_string(),
+            problems: vec![obc_core::contract::Problem {
+                line,
+                column: 1,
+                message: "expected UTF-8 text".into(),
+            }],
+        }
     })?;
-    let contract = Contract::parse(source).map_err(|e| {
-        AppError::InvalidContract(
-            e.problems
-                .iter()
-                .map(|p| format!("{name}:{}:{}: {}", p.line, p.column, p.message))
-                .collect(),
-        )
+    let contract = Contract::parse(source).map_err(|e| AppError::InvalidContract {
+        file: name.to_string(),
+        problems: e.problems,
     })?;
     Ok(store.add_contract(actor, &contract, source).await?)
 }

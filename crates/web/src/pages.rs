@@ -744,6 +744,31 @@ pub struct UploadResultPage {
     pub summary: Vec<String>,
     pub problems: Vec<ProblemRow>,
     pub more: u64,
+    /// A rejected contract document, line by line, with each problem under its line.
+    pub annotated: Vec<SourceLine>,
+}
+
+/// One line of an uploaded document and the problems found on it.
+pub struct SourceLine {
+    pub number: usize,
+    pub text: String,
+    pub problems: Vec<String>,
+}
+
+fn annotate(source: &[u8], problems: &[ProblemRow]) -> Vec<SourceLine> {
+    String::from_utf8_lossy(source)
+        .lines()
+        .enumerate()
+        .map(|(i, text)| SourceLine {
+            number: i + 1,
+            text: text.to_string(),
+            problems: problems
+                .iter()
+                .filter(|p| p.line == (i + 1).to_string())
+                .map(|p| format!("{}: {}", p.column, p.expected))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The fields of an upload form.
@@ -926,11 +951,26 @@ pub(crate) async fn run_upload(
             )],
             errors: Some(errors),
         }),
-        Err(obc_app::AppError::InvalidContract(lines)) => Ok(UploadOutcome {
-            accepted: false,
-            summary: lines,
-            errors: None,
-        }),
+        Err(obc_app::AppError::InvalidContract { file, problems }) => {
+            let mut errors = obc_ingest::ImportErrors::new();
+            for p in &problems {
+                errors.push(obc_ingest::ImportError {
+                    file: file.clone(),
+                    line: p.line as u64,
+                    column: Some(format!("column {}", p.column)),
+                    value: None,
+                    expected: p.message.clone(),
+                });
+            }
+            Ok(UploadOutcome {
+                accepted: false,
+                summary: vec![
+                    "The contract was not added; each problem is shown next to its line below."
+                        .into(),
+                ],
+                errors: Some(errors),
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -943,6 +983,7 @@ pub async fn upload(
 ) -> Result<Response, WebError> {
     let upload = read_upload(multipart).await?;
     viewer.check_csrf(upload.csrf.as_deref())?;
+    let contract_source = (kind == "contract").then(|| upload.bytes.clone());
     let outcome = run_upload(&state, &viewer, &kind, upload).await?;
     let (problems, more) = match &outcome.errors {
         Some(errors) => (
@@ -964,6 +1005,10 @@ pub async fn upload(
         ),
         None => (Vec::new(), 0),
     };
+    let annotated = match (&contract_source, outcome.accepted) {
+        (Some(source), false) => annotate(source, &problems),
+        _ => Vec::new(),
+    };
     let mut response = render(&UploadResultPage {
         nav: Nav::of(&viewer),
         kind,
@@ -971,6 +1016,7 @@ pub async fn upload(
         summary: outcome.summary,
         problems,
         more,
+        annotated,
     });
     if !outcome.accepted {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -2040,7 +2040,18 @@ async fn an_invalid_contract_names_its_line() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
-    assert!(r.text().contains("broken.toml:5:"), "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains("<td>broken.toml</td><td class=\"num\">5</td>"),
+        "{page}"
+    );
+    // The document is shown with the problem next to its line.
+    let line5 = page
+        .split("<tr class=\"bad\">")
+        .nth(1)
+        .expect("an annotated line");
+    assert!(line5.starts_with("<td class=\"num\">5</td>"), "{line5}");
+    assert!(line5.contains("&#9650; column"), "{line5}");
     // A wrong value on line 6, column 21, through the API.
     let toml = String::from_utf8(mesa_contract_toml()).expect("UTF-8");
     let bad_value = toml.replace(
@@ -2060,13 +2071,16 @@ async fn an_invalid_contract_names_its_line() {
     let body = r.json();
     assert_eq!(body["imported"], false);
     assert!(
-        body["summary"]
+        body["problems"]
             .as_array()
-            .expect("summary")
+            .expect("problems")
             .iter()
-            .any(|l| l.as_str().is_some_and(
-                |l| l.starts_with("bad-value.toml:6:21:") && l.contains("price_per_student")
-            )),
+            .any(|p| p["file"] == "bad-value.toml"
+                && p["line"] == 6
+                && p["column"] == "column 21"
+                && p["expected"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("price_per_student"))),
         "{body}"
     );
     // Nothing was added.
