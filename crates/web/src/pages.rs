@@ -187,6 +187,52 @@ pub struct ContractPage {
     pub growth_chart: String,
     pub attendance_chart: String,
     pub waterfall_chart: String,
+    pub schools: Vec<SchoolRow>,
+}
+
+/// A school's students on the final statement as it stands.
+pub struct SchoolRow {
+    pub school: String,
+    pub students: u32,
+    pub met_target: u32,
+    pub district_fault: u32,
+    pub provider_fault: u32,
+    pub excluded: u32,
+    pub contingent: String,
+    pub total: String,
+}
+
+fn school_rows(statement: &Statement) -> Vec<SchoolRow> {
+    let mut by_school: BTreeMap<&str, (u32, u32, u32, u32, u32, Decimal, Decimal)> =
+        BTreeMap::new();
+    for l in &statement.lines {
+        let e = by_school.entry(l.school_id.as_str()).or_default();
+        e.0 += 1;
+        e.1 += u32::from(l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE);
+        e.2 += u32::from(l.rule == "district_fault");
+        e.3 += u32::from(l.rule == "provider_fault");
+        e.4 += u32::from(l.rule == "excluded");
+        e.5 += l.contingent_amount;
+        e.6 += l.total;
+    }
+    by_school
+        .into_iter()
+        .map(
+            |(
+                school,
+                (students, met_target, district_fault, provider_fault, excluded, contingent, total),
+            )| SchoolRow {
+                school: school.to_string(),
+                students,
+                met_target,
+                district_fault,
+                provider_fault,
+                excluded,
+                contingent: format_cents(contingent),
+                total: format_cents(total),
+            },
+        )
+        .collect()
 }
 
 pub async fn contract(
@@ -267,6 +313,7 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, &statement),
         ),
+        schools: school_rows(&statement),
     }))
 }
 
