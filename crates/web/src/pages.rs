@@ -203,35 +203,36 @@ pub struct SchoolRow {
 }
 
 fn school_rows(statement: &Statement) -> Vec<SchoolRow> {
-    let mut by_school: BTreeMap<&str, (u32, u32, u32, u32, u32, Decimal, Decimal)> =
-        BTreeMap::new();
+    let mut by_school: BTreeMap<&str, (SchoolRow, Decimal, Decimal)> = BTreeMap::new();
     for l in &statement.lines {
-        let e = by_school.entry(l.school_id.as_str()).or_default();
-        e.0 += 1;
-        e.1 += u32::from(l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE);
-        e.2 += u32::from(l.rule == "district_fault");
-        e.3 += u32::from(l.rule == "provider_fault");
-        e.4 += u32::from(l.rule == "excluded");
-        e.5 += l.contingent_amount;
-        e.6 += l.total;
+        let (row, contingent, total) = by_school.entry(l.school_id.as_str()).or_insert_with(|| {
+            let row = SchoolRow {
+                school: l.school_id.clone(),
+                students: 0,
+                met_target: 0,
+                district_fault: 0,
+                provider_fault: 0,
+                excluded: 0,
+                contingent: String::new(),
+                total: String::new(),
+            };
+            (row, Decimal::ZERO, Decimal::ZERO)
+        });
+        row.students += 1;
+        row.met_target += u32::from(l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE);
+        row.district_fault += u32::from(l.rule == "district_fault");
+        row.provider_fault += u32::from(l.rule == "provider_fault");
+        row.excluded += u32::from(l.rule == "excluded");
+        *contingent += l.contingent_amount;
+        *total += l.total;
     }
     by_school
-        .into_iter()
-        .map(
-            |(
-                school,
-                (students, met_target, district_fault, provider_fault, excluded, contingent, total),
-            )| SchoolRow {
-                school: school.to_string(),
-                students,
-                met_target,
-                district_fault,
-                provider_fault,
-                excluded,
-                contingent: format_cents(contingent),
-                total: format_cents(total),
-            },
-        )
+        .into_values()
+        .map(|(row, contingent, total)| SchoolRow {
+            contingent: format_cents(contingent),
+            total: format_cents(total),
+            ..row
+        })
         .collect()
 }
 
