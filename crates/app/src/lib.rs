@@ -12,15 +12,20 @@ use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
+pub mod progress;
+
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The input has wrong rows; nothing was imported.
     #[error("{errors}\n{} problem{} found; nothing was imported", .errors.total, if .errors.total == 1 { "" } else { "s" })]
     Rejected { errors: ImportErrors },
-    /// The contract document is invalid: `file:line:column: message` lines.
-    #[error("{}\nthe contract was not added", .0.join("\n"))]
-    InvalidContract(Vec<String>),
+    /// The contract document is invalid: every problem with its TOML line and column.
+    #[error("{}\nthe contract was not added", .problems.iter().map(|p| format!("{file}:{}:{}: {}", p.line, p.column, p.message)).collect::<Vec<_>>().join("\n"))]
+    InvalidContract {
+        file: String,
+        problems: Vec<obc_core::contract::Problem>,
+    },
     /// A request that cannot be met (unknown id, bad date); the message says what to do.
     #[error("{0}")]
     Invalid(String),
@@ -185,6 +190,16 @@ pub struct SessionsImport {
     pub not_enrolled: Vec<String>,
 }
 
+/// Which districts a session upload may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The intermediary: any district with the student in its roster.
+    AnyDistrict,
+    /// Provider staff: only districts where the provider has a contract. A student elsewhere
+    /// gets the same error as an unknown id, so uploads cannot probe other rosters.
+    ContractDistricts,
+}
+
 /// Imports a provider's session log (CSV or JSON).
 pub async fn import_sessions<R: Read>(
     store: &Store,
@@ -192,6 +207,7 @@ pub async fn import_sessions<R: Read>(
     reader: SessionReader<R>,
     name: &str,
     provider: &str,
+    reach: Reach,
     tick: Tick<'_>,
 ) -> Result<SessionsImport> {
     let student_districts = store.student_districts().await?;
@@ -214,6 +230,7 @@ pub async fn import_sessions<R: Read>(
             &student_districts,
             &provider_contracts.districts,
             &session.student_id,
+            reach,
         ) {
             Ok(d) => d,
             Err(expected) => {
@@ -252,33 +269,34 @@ pub async fn import_sessions<R: Read>(
 }
 
 /// The district of a session's student: the only district that has the id, else the only one
-/// of those where the provider has a contract.
+/// of those where the provider has a contract. Provider staff reach only the latter.
 fn resolve_district(
     student_districts: &HashMap<String, Vec<String>>,
     provider_districts: &HashSet<String>,
     student: &str,
+    reach: Reach,
 ) -> Result<String, String> {
     let candidates = student_districts
         .get(student)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    match candidates {
-        [] => Err("a student id of an imported roster".into()),
-        [only] => Ok(only.clone()),
-        many => {
-            let with_contract: Vec<_> = many
-                .iter()
-                .filter(|d| provider_districts.contains(*d))
-                .collect();
-            match with_contract.as_slice() {
-                [only] => Ok((*only).clone()),
-                _ => Err(format!(
-                    "a student id of one district (it is in {}, and the provider has contracts with {} of them)",
-                    many.join(", "),
-                    with_contract.len()
-                )),
-            }
+    let with_contract: Vec<&String> = candidates
+        .iter()
+        .filter(|d| provider_districts.contains(*d))
+        .collect();
+    match (reach, candidates, with_contract.as_slice()) {
+        (Reach::ContractDistricts, _, [only]) => Ok((*only).clone()),
+        (Reach::ContractDistricts, _, []) => {
+            Err("a student of a district where the provider has a contract".into())
         }
+        (Reach::AnyDistrict, [], _) => Err("a student id of an imported roster".into()),
+        (Reach::AnyDistrict, [only], _) => Ok(only.clone()),
+        (Reach::AnyDistrict, _, [only]) => Ok((*only).clone()),
+        (_, many, with_contract) => Err(format!(
+            "a student id of one district (it is in {}, and the provider has contracts with {} of them)",
+            many.join(", "),
+            with_contract.len()
+        )),
     }
 }
 
@@ -295,15 +313,18 @@ pub async fn add_contract(
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        AppError::InvalidContract(vec![format!("{name}:{line}: expected UTF-8 text")])
+        AppError::InvalidContract {
+            file: name.to_string(),
+            problems: vec![obc_core::contract::Problem {
+                line,
+                column: 1,
+                message: "expected UTF-8 text".into(),
+            }],
+        }
     })?;
-    let contract = Contract::parse(source).map_err(|e| {
-        AppError::InvalidContract(
-            e.problems
-                .iter()
-                .map(|p| format!("{name}:{}:{}: {}", p.line, p.column, p.message))
-                .collect(),
-        )
+    let contract = Contract::parse(source).map_err(|e| AppError::InvalidContract {
+        file: name.to_string(),
+        problems: e.problems,
     })?;
     Ok(store.add_contract(actor, &contract, source).await?)
 }

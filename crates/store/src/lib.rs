@@ -403,7 +403,11 @@ pub(crate) fn values(backend: Backend, rows: usize, cols: usize) -> String {
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`, for audit records only (never statements).
 pub(crate) fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`: the one format of every stored time, so text order is time order.
+pub(crate) fn timestamp(t: time::OffsetDateTime) -> String {
     format!(
         "{}T{:02}:{:02}:{:02}Z",
         t.date(),

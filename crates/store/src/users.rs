@@ -131,14 +131,15 @@ impl Store {
             .transpose()
     }
 
-    /// Starts a login session; `token` is the cookie's secret, stored hashed.
+    /// Starts a login session lasting `valid_for`; `token` is the cookie's secret, stored hashed.
     pub async fn create_login_session(
         &self,
         user: &User,
         token: &str,
         csrf: &str,
-        expires_at: &str,
+        valid_for: time::Duration,
     ) -> Result<()> {
+        let expires_at = crate::timestamp(time::OffsetDateTime::now_utc() + valid_for);
         let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hex_sha256(token.as_bytes()))
@@ -159,14 +160,14 @@ impl Store {
         Ok(())
     }
 
-    /// The user and CSRF token of a live login session.
-    pub async fn login_session(&self, token: &str, now: &str) -> Result<Option<(User, String)>> {
+    /// The user and CSRF token of a login session that has not expired.
+    pub async fn login_session(&self, token: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, Option<String>, String)> = sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.org_id, s.csrf_token FROM login_sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_sha256 = $1 AND s.expires_at > $2",
         )
         .bind(hex_sha256(token.as_bytes()))
-        .bind(now)
+        .bind(crate::now())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|(id, u, r, o, csrf)| Ok((user((id, u, r, o))?, csrf)))

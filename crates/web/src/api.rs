@@ -10,7 +10,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use obc_store::Role;
 use serde::Deserialize;
@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for ApiViewer {
     }
 }
 
-fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn csrf_header(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
 
@@ -70,7 +70,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
         .route("/api/me", get(me))
-        .route("/api/contracts", get(contracts).post(add_contract))
+        .route("/api/contracts", upload_route("contract").get(contracts))
         .route("/api/contracts/{id}", get(contract))
         .route("/api/contracts/{id}/statements/{milestone}", get(statement))
         .route(
@@ -79,8 +79,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/students/{district}/{student}", get(student))
         .route("/api/sessions", post(upload_sessions))
-        .route("/api/rosters", post(upload_roster))
-        .route("/api/assessments", post(upload_assessments))
+        .route("/api/rosters", upload_route("roster"))
+        .route("/api/assessments", upload_route("assessments"))
         .route("/api/ledger", get(ledger))
         .route("/api/audit", get(audit))
 }
@@ -283,37 +283,18 @@ async fn upload_sessions(
     Ok((status, Json(body)).into_response())
 }
 
-async fn upload_roster(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-    headers: HeaderMap,
-    Query(query): Query<UploadQuery>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (status, body) = upload_json(&state, &viewer, &headers, "roster", query, body).await?;
-    Ok((status, Json(body)).into_response())
-}
-
-async fn upload_assessments(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-    headers: HeaderMap,
-    Query(query): Query<UploadQuery>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (status, body) = upload_json(&state, &viewer, &headers, "assessments", query, body).await?;
-    Ok((status, Json(body)).into_response())
-}
-
-async fn add_contract(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-    headers: HeaderMap,
-    Query(query): Query<UploadQuery>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (status, body) = upload_json(&state, &viewer, &headers, "contract", query, body).await?;
-    Ok((status, Json(body)).into_response())
+/// POST of a whole file of one kind (roster, assessments, contract) as the request body.
+fn upload_route(kind: &'static str) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              ApiViewer(viewer): ApiViewer,
+              headers: HeaderMap,
+              Query(query): Query<UploadQuery>,
+              body: Bytes| async move {
+            let (status, body) = upload_json(&state, &viewer, &headers, kind, query, body).await?;
+            Ok::<_, ApiError>((status, Json(body)).into_response())
+        },
+    )
 }
 
 async fn ledger(
@@ -372,7 +353,7 @@ pub fn openapi_document() -> Value {
             }
         }})
     };
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "obc API", "version": env!("CARGO_PKG_VERSION"),
                  "description": "Outcomes-based contracting for K-12 tutoring. Every call is limited to the caller's organisation: district staff see their district, provider staff the students of their own contracts, auditors read contracts, statements, ledger and audit log."},
@@ -433,5 +414,9 @@ pub fn openapi_document() -> Value {
                         "value": {"type": ["string", "null"]}, "expected": {"type": "string"}}}}}}
             }
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(crate::monitoring::openapi_paths());
+    }
+    doc
 }

@@ -30,6 +30,12 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot hash the password: {e}"))
 }
 
+/// A hash no password matches, verified for unknown usernames.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_token()).expect("hashing a random token works"))
+}
+
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
@@ -102,17 +108,6 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn now_text() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        t.date(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = WebError;
 
@@ -134,7 +129,7 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(WebError::unauthorized("please sign in"));
         };
-        match state.store.login_session(token, &now_text()).await? {
+        match state.store.login_session(token).await? {
             Some((user, csrf)) => Ok(Viewer {
                 user,
                 csrf: Some(csrf),
@@ -167,6 +162,10 @@ impl LoginLimiter {
 
     fn fail(&self, keys: &[String]) {
         let mut map = self.failures.lock().expect("limiter lock");
+        // Forget clients and usernames whose failures have all expired, so the map stays small.
+        if map.len() > 10_000 {
+            map.retain(|_, times| times.iter().any(|t| t.elapsed() < WINDOW));
+        }
         for k in keys {
             map.entry(k.clone()).or_default().push(Instant::now());
         }
@@ -245,8 +244,17 @@ pub async fn login(
         ));
     }
     let found = state.store.user_for_login(&form.username).await?;
+    // An unknown username costs the same argon2 work as a wrong password, so the answer's
+    // timing does not tell which usernames exist.
+    let verified = match &found {
+        Some((_, hash)) => verify_password(&form.password, hash),
+        None => {
+            verify_password(&form.password, unknown_user_hash());
+            false
+        }
+    };
     let user = match found {
-        Some((user, hash)) if verify_password(&form.password, &hash) => user,
+        Some((user, _)) if verified => user,
         _ => {
             state.limiter.fail(&keys);
             let csrf = random_token();
@@ -263,17 +271,14 @@ pub async fn login(
         }
     };
     let token = random_token();
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
-    let expires_text = format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        expires.date(),
-        expires.hour(),
-        expires.minute(),
-        expires.second()
-    );
     state
         .store
-        .create_login_session(&user, &token, &random_token(), &expires_text)
+        .create_login_session(
+            &user,
+            &token,
+            &random_token(),
+            time::Duration::hours(SESSION_HOURS),
+        )
         .await?;
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().append(

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod monitoring;
 pub mod pages;
 
 use axum::extract::DefaultBodyLimit;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(pages::audit))
         .route("/ledger", get(pages::ledger))
         .merge(api::routes())
+        .merge(monitoring::routes())
         .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(state)
 }

@@ -42,7 +42,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn of(viewer: &Viewer) -> Nav {
+    pub(crate) fn of(viewer: &Viewer) -> Nav {
         Nav {
             username: viewer.user.username.clone(),
             role: viewer.role().as_str(),
@@ -79,6 +79,8 @@ pub struct ContractRow {
     pub paid: String,
     pub projected_total: String,
     pub cost_per_outcome: String,
+    /// The meeting cadence checked today.
+    pub meetings: crate::monitoring::MeetingFlag,
 }
 
 #[derive(Template)]
@@ -133,6 +135,7 @@ pub async fn dashboard(
         let cv = state.store.contract(&summary.id).await?;
         let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
         let t = &statement.totals;
+        let meetings = crate::monitoring::meeting_flag(&state, &summary.id).await?;
         rows.push(ContractRow {
             id: summary.id,
             district: summary.district_id,
@@ -146,6 +149,7 @@ pub async fn dashboard(
                 .cost_per_outcome
                 .map(format_cents)
                 .unwrap_or_else(|| "none".into()),
+            meetings,
         });
     }
     Ok(render(&DashboardPage {
@@ -183,6 +187,53 @@ pub struct ContractPage {
     pub growth_chart: String,
     pub attendance_chart: String,
     pub waterfall_chart: String,
+    pub schools: Vec<SchoolRow>,
+}
+
+/// A school's students on the final statement as it stands.
+pub struct SchoolRow {
+    pub school: String,
+    pub students: u32,
+    pub met_target: u32,
+    pub district_fault: u32,
+    pub provider_fault: u32,
+    pub excluded: u32,
+    pub contingent: String,
+    pub total: String,
+}
+
+fn school_rows(statement: &Statement) -> Vec<SchoolRow> {
+    let mut by_school: BTreeMap<&str, (SchoolRow, Decimal, Decimal)> = BTreeMap::new();
+    for l in &statement.lines {
+        let (row, contingent, total) = by_school.entry(l.school_id.as_str()).or_insert_with(|| {
+            let row = SchoolRow {
+                school: l.school_id.clone(),
+                students: 0,
+                met_target: 0,
+                district_fault: 0,
+                provider_fault: 0,
+                excluded: 0,
+                contingent: String::new(),
+                total: String::new(),
+            };
+            (row, Decimal::ZERO, Decimal::ZERO)
+        });
+        row.students += 1;
+        row.met_target += u32::from(l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE);
+        row.district_fault += u32::from(l.rule == "district_fault");
+        row.provider_fault += u32::from(l.rule == "provider_fault");
+        row.excluded += u32::from(l.rule == "excluded");
+        *contingent += l.contingent_amount;
+        *total += l.total;
+    }
+    by_school
+        .into_values()
+        .map(|(row, contingent, total)| SchoolRow {
+            contingent: format_cents(contingent),
+            total: format_cents(total),
+            ..row
+        })
+        .collect()
 }
 
 pub async fn contract(
@@ -263,6 +314,7 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, &statement),
         ),
+        schools: school_rows(&statement),
     }))
 }
 
@@ -740,6 +792,31 @@ pub struct UploadResultPage {
     pub summary: Vec<String>,
     pub problems: Vec<ProblemRow>,
     pub more: u64,
+    /// A rejected contract document, line by line, with each problem under its line.
+    pub annotated: Vec<SourceLine>,
+}
+
+/// One line of an uploaded document and the problems found on it.
+pub struct SourceLine {
+    pub number: usize,
+    pub text: String,
+    pub problems: Vec<String>,
+}
+
+fn annotate(source: &[u8], problems: &[ProblemRow]) -> Vec<SourceLine> {
+    String::from_utf8_lossy(source)
+        .lines()
+        .enumerate()
+        .map(|(i, text)| SourceLine {
+            number: i + 1,
+            text: text.to_string(),
+            problems: problems
+                .iter()
+                .filter(|p| p.line == (i + 1).to_string())
+                .map(|p| format!("{}: {}", p.column, p.expected))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The fields of an upload form.
@@ -859,13 +936,18 @@ pub(crate) async fn run_upload(
         }
         "sessions" => {
             viewer.require(&[Role::Admin, Role::Provider])?;
+            let reach = if role == Role::Provider {
+                obc_app::Reach::ContractDistricts
+            } else {
+                obc_app::Reach::AnyDistrict
+            };
             let provider = org
                 .ok_or_else(|| WebError::bad_request("say which provider the sessions are for"))?;
             let reader = obc_ingest::SessionReader::new(name, upload.bytes.as_slice())
                 .map_err(obc_app::AppError::from);
             match reader {
                 Err(e) => Err(e),
-                Ok(reader) => obc_app::import_sessions(&state.store, actor, reader, name, &provider, &mut || {})
+                Ok(reader) => obc_app::import_sessions(&state.store, actor, reader, name, &provider, reach, &mut || {})
                     .await
                     .map(|r| {
                         let mut lines = vec![format!(
@@ -917,11 +999,26 @@ pub(crate) async fn run_upload(
             )],
             errors: Some(errors),
         }),
-        Err(obc_app::AppError::InvalidContract(lines)) => Ok(UploadOutcome {
-            accepted: false,
-            summary: lines,
-            errors: None,
-        }),
+        Err(obc_app::AppError::InvalidContract { file, problems }) => {
+            let mut errors = obc_ingest::ImportErrors::new();
+            for p in &problems {
+                errors.push(obc_ingest::ImportError {
+                    file: file.clone(),
+                    line: p.line as u64,
+                    column: Some(format!("column {}", p.column)),
+                    value: None,
+                    expected: p.message.clone(),
+                });
+            }
+            Ok(UploadOutcome {
+                accepted: false,
+                summary: vec![
+                    "The contract was not added; each problem is shown next to its line below."
+                        .into(),
+                ],
+                errors: Some(errors),
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -934,6 +1031,7 @@ pub async fn upload(
 ) -> Result<Response, WebError> {
     let upload = read_upload(multipart).await?;
     viewer.check_csrf(upload.csrf.as_deref())?;
+    let contract_source = (kind == "contract").then(|| upload.bytes.clone());
     let outcome = run_upload(&state, &viewer, &kind, upload).await?;
     let (problems, more) = match &outcome.errors {
         Some(errors) => (
@@ -955,6 +1053,10 @@ pub async fn upload(
         ),
         None => (Vec::new(), 0),
     };
+    let annotated = match (&contract_source, outcome.accepted) {
+        (Some(source), false) => annotate(source, &problems),
+        _ => Vec::new(),
+    };
     let mut response = render(&UploadResultPage {
         nav: Nav::of(&viewer),
         kind,
@@ -962,6 +1064,7 @@ pub async fn upload(
         summary: outcome.summary,
         problems,
         more,
+        annotated,
     });
     if !outcome.accepted {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

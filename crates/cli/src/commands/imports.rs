@@ -89,6 +89,7 @@ pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -
         reader,
         &file.display().to_string(),
         provider,
+        obc_app::Reach::AnyDistrict,
         &mut || bar.inc(1),
     )
     .await;

@@ -1,17 +1,17 @@
 //! `obc progress`, `obc meeting ...` and `obc report teacher-updates`: progress monitoring and
 //! continuous-improvement meetings (SPEC 6, docs/PROGRESS.md). The rules live in
-//! `obc_core::progress` and the records and viewer filter in `obc_store`; this file loads,
-//! calls and prints.
+//! `obc_core::progress`, the records and viewer filter in `obc_store`, the loading in
+//! `obc_app::progress` (shared with the web app); this file reads arguments, calls and prints.
 
 use crate::Format;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use obc_app::progress as app;
 use obc_core::money::format_cents;
 use obc_core::progress::{
-    self, ActionItem, ActionStatus, Cadence, Factor, MeetingView, Owner, Progress, ProgressRequest,
-    Side,
+    self, ActionItem, ActionStatus, Cadence, Factor, MeetingView, Owner, Side,
 };
-use obc_store::{ContractVersion, Store, Viewer};
+use obc_store::{Store, Viewer};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -263,52 +263,13 @@ fn date_or_today(flag: &str, text: Option<&str>) -> Result<time::Date> {
     }
 }
 
-fn request(
-    cv: &ContractVersion,
-    students: Vec<obc_core::engine::StudentInput>,
-    prior: obc_core::engine::PriorPayments,
-    as_of: time::Date,
-) -> ProgressRequest<'_> {
-    ProgressRequest {
-        contract: &cv.contract,
-        contract_version: cv.version,
-        contract_hash: cv.sha256.clone(),
-        as_of,
-        students,
-        prior,
-    }
-}
-
-/// Loads a contract's stored inputs and computes its progress at a date.
-pub async fn compute_progress(
-    store: &Store,
-    cv: &ContractVersion,
-    as_of: time::Date,
-) -> Result<Progress> {
-    let students = store.statement_inputs(&cv.contract).await?;
-    let contingent = cv
-        .contract
-        .milestones
-        .iter()
-        .find(|m| m.contingent)
-        .expect("validated: one contingent milestone");
-    let prior = store
-        .prior_payments(&cv.contract.id, contingent.date)
-        .await?;
-    Ok(progress::compute(request(cv, students, prior, as_of))?)
-}
-
 /// `obc progress`.
 pub async fn show_progress(store: &Store, actor: &str, args: &ProgressArgs) -> Result<()> {
     let cv = store.contract(&args.contract).await?;
     let as_of = date_or_today("--as-of", args.as_of.as_deref())?;
-    let mut p = compute_progress(store, &cv, as_of).await?;
+    let mut p = app::compute_progress(store, &cv, as_of).await?;
     if args.off_track {
-        p.students.retain(|s| {
-            Factor::ALL
-                .iter()
-                .any(|f| s.factor(*f).status == progress::Status::OffTrack)
-        });
+        app::retain_off_track(&mut p);
     }
     let text = match args.format {
         Format::Table => p.to_table(),
@@ -357,13 +318,7 @@ async fn viewer_for(store: &Store, contract_id: &str, v: ViewerArg) -> Result<Vi
 }
 
 fn parse_attendee(text: &str) -> Result<(String, Side)> {
-    let (side, name) = text.split_once(':').ok_or_else(|| {
-        anyhow!("--attendee {text}: expected SIDE:NAME, e.g. \"district:Ana Ruiz\"")
-    })?;
-    let side = Side::parse(side.trim()).ok_or_else(|| {
-        anyhow!("--attendee {text}: the side must be district, provider, intermediary or other")
-    })?;
-    Ok((name.trim().to_string(), side))
+    app::parse_attendee(text).map_err(|e| anyhow!("--attendee {e}"))
 }
 
 /// `obc meeting ...`.
@@ -380,12 +335,8 @@ pub async fn meeting(store: &Store, actor: &str, cmd: &MeetingCommand) -> Result
                 .iter()
                 .map(|a| parse_attendee(a))
                 .collect::<Result<Vec<_>>>()?;
-            let cv = store.contract(contract).await?;
             let held_on = date_or_today("--date", date.as_deref())?;
-            let p = compute_progress(store, &cv, held_on).await?;
-            let m = store
-                .open_meeting(actor, contract, cv.version, &p.snapshot(), &attendees)
-                .await?;
+            let (m, p) = app::open_meeting(store, actor, contract, held_on, &attendees).await?;
             eprintln!(
                 "Opened meeting {} of {} on {}: {} students judged, {} off track on a factor, {} at risk",
                 m.id,
@@ -526,22 +477,13 @@ async fn list(
     format: ViewFormat,
 ) -> Result<()> {
     let as_of = date_or_today("--as-of", as_of)?;
-    let meetings = store.meetings(contract).await?;
-    let cadence = store.meeting_cadence(contract, as_of).await?;
-    let open = store
-        .action_items(contract, &Viewer::Intermediary, true)
-        .await?;
-    let as_of_text = as_of.to_string();
+    let list = app::meeting_list(store, contract, &Viewer::Intermediary, as_of).await?;
     if format == ViewFormat::Json {
-        let value = serde_json::json!({
-            "contract_id": contract,
-            "meetings": meetings,
-            "cadence": cadence,
-            "open_action_items": open,
-        });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
+    let (meetings, cadence, open) = (list.meetings, list.cadence, list.open_action_items);
+    let as_of_text = as_of.to_string();
     let mut s = String::new();
     let _ = writeln!(s, "Meetings of {contract}:");
     if meetings.is_empty() {
@@ -775,17 +717,7 @@ pub async fn report(store: &Store, actor: &str, cmd: &ReportCommand) -> Result<(
         } => {
             let cv = store.contract(contract).await?;
             let week = parse_date("--week", week)?;
-            let students = store.statement_inputs(&cv.contract).await?;
-            let contingent = cv
-                .contract
-                .milestones
-                .iter()
-                .find(|m| m.contingent)
-                .expect("validated: one contingent milestone");
-            let prior = store
-                .prior_payments(&cv.contract.id, contingent.date)
-                .await?;
-            let report = progress::teacher_updates(request(&cv, students, prior, week), week)?;
+            let report = app::teacher_updates(store, &cv, week).await?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             let stem = format!("teacher-updates-{}-{}", contract, report.week_start);
             let mut written: Vec<PathBuf> = Vec::new();

@@ -13,4 +13,5 @@ mod postgres;
 mod progress;
 mod support;
 mod web_http;
+mod web_monitoring;
 mod web_support;

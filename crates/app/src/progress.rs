@@ -1,0 +1,146 @@
+//! Progress monitoring and continuous-improvement meetings (SPEC 6, docs/PROGRESS.md), as use
+//! cases shared by the command line and the web app: load what progress is computed from,
+//! compute it, open a meeting with its snapshot, list a contract's meetings for a viewer.
+//! The rules are in `obc_core::progress`; the records and the viewer filter in `obc_store`.
+
+use crate::{AppError, Result};
+use obc_core::engine::{PriorPayments, StudentInput};
+use obc_core::progress::{
+    self, ActionItem, Cadence, Factor, Meeting, Progress, ProgressRequest, Side, Status,
+    StudentProgress, TeacherWeek,
+};
+use obc_store::{ContractVersion, Store, Viewer};
+
+/// What progress (and the weekly teacher updates) of a contract is computed from: the
+/// statement's stored inputs and what finalized statements paid before the contingent
+/// milestone.
+pub async fn progress_inputs(
+    store: &Store,
+    cv: &ContractVersion,
+) -> Result<(Vec<StudentInput>, PriorPayments)> {
+    let students = store.statement_inputs(&cv.contract).await?;
+    let contingent = cv
+        .contract
+        .milestones
+        .iter()
+        .find(|m| m.contingent)
+        .expect("validated: one contingent milestone");
+    let prior = store
+        .prior_payments(&cv.contract.id, contingent.date)
+        .await?;
+    Ok((students, prior))
+}
+
+fn request(
+    cv: &ContractVersion,
+    students: Vec<StudentInput>,
+    prior: PriorPayments,
+    as_of: time::Date,
+) -> ProgressRequest<'_> {
+    ProgressRequest {
+        contract: &cv.contract,
+        contract_version: cv.version,
+        contract_hash: cv.sha256.clone(),
+        as_of,
+        students,
+        prior,
+    }
+}
+
+/// Loads a contract's stored inputs and computes its progress at a date.
+pub async fn compute_progress(
+    store: &Store,
+    cv: &ContractVersion,
+    as_of: time::Date,
+) -> Result<Progress> {
+    let (students, prior) = progress_inputs(store, cv).await?;
+    Ok(progress::compute(request(cv, students, prior, as_of))?)
+}
+
+/// Whether a student is off track on at least one factor.
+pub fn is_off_track(s: &StudentProgress) -> bool {
+    Factor::ALL
+        .iter()
+        .any(|f| s.factor(*f).status == Status::OffTrack)
+}
+
+/// Keeps only the students off track on at least one factor (the counts still cover all).
+pub fn retain_off_track(p: &mut Progress) {
+    p.students.retain(is_off_track);
+}
+
+/// Loads a contract's stored inputs and computes the teacher updates of the week (Monday to
+/// Sunday) containing `week`.
+pub async fn teacher_updates(
+    store: &Store,
+    cv: &ContractVersion,
+    week: time::Date,
+) -> Result<TeacherWeek> {
+    let (students, prior) = progress_inputs(store, cv).await?;
+    Ok(progress::teacher_updates(
+        request(cv, students, prior, week),
+        week,
+    )?)
+}
+
+/// Reads an attendee written `SIDE:NAME` (`district:Ana Ruiz`).
+pub fn parse_attendee(text: &str) -> Result<(String, Side)> {
+    let (side, name) = text.split_once(':').ok_or_else(|| {
+        AppError::Invalid(format!(
+            "{text}: expected SIDE:NAME, e.g. \"district:Ana Ruiz\""
+        ))
+    })?;
+    let side = Side::parse(side.trim().to_ascii_lowercase().as_str()).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "{text}: the side must be district, provider, intermediary or other"
+        ))
+    })?;
+    Ok((name.trim().to_string(), side))
+}
+
+/// Opens a meeting of a contract on `held_on`: computes progress as of that date and stores
+/// it as the meeting's snapshot, with the first attendees. Returns the meeting and the
+/// progress it was opened with.
+pub async fn open_meeting(
+    store: &Store,
+    actor: &str,
+    contract_id: &str,
+    held_on: time::Date,
+    attendees: &[(String, Side)],
+) -> Result<(Meeting, Progress)> {
+    let cv = store.contract(contract_id).await?;
+    let p = compute_progress(store, &cv, held_on).await?;
+    let m = store
+        .open_meeting(actor, contract_id, cv.version, &p.snapshot(), attendees)
+        .await?;
+    Ok((m, p))
+}
+
+/// A contract's meetings, its cadence checked at a date and the action items still open, as
+/// a viewer may see them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MeetingList {
+    pub contract_id: String,
+    /// By date.
+    pub meetings: Vec<Meeting>,
+    pub cadence: Cadence,
+    pub open_action_items: Vec<ActionItem>,
+}
+
+/// Lists a contract's meetings for a viewer (`NotFound` when the viewer may not see the
+/// contract's meetings).
+pub async fn meeting_list(
+    store: &Store,
+    contract_id: &str,
+    viewer: &Viewer,
+    as_of: time::Date,
+) -> Result<MeetingList> {
+    // The viewer filter first, so a contract outside the viewer's reach is not described.
+    let open_action_items = store.action_items(contract_id, viewer, true).await?;
+    Ok(MeetingList {
+        contract_id: contract_id.to_string(),
+        meetings: store.meetings(contract_id).await?,
+        cadence: store.meeting_cadence(contract_id, as_of).await?,
+        open_action_items,
+    })
+}

@@ -1,0 +1,1188 @@
+//! Progress monitoring and continuous-improvement meetings (SPEC 6, docs/PROGRESS.md): the
+//! progress of a contract at a date, its meetings and cadence, one meeting's agenda and
+//! minutes, and the forms that record attendees, notes and action items; with their JSON API
+//! twins under `/api`.
+//!
+//! Progress and meetings are computed and stored by `obc_app::progress` and `obc_store`, the
+//! same calls the CLI makes. Every meeting record is read through the store's viewer filter
+//! (`Store::meeting_view`, `Store::action_items`): providers see only their own students and
+//! never district-only notes. Contracts and meetings outside the user's scope answer 404.
+
+use crate::api::{csrf_header, ApiError, ApiViewer};
+use crate::auth::Viewer;
+use crate::pages::{contract_in_scope, render, Nav};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use obc_app::progress::{self as app, MeetingList};
+use obc_core::money::format_cents;
+use obc_core::progress::{
+    ActionItem, ActionStatus, Attendee, Cadence, Factor, FactorProgress, Meeting, MeetingNote,
+    MeetingView, Owner, Progress, Side, Status, Summary,
+};
+use obc_store::{ContractVersion, Role, Viewer as MeetingViewer};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/contracts/{id}/progress", get(progress_page))
+        .route(
+            "/contracts/{id}/meetings",
+            get(meetings_page).post(open_meeting_form),
+        )
+        .route("/meetings/{meeting}", get(meeting_page))
+        .route("/meetings/{meeting}/attendees", post(attendee_form))
+        .route("/meetings/{meeting}/notes", post(note_form))
+        .route("/meetings/{meeting}/actions", post(action_form))
+        .route(
+            "/meetings/{meeting}/actions/{item}/status",
+            post(status_form),
+        )
+        .route("/api/contracts/{id}/progress", get(progress_api))
+        .route(
+            "/api/contracts/{id}/meetings",
+            get(meetings_api).post(open_meeting_api),
+        )
+        .route("/api/meetings/{meeting}", get(meeting_api))
+        .route("/api/meetings/{meeting}/attendees", post(attendee_api))
+        .route("/api/meetings/{meeting}/notes", post(note_api))
+        .route("/api/meetings/{meeting}/actions", post(action_api))
+        .route(
+            "/api/meetings/{meeting}/actions/{item}/status",
+            post(status_api),
+        )
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a user may see and do
+// ---------------------------------------------------------------------------------------------
+
+/// Who reads meeting records, for the store's filter: admins are the intermediary, staff see
+/// their organisation's, auditors read everything but district-only notes. Staff without an
+/// organisation see nothing.
+pub(crate) fn meeting_viewer(viewer: &Viewer) -> MeetingViewer {
+    let org = viewer.user.org_id.clone().unwrap_or_default();
+    match viewer.role() {
+        Role::Admin => MeetingViewer::Intermediary,
+        Role::Auditor => MeetingViewer::Auditor,
+        Role::District => MeetingViewer::District(org),
+        Role::Provider => MeetingViewer::Provider(org),
+    }
+}
+
+/// Auditors only read.
+const WRITERS: [Role; 3] = [Role::Admin, Role::District, Role::Provider];
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// A date from a form or query (`what` names it in the message); empty means `None`.
+fn parse_date(what: &str, text: Option<&str>) -> Result<Option<time::Date>, WebError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => obc_core::model::parse_iso_date(t).map(Some).ok_or_else(|| {
+            WebError::bad_request(format!("{what} {t}: expected a date like 2025-01-31"))
+        }),
+    }
+}
+
+/// A meeting the viewer may see, as they may see it; else 404.
+async fn meeting_view(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: i64,
+) -> Result<MeetingView, WebError> {
+    match state
+        .store
+        .meeting_view(meeting, &meeting_viewer(viewer))
+        .await
+    {
+        Err(obc_store::StoreError::NotFound(_)) => Err(WebError::not_found()),
+        other => Ok(other?),
+    }
+}
+
+/// A meeting the viewer may add to: writers only, in scope, else 403 or 404.
+async fn writable_meeting(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: i64,
+) -> Result<Meeting, WebError> {
+    viewer.require(&WRITERS)?;
+    let m = match state.store.meeting(meeting).await {
+        Err(obc_store::StoreError::NotFound(_)) => return Err(WebError::not_found()),
+        other => other?,
+    };
+    contract_in_scope(state, viewer, &m.contract_id).await?;
+    Ok(m)
+}
+
+fn non_empty(what: &str, text: &str) -> Result<(), WebError> {
+    if text.trim().is_empty() {
+        return Err(WebError::bad_request(format!("{what} is empty")));
+    }
+    Ok(())
+}
+
+fn blank_to_none(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The use cases, shared by the pages and the API
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct ProgressQuery {
+    /// The date to judge at (default: today).
+    as_of: Option<String>,
+    /// Any value but empty, `0` or `false`: only the students off track on a factor.
+    off_track: Option<String>,
+}
+
+impl ProgressQuery {
+    fn off_track_only(&self) -> bool {
+        self.off_track
+            .as_deref()
+            .is_some_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+    }
+}
+
+/// A contract's progress at the date asked for, for a viewer who may see the contract.
+async fn progress_of(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    query: &ProgressQuery,
+) -> Result<(ContractVersion, Progress), WebError> {
+    let cv = contract_in_scope(state, viewer, id).await?;
+    let as_of = parse_date("as-of date", query.as_of.as_deref())?.unwrap_or_else(today);
+    let mut p = app::compute_progress(&state.store, &cv, as_of).await?;
+    if query.off_track_only() {
+        app::retain_off_track(&mut p);
+    }
+    Ok((cv, p))
+}
+
+#[derive(Deserialize, Default)]
+pub struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+async fn meeting_list(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    as_of: Option<&str>,
+) -> Result<MeetingList, WebError> {
+    contract_in_scope(state, viewer, id).await?;
+    let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(today);
+    Ok(app::meeting_list(&state.store, id, &meeting_viewer(viewer), as_of).await?)
+}
+
+/// Opens a meeting of a contract (writers in scope).
+async fn open_meeting(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    date: Option<&str>,
+    attendees: &[(String, Side)],
+) -> Result<Meeting, WebError> {
+    viewer.require(&WRITERS)?;
+    contract_in_scope(state, viewer, id).await?;
+    let held_on = parse_date("meeting date", date)?.unwrap_or_else(today);
+    for (name, _) in attendees {
+        non_empty("an attendee's name", name)?;
+    }
+    let (m, _) =
+        app::open_meeting(&state.store, &viewer.user.username, id, held_on, attendees).await?;
+    Ok(m)
+}
+
+async fn add_attendee(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: i64,
+    name: &str,
+    side: &str,
+) -> Result<Attendee, WebError> {
+    let m = writable_meeting(state, viewer, meeting).await?;
+    non_empty("the attendee's name", name)?;
+    let side = Side::parse(side.trim()).ok_or_else(|| {
+        WebError::bad_request(format!(
+            "side {side}: expected district, provider, intermediary or other"
+        ))
+    })?;
+    Ok(state
+        .store
+        .add_attendee(&viewer.user.username, m.id, name.trim(), side)
+        .await?)
+}
+
+async fn add_note(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: i64,
+    student: Option<String>,
+    text: &str,
+    district_only: bool,
+) -> Result<MeetingNote, WebError> {
+    let m = writable_meeting(state, viewer, meeting).await?;
+    if district_only && viewer.role() == Role::Provider {
+        return Err(WebError::forbidden(
+            "provider staff cannot write district-only notes",
+        ));
+    }
+    non_empty("the note", text)?;
+    Ok(state
+        .store
+        .add_meeting_note(
+            &viewer.user.username,
+            m.id,
+            blank_to_none(student).as_deref(),
+            text.trim(),
+            district_only,
+        )
+        .await?)
+}
+
+async fn add_action(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: i64,
+    owner: &str,
+    due: &str,
+    text: &str,
+    student: Option<String>,
+) -> Result<ActionItem, WebError> {
+    let m = writable_meeting(state, viewer, meeting).await?;
+    let owner = Owner::parse(owner.trim()).ok_or_else(|| {
+        WebError::bad_request(format!("owner {owner}: expected district or provider"))
+    })?;
+    let due = parse_date("due date", Some(due))?
+        .ok_or_else(|| WebError::bad_request("give the action item a due date"))?;
+    non_empty("the action item", text)?;
+    Ok(state
+        .store
+        .add_action_item(
+            &viewer.user.username,
+            m.id,
+            blank_to_none(student).as_deref(),
+            text.trim(),
+            owner,
+            due,
+        )
+        .await?)
+}
+
+/// Closes (`done`, `dropped`) or reopens (`open`) an action item of the meeting's contract
+/// that the viewer may see.
+async fn set_status(
+    state: &AppState,
+    viewer: &Viewer,
+    meeting: i64,
+    item: i64,
+    status: &str,
+    note: &str,
+) -> Result<ActionItem, WebError> {
+    let m = writable_meeting(state, viewer, meeting).await?;
+    let visible = state
+        .store
+        .action_items(&m.contract_id, &meeting_viewer(viewer), false)
+        .await?;
+    if !visible.iter().any(|i| i.id == item) {
+        return Err(WebError::not_found());
+    }
+    let status = ActionStatus::parse(status.trim()).ok_or_else(|| {
+        WebError::bad_request(format!("status {status}: expected done, dropped or open"))
+    })?;
+    Ok(state
+        .store
+        .set_action_status(&viewer.user.username, item, status, note.trim())
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+// ---------------------------------------------------------------------------------------------
+
+fn status_text(s: Status) -> &'static str {
+    match s {
+        Status::OnTrack => "on track",
+        Status::OffTrack => "off track",
+        Status::NotJudged => "not judged",
+    }
+}
+
+fn factor_text(f: Factor) -> &'static str {
+    match f {
+        Factor::Attendance => "Attendance",
+        Factor::ProviderDuties => "Provider duties",
+        Factor::Outcome => "Outcome",
+    }
+}
+
+/// Off-track counts and money of a group of students.
+pub struct SummaryRow {
+    pub label: String,
+    pub students: u32,
+    pub active: u32,
+    pub attendance: u32,
+    pub provider_duties: u32,
+    pub outcome: u32,
+    pub off_track_any: u32,
+    pub at_risk: String,
+}
+
+fn summary_row(label: &str, s: &Summary) -> SummaryRow {
+    SummaryRow {
+        label: label.to_string(),
+        students: s.students,
+        active: s.active,
+        attendance: s.attendance.off_track,
+        provider_duties: s.provider_duties.off_track,
+        outcome: s.outcome.off_track,
+        off_track_any: s.off_track_any,
+        at_risk: format_cents(s.at_risk),
+    }
+}
+
+/// One factor of a student: its status and why.
+pub struct FactorCell {
+    pub status: &'static str,
+    pub off: bool,
+    pub summary: String,
+}
+
+fn factor_cell(f: &FactorProgress) -> FactorCell {
+    FactorCell {
+        status: status_text(f.status),
+        off: f.status == Status::OffTrack,
+        summary: f.summary.clone(),
+    }
+}
+
+pub struct ProgressRow {
+    pub student_id: String,
+    pub link: Option<String>,
+    pub school_id: String,
+    pub enrollment: &'static str,
+    pub attendance: FactorCell,
+    pub provider_duties: FactorCell,
+    pub outcome: FactorCell,
+    pub rule_today: String,
+    pub contingent_today: String,
+    pub at_risk: String,
+    pub notes: String,
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+pub struct ProgressPage {
+    pub nav: Nav,
+    pub contract_id: String,
+    pub as_of: String,
+    pub off_track_only: bool,
+    pub milestone: String,
+    pub target: String,
+    pub total: SummaryRow,
+    pub schools: Vec<SummaryRow>,
+    pub full_contingent: String,
+    pub contingent_today: String,
+    pub statement_today: String,
+    pub rows: Vec<ProgressRow>,
+}
+
+pub async fn progress_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<ProgressQuery>,
+) -> Result<Response, WebError> {
+    let (cv, p) = progress_of(&state, &viewer, &id, &query).await?;
+    let link = viewer.role() != Role::Auditor;
+    let district = &cv.contract.district;
+    Ok(render(&ProgressPage {
+        nav: Nav::of(&viewer),
+        contract_id: id.clone(),
+        as_of: p.as_of.clone(),
+        off_track_only: query.off_track_only(),
+        milestone: p.milestone.clone(),
+        target: format!(
+            "{} {} at least {} (tier {})",
+            p.window, p.measure, p.target_min, p.target_tier
+        ),
+        total: summary_row("All schools", &p.totals),
+        schools: p
+            .by_school
+            .iter()
+            .map(|s| summary_row(&s.school_id, &s.summary))
+            .collect(),
+        full_contingent: format_cents(p.totals.full_contingent),
+        contingent_today: format_cents(p.totals.contingent_today),
+        statement_today: format_cents(p.statement_today.contingent),
+        rows: p
+            .students
+            .iter()
+            .map(|s| ProgressRow {
+                student_id: s.student_id.clone(),
+                link: link.then(|| format!("/students/{district}/{}", s.student_id)),
+                school_id: s.school_id.clone(),
+                enrollment: s.enrollment.as_str(),
+                attendance: factor_cell(&s.attendance),
+                provider_duties: factor_cell(&s.provider_duties),
+                outcome: factor_cell(&s.outcome),
+                rule_today: match &s.projected_from {
+                    Some(w) => format!("{} (projected from {w})", s.rule_today),
+                    None => s.rule_today.clone(),
+                },
+                contingent_today: format_cents(s.contingent_today),
+                at_risk: format_cents(s.at_risk),
+                notes: s.notes.join("; "),
+            })
+            .collect(),
+    }))
+}
+
+/// The cadence as the pages show it.
+pub struct CadenceView {
+    pub every_days: u32,
+    pub starts: String,
+    pub as_of: String,
+    pub last_meeting: String,
+    pub next_due: String,
+    pub overdue: bool,
+    pub missed_meetings: u32,
+    /// One sentence per gap.
+    pub gaps: Vec<String>,
+}
+
+fn cadence_view(c: &Cadence) -> CadenceView {
+    CadenceView {
+        every_days: c.every_days,
+        starts: c.starts.clone(),
+        as_of: c.as_of.clone(),
+        last_meeting: c.last_meeting.clone().unwrap_or_else(|| "none".into()),
+        next_due: c
+            .next_due
+            .clone()
+            .unwrap_or_else(|| "none before the period ends".into()),
+        overdue: c.overdue,
+        missed_meetings: c.missed_meetings(),
+        gaps: c
+            .missed
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} meeting{} missed: none from {} to {} ({} days)",
+                    g.missed,
+                    if g.missed == 1 { "" } else { "s" },
+                    g.from,
+                    g.to,
+                    g.days
+                )
+            })
+            .collect(),
+    }
+}
+
+/// What the dashboard shows of a contract's meetings: the cadence checked today.
+pub struct MeetingFlag {
+    /// A meeting was missed (or one is overdue).
+    pub missed: bool,
+    pub text: String,
+}
+
+/// The cadence of a contract checked today, for the dashboard.
+pub(crate) async fn meeting_flag(
+    state: &AppState,
+    contract_id: &str,
+) -> Result<MeetingFlag, WebError> {
+    let c = state.store.meeting_cadence(contract_id, today()).await?;
+    let missed = c.missed_meetings();
+    let mut text = match missed {
+        0 => "on schedule".to_string(),
+        1 => "1 missed".to_string(),
+        n => format!("{n} missed"),
+    };
+    if c.overdue {
+        text.push_str(", overdue");
+    }
+    if let Some(last) = &c.last_meeting {
+        text.push_str(&format!("; last {last}"));
+    }
+    Ok(MeetingFlag {
+        missed: missed > 0 || c.overdue,
+        text,
+    })
+}
+
+/// An action item as listed.
+pub struct ItemRow {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub owner: &'static str,
+    pub due: String,
+    pub overdue: bool,
+    pub student: String,
+    pub text: String,
+    pub status: &'static str,
+    pub open: bool,
+    pub status_note: String,
+}
+
+fn item_row(i: &ActionItem, today: &str) -> ItemRow {
+    ItemRow {
+        id: i.id,
+        meeting_id: i.meeting_id,
+        owner: i.owner.as_str(),
+        due: i.due_on.clone(),
+        overdue: i.overdue_on(today),
+        student: i.student_id.clone().unwrap_or_default(),
+        text: i.text.clone(),
+        status: i.status.as_str(),
+        open: i.status == ActionStatus::Open,
+        status_note: match (&i.status_by, &i.status_at) {
+            (Some(by), Some(at)) => {
+                let note = i.status_note.as_deref().unwrap_or_default();
+                if note.is_empty() {
+                    format!("by {by} at {at}")
+                } else {
+                    format!("by {by} at {at}: {note}")
+                }
+            }
+            _ => String::new(),
+        },
+    }
+}
+
+pub struct MeetingRow {
+    pub id: i64,
+    pub held_on: String,
+    pub opened_by: String,
+    pub opened_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "meetings.html")]
+pub struct MeetingsPage {
+    pub nav: Nav,
+    pub contract_id: String,
+    pub cadence: CadenceView,
+    pub meetings: Vec<MeetingRow>,
+    pub items: Vec<ItemRow>,
+    pub can_open: bool,
+    pub today: String,
+}
+
+pub async fn meetings_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<AsOfQuery>,
+) -> Result<Response, WebError> {
+    let list = meeting_list(&state, &viewer, &id, query.as_of.as_deref()).await?;
+    let as_of = list.cadence.as_of.clone();
+    Ok(render(&MeetingsPage {
+        nav: Nav::of(&viewer),
+        contract_id: id,
+        cadence: cadence_view(&list.cadence),
+        meetings: list
+            .meetings
+            .iter()
+            .rev()
+            .map(|m| MeetingRow {
+                id: m.id,
+                held_on: m.held_on.clone(),
+                opened_by: m.opened_by.clone(),
+                opened_at: m.opened_at.clone(),
+            })
+            .collect(),
+        items: list
+            .open_action_items
+            .iter()
+            .map(|i| item_row(i, &as_of))
+            .collect(),
+        can_open: WRITERS.contains(&viewer.role()),
+        today: today().to_string(),
+    }))
+}
+
+pub struct GroupRow {
+    pub school_id: String,
+    pub factor: &'static str,
+    pub students: Vec<(String, String)>,
+}
+
+pub struct ChangeRow {
+    pub school_id: String,
+    pub factor: &'static str,
+    pub student_id: String,
+    pub was: &'static str,
+    pub now: &'static str,
+    pub summary: String,
+}
+
+pub struct NoteRow {
+    pub id: i64,
+    pub version: u32,
+    pub about: String,
+    pub district_only: bool,
+    pub author: String,
+    pub written_at: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "meeting.html")]
+pub struct MeetingPage {
+    pub nav: Nav,
+    pub id: i64,
+    pub contract_id: String,
+    pub contract_version: u32,
+    pub held_on: String,
+    pub opened_by: String,
+    pub opened_at: String,
+    pub seen_as: String,
+    pub hides_district_only: bool,
+    pub cadence: CadenceView,
+    pub attendees: Vec<(String, &'static str)>,
+    pub students: usize,
+    pub off_track_any: usize,
+    pub at_risk: String,
+    pub off_track: Vec<GroupRow>,
+    /// `None` at a contract's first meeting.
+    pub previous: Option<(i64, String)>,
+    pub newly_off_track: Vec<ChangeRow>,
+    pub back_on_track: Vec<ChangeRow>,
+    pub no_longer_judged: Vec<ChangeRow>,
+    pub still_off_track: u32,
+    pub carried: Vec<ItemRow>,
+    pub notes: Vec<NoteRow>,
+    pub new_items: Vec<ItemRow>,
+    pub can_write: bool,
+    pub can_district_only: bool,
+    /// The students of the snapshot the viewer may see, for the note and action forms.
+    pub student_ids: Vec<String>,
+    pub today: String,
+}
+
+fn change_rows(list: &[obc_core::progress::Change]) -> Vec<ChangeRow> {
+    let status = |s: Option<Status>| s.map_or("not in the contract", status_text);
+    list.iter()
+        .map(|c| ChangeRow {
+            school_id: c.school_id.clone(),
+            factor: factor_text(c.factor),
+            student_id: c.student_id.clone(),
+            was: status(c.was),
+            now: status(c.now),
+            summary: c.summary.clone(),
+        })
+        .collect()
+}
+
+pub async fn meeting_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(meeting): Path<i64>,
+) -> Result<Response, WebError> {
+    let v = meeting_view(&state, &viewer, meeting).await?;
+    let m = &v.meeting;
+    let today = today().to_string();
+    let off_track_any = v
+        .snapshot
+        .rows
+        .iter()
+        .filter(|r| {
+            Factor::ALL
+                .iter()
+                .any(|f| r.mark(*f).status == Status::OffTrack)
+        })
+        .count();
+    let at_risk: Decimal = v.snapshot.rows.iter().map(|r| r.at_risk).sum();
+    let role = viewer.role();
+    Ok(render(&MeetingPage {
+        nav: Nav::of(&viewer),
+        id: m.id,
+        contract_id: m.contract_id.clone(),
+        contract_version: m.contract_version,
+        held_on: m.held_on.clone(),
+        opened_by: m.opened_by.clone(),
+        opened_at: m.opened_at.clone(),
+        seen_as: v.viewer.clone(),
+        hides_district_only: !meeting_viewer(&viewer).sees_district_only(),
+        cadence: cadence_view(&v.cadence),
+        attendees: v
+            .attendees
+            .iter()
+            .map(|a| (a.name.clone(), a.side.as_str()))
+            .collect(),
+        students: v.snapshot.rows.len(),
+        off_track_any,
+        at_risk: format_cents(at_risk),
+        off_track: v
+            .off_track
+            .iter()
+            .map(|g| GroupRow {
+                school_id: g.school_id.clone(),
+                factor: factor_text(g.factor),
+                students: g.students.clone(),
+            })
+            .collect(),
+        previous: match (&v.changes, v.previous_meeting) {
+            (Some(c), Some(id)) => Some((id, c.since.clone())),
+            _ => None,
+        },
+        newly_off_track: v
+            .changes
+            .as_ref()
+            .map(|c| change_rows(&c.newly_off_track))
+            .unwrap_or_default(),
+        back_on_track: v
+            .changes
+            .as_ref()
+            .map(|c| change_rows(&c.back_on_track))
+            .unwrap_or_default(),
+        no_longer_judged: v
+            .changes
+            .as_ref()
+            .map(|c| change_rows(&c.no_longer_judged))
+            .unwrap_or_default(),
+        still_off_track: v.changes.as_ref().map_or(0, |c| c.still_off_track),
+        carried: v
+            .carried_items
+            .iter()
+            .map(|i| item_row(i, &today))
+            .collect(),
+        notes: v
+            .notes
+            .iter()
+            .map(|n| NoteRow {
+                id: n.id,
+                version: n.version,
+                about: n
+                    .student_id
+                    .as_deref()
+                    .map_or_else(|| "the meeting".to_string(), |s| format!("student {s}")),
+                district_only: n.district_only,
+                author: n.author.clone(),
+                written_at: n.written_at.clone(),
+                text: n.text.clone(),
+            })
+            .collect(),
+        new_items: v.new_items.iter().map(|i| item_row(i, &today)).collect(),
+        can_write: WRITERS.contains(&role),
+        can_district_only: matches!(role, Role::Admin | Role::District),
+        student_ids: v
+            .snapshot
+            .rows
+            .iter()
+            .map(|r| r.student_id.clone())
+            .collect(),
+        today,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct OpenForm {
+    csrf: Option<String>,
+    date: Option<String>,
+    /// One attendee a line, `SIDE: NAME`.
+    #[serde(default)]
+    attendees: String,
+}
+
+/// The attendees of the open form: one a line, `SIDE: NAME`.
+fn attendee_lines(text: &str) -> Result<Vec<(String, Side)>, WebError> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| app::parse_attendee(l).map_err(|e| WebError::bad_request(format!("attendee {e}"))))
+        .collect()
+}
+
+pub async fn open_meeting_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<OpenForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    viewer.require(&WRITERS)?;
+    let attendees = attendee_lines(&form.attendees)?;
+    let m = open_meeting(&state, &viewer, &id, form.date.as_deref(), &attendees).await?;
+    Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct AttendeeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    side: String,
+}
+
+pub async fn attendee_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(meeting): Path<i64>,
+    Form(form): Form<AttendeeForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    add_attendee(&state, &viewer, meeting, &form.name, &form.side).await?;
+    Ok(Redirect::to(&format!("/meetings/{meeting}#attendees")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoteForm {
+    csrf: Option<String>,
+    student: Option<String>,
+    #[serde(default)]
+    text: String,
+    /// A checked box sends a value; an unchecked one nothing.
+    district_only: Option<String>,
+}
+
+pub async fn note_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(meeting): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    add_note(
+        &state,
+        &viewer,
+        meeting,
+        form.student,
+        &form.text,
+        form.district_only.is_some(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meetings/{meeting}#notes")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActionForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    text: String,
+    student: Option<String>,
+}
+
+pub async fn action_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(meeting): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    add_action(
+        &state,
+        &viewer,
+        meeting,
+        &form.owner,
+        &form.due,
+        &form.text,
+        form.student,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/meetings/{meeting}#actions")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatusForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn status_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((meeting, item)): Path<(i64, i64)>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    set_status(&state, &viewer, meeting, item, &form.status, &form.note).await?;
+    Ok(Redirect::to(&format!("/meetings/{meeting}#item-{item}")).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON API
+// ---------------------------------------------------------------------------------------------
+
+/// A JSON body, or a JSON error saying what is wrong with it.
+fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        WebError::bad_request(format!("the body is not the JSON expected: {e}")).into()
+    })
+}
+
+async fn progress_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path(id): Path<String>,
+    Query(query): Query<ProgressQuery>,
+) -> Result<Json<Progress>, ApiError> {
+    let (_, p) = progress_of(&state, &viewer, &id, &query).await?;
+    Ok(Json(p))
+}
+
+async fn meetings_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path(id): Path<String>,
+    Query(query): Query<AsOfQuery>,
+) -> Result<Json<MeetingList>, ApiError> {
+    Ok(Json(
+        meeting_list(&state, &viewer, &id, query.as_of.as_deref()).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct AttendeeBody {
+    name: String,
+    side: String,
+}
+
+#[derive(Deserialize, Default)]
+struct OpenBody {
+    date: Option<String>,
+    #[serde(default)]
+    attendees: Vec<AttendeeBody>,
+}
+
+async fn open_meeting_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<MeetingView>, ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    viewer.require(&WRITERS)?;
+    let body: OpenBody = if body.is_empty() {
+        OpenBody::default()
+    } else {
+        json_body(&body)?
+    };
+    let attendees = body
+        .attendees
+        .iter()
+        .map(|a| {
+            Side::parse(a.side.trim())
+                .map(|side| (a.name.trim().to_string(), side))
+                .ok_or_else(|| {
+                    WebError::bad_request(format!(
+                        "attendee side {}: expected district, provider, intermediary or other",
+                        a.side
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let m = open_meeting(&state, &viewer, &id, body.date.as_deref(), &attendees).await?;
+    Ok(Json(meeting_view(&state, &viewer, m.id).await?))
+}
+
+async fn meeting_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path(meeting): Path<i64>,
+) -> Result<Json<MeetingView>, ApiError> {
+    Ok(Json(meeting_view(&state, &viewer, meeting).await?))
+}
+
+async fn attendee_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Path(meeting): Path<i64>,
+    body: Bytes,
+) -> Result<Json<Attendee>, ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let body: AttendeeBody = json_body(&body)?;
+    Ok(Json(
+        add_attendee(&state, &viewer, meeting, &body.name, &body.side).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct NoteBody {
+    student: Option<String>,
+    text: String,
+    #[serde(default)]
+    district_only: bool,
+}
+
+async fn note_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Path(meeting): Path<i64>,
+    body: Bytes,
+) -> Result<Json<MeetingNote>, ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let body: NoteBody = json_body(&body)?;
+    Ok(Json(
+        add_note(
+            &state,
+            &viewer,
+            meeting,
+            body.student,
+            &body.text,
+            body.district_only,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    owner: String,
+    due: String,
+    text: String,
+    student: Option<String>,
+}
+
+async fn action_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Path(meeting): Path<i64>,
+    body: Bytes,
+) -> Result<Json<ActionItem>, ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let body: ActionBody = json_body(&body)?;
+    Ok(Json(
+        add_action(
+            &state,
+            &viewer,
+            meeting,
+            &body.owner,
+            &body.due,
+            &body.text,
+            body.student,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn status_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    headers: HeaderMap,
+    Path((meeting, item)): Path<(i64, i64)>,
+    body: Bytes,
+) -> Result<Json<ActionItem>, ApiError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let body: StatusBody = json_body(&body)?;
+    Ok(Json(
+        set_status(&state, &viewer, meeting, item, &body.status, &body.note).await?,
+    ))
+}
+
+/// The OpenAPI paths of this module, merged into `api::openapi_document`.
+pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+    let meeting =
+        json!({"name": "meeting", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let item =
+        json!({"name": "item", "in": "path", "required": true, "schema": {"type": "integer"}});
+    let as_of = json!({"name": "as_of", "in": "query", "description": "Default: today", "schema": {"type": "string", "format": "date"}});
+    let ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
+    let post = |summary: &str, params: Value, body: Value, done: &str| {
+        json!({"post": {
+            "summary": summary,
+            "parameters": params,
+            "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "200": {"description": done, "content": {"application/json": {}}},
+                "400": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"},
+                "409": {"$ref": "#/components/responses/Error"}
+            }
+        }})
+    };
+    let text = json!({"type": "string"});
+    let date = json!({"type": "string", "format": "date"});
+    let side = json!({"type": "string", "enum": ["district", "provider", "intermediary", "other"]});
+    let attendee = json!({"type": "object", "required": ["name", "side"], "properties": {"name": text, "side": side}});
+    let mut meetings = json!({"get": {
+        "summary": "A contract's meetings, its meeting cadence (every 14 days) checked at a date with missed meetings, and the open action items the caller may see",
+        "parameters": [id, as_of],
+        "responses": ok("Meetings, cadence, open action items")
+    }});
+    meetings["post"] = post(
+        "Open a meeting (not auditors): progress as of its date is stored as its snapshot; returns the agenda as the caller sees it",
+        json!([id]),
+        json!({"type": "object", "properties": {"date": date, "attendees": {"type": "array", "items": attendee}}}),
+        "The meeting",
+    )["post"]
+        .clone();
+    let paths = json!({
+        "/api/contracts/{id}/progress": {"get": {
+            "summary": "Every enrolled student's status on each factor at a date, by school and factor, with the contingent pay at risk if nothing changes",
+            "parameters": [id, as_of, {"name": "off_track", "in": "query", "description": "1: list only students off track on a factor (counts still cover all)", "schema": {"type": "string"}}],
+            "responses": ok("The progress")
+        }},
+        "/api/contracts/{id}/meetings": meetings,
+        "/api/meetings/{meeting}": {"get": {
+            "summary": "A meeting as the caller may see it: agenda (off track by school and factor, changes since the previous meeting, open action items), attendees, notes, action items. Providers see only their students and no district-only notes",
+            "parameters": [meeting],
+            "responses": ok("The meeting")
+        }},
+        "/api/meetings/{meeting}/attendees": post(
+            "Add an attendee (not auditors)",
+            json!([meeting]),
+            attendee,
+            "The attendee",
+        ),
+        "/api/meetings/{meeting}/notes": post(
+            "Write a note about a student of the contract or the meeting (not auditors); district_only hides it from providers and auditors (district staff and admins only)",
+            json!([meeting]),
+            json!({"type": "object", "required": ["text"], "properties": {"student": text, "text": text, "district_only": {"type": "boolean"}}}),
+            "The note",
+        ),
+        "/api/meetings/{meeting}/actions": post(
+            "Record an action item: owner district or provider, due date (not auditors)",
+            json!([meeting]),
+            json!({"type": "object", "required": ["owner", "due", "text"], "properties": {"owner": {"type": "string", "enum": ["district", "provider"]}, "due": date, "text": text, "student": text}}),
+            "The action item",
+        ),
+        "/api/meetings/{meeting}/actions/{item}/status": post(
+            "Close an action item (done, dropped) or reopen it (open) (not auditors)",
+            json!([meeting, item]),
+            json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["done", "dropped", "open"]}, "note": text}}),
+            "The action item",
+        ),
+    });
+    match paths {
+        Value::Object(map) => map,
+        _ => unreachable!("an object"),
+    }
+}
