@@ -287,15 +287,21 @@ impl<R: Read> CsvFile<R> {
         };
         for i in 0..width {
             let field = self.reader.field(i);
-            if std::str::from_utf8(field).is_err() {
-                return Some(Err(ImportError {
-                    file: self.name.clone(),
-                    line,
-                    column: self.header.names.get(i).cloned(),
-                    value: Some(String::from_utf8_lossy(field).into_owned()),
-                    expected: NOT_UTF8.to_string(),
-                }));
-            }
+            // A NUL byte is no text any database keeps the same way: refuse it here, by line.
+            let expected = if std::str::from_utf8(field).is_err() {
+                NOT_UTF8
+            } else if field.contains(&0) {
+                "text without NUL bytes (the file may be UTF-16: save it as CSV UTF-8)"
+            } else {
+                continue;
+            };
+            return Some(Err(ImportError {
+                file: self.name.clone(),
+                line,
+                column: self.header.names.get(i).cloned(),
+                value: Some(String::from_utf8_lossy(field).replace('\0', "\\0")),
+                expected: expected.to_string(),
+            }));
         }
         // Every field is UTF-8, so their concatenation is.
         let used = if width == 0 {
@@ -548,6 +554,19 @@ mod tests {
             e.to_string(),
             "z.csv:1: expected a header row (the file is empty)"
         );
+    }
+
+    #[test]
+    fn nul_bytes_name_line_and_column() {
+        let data = b"a,b\n1,2\n3,x\x00y\n";
+        let mut f = CsvFile::new("x.csv", &data[..]).unwrap();
+        assert!(f.next_row().unwrap().is_ok());
+        let e = f.next_row().unwrap().err().unwrap();
+        assert_eq!(
+            (e.line, e.column.as_deref(), e.value.as_deref()),
+            (3, Some("b"), Some("x\\0y"))
+        );
+        assert!(e.expected.contains("NUL"), "{e}");
     }
 
     #[test]

@@ -234,6 +234,10 @@ fn parse_json<R: Read>(name: &str, mut reader: R) -> Result<Vec<JsonElement>, Im
             .count() as u64;
         scanned = offset;
         let object = match serde_json::from_str::<Value>(raw.get()) {
+            // A NUL character is no text every database keeps: refuse it with its element.
+            Ok(Value::Object(_)) if raw.get().contains("\\u0000") => {
+                Err("an object without NUL characters (\\u0000)".to_string())
+            }
             Ok(Value::Object(map)) => Ok(map),
             Ok(other) => Err(other.to_string()),
             Err(e) => Err(e.to_string()),
@@ -456,6 +460,22 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_csv_and_json() {
+        let mut bytes = HEADER.as_bytes().to_vec();
+        bytes.extend_from_slice(b"s1,stu1,T\x001,2024-09-03,30,attended,\n");
+        let rows: Vec<_> = SessionReader::new("s.csv", &bytes[..]).unwrap().collect();
+        let e = rows[0].as_ref().unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (2, Some("tutor_id")));
+        let json = "[\n{\"session_id\": \"a\\u0000b\", \"student_id\": \"s\", \"tutor_id\": \"t\", \"date\": \"2024-09-03\", \"minutes\": 30, \"status\": \"attended\"}]";
+        let rows: Vec<_> = SessionReader::new("s.json", json.as_bytes())
+            .unwrap()
+            .collect();
+        let e = rows[0].as_ref().unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.to_string().contains("NUL"), "{e}");
     }
 
     #[test]
