@@ -224,20 +224,21 @@ impl Store {
         row.map(user).transpose()
     }
 
-    /// The stored answer to an earlier request with this idempotency key, if any.
+    /// The stored answer to an earlier request with this idempotency key, if any, with the
+    /// SHA-256 of that request.
     pub async fn idempotent_response(
         &self,
         user: &User,
         key: &str,
-    ) -> Result<Option<(u16, String)>> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+    ) -> Result<Option<(u16, String, String)>> {
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT status, response, request_sha256 FROM idempotency_keys WHERE user_id = $1 AND key = $2",
         )
         .bind(user.id)
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(s, r)| (s as u16, r)))
+        Ok(row.map(|(s, r, h)| (s as u16, r, h)))
     }
 
     /// Remembers the answer to a request with an idempotency key.
@@ -245,17 +246,22 @@ impl Store {
         &self,
         user: &User,
         key: &str,
+        request_sha256: &str,
         status: u16,
         response: &str,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO idempotency_keys (user_id, key, status, response, created_at) VALUES ($1, $2, $3, $4, $5)\n             ON CONFLICT DO NOTHING")
-            .bind(user.id)
-            .bind(key)
-            .bind(i64::from(status))
-            .bind(response)
-            .bind(crate::now())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, key, request_sha256, status, response, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(user.id)
+        .bind(key)
+        .bind(request_sha256)
+        .bind(i64::from(status))
+        .bind(response)
+        .bind(crate::now())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

@@ -266,18 +266,44 @@ async fn upload_sessions(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // What the request asked for: the same key with another request is a client error.
+    let request_sha256 = obc_core::engine::sha256_hex(
+        &[
+            query.org.as_deref().unwrap_or_default().as_bytes(),
+            b"\n",
+            query.name.as_deref().unwrap_or_default().as_bytes(),
+            b"\n",
+            &body,
+        ]
+        .concat(),
+    );
     if let Some(key) = &key {
-        if let Some((status, body)) = state.store.idempotent_response(&viewer.user, key).await? {
+        if let Some((status, stored, sha)) =
+            state.store.idempotent_response(&viewer.user, key).await?
+        {
+            if sha != request_sha256 {
+                return Err(WebError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "this Idempotency-Key was already used for a different request: use a new key for new data",
+                )
+                .into());
+            }
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            return Ok((status, [("idempotent-replay", "true")], Json(body)).into_response());
+            let stored: Value = serde_json::from_str(&stored).unwrap_or(Value::Null);
+            return Ok((status, [("idempotent-replay", "true")], Json(stored)).into_response());
         }
     }
     let (status, body) = upload_json(&state, &viewer, &headers, "sessions", query, body).await?;
     if let Some(key) = &key {
         state
             .store
-            .remember_response(&viewer.user, key, status.as_u16(), &body.to_string())
+            .remember_response(
+                &viewer.user,
+                key,
+                &request_sha256,
+                status.as_u16(),
+                &body.to_string(),
+            )
             .await?;
     }
     Ok((status, Json(body)).into_response())

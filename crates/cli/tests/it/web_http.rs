@@ -1754,6 +1754,18 @@ pub(crate) async fn api_session_pushes_are_idempotent(app: WebApp) {
         sessions
     );
 
+    // The same key with other data is a mistake of the client: refused, nothing imported.
+    let other = body.replace(",30,attended", ",45,attended");
+    let r = app.send(push("nightly-2025-04-02", other.as_bytes())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.json()["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("different request")));
+    assert_eq!(
+        sessions_of(&app, &admin, DEMO_DISTRICT, &student).await,
+        sessions
+    );
+
     // A new key imports again (the file is unchanged, so nothing is added).
     let again = app.send(push("nightly-2025-04-03", body.as_bytes())).await;
     assert_eq!(again.status, StatusCode::OK);

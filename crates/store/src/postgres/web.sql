@@ -28,6 +28,8 @@ CREATE TABLE api_tokens (
 CREATE TABLE idempotency_keys (
     user_id    BIGINT NOT NULL,
     key        TEXT COLLATE "C" NOT NULL,
+    -- SHA-256 of the request: a key sent again with another body is refused, not replayed.
+    request_sha256 TEXT COLLATE "C" NOT NULL,
     status     BIGINT NOT NULL,
     response   TEXT COLLATE "C" NOT NULL,
     created_at TEXT COLLATE "C" NOT NULL,

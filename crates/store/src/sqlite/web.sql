@@ -28,6 +28,8 @@ CREATE TABLE api_tokens (
 CREATE TABLE idempotency_keys (
     user_id    INTEGER NOT NULL,
     key        TEXT NOT NULL,
+    -- SHA-256 of the request: a key sent again with another body is refused, not replayed.
+    request_sha256 TEXT NOT NULL,
     status     INTEGER NOT NULL,
     response   TEXT NOT NULL,
     created_at TEXT NOT NULL,
