@@ -306,6 +306,7 @@ pub async fn add_contract(
     actor: &str,
     name: &str,
     bytes: &[u8],
+    effective: Option<time::Date>,
 ) -> Result<ContractVersion> {
     let source = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
@@ -326,7 +327,9 @@ pub async fn add_contract(
         file: name.to_string(),
         problems: e.problems,
     })?;
-    Ok(store.add_contract(actor, &contract, source).await?)
+    Ok(store
+        .add_contract(actor, &contract, source, effective)
+        .await?)
 }
 
 /// Places students in a contract; every student must be in the contract district's roster.
@@ -407,8 +410,8 @@ pub async fn load_inputs(
     cv: &ContractVersion,
     milestone: &str,
     as_of: Option<time::Date>,
-) -> Result<InputSnapshot> {
-    let m = cv.contract.milestone(milestone).ok_or_else(|| {
+) -> Result<(ContractVersion, InputSnapshot)> {
+    let unknown = |cv: &ContractVersion| {
         let known: Vec<_> = cv
             .contract
             .milestones
@@ -416,19 +419,34 @@ pub async fn load_inputs(
             .map(|m| m.name.as_str())
             .collect();
         AppError::Invalid(format!(
-            "contract {} has no milestone \"{milestone}\" (it has: {})",
+            "contract {} (version {}) has no milestone \"{milestone}\" (it has: {})",
             cv.contract.id,
+            cv.version,
             known.join(", ")
         ))
-    })?;
+    };
+    let date = cv
+        .contract
+        .milestone(milestone)
+        .ok_or_else(|| unknown(cv))?
+        .date;
+    // An amendment applies to statements dated on or after its effective date.
+    let cv = store
+        .contract_effective(&cv.contract.id, as_of.unwrap_or(date))
+        .await?;
+    let m = cv
+        .contract
+        .milestone(milestone)
+        .ok_or_else(|| unknown(&cv))?;
     let students = store.statement_inputs(&cv.contract).await?;
     let prior = prior_with_corrections(store, &cv.contract.id, m.date, &students).await?;
-    Ok(InputSnapshot {
+    let snapshot = InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
         students,
         prior,
-    })
+    };
+    Ok((cv, snapshot))
 }
 
 /// What earlier finalized statements paid, and what they would pay with today's data.
@@ -545,7 +563,8 @@ pub async fn compute_statement(
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<Statement> {
-    load_inputs(store, cv, milestone, as_of).await?.compute(cv)
+    let (cv, inputs) = load_inputs(store, cv, milestone, as_of).await?;
+    inputs.compute(&cv)
 }
 
 /// The statement to show for a milestone: the finalized one, read back from what was stored,
@@ -577,8 +596,8 @@ pub async fn finalize_statement(
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<(Statement, StoredStatement)> {
-    let cv = store.contract(contract_id).await?;
-    let inputs = load_inputs(store, &cv, milestone, as_of).await?;
+    let latest = store.contract(contract_id).await?;
+    let (cv, inputs) = load_inputs(store, &latest, milestone, as_of).await?;
     let statement = inputs.compute(&cv)?;
     let date = cv
         .contract

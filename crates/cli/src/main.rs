@@ -216,7 +216,13 @@ enum RoleArg {
 enum ContractCommand {
     /// Validate and store a contract TOML. A changed document with a known id becomes a new
     /// version; signed versions are never edited.
-    Add { file: PathBuf },
+    Add {
+        file: PathBuf,
+        /// For an amendment: statements dated on or after this date (YYYY-MM-DD) use this
+        /// version; earlier ones keep the version they used. Default: the period start.
+        #[arg(long)]
+        effective: Option<String>,
+    },
     /// Print a contract's latest version.
     Show { id: String },
     /// List contracts with their latest version.

@@ -10,6 +10,8 @@ pub struct ContractVersion {
     pub version: u32,
     pub sha256: String,
     pub source: String,
+    /// The first statement date this version applies to.
+    pub effective_from: String,
     /// False when the same document was already the latest version (nothing changed).
     pub created: bool,
 }
@@ -52,13 +54,17 @@ impl Store {
 
     /// Stores a validated contract. A document equal to the latest version is a no-op; any
     /// other document becomes a new version, so a signed version is never edited.
+    /// `effective` is the first statement date the version applies to (an amendment's
+    /// effective date); without it, the contract's period start.
     pub async fn add_contract(
         &self,
         actor: &str,
         contract: &Contract,
         source: &str,
+        effective: Option<time::Date>,
     ) -> Result<ContractVersion> {
         let sha256 = hex_sha256(source.as_bytes());
+        let effective_from = effective.unwrap_or(contract.period.start).to_string();
         let mut tx = self.write_tx().await?;
         let known: Option<String> =
             sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1")
@@ -72,27 +78,28 @@ impl Store {
             )));
         }
         ensure_organisation(&mut tx, &contract.provider, "provider", &contract.provider).await?;
-        let latest: Option<(i64, String)> = sqlx::query_as(
-            "SELECT version, sha256 FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC LIMIT 1",
+        let latest: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT version, sha256, effective_from FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .bind(&contract.id)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some((version, hash)) = &latest {
-            if *hash == sha256 {
+        if let Some((version, hash, effective)) = &latest {
+            if *hash == sha256 && *effective == effective_from {
                 return Ok(ContractVersion {
                     contract: contract.clone(),
                     version: *version as u32,
                     sha256,
                     source: source.to_string(),
+                    effective_from,
                     created: false,
                 });
             }
         }
-        let version = latest.map_or(1, |(v, _)| v + 1);
+        let version = latest.map_or(1, |(v, _, _)| v + 1);
         sqlx::query(
-            "INSERT INTO contract_versions (contract_id, version, district_id, provider_id, source, sha256, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO contract_versions (contract_id, version, district_id, provider_id, source, sha256, effective_from, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&contract.id)
         .bind(version)
@@ -100,6 +107,7 @@ impl Store {
         .bind(&contract.provider)
         .bind(source)
         .bind(&sha256)
+        .bind(&effective_from)
         .bind(crate::now())
         .bind(actor)
         .execute(&mut *tx)
@@ -109,7 +117,7 @@ impl Store {
             actor,
             "contract.version",
             &format!("contract:{}", contract.id),
-            &format!("version {version}, sha256 {sha256}"),
+            &format!("version {version}, effective from {effective_from}, sha256 {sha256}"),
         )
         .await?;
         tx.commit().await?;
@@ -118,55 +126,70 @@ impl Store {
             version: version as u32,
             sha256,
             source: source.to_string(),
+            effective_from,
             created: true,
         })
     }
 
     /// One version of a contract, as signed.
     pub async fn contract_version(&self, id: &str, version: u32) -> Result<ContractVersion> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT source, sha256 FROM contract_versions WHERE contract_id = $1 AND version = $2",
-        )
-        .bind(id)
-        .bind(i64::from(version))
-        .fetch_optional(&self.pool)
-        .await?;
-        let (source, sha256) = row.ok_or_else(|| {
+        self.read_version(id, Some(version)).await?.ok_or_else(|| {
             StoreError::NotFound(format!("no version {version} of contract \"{id}\""))
-        })?;
-        let contract = Contract::parse(&source)
-            .map_err(|e| StoreError::Corrupt(format!("contract {id} v{version}: {e}")))?;
-        Ok(ContractVersion {
-            contract,
-            version,
-            sha256,
-            source,
-            created: false,
         })
     }
 
     /// The latest version of a contract.
     pub async fn contract(&self, id: &str) -> Result<ContractVersion> {
-        let row: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT version, source, sha256 FROM contract_versions WHERE contract_id = $1 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let (version, source, sha256) = row.ok_or_else(|| {
+        self.read_version(id, None).await?.ok_or_else(|| {
             StoreError::NotFound(format!(
                 "no contract \"{id}\": add it with `obc contract add FILE.toml`"
             ))
-        })?;
-        let contract = Contract::parse(&source)
-            .map_err(|e| StoreError::Corrupt(format!("contract {id}: {e}")))?;
-        Ok(ContractVersion {
-            contract,
-            version: version as u32,
-            sha256,
-            source,
-            created: false,
         })
+    }
+
+    /// The version in force on a statement date: the latest version effective on or before it,
+    /// else (a date before every effective date) the first version.
+    pub async fn contract_effective(&self, id: &str, date: time::Date) -> Result<ContractVersion> {
+        let version: Option<i64> = sqlx::query_scalar(
+            "SELECT coalesce(max(CASE WHEN effective_from <= $2 THEN version END), min(version))
+             FROM contract_versions WHERE contract_id = $1",
+        )
+        .bind(id)
+        .bind(date.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        let version =
+            version.ok_or_else(|| StoreError::NotFound(format!("no contract \"{id}\"")))?;
+        self.contract_version(id, version as u32).await
+    }
+
+    /// A version of a contract, the latest when `version` is `None`.
+    async fn read_version(
+        &self,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<ContractVersion>> {
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT version, source, sha256, effective_from FROM contract_versions WHERE contract_id = $1
+             AND version = coalesce($2, (SELECT max(version) FROM contract_versions WHERE contract_id = $1))",
+        )
+            .bind(id)
+            .bind(version.map(i64::from))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(version, source, sha256, effective_from)| {
+            let contract = Contract::parse(&source)
+                .map_err(|e| StoreError::Corrupt(format!("contract {id} v{version}: {e}")))?;
+            Ok(ContractVersion {
+                contract,
+                version: version as u32,
+                sha256,
+                source,
+                effective_from,
+                created: false,
+            })
+        })
+        .transpose()
     }
 
     /// Every contract id with its latest version, sorted.

@@ -218,6 +218,8 @@ struct UploadQuery {
     org: Option<String>,
     /// A file name for messages.
     name: Option<String>,
+    /// For contracts: the amendment's effective date (YYYY-MM-DD).
+    effective: Option<String>,
 }
 
 async fn upload_json(
@@ -234,6 +236,7 @@ async fn upload_json(
         file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
         bytes: body.to_vec(),
         org: query.org,
+        effective: query.effective,
     };
     let outcome = pages::run_upload(state, viewer, kind, upload).await?;
     let problems: Vec<Value> = outcome
@@ -379,6 +382,15 @@ pub fn openapi_document() -> Value {
             }
         }})
     };
+    let mut contract_post = upload(
+        "Add a contract document (TOML); a changed document becomes a new version, in force from its effective date (admin)",
+        json!({"application/toml": {}}),
+    )["post"]
+        .clone();
+    contract_post["parameters"]
+        .as_array_mut()
+        .expect("parameters")
+        .push(json!({"name": "effective", "in": "query", "description": "An amendment's effective date: statements dated on or after it use this version (default: the contract's period start)", "schema": {"type": "string", "format": "date"}}));
     let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "obc API", "version": env!("CARGO_PKG_VERSION"),
@@ -388,7 +400,7 @@ pub fn openapi_document() -> Value {
             "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": ok("The user")}},
             "/api/contracts": {
                 "get": {"summary": "Contracts in the caller's scope", "responses": ok("Contracts")},
-                "post": upload("Add a contract document (TOML); a changed document becomes a new version (admin)", json!({"application/toml": {}}))["post"].clone()
+                "post": contract_post
             },
             "/api/contracts/{id}": {"get": {"summary": "A contract: document, version, milestones and their finalized statements", "parameters": [id], "responses": ok("The contract")}},
             "/api/contracts/{id}/statements/{milestone}": {"get": {

@@ -826,6 +826,8 @@ pub(crate) struct Upload {
     pub file_name: String,
     pub bytes: Vec<u8>,
     pub org: Option<String>,
+    /// A contract amendment's effective date (YYYY-MM-DD).
+    pub effective: Option<String>,
 }
 
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
@@ -851,6 +853,9 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
             match name.as_str() {
                 "csrf" => upload.csrf = Some(text),
                 "org" if !text.trim().is_empty() => upload.org = Some(text.trim().to_string()),
+                "effective" if !text.trim().is_empty() => {
+                    upload.effective = Some(text.trim().to_string())
+                }
                 _ => {}
             }
         }
@@ -966,13 +971,21 @@ pub(crate) async fn run_upload(
         }
         "contract" => {
             viewer.require(&[Role::Admin])?;
-            obc_app::add_contract(&state.store, actor, name, &upload.bytes)
+            let effective = match upload.effective.as_deref() {
+                None => None,
+                Some(text) => Some(obc_core::model::parse_iso_date(text).ok_or_else(|| {
+                    WebError::bad_request(format!(
+                        "effective date {text}: expected a date like 2025-01-01"
+                    ))
+                })?),
+            };
+            obc_app::add_contract(&state.store, actor, name, &upload.bytes, effective)
                 .await
                 .map(|cv| {
                     vec![if cv.created {
                         format!(
-                            "Contract {} version {} added (sha256 {}).",
-                            cv.contract.id, cv.version, cv.sha256
+                            "Contract {} version {} added, effective from {} (sha256 {}).",
+                            cv.contract.id, cv.version, cv.effective_from, cv.sha256
                         )
                     } else {
                         format!(

@@ -110,21 +110,34 @@ pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -
     Ok(())
 }
 
-pub async fn contract(store: &Store, actor: &str, file: &Path) -> Result<()> {
+pub async fn contract(
+    store: &Store,
+    actor: &str,
+    file: &Path,
+    effective: Option<&str>,
+) -> Result<()> {
+    let effective = effective
+        .map(|text| {
+            obc_core::model::parse_iso_date(text).ok_or_else(|| {
+                anyhow::anyhow!("--effective {text}: expected a date like 2025-01-01")
+            })
+        })
+        .transpose()?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let cv = obc_app::add_contract(store, actor, &file.display().to_string(), &bytes).await?;
+    let cv =
+        obc_app::add_contract(store, actor, &file.display().to_string(), &bytes, effective).await?;
     let id = &cv.contract.id;
     if !cv.created {
         println!("Contract {id} version {} is unchanged", cv.version);
-    } else if cv.version > 1 && store.contract_is_used(id).await? {
+        return Ok(());
+    }
+    println!(
+        "Contract {id} version {} added, effective from {} (sha256 {})",
+        cv.version, cv.effective_from, cv.sha256
+    );
+    if cv.version > 1 && store.contract_is_used(id).await? {
         println!(
-            "Contract {id} version {} added (sha256 {}); earlier versions stay as signed: finalized statements name them",
-            cv.version, cv.sha256
-        );
-    } else {
-        println!(
-            "Contract {id} version {} added (sha256 {})",
-            cv.version, cv.sha256
+            "Earlier versions stay as signed: the finalized statements name the version they used."
         );
     }
     Ok(())

@@ -59,8 +59,8 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         Command::Import(ImportCommand::Sessions { file, provider }) => {
             imports::sessions(store, actor, file, provider).await
         }
-        Command::Contract(ContractCommand::Add { file }) => {
-            imports::contract(store, actor, file).await
+        Command::Contract(ContractCommand::Add { file, effective }) => {
+            imports::contract(store, actor, file, effective.as_deref()).await
         }
         Command::Contract(ContractCommand::Show { id }) => {
             let cv = store.contract(id).await?;
@@ -100,7 +100,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             (Some(StatementAction::Finalize(args)), _) => {
                 statements::finalize(store, actor, args).await
             }
-            (None, Some(args)) => statements::show(store, args).await,
+            (None, Some(args)) => statements::show(store, actor, args).await,
             (None, None) => bail!("give --contract and --milestone (see obc statement --help)"),
         },
         Command::Explain {
@@ -215,7 +215,7 @@ async fn demo(
         files.assessment_count
     );
     imports::roster(store, actor, &files.roster_dir, None).await?;
-    imports::contract(store, actor, &files.contract).await?;
+    imports::contract(store, actor, &files.contract, None).await?;
     imports::enroll(store, actor, &files.contract_id, &files.enrollment).await?;
     imports::assessments(store, actor, &files.assessments, Some(&files.district_id)).await?;
     imports::sessions(store, actor, &files.sessions, &files.provider_id).await?;

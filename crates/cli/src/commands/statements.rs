@@ -41,7 +41,7 @@ fn emit(text: &str, output: Option<&Path>) -> Result<()> {
 
 /// Prints the statement of a milestone: the finalized one when it exists (byte for byte as
 /// finalized), else a draft computed now. Which one it is goes to standard error.
-pub async fn show(store: &Store, args: &StatementArgs) -> Result<()> {
+pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
     let cv = store.contract(&args.contract).await?;
     let as_of = obc_app::parse_as_of(args.as_of.as_deref())?;
     let (statement, finalized) =
@@ -60,6 +60,25 @@ pub async fn show(store: &Store, args: &StatementArgs) -> Result<()> {
         (None, _) => "DRAFT (not finalized)".to_string(),
     };
     eprintln!("{status}");
+    if args.format != Format::Table {
+        // A CSV or JSON statement is an export of student data: who took it is recorded.
+        store
+            .audit(
+                actor,
+                "export.statement",
+                &format!("contract:{}/milestone:{}", args.contract, args.milestone),
+                &format!(
+                    "{}, {} student lines",
+                    if args.format == Format::Csv {
+                        "csv"
+                    } else {
+                        "json"
+                    },
+                    statement.lines.len()
+                ),
+            )
+            .await?;
+    }
     emit(&render(&statement, args.format), args.output.as_deref())
 }
 

@@ -156,7 +156,8 @@ fn a_changed_contract_becomes_version_2() {
     );
     assert!(shown.contains("not_to_exceed = \"100000.00\""), "{shown}");
     assert!(
-        obc.audit().contains("version 2, sha256"),
+        obc.audit()
+            .contains("version 2, effective from 2024-08-12, sha256"),
         "the audit log records the new version"
     );
 

@@ -326,3 +326,58 @@ fn late_data_is_corrected_on_the_next_statement_never_paid_twice() {
     let last = obc.finalize_example("final");
     assert!(!last.contains("ADJUSTMENT,"), "{last}");
 }
+
+#[test]
+fn an_amendment_applies_from_its_effective_date_and_statements_name_their_version() {
+    let obc = Obc::new();
+    obc.load_example();
+    obc.finalize_example("enrollment");
+    // Version 2 raises the price from 2025-01-01: B = 1500.00 x 0.60 = 900.00.
+    let v2 = std::fs::read_to_string(crate::support::example("contract.toml"))
+        .unwrap()
+        .replace(
+            "price_per_student = \"1200.05\"",
+            "price_per_student = \"1500.00\"",
+        );
+    obc.write("v2.toml", v2);
+    let added = obc.ok(&["contract", "add", "v2.toml", "--effective", "2025-01-01"]);
+    assert!(
+        added.contains("version 2 added, effective from 2025-01-01"),
+        "{added}"
+    );
+    let version = |milestone: &str, as_of: Option<&str>| {
+        let mut args = vec![
+            "statement",
+            "--contract",
+            crate::support::BASELINE_CONTRACT,
+            "--milestone",
+            milestone,
+            "--format",
+            "json",
+        ];
+        if let Some(d) = as_of {
+            args.extend(["--as-of", d]);
+        }
+        let json: serde_json::Value = serde_json::from_str(&obc.ok(&args)).unwrap();
+        json
+    };
+    // The finalized statement keeps the version it used.
+    assert_eq!(version("enrollment", None)["contract_version"], 1);
+    // The midyear statement is dated after the effective date: version 2, and what is due
+    // is 900.00 less the 360.02 the enrollment statement paid: 539.98.
+    let midyear = version("midyear", None);
+    assert_eq!(midyear["contract_version"], 2);
+    let line = midyear["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["student_id"] == "2000000")
+        .unwrap();
+    assert_eq!(line["base_amount"], "539.98");
+    // Asked as of a date before the amendment, the same milestone uses version 1.
+    assert_eq!(
+        version("midyear", Some("2024-12-15"))["contract_version"],
+        1
+    );
+    assert!(obc.audit().contains("version 2, effective from 2025-01-01"));
+}

@@ -87,6 +87,8 @@ CREATE TABLE contract_versions (
     provider_id TEXT COLLATE "C" NOT NULL,
     source      TEXT COLLATE "C" NOT NULL,
     sha256      TEXT COLLATE "C" NOT NULL,
+    -- Statements dated on or after this date use this version (an amendment's effective date).
+    effective_from TEXT COLLATE "C" NOT NULL,
     created_at  TEXT COLLATE "C" NOT NULL,
     created_by  TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (contract_id, version)

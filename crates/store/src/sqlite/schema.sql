@@ -78,6 +78,8 @@ CREATE TABLE contract_versions (
     provider_id TEXT NOT NULL,
     source      TEXT NOT NULL,
     sha256      TEXT NOT NULL,
+    -- Statements dated on or after this date use this version (an amendment's effective date).
+    effective_from TEXT NOT NULL,
     created_at  TEXT NOT NULL,
     created_by  TEXT NOT NULL,
     PRIMARY KEY (contract_id, version)
