@@ -859,7 +859,7 @@ mod tests {
             .unwrap();
         let contract = Contract::parse(EXAMPLE).unwrap();
         store
-            .add_contract("admin", &contract, EXAMPLE)
+            .add_contract("admin", &contract, EXAMPLE, None)
             .await
             .unwrap();
         let rows: Vec<Enrollment> = ["s1", "s2", "s3"]
