@@ -265,8 +265,11 @@ pub async fn contract(
                 .unwrap_or_else(|| "draft".into()),
         });
     }
-    let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
-    let inputs = state.store.statement_inputs(c).await?;
+    // One load of the inputs serves the statement and the attendance chart.
+    let (effective, inputs) =
+        obc_app::load_inputs(&state.store, &cv, contingent_milestone(&cv), None).await?;
+    let statement = inputs.compute(&effective)?;
+    let inputs = inputs.students;
     let t = &statement.totals;
     let growth: Vec<f64> = statement
         .lines
