@@ -84,7 +84,12 @@ pub async fn demo_users(store: &Store, actor: &str) -> Result<()> {
 pub async fn serve(store: &Store, listen: &str, secure_cookies: bool) -> Result<()> {
     let mut state = obc_web::AppState::new(store.clone());
     state.secure_cookies = secure_cookies;
-    println!("obc is serving on http://{listen}/ (Ctrl-C to stop)");
+    // Browsers keep the Secure session cookie over plain HTTP only for `localhost`.
+    let shown = match listen.strip_prefix("127.0.0.1:") {
+        Some(port) => format!("localhost:{port}"),
+        None => listen.to_string(),
+    };
+    println!("obc is serving on http://{shown}/ (Ctrl-C to stop)");
     obc_web::serve(state, listen).await?;
     Ok(())
 }
