@@ -6,7 +6,8 @@ use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader};
 use obc_store::{
-    ContractVersion, EnrollReport, ImportCounts, RosterReport, Store, StoreError, StoredStatement,
+    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, RosterReport, Store, StoreError,
+    StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -364,6 +365,94 @@ pub async fn enroll<R: Read>(
     }
     let enrollments: Vec<_> = rows.into_iter().map(|(_, e)| e).collect();
     Ok(store.enroll(actor, name, contract_id, &enrollments).await?)
+}
+
+/// What a school attendance import did.
+#[derive(Debug, Clone)]
+pub struct SchoolAttendanceImport {
+    pub district_id: String,
+    pub rows: u64,
+    pub counts: ImportCounts,
+}
+
+/// Imports a district's daily school attendance (`student_id,date,present`), all or nothing:
+/// every student must be in the district's roster (an unknown id is an error with its line).
+pub async fn import_school_attendance<R: Read>(
+    store: &Store,
+    actor: &str,
+    name: &str,
+    reader: R,
+    district: &str,
+    tick: Tick<'_>,
+) -> Result<SchoolAttendanceImport> {
+    let reader = obc_ingest::SchoolAttendanceReader::new(name, reader)?;
+    let rostered: HashSet<String> = store.students(district).await?.into_keys().collect();
+    let mut import = store.begin_school_attendance(district).await?;
+    let mut errors = ImportErrors::new();
+    let mut rows = 0u64;
+    for row in reader {
+        tick();
+        let (line, record) = match row {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        rows += 1;
+        if !rostered.contains(&record.student_id) {
+            errors.push(ImportError::value(
+                name,
+                line,
+                "student_id",
+                &record.student_id,
+                format!("a student in district {district}'s roster"),
+            ));
+            continue;
+        }
+        if errors.total == 0 {
+            import
+                .add(&record.student_id, record.date, record.present)
+                .await?;
+        }
+    }
+    if errors.total > 0 {
+        return Err(errors.into());
+    }
+    let counts = import.commit(actor, name).await?;
+    Ok(SchoolAttendanceImport {
+        district_id: district.to_string(),
+        rows,
+        counts,
+    })
+}
+
+/// The session checks of a contract (SPEC 6, session verification).
+#[derive(Debug, Clone)]
+pub struct SessionChecks {
+    pub contract_id: String,
+    pub district_id: String,
+    pub provider_id: String,
+    /// Student-days of school attendance the district has uploaded; 0 means nothing could be
+    /// checked.
+    pub attendance_days: u64,
+    /// Sessions marked attended on days the student was absent from school, by student, date.
+    pub flagged: Vec<FlaggedSession>,
+}
+
+/// The sessions of a contract to review: marked `attended` on a day the district recorded the
+/// student absent from school.
+pub async fn sessions_to_review(store: &Store, contract_id: &str) -> Result<SessionChecks> {
+    let cv = store.contract(contract_id).await?;
+    let attendance_days = store.school_attendance_days(&cv.contract.district).await?;
+    let flagged = store.sessions_to_review(contract_id).await?;
+    Ok(SessionChecks {
+        contract_id: contract_id.to_string(),
+        district_id: cv.contract.district.clone(),
+        provider_id: cv.contract.provider.clone(),
+        attendance_days,
+        flagged,
+    })
 }
 
 /// Parses `--as-of`.

@@ -15,11 +15,13 @@ use std::process::ExitCode;
 ///   obc import roster roster/                 # OneRoster 1.1 folder or zip
 ///   obc import assessments AssessmentResults.csv
 ///   obc import sessions sessions.csv --provider brightpath
+///   obc import attendance school_attendance.csv   # optional: daily school attendance
 ///   obc contract add contract.toml
 ///   obc enroll --contract mesa-math-2025 enrollment.csv
 ///   obc statement --contract mesa-math-2025 --milestone enrollment
 ///   obc statement finalize --contract mesa-math-2025 --milestone enrollment
 ///   obc explain --contract mesa-math-2025 --student 2000001
+///   obc report session-checks --contract mesa-math-2025
 #[derive(Parser)]
 #[command(name = "obc", version, verbatim_doc_comment)]
 struct Cli {
@@ -134,7 +136,8 @@ enum Command {
     /// attendees, notes and action items, close items, list meetings and the cadence.
     #[command(subcommand)]
     Meeting(commands::progress::MeetingCommand),
-    /// Reports written to files (weekly teacher updates).
+    /// Reports: weekly teacher updates (written to files) and session checks (sessions marked
+    /// attended on days the student was absent from school).
     #[command(subcommand)]
     Report(commands::progress::ReportCommand),
     /// Print the audit log: who did what, when.
@@ -170,6 +173,21 @@ enum ImportCommand {
         file: PathBuf,
         #[arg(long)]
         provider: String,
+    },
+    /// The district's daily school attendance, for session verification: a CSV
+    /// `student_id,date,present` with one row per student and school day (date YYYY-MM-DD;
+    /// present one of true/false, 1/0, Y/N, yes/no, present/absent). Every student must be in
+    /// the district's roster. A session the provider marked attended on a day the student was
+    /// absent from school is then flagged for review (see `obc report session-checks`).
+    /// A re-sent day replaces the earlier value.
+    ///
+    ///   obc import attendance school_attendance.csv --district mesa-usd
+    #[command(verbatim_doc_comment)]
+    Attendance {
+        file: PathBuf,
+        /// The district (needed when the database holds several).
+        #[arg(long)]
+        district: Option<String>,
     },
 }
 

@@ -1,5 +1,5 @@
 //! Importers of obc's input files (SPEC section 3): rosters, assessment results, tutoring
-//! sessions and enrollments.
+//! sessions, enrollments and daily school attendance.
 //!
 //! Every parser streams its input where the format allows it, validates every row and reports
 //! what is wrong as an [`ImportError`] naming the file, the physical line, the column, the value
@@ -13,11 +13,13 @@ pub mod assessments;
 mod csvfile;
 pub mod enrollments;
 pub mod roster;
+pub mod school_attendance;
 pub mod sessions;
 
 pub use assessments::{AssessmentFormat, AssessmentReader};
 pub use enrollments::read_enrollments;
 pub use roster::{read_roster, Roster};
+pub use school_attendance::{SchoolAttendance, SchoolAttendanceReader};
 pub use sessions::{SessionFormat, SessionReader};
 
 use std::collections::HashMap;

@@ -10,6 +10,7 @@ mod imports;
 mod ledger;
 mod meetings;
 mod roster;
+mod school_attendance;
 mod scope;
 mod statements;
 mod users;
@@ -19,6 +20,7 @@ pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use ledger::{LedgerEntry, StoredLine};
 pub use meetings::Viewer;
 pub use roster::RosterReport;
+pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
 pub use users::{Role, User};
@@ -64,6 +66,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("sqlite/web.sql")),
     (3, include_str!("sqlite/meetings.sql")),
     (4, include_str!("sqlite/ledger.sql")),
+    (5, include_str!("sqlite/attendance.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -71,6 +74,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("postgres/web.sql")),
     (3, include_str!("postgres/meetings.sql")),
     (4, include_str!("postgres/ledger.sql")),
+    (5, include_str!("postgres/attendance.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -81,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sessions", post(upload_sessions))
         .route("/api/rosters", upload_route("roster"))
         .route("/api/assessments", upload_route("assessments"))
+        .route("/api/school-attendance", upload_route("attendance"))
         .route("/api/ledger", get(ledger))
         .route("/api/audit", get(audit))
 }
@@ -312,7 +313,8 @@ async fn upload_sessions(
     Ok((status, Json(body)).into_response())
 }
 
-/// POST of a whole file of one kind (roster, assessments, contract) as the request body.
+/// POST of a whole file of one kind (roster, assessments, attendance, contract) as the request
+/// body.
 fn upload_route(kind: &'static str) -> MethodRouter<AppState> {
     post(
         move |State(state): State<AppState>,
@@ -429,6 +431,7 @@ pub fn openapi_document() -> Value {
             }},
             "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {}, "text/csv": {}})),
             "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {}})),
+            "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {}})),
             "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements")}},
             "/api/audit": {"get": {"summary": "The audit log (admin, auditor)", "responses": ok("Audit events")}},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}

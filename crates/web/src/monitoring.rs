@@ -400,6 +400,20 @@ pub struct ProgressPage {
     pub contingent_today: String,
     pub statement_today: String,
     pub rows: Vec<ProgressRow>,
+    /// Student-days of school attendance the district uploaded (0: no session can be checked).
+    pub attendance_days: u64,
+    /// Sessions marked attended on days the student was absent from school.
+    pub to_review: Vec<ReviewRow>,
+}
+
+/// A session to review (session verification, SPEC 6).
+pub struct ReviewRow {
+    pub student_id: String,
+    pub link: Option<String>,
+    pub session_id: String,
+    pub tutor_id: String,
+    pub date: String,
+    pub minutes: u32,
 }
 
 pub async fn progress_page(
@@ -411,6 +425,19 @@ pub async fn progress_page(
     let (cv, p) = progress_of(&state, &viewer, &id, &query).await?;
     let link = viewer.role() != Role::Auditor;
     let district = &cv.contract.district;
+    let checks = obc_app::sessions_to_review(&state.store, &id).await?;
+    let to_review = checks
+        .flagged
+        .into_iter()
+        .map(|f| ReviewRow {
+            link: link.then(|| format!("/students/{district}/{}", f.student_id)),
+            student_id: f.student_id,
+            session_id: f.session_id,
+            tutor_id: f.tutor_id,
+            date: f.date.to_string(),
+            minutes: f.minutes,
+        })
+        .collect();
     Ok(render(&ProgressPage {
         nav: Nav::of(&viewer),
         contract_id: id.clone(),
@@ -450,6 +477,8 @@ pub async fn progress_page(
                 notes: s.notes.join("; "),
             })
             .collect(),
+        attendance_days: checks.attendance_days,
+        to_review,
     }))
 }
 

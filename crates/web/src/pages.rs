@@ -762,6 +762,7 @@ pub struct UploadPage {
     pub roster: bool,
     pub assessments: bool,
     pub sessions: bool,
+    pub attendance: bool,
     pub contract: bool,
 }
 
@@ -772,6 +773,7 @@ pub async fn upload_page(viewer: Viewer) -> Result<Response, WebError> {
         nav: Nav::of(&viewer),
         roster: matches!(role, Role::Admin | Role::District),
         assessments: matches!(role, Role::Admin | Role::District),
+        attendance: matches!(role, Role::Admin | Role::District),
         sessions: matches!(role, Role::Admin | Role::Provider),
         contract: role == Role::Admin,
     }))
@@ -971,6 +973,28 @@ pub(crate) async fn run_upload(
                         lines
                     }),
             }
+        }
+        "attendance" => {
+            viewer.require(&[Role::Admin, Role::District])?;
+            let district = obc_app::district_for(&state.store, org.as_deref()).await?;
+            obc_app::import_school_attendance(
+                &state.store,
+                actor,
+                name,
+                upload.bytes.as_slice(),
+                &district,
+                &mut || {},
+            )
+            .await
+            .map(|r| {
+                vec![
+                    format!(
+                        "School attendance for {}: {} rows, {} added, {} replaced, {} unchanged.",
+                        r.district_id, r.rows, r.counts.added, r.counts.replaced, r.counts.unchanged
+                    ),
+                    "Sessions marked attended on days a student was absent from school are listed under \"Sessions to review\" on each contract's progress page.".into(),
+                ]
+            })
         }
         "contract" => {
             viewer.require(&[Role::Admin])?;

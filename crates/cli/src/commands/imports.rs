@@ -110,6 +110,36 @@ pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -
     Ok(())
 }
 
+pub async fn school_attendance(
+    store: &Store,
+    actor: &str,
+    file: &Path,
+    district: Option<&str>,
+) -> Result<()> {
+    let district = obc_app::district_for(store, district).await?;
+    let name = file.display().to_string();
+    let reader = std::fs::File::open(file).with_context(|| format!("opening {name}"))?;
+    let bar = progress("checking and staging school attendance");
+    let done = obc_app::import_school_attendance(
+        store,
+        actor,
+        &name,
+        std::io::BufReader::new(reader),
+        &district,
+        &mut || bar.inc(1),
+    )
+    .await;
+    bar.finish_and_clear();
+    let done = done?;
+    let c = done.counts;
+    println!(
+        "School attendance for {}: {} rows, {} added, {} replaced, {} unchanged",
+        done.district_id, done.rows, c.added, c.replaced, c.unchanged
+    );
+    println!("Check the sessions against it with `obc report session-checks --contract ID`.");
+    Ok(())
+}
+
 pub async fn contract(
     store: &Store,
     actor: &str,

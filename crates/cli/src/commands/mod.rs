@@ -59,6 +59,9 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         Command::Import(ImportCommand::Sessions { file, provider }) => {
             imports::sessions(store, actor, file, provider).await
         }
+        Command::Import(ImportCommand::Attendance { file, district }) => {
+            imports::school_attendance(store, actor, file, district.as_deref()).await
+        }
         Command::Contract(ContractCommand::Add { file, effective }) => {
             imports::contract(store, actor, file, effective.as_deref()).await
         }

@@ -249,6 +249,27 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = ReportFormat::Both)]
         format: ReportFormat,
     },
+    /// Session verification: the contract's sessions marked `attended` on a day the district
+    /// recorded the student absent from school, to review before paying for them (vendor
+    /// self-reporting without checks was the failure of the NCLB-era tutoring programs).
+    ///
+    /// Needs the district's daily school attendance (`obc import attendance FILE`); days
+    /// without an attendance row are not checked. Prints how many sessions are flagged, then
+    /// each one: student, session, tutor, date, minutes (sorted by student, then date).
+    ///
+    ///   obc import attendance school_attendance.csv
+    ///   obc report session-checks --contract mesa-math-2025
+    ///   obc report session-checks --contract mesa-math-2025 --format csv > to_review.csv
+    #[command(verbatim_doc_comment)]
+    SessionChecks {
+        /// The contract id.
+        #[arg(long)]
+        contract: String,
+        /// table: a summary line, then one row per flagged session; csv: one row per flagged
+        /// session with a header; json: the summary and the sessions.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<time::Date> {
@@ -709,6 +730,9 @@ fn agenda(v: &MeetingView) -> String {
 /// `obc report ...`.
 pub async fn report(store: &Store, actor: &str, cmd: &ReportCommand) -> Result<()> {
     match cmd {
+        ReportCommand::SessionChecks { contract, format } => {
+            session_checks(store, contract, *format).await
+        }
         ReportCommand::TeacherUpdates {
             contract,
             week,
@@ -760,6 +784,104 @@ pub async fn report(store: &Store, actor: &str, cmd: &ReportCommand) -> Result<(
             }
             Ok(())
         }
+    }
+}
+
+/// `obc report session-checks`.
+async fn session_checks(store: &Store, contract: &str, format: Format) -> Result<()> {
+    let checks = obc_app::sessions_to_review(store, contract).await?;
+    match format {
+        Format::Json => {
+            let sessions: Vec<_> = checks
+                .flagged
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "student_id": f.student_id,
+                        "session_id": f.session_id,
+                        "tutor_id": f.tutor_id,
+                        "date": f.date.to_string(),
+                        "minutes": f.minutes,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "contract_id": checks.contract_id,
+                "district_id": checks.district_id,
+                "provider_id": checks.provider_id,
+                "school_attendance_days": checks.attendance_days,
+                "flagged": checks.flagged.len(),
+                "sessions": sessions,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Format::Csv => {
+            if checks.attendance_days == 0 {
+                eprintln!("{}", no_attendance_message(&checks));
+            }
+            println!("student_id,session_id,tutor_id,date,minutes");
+            for f in &checks.flagged {
+                println!(
+                    "{},{},{},{},{}",
+                    csv_cell(&f.student_id),
+                    csv_cell(&f.session_id),
+                    csv_cell(&f.tutor_id),
+                    f.date,
+                    f.minutes
+                );
+            }
+        }
+        Format::Table => {
+            if checks.attendance_days == 0 {
+                println!("{}", no_attendance_message(&checks));
+                return Ok(());
+            }
+            let n = checks.flagged.len();
+            println!(
+                "Session checks for {} ({} with {}, {} student-days of school attendance): \
+                 {n} session{} marked attended on a day the student was absent from school{}",
+                checks.contract_id,
+                checks.provider_id,
+                checks.district_id,
+                checks.attendance_days,
+                if n == 1 { "" } else { "s" },
+                if n == 0 { "" } else { " (to review)" },
+            );
+            if n > 0 {
+                println!(
+                    "{:<16} {:<20} {:<16} {:<10} {:>7}",
+                    "student", "session", "tutor", "date", "minutes"
+                );
+                for f in &checks.flagged {
+                    println!(
+                        "{:<16} {:<20} {:<16} {:<10} {:>7}",
+                        f.student_id,
+                        f.session_id,
+                        f.tutor_id,
+                        f.date.to_string(),
+                        f.minutes
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn no_attendance_message(checks: &obc_app::SessionChecks) -> String {
+    format!(
+        "No school attendance uploaded for district {}: no session of {} can be checked yet. \
+         Upload it with `obc import attendance FILE` (student_id,date,present).",
+        checks.district_id, checks.contract_id
+    )
+}
+
+/// A CSV cell, quoted when it holds a comma, a quote or a line break.
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
     }
 }
 

@@ -11,6 +11,7 @@ mod idempotency;
 mod ledger;
 mod postgres;
 mod progress;
+mod session_checks;
 mod support;
 mod web_http;
 mod web_monitoring;

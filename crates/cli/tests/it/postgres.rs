@@ -34,7 +34,7 @@ fn server(test: &str) -> Option<String> {
 }
 
 /// A new, empty PostgreSQL database for one test, or `None` when no server is configured.
-fn postgres_database(test: &str) -> Option<String> {
+pub(crate) fn postgres_database(test: &str) -> Option<String> {
     let server = server(test)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -132,6 +132,17 @@ fn own_assessments(ids: &Ids, who: Who) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A school attendance file with one day of a student of the user's own district (in no
+/// contract, so no session is flagged).
+fn own_attendance(ids: &Ids, who: Who) -> Vec<u8> {
+    let student = if who.is_mesa_side() {
+        &ids.mesa_unenrolled
+    } else {
+        &ids.demo_unenrolled
+    };
+    format!("student_id,date,present\n{student},2024-09-10,absent\n").into_bytes()
+}
+
 /// The organisation an admin names on uploads (staff never need to).
 fn admin_org(who: Who, org: &'static str) -> Vec<(&'static str, &'static str)> {
     if who == Who::Admin {
@@ -391,6 +402,25 @@ fn probes(ids: &Ids) -> Vec<Probe> {
         p.push(probe(
             "POST",
             up,
+            "/upload/attendance (a school day of the user's district)",
+            Page,
+            move |s| {
+                upload_form(
+                    s,
+                    "attendance",
+                    DEMO_DISTRICT,
+                    "attendance.csv",
+                    &own_attendance(&ids, s.who),
+                )
+            },
+            district_uploads,
+        ));
+    }
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            up,
             "/upload/sessions (a session of the user's contract)",
             Page,
             move |s| {
@@ -624,6 +654,23 @@ fn probes(ids: &Ids) -> Vec<Probe> {
                     admin_org_query(s.who, DEMO_DISTRICT)
                 );
                 api_post(s, &path, "text/csv", &own_assessments(&ids, s.who))
+            },
+            api_district_uploads,
+        ));
+    }
+    {
+        let ids = ids.clone();
+        p.push(probe(
+            "POST",
+            "/api/school-attendance",
+            "/api/school-attendance (a school day of the user's district)",
+            Api,
+            move |s| {
+                let path = format!(
+                    "/api/school-attendance?name=attendance.csv{}",
+                    admin_org_query(s.who, DEMO_DISTRICT)
+                );
+                api_post(s, &path, "text/csv", &own_attendance(&ids, s.who))
             },
             api_district_uploads,
         ));
@@ -2099,7 +2146,7 @@ pub(crate) async fn an_invalid_contract_names_its_line(app: WebApp) {
 }
 
 /// The API routes of `crates/web/src/api.rs`, as the router declares them.
-const API_ROUTES: [(&str, &str); 13] = [
+const API_ROUTES: [(&str, &str); 14] = [
     ("GET", "/api/openapi.json"),
     ("GET", "/api/me"),
     ("GET", "/api/contracts"),
@@ -2114,6 +2161,7 @@ const API_ROUTES: [(&str, &str); 13] = [
     ("POST", "/api/sessions"),
     ("POST", "/api/rosters"),
     ("POST", "/api/assessments"),
+    ("POST", "/api/school-attendance"),
     ("GET", "/api/ledger"),
     ("GET", "/api/audit"),
 ];
