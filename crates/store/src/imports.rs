@@ -20,6 +20,35 @@ pub struct ImportCounts {
     pub unchanged: u64,
 }
 
+impl ImportCounts {
+    /// From the merge query's counts of staged rows: all, new, and changed.
+    pub(crate) fn of(total: i64, added: i64, replaced: i64) -> ImportCounts {
+        ImportCounts {
+            added: added as u64,
+            replaced: replaced as u64,
+            unchanged: (total - added - replaced) as u64,
+        }
+    }
+
+    /// The audit log's words for an import of `source`.
+    pub(crate) fn describe(&self, source: &str) -> String {
+        format!(
+            "{source}: {} added, {} replaced, {} unchanged",
+            self.added, self.replaced, self.unchanged
+        )
+    }
+}
+
+/// Ends an import: empties its staging table (a temporary table lives on with the pooled
+/// connection) and commits.
+pub(crate) async fn finish(mut tx: Tx, staged: &'static str) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {staged}")))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A session upload in progress for one provider.
 pub struct SessionImport {
     tx: Tx,
@@ -275,19 +304,15 @@ impl SessionImport {
         .bind(&self.provider)
         .fetch_one(&mut *self.tx)
         .await?;
-        let counts = ImportCounts {
-            added: added as u64,
-            replaced: replaced as u64,
-            unchanged: (total - added - replaced) as u64,
-        };
+        let counts = ImportCounts::of(total, added, replaced);
         let audit_id = audit(
             &mut self.tx,
             actor,
             "import.sessions",
             &format!("provider:{}", self.provider),
             &format!(
-                "{source}: {} added, {} replaced (earlier versions kept in session_history), {} unchanged",
-                counts.added, counts.replaced, counts.unchanged
+                "{} (replaced versions kept in session_history)",
+                counts.describe(source)
             ),
         )
         .await?;
@@ -321,10 +346,7 @@ impl SessionImport {
         .bind(&self.provider)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("DELETE FROM staged_sessions")
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await?;
+        crate::imports::finish(self.tx, "staged_sessions").await?;
         Ok(counts)
     }
 }
@@ -409,11 +431,7 @@ impl AssessmentImport {
         .bind(&self.district)
         .fetch_one(&mut *self.tx)
         .await?;
-        let counts = ImportCounts {
-            added: added as u64,
-            replaced: replaced as u64,
-            unchanged: (total - added - replaced) as u64,
-        };
+        let counts = ImportCounts::of(total, added, replaced);
         sqlx::query(
             "INSERT INTO assessment_results (district_id, student_id, assessment, subject, term_name, test_date,
                 start_seconds, score, percentile, rapid_guessing_pct, growth_measure, growth)
@@ -436,16 +454,10 @@ impl AssessmentImport {
             actor,
             "import.assessments",
             &format!("district:{}", self.district),
-            &format!(
-                "{source}: {} added, {} replaced, {} unchanged",
-                counts.added, counts.replaced, counts.unchanged
-            ),
+            &counts.describe(source),
         )
         .await?;
-        sqlx::query("DELETE FROM staged_results")
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await?;
+        crate::imports::finish(self.tx, "staged_results").await?;
         Ok(counts)
     }
 }

@@ -148,11 +148,7 @@ impl SchoolAttendanceImport {
         .bind(&self.district)
         .fetch_one(&mut *self.tx)
         .await?;
-        let counts = ImportCounts {
-            added: added as u64,
-            replaced: replaced as u64,
-            unchanged: (total - added - replaced) as u64,
-        };
+        let counts = ImportCounts::of(total, added, replaced);
         sqlx::query(
             "INSERT INTO school_attendance (district_id, student_id, date, present)
              SELECT $1, student_id, date, present FROM staged_school_attendance WHERE true
@@ -167,16 +163,10 @@ impl SchoolAttendanceImport {
             actor,
             "import.school_attendance",
             &format!("district:{}", self.district),
-            &format!(
-                "{source}: {} added, {} replaced, {} unchanged",
-                counts.added, counts.replaced, counts.unchanged
-            ),
+            &counts.describe(source),
         )
         .await?;
-        sqlx::query("DELETE FROM staged_school_attendance")
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await?;
+        crate::imports::finish(self.tx, "staged_school_attendance").await?;
         Ok(counts)
     }
 }
