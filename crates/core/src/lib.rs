@@ -12,6 +12,8 @@ pub mod money;
 pub mod progress;
 pub mod ratio;
 pub mod statement;
+#[cfg(test)]
+mod test_kit;
 
 pub use contract::{Contract, ContractError};
 pub use grade::Grade;

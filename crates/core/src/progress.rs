@@ -1939,117 +1939,37 @@ mod tests {
     //! grade 6 = 7.7, tiers exceeds 1.50 (1.25), meets 1.00 (1.00), approaching 0.50 (0.50),
     //! below (0.00); the target tier is `meets` (the lowest paying 100%).
     use super::*;
-    use crate::grade::Grade;
-    use crate::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student};
-    use std::str::FromStr;
+    use crate::model::SessionStatus;
     use SessionStatus::{Attended, DistrictCancelled, ProviderCancelled, StudentAbsent};
 
-    const EXAMPLE: &str = include_str!("../tests/contract_example.toml");
+    use crate::test_kit::{contract, day, dec, kid, Kid};
 
-    fn contract(replacements: &[(&str, &str)]) -> Contract {
-        let cut = EXAMPLE.find("[[school_adjustment]]").unwrap();
-        let mut src = EXAMPLE[..cut].to_string();
-        for (from, to) in replacements {
-            assert_eq!(src.matches(from).count(), 1, "`{from}` must occur once");
-            src = src.replace(from, to);
-        }
-        Contract::parse(&src).unwrap()
+    /// What progress's cases add to the shared student builder.
+    trait Interim {
+        fn on(self, date: &str, status: SessionStatus, tutor: &str, minutes: u32) -> Kid;
+        fn many(self, n: u32, status: SessionStatus, tutor: &str) -> Kid;
+        fn map_test(self, term: &str, date: &str, score: &str, growth: &[(Window, &str)]) -> Kid;
+        fn rapid(self, pct: &str) -> Kid;
     }
 
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str(s).unwrap()
-    }
-
-    fn day(s: &str) -> Date {
-        crate::model::parse_iso_date(s).unwrap()
-    }
-
-    struct Kid {
-        input: StudentInput,
-        next_day: Date,
-    }
-
-    /// Grade 6, school sch-1, enrolled from the period start; sessions daily from 2024-09-02.
-    fn kid(id: &str) -> Kid {
-        Kid {
-            input: StudentInput {
-                student: Student {
-                    id: id.into(),
-                    school_id: "sch-1".into(),
-                    grade: Grade::parse("6"),
-                    first_name: "Ana".into(),
-                    last_name: format!("Diaz-{id}"),
-                    flags: vec![],
-                },
-                enrollment: Enrollment {
-                    student_id: id.into(),
-                    start: day("2024-08-12"),
-                    end: None,
-                },
-                sessions: vec![],
-                tests: vec![],
-            },
-            next_day: day("2024-09-02"),
-        }
-    }
-
-    impl Kid {
-        fn school(mut self, school: &str) -> Kid {
-            self.input.student.school_id = school.into();
-            self
+    impl Interim for Kid {
+        fn on(self, date: &str, status: SessionStatus, tutor: &str, minutes: u32) -> Kid {
+            self.session(date, status, tutor, minutes)
         }
 
-        fn enrolled(mut self, start: &str, end: Option<&str>) -> Kid {
-            self.input.enrollment.start = day(start);
-            self.input.enrollment.end = end.map(day);
-            self
-        }
-
-        fn on(mut self, date: &str, status: SessionStatus, tutor: &str, minutes: u32) -> Kid {
-            let n = self.input.sessions.len();
-            self.input.sessions.push(Session {
-                session_id: format!("{}-{n:03}", self.input.student.id),
-                student_id: self.input.student.id.clone(),
-                tutor_id: tutor.into(),
-                date: day(date),
-                minutes,
-                status,
-                group_size: None,
-            });
-            self
-        }
-
-        /// `n` sessions on consecutive days.
-        fn many(mut self, n: u32, status: SessionStatus, tutor: &str) -> Kid {
-            for _ in 0..n {
-                let d = self.next_day;
-                self.next_day = d.next_day().unwrap();
-                let minutes = if status == Attended { 30 } else { 0 };
-                self = self.on(&d.to_string(), status, tutor, minutes);
-            }
-            self
+        /// `n` sessions on consecutive days; only attended ones have minutes.
+        fn many(self, n: u32, status: SessionStatus, tutor: &str) -> Kid {
+            let minutes = if status == Attended { 30 } else { 0 };
+            self.sessions_of(n, status, tutor, minutes)
         }
 
         /// A MAP row of the contract's subject; `growth` sets projected growth by window.
-        fn test(mut self, term: &str, date: &str, score: &str, growth: &[(Window, &str)]) -> Kid {
-            let mut t = AssessmentResult {
-                student_id: self.input.student.id.clone(),
-                assessment: "MAP Growth".into(),
-                subject: "Mathematics".into(),
-                term_name: format!("{term} 2024-2025"),
-                date: day(date),
-                start_seconds: 9 * 3600,
-                score: Some(dec(score)),
-                percentile: None,
-                rapid_guessing_pct: None,
-                growth_measure: true,
-                growth: Default::default(),
-            };
+        fn map_test(self, term: &str, date: &str, score: &str, growth: &[(Window, &str)]) -> Kid {
+            let mut t = crate::test_kit::row(term, date, score);
             for (w, p) in growth {
                 t.growth[*w as usize].projected = Some(dec(p));
             }
-            self.input.tests.push(t);
-            self
+            self.test(t)
         }
 
         fn rapid(mut self, pct: &str) -> Kid {
@@ -2197,38 +2117,35 @@ mod tests {
             vec![
                 // Fall 200, projected Fall->Winter 4; Winter 205: 5 / 4 = 1.25 >= 1.00.
                 kid("o1")
-                    .test("Fall", "2024-09-05", "200", &[(FW, "4"), (FS, "8")])
-                    .test("Winter", "2025-01-15", "205", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FW, "4"), (FS, "8")])
+                    .map_test("Winter", "2025-01-15", "205", &[]),
                 // Winter 203: 3 / 4 = 0.75 < 1.00.
                 kid("o2")
-                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
-                    .test("Winter", "2025-01-15", "203", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .map_test("Winter", "2025-01-15", "203", &[]),
                 // No Fall->Winter projection in the file: the contract's table (grade 6 =
                 // 7.7, written for Fall->Spring) is not used for the interim window.
                 kid("o3")
-                    .test("Fall", "2024-09-05", "200", &[(FS, "8")])
-                    .test("Winter", "2025-01-15", "210", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FS, "8")])
+                    .map_test("Winter", "2025-01-15", "210", &[]),
                 // Only the baseline.
-                kid("o4").test("Fall", "2024-09-05", "200", &[(FW, "4")]),
+                kid("o4").map_test("Fall", "2024-09-05", "200", &[(FW, "4")]),
                 // No baseline.
-                kid("o5").test("Winter", "2025-01-15", "205", &[(FW, "4")]),
+                kid("o5").map_test("Winter", "2025-01-15", "205", &[(FW, "4")]),
                 // The Winter test is after the as-of date: ignored.
                 kid("o6")
-                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
-                    .test("Winter", "2025-02-10", "203", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .map_test("Winter", "2025-02-10", "203", &[]),
                 // Projection from the Winter row when the Fall row has none: 6 / 4 = 1.50.
-                kid("o7").test("Fall", "2024-09-05", "200", &[]).test(
-                    "Winter",
-                    "2025-01-15",
-                    "206",
-                    &[(FW, "4")],
-                ),
+                kid("o7")
+                    .map_test("Fall", "2024-09-05", "200", &[])
+                    .map_test("Winter", "2025-01-15", "206", &[(FW, "4")]),
                 // The later Winter test has 30% rapid guessing (= max 0.30): invalid, the
                 // earlier valid one counts: 4 / 4 = 1.00, equal to the target passes.
                 kid("o8")
-                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
-                    .test("Winter", "2025-01-10", "204", &[])
-                    .test("Winter", "2025-01-20", "210", &[])
+                    .map_test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .map_test("Winter", "2025-01-10", "204", &[])
+                    .map_test("Winter", "2025-01-20", "210", &[])
                     .rapid("30"),
             ],
         );
@@ -2292,9 +2209,9 @@ mod tests {
         let k = contract(&[]);
         let make = || {
             kid("f1")
-                .test("Fall", "2024-09-05", "200", &[(FW, "4"), (FS, "8")])
-                .test("Winter", "2025-01-15", "201", &[])
-                .test("Spring", "2025-05-01", "210", &[])
+                .map_test("Fall", "2024-09-05", "200", &[(FW, "4"), (FS, "8")])
+                .map_test("Winter", "2025-01-15", "201", &[])
+                .map_test("Spring", "2025-05-01", "210", &[])
         };
         // Spring: 10 / 8 = 1.25 over Fall->Spring.
         let p = progress(&k, "2025-05-15", vec![make()]);
@@ -2325,12 +2242,9 @@ mod tests {
         let p = progress(
             &k,
             "2025-02-01",
-            vec![kid("w1").test("Fall", "2024-09-05", "200", &[]).test(
-                "Winter",
-                "2025-01-15",
-                "210",
-                &[],
-            )],
+            vec![kid("w1")
+                .map_test("Fall", "2024-09-05", "200", &[])
+                .map_test("Winter", "2025-01-15", "210", &[])],
         );
         let s = student(&p, "w1");
         assert_eq!(s.outcome.status, Status::OnTrack);
@@ -2350,9 +2264,9 @@ mod tests {
         )]);
         let make = || {
             kid("r1")
-                .test("Fall", "2024-09-05", "200", &[])
-                .test("Winter", "2025-01-15", "205", &[])
-                .test("Spring", "2025-05-01", "210", &[])
+                .map_test("Fall", "2024-09-05", "200", &[])
+                .map_test("Winter", "2025-01-15", "205", &[])
+                .map_test("Spring", "2025-05-01", "210", &[])
         };
         let p = progress(&k, "2025-02-01", vec![make()]);
         let s = student(&p, "r1");
@@ -2377,8 +2291,8 @@ mod tests {
         kid(id)
             .school(school)
             .many(20, Attended, "t1")
-            .test("Fall", "2024-09-05", "200", &[(FS, "10")])
-            .test("Spring", "2025-05-01", spring, &[])
+            .map_test("Fall", "2024-09-05", "200", &[(FS, "10")])
+            .map_test("Spring", "2025-05-01", spring, &[])
     }
 
     #[test]
@@ -2398,16 +2312,16 @@ mod tests {
                 kid("m4")
                     .school("sch-2")
                     .many(5, Attended, "t1")
-                    .test("Fall", "2024-09-05", "200", &[(FS, "10")])
-                    .test("Spring", "2025-05-01", "212", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FS, "10")])
+                    .map_test("Spring", "2025-05-01", "212", &[]),
                 // 13 of 20 offered = 0.65 < 0.70, the district answers: district_fault pays
                 // 480.00; nothing at risk for the provider.
                 kid("m5")
                     .school("sch-2")
                     .many(13, Attended, "t1")
                     .many(7, StudentAbsent, "t1")
-                    .test("Fall", "2024-09-05", "200", &[(FS, "10")])
-                    .test("Spring", "2025-05-01", "212", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FS, "10")])
+                    .map_test("Spring", "2025-05-01", "212", &[]),
             ],
         );
         let risk = |id: &str| {
@@ -2467,13 +2381,16 @@ mod tests {
                 // Winter 3 / 4 = 0.75: approaching if it holds, pays 480.00 x 0.50 = 240.00.
                 kid("i1")
                     .many(20, Attended, "t1")
-                    .test("Fall", "2024-09-05", "200", &[(FW, "4")])
-                    .test("Winter", "2025-01-15", "203", &[]),
+                    .map_test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                    .map_test("Winter", "2025-01-15", "203", &[]),
                 // No Winter score: the statement today decides with outcome.missing_score
                 // (district): district_fault, 480.00.
-                kid("i2")
-                    .many(20, Attended, "t1")
-                    .test("Fall", "2024-09-05", "200", &[(FW, "4")]),
+                kid("i2").many(20, Attended, "t1").map_test(
+                    "Fall",
+                    "2024-09-05",
+                    "200",
+                    &[(FW, "4")],
+                ),
             ],
         );
         let i1 = student(&p, "i1");
@@ -2494,8 +2411,8 @@ mod tests {
             "2025-06-30",
             vec![kid("i1")
                 .many(20, Attended, "t1")
-                .test("Fall", "2024-09-05", "200", &[(FW, "4")])
-                .test("Winter", "2025-01-15", "203", &[])],
+                .map_test("Fall", "2024-09-05", "200", &[(FW, "4")])
+                .map_test("Winter", "2025-01-15", "203", &[])],
         );
         assert_eq!(late.students[0].rule_today, "district_fault");
         assert_eq!(late.students[0].projected_from, None);
@@ -2701,7 +2618,7 @@ mod tests {
             .on("2024-09-08", Attended, "x", 40)
             // After the week.
             .on("2024-09-09", Attended, "x", 30)
-            .test("Fall", "2024-09-05", "198", &[(FS, "8")]);
+            .map_test("Fall", "2024-09-05", "198", &[(FS, "8")]);
         let t2 = kid("t2").school("sch-0");
         // Enrolled after the week: not listed.
         let t3 = kid("t3").enrolled("2024-09-09", None);
