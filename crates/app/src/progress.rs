@@ -11,24 +11,21 @@ use obc_core::progress::{
 };
 use obc_store::{ContractVersion, Store, Viewer};
 
-/// What progress (and the weekly teacher updates) of a contract is computed from: the
-/// statement's stored inputs and what finalized statements paid before the contingent
-/// milestone.
+/// What progress (and the weekly teacher updates) of a contract is computed from: the inputs of
+/// its contingent statement, loaded exactly as a statement loads them (prior payments with
+/// their corrections), so progress and statements never disagree.
 pub async fn progress_inputs(
     store: &Store,
     cv: &ContractVersion,
 ) -> Result<(Vec<StudentInput>, PriorPayments)> {
-    let students = store.statement_inputs(&cv.contract).await?;
     let contingent = cv
         .contract
         .milestones
         .iter()
         .find(|m| m.contingent)
         .expect("validated: one contingent milestone");
-    let prior = store
-        .prior_payments(&cv.contract.id, contingent.date)
-        .await?;
-    Ok((students, prior))
+    let (_, inputs) = crate::load_inputs(store, cv, &contingent.name, None).await?;
+    Ok((inputs.students, inputs.prior))
 }
 
 fn request(

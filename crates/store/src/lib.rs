@@ -421,13 +421,7 @@ pub(crate) fn timestamp(t: time::OffsetDateTime) -> String {
     )
 }
 
-pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub(crate) use obc_core::engine::sha256_hex as hex_sha256;
 
 pub(crate) fn parse_date(text: &str) -> Result<time::Date> {
     obc_core::model::parse_iso_date(text)

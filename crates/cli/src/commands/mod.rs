@@ -244,7 +244,7 @@ async fn demo(
         .milestones
         .last()
         .expect("validated contract has milestones");
-    let statement = statements::compute(store, &cv, &last.name, None).await?;
+    let statement = obc_app::compute_statement(store, &cv, &last.name, None).await?;
     println!();
     print!("{}", statement.summary());
     match export {

@@ -3,18 +3,8 @@
 use crate::{Format, StatementArgs};
 use anyhow::{bail, Context, Result};
 use obc_core::Statement;
-use obc_store::{ContractVersion, Store};
+use obc_store::Store;
 use std::path::Path;
-
-/// Loads a contract's stored inputs and computes its statement at a milestone.
-pub async fn compute(
-    store: &Store,
-    cv: &ContractVersion,
-    milestone: &str,
-    as_of: Option<time::Date>,
-) -> Result<Statement> {
-    Ok(obc_app::compute_statement(store, cv, milestone, as_of).await?)
-}
 
 fn render(statement: &Statement, format: Format) -> String {
     match format {
@@ -114,7 +104,8 @@ pub async fn explain(
             .name
             .clone(),
     };
-    let statement = compute(store, &cv, &milestone, obc_app::parse_as_of(as_of)?).await?;
+    let statement =
+        obc_app::compute_statement(store, &cv, &milestone, obc_app::parse_as_of(as_of)?).await?;
     match statement.explain(student) {
         Some(text) => {
             print!("{text}");
