@@ -581,7 +581,7 @@ async fn prior_with_corrections(
             .contract_version(contract_id, stored.contract_version)
             .await?;
         let as_of = obc_core::model::parse_iso_date(&finalized.statement_date);
-        let again = engine::compute(StatementRequest {
+        let again = engine::compute_unhashed(StatementRequest {
             contract: &cv.contract,
             contract_version: cv.version,
             contract_hash: cv.sha256.clone(),

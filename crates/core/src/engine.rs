@@ -78,7 +78,18 @@ pub enum EngineError {
 }
 
 /// Computes the statement of a contract at a milestone.
-pub fn compute(mut req: StatementRequest<'_>) -> Result<Statement, EngineError> {
+pub fn compute(req: StatementRequest<'_>) -> Result<Statement, EngineError> {
+    compute_inner(req, true)
+}
+
+/// The same statement without its inputs hash (left empty): for recomputations that are only
+/// compared with a finalized statement's lines, never stored, so the hot path of every
+/// statement with earlier finalized milestones does not serialize its inputs again.
+pub fn compute_unhashed(req: StatementRequest<'_>) -> Result<Statement, EngineError> {
+    compute_inner(req, false)
+}
+
+fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statement, EngineError> {
     let contract = req.contract;
     let milestone = contract
         .milestone(req.milestone)
@@ -95,7 +106,11 @@ pub fn compute(mut req: StatementRequest<'_>) -> Result<Statement, EngineError> 
         .clone();
     let statement_date = req.as_of.unwrap_or(milestone.date);
     canonicalize(&mut req.students);
-    let inputs_hash = hash_inputs(&req, statement_date);
+    let inputs_hash = if hashed {
+        hash_inputs(&req, statement_date)
+    } else {
+        String::new()
+    };
 
     let ctx = Context {
         contract,
