@@ -479,16 +479,16 @@ pub struct InputSnapshot {
 }
 
 impl InputSnapshot {
-    /// Runs the engine on the snapshot.
-    pub fn compute(&self, cv: &ContractVersion) -> Result<Statement> {
+    /// Runs the engine on the snapshot (it takes the inputs: no copy of every session).
+    pub fn compute(self, cv: &ContractVersion) -> Result<Statement> {
         Ok(engine::compute(StatementRequest {
             contract: &cv.contract,
             contract_version: cv.version,
             contract_hash: cv.sha256.clone(),
             milestone: &self.milestone,
             as_of: self.as_of,
-            students: self.students.clone(),
-            prior: self.prior.clone(),
+            students: self.students,
+            prior: self.prior,
         })?)
     }
 }
@@ -687,13 +687,14 @@ pub async fn finalize_statement(
 ) -> Result<(Statement, StoredStatement)> {
     let latest = store.contract(contract_id).await?;
     let (cv, inputs) = load_inputs(store, &latest, milestone, as_of).await?;
+    // The snapshot is written before the engine takes the inputs.
+    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
     let statement = inputs.compute(&cv)?;
     let date = cv
         .contract
         .milestone(milestone)
         .expect("load_inputs checked the milestone")
         .date;
-    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
     let stored = store
         .finalize(
             actor,

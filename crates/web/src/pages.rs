@@ -268,8 +268,8 @@ pub async fn contract(
     // One load of the inputs serves the statement and the attendance chart.
     let (effective, inputs) =
         obc_app::load_inputs(&state.store, &cv, contingent_milestone(&cv), None).await?;
+    let attendance = weekly_attendance(&inputs.students);
     let statement = inputs.compute(&effective)?;
-    let inputs = inputs.students;
     let t = &statement.totals;
     let growth: Vec<f64> = statement
         .lines
@@ -306,7 +306,7 @@ pub async fn contract(
         ),
         attendance_chart: charts::line_chart(
             "Weekly attendance rate (attended / offered)",
-            &weekly_attendance(&inputs),
+            &attendance,
             1.0,
             Some((
                 c.attendance.min_rate.to_f64().unwrap_or(0.0),
