@@ -1544,3 +1544,31 @@ fn a_statement_with_nothing_to_pay_after_the_nte_is_reached_pays_nothing() {
     assert_eq!(s.totals.nte_cap, Some(dec("0.00")));
     assert_eq!(s.totals.statement_total, dec("0.00"));
 }
+
+#[test]
+fn statement_csv_neutralizes_formulas_in_text_cells_and_keeps_numbers_plain() {
+    let c = contract(&[("\"600000.00\"", "\"100.00\"")]);
+    let s = run(
+        &c,
+        "final",
+        vec![
+            kid("=HYPERLINK(\"http://x\",\"y\")")
+                .school("+1+1")
+                .judged_with_growth(-3),
+            kid("@SUM(1+1)").school("-2+3").judged_with_growth(10),
+        ],
+    );
+    let csv = s.to_csv();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(&rows[0][0], "'=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(&rows[0][1], "'+1+1");
+    // observed growth and the cap line are numbers: written as they are
+    assert_eq!(&rows[0][13], "-3");
+    assert_eq!(&rows[1][0], "'@SUM(1+1)");
+    assert_eq!(&rows[1][1], "'-2+3");
+    let cap = rows.iter().find(|r| &r[0] == "NTE_CAP").unwrap();
+    assert!(cap[19].starts_with('-'), "{cap:?}");
+}

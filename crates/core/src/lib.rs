@@ -5,6 +5,7 @@
 //! outputs, byte for byte.
 
 pub mod contract;
+pub mod csv_text;
 pub mod engine;
 pub mod grade;
 pub mod model;

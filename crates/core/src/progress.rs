@@ -7,6 +7,7 @@
 //! rules are written in `docs/PROGRESS.md`.
 
 use crate::contract::{Contract, Measure, Milestone, Responsible, Tier};
+use crate::csv_text::text;
 use crate::engine::{self, EngineError, PriorPayments, StatementRequest, StudentInput};
 use crate::model::{Term, Window};
 use crate::money::{format_cents, round_cents};
@@ -927,9 +928,9 @@ impl Progress {
         for s in &self.students {
             let sc = &s.scores;
             w.write_record([
-                s.student_id.clone(),
-                s.school_id.clone(),
-                s.grade.clone().unwrap_or_default(),
+                text(&s.student_id),
+                text(&s.school_id),
+                text(s.grade.clone().unwrap_or_default()),
                 s.enrollment.as_str().to_string(),
                 s.planned.to_string(),
                 s.attended.to_string(),
@@ -946,9 +947,9 @@ impl Progress {
                 opt_ratio(k("provider_cancel_rate", &s.provider_duties)),
                 thr("provider_cancel_rate", &s.provider_duties),
                 s.outcome.status.as_str().to_string(),
-                sc.window.clone().unwrap_or_default(),
+                text(sc.window.clone().unwrap_or_default()),
                 sc.baseline.map(|d| d.to_string()).unwrap_or_default(),
-                sc.latest_term.clone().unwrap_or_default(),
+                text(sc.latest_term.clone().unwrap_or_default()),
                 sc.latest.map(|d| d.to_string()).unwrap_or_default(),
                 sc.observed_growth
                     .map(|d| d.to_string())
@@ -958,26 +959,28 @@ impl Progress {
                     .unwrap_or_default(),
                 opt_ratio(sc.measure),
                 self.target_min.clone(),
-                s.rule_today.clone(),
+                text(&s.rule_today),
                 format_cents(s.contingent_today),
                 format_cents(s.full_contingent),
                 format_cents(s.at_risk),
-                s.scores
-                    .window
-                    .clone()
-                    .filter(|_| s.projected_from.is_some())
-                    .unwrap_or_default(),
-                s.attendance.summary.clone(),
-                s.provider_duties.summary.clone(),
-                s.outcome.summary.clone(),
-                s.notes.join(" | "),
+                text(
+                    s.scores
+                        .window
+                        .clone()
+                        .filter(|_| s.projected_from.is_some())
+                        .unwrap_or_default(),
+                ),
+                text(&s.attendance.summary),
+                text(&s.provider_duties.summary),
+                text(&s.outcome.summary),
+                text(s.notes.join(" | ")),
             ])
             .expect("writing to memory");
         }
         let mut summary_row = |key: &str, school: &str, t: &Summary| {
             let mut row = vec![String::new(); CSV_COLUMNS.len()];
             row[0] = key.to_string();
-            row[1] = school.to_string();
+            row[1] = text(school);
             row[4] = t.students.to_string();
             row[9] = t.attendance.off_track.to_string();
             row[13] = t.provider_duties.off_track.to_string();
@@ -1855,11 +1858,11 @@ impl TeacherWeek {
             .expect("writing to memory");
         for u in &self.updates {
             w.write_record([
-                u.student_id.clone(),
-                u.first_name.clone(),
-                u.last_name.clone(),
-                u.school_id.clone(),
-                u.grade.clone().unwrap_or_default(),
+                text(&u.student_id),
+                text(&u.first_name),
+                text(&u.last_name),
+                text(&u.school_id),
+                text(u.grade.clone().unwrap_or_default()),
                 self.week_start.clone(),
                 self.week_end.clone(),
                 u.sessions_this_week.to_string(),
@@ -1871,11 +1874,11 @@ impl TeacherWeek {
                 u.attended_to_date.to_string(),
                 u.offered_to_date.to_string(),
                 opt_ratio(u.attendance_rate_to_date),
-                u.baseline_term.clone(),
+                text(&u.baseline_term),
                 u.baseline.map(|d| d.to_string()).unwrap_or_default(),
-                u.latest_term.clone().unwrap_or_default(),
+                text(u.latest_term.clone().unwrap_or_default()),
                 u.latest.map(|d| d.to_string()).unwrap_or_default(),
-                u.summary.clone(),
+                text(&u.summary),
             ])
             .expect("writing to memory");
         }
@@ -2676,6 +2679,50 @@ mod tests {
             html_escape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    #[test]
+    fn progress_and_teacher_csvs_neutralize_formulas_in_text_cells() {
+        let k = contract(&[]);
+        let kids = || {
+            vec![
+                // 190 - 200 = -10: a negative number stays a plain number.
+                judged("=HYPERLINK(\"http://x\")", "+1+1", "190"),
+                judged("@SUM(1+1)", "-2+3", "212"),
+            ]
+        };
+        let p = progress(&k, "2025-05-15", kids());
+        let csv = p.to_csv();
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(&rows[0][0], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&rows[0][1], "'+1+1");
+        assert_eq!(&rows[0][23], "-10");
+        assert_eq!(&rows[1][0], "'@SUM(1+1)");
+        assert_eq!(&rows[1][1], "'-2+3");
+        assert!(rows.iter().any(|r| &r[0] == "SCHOOL" && &r[1] == "'-2+3"));
+        let week = teacher_updates(
+            ProgressRequest {
+                contract: &k,
+                contract_version: 1,
+                contract_hash: "test".into(),
+                as_of: day("2025-05-15"),
+                students: kids().into_iter().map(|k| k.input).collect(),
+                prior: PriorPayments::default(),
+            },
+            day("2024-09-04"),
+        )
+        .unwrap();
+        let csv = week.to_csv();
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.unwrap())
+            .collect();
+        let ids: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+        assert_eq!(ids, ["'=HYPERLINK(\"http://x\")", "'@SUM(1+1)"]);
+        assert_eq!(&rows[1][3], "'-2+3");
     }
 
     #[test]

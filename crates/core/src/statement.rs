@@ -1,6 +1,7 @@
 //! A statement: one line per enrolled student with every figure and the reason for its amount,
 //! and its totals. Rendered as CSV, JSON or a text table; every rendering is byte-stable.
 
+use crate::csv_text::text;
 use crate::money::format_cents;
 use crate::ratio::Ratio;
 use rust_decimal::Decimal;
@@ -187,14 +188,15 @@ impl Statement {
     /// CSV: one row per student, then `TOTAL`, one `ADJUSTMENT` row per correction (the
     /// student id in `school_id`), `NTE_CAP` (when the cap binds),
     /// `STATEMENT_TOTAL`, one `BY_RULE` row per rule and `COST_PER_OUTCOME`. Summary rows put
-    /// their count in the `school_id` column.
+    /// their count in the `school_id` column. Text cells are neutralized against spreadsheet
+    /// formulas ([`crate::csv_text`]); numbers are written as they are.
     pub fn to_csv(&self) -> String {
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         w.write_record(CSV_COLUMNS).expect("writing to memory");
         for l in &self.lines {
             w.write_record([
-                l.student_id.clone(),
-                l.school_id.clone(),
+                text(&l.student_id),
+                text(&l.school_id),
                 l.planned.to_string(),
                 l.attended.to_string(),
                 l.student_absent.to_string(),
@@ -209,16 +211,16 @@ impl Statement {
                 opt(&l.observed_growth),
                 opt(&l.projected_growth),
                 opt_ratio(&l.measure),
-                l.rule.clone(),
+                text(&l.rule),
                 format_cents(l.base_amount),
                 format_cents(l.contingent_amount),
                 format_cents(l.total),
-                opt(&l.grade),
+                text(opt(&l.grade)),
                 l.minutes.to_string(),
-                l.base_clause.clone(),
-                l.contingent_clause.clone(),
-                l.reason.clone(),
-                l.notes.join(" | "),
+                text(&l.base_clause),
+                text(&l.contingent_clause),
+                text(&l.reason),
+                text(l.notes.join(" | ")),
             ])
             .expect("writing to memory");
         }
@@ -249,12 +251,12 @@ impl Statement {
         for a in &self.adjustments {
             rows.push(summary(
                 "ADJUSTMENT",
-                a.student_id.clone(),
+                text(&a.student_id),
                 &[
-                    (16, format!("adjustment:{}", a.milestone)),
+                    (16, text(format!("adjustment:{}", a.milestone))),
                     (19, format_cents(a.amount)),
-                    (22, format!("milestone.{}", a.milestone)),
-                    (24, a.reason.clone()),
+                    (22, text(format!("milestone.{}", a.milestone))),
+                    (24, text(&a.reason)),
                 ],
             ));
         }
@@ -279,7 +281,7 @@ impl Statement {
                 "BY_RULE",
                 r.students.to_string(),
                 &[
-                    (16, r.rule.clone()),
+                    (16, text(&r.rule)),
                     (17, format_cents(r.base)),
                     (18, format_cents(r.contingent)),
                     (19, format_cents(r.base + r.contingent)),

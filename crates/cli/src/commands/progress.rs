@@ -876,8 +876,10 @@ fn no_attendance_message(checks: &obc_app::SessionChecks) -> String {
     )
 }
 
-/// A CSV cell, quoted when it holds a comma, a quote or a line break.
+/// A text CSV cell: neutralized against spreadsheet formulas (as every CSV obc writes), then
+/// quoted when it holds a comma, a quote or a line break.
 fn csv_cell(text: &str) -> String {
+    let text = obc_core::csv_text::text_cell(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
