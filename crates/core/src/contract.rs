@@ -407,7 +407,12 @@ impl Validator<'_> {
                 .all(|c| c.is_ascii_digit() || c == '.')
             && text.matches('.').count() <= 1;
         match Decimal::from_str(text) {
-            Ok(d) if plain => Some(d),
+            Ok(d) if plain => {
+                if let Some(why) = crate::money::bounds_problem(d) {
+                    self.problem(v.span(), format!("`{key}` = {text}: {why}"));
+                }
+                Some(d)
+            }
             _ => {
                 self.problem(
                     v.span(),
@@ -435,7 +440,18 @@ impl Validator<'_> {
             (Some(d), None, None) => {
                 let month = time::Month::try_from(d.month).ok();
                 match month.and_then(|m| Date::from_calendar_date(d.year as i32, m, d.day).ok()) {
-                    Some(date) => date,
+                    Some(date) => {
+                        if !crate::model::is_supported_date(date) {
+                            self.problem(
+                                v.span(),
+                                format!(
+                                    "`{key}` = {date}: {}",
+                                    crate::model::unsupported_date_message()
+                                ),
+                            );
+                        }
+                        date
+                    }
                     None => {
                         self.problem(v.span(), format!("`{key}`: not a calendar date"));
                         Date::MIN
@@ -693,6 +709,8 @@ impl Validator<'_> {
         let mut names = BTreeSet::new();
         let mut dates = BTreeSet::new();
         let mut share_sum = Decimal::ZERO;
+        // A share outside 0-1 is reported where it is written, and the sum is not checked.
+        let mut shares_in_range = true;
         for m in raw.get_ref() {
             let name = self.text("milestone.name", &m.name);
             let key = format!("milestone.{name}");
@@ -714,6 +732,7 @@ impl Validator<'_> {
                             v.span(),
                             format!("`{key}.base_share` must be between 0 and 1"),
                         );
+                        shares_in_range = false;
                     }
                     d
                 }
@@ -728,7 +747,9 @@ impl Validator<'_> {
                     ),
                 );
             }
-            share_sum += base_share;
+            if shares_in_range {
+                share_sum += base_share;
+            }
             milestones.push(Milestone {
                 name,
                 date,
@@ -736,7 +757,7 @@ impl Validator<'_> {
                 contingent,
             });
         }
-        if share_sum != Decimal::ONE {
+        if shares_in_range && share_sum != Decimal::ONE {
             self.problem(
                 raw.span(),
                 format!("the milestones' `base_share` values sum to {share_sum}, not exactly 1"),
@@ -752,10 +773,20 @@ impl Validator<'_> {
                     contingent.len()
                 ),
             );
-        } else if !milestones.last().is_some_and(|m| m.contingent) {
+        } else if let Some(last) = milestones.last().filter(|m| !m.contingent) {
+            let contingent = raw
+                .get_ref()
+                .iter()
+                .find(|m| m.contingent.as_ref().is_some_and(|c| *c.get_ref()))
+                .expect("one milestone is contingent");
             self.problem(
-                raw.span(),
-                "the milestone with `contingent = true` must be the last by date",
+                contingent.date.span(),
+                format!(
+                    "`milestone.{}.date`: the milestone with `contingent = true` must be the last by date (\"{}\" is later, on {})",
+                    contingent.name.get_ref().trim(),
+                    last.name,
+                    last.date
+                ),
             );
         }
         milestones
@@ -904,10 +935,56 @@ mod tests {
         ));
         assert!(p.iter().any(|p| p.message.contains("sum to 0.90")), "{p:?}");
         let p = problems(&EXAMPLE.replace("date = 2025-06-30", "date = 2024-09-30"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("last by date"), "{p:?}");
+        assert!(p[0].message.starts_with("`milestone.final.date`"), "{p:?}");
+        // the contingent milestone's own `date` line
+        assert_eq!((p[0].line, p[0].column), (65, 8), "{p:?}");
+    }
+
+    #[test]
+    fn values_that_would_overflow_are_refused_at_their_line() {
+        let p = problems(&EXAMPLE.replace(
+            "base_share = \"0.50\"\n\n[[milestone]]\nname = \"midyear\"",
+            "base_share = \"79228162514264337593543950335\"\n\n[[milestone]]\nname = \"midyear\"",
+        ));
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].message.contains("below 1000000000"), "{p:?}");
+        assert!(p[1].message.contains("between 0 and 1"), "{p:?}");
+        assert_eq!(p[0].line, p[1].line);
+        let p = problems(&EXAMPLE.replace("\"7.7\"", "\"0.0000000000000000000000000001\""));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("more than 6 decimal places"), "{p:?}");
+        assert!(p[0].message.contains("outcome.projected"), "{p:?}");
+        let p = problems(&EXAMPLE.replace("\"1200.00\"", "\"99999999999999999999\""));
+        assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p.iter().any(|p| p.message.contains("last by date")),
+            p[0].message.starts_with("`price_per_student` = 99999999999999999999: must be below 1000000000"),
             "{p:?}"
         );
+        assert_eq!(p[0].line, 6);
+        let p = problems(&EXAMPLE.replace("\"600000.00\"", "\"1000000000.00\""));
+        assert!(p[0].message.contains("not_to_exceed"), "{p:?}");
+        // the largest accepted values parse
+        Contract::parse(
+            &EXAMPLE
+                .replace("\"1200.00\"", "\"999999999.999999\"")
+                .replace("\"600000.00\"", "\"999999999.999999\""),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn dates_outside_1900_to_2200_are_refused() {
+        let p = problems(&EXAMPLE.replace("date = 2025-06-30", "date = 9999-06-30"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message.contains("9999-06-30: expected a date between 1900-01-01 and 2200-12-31"),
+            "{p:?}"
+        );
+        assert_eq!(p[0].line, 65);
+        let p = problems(&EXAMPLE.replace("start = 2024-08-12", "start = 1899-08-12"));
+        assert!(p[0].message.contains("period.start"), "{p:?}");
     }
 
     #[test]

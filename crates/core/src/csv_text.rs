@@ -24,6 +24,17 @@ pub fn text(text: impl AsRef<str>) -> String {
     text_cell(text.as_ref()).into_owned()
 }
 
+/// A text cell for CSV written by hand (one `println!` per row): neutralized like
+/// [`text_cell`], then quoted when it holds a comma, a quote or a line break (RFC 4180).
+pub fn field(text: &str) -> String {
+    let text = text_cell(text);
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.into_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +54,13 @@ mod tests {
         ] {
             assert_eq!(text_cell(cell), written, "{cell:?}");
         }
+    }
+
+    #[test]
+    fn hand_written_fields_are_neutralized_then_quoted() {
+        assert_eq!(field("S-001"), "S-001");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("=1+\"x\""), "\"'=1+\"\"x\"\"\"");
+        assert_eq!(field("-2+3"), "'-2+3");
     }
 }

@@ -197,6 +197,34 @@ pub fn parse_iso_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
 }
 
+/// The first and last years of every date a person gives obc (contract dates, `--as-of`,
+/// `--week`, `--date`, meeting dates): any school year fits, and date arithmetic (a week, a
+/// review period) stays far from the calendar's limits.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2200;
+
+/// Whether a date lies within [`FIRST_YEAR`] and [`LAST_YEAR`].
+pub fn is_supported_date(date: Date) -> bool {
+    (FIRST_YEAR..=LAST_YEAR).contains(&date.year())
+}
+
+/// What a date outside the supported years is told, after its flag or field and value.
+pub fn unsupported_date_message() -> String {
+    format!("expected a date between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31")
+}
+
+/// Parses a date a person typed (a command-line flag, a web form): ISO `YYYY-MM-DD` within
+/// the supported years. The error says what was expected; the caller names the flag and value.
+pub fn parse_user_date(text: &str) -> Result<Date, String> {
+    let date =
+        parse_iso_date(text).ok_or_else(|| "expected a date like 2025-01-31".to_string())?;
+    if is_supported_date(date) {
+        Ok(date)
+    } else {
+        Err(unsupported_date_message())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +238,17 @@ mod tests {
         assert!(parse_iso_date("2024-02-30").is_none());
         assert!(parse_iso_date("8/12/2024").is_none());
         assert!(parse_iso_date("2024-8-12").is_none());
+    }
+
+    #[test]
+    fn dates_people_give_are_within_1900_and_2200() {
+        assert_eq!(parse_user_date("2025-01-31").unwrap(), parse_iso_date("2025-01-31").unwrap());
+        assert!(parse_user_date("1900-01-01").is_ok() && parse_user_date("2200-12-31").is_ok());
+        assert_eq!(
+            parse_user_date("9999-12-27").unwrap_err(),
+            "expected a date between 1900-01-01 and 2200-12-31"
+        );
+        assert!(parse_user_date("1899-12-31").is_err());
+        assert_eq!(parse_user_date("31/01/2025").unwrap_err(), "expected a date like 2025-01-31");
     }
 }

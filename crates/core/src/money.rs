@@ -3,6 +3,26 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+/// Every decimal a contract states (prices, the NTE, shares, thresholds, tiers, bands,
+/// projections) and every score the engine computes with is below this in magnitude, with at
+/// most [`MAX_DECIMAL_PLACES`] decimals. These bounds keep every product and quotient the engine
+/// forms far inside `Decimal`'s range, so its arithmetic cannot overflow.
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// See [`MAX_MAGNITUDE`].
+pub const MAX_DECIMAL_PLACES: u32 = 6;
+
+/// What is wrong with a decimal outside [`MAX_MAGNITUDE`] or [`MAX_DECIMAL_PLACES`], if anything.
+pub fn bounds_problem(value: Decimal) -> Option<String> {
+    if value.abs() >= MAX_MAGNITUDE {
+        Some(format!("must be below {MAX_MAGNITUDE} in magnitude"))
+    } else if value.normalize().scale() > MAX_DECIMAL_PLACES {
+        Some(format!("has more than {MAX_DECIMAL_PLACES} decimal places"))
+    } else {
+        None
+    }
+}
+
 /// Rounds an unrounded amount to cents, half to even: 600.025 -> 600.02.
 pub fn round_cents(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, RoundingStrategy::MidpointNearestEven)
@@ -52,5 +72,15 @@ mod tests {
         assert_eq!(format_cents(d("-0.00")), "0.00");
         assert_eq!(format_cents(d("12")), "12.00");
         assert_eq!(from_cents(to_cents(d("720.03"))), d("720.03"));
+    }
+
+    #[test]
+    fn bounds_are_a_billion_and_six_decimals() {
+        assert_eq!(bounds_problem(d("999999999.999999")), None);
+        assert_eq!(bounds_problem(d("-999999999.999999")), None);
+        assert_eq!(bounds_problem(d("0.4000000")), None);
+        assert!(bounds_problem(d("1000000000")).unwrap().contains("below 1000000000"));
+        assert!(bounds_problem(d("-1000000000")).is_some());
+        assert!(bounds_problem(d("0.0000001")).unwrap().contains("6 decimal places"));
     }
 }

@@ -11,6 +11,7 @@ use crate::{
     UserCommand,
 };
 use anyhow::{bail, Context, Result};
+use obc_core::csv_text::field;
 use obc_store::Store;
 use std::path::Path;
 
@@ -294,14 +295,14 @@ async fn ledger(store: &Store, format: Format) -> Result<()> {
             println!("contract,milestone,posting,account,amount,student_id,memo");
             for (s, e) in &rows {
                 println!(
-                    "{},{},{},{},{},{},\"{}\"",
-                    s.contract_id,
-                    s.milestone,
+                    "{},{},{},{},{},{},{}",
+                    field(&s.contract_id),
+                    field(&s.milestone),
                     e.posting,
-                    e.account,
+                    field(&e.account),
                     money(e.amount_cents),
-                    e.student_id.as_deref().unwrap_or(""),
-                    e.memo.replace('"', "\"\"")
+                    field(e.student_id.as_deref().unwrap_or("")),
+                    field(&e.memo)
                 );
             }
         }

@@ -7,6 +7,7 @@ use crate::Format;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use obc_app::progress as app;
+use obc_core::csv_text::field;
 use obc_core::money::format_cents;
 use obc_core::progress::{
     self, ActionItem, ActionStatus, Cadence, Factor, MeetingView, Owner, Side,
@@ -823,9 +824,9 @@ async fn session_checks(store: &Store, contract: &str, format: Format) -> Result
             for f in &checks.flagged {
                 println!(
                     "{},{},{},{},{}",
-                    csv_cell(&f.student_id),
-                    csv_cell(&f.session_id),
-                    csv_cell(&f.tutor_id),
+                    field(&f.student_id),
+                    field(&f.session_id),
+                    field(&f.tutor_id),
                     f.date,
                     f.minutes
                 );
@@ -874,17 +875,6 @@ fn no_attendance_message(checks: &obc_app::SessionChecks) -> String {
          Upload it with `obc import attendance FILE` (student_id,date,present).",
         checks.district_id, checks.contract_id
     )
-}
-
-/// A text CSV cell: neutralized against spreadsheet formulas (as every CSV obc writes), then
-/// quoted when it holds a comma, a quote or a line break.
-fn csv_cell(text: &str) -> String {
-    let text = obc_core::csv_text::text_cell(text);
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 fn display(p: &Path) -> String {
