@@ -959,7 +959,9 @@ mod tests {
         let p = problems(&EXAMPLE.replace("\"1200.00\"", "\"99999999999999999999\""));
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p[0].message.starts_with("`price_per_student` = 99999999999999999999: must be below 1000000000"),
+            p[0].message.starts_with(
+                "`price_per_student` = 99999999999999999999: must be below 1000000000"
+            ),
             "{p:?}"
         );
         assert_eq!(p[0].line, 6);
@@ -979,7 +981,8 @@ mod tests {
         let p = problems(&EXAMPLE.replace("date = 2025-06-30", "date = 9999-06-30"));
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p[0].message.contains("9999-06-30: expected a date between 1900-01-01 and 2200-12-31"),
+            p[0].message
+                .contains("9999-06-30: expected a date between 1900-01-01 and 2200-12-31"),
             "{p:?}"
         );
         assert_eq!(p[0].line, 65);

@@ -42,7 +42,10 @@ mod tests {
     #[test]
     fn formula_starts_are_neutralized_and_plain_text_is_unchanged() {
         for (cell, written) in [
-            ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
             ("+1+1", "'+1+1"),
             ("-2+3", "'-2+3"),
             ("@SUM(1+1)", "'@SUM(1+1)"),

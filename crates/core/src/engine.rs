@@ -75,6 +75,23 @@ pub enum EngineError {
         milestone: String,
         known: String,
     },
+    /// A score or projection too large or too precise to compute with exactly (see
+    /// [`crate::money::MAX_MAGNITUDE`]): refused, never a panic or a silently rounded figure.
+    #[error("student {student}: {what} {value} {why}: correct the data and import it again")]
+    ValueOutOfRange {
+        student: String,
+        what: String,
+        value: Decimal,
+        why: String,
+    },
+    /// A line amount of a billion dollars or more: the contract's tiers or bands multiply the
+    /// contingent part beyond anything obc pays or stores.
+    #[error(
+        "student {student}: the line would pay {amount}, {max} or more; check the contract's \
+         `pays` and `adjust` values",
+        max = crate::money::MAX_MAGNITUDE
+    )]
+    AmountTooLarge { student: String, amount: Decimal },
 }
 
 /// Computes the statement of a contract at a milestone.
@@ -128,12 +145,19 @@ fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statemen
         .iter()
         .filter(|s| enrolled_during_period(contract, &s.enrollment))
         .map(|s| ctx.line(s, &req.prior))
-        .collect();
+        .collect::<Result<_, _>>()?;
     if milestone.contingent {
         apply_school_adjustments(contract, &mut lines);
     }
     for line in &mut lines {
         line.total = line.base_amount + line.contingent_amount;
+        // Below a billion per line, every sum of lines stays exact and fits in stored cents.
+        if line.total.abs() >= crate::money::MAX_MAGNITUDE {
+            return Err(EngineError::AmountTooLarge {
+                student: line.student_id.clone(),
+                amount: line.total,
+            });
+        }
     }
     let adjustments = adjustments(&req.prior.corrections);
     let totals = totals(contract, &lines, &adjustments, &req.prior);
@@ -289,9 +313,9 @@ struct Decision {
 }
 
 impl Context<'_> {
-    fn line(&self, input: &StudentInput, prior: &PriorPayments) -> Line {
+    fn line(&self, input: &StudentInput, prior: &PriorPayments) -> Result<Line, EngineError> {
         let c = self.counts(input);
-        let scores = self.scores(input);
+        let scores = self.scores(input)?;
         let rates = Rates::of(&c);
         let b = self.contract.base_part();
         let enrolled_by_milestone = input.enrollment.start <= self.milestone.date;
@@ -352,7 +376,7 @@ impl Context<'_> {
         } else {
             base_reason
         };
-        Line {
+        Ok(Line {
             student_id: input.student.id.clone(),
             school_id: input.student.school_id.clone(),
             grade: input.student.grade.as_ref().map(|g| g.to_string()),
@@ -383,7 +407,7 @@ impl Context<'_> {
             contingent_clause: decision.clause,
             reason,
             notes: scores.notes,
-        }
+        })
     }
 
     /// Counts the sessions that count: the provider's, in the period, on or before the
@@ -419,8 +443,10 @@ impl Context<'_> {
         c
     }
 
-    /// Picks the baseline and outcome tests and computes growth and the measure.
-    fn scores(&self, input: &StudentInput) -> Scores {
+    /// Picks the baseline and outcome tests and computes growth and the measure. Every value
+    /// the arithmetic uses is first checked against obc's bounds, so growth, ratios and their
+    /// comparisons stay exact and cannot overflow.
+    fn scores(&self, input: &StudentInput) -> Result<Scores, EngineError> {
         let outcome_cfg = &self.contract.outcome;
         let window = outcome_cfg.window();
         let mut s = Scores::default();
@@ -439,6 +465,32 @@ impl Context<'_> {
                     .and_then(|g| outcome_cfg.projected.get(g).copied())
             })
             .map(|d| d.normalize());
+        let window_name = window.column_prefix();
+        let cgp = outcome.and_then(|t| t.window(window).conditional_growth_percentile);
+        for (what, value) in [
+            (
+                format!("the {} score", outcome_cfg.from_term.as_str()),
+                s.baseline,
+            ),
+            (
+                format!("the {} score", outcome_cfg.to_term.as_str()),
+                s.outcome,
+            ),
+            (format!("the {window_name} projected growth"), s.projected),
+            (
+                format!("the {window_name} conditional growth percentile"),
+                cgp.filter(|_| outcome_cfg.measure == Measure::ConditionalGrowthPercentile),
+            ),
+        ] {
+            if let Some(why) = value.and_then(crate::money::bounds_problem) {
+                return Err(EngineError::ValueOutOfRange {
+                    student: input.student.id.clone(),
+                    what,
+                    value: value.unwrap_or_default(),
+                    why,
+                });
+            }
+        }
         if let (Some(b), Some(o)) = (s.baseline, s.outcome) {
             let observed = (o - b).normalize();
             s.observed = Some(observed);
@@ -468,13 +520,11 @@ impl Context<'_> {
                     })
                 }),
                 Measure::RitGain => Some(Ratio::whole(observed)),
-                Measure::ConditionalGrowthPercentile => outcome
-                    .and_then(|t| t.window(window).conditional_growth_percentile)
-                    .map(Ratio::whole),
+                Measure::ConditionalGrowthPercentile => cgp.map(Ratio::whole),
                 Measure::Score => Some(Ratio::whole(o)),
             };
         }
-        s
+        Ok(s)
     }
 
     /// The most recent valid test of a term; invalid ones are named in `notes`.

@@ -1572,3 +1572,64 @@ fn statement_csv_neutralizes_formulas_in_text_cells_and_keeps_numbers_plain() {
     let cap = rows.iter().find(|r| &r[0] == "NTE_CAP").unwrap();
     assert!(cap[19].starts_with('-'), "{cap:?}");
 }
+
+#[test]
+fn a_projection_too_precise_to_compute_with_is_an_error_not_a_panic() {
+    let c = contract(&[]);
+    // 10 / 0.0000000000000000000000000001 would overflow: refused, naming student and value.
+    let k = kid("a")
+        .attended(20)
+        .scores("200", "210", "0.0000000000000000000000000001");
+    let err = compute(request(
+        &c,
+        "final",
+        None,
+        PriorPayments::default(),
+        vec![k],
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&err, EngineError::ValueOutOfRange { student, what, .. }
+            if student == "a" && what == "the FallToSpring projected growth"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "student a: the FallToSpring projected growth 0.0000000000000000000000000001 has more \
+         than 6 decimal places: correct the data and import it again"
+    );
+    let k = kid("b")
+        .attended(20)
+        .scores("200", "79228162514264337593543950335", "10");
+    let err = compute(request(
+        &c,
+        "final",
+        None,
+        PriorPayments::default(),
+        vec![k],
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("the Spring score"), "{err}");
+}
+
+#[test]
+fn a_line_of_a_billion_or_more_is_an_error_not_a_panic() {
+    // C = 999999999.99 x 0.40; tier exceeds pays 999999999: far beyond any line obc pays.
+    let c = contract(&[
+        ("\"1200.00\"", "\"999999999.99\""),
+        ("pays = \"1.25\"", "pays = \"999999999\""),
+    ]);
+    let k = kid("a").judged_with_growth(20);
+    let err = compute(request(
+        &c,
+        "final",
+        None,
+        PriorPayments::default(),
+        vec![k],
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&err, EngineError::AmountTooLarge { student, .. } if student == "a"),
+        "{err:?}"
+    );
+}

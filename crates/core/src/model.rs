@@ -216,8 +216,7 @@ pub fn unsupported_date_message() -> String {
 /// Parses a date a person typed (a command-line flag, a web form): ISO `YYYY-MM-DD` within
 /// the supported years. The error says what was expected; the caller names the flag and value.
 pub fn parse_user_date(text: &str) -> Result<Date, String> {
-    let date =
-        parse_iso_date(text).ok_or_else(|| "expected a date like 2025-01-31".to_string())?;
+    let date = parse_iso_date(text).ok_or_else(|| "expected a date like 2025-01-31".to_string())?;
     if is_supported_date(date) {
         Ok(date)
     } else {
@@ -242,13 +241,19 @@ mod tests {
 
     #[test]
     fn dates_people_give_are_within_1900_and_2200() {
-        assert_eq!(parse_user_date("2025-01-31").unwrap(), parse_iso_date("2025-01-31").unwrap());
+        assert_eq!(
+            parse_user_date("2025-01-31").unwrap(),
+            parse_iso_date("2025-01-31").unwrap()
+        );
         assert!(parse_user_date("1900-01-01").is_ok() && parse_user_date("2200-12-31").is_ok());
         assert_eq!(
             parse_user_date("9999-12-27").unwrap_err(),
             "expected a date between 1900-01-01 and 2200-12-31"
         );
         assert!(parse_user_date("1899-12-31").is_err());
-        assert_eq!(parse_user_date("31/01/2025").unwrap_err(), "expected a date like 2025-01-31");
+        assert_eq!(
+            parse_user_date("31/01/2025").unwrap_err(),
+            "expected a date like 2025-01-31"
+        );
     }
 }

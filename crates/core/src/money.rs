@@ -79,8 +79,12 @@ mod tests {
         assert_eq!(bounds_problem(d("999999999.999999")), None);
         assert_eq!(bounds_problem(d("-999999999.999999")), None);
         assert_eq!(bounds_problem(d("0.4000000")), None);
-        assert!(bounds_problem(d("1000000000")).unwrap().contains("below 1000000000"));
+        assert!(bounds_problem(d("1000000000"))
+            .unwrap()
+            .contains("below 1000000000"));
         assert!(bounds_problem(d("-1000000000")).is_some());
-        assert!(bounds_problem(d("0.0000001")).unwrap().contains("6 decimal places"));
+        assert!(bounds_problem(d("0.0000001"))
+            .unwrap()
+            .contains("6 decimal places"));
     }
 }
