@@ -328,6 +328,24 @@ pub async fn add_contract(
         file: name.to_string(),
         problems: e.problems,
     })?;
+    let district = &contract.district;
+    if !store
+        .organisations("district")
+        .await?
+        .iter()
+        .any(|d| d == district)
+    {
+        return Err(AppError::InvalidContract {
+            file: name.to_string(),
+            problems: vec![Contract::district_problem(
+                source,
+                format!(
+                    "`district` = \"{district}\": no such district; import its roster first \
+                     (obc import roster ... --district {district})"
+                ),
+            )],
+        });
+    }
     Ok(store
         .add_contract(actor, &contract, source, effective)
         .await?)
@@ -459,11 +477,8 @@ pub async fn sessions_to_review(store: &Store, contract_id: &str) -> Result<Sess
 pub fn parse_as_of(as_of: Option<&str>) -> Result<Option<time::Date>> {
     as_of
         .map(|text| {
-            obc_core::model::parse_iso_date(text).ok_or_else(|| {
-                AppError::Invalid(format!(
-                    "as-of date {text}: expected a date like 2025-01-31"
-                ))
-            })
+            obc_core::model::parse_user_date(text)
+                .map_err(|why| AppError::Invalid(format!("as-of date {text}: {why}")))
         })
         .transpose()
 }

@@ -28,6 +28,19 @@ pub async fn progress_inputs(
     Ok((inputs.students, inputs.prior))
 }
 
+/// Refuses a date outside the years obc accepts (1900-2200), before any computation or record
+/// uses it: a week or a review period added to year 9999 would leave the calendar.
+pub fn supported_date(what: &str, date: time::Date) -> Result<()> {
+    if obc_core::model::is_supported_date(date) {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(format!(
+            "{what} {date}: {}",
+            obc_core::model::unsupported_date_message()
+        )))
+    }
+}
+
 fn request(
     cv: &ContractVersion,
     students: Vec<StudentInput>,
@@ -50,6 +63,7 @@ pub async fn compute_progress(
     cv: &ContractVersion,
     as_of: time::Date,
 ) -> Result<Progress> {
+    supported_date("as-of date", as_of)?;
     let (students, prior) = progress_inputs(store, cv).await?;
     Ok(progress::compute(request(cv, students, prior, as_of))?)
 }
@@ -73,6 +87,7 @@ pub async fn teacher_updates(
     cv: &ContractVersion,
     week: time::Date,
 ) -> Result<TeacherWeek> {
+    supported_date("week", week)?;
     let (students, prior) = progress_inputs(store, cv).await?;
     Ok(progress::teacher_updates(
         request(cv, students, prior, week),
@@ -105,6 +120,7 @@ pub async fn open_meeting(
     held_on: time::Date,
     attendees: &[(String, Side)],
 ) -> Result<(Meeting, Progress)> {
+    supported_date("meeting date", held_on)?;
     let cv = store.contract(contract_id).await?;
     let p = compute_progress(store, &cv, held_on).await?;
     let m = store

@@ -215,6 +215,26 @@ impl Contract {
     }
 }
 
+impl Contract {
+    /// A problem at the `district` line of a contract document, for what only the database can
+    /// tell (the district is unknown): the writer of the document finds it like any other.
+    pub fn district_problem(source: &str, message: impl Into<String>) -> Problem {
+        /// The one key read; the rest of the document was validated by [`Contract::parse`].
+        #[derive(Deserialize)]
+        struct DistrictKey {
+            district: Sp<String>,
+        }
+        let (line, column) = toml::from_str::<DistrictKey>(source)
+            .map(|k| line_column(source, k.district.span().start))
+            .unwrap_or((1, 1));
+        Problem {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
 /// One thing wrong with a contract document, at a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -1003,6 +1023,15 @@ mod tests {
         assert!(p[0].message.contains("only as a `min`"), "{p:?}");
         let p = problems(&EXAMPLE.replace("adjust = \"-0.10\"", "adjust = \"-1.00\""));
         assert!(p[0].message.contains("> -1"), "{p:?}");
+    }
+
+    #[test]
+    fn the_district_problem_names_the_district_line() {
+        let p = Contract::district_problem(EXAMPLE, "unknown");
+        assert_eq!((p.line, p.column, p.message.as_str()), (2, 12, "unknown"));
+        let src = EXAMPLE.replace("district = \"ector\"\n", "");
+        let src = src.replace("subject = ", "district = \"ector\"\nsubject = ");
+        assert_eq!(Contract::district_problem(&src, "x").line, 5);
     }
 
     #[test]

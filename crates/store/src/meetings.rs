@@ -126,6 +126,18 @@ fn non_empty(what: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a meeting or due date outside the years obc accepts (1900-2200).
+fn supported_date(what: &str, date: time::Date) -> Result<()> {
+    if obc_core::model::is_supported_date(date) {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "{what} {date}: {}",
+            obc_core::model::unsupported_date_message()
+        )))
+    }
+}
+
 impl Store {
     /// Opens a meeting of a contract with the snapshot it reviews (its date is the snapshot's
     /// as-of date) and its first attendees. The action items open at this moment are recorded
@@ -138,7 +150,9 @@ impl Store {
         snapshot: &Snapshot,
         attendees: &[(String, Side)],
     ) -> Result<Meeting> {
-        let held_on = crate::parse_date(&snapshot.as_of)?.to_string();
+        let held_on = crate::parse_date(&snapshot.as_of)?;
+        supported_date("meeting date", held_on)?;
+        let held_on = held_on.to_string();
         let mut tx = self.write_tx().await?;
         let known: Option<i64> = sqlx::query_scalar(
             "SELECT version FROM contract_versions WHERE contract_id = $1 AND version = $2",
@@ -370,6 +384,7 @@ impl Store {
         due_on: time::Date,
     ) -> Result<ActionItem> {
         non_empty("the action item", text)?;
+        supported_date("due date", due_on)?;
         let m = self.meeting(meeting_id).await?;
         if let Some(s) = student_id {
             self.check_enrolled(&m.contract_id, s).await?;
@@ -953,6 +968,35 @@ mod tests {
             let actions: Vec<&str> = log.iter().map(|e| e.2.as_str()).collect();
             assert!(actions.ends_with(&["meeting.open", "meeting.attendee", "meeting.attendee"]));
             assert_eq!(store.meetings("ector-math-2025").await.unwrap(), vec![m]);
+        }
+    }
+
+    #[tokio::test]
+    async fn meeting_and_due_dates_outside_1900_to_2200_are_refused() {
+        for store in stores().await {
+            let store = setup(store).await;
+            let far = store
+                .open_meeting(
+                    "admin",
+                    "ector-math-2025",
+                    1,
+                    &snapshot("9999-12-27", vec![]),
+                    &[],
+                )
+                .await;
+            match far {
+                Err(StoreError::Conflict(e)) => assert_eq!(
+                    e,
+                    "meeting date 9999-12-27: expected a date between 1900-01-01 and 2200-12-31"
+                ),
+                other => panic!("{other:?}"),
+            }
+            assert!(store.meetings("ector-math-2025").await.unwrap().is_empty());
+            let m = open(&store, "2024-09-20", vec![]).await;
+            let due = store
+                .add_action_item("admin", m.id, None, "call", Owner::District, day("9999-01-01"))
+                .await;
+            assert!(matches!(due, Err(StoreError::Conflict(e)) if e.starts_with("due date 9999-01-01")));
         }
     }
 

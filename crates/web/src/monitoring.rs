@@ -89,9 +89,9 @@ fn today() -> time::Date {
 fn parse_date(what: &str, text: Option<&str>) -> Result<Option<time::Date>, WebError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) => obc_core::model::parse_iso_date(t).map(Some).ok_or_else(|| {
-            WebError::bad_request(format!("{what} {t}: expected a date like 2025-01-31"))
-        }),
+        Some(t) => obc_core::model::parse_user_date(t)
+            .map(Some)
+            .map_err(|why| WebError::bad_request(format!("{what} {t}: {why}"))),
     }
 }
 

@@ -1000,10 +1000,8 @@ pub(crate) async fn run_upload(
             viewer.require(&[Role::Admin])?;
             let effective = match upload.effective.as_deref() {
                 None => None,
-                Some(text) => Some(obc_core::model::parse_iso_date(text).ok_or_else(|| {
-                    WebError::bad_request(format!(
-                        "effective date {text}: expected a date like 2025-01-01"
-                    ))
+                Some(text) => Some(obc_core::model::parse_user_date(text).map_err(|why| {
+                    WebError::bad_request(format!("effective date {text}: {why}"))
                 })?),
             };
             obc_app::add_contract(&state.store, actor, name, &upload.bytes, effective)

@@ -148,9 +148,8 @@ pub async fn contract(
 ) -> Result<()> {
     let effective = effective
         .map(|text| {
-            obc_core::model::parse_iso_date(text).ok_or_else(|| {
-                anyhow::anyhow!("--effective {text}: expected a date like 2025-01-01")
-            })
+            obc_core::model::parse_user_date(text)
+                .map_err(|why| anyhow::anyhow!("--effective {text}: {why}"))
         })
         .transpose()?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;

@@ -274,8 +274,7 @@ pub enum ReportCommand {
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<time::Date> {
-    obc_core::model::parse_iso_date(text)
-        .ok_or_else(|| anyhow!("{flag} {text}: expected a date like 2025-01-31"))
+    obc_core::model::parse_user_date(text).map_err(|why| anyhow!("{flag} {text}: {why}"))
 }
 
 fn date_or_today(flag: &str, text: Option<&str>) -> Result<time::Date> {

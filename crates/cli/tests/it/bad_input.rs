@@ -595,3 +595,114 @@ fn an_unusable_database_path_is_named() {
     assert_mentions(&err, &["notes.db", "not a database"]);
     assert_eq!(err.matches("file is not a database").count(), 1, "{err}");
 }
+
+#[test]
+fn contract_of_an_unknown_district_names_the_district_line() {
+    let (source, line) =
+        example_contract_with("district = \"dist-mesa\"", "district = \"dist-nowhere\"");
+    assert_contract_rejected(
+        "district.toml",
+        &source,
+        &[
+            &format!("district.toml:{line}:12:"),
+            "`district` = \"dist-nowhere\"",
+            "no such district",
+            "--district dist-nowhere",
+        ],
+    );
+}
+
+#[test]
+fn contract_whose_contingent_milestone_is_not_last_names_its_date_line() {
+    let (source, line) = example_contract_with(
+        "date = 2025-06-30\ncontingent = true",
+        "date = 2024-09-30\ncontingent = true",
+    );
+    assert_contract_rejected(
+        "order.toml",
+        &source,
+        &[
+            &format!("order.toml:{line}:8:"),
+            "`milestone.final.date`",
+            "must be the last by date",
+        ],
+    );
+}
+
+#[test]
+fn contract_values_that_would_overflow_are_refused_at_their_line() {
+    for (from, to, fragments) in [
+        (
+            "price_per_student = \"1200.05\"",
+            "price_per_student = \"99999999999999999999\"",
+            &["`price_per_student` = 99999999999999999999", "below 1000000000"][..],
+        ),
+        (
+            "date = 2024-10-15\nbase_share = \"0.50\"",
+            "date = 2024-10-15\nbase_share = \"79228162514264337593543950335\"",
+            &["base_share", "below 1000000000", "between 0 and 1"][..],
+        ),
+        (
+            "\"6\" = \"8\"",
+            "\"6\" = \"0.0000000000000000000000000001\"",
+            &["outcome.projected", "more than 6 decimal places"][..],
+        ),
+        (
+            "date = 2025-06-30",
+            "date = 9999-06-30",
+            &["9999-06-30", "expected a date between 1900-01-01 and 2200-12-31"][..],
+        ),
+    ] {
+        let (source, mut line) = example_contract_with(from, to);
+        if from.starts_with("date = 2024-10-15") {
+            line += 1; // the base_share line
+        }
+        let at = format!("overflow.toml:{line}:");
+        let mut expected = vec![at.as_str()];
+        expected.extend_from_slice(fragments);
+        assert_contract_rejected("overflow.toml", &source, &expected);
+    }
+}
+
+#[test]
+fn dates_on_the_command_line_must_lie_within_1900_and_2200() {
+    let obc = with_contract();
+    let expected = "expected a date between 1900-01-01 and 2200-12-31";
+    let err = obc.fails(&[
+        "report",
+        "teacher-updates",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--week",
+        "9999-12-27",
+    ]);
+    assert_mentions(&err, &["--week 9999-12-27", expected]);
+    let err = obc.fails(&[
+        "statement",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--milestone",
+        "final",
+        "--as-of",
+        "9999-12-31",
+    ]);
+    assert_mentions(&err, &["as-of date 9999-12-31", expected]);
+    let err = obc.fails(&[
+        "progress",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--as-of",
+        "1899-12-31",
+    ]);
+    assert_mentions(&err, &["--as-of 1899-12-31", expected]);
+    let err = obc.fails(&[
+        "meeting",
+        "open",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--date",
+        "9999-01-01",
+    ]);
+    assert_mentions(&err, &["--date 9999-01-01", expected]);
+    assert!(!obc.audit().contains("meeting.open"));
+}
