@@ -994,9 +994,18 @@ mod tests {
             assert!(store.meetings("ector-math-2025").await.unwrap().is_empty());
             let m = open(&store, "2024-09-20", vec![]).await;
             let due = store
-                .add_action_item("admin", m.id, None, "call", Owner::District, day("9999-01-01"))
+                .add_action_item(
+                    "admin",
+                    m.id,
+                    None,
+                    "call",
+                    Owner::District,
+                    day("9999-01-01"),
+                )
                 .await;
-            assert!(matches!(due, Err(StoreError::Conflict(e)) if e.starts_with("due date 9999-01-01")));
+            assert!(
+                matches!(due, Err(StoreError::Conflict(e)) if e.starts_with("due date 9999-01-01"))
+            );
         }
     }
 

@@ -635,7 +635,10 @@ fn contract_values_that_would_overflow_are_refused_at_their_line() {
         (
             "price_per_student = \"1200.05\"",
             "price_per_student = \"99999999999999999999\"",
-            &["`price_per_student` = 99999999999999999999", "below 1000000000"][..],
+            &[
+                "`price_per_student` = 99999999999999999999",
+                "below 1000000000",
+            ][..],
         ),
         (
             "date = 2024-10-15\nbase_share = \"0.50\"",
@@ -650,7 +653,10 @@ fn contract_values_that_would_overflow_are_refused_at_their_line() {
         (
             "date = 2025-06-30",
             "date = 9999-06-30",
-            &["9999-06-30", "expected a date between 1900-01-01 and 2200-12-31"][..],
+            &[
+                "9999-06-30",
+                "expected a date between 1900-01-01 and 2200-12-31",
+            ][..],
         ),
     ] {
         let (source, mut line) = example_contract_with(from, to);

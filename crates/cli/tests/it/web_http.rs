@@ -2115,6 +2115,33 @@ pub(crate) async fn an_invalid_contract_names_its_line(app: WebApp) {
                     .is_some_and(|e| e.contains("price_per_student"))),
         "{body}"
     );
+    // An unknown district: the problem is at the `district` line.
+    let unknown = toml.replace("district = \"dist-mesa\"", "district = \"dist-nowhere\"");
+    assert_ne!(unknown, toml);
+    let r = app
+        .send(
+            admin.with_token(
+                Req::post("/api/contracts?name=unknown.toml")
+                    .body("application/toml", unknown.as_bytes()),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let body = r.json();
+    assert!(
+        body["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .any(|p| {
+                p["line"] == 2
+                    && p["column"] == "column 12"
+                    && p["expected"].as_str().is_some_and(|e| {
+                        e.contains("`district` = \"dist-nowhere\": no such district")
+                    })
+            }),
+        "{body}"
+    );
     // Nothing was added.
     let list = app
         .send(admin.with_token(Req::get("/api/contracts")))

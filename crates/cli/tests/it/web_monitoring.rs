@@ -447,6 +447,16 @@ pub(crate) async fn a_meeting_is_opened_noted_and_its_items_closed_and_the_pages
         ),
         (
             meetings_path.clone(),
+            vec![("date", "9999-12-27")],
+            "meeting date 9999-12-27: expected a date between 1900-01-01 and 2200-12-31",
+        ),
+        (
+            format!("{m}/actions"),
+            vec![("owner", "district"), ("due", "9999-01-01"), ("text", "x")],
+            "due date 9999-01-01: expected a date between 1900-01-01 and 2200-12-31",
+        ),
+        (
+            meetings_path.clone(),
             vec![("date", "2024-11-01"), ("attendees", "Ana Ruiz")],
             "expected SIDE:NAME",
         ),
