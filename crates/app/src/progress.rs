@@ -30,7 +30,7 @@ pub async fn progress_inputs(
 
 /// Refuses a date outside the years obc accepts (1900-2200), before any computation or record
 /// uses it: a week or a review period added to year 9999 would leave the calendar.
-pub fn supported_date(what: &str, date: time::Date) -> Result<()> {
+fn supported_date(what: &str, date: time::Date) -> Result<()> {
     if obc_core::model::is_supported_date(date) {
         Ok(())
     } else {
