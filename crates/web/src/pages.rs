@@ -81,6 +81,9 @@ pub struct ContractRow {
     pub cost_per_outcome: String,
     /// The meeting cadence checked today.
     pub meetings: crate::monitoring::MeetingFlag,
+    /// Why the contract's figures cannot be computed (data obc refuses to compute with), shown
+    /// in their place so the other contracts stay visible.
+    pub problem: Option<String>,
 }
 
 #[derive(Template)]
@@ -133,9 +136,28 @@ pub async fn dashboard(
     let mut rows = Vec::new();
     for summary in state.store.contracts_in_scope(&viewer.scope()).await? {
         let cv = state.store.contract(&summary.id).await?;
-        let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
-        let t = &statement.totals;
         let meetings = crate::monitoring::meeting_flag(&state, &summary.id).await?;
+        let statement = match statement_of(&state, &cv, contingent_milestone(&cv), None).await {
+            Ok(statement) => statement,
+            Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+                rows.push(ContractRow {
+                    id: summary.id,
+                    district: summary.district_id,
+                    provider: summary.provider_id,
+                    version: summary.version,
+                    students: 0,
+                    met_target: 0,
+                    paid: String::new(),
+                    projected_total: String::new(),
+                    cost_per_outcome: String::new(),
+                    meetings,
+                    problem: Some(e.message),
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let t = &statement.totals;
         rows.push(ContractRow {
             id: summary.id,
             district: summary.district_id,
@@ -150,6 +172,7 @@ pub async fn dashboard(
                 .map(format_cents)
                 .unwrap_or_else(|| "none".into()),
             meetings,
+            problem: None,
         });
     }
     Ok(render(&DashboardPage {

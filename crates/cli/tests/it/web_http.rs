@@ -2172,6 +2172,45 @@ pub(crate) async fn an_invalid_contract_names_its_line(app: WebApp) {
     );
 }
 
+/// A score obc refuses to compute with (a projection with 28 decimals) makes the contract's
+/// statement an error page naming the student and value, never a dropped connection, and the
+/// dashboard shows that message in the contract's row while the other contracts keep theirs.
+pub(crate) async fn a_contract_whose_data_cannot_be_computed_keeps_the_dashboard(app: WebApp) {
+    let student = app.ids.mesa_enrolled.clone();
+    let file = app.obc.write(
+        "tiny_projection.csv",
+        format!(
+            "student_id,assessment,subject,term,date,score,projected_growth\n\
+             {student},MAP Growth,Mathematics,Fall 2024-2025,2024-10-30,200,0.0000000000000000000000000001\n"
+        ),
+    );
+    app.cli(&["import", "assessments", &file, "--district", MESA_DISTRICT]);
+    let why = format!(
+        "student {student}: the FallToSpring projected growth 0.0000000000000000000000000001 has more than 6 decimal places"
+    );
+    let admin = app.login(Who::Admin).await;
+    let r = app.send(admin.with_cookie(Req::get("/"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.excerpt());
+    let page = r.text();
+    assert!(page.contains(&why), "{page}");
+    assert!(
+        page.contains(&format!("<a href=\"/contracts/{DEMO_CONTRACT}\">")),
+        "{page}"
+    );
+    let r = app
+        .send(admin.with_cookie(Req::get(&format!(
+            "/contracts/{MESA_CONTRACT}/statements/final"
+        ))))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.excerpt()
+    );
+    assert!(r.text().contains(&why), "{}", r.excerpt());
+}
+
 /// The API routes of `crates/web/src/api.rs`, as the router declares them.
 const API_ROUTES: [(&str, &str); 14] = [
     ("GET", "/api/openapi.json"),
@@ -2388,7 +2427,7 @@ pub(crate) async fn providers_cannot_write_sessions_into_districts_they_do_not_s
 /// `Option<WebApp>`; `None` skips). Here on SQLite; `postgres.rs` runs them on PostgreSQL.
 macro_rules! web_tests {
     ($app:path) => {
-        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve);
+        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve);
     };
     (@ $app:path; $($name:ident),*) => {
         $(
