@@ -88,7 +88,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
                 Format::Csv => {
                     println!("id,version");
                     for (id, v) in &contracts {
-                        println!("{id},{v}");
+                        println!("{},{v}", field(id));
                     }
                 }
                 Format::Table => {

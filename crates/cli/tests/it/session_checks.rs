@@ -137,6 +137,28 @@ fn report_flags_attended_sessions_on_days_absent_from_school_on_postgres() {
 }
 
 #[test]
+fn the_csv_report_neutralizes_formulas_in_session_and_tutor_ids() {
+    let obc = Obc::new();
+    obc.load_example();
+    obc.ok(&[
+        "import",
+        "attendance",
+        &obc.write("attendance.csv", ATTENDANCE),
+    ]);
+    let sessions = obc.write(
+        "formula_sessions.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\n\
+         \"=HYPERLINK(\"\"http://x\"\")\",2000000,-T2,2024-09-18,30,attended\n",
+    );
+    obc.ok(&["import", "sessions", &sessions, "--provider", "brightpath"]);
+    let csv = report(&obc, "csv");
+    assert!(
+        csv.contains("2000000,\"'=HYPERLINK(\"\"http://x\"\")\",'-T2,2024-09-18,30\n"),
+        "{csv}"
+    );
+}
+
+#[test]
 fn the_help_teaches_the_file_and_the_report() {
     let obc = Obc::new();
     let help = obc.ok(&["import", "attendance", "--help"]);
