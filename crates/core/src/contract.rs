@@ -1031,7 +1031,7 @@ mod tests {
         assert_eq!((p.line, p.column, p.message.as_str()), (2, 12, "unknown"));
         let src = EXAMPLE.replace("district = \"ector\"\n", "");
         let src = src.replace("subject = ", "district = \"ector\"\nsubject = ");
-        assert_eq!(Contract::district_problem(&src, "x").line, 5);
+        assert_eq!(Contract::district_problem(&src, "x").line, 4);
     }
 
     #[test]
