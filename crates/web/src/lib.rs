@@ -71,6 +71,7 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(m) => WebError::new(StatusCode::NOT_FOUND, m),
             StoreError::Conflict(m) => WebError::new(StatusCode::CONFLICT, m),
+            e @ StoreError::Busy(_) => WebError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             e => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         }
     }
@@ -92,14 +93,29 @@ impl IntoResponse for WebError {
             *response.status_mut() = StatusCode::SEE_OTHER;
             return response;
         }
+        let status = self.status;
         let mut response = pages::render(&pages::ErrorPage {
-            status: self.status.as_u16(),
+            status: status.as_u16(),
             message: self.message,
         });
-        *response.status_mut() = self.status;
-        response
+        *response.status_mut() = status;
+        with_retry_after(status, response)
     }
 }
+
+/// A busy database (503) tells the client when to try again.
+pub(crate) fn with_retry_after(status: StatusCode, mut response: Response) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
+    response
+}
+
+/// The `Retry-After` of a busy answer, in seconds.
+const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Every route of the app.
 pub fn router(state: AppState) -> Router {
