@@ -606,6 +606,9 @@ pub(crate) mod test_support {
 mod tests {
     use super::*;
 
+    /// The SPEC example contract (district `ector`).
+    const TEST_CONTRACT: &str = include_str!("../../core/tests/contract_example.toml");
+
     #[test]
     fn urls_are_redacted_and_renamed() {
         assert_eq!(
@@ -635,6 +638,19 @@ mod tests {
                 "UPDATE audit_log SET actor = 'x'".to_string(),
                 "DELETE FROM audit_log".to_string(),
             ];
+            store
+                .ensure_organisation("ector", "district", "Ector")
+                .await
+                .unwrap();
+            let contract = obc_core::Contract::parse(TEST_CONTRACT).unwrap();
+            store
+                .add_contract("t", &contract, TEST_CONTRACT, None)
+                .await
+                .unwrap();
+            for table in ["contract_versions", "ledger_chain"] {
+                refused.push(format!("UPDATE {table} SET contract_id = 'x'"));
+                refused.push(format!("DELETE FROM {table}"));
+            }
             if store.backend() == Backend::Postgres {
                 // Statement-level triggers: refused even when the table is empty.
                 for table in [
@@ -648,6 +664,9 @@ mod tests {
                     "meeting_notes",
                     "action_items",
                     "action_item_events",
+                    "contract_versions",
+                    "session_history",
+                    "ledger_chain",
                 ] {
                     refused.push(format!("TRUNCATE {table} CASCADE"));
                 }
@@ -664,7 +683,7 @@ mod tests {
                     store.backend()
                 );
             }
-            assert_eq!(store.audit_log().await.unwrap().len(), 1);
+            assert_eq!(store.audit_log().await.unwrap().len(), 2);
         }
     }
 

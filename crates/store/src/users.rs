@@ -347,3 +347,48 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod idempotency_tests {
+    use super::*;
+    use crate::test_support::stores;
+
+    #[tokio::test]
+    async fn one_claim_per_key_until_answered_or_released() {
+        for store in stores().await {
+            let user = User {
+                id: 7,
+                username: "p".into(),
+                role: Role::Provider,
+                org_id: Some("p1".into()),
+            };
+            let claim = |sha: &'static str| store.claim_idempotency_key(&user, "k", sha);
+            assert_eq!(claim("a").await.unwrap(), IdempotencyClaim::Claimed);
+            let in_progress = IdempotencyClaim::InProgress {
+                request_sha256: "a".into(),
+            };
+            assert_eq!(claim("a").await.unwrap(), in_progress);
+            assert_eq!(claim("b").await.unwrap(), in_progress);
+            // A failed request gives the key back.
+            store.release_idempotency_key(&user, "k").await.unwrap();
+            assert_eq!(claim("b").await.unwrap(), IdempotencyClaim::Claimed);
+            store
+                .remember_response(&user, "k", 200, "{}")
+                .await
+                .unwrap();
+            let answered = IdempotencyClaim::Answered {
+                status: 200,
+                response: "{}".into(),
+                request_sha256: "b".into(),
+            };
+            assert_eq!(claim("b").await.unwrap(), answered);
+            // An answer is kept: neither released nor overwritten.
+            store.release_idempotency_key(&user, "k").await.unwrap();
+            store
+                .remember_response(&user, "k", 500, "oops")
+                .await
+                .unwrap();
+            assert_eq!(claim("a").await.unwrap(), answered);
+        }
+    }
+}
