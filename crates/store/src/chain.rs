@@ -98,6 +98,20 @@ type StatementColumns = (
     String,
 );
 
+/// A `session_history` row: session, student, tutor, date, minutes, status, group size,
+/// replaced at, replaced by (audit id).
+type HistoryRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    i64,
+);
+
 /// The digest of a finalized statement and everything it depends on, `None` when its row is
 /// gone. `audit_id` is its `statement.finalize` audit record: session history written before
 /// it is covered.
@@ -136,12 +150,11 @@ async fn statement_content(
     .bind(statement_id)
     .fetch_all(&mut *conn)
     .await?;
-    let audit: Option<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT at, actor, action, record, detail FROM audit_log WHERE id = $1",
-    )
-    .bind(audit_id.unwrap_or(-1))
-    .fetch_optional(&mut *conn)
-    .await?;
+    let audit: Option<(String, String, String, String, String)> =
+        sqlx::query_as("SELECT at, actor, action, record, detail FROM audit_log WHERE id = $1")
+            .bind(audit_id.unwrap_or(-1))
+            .fetch_optional(&mut *conn)
+            .await?;
     let parties: Option<(String, String)> = sqlx::query_as(
         "SELECT provider_id, district_id FROM contract_versions WHERE contract_id = $1 AND version = $2",
     )
@@ -151,7 +164,7 @@ async fn statement_content(
     .await?;
     let history: Vec<Value> = match (&parties, audit_id) {
         (Some((provider, district)), Some(audit_id)) => {
-            let rows: Vec<(String, String, String, String, i64, String, Option<i64>, String, i64)> =
+            let rows: Vec<HistoryRow> =
                 sqlx::query_as(
                     "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size,
                             replaced_at, replaced_by
@@ -198,7 +211,15 @@ async fn append(
             .fetch_optional(&mut **tx)
             .await?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_string());
-    let sha = link_sha256(&prev, kind, contract_id, record_id, label, audit_id, content);
+    let sha = link_sha256(
+        &prev,
+        kind,
+        contract_id,
+        record_id,
+        label,
+        audit_id,
+        content,
+    );
     sqlx::query(
         "INSERT INTO ledger_chain (kind, contract_id, record_id, label, audit_id, content_sha256, prev_sha256, sha256)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -217,12 +238,25 @@ async fn append(
 }
 
 /// Links a contract version just stored in `tx`.
-pub(crate) async fn link_contract_version(tx: &mut Tx, contract_id: &str, version: i64) -> Result<()> {
+pub(crate) async fn link_contract_version(
+    tx: &mut Tx,
+    contract_id: &str,
+    version: i64,
+) -> Result<()> {
     let content = contract_version_content(tx, contract_id, version)
         .await?
         .ok_or_else(|| crate::StoreError::NotFound(contract_label(contract_id, version)))?;
     let label = contract_label(contract_id, version);
-    append(tx, CONTRACT_VERSION, contract_id, version, &label, None, &content).await
+    append(
+        tx,
+        CONTRACT_VERSION,
+        contract_id,
+        version,
+        &label,
+        None,
+        &content,
+    )
+    .await
 }
 
 /// Links a statement just finalized in `tx`, with its `statement.finalize` audit record.
@@ -237,7 +271,16 @@ pub(crate) async fn link_statement(
         .await?
         .ok_or_else(|| crate::StoreError::NotFound(statement_label(contract_id, milestone)))?;
     let label = statement_label(contract_id, milestone);
-    append(tx, STATEMENT, contract_id, statement_id, &label, audit_id, &content).await
+    append(
+        tx,
+        STATEMENT,
+        contract_id,
+        statement_id,
+        &label,
+        audit_id,
+        &content,
+    )
+    .await
 }
 
 /// Links the contract versions and statements that have no link yet: at migration 8, those
@@ -329,7 +372,15 @@ impl Store {
                         .into(),
                 );
             }
-            if link_sha256(prev, kind, contract_id, *record_id, label, *audit_id, content) != *sha
+            if link_sha256(
+                prev,
+                kind,
+                contract_id,
+                *record_id,
+                label,
+                *audit_id,
+                content,
+            ) != *sha
             {
                 problem(record, None, "was edited: its hash does not match".into());
             }
@@ -412,10 +463,7 @@ impl Store {
             }
         }
         for (id, record) in &finalize_records {
-            if !statements
-                .iter()
-                .any(|(_, c, m)| audited(c, m) == *record)
-            {
+            if !statements.iter().any(|(_, c, m)| audited(c, m) == *record) {
                 problem(
                     format!("audit record {id}"),
                     None,

@@ -66,9 +66,7 @@ fn is_busy(e: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut => true,
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("55P03") => true,
-            Some(code) => code
-                .parse::<i64>()
-                .is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+            Some(code) => code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
             None => false,
         },
         _ => false,

@@ -265,8 +265,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let now = time::OffsetDateTime::now_utc();
-        let stale_before =
-            crate::timestamp(now - time::Duration::minutes(STALE_CLAIM_MINUTES));
+        let stale_before = crate::timestamp(now - time::Duration::minutes(STALE_CLAIM_MINUTES));
         let claim = match row {
             Some((IN_PROGRESS, _, sha, created_at)) if created_at >= stale_before => {
                 return Ok(IdempotencyClaim::InProgress {
@@ -336,14 +335,12 @@ impl Store {
     /// Gives up a claim whose request failed without an answer worth replaying, so that a
     /// retry with the key runs again.
     pub async fn release_idempotency_key(&self, user: &User, key: &str) -> Result<()> {
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = $3",
-        )
-        .bind(user.id)
-        .bind(key)
-        .bind(IN_PROGRESS)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = $3")
+            .bind(user.id)
+            .bind(key)
+            .bind(IN_PROGRESS)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -71,7 +71,9 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(m) => WebError::new(StatusCode::NOT_FOUND, m),
             StoreError::Conflict(m) => WebError::new(StatusCode::CONFLICT, m),
-            e @ StoreError::Busy(_) => WebError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+            e @ StoreError::Busy(_) => {
+                WebError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
             e => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         }
     }
@@ -152,4 +154,29 @@ pub async fn serve(state: AppState, listen: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after_never_500() {
+        let busy = || StoreError::Busy("database is locked".into());
+        let page = WebError::from(busy()).into_response();
+        let api = api::ApiError::from(busy()).into_response();
+        for response in [page, api] {
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers().get(axum::http::header::RETRY_AFTER),
+                Some(&axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS))
+            );
+        }
+        let damaged = WebError::from(StoreError::Corrupt("x".into())).into_response();
+        assert_eq!(damaged.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(damaged
+            .headers()
+            .get(axum::http::header::RETRY_AFTER)
+            .is_none());
+    }
 }

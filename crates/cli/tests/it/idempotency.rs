@@ -321,11 +321,13 @@ pub(crate) async fn parallel_pushes_with_one_key_import_once(app: crate::web_sup
         format!("session_id,student_id,tutor_id,date,minutes,status\nweb-race-1,{student},T-web,2025-04-01,{minutes},attended\n")
     };
     let push = |key: &str, body: String| {
-        app.send(provider.with_token(
-            Req::post("/api/sessions?name=race.csv")
-                .header("idempotency-key", key)
-                .body("text/csv", body.as_bytes()),
-        ))
+        app.send(
+            provider.with_token(
+                Req::post("/api/sessions?name=race.csv")
+                    .header("idempotency-key", key)
+                    .body("text/csv", body.as_bytes()),
+            ),
+        )
     };
     let imports = || async {
         app.audit_actions("provider")
