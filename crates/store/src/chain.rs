@@ -329,8 +329,14 @@ impl Store {
     /// version's hash against its source, and the audit log's finalize records against the
     /// finalized statements. Reads only.
     pub async fn check_chain(&self) -> Result<ChainReport> {
-        let mut conn = self.pool.acquire().await?;
-        let conn: &mut AnyConnection = &mut conn;
+        // One snapshot, so a statement finalized meanwhile is seen whole or not at all.
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let conn: &mut AnyConnection = &mut tx;
         let links: Vec<LinkRow> = sqlx::query_as(
             "SELECT id, kind, contract_id, record_id, label, audit_id, content_sha256, prev_sha256, sha256
              FROM ledger_chain ORDER BY id",
@@ -471,6 +477,7 @@ impl Store {
                 );
             }
         }
+        tx.rollback().await?;
         Ok(report)
     }
 }

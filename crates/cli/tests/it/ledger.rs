@@ -427,8 +427,9 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
         ),
         (
             "a balanced fake posting inserted",
-            |_| {
-                vec!["INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo)
+            |obc| {
+                vec![
+                    drop_trigger(obc, "ledger_entries_are_complete", "ledger_entries"),"INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo)
                       VALUES (2, 'fake', 'district_payable:mesa', -50000, NULL, 'fake'),
                              (2, 'fake', 'provider_receivable:elsewhere', 50000, NULL, 'fake')".into()]
             },
@@ -527,6 +528,12 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
         assert!(obc
             .ok(&["ledger", "verify"])
             .contains("3 finalized statements verified"));
+        let fake = "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo)
+                    VALUES (1, 'fake', 'provider_receivable:x', 1, NULL, 'fake')";
+        assert!(
+            try_sql(&obc, &[fake]).is_err(),
+            "postings are refused once a statement is finalized"
+        );
         let statements = tamper(&obc);
         let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
         sql(&obc, &statements);
@@ -553,8 +560,11 @@ fn a_database_from_before_the_chain_verifies_after_upgrading() {
 /// and session history): opening it links its records as they are, and it verifies.
 pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
     finalize_all(&obc);
-    let mut undo = vec!["DROP TABLE ledger_chain".to_string()];
+    let mut undo = Vec::new();
     for (trigger, table) in [
+        ("ledger_entries_are_complete", "ledger_entries"),
+        ("statement_lines_are_complete", "statement_lines"),
+        ("statement_inputs_are_complete", "statement_inputs"),
         ("contract_versions_are_immutable", "contract_versions"),
         ("contract_versions_are_kept", "contract_versions"),
         ("session_history_is_append_only", "session_history"),
@@ -574,6 +584,7 @@ pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
             "session_history",
         ));
     }
+    undo.push("DROP TABLE ledger_chain".into());
     undo.push("DELETE FROM schema_version WHERE version = 8".into());
     let undo: Vec<&str> = undo.iter().map(String::as_str).collect();
     sql(&obc, &undo);

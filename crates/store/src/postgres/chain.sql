@@ -31,3 +31,20 @@ CREATE TRIGGER session_history_is_kept BEFORE DELETE ON session_history
     FOR EACH ROW EXECUTE FUNCTION obc_refuse('session history is append-only');
 CREATE TRIGGER session_history_is_kept_truncate BEFORE TRUNCATE ON session_history
     FOR EACH STATEMENT EXECUTE FUNCTION obc_refuse('session history is append-only');
+
+-- A finalized statement's lines, inputs and postings are complete once it is linked: nothing
+-- can be added to them afterwards (a correction goes on a later statement).
+CREATE OR REPLACE FUNCTION obc_refuse_after_finalization() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM ledger_chain WHERE kind = 'statement' AND record_id = NEW.statement_id) THEN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER ledger_entries_are_complete BEFORE INSERT ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION obc_refuse_after_finalization('the ledger is append-only: a finalized statement''s postings are complete');
+CREATE TRIGGER statement_lines_are_complete BEFORE INSERT ON statement_lines
+    FOR EACH ROW EXECUTE FUNCTION obc_refuse_after_finalization('finalized statements are never edited');
+CREATE TRIGGER statement_inputs_are_complete BEFORE INSERT ON statement_inputs
+    FOR EACH ROW EXECUTE FUNCTION obc_refuse_after_finalization('finalized statements are never edited');
