@@ -388,7 +388,11 @@ impl Store {
                 content,
             ) != *sha
             {
-                problem(record, None, "was edited: its hash does not match".into());
+                problem(
+                    record,
+                    None,
+                    "edited: its hash does not match what it records".into(),
+                );
             }
             expected_prev = sha.clone();
             let (now, statement) = if kind == CONTRACT_VERSION {
@@ -408,7 +412,7 @@ impl Store {
                 None => problem(
                     label.clone(),
                     None,
-                    format!("is in the chain (link {id}) but its record is gone: deleted"),
+                    format!("in the chain (link {id}), but its record is gone: deleted"),
                 ),
                 Some(now) if now != *content => problem(
                     label.clone(),
@@ -437,7 +441,7 @@ impl Store {
                 problem(
                     label,
                     None,
-                    "is not in the chain: added behind obc's back".into(),
+                    "not in the chain: added behind obc's back".into(),
                 );
             }
         }
@@ -446,7 +450,7 @@ impl Store {
                 problem(
                     statement_label(contract_id, milestone),
                     Some((contract_id.clone(), milestone.clone())),
-                    "is not in the chain: added behind obc's back".into(),
+                    "not in the chain: added behind obc's back".into(),
                 );
             }
         }
@@ -464,7 +468,7 @@ impl Store {
                 problem(
                     statement_label(contract_id, milestone),
                     Some((contract_id.clone(), milestone.clone())),
-                    "has no statement.finalize record in the audit log".into(),
+                    "no statement.finalize record in the audit log".into(),
                 );
             }
         }

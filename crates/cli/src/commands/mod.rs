@@ -347,7 +347,7 @@ async fn verify(store: &Store) -> Result<()> {
         }
     }
     for p in &report.other_problems {
-        println!("PROBLEM  {} {}", p.record, p.problem);
+        println!("PROBLEM  {}: {}", p.record, p.problem);
     }
     let total = report.statements.len();
     if !report.ok() {

@@ -423,7 +423,7 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
                     "UPDATE contract_versions SET source = replace(source, 'pays = \"1.25\"', 'pays = \"2.00\"')".into(),
                 ]
             },
-            &["PROBLEM  contract mesa-math-2025-baseline version 1 its source hashes to"],
+            &["PROBLEM  contract mesa-math-2025-baseline version 1: its source hashes to"],
         ),
         (
             "a balanced fake posting inserted",
@@ -450,7 +450,7 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
                 ]
             },
             &[
-                "PROBLEM  mesa-math-2025-baseline / final is in the chain",
+                "PROBLEM  mesa-math-2025-baseline / final: in the chain",
                 "records the finalization of contract:mesa-math-2025-baseline/milestone:final, which is not in the ledger",
             ],
         ),
@@ -502,7 +502,7 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
                     "DELETE FROM ledger_chain WHERE id = 2".into(),
                 ]
             },
-            &["does not follow the link before it", "is not in the chain"],
+            &["does not follow the link before it", "not in the chain: added behind"],
         ),
     ];
     for (what, tamper, expected) in tampers {
