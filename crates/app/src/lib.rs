@@ -729,14 +729,35 @@ pub struct Verification {
     pub contract_id: String,
     pub milestone: String,
     pub sha256: String,
-    /// Empty when the statement recomputes to the same bytes and its lines and postings agree.
+    /// Empty when the statement recomputes to the same bytes, its lines and postings agree and
+    /// its rows are those the ledger's hash chain recorded.
     pub problems: Vec<String>,
 }
 
-/// Recomputes every finalized statement from its stored inputs and contract version, and checks
-/// the stored hash, lines and ledger postings against it.
-pub async fn verify_ledger(store: &Store) -> Result<Vec<Verification>> {
-    let mut out = Vec::new();
+/// What `ledger verify` found: each finalized statement, and the problems with other records
+/// (contract versions, deleted statements, the chain itself, the audit log).
+#[derive(Debug, Clone)]
+pub struct LedgerVerification {
+    pub statements: Vec<Verification>,
+    pub other_problems: Vec<obc_store::ChainProblem>,
+    /// How many links the hash chain has, and the newest one's hash.
+    pub links: usize,
+    pub head: Option<String>,
+}
+
+impl LedgerVerification {
+    /// Whether everything verified.
+    pub fn ok(&self) -> bool {
+        self.other_problems.is_empty() && self.statements.iter().all(|v| v.problems.is_empty())
+    }
+}
+
+/// Recomputes every finalized statement from its stored inputs and contract version, checks
+/// the stored hash, lines and ledger postings against it, and checks the ledger's hash chain
+/// (every contract version and finalization, none deleted, inserted or edited) and the audit
+/// log's finalize records.
+pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
+    let mut statements = Vec::new();
     for stored in store.finalized_statements().await? {
         let mut problems = Vec::new();
         let sha = obc_core::engine::sha256_hex(stored.content_json.as_bytes());
@@ -750,19 +771,15 @@ pub async fn verify_ledger(store: &Store) -> Result<Vec<Verification>> {
             None => problems.push("its inputs are missing".into()),
             Some(json) => match serde_json::from_str::<InputSnapshot>(&json) {
                 Err(e) => problems.push(format!("its inputs cannot be read: {e}")),
-                Ok(inputs) => {
-                    let cv = store
-                        .contract_version(&stored.contract_id, stored.contract_version)
-                        .await?;
-                    let again = inputs.compute(&cv)?;
-                    if again.to_json() != stored.content_json {
-                        problems.push(format!(
-                            "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
-                            obc_core::money::format_cents(again.totals.statement_total),
-                            again.content_sha256()
-                        ));
-                    }
-                }
+                Ok(inputs) => match recompute(store, &stored, inputs).await {
+                    Err(e) => problems.push(format!("cannot be recomputed: {e}")),
+                    Ok(again) if again.to_json() != stored.content_json => problems.push(format!(
+                        "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
+                        obc_core::money::format_cents(again.totals.statement_total),
+                        again.content_sha256()
+                    )),
+                    Ok(_) => {}
+                },
             },
         }
         match Statement::from_json(&stored.content_json) {
@@ -771,14 +788,44 @@ pub async fn verify_ledger(store: &Store) -> Result<Vec<Verification>> {
                 check_lines_and_postings(store, &stored, &statement, &mut problems).await?
             }
         }
-        out.push(Verification {
+        statements.push(Verification {
             contract_id: stored.contract_id,
             milestone: stored.milestone,
             sha256: stored.content_sha256,
             problems,
         });
     }
-    Ok(out)
+    let chain = store.check_chain().await?;
+    let mut other_problems = Vec::new();
+    for p in chain.problems {
+        let own = p.statement.as_ref().and_then(|(contract, milestone)| {
+            statements
+                .iter_mut()
+                .find(|v| v.contract_id == *contract && v.milestone == *milestone)
+        });
+        match own {
+            Some(v) => v.problems.push(p.problem),
+            None => other_problems.push(p),
+        }
+    }
+    Ok(LedgerVerification {
+        statements,
+        other_problems,
+        links: chain.links,
+        head: chain.head,
+    })
+}
+
+/// A finalized statement computed again from its stored inputs and contract version.
+async fn recompute(
+    store: &Store,
+    stored: &StoredStatement,
+    inputs: InputSnapshot,
+) -> Result<Statement> {
+    let cv = store
+        .contract_version(&stored.contract_id, stored.contract_version)
+        .await?;
+    inputs.compute(&cv)
 }
 
 async fn check_lines_and_postings(

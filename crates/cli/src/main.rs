@@ -311,9 +311,30 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_busy(&e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_BUSY)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit status of a command refused because another one held the database's write lock
+/// (`EX_TEMPFAIL`): nothing is damaged, try again.
+const EXIT_BUSY: u8 = 75;
+
+/// Whether the command failed only because the database was busy.
+fn is_busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<obc_store::StoreError>(),
+            Some(obc_store::StoreError::Busy(_))
+        ) || matches!(
+            cause.downcast_ref::<obc_app::AppError>(),
+            Some(obc_app::AppError::Store(obc_store::StoreError::Busy(_)))
+        )
+    })
 }

@@ -112,6 +112,7 @@ impl Store {
         .bind(actor)
         .execute(&mut *tx)
         .await?;
+        crate::chain::link_contract_version(&mut tx, &contract.id, version).await?;
         audit(
             &mut tx,
             actor,

@@ -5,6 +5,7 @@
 //! importing the same file twice changes nothing. Finalized statements and the audit log are
 //! append-only, enforced by triggers as well as by this API.
 
+mod chain;
 mod contracts;
 mod imports;
 mod ledger;
@@ -15,6 +16,7 @@ mod scope;
 mod statements;
 mod users;
 
+pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use ledger::{LedgerEntry, StoredLine};
@@ -23,13 +25,14 @@ pub use roster::RosterReport;
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
-pub use users::{Role, User};
+pub use users::{IdempotencyClaim, Role, User};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 use std::time::Duration;
 
-/// What can go wrong in storage; `NotFound` and `Conflict` are the user's to fix.
+/// What can go wrong in storage; `NotFound` and `Conflict` are the user's to fix, `Busy` goes
+/// away by trying again.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -40,12 +43,43 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// Another writer held the database longer than the busy timeout: nothing is damaged.
+    #[error("the database is busy (another import or finalization is writing); try again in a moment ({0})")]
+    Busy(String),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Db(e)
+        if is_busy(&e) {
+            StoreError::Busy(e.to_string())
+        } else {
+            StoreError::Db(e)
+        }
     }
+}
+
+/// Whether `e` means "another connection holds the lock", not a fault: SQLite's
+/// `SQLITE_BUSY` / `SQLITE_LOCKED` (and their extended codes), PostgreSQL's
+/// `lock_not_available` (a `lock_timeout`), or no pooled connection free in time.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("55P03") => true,
+            Some(code) => code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// How long a writer waits for another writer before reporting [`StoreError::Busy`]: 30 s,
+/// or `OBC_BUSY_TIMEOUT_MS` (tests make it short).
+fn busy_timeout_ms() -> u64 {
+    std::env::var("OBC_BUSY_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(30_000)
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -67,6 +101,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sqlite/meetings.sql")),
     (4, include_str!("sqlite/ledger.sql")),
     (5, include_str!("sqlite/attendance.sql")),
+    (8, include_str!("sqlite/chain.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -75,6 +110,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("postgres/meetings.sql")),
     (4, include_str!("postgres/ledger.sql")),
     (5, include_str!("postgres/attendance.sql")),
+    (8, include_str!("postgres/chain.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
@@ -127,13 +163,14 @@ fn sqlite_url(path: &str, create: bool) -> String {
     format!("{url}?mode={mode}")
 }
 
-/// The settings of every SQLite connection: write-ahead log, foreign keys, and waiting up to
-/// 30 s for another writer.
+/// The settings of every SQLite connection: waiting up to the busy timeout for another
+/// writer, write-ahead log (readers never wait for a writer), foreign keys.
 async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
-    )
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+        busy_timeout_ms()
+    )))
     .execute(conn)
     .await?;
     Ok(())
@@ -172,7 +209,11 @@ impl Store {
             )));
         }
         let unusable = |e: sqlx::Error| {
-            StoreError::Corrupt(format!("cannot use {file} as an obc database: {e}"))
+            if is_busy(&e) {
+                StoreError::from(e)
+            } else {
+                StoreError::Corrupt(format!("cannot use {file} as an obc database: {e}"))
+            }
         };
         let url = sqlite_url(path, create);
         // One connection first, outside the pool, so that a file that is not a database is
@@ -237,12 +278,19 @@ impl Store {
 
     /// A write transaction that waits for the other writers at once, so two concurrent
     /// imports queue behind each other instead of failing or interleaving: SQLite's write
-    /// lock (`BEGIN IMMEDIATE`), or on PostgreSQL a transaction-level advisory lock.
+    /// lock (`BEGIN IMMEDIATE`), or on PostgreSQL a transaction-level advisory lock. Both wait
+    /// up to the busy timeout, then fail with [`StoreError::Busy`]. Reads never call this.
     pub(crate) async fn write_tx(&self) -> Result<Tx> {
         match self.backend {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "SET LOCAL lock_timeout = {}",
+                    busy_timeout_ms().max(1)
+                )))
+                .execute(&mut *tx)
+                .await?;
                 let _: i64 = sqlx::query_scalar(
                     "SELECT count(*) FROM (SELECT pg_advisory_xact_lock($1)) AS locked",
                 )
@@ -254,7 +302,21 @@ impl Store {
         }
     }
 
+    /// Brings the schema up to date. A current schema is only read, so opening the database
+    /// never waits for (or blocks) a writer; the write lock is taken only to migrate.
     async fn migrate(&self) -> Result<()> {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        // A database without `schema_version` yet fails this read: it needs migrating.
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap_or_default();
+        if migrations.iter().all(|(v, _)| applied.contains(v)) {
+            return Ok(());
+        }
         let mut tx = self.write_tx().await?;
         sqlx::raw_sql(match self.backend {
             Backend::Sqlite => {
@@ -266,15 +328,12 @@ impl Store {
         })
         .execute(&mut *tx)
         .await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT max(version) FROM schema_version")
-            .fetch_one(&mut *tx)
+        // Read again under the lock: another process may have migrated meanwhile.
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
+            .fetch_all(&mut *tx)
             .await?;
-        let migrations = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
-        };
         for (version, sql) in migrations {
-            if current.is_some_and(|c| c >= *version) {
+            if applied.contains(version) {
                 continue;
             }
             sqlx::raw_sql(*sql).execute(&mut *tx).await?;
@@ -282,6 +341,10 @@ impl Store {
                 .bind(version)
                 .execute(&mut *tx)
                 .await?;
+            if *version == chain::MIGRATION {
+                // Records stored before the chain existed become its first links.
+                chain::link_unchained(&mut tx).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -541,6 +604,9 @@ pub(crate) mod test_support {
 mod tests {
     use super::*;
 
+    /// The SPEC example contract (district `ector`).
+    const TEST_CONTRACT: &str = include_str!("../../core/tests/contract_example.toml");
+
     #[test]
     fn urls_are_redacted_and_renamed() {
         assert_eq!(
@@ -570,6 +636,19 @@ mod tests {
                 "UPDATE audit_log SET actor = 'x'".to_string(),
                 "DELETE FROM audit_log".to_string(),
             ];
+            store
+                .ensure_organisation("ector", "district", "Ector")
+                .await
+                .unwrap();
+            let contract = obc_core::Contract::parse(TEST_CONTRACT).unwrap();
+            store
+                .add_contract("t", &contract, TEST_CONTRACT, None)
+                .await
+                .unwrap();
+            for table in ["contract_versions", "ledger_chain"] {
+                refused.push(format!("UPDATE {table} SET contract_id = 'x'"));
+                refused.push(format!("DELETE FROM {table}"));
+            }
             if store.backend() == Backend::Postgres {
                 // Statement-level triggers: refused even when the table is empty.
                 for table in [
@@ -583,6 +662,9 @@ mod tests {
                     "meeting_notes",
                     "action_items",
                     "action_item_events",
+                    "contract_versions",
+                    "session_history",
+                    "ledger_chain",
                 ] {
                     refused.push(format!("TRUNCATE {table} CASCADE"));
                 }
@@ -599,7 +681,7 @@ mod tests {
                     store.backend()
                 );
             }
-            assert_eq!(store.audit_log().await.unwrap().len(), 1);
+            assert_eq!(store.audit_log().await.unwrap().len(), 2);
         }
     }
 

@@ -210,7 +210,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         crate::ledger::post(&mut tx, self.backend, id, statement, district, provider).await?;
-        audit(
+        let audit_id = audit(
             &mut tx,
             actor,
             "statement.finalize",
@@ -222,6 +222,14 @@ impl Store {
                 "version {}, total {}, sha256 {sha}, inputs {}",
                 statement.contract_version, statement.totals.statement_total, statement.inputs_hash
             ),
+        )
+        .await?;
+        crate::chain::link_statement(
+            &mut tx,
+            id,
+            &statement.contract_id,
+            &statement.milestone,
+            Some(audit_id),
         )
         .await?;
         tx.commit().await?;

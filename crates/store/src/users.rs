@@ -3,6 +3,28 @@
 
 use crate::{audit, hex_sha256, Result, Store, StoreError};
 
+/// The `status` of an idempotency key whose request is still running.
+const IN_PROGRESS: i64 = 0;
+
+/// After how long a claim still in progress is deemed abandoned (its server stopped).
+pub const STALE_CLAIM_MINUTES: i64 = 10;
+
+/// Where a request stands with its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is this request's: run it, then `remember_response` (or
+    /// `release_idempotency_key` when it fails).
+    Claimed,
+    /// An earlier request with the key is still running.
+    InProgress { request_sha256: String },
+    /// An earlier request with the key was answered.
+    Answered {
+        status: u16,
+        response: String,
+        request_sha256: String,
+    },
+}
+
 /// A user's role (SPEC section 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -224,44 +246,146 @@ impl Store {
         row.map(user).transpose()
     }
 
-    /// The stored answer to an earlier request with this idempotency key, if any, with the
-    /// SHA-256 of that request.
-    pub async fn idempotent_response(
-        &self,
-        user: &User,
-        key: &str,
-    ) -> Result<Option<(u16, String, String)>> {
-        let row: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT status, response, request_sha256 FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-        )
-        .bind(user.id)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(s, r, h)| (s as u16, r, h)))
-    }
-
-    /// Remembers the answer to a request with an idempotency key.
-    pub async fn remember_response(
+    /// Claims an idempotency key for a request whose SHA-256 is `request_sha256`, under the
+    /// write lock, so of several requests sent at once with one key exactly one is
+    /// [`IdempotencyClaim::Claimed`]; the others see it in progress or answered. A claim left
+    /// in progress for [`STALE_CLAIM_MINUTES`] (its server died) is taken over.
+    pub async fn claim_idempotency_key(
         &self,
         user: &User,
         key: &str,
         request_sha256: &str,
+    ) -> Result<IdempotencyClaim> {
+        let mut tx = self.write_tx().await?;
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT status, response, request_sha256, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        )
+        .bind(user.id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let now = time::OffsetDateTime::now_utc();
+        let stale_before = crate::timestamp(now - time::Duration::minutes(STALE_CLAIM_MINUTES));
+        let claim = match row {
+            Some((IN_PROGRESS, _, sha, created_at)) if created_at >= stale_before => {
+                return Ok(IdempotencyClaim::InProgress {
+                    request_sha256: sha,
+                })
+            }
+            Some((IN_PROGRESS, ..)) => {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET request_sha256 = $1, created_at = $2 WHERE user_id = $3 AND key = $4",
+                )
+                .bind(request_sha256)
+                .bind(crate::timestamp(now))
+                .bind(user.id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+                IdempotencyClaim::Claimed
+            }
+            Some((status, response, sha, _)) => {
+                return Ok(IdempotencyClaim::Answered {
+                    status: status as u16,
+                    response,
+                    request_sha256: sha,
+                })
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (user_id, key, request_sha256, status, response, created_at)
+                     VALUES ($1, $2, $3, $4, '', $5)",
+                )
+                .bind(user.id)
+                .bind(key)
+                .bind(request_sha256)
+                .bind(IN_PROGRESS)
+                .bind(crate::timestamp(now))
+                .execute(&mut *tx)
+                .await?;
+                IdempotencyClaim::Claimed
+            }
+        };
+        tx.commit().await?;
+        Ok(claim)
+    }
+
+    /// Remembers the answer to the request that claimed `key`: later requests with the key
+    /// get it back.
+    pub async fn remember_response(
+        &self,
+        user: &User,
+        key: &str,
         status: u16,
         response: &str,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, key, request_sha256, status, response, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            "UPDATE idempotency_keys SET status = $1, response = $2 WHERE user_id = $3 AND key = $4 AND status = $5",
         )
-        .bind(user.id)
-        .bind(key)
-        .bind(request_sha256)
         .bind(i64::from(status))
         .bind(response)
-        .bind(crate::now())
+        .bind(user.id)
+        .bind(key)
+        .bind(IN_PROGRESS)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Gives up a claim whose request failed without an answer worth replaying, so that a
+    /// retry with the key runs again.
+    pub async fn release_idempotency_key(&self, user: &User, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = $3")
+            .bind(user.id)
+            .bind(key)
+            .bind(IN_PROGRESS)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod idempotency_tests {
+    use super::*;
+    use crate::test_support::stores;
+
+    #[tokio::test]
+    async fn one_claim_per_key_until_answered_or_released() {
+        for store in stores().await {
+            let user = User {
+                id: 7,
+                username: "p".into(),
+                role: Role::Provider,
+                org_id: Some("p1".into()),
+            };
+            let claim = |sha: &'static str| store.claim_idempotency_key(&user, "k", sha);
+            assert_eq!(claim("a").await.unwrap(), IdempotencyClaim::Claimed);
+            let in_progress = IdempotencyClaim::InProgress {
+                request_sha256: "a".into(),
+            };
+            assert_eq!(claim("a").await.unwrap(), in_progress);
+            assert_eq!(claim("b").await.unwrap(), in_progress);
+            // A failed request gives the key back.
+            store.release_idempotency_key(&user, "k").await.unwrap();
+            assert_eq!(claim("b").await.unwrap(), IdempotencyClaim::Claimed);
+            store
+                .remember_response(&user, "k", 200, "{}")
+                .await
+                .unwrap();
+            let answered = IdempotencyClaim::Answered {
+                status: 200,
+                response: "{}".into(),
+                request_sha256: "b".into(),
+            };
+            assert_eq!(claim("b").await.unwrap(), answered);
+            // An answer is kept: neither released nor overwritten.
+            store.release_idempotency_key(&user, "k").await.unwrap();
+            store
+                .remember_response(&user, "k", 500, "oops")
+                .await
+                .unwrap();
+            assert_eq!(claim("a").await.unwrap(), answered);
+        }
     }
 }

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
-use obc_store::Role;
+use obc_store::{IdempotencyClaim, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -43,7 +43,7 @@ impl IntoResponse for ApiError {
         if let Some(problems) = self.1 {
             body["problems"] = problems;
         }
-        (self.0.status, Json(body)).into_response()
+        crate::with_retry_after(self.0.status, (self.0.status, Json(body)).into_response())
     }
 }
 
@@ -281,36 +281,83 @@ async fn upload_sessions(
         ]
         .concat(),
     );
-    if let Some(key) = &key {
-        if let Some((status, stored, sha)) =
-            state.store.idempotent_response(&viewer.user, key).await?
-        {
-            if sha != request_sha256 {
-                return Err(WebError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "this Idempotency-Key was already used for a different request: use a new key for new data",
-                )
-                .into());
-            }
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let stored: Value = serde_json::from_str(&stored).unwrap_or(Value::Null);
-            return Ok((status, [("idempotent-replay", "true")], Json(stored)).into_response());
+    let Some(key) = key else {
+        let (status, body) =
+            upload_json(&state, &viewer, &headers, "sessions", query, body).await?;
+        return Ok((status, Json(body)).into_response());
+    };
+    if let Some(earlier) = wait_for_key(&state, &viewer, &key, &request_sha256).await? {
+        return Ok(earlier);
+    }
+    match upload_json(&state, &viewer, &headers, "sessions", query, body).await {
+        Ok((status, body)) => {
+            state
+                .store
+                .remember_response(&viewer.user, &key, status.as_u16(), &body.to_string())
+                .await?;
+            Ok((status, Json(body)).into_response())
+        }
+        Err(e) => {
+            // Nothing was imported: a retry with the key runs again.
+            state
+                .store
+                .release_idempotency_key(&viewer.user, &key)
+                .await?;
+            Err(e)
         }
     }
-    let (status, body) = upload_json(&state, &viewer, &headers, "sessions", query, body).await?;
-    if let Some(key) = &key {
-        state
+}
+
+/// How long a request waits for an earlier one with its idempotency key to finish.
+const IDEMPOTENCY_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Claims `key` for this request (`None`: go ahead), or answers it from the earlier request
+/// with the key: its stored answer marked as a replay, after waiting for it to finish; a 422
+/// refusal when that request was a different one; 409 when it is still running after
+/// [`IDEMPOTENCY_WAIT`].
+async fn wait_for_key(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    request_sha256: &str,
+) -> Result<Option<Response>, ApiError> {
+    let give_up = std::time::Instant::now() + IDEMPOTENCY_WAIT;
+    loop {
+        let claim = state
             .store
-            .remember_response(
-                &viewer.user,
-                key,
-                &request_sha256,
-                status.as_u16(),
-                &body.to_string(),
-            )
+            .claim_idempotency_key(&viewer.user, key, request_sha256)
             .await?;
+        let earlier_sha = match &claim {
+            IdempotencyClaim::Claimed => return Ok(None),
+            IdempotencyClaim::InProgress { request_sha256 } => request_sha256,
+            IdempotencyClaim::Answered { request_sha256, .. } => request_sha256,
+        };
+        if earlier_sha != request_sha256 {
+            return Err(WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "this Idempotency-Key was already used for a different request: use a new key for new data",
+            )
+            .into());
+        }
+        if let IdempotencyClaim::Answered {
+            status, response, ..
+        } = claim
+        {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let stored: Value = serde_json::from_str(&response).unwrap_or(Value::Null);
+            return Ok(Some(
+                (status, [("idempotent-replay", "true")], Json(stored)).into_response(),
+            ));
+        }
+        if std::time::Instant::now() >= give_up {
+            return Err(WebError::new(
+                StatusCode::CONFLICT,
+                "a request with this Idempotency-Key is still running: retry it later",
+            )
+            .into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    Ok((status, Json(body)).into_response())
 }
 
 /// POST of a whole file of one kind (roster, assessments, attendance, contract) as the request

@@ -71,6 +71,9 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(m) => WebError::new(StatusCode::NOT_FOUND, m),
             StoreError::Conflict(m) => WebError::new(StatusCode::CONFLICT, m),
+            e @ StoreError::Busy(_) => {
+                WebError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
             e => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         }
     }
@@ -92,14 +95,29 @@ impl IntoResponse for WebError {
             *response.status_mut() = StatusCode::SEE_OTHER;
             return response;
         }
+        let status = self.status;
         let mut response = pages::render(&pages::ErrorPage {
-            status: self.status.as_u16(),
+            status: status.as_u16(),
             message: self.message,
         });
-        *response.status_mut() = self.status;
-        response
+        *response.status_mut() = status;
+        with_retry_after(status, response)
     }
 }
+
+/// A busy database (503) tells the client when to try again.
+pub(crate) fn with_retry_after(status: StatusCode, mut response: Response) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
+    response
+}
+
+/// The `Retry-After` of a busy answer, in seconds.
+const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Every route of the app.
 pub fn router(state: AppState) -> Router {
@@ -136,4 +154,29 @@ pub async fn serve(state: AppState, listen: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after_never_500() {
+        let busy = || StoreError::Busy("database is locked".into());
+        let page = WebError::from(busy()).into_response();
+        let api = api::ApiError::from(busy()).into_response();
+        for response in [page, api] {
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers().get(axum::http::header::RETRY_AFTER),
+                Some(&axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS))
+            );
+        }
+        let damaged = WebError::from(StoreError::Corrupt("x".into())).into_response();
+        assert_eq!(damaged.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(damaged
+            .headers()
+            .get(axum::http::header::RETRY_AFTER)
+            .is_none());
+    }
 }

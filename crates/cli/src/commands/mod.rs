@@ -329,11 +329,11 @@ async fn ledger(store: &Store, format: Format) -> Result<()> {
     Ok(())
 }
 
-/// `obc ledger verify`.
+/// `obc ledger verify`: one line per statement, then one line per problem naming its record.
 async fn verify(store: &Store) -> Result<()> {
-    let results = obc_app::verify_ledger(store).await?;
+    let report = obc_app::verify_ledger(store).await?;
     let mut failed = 0;
-    for v in &results {
+    for v in &report.statements {
         if v.problems.is_empty() {
             println!(
                 "ok       {} / {} (sha256 {})",
@@ -347,13 +347,34 @@ async fn verify(store: &Store) -> Result<()> {
             }
         }
     }
-    if failed > 0 {
-        bail!(
-            "{failed} of {} finalized statements do not verify",
-            results.len()
+    for p in &report.other_problems {
+        println!("PROBLEM  {}: {}", p.record, p.problem);
+    }
+    let total = report.statements.len();
+    if !report.ok() {
+        let mut summary = Vec::new();
+        if failed > 0 {
+            summary.push(format!(
+                "{failed} of {total} finalized statements do not verify"
+            ));
+        }
+        let others = report.other_problems.len();
+        if others > 0 {
+            summary.push(format!(
+                "{others} other problem{} in the ledger",
+                if others == 1 { "" } else { "s" }
+            ));
+        }
+        bail!("{}", summary.join("; "));
+    }
+    if let Some(head) = &report.head {
+        // On standard error: the head hashes times, so it differs between databases.
+        eprintln!(
+            "chain of {} records intact, head sha256 {head}",
+            report.links
         );
     }
-    println!("{} finalized statements verified", results.len());
+    println!("{total} finalized statements verified");
     Ok(())
 }
 

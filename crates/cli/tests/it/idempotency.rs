@@ -309,3 +309,104 @@ fn a_finalized_statement_is_shown_as_finalized_after_inputs_change() {
     ]);
     assert_eq!(obc.example_statement("enrollment", "csv"), csv);
 }
+
+/// Six pushes sent at once with one `Idempotency-Key`: one imports, the others wait for it and
+/// get its answer as a replay (same body) or a refusal (another body); what is stored is the
+/// body of the one that imported.
+pub(crate) async fn parallel_pushes_with_one_key_import_once(app: crate::web_support::WebApp) {
+    use crate::web_support::{Req, Who};
+    let provider = app.login(Who::Provider).await;
+    let student = app.ids.demo_enrolled.clone();
+    let body = |minutes: usize| {
+        format!("session_id,student_id,tutor_id,date,minutes,status\nweb-race-1,{student},T-web,2025-04-01,{minutes},attended\n")
+    };
+    let push = |key: &str, body: String| {
+        app.send(
+            provider.with_token(
+                Req::post("/api/sessions?name=race.csv")
+                    .header("idempotency-key", key)
+                    .body("text/csv", body.as_bytes()),
+            ),
+        )
+    };
+    let imports = || async {
+        app.audit_actions("provider")
+            .await
+            .iter()
+            .filter(|(action, _, _)| action == "import.sessions")
+            .count()
+    };
+    let before = imports().await;
+
+    // Different bodies: the first wins, the others are refused.
+    let (a, b, c, d, e, f) = tokio::join!(
+        push("race-different", body(30)),
+        push("race-different", body(31)),
+        push("race-different", body(32)),
+        push("race-different", body(33)),
+        push("race-different", body(34)),
+        push("race-different", body(35)),
+    );
+    let answers = [a, b, c, d, e, f];
+    let winners: Vec<usize> = (0..6)
+        .filter(|&i| answers[i].status == axum::http::StatusCode::OK)
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one push imports");
+    assert!(answers[winners[0]].header("idempotent-replay").is_none());
+    for (i, r) in answers.iter().enumerate().filter(|(i, _)| *i != winners[0]) {
+        assert_eq!(
+            r.status,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "push {i}: {}",
+            r.text()
+        );
+    }
+    let admin = app.login(Who::Admin).await;
+    let record = app
+        .send(admin.with_token(Req::get(&format!(
+            "/api/students/{}/{student}",
+            crate::web_support::DEMO_DISTRICT
+        ))))
+        .await
+        .json();
+    let stored: Vec<&serde_json::Value> = record["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter(|s| s["session_id"] == "web-race-1")
+        .map(|s| &s["minutes"])
+        .collect();
+    assert_eq!(
+        stored,
+        [&serde_json::json!(30 + winners[0])],
+        "the winner's body is stored"
+    );
+    assert_eq!(imports().await, before + 1);
+
+    // The same body six times: one import, five replays of its answer.
+    let (a, b, c, d, e, f) = tokio::join!(
+        push("race-same", body(40)),
+        push("race-same", body(40)),
+        push("race-same", body(40)),
+        push("race-same", body(40)),
+        push("race-same", body(40)),
+        push("race-same", body(40)),
+    );
+    let answers = [a, b, c, d, e, f];
+    assert!(answers
+        .iter()
+        .all(|r| r.status == axum::http::StatusCode::OK));
+    let replays = answers
+        .iter()
+        .filter(|r| r.header("idempotent-replay") == Some("true"))
+        .count();
+    assert_eq!(replays, 5, "one push imports, five are replays");
+    let first = answers[0].json();
+    assert!(answers.iter().all(|r| r.json() == first));
+    assert_eq!(imports().await, before + 2);
+}
+
+#[tokio::test]
+async fn parallel_pushes_with_one_key_import_once_on_sqlite() {
+    parallel_pushes_with_one_key_import_once(crate::web_support::WebApp::new().await).await;
+}

@@ -381,3 +381,302 @@ fn an_amendment_applies_from_its_effective_date_and_statements_name_their_versio
     );
     assert!(obc.audit().contains("version 2, effective from 2025-01-01"));
 }
+
+/// `DROP TRIGGER` in each backend's dialect: what someone with the database's password does
+/// before tampering.
+fn drop_trigger(obc: &Obc, trigger: &str, table: &str) -> String {
+    if obc.is_postgres() {
+        format!("DROP TRIGGER {trigger} ON {table}")
+    } else {
+        format!("DROP TRIGGER {trigger}")
+    }
+}
+
+/// Runs `ledger verify`, asserts it fails, and returns its standard output and error.
+fn verify_fails(obc: &Obc) -> (String, String) {
+    let out = obc.run(&["ledger", "verify"]);
+    let stdout = out.stdout();
+    let stderr = out.fails();
+    (stdout, stderr)
+}
+
+#[test]
+fn ledger_verify_catches_every_kind_of_tampering() {
+    every_tamper_is_caught(Obc::new);
+}
+
+/// Each tamper of the issue, on a fresh finalized ledger made by `new` (SQLite here,
+/// PostgreSQL in `postgres.rs`): `ledger verify` names the record it touched.
+pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
+    // (what, the tamper's SQL, what `ledger verify` must print)
+    type Tamper = (
+        &'static str,
+        fn(&Obc) -> Vec<String>,
+        &'static [&'static str],
+    );
+    let tampers: [Tamper; 8] = [
+        (
+            "a tier's pay raised in the signed contract",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "contract_versions_are_immutable", "contract_versions"),
+                    "UPDATE contract_versions SET source = replace(source, 'pays = \"1.25\"', 'pays = \"2.00\"')".into(),
+                ]
+            },
+            &["PROBLEM  contract mesa-math-2025-baseline version 1: its source hashes to"],
+        ),
+        (
+            "a balanced fake posting inserted",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "ledger_entries_are_complete", "ledger_entries"),"INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo)
+                      VALUES (2, 'fake', 'district_payable:mesa', -50000, NULL, 'fake'),
+                             (2, 'fake', 'provider_receivable:elsewhere', 50000, NULL, 'fake')".into()]
+            },
+            &["MISMATCH mesa-math-2025-baseline / midyear:", "stored rows changed"],
+        ),
+        (
+            "a finalized statement deleted",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "ledger_is_kept", "ledger_entries"),
+                    drop_trigger(obc, "statement_inputs_are_kept", "statement_inputs"),
+                    drop_trigger(obc, "statement_lines_are_kept", "statement_lines"),
+                    drop_trigger(obc, "statements_are_kept", "statements"),
+                    "DELETE FROM ledger_entries WHERE statement_id = 3".into(),
+                    "DELETE FROM statement_inputs WHERE statement_id = 3".into(),
+                    "DELETE FROM statement_lines WHERE statement_id = 3".into(),
+                    "DELETE FROM statements WHERE id = 3".into(),
+                ]
+            },
+            &[
+                "PROBLEM  mesa-math-2025-baseline / final: in the chain",
+                "records the finalization of contract:mesa-math-2025-baseline/milestone:final, which is not in the ledger",
+            ],
+        ),
+        (
+            "a milestone date moved (changing the next statement's paid before)",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "statements_are_immutable", "statements"),
+                    "UPDATE statements SET milestone_date = '2025-12-31' WHERE id = 2".into(),
+                ]
+            },
+            &["MISMATCH mesa-math-2025-baseline / midyear:", "stored rows changed"],
+        ),
+        (
+            "an account renamed",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "ledger_is_append_only", "ledger_entries"),
+                    "UPDATE ledger_entries SET account = 'provider_receivable:other' WHERE statement_id = 1 AND account LIKE 'provider%'".into(),
+                ]
+            },
+            &["MISMATCH mesa-math-2025-baseline / enrollment:", "stored rows changed"],
+        ),
+        (
+            "finalized_by rewritten",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "statements_are_immutable", "statements"),
+                    "UPDATE statements SET finalized_by = 'someone else' WHERE id = 1".into(),
+                ]
+            },
+            &["MISMATCH mesa-math-2025-baseline / enrollment:", "stored rows changed"],
+        ),
+        (
+            "session history deleted",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "session_history_is_kept", "session_history"),
+                    "DELETE FROM session_history".into(),
+                ]
+            },
+            &["MISMATCH mesa-math-2025-baseline / enrollment:", "stored rows changed"],
+        ),
+        (
+            "a link of the chain deleted",
+            |obc| {
+                vec![
+                    drop_trigger(obc, "ledger_chain_is_kept", "ledger_chain"),
+                    "DELETE FROM ledger_chain WHERE id = 2".into(),
+                ]
+            },
+            &["does not follow the link before it", "not in the chain: added behind"],
+        ),
+    ];
+    for (what, tamper, expected) in tampers {
+        let obc = new();
+        obc.load_example();
+        // A re-sent session before the first milestone puts a row in session_history that
+        // the enrollment statement could see.
+        obc.write(
+            "resent.csv",
+            "session_id,student_id,tutor_id,date,minutes,status\nses-00000001,2000000,T1000,2024-08-26,30,provider_cancelled\n",
+        );
+        obc.ok(&[
+            "import",
+            "sessions",
+            "resent.csv",
+            "--provider",
+            "brightpath",
+        ]);
+        for m in ["enrollment", "midyear", "final"] {
+            obc.finalize_example(m);
+        }
+        assert!(sql(&obc, &["SELECT count(*) FROM session_history"])[0] > 0);
+        assert!(obc
+            .ok(&["ledger", "verify"])
+            .contains("3 finalized statements verified"));
+        let fake = "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo)
+                    VALUES (1, 'fake', 'provider_receivable:x', 1, NULL, 'fake')";
+        assert!(
+            try_sql(&obc, &[fake]).is_err(),
+            "postings are refused once a statement is finalized"
+        );
+        let statements = tamper(&obc);
+        let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+        sql(&obc, &statements);
+        let (stdout, stderr) = verify_fails(&obc);
+        for text in expected {
+            assert!(
+                stdout.contains(text),
+                "{what}: `ledger verify` should print {text:?}:\n{stdout}"
+            );
+        }
+        assert!(
+            stderr.contains("do not verify") || stderr.contains("problem"),
+            "{what}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_database_from_before_the_chain_verifies_after_upgrading() {
+    database_from_before_the_chain_verifies(Obc::new());
+}
+
+/// Simulates a database made before migration 8 (no chain, no triggers on contract versions
+/// and session history): opening it links its records as they are, and it verifies.
+pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
+    finalize_all(&obc);
+    let mut undo = Vec::new();
+    for (trigger, table) in [
+        ("ledger_entries_are_complete", "ledger_entries"),
+        ("statement_lines_are_complete", "statement_lines"),
+        ("statement_inputs_are_complete", "statement_inputs"),
+        ("contract_versions_are_immutable", "contract_versions"),
+        ("contract_versions_are_kept", "contract_versions"),
+        ("session_history_is_append_only", "session_history"),
+        ("session_history_is_kept", "session_history"),
+    ] {
+        undo.push(drop_trigger(&obc, trigger, table));
+    }
+    if obc.is_postgres() {
+        undo.push(drop_trigger(
+            &obc,
+            "contract_versions_are_kept_truncate",
+            "contract_versions",
+        ));
+        undo.push(drop_trigger(
+            &obc,
+            "session_history_is_kept_truncate",
+            "session_history",
+        ));
+    }
+    undo.push("DROP TABLE ledger_chain".into());
+    undo.push("DELETE FROM schema_version WHERE version = 8".into());
+    let undo: Vec<&str> = undo.iter().map(String::as_str).collect();
+    sql(&obc, &undo);
+    let run = obc.run(&["ledger", "verify"]);
+    let stderr = run.stderr();
+    let verified = run.ok();
+    assert!(stderr.contains("chain of 4 records intact"), "{stderr}");
+    assert!(
+        verified.contains("3 finalized statements verified"),
+        "{verified}"
+    );
+    // The upgraded database refuses edits of contract versions from now on.
+    assert!(try_sql(&obc, &["DELETE FROM contract_versions"]).is_err());
+}
+
+#[test]
+fn a_busy_database_is_reported_as_busy_and_reads_go_on() {
+    busy_database_is_not_damage(Obc::new());
+}
+
+/// Another connection holds the write lock: read commands work, a write command waits the
+/// (short) busy timeout and then says the database is busy, with exit status 75, never that
+/// it is damaged; once the lock is released the write goes through.
+pub(crate) fn busy_database_is_not_damage(obc: Obc) {
+    obc.load_example();
+    obc.finalize_example("enrollment");
+    obc.write(
+        "late.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nlate-1,2000014,T1000,2024-10-01,30,attended\n",
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let holder = rt.block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&obc.db_url()).await.unwrap();
+        let hold = if obc.is_postgres() {
+            // The lock every obc write transaction takes ("obc" in ASCII).
+            "SELECT pg_advisory_lock(7299683)"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        sqlx::raw_sql(hold).execute(&mut conn).await.unwrap();
+        conn
+    });
+    let run = |args: &[&str]| {
+        obc.command(args)
+            .env("OBC_BUSY_TIMEOUT_MS", "300")
+            .output()
+            .unwrap()
+    };
+    for read in [
+        &["ledger"][..],
+        &["ledger", "verify"],
+        &["contract", "list"],
+        &[
+            "statement",
+            "--contract",
+            crate::support::BASELINE_CONTRACT,
+            "--milestone",
+            "midyear",
+        ],
+    ] {
+        let out = run(read);
+        assert!(
+            out.status.success(),
+            "obc {read:?} while another writes: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for write in [
+        &["import", "sessions", "late.csv", "--provider", "brightpath"][..],
+        &[
+            "statement",
+            "finalize",
+            "--contract",
+            crate::support::BASELINE_CONTRACT,
+            "--milestone",
+            "midyear",
+        ],
+    ] {
+        let out = run(write);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(75), "obc {write:?}: {stderr}");
+        assert!(
+            stderr.contains("busy") && stderr.contains("try again"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("damaged"), "{stderr}");
+    }
+    rt.block_on(sqlx::Connection::close(holder)).unwrap();
+    obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+}

@@ -266,3 +266,34 @@ fn concurrent_uploads_serialize_on_postgres() {
         crate::ledger::concurrent_uploads_serialize(on_postgres);
     }
 }
+
+#[test]
+fn every_tamper_is_caught_on_postgres() {
+    if server("every_tamper_is_caught_on_postgres").is_some() {
+        crate::ledger::every_tamper_is_caught(on_postgres);
+    }
+}
+
+#[test]
+fn a_database_from_before_the_chain_verifies_on_postgres() {
+    if server("a_database_from_before_the_chain_verifies_on_postgres").is_some() {
+        crate::ledger::database_from_before_the_chain_verifies(on_postgres());
+    }
+}
+
+#[test]
+fn a_busy_database_is_reported_as_busy_on_postgres() {
+    if server("a_busy_database_is_reported_as_busy_on_postgres").is_some() {
+        crate::ledger::busy_database_is_not_damage(on_postgres());
+    }
+}
+
+#[tokio::test]
+async fn parallel_pushes_with_one_key_import_once_on_postgres() {
+    if let Some(server) = server("parallel_pushes_with_one_key_import_once_on_postgres") {
+        crate::idempotency::parallel_pushes_with_one_key_import_once(
+            crate::web_support::WebApp::on_postgres(&server).await,
+        )
+        .await;
+    }
+}

@@ -1,0 +1,487 @@
+//! The ledger's hash chain: every contract version and every finalization is a link that
+//! carries the SHA-256 of its record's rows and of the link before it, so that `obc ledger
+//! verify` notices any row deleted, inserted or edited behind obc's back, even by someone who
+//! dropped the append-only triggers first.
+//!
+//! A statement's link covers its row, lines, inputs snapshot, ledger postings, its
+//! `statement.finalize` audit record and the session history of its contract's provider and
+//! district that was written before it (history rows are what a later correction is checked
+//! against). A contract version's link covers its row, source included.
+
+use crate::{hex_sha256, Result, Store, Tx};
+use serde_json::{json, Value};
+use sqlx::AnyConnection;
+
+/// The migration that created the chain; running it links the rows stored before it.
+pub(crate) const MIGRATION: i64 = 8;
+
+/// The `prev_sha256` of the first link.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+const CONTRACT_VERSION: &str = "contract_version";
+const STATEMENT: &str = "statement";
+
+/// One thing `ledger verify` found wrong outside a statement's own recomputation, naming the
+/// record (`statement` is set when the record is a finalized statement that still exists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainProblem {
+    /// The record, as `obc ledger verify` names it.
+    pub record: String,
+    /// The finalized statement's (contract id, milestone), when the problem is about one.
+    pub statement: Option<(String, String)>,
+    pub problem: String,
+}
+
+/// What the chain check found: how many links, the newest link's hash (an auditor may note it
+/// to detect a chain rewritten as a whole later), and the problems.
+#[derive(Debug, Clone, Default)]
+pub struct ChainReport {
+    pub links: usize,
+    pub head: Option<String>,
+    pub problems: Vec<ChainProblem>,
+}
+
+fn contract_label(contract_id: &str, version: i64) -> String {
+    format!("contract {contract_id} version {version}")
+}
+
+fn statement_label(contract_id: &str, milestone: &str) -> String {
+    format!("{contract_id} / {milestone}")
+}
+
+/// The hash of a link: its place in the chain and what it covers.
+fn link_sha256(
+    prev: &str,
+    kind: &str,
+    contract_id: &str,
+    record_id: i64,
+    label: &str,
+    audit_id: Option<i64>,
+    content: &str,
+) -> String {
+    let text = json!([prev, kind, contract_id, record_id, label, audit_id, content]).to_string();
+    hex_sha256(text.as_bytes())
+}
+
+/// The digest of a contract version's row, `None` when it is gone.
+async fn contract_version_content(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    version: i64,
+) -> Result<Option<String>> {
+    let row: Option<(String, String, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT district_id, provider_id, source, sha256, effective_from, created_at, created_by
+         FROM contract_versions WHERE contract_id = $1 AND version = $2",
+    )
+    .bind(contract_id)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| {
+        let text = json!([contract_id, version, r.0, r.1, r.2, r.3, r.4, r.5, r.6]).to_string();
+        hex_sha256(text.as_bytes())
+    }))
+}
+
+type StatementColumns = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+);
+
+/// A `session_history` row: session, student, tutor, date, minutes, status, group size,
+/// replaced at, replaced by (audit id).
+type HistoryRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    i64,
+);
+
+/// The digest of a finalized statement and everything it depends on, `None` when its row is
+/// gone. `audit_id` is its `statement.finalize` audit record: session history written before
+/// it is covered.
+async fn statement_content(
+    conn: &mut AnyConnection,
+    statement_id: i64,
+    audit_id: Option<i64>,
+) -> Result<Option<String>> {
+    let row: Option<StatementColumns> = sqlx::query_as(
+        "SELECT contract_id, contract_version, milestone, milestone_date, statement_date, inputs_hash,
+                content_sha256, engine_version, total_cents, content_json, finalized_at, finalized_by
+         FROM statements WHERE id = $1",
+    )
+    .bind(statement_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(s) = row else {
+        return Ok(None);
+    };
+    let inputs: Option<String> =
+        sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = $1")
+            .bind(statement_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let lines: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT student_id, rule, base_cents, contingent_cents FROM statement_lines
+         WHERE statement_id = $1 ORDER BY student_id",
+    )
+    .bind(statement_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let postings: Vec<(i64, String, String, i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, posting, account, amount_cents, student_id, memo FROM ledger_entries
+         WHERE statement_id = $1 ORDER BY id",
+    )
+    .bind(statement_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let audit: Option<(String, String, String, String, String)> =
+        sqlx::query_as("SELECT at, actor, action, record, detail FROM audit_log WHERE id = $1")
+            .bind(audit_id.unwrap_or(-1))
+            .fetch_optional(&mut *conn)
+            .await?;
+    let parties: Option<(String, String)> = sqlx::query_as(
+        "SELECT provider_id, district_id FROM contract_versions WHERE contract_id = $1 AND version = $2",
+    )
+    .bind(&s.0)
+    .bind(s.1)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let history: Vec<Value> = match (&parties, audit_id) {
+        (Some((provider, district)), Some(audit_id)) => {
+            let rows: Vec<HistoryRow> =
+                sqlx::query_as(
+                    "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size,
+                            replaced_at, replaced_by
+                     FROM session_history WHERE provider_id = $1 AND district_id = $2 AND replaced_by < $3
+                     ORDER BY session_id, replaced_by",
+                )
+                .bind(provider)
+                .bind(district)
+                .bind(audit_id)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter()
+                .map(|r| json!([r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8]))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let statement = json!([s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7, s.8, s.9, s.10, s.11]);
+    let text = json!({
+        "statement": statement,
+        "inputs": inputs,
+        "lines": lines,
+        "postings": postings,
+        "audit": audit,
+        "parties": parties,
+        "history": history,
+    })
+    .to_string();
+    Ok(Some(hex_sha256(text.as_bytes())))
+}
+
+/// Appends a link after the newest one.
+async fn append(
+    tx: &mut Tx,
+    kind: &str,
+    contract_id: &str,
+    record_id: i64,
+    label: &str,
+    audit_id: Option<i64>,
+    content: &str,
+) -> Result<()> {
+    let prev: Option<String> =
+        sqlx::query_scalar("SELECT sha256 FROM ledger_chain ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let prev = prev.unwrap_or_else(|| GENESIS.to_string());
+    let sha = link_sha256(
+        &prev,
+        kind,
+        contract_id,
+        record_id,
+        label,
+        audit_id,
+        content,
+    );
+    sqlx::query(
+        "INSERT INTO ledger_chain (kind, contract_id, record_id, label, audit_id, content_sha256, prev_sha256, sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(kind)
+    .bind(contract_id)
+    .bind(record_id)
+    .bind(label)
+    .bind(audit_id)
+    .bind(content)
+    .bind(&prev)
+    .bind(&sha)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Links a contract version just stored in `tx`.
+pub(crate) async fn link_contract_version(
+    tx: &mut Tx,
+    contract_id: &str,
+    version: i64,
+) -> Result<()> {
+    let content = contract_version_content(tx, contract_id, version)
+        .await?
+        .ok_or_else(|| crate::StoreError::NotFound(contract_label(contract_id, version)))?;
+    let label = contract_label(contract_id, version);
+    append(
+        tx,
+        CONTRACT_VERSION,
+        contract_id,
+        version,
+        &label,
+        None,
+        &content,
+    )
+    .await
+}
+
+/// Links a statement just finalized in `tx`, with its `statement.finalize` audit record.
+pub(crate) async fn link_statement(
+    tx: &mut Tx,
+    statement_id: i64,
+    contract_id: &str,
+    milestone: &str,
+    audit_id: Option<i64>,
+) -> Result<()> {
+    let content = statement_content(tx, statement_id, audit_id)
+        .await?
+        .ok_or_else(|| crate::StoreError::NotFound(statement_label(contract_id, milestone)))?;
+    let label = statement_label(contract_id, milestone);
+    append(
+        tx,
+        STATEMENT,
+        contract_id,
+        statement_id,
+        &label,
+        audit_id,
+        &content,
+    )
+    .await
+}
+
+/// Links the contract versions and statements that have no link yet: at migration 8, those
+/// stored before the chain existed (they become its anchor, as they are then).
+pub(crate) async fn link_unchained(tx: &mut Tx) -> Result<()> {
+    let versions: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT contract_id, version FROM contract_versions c WHERE NOT EXISTS
+           (SELECT 1 FROM ledger_chain l WHERE l.kind = 'contract_version' AND l.contract_id = c.contract_id AND l.record_id = c.version)
+         ORDER BY created_at, contract_id, version",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for (contract_id, version) in versions {
+        link_contract_version(tx, &contract_id, version).await?;
+    }
+    let statements: Vec<(i64, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT s.id, s.contract_id, s.milestone,
+                (SELECT min(a.id) FROM audit_log a WHERE a.action = 'statement.finalize'
+                   AND a.record = 'contract:' || s.contract_id || '/milestone:' || s.milestone)
+         FROM statements s WHERE NOT EXISTS
+           (SELECT 1 FROM ledger_chain l WHERE l.kind = 'statement' AND l.record_id = s.id)
+         ORDER BY s.id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, contract_id, milestone, audit_id) in statements {
+        link_statement(tx, id, &contract_id, &milestone, audit_id).await?;
+    }
+    Ok(())
+}
+
+type LinkRow = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    String,
+);
+
+impl Store {
+    /// Walks the chain and checks every link against the rows it covers, every contract
+    /// version's hash against its source, and the audit log's finalize records against the
+    /// finalized statements. Reads only.
+    pub async fn check_chain(&self) -> Result<ChainReport> {
+        // One snapshot, so a statement finalized meanwhile is seen whole or not at all.
+        let mut tx = self.pool.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::raw_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let conn: &mut AnyConnection = &mut tx;
+        let links: Vec<LinkRow> = sqlx::query_as(
+            "SELECT id, kind, contract_id, record_id, label, audit_id, content_sha256, prev_sha256, sha256
+             FROM ledger_chain ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let statements: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, contract_id, milestone FROM statements ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?;
+        let statement_of = |id: i64| {
+            statements
+                .iter()
+                .find(|s| s.0 == id)
+                .map(|s| (s.1.clone(), s.2.clone()))
+        };
+        let mut report = ChainReport {
+            links: links.len(),
+            head: links.last().map(|l| l.8.clone()),
+            problems: Vec::new(),
+        };
+        let mut problem = |record: String, statement: Option<(String, String)>, text: String| {
+            report.problems.push(ChainProblem {
+                record,
+                statement,
+                problem: text,
+            })
+        };
+        let mut expected_prev = GENESIS.to_string();
+        let mut chained_versions = std::collections::HashSet::new();
+        let mut chained_statements = std::collections::HashSet::new();
+        for (id, kind, contract_id, record_id, label, audit_id, content, prev, sha) in &links {
+            let record = format!("chain link {id} ({label})");
+            if *prev != expected_prev {
+                problem(
+                    record.clone(),
+                    None,
+                    "does not follow the link before it: a link was deleted, inserted or edited"
+                        .into(),
+                );
+            }
+            if link_sha256(
+                prev,
+                kind,
+                contract_id,
+                *record_id,
+                label,
+                *audit_id,
+                content,
+            ) != *sha
+            {
+                problem(
+                    record,
+                    None,
+                    "edited: its hash does not match what it records".into(),
+                );
+            }
+            expected_prev = sha.clone();
+            let (now, statement) = if kind == CONTRACT_VERSION {
+                chained_versions.insert((contract_id.clone(), *record_id));
+                (
+                    contract_version_content(conn, contract_id, *record_id).await?,
+                    None,
+                )
+            } else {
+                chained_statements.insert(*record_id);
+                (
+                    statement_content(conn, *record_id, *audit_id).await?,
+                    statement_of(*record_id),
+                )
+            };
+            match now {
+                None => problem(
+                    label.clone(),
+                    None,
+                    format!("in the chain (link {id}), but its record is gone: deleted"),
+                ),
+                Some(now) if now != *content => problem(
+                    label.clone(),
+                    statement,
+                    format!("its stored rows changed since it was recorded (chain link {id})"),
+                ),
+                Some(_) => {}
+            }
+        }
+        let versions: Vec<(String, i64, String, String)> = sqlx::query_as(
+            "SELECT contract_id, version, source, sha256 FROM contract_versions ORDER BY contract_id, version",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (contract_id, version, source, sha256) in &versions {
+            let label = contract_label(contract_id, *version);
+            let actual = hex_sha256(source.as_bytes());
+            if actual != *sha256 {
+                problem(
+                    label.clone(),
+                    None,
+                    format!("its source hashes to {actual}, not the recorded {sha256}: edited"),
+                );
+            }
+            if !chained_versions.contains(&(contract_id.clone(), *version)) {
+                problem(
+                    label,
+                    None,
+                    "not in the chain: added behind obc's back".into(),
+                );
+            }
+        }
+        for (id, contract_id, milestone) in &statements {
+            if !chained_statements.contains(id) {
+                problem(
+                    statement_label(contract_id, milestone),
+                    Some((contract_id.clone(), milestone.clone())),
+                    "not in the chain: added behind obc's back".into(),
+                );
+            }
+        }
+        let finalize_records: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, record FROM audit_log WHERE action = 'statement.finalize' ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let audited = |contract_id: &str, milestone: &str| {
+            format!("contract:{contract_id}/milestone:{milestone}")
+        };
+        for (_, contract_id, milestone) in &statements {
+            let record = audited(contract_id, milestone);
+            if !finalize_records.iter().any(|(_, r)| *r == record) {
+                problem(
+                    statement_label(contract_id, milestone),
+                    Some((contract_id.clone(), milestone.clone())),
+                    "no statement.finalize record in the audit log".into(),
+                );
+            }
+        }
+        for (id, record) in &finalize_records {
+            if !statements.iter().any(|(_, c, m)| audited(c, m) == *record) {
+                problem(
+                    format!("audit record {id}"),
+                    None,
+                    format!("records the finalization of {record}, which is not in the ledger"),
+                );
+            }
+        }
+        tx.rollback().await?;
+        Ok(report)
+    }
+}
