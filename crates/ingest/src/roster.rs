@@ -10,7 +10,7 @@
 //! header in snake_case otherwise (`hispanicOrLatinoEthnicity` -> `hispanic_or_latino_ethnicity`).
 //! Blank flag values are left out.
 
-use crate::csvfile::{key, split_list, CsvFile, Row};
+use crate::csvfile::{key, parse_term_name, split_list, CsvFile, Row, TERM_NAME};
 use crate::{ImportError, ImportErrors};
 use obc_core::{Grade, School, Student};
 use serde::Serialize;
@@ -314,29 +314,6 @@ fn read_plain<R: Read>(
 // ---------------------------------------------------------------------------------------------
 // MAP StudentsBySchool
 
-/// The order of a MAP `TermName` (`Fall 2013-2014`): school year, then Fall < Winter < Spring
-/// < Summer.
-fn term_order(term: &str) -> Option<(u32, u8)> {
-    let mut words = term.split_whitespace();
-    let (season, year) = (words.next()?, words.next()?);
-    if words.next().is_some() {
-        return None;
-    }
-    let rank = match season.to_ascii_lowercase().as_str() {
-        "fall" => 0,
-        "winter" => 1,
-        "spring" => 2,
-        "summer" => 3,
-        _ => return None,
-    };
-    let (start, end) = year.split_once('-')?;
-    let ok = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
-    if !ok(start) || !ok(end) {
-        return None;
-    }
-    Some((start.parse().ok()?, rank))
-}
-
 fn read_students_by_school<R: Read>(
     mut file: CsvFile<R>,
     district: Option<&str>,
@@ -369,8 +346,7 @@ fn read_students_by_school<R: Read>(
             }
         };
         let parsed = (|| {
-            let order = term_order(row.get(term))
-                .ok_or_else(|| row.error(term, "a term such as `Fall 2024-2025`"))?;
+            let order = parse_term_name(row.get(term)).ok_or_else(|| row.error(term, TERM_NAME))?;
             let id = row.required(student, "a student id")?;
             let school_name = row.required(school, "a school name")?;
             let mut student_flags: Vec<(String, String)> = flags
