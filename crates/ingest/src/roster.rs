@@ -26,7 +26,9 @@ pub struct Roster {
     pub district_id: String,
     /// The district org's name, MAP's `DistrictName`, or the id when the file has no name.
     pub district_name: String,
-    /// Sorted by id.
+    /// Sorted by id. A school the file gives no name (the plain CSV without `school_name`) has
+    /// an empty `name`: the store then names a new school by its id and never renames a known
+    /// one (SPEC 3.1).
     pub schools: Vec<School>,
     /// Sorted by id; ids are unique.
     pub students: Vec<Student>,
@@ -220,6 +222,21 @@ impl Seen {
     }
 }
 
+/// A grade cell checked against OneRoster's vocabulary (SPEC 3.1); blank is `None`.
+fn grade(row: &Row<'_>, col: usize, text: &str) -> Result<Option<Grade>, ImportError> {
+    if !Grade::in_vocabulary(text) {
+        return Err(ImportError::value(
+            row.file,
+            row.line,
+            row.column_name(col),
+            text,
+            "a grade of OneRoster's vocabulary (IT, PR, PK, TK, KG or K, 01-13 or 1-13, PS, UG, \
+             Other) or blank",
+        ));
+    }
+    Ok(Grade::parse(text))
+}
+
 fn sorted_students(mut students: Vec<Student>) -> Vec<Student> {
     students.sort_by(|a, b| a.id.cmp(&b.id));
     students
@@ -271,7 +288,7 @@ fn read_plain<R: Read>(
             Ok(Student {
                 id: id.to_string(),
                 school_id: school_id.to_string(),
-                grade: Grade::parse(row.get(grade)),
+                grade: self::grade(&row, grade, row.get(grade))?,
                 first_name: row.get(first).to_string(),
                 last_name: row.get(last).to_string(),
                 flags: row_flags(&row, &flags),
@@ -298,10 +315,7 @@ fn read_plain<R: Read>(
     };
     let schools = schools
         .into_iter()
-        .map(|(id, name)| School {
-            name: if name.is_empty() { id.clone() } else { name },
-            id,
-        })
+        .map(|(id, name)| School { id, name })
         .collect();
     errors.into_result(Roster {
         district_name: district_id.clone(),
@@ -362,7 +376,7 @@ fn read_students_by_school<R: Read>(
                 Student {
                     id: id.to_string(),
                     school_id: school_name.to_string(),
-                    grade: Grade::parse(row.get(grade)),
+                    grade: self::grade(&row, grade, row.get(grade))?,
                     first_name: row.opt(first).to_string(),
                     last_name: row.opt(last).to_string(),
                     flags: student_flags,
@@ -933,7 +947,10 @@ fn read_users(
                 identifier.filter(|_| id != sourced_id).unwrap_or(sourced),
                 id,
             )?;
-            let grade = split_list(row.opt(grades)).next().and_then(Grade::parse);
+            let grade = match grades {
+                Some(col) => self::grade(&row, col, split_list(row.get(col)).next().unwrap_or(""))?,
+                None => None,
+            };
             Ok::<_, ImportError>(Student {
                 id: id.to_string(),
                 school_id: school.to_string(),
@@ -1324,6 +1341,56 @@ mod tests {
         assert_eq!(
             (errs[0].line, errs[0].column.as_deref()),
             (1, Some("school_id"))
+        );
+    }
+
+    #[test]
+    fn grades_outside_the_vocabulary_are_errors_in_every_format() {
+        let plain = "student_id,school_id,grade,first_name,last_name\n\
+                     s1,h,seven,A,B\ns2,h,14,A,B\ns3,h,,A,B\ns4,h,K,A,B\ns5,h,13,A,B\ns6,h,UG,A,B\n";
+        let errs = read_roster_csv("roster.csv", plain.as_bytes(), Some("d")).unwrap_err();
+        let found: Vec<(u64, &str)> = errs
+            .iter()
+            .map(|e| (e.line, e.value.as_deref().unwrap()))
+            .collect();
+        assert_eq!(found, [(2, "seven"), (3, "14")]);
+        assert_eq!(
+            errs[0].to_string(),
+            "roster.csv:2: column `grade`: value `seven`: expected a grade of OneRoster's \
+             vocabulary (IT, PR, PK, TK, KG or K, 01-13 or 1-13, PS, UG, Other) or blank"
+        );
+        let good: String = plain.lines().enumerate().filter(|(i, _)| ![1, 2].contains(i)).map(|(_, l)| format!("{l}\n")).collect();
+        let r = read_roster_csv("roster.csv", good.as_bytes(), Some("d")).unwrap();
+        let grades: Vec<Option<Grade>> = r.students.iter().map(|s| s.grade.clone()).collect();
+        assert_eq!(
+            grades,
+            [None, Some(Grade::Level(0)), Some(Grade::Level(13)), Some(Grade::Other("UG".into()))]
+        );
+
+        let map = "TermName,SchoolName,StudentID,Grade\nFall 2013-2014,Elem,1,Grade 5\n";
+        let errs = read_roster_csv("StudentsBySchool.csv", map.as_bytes(), Some("d")).unwrap_err();
+        assert_eq!((errs[0].line, errs[0].column.as_deref()), (2, Some("Grade")));
+
+        let users = "sourcedId,orgSourcedIds,role,givenName,familyName,identifier,grades\n\
+                     u1,s1,student,A,B,100,\"seven,08\"\nu2,s1,student,A,B,101,\"08,seven\"\n";
+        let errs = read_roster_bytes("r.zip", &mini(ORGS, users, &[]), None).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs}");
+        assert_eq!(
+            (errs[0].line, errs[0].column.as_deref(), errs[0].value.as_deref()),
+            (2, Some("grades"), Some("seven"))
+        );
+    }
+
+    #[test]
+    fn a_plain_roster_without_school_names_names_no_school() {
+        let text = "student_id,school_id,grade,first_name,last_name\ns1,sch-lincoln,7,A,B\n";
+        let r = read_roster_csv("roster.csv", text.as_bytes(), Some("d")).unwrap();
+        assert_eq!(
+            r.schools,
+            [School {
+                id: "sch-lincoln".into(),
+                name: String::new()
+            }]
         );
     }
 
