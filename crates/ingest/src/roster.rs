@@ -469,7 +469,7 @@ impl Source for DirSource {
         };
         let name = path.display().to_string();
         let f = File::open(path).map_err(|e| ImportError::io(&name, &e))?;
-        Ok(Some((name, Box::new(f))))
+        Ok(Some((name, Box::new(bounded(f)))))
     }
 }
 
@@ -483,8 +483,36 @@ const ONEROSTER_FILES: [&str; 6] = [
     "roles.csv",
 ];
 
-/// An entry larger than this is refused rather than inflated (a zip bomb, or not a roster).
-const MAX_ENTRY_BYTES: u64 = 1 << 30;
+/// A roster file larger than this (uncompressed) is refused rather than read to the end: a zip
+/// bomb, or not a roster. 256 MiB holds the `users.csv` of a district of a million students.
+const MAX_ENTRY_BYTES: u64 = 256 << 20;
+
+/// A reader that fails once more than `left` bytes came out of it, whatever a zip entry's
+/// header declares, so that a roster file cannot inflate without bound.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "a roster file of at most {} MiB uncompressed",
+                MAX_ENTRY_BYTES >> 20
+            ))
+        })?;
+        Ok(n)
+    }
+}
+
+fn bounded<R: Read>(inner: R) -> Bounded<R> {
+    Bounded {
+        inner,
+        left: MAX_ENTRY_BYTES,
+    }
+}
 
 struct ZipSource<R: Read + Seek> {
     label: String,
@@ -556,7 +584,7 @@ impl<R: Read + Seek> Source for ZipSource<R> {
                 format!("a roster file under {MAX_ENTRY_BYTES} bytes uncompressed"),
             ));
         }
-        Ok(Some((name, Box::new(entry))))
+        Ok(Some((name, Box::new(bounded(entry)))))
     }
 }
 
@@ -1392,6 +1420,25 @@ mod tests {
                 name: String::new()
             }]
         );
+    }
+
+    #[test]
+    fn a_roster_file_cannot_inflate_past_its_bound() {
+        let mut over = Bounded {
+            inner: std::io::repeat(b'\n'),
+            left: 10,
+        };
+        let mut buf = [0u8; 8];
+        assert_eq!(over.read(&mut buf).unwrap(), 8);
+        let e = over.read(&mut buf).unwrap_err();
+        assert_eq!(e.to_string(), "a roster file of at most 256 MiB uncompressed");
+        // Through CsvFile the failure is an error on the file, and reading stops.
+        let huge = Bounded {
+            inner: std::io::repeat(b'\n'),
+            left: 1 << 20,
+        };
+        let e = CsvFile::new("r.zip/users.csv", huge).err().unwrap();
+        assert!(e.expected.contains("at most 256 MiB"), "{e}");
     }
 
     #[test]
