@@ -76,7 +76,10 @@ impl RosterImport {
                     n => format!("{n} students"),
                 };
                 if s.name == s.id {
-                    format!("{} ({students}; the file names no school: check the id)", s.id)
+                    format!(
+                        "{} ({students}; the file names no school: check the id)",
+                        s.id
+                    )
                 } else {
                     format!("{} \"{}\" ({students})", s.id, s.name)
                 }

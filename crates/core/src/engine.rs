@@ -427,7 +427,10 @@ impl Context<'_> {
         let baseline = self.counted_test(input, outcome_cfg.from_term, &mut s.notes);
         let outcome = self.counted_test(input, outcome_cfg.to_term, &mut s.notes);
         if let Some(expected) = &outcome_cfg.norms {
-            let counted = [(outcome_cfg.from_term, baseline), (outcome_cfg.to_term, outcome)];
+            let counted = [
+                (outcome_cfg.from_term, baseline),
+                (outcome_cfg.to_term, outcome),
+            ];
             for (term, t) in counted {
                 let Some((t, norms)) = t.and_then(|t| t.norms.as_ref().map(|n| (t, n))) else {
                     continue;

@@ -873,10 +873,14 @@ fn a_counted_test_of_another_norms_edition_is_a_data_warning() {
     // the warning changes nothing else
     assert_eq!(l.rule, "tier:meets");
     // the pinned edition, or a test that names none, is no warning
-    assert!(final_line(&pinned, with_norms(Some("2020"))).notes.is_empty());
+    assert!(final_line(&pinned, with_norms(Some("2020")))
+        .notes
+        .is_empty());
     assert!(final_line(&pinned, with_norms(None)).notes.is_empty());
     // without `outcome.norms` the edition is not looked at
-    assert!(final_line(&contract(&[]), with_norms(Some("2025"))).notes.is_empty());
+    assert!(final_line(&contract(&[]), with_norms(Some("2025")))
+        .notes
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

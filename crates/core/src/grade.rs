@@ -101,7 +101,9 @@ mod tests {
         ] {
             assert!(Grade::in_vocabulary(ok), "{ok:?}");
         }
-        for bad in ["seven", "14", "0", "00", "013", "-1", "+5", "1.0", "Ungraded", "Grade 5"] {
+        for bad in [
+            "seven", "14", "0", "00", "013", "-1", "+5", "1.0", "Ungraded", "Grade 5",
+        ] {
             assert!(!Grade::in_vocabulary(bad), "{bad:?}");
         }
     }

@@ -269,7 +269,11 @@ fn score(
     let value = row.opt_decimal(Some(col))?;
     match value {
         Some(v) if v < Decimal::from(min) || v > Decimal::from(max) => {
-            let scale = if scale.is_empty() { String::new() } else { format!(" {scale}") };
+            let scale = if scale.is_empty() {
+                String::new()
+            } else {
+                format!(" {scale}")
+            };
             Err(row.error(col, format!("a score from {min} to {max}{scale}, or blank")))
         }
         _ => Ok(value),
@@ -278,7 +282,9 @@ fn score(
 
 /// An optional text cell: blank (or an absent column) is `None`.
 fn opt_text(row: &Row<'_>, col: Option<usize>) -> Option<String> {
-    Some(row.opt(col)).filter(|t| !t.is_empty()).map(String::from)
+    Some(row.opt(col))
+        .filter(|t| !t.is_empty())
+        .map(String::from)
 }
 
 /// `GrowthMeasureYN`: FALSE/F/N/NO/0 are false; TRUE/T/Y/YES/1 and blank are true (any case).
@@ -506,12 +512,16 @@ mod tests {
 
     #[test]
     fn test_id_and_norms_are_kept_blank_is_none() {
-        let text = "TermName,StudentID,Subject,TestStartDate,TestRITScore,TestID,NormsReferenceData\n\
+        let text =
+            "TermName,StudentID,Subject,TestStartDate,TestRITScore,TestID,NormsReferenceData\n\
                     Fall 2024-2025,1,Math,9/6/2024,200,T-1,2020\n\
                     Fall 2024-2025,1,Math,9/6/2024,200,,\n";
         let rows = read(text);
         let r = &rows[0].as_ref().unwrap().1;
-        assert_eq!((r.test_id.as_deref(), r.norms.as_deref()), (Some("T-1"), Some("2020")));
+        assert_eq!(
+            (r.test_id.as_deref(), r.norms.as_deref()),
+            (Some("T-1"), Some("2020"))
+        );
         let r = &rows[1].as_ref().unwrap().1;
         assert_eq!((r.test_id.as_deref(), r.norms.as_deref()), (None, None));
     }
@@ -534,7 +544,10 @@ mod tests {
         for (i, value) in [(1, "99"), (2, "350.5")] {
             let e = rows[i].as_ref().unwrap_err();
             assert_eq!((e.line, e.value.as_deref()), (i as u64 + 2, Some(value)));
-            assert_eq!(e.expected, "a score from 100 to 350 on the RIT scale, or blank");
+            assert_eq!(
+                e.expected,
+                "a score from 100 to 350 on the RIT scale, or blank"
+            );
         }
         assert!(rows[3].is_ok() && rows[4].is_ok());
 
@@ -556,7 +569,10 @@ mod tests {
             (4, "a score from 100 to 350 on the RIT scale, or blank"),
         ] {
             let e = rows[i].as_ref().unwrap_err();
-            assert_eq!((e.column.as_deref(), e.expected.as_str()), (Some("score"), expected));
+            assert_eq!(
+                (e.column.as_deref(), e.expected.as_str()),
+                (Some("score"), expected)
+            );
         }
     }
 

@@ -685,13 +685,17 @@ mod tests {
             left: 20 << 20,
         };
         let mut reader = RecordReader::new(twenty_mb);
-        let e = CsvFile::new("x.csv", Repeat { prefix: b"", byte: b',', left: 20 << 20 })
-            .err()
-            .unwrap();
-        assert_eq!(
-            e.to_string(),
-            "x.csv:1: expected at most 1000 columns"
-        );
+        let e = CsvFile::new(
+            "x.csv",
+            Repeat {
+                prefix: b"",
+                byte: b',',
+                left: 20 << 20,
+            },
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.to_string(), "x.csv:1: expected at most 1000 columns");
         // It stopped at the bound: the output buffers never grew past it.
         assert!(reader.read_record().is_err());
         assert!(reader.ends.len() <= MAX_COLUMNS + 1);

@@ -125,7 +125,8 @@ fn oneroster_zip(users: &[u8]) -> Vec<u8> {
     let opts = zip::write::SimpleFileOptions::default();
     for file in ["manifest.csv", "orgs.csv", "enrollments.csv"] {
         w.start_file(file, opts).unwrap();
-        w.write_all(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        w.write_all(&std::fs::read(dir.join(file)).unwrap())
+            .unwrap();
     }
     w.start_file("users.csv", opts).unwrap();
     w.write_all(users).unwrap();

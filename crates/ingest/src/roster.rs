@@ -1387,24 +1387,41 @@ mod tests {
             "roster.csv:2: column `grade`: value `seven`: expected a grade of OneRoster's \
              vocabulary (IT, PR, PK, TK, KG or K, 01-13 or 1-13, PS, UG, Other) or blank"
         );
-        let good: String = plain.lines().enumerate().filter(|(i, _)| ![1, 2].contains(i)).map(|(_, l)| format!("{l}\n")).collect();
+        let good: String = plain
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| ![1, 2].contains(i))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
         let r = read_roster_csv("roster.csv", good.as_bytes(), Some("d")).unwrap();
         let grades: Vec<Option<Grade>> = r.students.iter().map(|s| s.grade.clone()).collect();
         assert_eq!(
             grades,
-            [None, Some(Grade::Level(0)), Some(Grade::Level(13)), Some(Grade::Other("UG".into()))]
+            [
+                None,
+                Some(Grade::Level(0)),
+                Some(Grade::Level(13)),
+                Some(Grade::Other("UG".into()))
+            ]
         );
 
         let map = "TermName,SchoolName,StudentID,Grade\nFall 2013-2014,Elem,1,Grade 5\n";
         let errs = read_roster_csv("StudentsBySchool.csv", map.as_bytes(), Some("d")).unwrap_err();
-        assert_eq!((errs[0].line, errs[0].column.as_deref()), (2, Some("Grade")));
+        assert_eq!(
+            (errs[0].line, errs[0].column.as_deref()),
+            (2, Some("Grade"))
+        );
 
         let users = "sourcedId,orgSourcedIds,role,givenName,familyName,identifier,grades\n\
                      u1,s1,student,A,B,100,\"seven,08\"\nu2,s1,student,A,B,101,\"08,seven\"\n";
         let errs = read_roster_bytes("r.zip", &mini(ORGS, users, &[]), None).unwrap_err();
         assert_eq!(errs.len(), 1, "{errs}");
         assert_eq!(
-            (errs[0].line, errs[0].column.as_deref(), errs[0].value.as_deref()),
+            (
+                errs[0].line,
+                errs[0].column.as_deref(),
+                errs[0].value.as_deref()
+            ),
             (2, Some("grades"), Some("seven"))
         );
     }
@@ -1431,7 +1448,10 @@ mod tests {
         let mut buf = [0u8; 8];
         assert_eq!(over.read(&mut buf).unwrap(), 8);
         let e = over.read(&mut buf).unwrap_err();
-        assert_eq!(e.to_string(), "a roster file of at most 256 MiB uncompressed");
+        assert_eq!(
+            e.to_string(),
+            "a roster file of at most 256 MiB uncompressed"
+        );
         // Through CsvFile the failure is an error on the file, and reading stops.
         let huge = Bounded {
             inner: std::io::repeat(b'\n'),

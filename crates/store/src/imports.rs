@@ -397,7 +397,10 @@ fn staged_ident(r: &AssessmentResult) -> String {
                 r.date.to_string(),
                 r.start_seconds,
             );
-            format!("key:{}", serde_json::to_string(&key).expect("a key serializes"))
+            format!(
+                "key:{}",
+                serde_json::to_string(&key).expect("a key serializes")
+            )
         }
     }
 }
@@ -745,7 +748,10 @@ mod tests {
     async fn a_test_stored_without_test_id_takes_the_test_id_of_its_sitting() {
         for store in stores().await {
             // Imported before TestIDs were kept: one row for the sitting.
-            assert_eq!(import(&store, &[test(None, 152, false)]).await, counts(1, 0, 0));
+            assert_eq!(
+                import(&store, &[test(None, 152, false)]).await,
+                counts(1, 0, 0)
+            );
             let both = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
             // T1 (the smaller id) takes over the stored row and replaces its values; T2 is new.
             assert_eq!(import(&store, &both).await, counts(1, 1, 0));
@@ -753,8 +759,14 @@ mod tests {
             assert_eq!(stored["s1"], both);
             // A file without TestIDs keeps the natural key: the later row wins.
             let (first, later) = (test(None, 150, true), test(None, 151, true));
-            assert_eq!(import(&store, &[first, later.clone()]).await, counts(1, 0, 0));
-            assert_eq!(store.results_by_student("d1", "reading").await.unwrap()["s1"].len(), 3);
+            assert_eq!(
+                import(&store, &[first, later.clone()]).await,
+                counts(1, 0, 0)
+            );
+            assert_eq!(
+                store.results_by_student("d1", "reading").await.unwrap()["s1"].len(),
+                3
+            );
         }
     }
 }

@@ -630,7 +630,10 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let mut locations = vec![(path.display().to_string(), Backend::Sqlite)];
         if let Ok(server) = std::env::var("OBC_TEST_POSTGRES_URL") {
-            locations.push((create_test_database(&server).await.unwrap(), Backend::Postgres));
+            locations.push((
+                create_test_database(&server).await.unwrap(),
+                Backend::Postgres,
+            ));
         }
         for (location, backend) in &locations {
             let url = match backend {

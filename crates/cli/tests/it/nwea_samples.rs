@@ -74,14 +74,24 @@ fn two_tests_of_one_sitting_are_kept_and_the_growth_test_counts() {
 
     // F08000096 sat Reading in fall and in spring, each time a growth test first and an
     // end-of-course test (GrowthMeasureYN FALSE) of the same date and start time after it.
-    let sessions: String = std::iter::once("session_id,student_id,tutor_id,date,minutes,status\n".to_string())
-        .chain((1..=20).map(|i| format!("s{i},F08000096,t1,2013-10-{i:02},30,attended\n")))
-        .collect();
+    let sessions: String =
+        std::iter::once("session_id,student_id,tutor_id,date,minutes,status\n".to_string())
+            .chain((1..=20).map(|i| format!("s{i},F08000096,t1,2013-10-{i:02},30,attended\n")))
+            .collect();
     obc.write("sessions.csv", sessions);
-    obc.ok(&["import", "sessions", "sessions.csv", "--provider", "brightpath"]);
+    obc.ok(&[
+        "import",
+        "sessions",
+        "sessions.csv",
+        "--provider",
+        "brightpath",
+    ]);
     obc.write("contract.toml", CONTRACT);
     obc.ok(&["contract", "add", "contract.toml"]);
-    obc.write("enrollment.csv", "student_id,start_date\nF08000096,2013-09-01\n");
+    obc.write(
+        "enrollment.csv",
+        "student_id,start_date\nF08000096,2013-09-01\n",
+    );
     obc.ok(&["enroll", "--contract", "nwea-reading", "enrollment.csv"]);
     let statement = obc.ok(&[
         "statement",

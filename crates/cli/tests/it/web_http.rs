@@ -2018,7 +2018,13 @@ pub(crate) async fn districts_upload_only_their_own_roster(app: WebApp) {
     assert!(!r.text().contains("New school"), "{}", r.text());
     let typo = plain.replace("sch-lincoln", "sch-lincon");
     let r = app
-        .send(upload(&district, "roster", &[], "roster.csv", typo.as_bytes()))
+        .send(upload(
+            &district,
+            "roster",
+            &[],
+            "roster.csv",
+            typo.as_bytes(),
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(
