@@ -269,6 +269,22 @@ fn nonsense_terms_scores_and_grades_are_refused_at_their_line() {
     assert!(out.contains("503 added, 0 replaced, 0 unchanged"), "{out}");
 }
 
+#[test]
+fn a_header_of_twenty_megabytes_of_commas_is_refused_at_once() {
+    let obc = with_roster();
+    obc.write("commas.csv", vec![b','; 20 << 20]);
+    let started = std::time::Instant::now();
+    for args in [
+        &["import", "assessments", "commas.csv"][..],
+        &["import", "roster", "commas.csv", "--district", "dist-mesa"][..],
+    ] {
+        let err = obc.fails(args);
+        assert_mentions(&err, &["commas.csv:1: expected at most 1000 columns"]);
+    }
+    // It stops at the bound instead of reading (and holding) the whole header.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 /// Adds a contract that is wrong: refused with the TOML line and what is wrong, nothing stored.
 fn assert_contract_rejected(name: &str, source: &str, fragments: &[&str]) {
     let obc = with_roster();
