@@ -437,6 +437,15 @@ fn qualified(table: &str, columns: &str) -> String {
         .join(", ")
 }
 
+/// An upsert's `SET` list giving `columns` (comma-separated) their new values.
+fn set_excluded(columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{0} = excluded.{0}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl AssessmentImport {
     /// Stages one test event. A later row of the same test replaces an earlier one: the same
     /// TestID, or for a test without one the same (student, assessment, subject, term, date,
@@ -465,15 +474,9 @@ impl AssessmentImport {
             .collect();
         batch.reverse();
         let sql = format!(
-            "INSERT INTO staged_tests (ident, {TEST_COLUMNS}) {}
-             ON CONFLICT (ident) DO UPDATE SET
-               student_id = excluded.student_id, assessment = excluded.assessment,
-               subject = excluded.subject, term_name = excluded.term_name,
-               test_date = excluded.test_date, start_seconds = excluded.start_seconds,
-               score = excluded.score, percentile = excluded.percentile,
-               rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
-               growth = excluded.growth, norms = excluded.norms, test_id = excluded.test_id",
-            crate::values(self.backend, batch.len(), 14)
+            "INSERT INTO staged_tests (ident, {TEST_COLUMNS}) {} ON CONFLICT (ident) DO UPDATE SET {}",
+            crate::values(self.backend, batch.len(), 14),
+            set_excluded(TEST_COLUMNS)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (ident, r) in batch {
@@ -541,16 +544,12 @@ impl AssessmentImport {
             counts.added += kind.added;
             counts.replaced += kind.replaced;
             counts.unchanged += kind.unchanged;
-            let set: Vec<String> = values
-                .split(',')
-                .map(|c| format!("{0} = excluded.{0}", c.trim()))
-                .collect();
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO assessment_results (district_id, {TEST_COLUMNS})
                  SELECT $1, {TEST_COLUMNS} FROM staged_tests WHERE {staged}
                  ON CONFLICT {conflict} DO UPDATE SET {}
                  WHERE ({}) IS DISTINCT FROM ({})",
-                set.join(", "),
+                set_excluded(values),
                 qualified("assessment_results", values),
                 qualified("excluded", values),
             )))
