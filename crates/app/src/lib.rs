@@ -63,6 +63,31 @@ pub struct RosterImport {
     pub report: RosterReport,
 }
 
+impl RosterImport {
+    /// One line per school this import created, with its students, so that a typo in a school
+    /// id shows before anyone relies on it (SPEC 3.1).
+    pub fn new_schools(&self) -> Vec<String> {
+        self.report
+            .new_schools
+            .iter()
+            .map(|s| {
+                let students = match s.students {
+                    1 => "1 student".to_string(),
+                    n => format!("{n} students"),
+                };
+                if s.name == s.id {
+                    format!(
+                        "{} ({students}; the file names no school: check the id)",
+                        s.id
+                    )
+                } else {
+                    format!("{} \"{}\" ({students})", s.id, s.name)
+                }
+            })
+            .collect()
+    }
+}
+
 /// Stores a parsed roster.
 pub async fn import_roster(
     store: &Store,

@@ -38,6 +38,8 @@ fn students(n: usize, sessions_each: usize) -> Vec<StudentInput> {
                     rapid_guessing_pct: None,
                     growth_measure: true,
                     growth: Default::default(),
+                    test_id: None,
+                    norms: None,
                 };
                 t.growth[1].projected = projected.map(Decimal::from);
                 t

@@ -81,6 +81,9 @@ pub struct Outcome {
     pub max_rapid_guessing: Option<Decimal>,
     /// Projected growth by grade, used only where the file has none.
     pub projected: BTreeMap<Grade, Decimal>,
+    /// The MAP norms edition the contract expects (`NormsReferenceData`, e.g. `2020`); a
+    /// counted test of another edition gets a data warning.
+    pub norms: Option<String>,
 }
 
 impl Outcome {
@@ -353,6 +356,7 @@ struct RawOutcome {
     max_rapid_guessing: Option<Sp<DecimalText>>,
     #[serde(default)]
     projected: BTreeMap<Sp<String>, Sp<DecimalText>>,
+    norms: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -656,6 +660,7 @@ impl Validator<'_> {
             missing_score: self.responsible("outcome.missing_score", &raw.missing_score),
             max_rapid_guessing,
             projected,
+            norms: raw.norms.as_ref().map(|n| self.text("outcome.norms", n)),
         }
     }
 

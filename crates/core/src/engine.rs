@@ -452,6 +452,24 @@ impl Context<'_> {
         let mut s = Scores::default();
         let baseline = self.counted_test(input, outcome_cfg.from_term, &mut s.notes);
         let outcome = self.counted_test(input, outcome_cfg.to_term, &mut s.notes);
+        if let Some(expected) = &outcome_cfg.norms {
+            let counted = [
+                (outcome_cfg.from_term, baseline),
+                (outcome_cfg.to_term, outcome),
+            ];
+            for (term, t) in counted {
+                let Some((t, norms)) = t.and_then(|t| t.norms.as_ref().map(|n| (t, n))) else {
+                    continue;
+                };
+                if norms != expected {
+                    s.notes.push(format!(
+                        "data warning: the {} test of {} uses NWEA norms {norms}, the contract expects {expected}",
+                        term.as_str(),
+                        t.date
+                    ));
+                }
+            }
+        }
         s.baseline = baseline.and_then(|t| t.score).map(|d| d.normalize());
         s.outcome = outcome.and_then(|t| t.score).map(|d| d.normalize());
         s.projected = baseline

@@ -850,6 +850,39 @@ fn a_different_observed_growth_in_the_file_is_a_data_warning() {
     assert!(final_line(&c, k).notes.is_empty());
 }
 
+#[test]
+fn a_counted_test_of_another_norms_edition_is_a_data_warning() {
+    let with_norms = |norms: Option<&str>| {
+        let mut t = projected(row("Fall", "2024-09-05", "200"), "10");
+        t.norms = norms.map(String::from);
+        kid("a")
+            .attended(20)
+            .test(t)
+            .test(row("Spring", "2025-05-01", "210"))
+    };
+    let pinned = contract(&[(
+        "max_rapid_guessing = \"0.30\"",
+        "max_rapid_guessing = \"0.30\"\nnorms = \"2020\"",
+    )]);
+    assert_eq!(pinned.outcome.norms.as_deref(), Some("2020"));
+    let l = final_line(&pinned, with_norms(Some("2025")));
+    assert_eq!(
+        l.notes,
+        ["data warning: the Fall test of 2024-09-05 uses NWEA norms 2025, the contract expects 2020"]
+    );
+    // the warning changes nothing else
+    assert_eq!(l.rule, "tier:meets");
+    // the pinned edition, or a test that names none, is no warning
+    assert!(final_line(&pinned, with_norms(Some("2020")))
+        .notes
+        .is_empty());
+    assert!(final_line(&pinned, with_norms(None)).notes.is_empty());
+    // without `outcome.norms` the edition is not looked at
+    assert!(final_line(&contract(&[]), with_norms(Some("2025")))
+        .notes
+        .is_empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Session filter
 // ---------------------------------------------------------------------------------------------

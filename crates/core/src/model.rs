@@ -170,6 +170,13 @@ pub struct AssessmentResult {
     pub growth_measure: bool,
     /// Growth columns by window, in `Window::ALL` order.
     pub growth: [WindowGrowth; 3],
+    /// MAP's `TestID`: when present, the test's identity (SPEC 3.2), so two tests of the same
+    /// sitting stay two tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_id: Option<String>,
+    /// MAP's `NormsReferenceData` (e.g. `2020`): the norms edition behind the projections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norms: Option<String>,
 }
 
 impl AssessmentResult {

@@ -58,6 +58,8 @@ pub fn row(term: &str, date: &str, score: &str) -> AssessmentResult {
         rapid_guessing_pct: None,
         growth_measure: true,
         growth: Default::default(),
+        test_id: None,
+        norms: None,
     }
 }
 

@@ -420,6 +420,8 @@ fn student_input(index: usize, p: &StudentParams) -> StudentInput {
                         rapid_guessing_pct: rapid.map(Decimal::from),
                         growth_measure: *valid,
                         growth: growth(*projected, *observed, *cgp),
+                        test_id: None,
+                        norms: None,
                     };
                     // MAP tests a student in several subjects the same day, often with the same
                     // (or a blank) start time: every other row gets a Reading twin of the same time.

@@ -6,7 +6,7 @@
 //! Details): `Subject` when present else `MeasurementScale`; `{W}ProjectedGrowth` when present
 //! else `Typical{W}Growth`; a blank cell never falls back to the other column.
 
-use crate::csvfile::{parse_iso_date, parse_us_date, CsvFile, Row};
+use crate::csvfile::{parse_iso_date, parse_term_name, parse_us_date, CsvFile, Row, TERM_NAME};
 use crate::ImportError;
 use obc_core::{AssessmentResult, Window, WindowGrowth};
 use rust_decimal::Decimal;
@@ -26,6 +26,13 @@ pub enum AssessmentFormat {
 /// The assessment name given to every MAP row.
 pub const MAP_ASSESSMENT: &str = "MAP Growth";
 
+/// The RIT scale's range (SPEC 3.2): a MAP score outside it is an error.
+const RIT_RANGE: (u32, u32) = (100, 350);
+
+/// The range of a generic CSV score of another assessment: state tests and screeners use
+/// scales from 0 into the thousands (Smarter Balanced 2000-3000), none beyond four digits.
+const GENERIC_SCORE_RANGE: (u32, u32) = (0, 9999);
+
 struct WindowColumns {
     projected: Option<usize>,
     observed: Option<usize>,
@@ -42,6 +49,8 @@ struct MapColumns {
     percentile: Option<usize>,
     rapid: Option<usize>,
     growth_measure: Option<usize>,
+    test_id: Option<usize>,
+    norms: Option<usize>,
     windows: [WindowColumns; 3],
 }
 
@@ -106,6 +115,8 @@ impl<R: Read> AssessmentReader<R> {
                 percentile: h.find(&["TestPercentile"]),
                 rapid: h.find(&["RapidGuessingPercentage"]),
                 growth_measure: h.find(&["GrowthMeasureYN"]),
+                test_id: h.find(&["TestID"]),
+                norms: h.find(&["NormsReferenceData"]),
                 windows: Window::ALL.map(window),
             }))
         } else if h.has("student_id") && h.has("score") {
@@ -155,7 +166,7 @@ impl<R: Read> Iterator for AssessmentReader<R> {
 }
 
 fn map_row(row: &Row<'_>, c: &MapColumns) -> Result<AssessmentResult, ImportError> {
-    let term_name = row.required(c.term, "a term such as `Fall 2024-2025`")?;
+    let term_name = term_name(row, c.term)?;
     let student_id = row.required(c.student, "a student id")?;
     let subject = row.required(c.subject, "a subject")?;
     let date_text = row.get(c.date);
@@ -193,11 +204,13 @@ fn map_row(row: &Row<'_>, c: &MapColumns) -> Result<AssessmentResult, ImportErro
         term_name: term_name.to_string(),
         date,
         start_seconds,
-        score: row.opt_decimal(Some(c.score))?,
+        score: score(row, c.score, RIT_RANGE, "on the RIT scale")?,
         percentile: row.opt_decimal(c.percentile)?,
         rapid_guessing_pct,
         growth_measure,
         growth,
+        test_id: opt_text(row, c.test_id),
+        norms: opt_text(row, c.norms),
     })
 }
 
@@ -205,11 +218,16 @@ fn generic_row(row: &Row<'_>, c: &GenericColumns) -> Result<AssessmentResult, Im
     let student_id = row.required(c.student, "a student id")?;
     let assessment = row.required(c.assessment, "an assessment name")?;
     let subject = row.required(c.subject, "a subject")?;
-    let term_name = row.required(c.term, "a term such as `Spring 2024-2025`")?;
+    let term_name = term_name(row, c.term)?;
     let date_text = row.get(c.date);
     let date = parse_iso_date(date_text)
         .or_else(|| parse_us_date(date_text))
         .ok_or_else(|| row.error(c.date, "a date as YYYY-MM-DD"))?;
+    let score = if assessment.eq_ignore_ascii_case(MAP_ASSESSMENT) {
+        score(row, c.score, RIT_RANGE, "on the RIT scale")?
+    } else {
+        score(row, c.score, GENERIC_SCORE_RANGE, "")?
+    };
     let projected = row.opt_decimal(c.projected)?;
     let window = WindowGrowth {
         projected,
@@ -222,12 +240,51 @@ fn generic_row(row: &Row<'_>, c: &GenericColumns) -> Result<AssessmentResult, Im
         term_name: term_name.to_string(),
         date,
         start_seconds: 0,
-        score: row.opt_decimal(Some(c.score))?,
+        score,
         percentile: None,
         rapid_guessing_pct: None,
         growth_measure: true,
         growth: [window.clone(), window.clone(), window],
+        test_id: None,
+        norms: None,
     })
+}
+
+/// A term cell in SPEC 3.2's form (`Fall 2024-2025`).
+fn term_name<'a>(row: &Row<'a>, col: usize) -> Result<&'a str, ImportError> {
+    let text = row.get(col);
+    match parse_term_name(text) {
+        Some(_) => Ok(text),
+        None => Err(row.error(col, TERM_NAME)),
+    }
+}
+
+/// A score within `range` (inclusive), or blank (a missing score).
+fn score(
+    row: &Row<'_>,
+    col: usize,
+    (min, max): (u32, u32),
+    scale: &str,
+) -> Result<Option<Decimal>, ImportError> {
+    let value = row.opt_decimal(Some(col))?;
+    match value {
+        Some(v) if v < Decimal::from(min) || v > Decimal::from(max) => {
+            let scale = if scale.is_empty() {
+                String::new()
+            } else {
+                format!(" {scale}")
+            };
+            Err(row.error(col, format!("a score from {min} to {max}{scale}, or blank")))
+        }
+        _ => Ok(value),
+    }
+}
+
+/// An optional text cell: blank (or an absent column) is `None`.
+fn opt_text(row: &Row<'_>, col: Option<usize>) -> Option<String> {
+    Some(row.opt(col))
+        .filter(|t| !t.is_empty())
+        .map(String::from)
 }
 
 /// `GrowthMeasureYN`: FALSE/F/N/NO/0 are false; TRUE/T/Y/YES/1 and blank are true (any case).
@@ -350,6 +407,8 @@ mod tests {
         assert_eq!(r.score, dec("209"));
         assert_eq!(r.percentile, dec("25"));
         assert_eq!(r.rapid_guessing_pct, None);
+        assert_eq!(r.test_id.as_deref(), Some("122234707"));
+        assert_eq!(r.norms, None);
         assert!(r.growth_measure);
         assert_eq!(r.window(Window::FallToWinter).projected, dec("3"));
         assert_eq!(r.window(Window::FallToSpring).projected, dec("6"));
@@ -449,6 +508,72 @@ mod tests {
             (blank.score, blank.percentile, blank.growth_measure),
             (None, None, false)
         );
+    }
+
+    #[test]
+    fn test_id_and_norms_are_kept_blank_is_none() {
+        let text =
+            "TermName,StudentID,Subject,TestStartDate,TestRITScore,TestID,NormsReferenceData\n\
+                    Fall 2024-2025,1,Math,9/6/2024,200,T-1,2020\n\
+                    Fall 2024-2025,1,Math,9/6/2024,200,,\n";
+        let rows = read(text);
+        let r = &rows[0].as_ref().unwrap().1;
+        assert_eq!(
+            (r.test_id.as_deref(), r.norms.as_deref()),
+            (Some("T-1"), Some("2020"))
+        );
+        let r = &rows[1].as_ref().unwrap().1;
+        assert_eq!((r.test_id.as_deref(), r.norms.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn term_names_and_scores_out_of_range_are_errors_at_their_line() {
+        let text = "TermName,StudentID,Subject,TestStartDate,TestRITScore\n\
+                    Autumn 2024-2025,1,Math,9/6/2024,200\n\
+                    Fall 2024-2025,1,Math,9/6/2024,99\n\
+                    Fall 2024-2025,1,Math,9/6/2024,350.5\n\
+                    Fall 2024-2025,1,Math,9/6/2024,100\n\
+                    Fall 2024-2025,1,Math,9/6/2024,350\n";
+        let rows = read(text);
+        let e = rows[0].as_ref().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "AssessmentResults.csv:2: column `TermName`: value `Autumn 2024-2025`: expected a term \
+             as <Fall|Winter|Spring|Summer> <YYYY>-<YYYY+1>, such as `Fall 2024-2025`"
+        );
+        for (i, value) in [(1, "99"), (2, "350.5")] {
+            let e = rows[i].as_ref().unwrap_err();
+            assert_eq!((e.line, e.value.as_deref()), (i as u64 + 2, Some(value)));
+            assert_eq!(
+                e.expected,
+                "a score from 100 to 350 on the RIT scale, or blank"
+            );
+        }
+        assert!(rows[3].is_ok() && rows[4].is_ok());
+
+        let generic = "student_id,assessment,subject,term,date,score\n\
+                       s1,STAAR,Math,Fall,2025-04-10,1999\n\
+                       s1,STAAR,Math,Spring 2024-2025,2025-04-10,1999\n\
+                       s1,STAAR,Math,Spring 2024-2025,2025-04-10,10000\n\
+                       s1,STAAR,Math,Spring 2024-2025,2025-04-10,-1\n\
+                       s1,map growth,Math,Spring 2024-2025,2025-04-10,1999\n";
+        let rows: Vec<_> = AssessmentReader::new("state.csv", generic.as_bytes())
+            .unwrap()
+            .collect();
+        let e = rows[0].as_ref().unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (2, Some("term")));
+        assert_eq!(rows[1].as_ref().unwrap().1.score, dec("1999"));
+        for (i, expected) in [
+            (2, "a score from 0 to 9999, or blank"),
+            (3, "a score from 0 to 9999, or blank"),
+            (4, "a score from 100 to 350 on the RIT scale, or blank"),
+        ] {
+            let e = rows[i].as_ref().unwrap_err();
+            assert_eq!(
+                (e.column.as_deref(), e.expected.as_str()),
+                (Some("score"), expected)
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,14 @@ use std::io::Read;
 use std::str::FromStr;
 use time::{Date, Month};
 
+/// The most columns a record may have. obc's widest format (MAP's combined data file) has
+/// about 160; a bound keeps a header of a million empty columns from costing memory.
+pub(crate) const MAX_COLUMNS: usize = 1_000;
+
+/// The most bytes one record may hold (all its fields together; so also one field's limit).
+/// A MAP row is about 1 KiB; 64 KiB leaves room while keeping memory per record bounded.
+pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
+
 /// What an importer asks a person to do when the file is not UTF-8.
 const NOT_UTF8: &str = "UTF-8 text (save the file as CSV UTF-8)";
 
@@ -60,6 +68,30 @@ impl Header {
                 expected,
             }
         })
+    }
+}
+
+/// Why a record could not be read.
+#[derive(Debug)]
+enum ReadError {
+    Io(std::io::Error),
+    /// The record at this line is over [`MAX_COLUMNS`] or [`MAX_RECORD_BYTES`]; reading stops.
+    TooLarge(u64, String),
+}
+
+impl ReadError {
+    /// The error for a person; `line` is where reading was when an I/O error happened.
+    fn into_import(self, file: &str, line: u64) -> ImportError {
+        match self {
+            ReadError::Io(e) => ImportError::at(file, line, format!("a readable file ({e})")),
+            ReadError::TooLarge(at, expected) => ImportError::at(file, at, expected),
+        }
+    }
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> ReadError {
+        ReadError::Io(e)
     }
 }
 
@@ -140,8 +172,9 @@ impl<R: Read> RecordReader<R> {
         Ok(())
     }
 
-    /// The next record's start line; its fields are then in `out` and `ends`.
-    fn read_record(&mut self) -> std::io::Result<Option<(u64, usize)>> {
+    /// The next record's start line; its fields are then in `out` and `ends`. A record over
+    /// the bounds is an error before its memory grows past them.
+    fn read_record(&mut self) -> Result<Option<(u64, usize)>, ReadError> {
         if !self.started {
             self.started = true;
             self.skip_bom()?;
@@ -174,12 +207,28 @@ impl<R: Read> RecordReader<R> {
             match res {
                 csv_core::ReadRecordResult::InputEmpty => {}
                 csv_core::ReadRecordResult::OutputFull => {
-                    let n = self.out.len() * 2;
+                    if self.out.len() >= MAX_RECORD_BYTES {
+                        return Err(ReadError::TooLarge(
+                            start,
+                            format!(
+                                "a record of at most {} KiB (is a quote missing its closing \
+                                 quote?)",
+                                MAX_RECORD_BYTES / 1024
+                            ),
+                        ));
+                    }
+                    let n = (self.out.len() * 2).min(MAX_RECORD_BYTES);
                     self.out.resize(n, 0);
                 }
                 csv_core::ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
+                    if self.ends.len() > MAX_COLUMNS {
+                        return Err(too_many_columns(start));
+                    }
+                    let n = (self.ends.len() * 2).min(MAX_COLUMNS + 1);
                     self.ends.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::Record if nends > MAX_COLUMNS => {
+                    return Err(too_many_columns(start))
                 }
                 csv_core::ReadRecordResult::Record => return Ok(Some((start, nends))),
                 csv_core::ReadRecordResult::End => return Ok(None),
@@ -192,6 +241,10 @@ impl<R: Read> RecordReader<R> {
         let from = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.out[from..self.ends[i]]
     }
+}
+
+fn too_many_columns(line: u64) -> ReadError {
+    ReadError::TooLarge(line, format!("at most {MAX_COLUMNS} columns"))
 }
 
 /// A CSV file read record by record.
@@ -223,7 +276,7 @@ impl<R: Read> CsvFile<R> {
         let (line, width) = match reader.read_record() {
             Ok(Some(r)) => r,
             Ok(None) => return Err(ImportError::at(name, 1, "a header row (the file is empty)")),
-            Err(e) => return Err(ImportError::at(name, 1, format!("a readable file ({e})"))),
+            Err(e) => return Err(e.into_import(name, 1)),
         };
         let mut names = Vec::with_capacity(width);
         for i in 0..width {
@@ -272,12 +325,7 @@ impl<R: Read> CsvFile<R> {
                 }
                 Err(e) => {
                     self.done = true;
-                    let line = self.reader.line;
-                    return Some(Err(ImportError::at(
-                        &self.name,
-                        line,
-                        format!("a readable file ({e})"),
-                    )));
+                    return Some(Err(e.into_import(&self.name, self.reader.line)));
                 }
             };
             let blank = (0..width).all(|i| self.reader.field(i).trim_ascii().is_empty());
@@ -470,6 +518,24 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
 }
 
+/// A term name as SPEC 3.2 requires it, `<Fall|Winter|Spring|Summer> <YYYY>-<YYYY+1>`
+/// (`Fall 2024-2025`), as its order: (school year's first year, Fall 0 < Winter < Spring <
+/// Summer 3). `Autumn 2024-2025`, `Fall` or `Fall 2024-2026` are `None`.
+pub(crate) fn parse_term_name(term: &str) -> Option<(u32, u8)> {
+    let (season, years) = term.split_once(' ')?;
+    let rank = ["Fall", "Winter", "Spring", "Summer"]
+        .iter()
+        .position(|s| *s == season)?;
+    let (start, end) = years.split_once('-')?;
+    let year = |s: &str| (s.len() == 4).then(|| digits(s)).flatten();
+    let (start, end) = (year(start)?, year(end)?);
+    (end == start + 1).then_some((start, rank as u8))
+}
+
+/// What a term cell must hold, for error messages.
+pub(crate) const TERM_NAME: &str =
+    "a term as <Fall|Winter|Spring|Summer> <YYYY>-<YYYY+1>, such as `Fall 2024-2025`";
+
 /// Splits a multi-valued OneRoster cell (`sch-1,sch-2`, possibly with quotes or brackets
 /// around items) into its non-blank items.
 pub(crate) fn split_list(text: &str) -> impl Iterator<Item = &str> {
@@ -510,6 +576,26 @@ mod tests {
         assert_eq!(parse_u32("30"), Some(30));
         assert_eq!(parse_u32("-5"), None);
         assert_eq!(parse_u32("30.0"), None);
+    }
+
+    #[test]
+    fn term_names() {
+        assert_eq!(parse_term_name("Fall 2024-2025"), Some((2024, 0)));
+        assert_eq!(parse_term_name("Summer 2012-2013"), Some((2012, 3)));
+        assert!(parse_term_name("Spring 2013-2014") > parse_term_name("Winter 2013-2014"));
+        for bad in [
+            "Autumn 2024-2025",
+            "Fall",
+            "fall 2024-2025",
+            "Fall 2024-2026",
+            "Fall 2024",
+            "Fall  2024-2025",
+            "Fall 2024-2025 ",
+            "Fall 24-25",
+            "Fall +024-0025",
+        ] {
+            assert_eq!(parse_term_name(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -567,6 +653,66 @@ mod tests {
             (3, Some("b"), Some("x\\0y"))
         );
         assert!(e.expected.contains("NUL"), "{e}");
+    }
+
+    /// A reader that hands out `len` copies of `byte` after `prefix`, without holding them.
+    struct Repeat {
+        prefix: &'static [u8],
+        byte: u8,
+        left: usize,
+    }
+
+    impl Read for Repeat {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if !self.prefix.is_empty() {
+                let n = self.prefix.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.prefix[..n]);
+                self.prefix = &self.prefix[n..];
+                return Ok(n);
+            }
+            let n = self.left.min(buf.len());
+            buf[..n].fill(self.byte);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_huge_header_of_commas_is_refused_early() {
+        let twenty_mb = || Repeat {
+            prefix: b"",
+            byte: b',',
+            left: 20 << 20,
+        };
+        let e = CsvFile::new("x.csv", twenty_mb()).err().unwrap();
+        assert_eq!(e.to_string(), "x.csv:1: expected at most 1000 columns");
+        // It stopped at the bound, after one buffer of input: memory never grew past it.
+        let mut reader = RecordReader::new(twenty_mb());
+        assert!(reader.read_record().is_err());
+        assert!(reader.ends.len() <= MAX_COLUMNS + 1);
+        assert!(reader.inner.left >= (20 << 20) - reader.buf.len());
+    }
+
+    #[test]
+    fn a_huge_field_is_refused_at_its_line() {
+        let data = Repeat {
+            prefix: b"a,b\n1,2\n3,\"",
+            byte: b'x',
+            left: 20 << 20,
+        };
+        let mut f = CsvFile::new("x.csv", data).unwrap();
+        assert!(f.next_row().unwrap().is_ok());
+        let e = f.next_row().unwrap().err().unwrap();
+        assert_eq!(e.line, 3);
+        assert!(e.expected.contains("at most 64 KiB"), "{e}");
+        assert!(f.next_row().is_none());
+        assert!(f.reader.out.len() <= MAX_RECORD_BYTES);
+        // A record just under the bound is fine.
+        let mut text = b"a,b\n".to_vec();
+        text.extend(std::iter::repeat_n(b'y', MAX_RECORD_BYTES - 10));
+        text.extend_from_slice(b",z\n");
+        let mut f = CsvFile::new("x.csv", &text[..]).unwrap();
+        assert_eq!(f.next_row().unwrap().ok().unwrap().get(1), "z");
     }
 
     #[test]

@@ -12,6 +12,8 @@
 pub mod assessments;
 mod csvfile;
 pub mod enrollments;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod roster;
 pub mod school_attendance;
 pub mod sessions;

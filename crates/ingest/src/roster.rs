@@ -10,7 +10,7 @@
 //! header in snake_case otherwise (`hispanicOrLatinoEthnicity` -> `hispanic_or_latino_ethnicity`).
 //! Blank flag values are left out.
 
-use crate::csvfile::{key, split_list, CsvFile, Row};
+use crate::csvfile::{key, parse_term_name, split_list, CsvFile, Row, TERM_NAME};
 use crate::{ImportError, ImportErrors};
 use obc_core::{Grade, School, Student};
 use serde::Serialize;
@@ -26,7 +26,9 @@ pub struct Roster {
     pub district_id: String,
     /// The district org's name, MAP's `DistrictName`, or the id when the file has no name.
     pub district_name: String,
-    /// Sorted by id.
+    /// Sorted by id. A school the file gives no name (the plain CSV without `school_name`) has
+    /// an empty `name`: the store then names a new school by its id and never renames a known
+    /// one (SPEC 3.1).
     pub schools: Vec<School>,
     /// Sorted by id; ids are unique.
     pub students: Vec<Student>,
@@ -220,6 +222,21 @@ impl Seen {
     }
 }
 
+/// A grade cell checked against OneRoster's vocabulary (SPEC 3.1); blank is `None`.
+fn grade(row: &Row<'_>, col: usize, text: &str) -> Result<Option<Grade>, ImportError> {
+    if !Grade::in_vocabulary(text) {
+        return Err(ImportError::value(
+            row.file,
+            row.line,
+            row.column_name(col),
+            text,
+            "a grade of OneRoster's vocabulary (IT, PR, PK, TK, KG or K, 01-13 or 1-13, PS, UG, \
+             Other) or blank",
+        ));
+    }
+    Ok(Grade::parse(text))
+}
+
 fn sorted_students(mut students: Vec<Student>) -> Vec<Student> {
     students.sort_by(|a, b| a.id.cmp(&b.id));
     students
@@ -271,7 +288,7 @@ fn read_plain<R: Read>(
             Ok(Student {
                 id: id.to_string(),
                 school_id: school_id.to_string(),
-                grade: Grade::parse(row.get(grade)),
+                grade: self::grade(&row, grade, row.get(grade))?,
                 first_name: row.get(first).to_string(),
                 last_name: row.get(last).to_string(),
                 flags: row_flags(&row, &flags),
@@ -298,10 +315,7 @@ fn read_plain<R: Read>(
     };
     let schools = schools
         .into_iter()
-        .map(|(id, name)| School {
-            name: if name.is_empty() { id.clone() } else { name },
-            id,
-        })
+        .map(|(id, name)| School { id, name })
         .collect();
     errors.into_result(Roster {
         district_name: district_id.clone(),
@@ -313,29 +327,6 @@ fn read_plain<R: Read>(
 
 // ---------------------------------------------------------------------------------------------
 // MAP StudentsBySchool
-
-/// The order of a MAP `TermName` (`Fall 2013-2014`): school year, then Fall < Winter < Spring
-/// < Summer.
-fn term_order(term: &str) -> Option<(u32, u8)> {
-    let mut words = term.split_whitespace();
-    let (season, year) = (words.next()?, words.next()?);
-    if words.next().is_some() {
-        return None;
-    }
-    let rank = match season.to_ascii_lowercase().as_str() {
-        "fall" => 0,
-        "winter" => 1,
-        "spring" => 2,
-        "summer" => 3,
-        _ => return None,
-    };
-    let (start, end) = year.split_once('-')?;
-    let ok = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
-    if !ok(start) || !ok(end) {
-        return None;
-    }
-    Some((start.parse().ok()?, rank))
-}
 
 fn read_students_by_school<R: Read>(
     mut file: CsvFile<R>,
@@ -369,8 +360,7 @@ fn read_students_by_school<R: Read>(
             }
         };
         let parsed = (|| {
-            let order = term_order(row.get(term))
-                .ok_or_else(|| row.error(term, "a term such as `Fall 2024-2025`"))?;
+            let order = parse_term_name(row.get(term)).ok_or_else(|| row.error(term, TERM_NAME))?;
             let id = row.required(student, "a student id")?;
             let school_name = row.required(school, "a school name")?;
             let mut student_flags: Vec<(String, String)> = flags
@@ -386,7 +376,7 @@ fn read_students_by_school<R: Read>(
                 Student {
                     id: id.to_string(),
                     school_id: school_name.to_string(),
-                    grade: Grade::parse(row.get(grade)),
+                    grade: self::grade(&row, grade, row.get(grade))?,
                     first_name: row.opt(first).to_string(),
                     last_name: row.opt(last).to_string(),
                     flags: student_flags,
@@ -479,7 +469,7 @@ impl Source for DirSource {
         };
         let name = path.display().to_string();
         let f = File::open(path).map_err(|e| ImportError::io(&name, &e))?;
-        Ok(Some((name, Box::new(f))))
+        Ok(Some((name, Box::new(bounded(f)))))
     }
 }
 
@@ -493,8 +483,36 @@ const ONEROSTER_FILES: [&str; 6] = [
     "roles.csv",
 ];
 
-/// An entry larger than this is refused rather than inflated (a zip bomb, or not a roster).
-const MAX_ENTRY_BYTES: u64 = 1 << 30;
+/// A roster file larger than this (uncompressed) is refused rather than read to the end: a zip
+/// bomb, or not a roster. 256 MiB holds the `users.csv` of a district of a million students.
+const MAX_ENTRY_BYTES: u64 = 256 << 20;
+
+/// A reader that fails once more than `left` bytes came out of it, whatever a zip entry's
+/// header declares, so that a roster file cannot inflate without bound.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "a roster file of at most {} MiB uncompressed",
+                MAX_ENTRY_BYTES >> 20
+            ))
+        })?;
+        Ok(n)
+    }
+}
+
+fn bounded<R: Read>(inner: R) -> Bounded<R> {
+    Bounded {
+        inner,
+        left: MAX_ENTRY_BYTES,
+    }
+}
 
 struct ZipSource<R: Read + Seek> {
     label: String,
@@ -566,7 +584,7 @@ impl<R: Read + Seek> Source for ZipSource<R> {
                 format!("a roster file under {MAX_ENTRY_BYTES} bytes uncompressed"),
             ));
         }
-        Ok(Some((name, Box::new(entry))))
+        Ok(Some((name, Box::new(bounded(entry)))))
     }
 }
 
@@ -957,7 +975,10 @@ fn read_users(
                 identifier.filter(|_| id != sourced_id).unwrap_or(sourced),
                 id,
             )?;
-            let grade = split_list(row.opt(grades)).next().and_then(Grade::parse);
+            let grade = match grades {
+                Some(col) => self::grade(&row, col, split_list(row.get(col)).next().unwrap_or(""))?,
+                None => None,
+            };
             Ok::<_, ImportError>(Student {
                 id: id.to_string(),
                 school_id: school.to_string(),
@@ -1349,6 +1370,95 @@ mod tests {
             (errs[0].line, errs[0].column.as_deref()),
             (1, Some("school_id"))
         );
+    }
+
+    #[test]
+    fn grades_outside_the_vocabulary_are_errors_in_every_format() {
+        let plain = "student_id,school_id,grade,first_name,last_name\n\
+                     s1,h,seven,A,B\ns2,h,14,A,B\ns3,h,,A,B\ns4,h,K,A,B\ns5,h,13,A,B\ns6,h,UG,A,B\n";
+        let errs = read_roster_csv("roster.csv", plain.as_bytes(), Some("d")).unwrap_err();
+        let found: Vec<(u64, &str)> = errs
+            .iter()
+            .map(|e| (e.line, e.value.as_deref().unwrap()))
+            .collect();
+        assert_eq!(found, [(2, "seven"), (3, "14")]);
+        assert_eq!(
+            errs[0].to_string(),
+            "roster.csv:2: column `grade`: value `seven`: expected a grade of OneRoster's \
+             vocabulary (IT, PR, PK, TK, KG or K, 01-13 or 1-13, PS, UG, Other) or blank"
+        );
+        let good: String = plain
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| ![1, 2].contains(i))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        let r = read_roster_csv("roster.csv", good.as_bytes(), Some("d")).unwrap();
+        let grades: Vec<Option<Grade>> = r.students.iter().map(|s| s.grade.clone()).collect();
+        assert_eq!(
+            grades,
+            [
+                None,
+                Some(Grade::Level(0)),
+                Some(Grade::Level(13)),
+                Some(Grade::Other("UG".into()))
+            ]
+        );
+
+        let map = "TermName,SchoolName,StudentID,Grade\nFall 2013-2014,Elem,1,Grade 5\n";
+        let errs = read_roster_csv("StudentsBySchool.csv", map.as_bytes(), Some("d")).unwrap_err();
+        assert_eq!(
+            (errs[0].line, errs[0].column.as_deref()),
+            (2, Some("Grade"))
+        );
+
+        let users = "sourcedId,orgSourcedIds,role,givenName,familyName,identifier,grades\n\
+                     u1,s1,student,A,B,100,\"seven,08\"\nu2,s1,student,A,B,101,\"08,seven\"\n";
+        let errs = read_roster_bytes("r.zip", &mini(ORGS, users, &[]), None).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs}");
+        assert_eq!(
+            (
+                errs[0].line,
+                errs[0].column.as_deref(),
+                errs[0].value.as_deref()
+            ),
+            (2, Some("grades"), Some("seven"))
+        );
+    }
+
+    #[test]
+    fn a_plain_roster_without_school_names_names_no_school() {
+        let text = "student_id,school_id,grade,first_name,last_name\ns1,sch-lincoln,7,A,B\n";
+        let r = read_roster_csv("roster.csv", text.as_bytes(), Some("d")).unwrap();
+        assert_eq!(
+            r.schools,
+            [School {
+                id: "sch-lincoln".into(),
+                name: String::new()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_roster_file_cannot_inflate_past_its_bound() {
+        let mut over = Bounded {
+            inner: std::io::repeat(b'\n'),
+            left: 10,
+        };
+        let mut buf = [0u8; 8];
+        assert_eq!(over.read(&mut buf).unwrap(), 8);
+        let e = over.read(&mut buf).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a roster file of at most 256 MiB uncompressed"
+        );
+        // Through CsvFile the failure is an error on the file, and reading stops.
+        let huge = Bounded {
+            inner: std::io::repeat(b'\n'),
+            left: 1 << 20,
+        };
+        let e = CsvFile::new("r.zip/users.csv", huge).err().unwrap();
+        assert!(e.expected.contains("at most 256 MiB"), "{e}");
     }
 
     #[test]

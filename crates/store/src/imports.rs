@@ -90,14 +90,18 @@ impl Store {
     /// Starts an assessment import for a district.
     pub async fn begin_assessments(&self, district: &str) -> Result<AssessmentImport> {
         let mut tx = self.write_tx().await?;
+        // `ident` is a test's identity within the file (its TestID, else its natural key); the
+        // index on the natural key serves the upgrade of tests stored before TestIDs were kept.
         sqlx::raw_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS staged_results (
+            "CREATE TEMP TABLE IF NOT EXISTS staged_tests (
+                ident TEXT PRIMARY KEY,
                 student_id TEXT NOT NULL, assessment TEXT NOT NULL, subject TEXT NOT NULL,
                 term_name TEXT NOT NULL, test_date TEXT NOT NULL, start_seconds INTEGER NOT NULL,
                 score TEXT, percentile TEXT, rapid_guessing_pct TEXT, growth_measure INTEGER NOT NULL,
-                growth TEXT NOT NULL,
-                PRIMARY KEY (student_id, assessment, subject, term_name, test_date, start_seconds));
-             DELETE FROM staged_results;",
+                growth TEXT NOT NULL, test_id TEXT NOT NULL, norms TEXT);
+             CREATE INDEX IF NOT EXISTS staged_tests_key ON staged_tests
+                (student_id, assessment, subject, term_name, test_date, start_seconds);
+             DELETE FROM staged_tests;",
         )
         .execute(&mut *tx)
         .await?;
@@ -186,11 +190,22 @@ impl Store {
 }
 
 /// The key of `assessment_results` after the district: the order in which tests are read.
-const RESULT_KEY: &str = "student_id, assessment, subject, term_name, test_date, start_seconds";
+const RESULT_KEY: &str =
+    "student_id, assessment, subject, term_name, test_date, start_seconds, test_id";
+
+/// The natural key of a test (SPEC 3.2), its identity when it has no TestID.
+const NATURAL_KEY: &str = "student_id, assessment, subject, term_name, test_date, start_seconds";
+
+/// The columns of a test after its natural key.
+const TEST_VALUES: &str = "score, percentile, rapid_guessing_pct, growth_measure, growth, norms";
+
+/// Every column a staged test carries to `assessment_results`.
+const TEST_COLUMNS: &str = "student_id, assessment, subject, term_name, test_date, start_seconds, \
+    score, percentile, rapid_guessing_pct, growth_measure, growth, norms, test_id";
 
 const SELECT_RESULTS: &str =
     "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
-    percentile, rapid_guessing_pct, growth_measure, growth FROM assessment_results";
+    percentile, rapid_guessing_pct, growth_measure, growth, test_id, norms FROM assessment_results";
 
 type ResultRow = (
     String,
@@ -204,11 +219,26 @@ type ResultRow = (
     Option<String>,
     i64,
     String,
+    String,
+    Option<String>,
 );
 
 fn decode_result(row: ResultRow) -> Result<AssessmentResult> {
-    let (student_id, assessment, subject, term_name, date, start, score, pct, rapid, gm, growth) =
-        row;
+    let (
+        student_id,
+        assessment,
+        subject,
+        term_name,
+        date,
+        start,
+        score,
+        pct,
+        rapid,
+        gm,
+        growth,
+        test_id,
+        norms,
+    ) = row;
     Ok(AssessmentResult {
         student_id,
         assessment,
@@ -221,6 +251,8 @@ fn decode_result(row: ResultRow) -> Result<AssessmentResult> {
         rapid_guessing_pct: parse_decimal(rapid)?,
         growth_measure: gm != 0,
         growth: decode_growth(&growth)?,
+        test_id: Some(test_id).filter(|t| !t.is_empty()),
+        norms,
     })
 }
 
@@ -351,9 +383,73 @@ impl SessionImport {
     }
 }
 
+/// A staged test's identity within one file: its TestID, else its natural key (JSON, so that
+/// no two keys run together).
+fn staged_ident(r: &AssessmentResult) -> String {
+    match &r.test_id {
+        Some(id) => format!("id:{id}"),
+        None => {
+            let key = (
+                &r.student_id,
+                &r.assessment,
+                &r.subject,
+                &r.term_name,
+                r.date.to_string(),
+                r.start_seconds,
+            );
+            format!(
+                "key:{}",
+                serde_json::to_string(&key).expect("a key serializes")
+            )
+        }
+    }
+}
+
+/// The two kinds of staged tests and how each finds its stored version: (which staged tests,
+/// how a stored `r` matches a staged `n`, the conflict target of the merge, the columns a
+/// newer version may change). With a TestID everything but the TestID may change (a rescore,
+/// a corrected date); without one the natural key is the identity. The literal
+/// `r.test_id <> ''` lets both backends use the partial unique index.
+const TEST_KINDS: [(&str, &str, &str, &str); 2] = [
+    (
+        "test_id <> ''",
+        "r.test_id = n.test_id AND r.test_id <> ''",
+        "(district_id, test_id) WHERE test_id <> ''",
+        "student_id, assessment, subject, term_name, test_date, start_seconds, score, percentile, \
+         rapid_guessing_pct, growth_measure, growth, norms",
+    ),
+    (
+        "test_id = ''",
+        "r.test_id = '' AND r.student_id = n.student_id AND r.assessment = n.assessment
+         AND r.subject = n.subject AND r.term_name = n.term_name AND r.test_date = n.test_date
+         AND r.start_seconds = n.start_seconds",
+        "(district_id, student_id, assessment, subject, term_name, test_date, start_seconds, test_id)",
+        TEST_VALUES,
+    ),
+];
+
+/// `columns` (comma-separated) each prefixed with `table.`.
+fn qualified(table: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An upsert's `SET` list giving `columns` (comma-separated) their new values.
+fn set_excluded(columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{0} = excluded.{0}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl AssessmentImport {
-    /// Stages one test event; a later row with the same key (student, assessment, subject,
-    /// term, date, start time) replaces an earlier one: the later row wins.
+    /// Stages one test event. A later row of the same test replaces an earlier one: the same
+    /// TestID, or for a test without one the same (student, assessment, subject, term, date,
+    /// start time).
     pub async fn add(&mut self, result: AssessmentResult) -> Result<()> {
         self.pending.push(result);
         if self.pending.len() >= BATCH {
@@ -367,36 +463,25 @@ impl AssessmentImport {
             return Ok(());
         }
         // One statement may not touch a row twice (PostgreSQL refuses it), so a batch keeps
-        // only the last row of each key; a later batch still replaces an earlier one.
+        // only the last row of each test; a later batch still replaces an earlier one.
         let mut seen = std::collections::HashSet::new();
-        let mut batch: Vec<AssessmentResult> = self
+        let mut batch: Vec<(String, AssessmentResult)> = self
             .pending
             .drain(..)
             .rev()
-            .filter(|r| {
-                seen.insert((
-                    r.student_id.clone(),
-                    r.assessment.clone(),
-                    r.subject.clone(),
-                    r.term_name.clone(),
-                    r.date,
-                    r.start_seconds,
-                ))
-            })
+            .map(|r| (staged_ident(&r), r))
+            .filter(|(ident, _)| seen.insert(ident.clone()))
             .collect();
         batch.reverse();
         let sql = format!(
-            "INSERT INTO staged_results (student_id, assessment, subject, term_name, test_date, start_seconds,
-               score, percentile, rapid_guessing_pct, growth_measure, growth) {}
-             ON CONFLICT (student_id, assessment, subject, term_name, test_date, start_seconds) DO UPDATE SET
-               score = excluded.score, percentile = excluded.percentile,
-               rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
-               growth = excluded.growth",
-            crate::values(self.backend, batch.len(), 11)
+            "INSERT INTO staged_tests (ident, {TEST_COLUMNS}) {} ON CONFLICT (ident) DO UPDATE SET {}",
+            crate::values(self.backend, batch.len(), 14),
+            set_excluded(TEST_COLUMNS)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for r in batch {
+        for (ident, r) in batch {
             q = q
+                .bind(ident)
                 .bind(r.student_id)
                 .bind(r.assessment)
                 .bind(r.subject)
@@ -407,48 +492,71 @@ impl AssessmentImport {
                 .bind(r.percentile.map(|d| d.to_string()))
                 .bind(r.rapid_guessing_pct.map(|d| d.to_string()))
                 .bind(i64::from(r.growth_measure))
-                .bind(encode_growth(&r.growth));
+                .bind(encode_growth(&r.growth))
+                .bind(r.norms)
+                .bind(r.test_id.unwrap_or_default());
         }
         q.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// A test stored before TestIDs were kept (test_id '') takes the TestID of the staged test
+    /// of the same natural key (the smallest, when a sitting has two), so that re-importing a
+    /// file replaces it instead of adding a twin.
+    async fn adopt_test_ids(&mut self) -> Result<()> {
+        let staged_test_id = "SELECT min(n.test_id) FROM staged_tests n
+            WHERE n.test_id <> '' AND n.student_id = assessment_results.student_id
+              AND n.assessment = assessment_results.assessment AND n.subject = assessment_results.subject
+              AND n.term_name = assessment_results.term_name AND n.test_date = assessment_results.test_date
+              AND n.start_seconds = assessment_results.start_seconds
+              AND NOT EXISTS (SELECT 1 FROM assessment_results r
+                  WHERE r.district_id = $1 AND r.test_id = n.test_id AND r.test_id <> '')";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE assessment_results SET test_id = ({staged_test_id})
+             WHERE district_id = $1 AND test_id = '' AND ({staged_test_id}) IS NOT NULL"
+        )))
+        .bind(&self.district)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
     /// Merges the staged results and commits.
     pub async fn commit(mut self, actor: &str, source: &str) -> Result<ImportCounts> {
         self.flush().await?;
-        let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
-            "SELECT count(*),
-                    count(*) - count(r.student_id),
-                    CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND
-                        (r.score, r.percentile, r.rapid_guessing_pct, r.growth_measure, r.growth)
-                        IS DISTINCT FROM (n.score, n.percentile, n.rapid_guessing_pct, n.growth_measure, n.growth)
-                        THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM staged_results n LEFT JOIN assessment_results r
-               ON r.district_id = $1 AND r.student_id = n.student_id AND r.assessment = n.assessment
-              AND r.subject = n.subject AND r.term_name = n.term_name AND r.test_date = n.test_date
-              AND r.start_seconds = n.start_seconds",
-        )
-        .bind(&self.district)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let counts = ImportCounts::of(total, added, replaced);
-        sqlx::query(
-            "INSERT INTO assessment_results (district_id, student_id, assessment, subject, term_name, test_date,
-                start_seconds, score, percentile, rapid_guessing_pct, growth_measure, growth)
-             SELECT $1, student_id, assessment, subject, term_name, test_date, start_seconds, score, percentile,
-                    rapid_guessing_pct, growth_measure, growth FROM staged_results WHERE true
-             ON CONFLICT (district_id, student_id, assessment, subject, term_name, test_date, start_seconds)
-             DO UPDATE SET score = excluded.score, percentile = excluded.percentile,
-                rapid_guessing_pct = excluded.rapid_guessing_pct, growth_measure = excluded.growth_measure,
-                growth = excluded.growth
-             WHERE (assessment_results.score, assessment_results.percentile, assessment_results.rapid_guessing_pct,
-                    assessment_results.growth_measure, assessment_results.growth)
-                IS DISTINCT FROM (excluded.score, excluded.percentile, excluded.rapid_guessing_pct,
-                        excluded.growth_measure, excluded.growth)",
-        )
-        .bind(&self.district)
-        .execute(&mut *self.tx)
-        .await?;
+        self.adopt_test_ids().await?;
+        let mut counts = ImportCounts::default();
+        for (staged, matching, conflict, values) in TEST_KINDS {
+            let all = format!("{NATURAL_KEY}, {TEST_VALUES}");
+            let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*), count(*) - count(r.student_id),
+                        CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND
+                            ({}) IS DISTINCT FROM ({}) THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM staged_tests n LEFT JOIN assessment_results r ON r.district_id = $1 AND {matching}
+                 WHERE n.{staged}",
+                qualified("r", &all),
+                qualified("n", &all),
+            )))
+            .bind(&self.district)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            let kind = ImportCounts::of(total, added, replaced);
+            counts.added += kind.added;
+            counts.replaced += kind.replaced;
+            counts.unchanged += kind.unchanged;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO assessment_results (district_id, {TEST_COLUMNS})
+                 SELECT $1, {TEST_COLUMNS} FROM staged_tests WHERE {staged}
+                 ON CONFLICT {conflict} DO UPDATE SET {}
+                 WHERE ({}) IS DISTINCT FROM ({})",
+                set_excluded(values),
+                qualified("assessment_results", values),
+                qualified("excluded", values),
+            )))
+            .bind(&self.district)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         audit(
             &mut self.tx,
             actor,
@@ -457,7 +565,7 @@ impl AssessmentImport {
             &counts.describe(source),
         )
         .await?;
-        crate::imports::finish(self.tx, "staged_results").await?;
+        crate::imports::finish(self.tx, "staged_tests").await?;
         Ok(counts)
     }
 }
@@ -564,6 +672,8 @@ mod tests {
                 rapid_guessing_pct: Some(Decimal::from(15)),
                 growth_measure: true,
                 growth: Default::default(),
+                test_id: None,
+                norms: Some("2020".into()),
             };
             r.growth[1].projected = Some(Decimal::new(77, 1));
             let mut later = r.clone();
@@ -575,6 +685,87 @@ mod tests {
             assert_eq!(counts.added, 1);
             let stored = store.results_by_student("d1", "mathematics").await.unwrap();
             assert_eq!(stored["s1"], vec![later]);
+        }
+    }
+
+    fn test(test_id: Option<&str>, score: i64, growth_measure: bool) -> AssessmentResult {
+        AssessmentResult {
+            student_id: "s1".into(),
+            assessment: "MAP Growth".into(),
+            subject: "Reading".into(),
+            term_name: "Spring 2013-2014".into(),
+            date: obc_core::model::parse_iso_date("2014-03-17").unwrap(),
+            start_seconds: 9 * 3600,
+            score: Some(Decimal::from(score)),
+            percentile: None,
+            rapid_guessing_pct: None,
+            growth_measure,
+            growth: Default::default(),
+            test_id: test_id.map(String::from),
+            norms: None,
+        }
+    }
+
+    async fn import(store: &Store, tests: &[AssessmentResult]) -> ImportCounts {
+        let mut import = store.begin_assessments("d1").await.unwrap();
+        for t in tests {
+            import.add(t.clone()).await.unwrap();
+        }
+        import.commit("t", "f").await.unwrap()
+    }
+
+    fn counts(added: u64, replaced: u64, unchanged: u64) -> ImportCounts {
+        ImportCounts {
+            added,
+            replaced,
+            unchanged,
+        }
+    }
+
+    #[tokio::test]
+    async fn tests_with_a_test_id_are_that_test_id() {
+        for store in stores().await {
+            // Two tests of one sitting, the end-of-course one last: both are kept.
+            let growth = test(Some("T1"), 157, true);
+            let end_of_course = test(Some("T2"), 152, false);
+            let both = [growth.clone(), end_of_course.clone()];
+            assert_eq!(import(&store, &both).await, counts(2, 0, 0));
+            assert_eq!(import(&store, &both).await, counts(0, 0, 2));
+            let stored = store.results_by_student("d1", "reading").await.unwrap();
+            assert_eq!(stored["s1"], both);
+            // The same TestID again with a corrected date is a rescore: it replaces.
+            let mut rescored = growth.clone();
+            rescored.date = obc_core::model::parse_iso_date("2014-03-18").unwrap();
+            rescored.score = Some(Decimal::from(158));
+            assert_eq!(import(&store, &[rescored.clone()]).await, counts(0, 1, 0));
+            let stored = store.results_by_student("d1", "reading").await.unwrap();
+            assert_eq!(stored["s1"], vec![end_of_course, rescored]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_test_stored_without_test_id_takes_the_test_id_of_its_sitting() {
+        for store in stores().await {
+            // Imported before TestIDs were kept: one row for the sitting.
+            assert_eq!(
+                import(&store, &[test(None, 152, false)]).await,
+                counts(1, 0, 0)
+            );
+            let both = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
+            // T1 (the smaller id) takes over the stored row and replaces its values; T2 is new.
+            assert_eq!(import(&store, &both).await, counts(1, 1, 0));
+            let stored = store.results_by_student("d1", "reading").await.unwrap();
+            assert_eq!(stored["s1"], both);
+            // A file without TestIDs keeps the natural key: the later row wins.
+            let (first, later) = (test(None, 150, true), test(None, 151, true));
+            assert_eq!(
+                import(&store, &[first, later.clone()]).await,
+                counts(1, 0, 0)
+            );
+            assert_eq!(
+                store.results_by_student("d1", "reading").await.unwrap()["s1"].len(),
+                3
+            );
         }
     }
 }

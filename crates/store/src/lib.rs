@@ -21,7 +21,7 @@ pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use ledger::{LedgerEntry, StoredLine};
 pub use meetings::Viewer;
-pub use roster::RosterReport;
+pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
@@ -101,6 +101,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sqlite/meetings.sql")),
     (4, include_str!("sqlite/ledger.sql")),
     (5, include_str!("sqlite/attendance.sql")),
+    (6, include_str!("sqlite/test_identity.sql")),
     (8, include_str!("sqlite/chain.sql")),
 ];
 
@@ -110,6 +111,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("postgres/meetings.sql")),
     (4, include_str!("postgres/ledger.sql")),
     (5, include_str!("postgres/attendance.sql")),
+    (6, include_str!("postgres/test_identity.sql")),
     (8, include_str!("postgres/chain.sql")),
 ];
 
@@ -699,6 +701,89 @@ mod tests {
             .await
             .unwrap();
             assert_eq!(row, (5, 1, 1), "{:?}", store.backend());
+        }
+    }
+
+    /// Databases of every backend under test as releases before migration 6 left them (one
+    /// test stored under the natural key), given as locations for `Store::open`.
+    async fn databases_at_version_5() -> Vec<String> {
+        sqlx::any::install_default_drivers();
+        let path = std::env::temp_dir().join(format!("obc-store-v5-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut locations = vec![(path.display().to_string(), Backend::Sqlite)];
+        if let Ok(server) = std::env::var("OBC_TEST_POSTGRES_URL") {
+            locations.push((
+                create_test_database(&server).await.unwrap(),
+                Backend::Postgres,
+            ));
+        }
+        for (location, backend) in &locations {
+            let url = match backend {
+                Backend::Sqlite => sqlite_url(location, true),
+                Backend::Postgres => location.clone(),
+            };
+            let mut conn = AnyConnection::connect(&url).await.unwrap();
+            let migrations = match backend {
+                Backend::Sqlite => SQLITE_MIGRATIONS,
+                Backend::Postgres => POSTGRES_MIGRATIONS,
+            };
+            sqlx::raw_sql("CREATE TABLE schema_version (version BIGINT PRIMARY KEY)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            for (version, sql) in &migrations[..5] {
+                sqlx::raw_sql(*sql).execute(&mut conn).await.unwrap();
+                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                    .bind(version)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            sqlx::raw_sql(
+                "INSERT INTO assessment_results VALUES ('d1', 's1', 'MAP Growth', 'Reading',
+                    'Spring 2013-2014', '2014-03-17', 32400, '152', NULL, NULL, 0, '[]')",
+            )
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+        }
+        locations.into_iter().map(|(l, _)| l).collect()
+    }
+
+    #[tokio::test]
+    async fn migration_6_keeps_stored_tests_and_lets_two_tests_share_a_sitting() {
+        for location in databases_at_version_5().await {
+            let store = Store::open(&location, false).await.unwrap();
+            let version: i64 = sqlx::query_scalar("SELECT max(version) FROM schema_version")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert!(version >= 6);
+            let tests: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT score, test_id, norms FROM assessment_results WHERE student_id = 's1'",
+            )
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+            assert_eq!(tests, [("152".to_string(), String::new(), None)]);
+            // The same sitting under another TestID is a second row.
+            sqlx::raw_sql(
+                "INSERT INTO assessment_results VALUES ('d1', 's1', 'MAP Growth', 'Reading',
+                    'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', '2020')",
+            )
+            .execute(&store.pool)
+            .await
+            .unwrap();
+            // A TestID is unique within a district.
+            let twin = sqlx::raw_sql(
+                "INSERT INTO assessment_results VALUES ('d1', 's2', 'MAP Growth', 'Reading',
+                    'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', NULL)",
+            )
+            .execute(&store.pool)
+            .await;
+            assert!(twin.is_err());
+            store.close().await;
         }
     }
 }

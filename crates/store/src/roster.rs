@@ -4,10 +4,21 @@ use crate::{audit, ensure_organisation, Result, Store};
 use obc_core::{Grade, School, Student};
 use std::collections::{HashMap, HashSet};
 
+/// A school a roster import created, named in its report so that a typo in a school id shows
+/// before anyone relies on it (SPEC 3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSchool {
+    pub id: String,
+    pub name: String,
+    /// How many of the imported students are at this school.
+    pub students: usize,
+}
+
 /// What a roster import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RosterReport {
-    pub schools_added: usize,
+    /// Schools seen for the first time, by id.
+    pub new_schools: Vec<NewSchool>,
     pub students_added: usize,
     pub students_updated: usize,
     pub students_unchanged: usize,
@@ -23,7 +34,9 @@ fn flags_json(flags: &[(String, String)]) -> String {
 
 impl Store {
     /// Creates or updates a district from its roster, in one transaction. Students missing from
-    /// the file are kept: their sessions and statements still refer to them.
+    /// the file are kept: their sessions and statements still refer to them. A school with an
+    /// empty name (the file names none) is named by its id when new and never renamed when
+    /// known.
     pub async fn import_roster(
         &self,
         actor: &str,
@@ -36,17 +49,39 @@ impl Store {
         let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, district_id, "district", district_name).await?;
         let mut report = RosterReport::default();
+        let known: HashSet<String> =
+            sqlx::query_scalar("SELECT id FROM schools WHERE district_id = $1")
+                .bind(district_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
         for s in schools {
-            let done = sqlx::query(
-                "INSERT INTO schools (district_id, id, name) VALUES ($1, $2, $3)
-                 ON CONFLICT (district_id, id) DO UPDATE SET name = excluded.name WHERE schools.name <> excluded.name",
-            )
-            .bind(district_id)
-            .bind(&s.id)
-            .bind(&s.name)
-            .execute(&mut *tx)
-            .await?;
-            report.schools_added += done.rows_affected() as usize;
+            if known.contains(&s.id) {
+                if !s.name.is_empty() {
+                    sqlx::query(
+                        "UPDATE schools SET name = $3 WHERE district_id = $1 AND id = $2 AND name <> $3",
+                    )
+                    .bind(district_id)
+                    .bind(&s.id)
+                    .bind(&s.name)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                continue;
+            }
+            let name = if s.name.is_empty() { &s.id } else { &s.name };
+            sqlx::query("INSERT INTO schools (district_id, id, name) VALUES ($1, $2, $3)")
+                .bind(district_id)
+                .bind(&s.id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            report.new_schools.push(NewSchool {
+                id: s.id.clone(),
+                name: name.clone(),
+                students: students.iter().filter(|st| st.school_id == s.id).count(),
+            });
         }
         let existing: HashSet<String> =
             sqlx::query_scalar("SELECT id FROM students WHERE district_id = $1")
@@ -87,7 +122,7 @@ impl Store {
             &format!("district:{district_id}"),
             &format!(
                 "{source}: {} schools added, {} students added, {} updated, {} unchanged",
-                report.schools_added,
+                report.new_schools.len(),
                 report.students_added,
                 report.students_updated,
                 report.students_unchanged
@@ -155,6 +190,70 @@ mod tests {
         }
     }
 
+    async fn school_names(store: &crate::Store) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT id, name FROM schools ORDER BY id")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_file_without_school_names_never_renames_and_new_schools_are_reported() {
+        for store in stores().await {
+            let named = [School {
+                id: "sch-1".into(),
+                name: "Lincoln Middle School".into(),
+            }];
+            store
+                .import_roster("t", "f", "d1", "D", &named, &[student("1", "6")])
+                .await
+                .unwrap();
+            let unnamed = |id: &str| School {
+                id: id.into(),
+                name: String::new(),
+            };
+            let mut typo = student("2", "6");
+            typo.school_id = "sch-l".into();
+            let r = store
+                .import_roster(
+                    "t",
+                    "plain.csv",
+                    "d1",
+                    "D",
+                    &[unnamed("sch-1"), unnamed("sch-l")],
+                    &[student("1", "6"), typo],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                r.new_schools,
+                [super::NewSchool {
+                    id: "sch-l".into(),
+                    name: "sch-l".into(),
+                    students: 1
+                }]
+            );
+            assert_eq!(
+                school_names(&store).await,
+                [
+                    ("sch-1".to_string(), "Lincoln Middle School".to_string()),
+                    ("sch-l".to_string(), "sch-l".to_string())
+                ]
+            );
+            // A file that names the school renames it.
+            let renamed = [School {
+                id: "sch-l".into(),
+                name: "Lake Elementary".into(),
+            }];
+            let r = store
+                .import_roster("t", "f", "d1", "D", &renamed, &[])
+                .await
+                .unwrap();
+            assert!(r.new_schools.is_empty());
+            assert_eq!(school_names(&store).await[1].1, "Lake Elementary");
+        }
+    }
+
     #[tokio::test]
     async fn reimporting_a_roster_changes_nothing_and_updates_are_counted() {
         for store in stores().await {
@@ -167,14 +266,22 @@ mod tests {
                 .import_roster("t", "f", "d1", "D", &schools, &students)
                 .await
                 .unwrap();
-            assert_eq!((r.schools_added, r.students_added), (1, 2));
+            assert_eq!(r.students_added, 2);
+            assert_eq!(
+                r.new_schools,
+                [super::NewSchool {
+                    id: "sch-1".into(),
+                    name: "One".into(),
+                    students: 2
+                }]
+            );
             let r = store
                 .import_roster("t", "f", "d1", "D", &schools, &students)
                 .await
                 .unwrap();
             assert_eq!(
                 (
-                    r.schools_added,
+                    r.new_schools.len(),
                     r.students_added,
                     r.students_updated,
                     r.students_unchanged

@@ -941,10 +941,12 @@ pub(crate) async fn run_upload(
                     )))
                 }
                 Ok(roster) => obc_app::import_roster(&state.store, actor, name, roster).await.map(|r| {
-                    vec![format!(
+                    let mut lines = vec![format!(
                         "Roster of {}: {} schools, {} students ({} added, {} updated, {} unchanged).",
                         r.district_id, r.schools, r.students, r.report.students_added, r.report.students_updated, r.report.students_unchanged
-                    )]
+                    )];
+                    lines.extend(r.new_schools().into_iter().take(20).map(|s| format!("New school: {s}")));
+                    lines
                 }),
             }
         }

@@ -31,7 +31,7 @@ fn print_some(items: &[String]) {
 pub async fn roster(store: &Store, actor: &str, path: &Path, district: Option<&str>) -> Result<()> {
     let roster = obc_ingest::read_roster(path, district).map_err(obc_app::AppError::from)?;
     let done = obc_app::import_roster(store, actor, &path.display().to_string(), roster).await?;
-    let r = done.report;
+    let r = &done.report;
     println!(
         "Roster of {} ({}): {} schools, {} students ({} added, {} updated, {} unchanged)",
         done.district_id,
@@ -42,6 +42,14 @@ pub async fn roster(store: &Store, actor: &str, path: &Path, district: Option<&s
         r.students_updated,
         r.students_unchanged
     );
+    let new_schools = done.new_schools();
+    if !new_schools.is_empty() {
+        println!(
+            "{} new schools (check their ids for typos):",
+            new_schools.len()
+        );
+        print_some(&new_schools);
+    }
     Ok(())
 }
 

@@ -217,6 +217,74 @@ fn assessments_with_bad_rows() {
     assert!(out.contains("503 added, 0 replaced, 0 unchanged"), "{out}");
 }
 
+#[test]
+fn nonsense_terms_scores_and_grades_are_refused_at_their_line() {
+    let obc = with_roster();
+    let source =
+        std::fs::read_to_string(example("AssessmentResults.csv")).expect("the example MAP file");
+    let mut lines: Vec<String> = source.lines().map(str::to_string).collect();
+    lines[3] = lines[3].replacen("Fall 2024-2025", "Autumn 2024-2025", 1);
+    obc.write("AssessmentResults.csv", lines.join("\n") + "\n");
+    let err = obc.fails(&["import", "assessments", "AssessmentResults.csv"]);
+    assert_mentions(
+        &err,
+        &[
+            "AssessmentResults.csv:4:",
+            "column `TermName`",
+            "Autumn 2024-2025",
+            "<Fall|Winter|Spring|Summer> <YYYY>-<YYYY+1>",
+            "nothing was imported",
+        ],
+    );
+    obc.write(
+        "scores.csv",
+        "student_id,assessment,subject,term,date,score\n\
+         2000000,Screener,Mathematics,Spring 2024-2025,2025-04-10,201\n\
+         2000000,Screener,Mathematics,Fall,2024-09-10,1999\n\
+         2000001,Screener,Mathematics,Spring 2024-2025,2025-04-10,12000\n",
+    );
+    let err = obc.fails(&["import", "assessments", "scores.csv"]);
+    assert_mentions(
+        &err,
+        &[
+            "scores.csv:3: column `term`: value `Fall`",
+            "scores.csv:4: column `score`: value `12000`: expected a score from 0 to 9999",
+        ],
+    );
+    obc.write(
+        "roster.csv",
+        "student_id,school_id,grade,first_name,last_name\n\
+         2000000,sch-001,seven,A,B\n2000001,sch-001,14,C,D\n",
+    );
+    let err = obc.fails(&["import", "roster", "roster.csv", "--district", "dist-mesa"]);
+    assert_mentions(
+        &err,
+        &[
+            "roster.csv:2: column `grade`: value `seven`",
+            "roster.csv:3: column `grade`: value `14`",
+            "OneRoster's vocabulary",
+        ],
+    );
+    let out = obc.ok(&["import", "assessments", &example("AssessmentResults.csv")]);
+    assert!(out.contains("503 added, 0 replaced, 0 unchanged"), "{out}");
+}
+
+#[test]
+fn a_header_of_twenty_megabytes_of_commas_is_refused_at_once() {
+    let obc = with_roster();
+    obc.write("commas.csv", vec![b','; 20 << 20]);
+    let started = std::time::Instant::now();
+    for args in [
+        &["import", "assessments", "commas.csv"][..],
+        &["import", "roster", "commas.csv", "--district", "dist-mesa"][..],
+    ] {
+        let err = obc.fails(args);
+        assert_mentions(&err, &["commas.csv:1: expected at most 1000 columns"]);
+    }
+    // It stops at the bound instead of reading (and holding) the whole header.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 /// Adds a contract that is wrong: refused with the TOML line and what is wrong, nothing stored.
 fn assert_contract_rejected(name: &str, source: &str, fragments: &[&str]) {
     let obc = with_roster();

@@ -2014,6 +2014,25 @@ pub(crate) async fn districts_upload_only_their_own_roster(app: WebApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.text().contains(&format!("Roster of {DEMO_DISTRICT}")));
+    // sch-lincoln is known (and keeps its name): no new school. A typo is reported as new.
+    assert!(!r.text().contains("New school"), "{}", r.text());
+    let typo = plain.replace("sch-lincoln", "sch-lincon");
+    let r = app
+        .send(upload(
+            &district,
+            "roster",
+            &[],
+            "roster.csv",
+            typo.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("New school: sch-lincon (1 student; the file names no school: check the id)"),
+        "{}",
+        r.text()
+    );
     let r = app
         .send(admin.with_token(Req::get(&format!("/api/students/{MESA_DISTRICT}/9990003"))))
         .await;
