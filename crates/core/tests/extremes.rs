@@ -245,6 +245,8 @@ fn input(index: usize, (sessions, rows, _): &Kid) -> StudentInput {
                     rapid_guessing_pct: None,
                     growth_measure: true,
                     growth: Default::default(),
+                    test_id: None,
+                    norms: None,
                 };
                 for w in Window::ALL {
                     t.growth[w as usize].projected = *projected;
