@@ -23,7 +23,7 @@ pub use roster::RosterReport;
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
-pub use users::{Role, User};
+pub use users::{Account, ApiToken, Role, User, UserSummary};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
@@ -67,6 +67,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sqlite/meetings.sql")),
     (4, include_str!("sqlite/ledger.sql")),
     (5, include_str!("sqlite/attendance.sql")),
+    (9, include_str!("sqlite/accounts.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -75,6 +76,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("postgres/meetings.sql")),
     (4, include_str!("postgres/ledger.sql")),
     (5, include_str!("postgres/attendance.sql")),
+    (9, include_str!("postgres/accounts.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
