@@ -97,8 +97,15 @@ enum Command {
         #[arg(long)]
         insecure_cookies: bool,
     },
-    /// Manage the web app's users and API tokens.
-    #[command(subcommand)]
+    /// Manage the web app's users and API tokens; every change is written to the audit log.
+    ///
+    ///   obc user add maria --role district --org mesa-usd
+    ///   OBC_PASSWORD='a new secret' obc user password maria
+    ///   obc user token brightpath-bot --label nightly-push --days 30
+    ///   obc user tokens                 # ids, labels, expiry, revocation
+    ///   obc user token-revoke 3f2a9c1d0b7e
+    ///   obc user disable maria          # ends her sign-ins, revokes her tokens
+    #[command(subcommand, verbatim_doc_comment)]
     User(UserCommand),
     /// The ledger of finalized statements; `verify` recomputes each one and checks it.
     Ledger {
@@ -198,16 +205,7 @@ enum LedgerAction {
     Verify,
 }
 
-/// Users and API tokens of the web app. Every change is written to the audit log.
-///
-///   obc user add maria --role district --org mesa-usd
-///   OBC_PASSWORD='a new secret' obc user password maria
-///   obc user token brightpath-bot --label nightly-push --days 30
-///   obc user tokens                 # ids, labels, expiry, revocation
-///   obc user token-revoke 3f2a9c1d0b7e
-///   obc user disable maria          # ends her sign-ins, revokes her tokens
 #[derive(Subcommand)]
-#[command(verbatim_doc_comment)]
 enum UserCommand {
     /// Create a user. The password is read from OBC_PASSWORD, else a random one is printed.
     Add {

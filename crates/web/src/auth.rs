@@ -186,7 +186,9 @@ impl Failures {
             return None;
         }
         let lock = LOCK * 2u32.pow((self.count - MAX_FAILURES).min(MAX_DOUBLINGS));
-        (self.last + lock).checked_duration_since(now)
+        (self.last + lock)
+            .checked_duration_since(now)
+            .filter(|wait| !wait.is_zero())
     }
 }
 
