@@ -76,6 +76,9 @@ pub struct ApiToken {
 const TOKEN_ID_LEN: usize = 12;
 
 type UserRow = (i64, String, String, Option<String>);
+/// A user's columns, one more text column (a password hash or a creation time) and
+/// `disabled_at`.
+type AccountRow = (i64, String, String, Option<String>, String, Option<String>);
 
 fn user(row: UserRow) -> Result<User> {
     let (id, username, role, org_id) = row;
@@ -153,7 +156,7 @@ impl Store {
 
     /// A user with their password hash and whether they are disabled, for login.
     pub async fn user_for_login(&self, username: &str) -> Result<Option<Account>> {
-        let row: Option<(i64, String, String, Option<String>, String, Option<String>)> =
+        let row: Option<AccountRow> =
             sqlx::query_as(
                 "SELECT id, username, role, org_id, password_hash, disabled_at FROM users WHERE username = $1",
             )
@@ -180,7 +183,7 @@ impl Store {
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<UserSummary>> {
-        let rows: Vec<(i64, String, String, Option<String>, String, Option<String>)> =
+        let rows: Vec<AccountRow> =
             sqlx::query_as(
                 "SELECT id, username, role, org_id, created_at, disabled_at FROM users ORDER BY username",
             )
@@ -213,10 +216,7 @@ impl Store {
             "DELETE FROM login_sessions WHERE expires_at <= $1",
             "DELETE FROM known_devices WHERE expires_at <= $1",
         ] {
-            sqlx::query(sweep)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(sweep).bind(&now).execute(&mut *tx).await?;
         }
         sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hex_sha256(token.as_bytes()))

@@ -36,10 +36,7 @@ async fn render_account(
     viewer: &Viewer,
     message: Option<String>,
 ) -> Result<Response, WebError> {
-    let tokens = state
-        .store
-        .api_tokens(Some(&viewer.user.username))
-        .await?;
+    let tokens = state.store.api_tokens(Some(&viewer.user.username)).await?;
     Ok(render(&AccountPage {
         nav: Nav::of(viewer),
         message,

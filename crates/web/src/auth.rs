@@ -472,7 +472,10 @@ mod tests {
         // Five attempts held at once: the sixth is refused before any of them finished.
         let held: Vec<_> = (0..5).map(|_| limiter.reserve(keys()).unwrap()).collect();
         let wait = limiter.reserve(keys()).err().expect("locked");
-        assert!(wait <= LOCK && wait > LOCK - Duration::from_secs(5), "{wait:?}");
+        assert!(
+            wait <= LOCK && wait > LOCK - Duration::from_secs(5),
+            "{wait:?}"
+        );
         // Other keys are not affected.
         assert!(limiter.reserve(vec!["ip:2".to_string()]).is_ok());
         // A right password gives its attempt back.

@@ -230,7 +230,10 @@ async fn limit_anonymous_bodies(request: Request, next: Next) -> Response {
     }
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, ANONYMOUS_BODY_BYTES).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => too_large(),
     }
 }
@@ -283,7 +286,8 @@ mod tests {
 
     #[tokio::test]
     async fn anonymous_bodies_are_refused_past_16_kib_even_without_a_length() {
-        let router = guarded(Router::new().route("/echo", post(|body: String| async move { body })));
+        let router =
+            guarded(Router::new().route("/echo", post(|body: String| async move { body })));
         let big = vec![b'x'; ANONYMOUS_BODY_BYTES + 1];
         // Declared too large: refused before reading.
         let declared = Request::post("/echo")

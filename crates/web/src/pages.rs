@@ -844,8 +844,12 @@ const MAX_CONTRACT_BYTES: u64 = 1024 * 1024;
 impl UploadBody {
     /// The upload from its start.
     pub fn reader(&self) -> Result<Box<dyn UploadReader>, WebError> {
-        let unreadable =
-            |e: std::io::Error| WebError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read the spooled upload: {e}"));
+        let unreadable = |e: std::io::Error| {
+            WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read the spooled upload: {e}"),
+            )
+        };
         Ok(match self {
             UploadBody::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.clone())),
             UploadBody::Spooled(file) => {
@@ -866,7 +870,10 @@ impl UploadBody {
         if bytes.len() as u64 > MAX_CONTRACT_BYTES {
             return Err(WebError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("a contract document may have at most {} KiB", MAX_CONTRACT_BYTES / 1024),
+                format!(
+                    "a contract document may have at most {} KiB",
+                    MAX_CONTRACT_BYTES / 1024
+                ),
             ));
         }
         Ok(bytes)
@@ -885,9 +892,13 @@ pub(crate) struct Upload {
 
 /// Reads an upload form, writing its file to a temporary file chunk by chunk.
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
-    let unreadable = |e: &dyn std::fmt::Display| WebError::bad_request(format!("unreadable upload: {e}"));
+    let unreadable =
+        |e: &dyn std::fmt::Display| WebError::bad_request(format!("unreadable upload: {e}"));
     let spool_failed = |e: std::io::Error| {
-        WebError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot spool the upload: {e}"))
+        WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot spool the upload: {e}"),
+        )
     };
     let mut csrf = None;
     let mut file = None;
@@ -1165,7 +1176,10 @@ pub async fn upload(
     viewer.check_csrf(upload.csrf.as_deref())?;
     let contract_body = match (&upload.body, kind.as_str()) {
         (UploadBody::Spooled(file), "contract") => Some(file.try_clone().map_err(|e| {
-            WebError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read the spooled upload: {e}"))
+            WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read the spooled upload: {e}"),
+            )
         })?),
         _ => None,
     };

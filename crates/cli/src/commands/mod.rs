@@ -150,12 +150,16 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         }
         Command::User(UserCommand::Disable { username }) => {
             store.set_disabled(actor, username, true).await?;
-            println!("User {username} disabled: their sign-ins ended and their API tokens were revoked.");
+            println!(
+                "User {username} disabled: their sign-ins ended and their API tokens were revoked."
+            );
             Ok(())
         }
         Command::User(UserCommand::Enable { username }) => {
             store.set_disabled(actor, username, false).await?;
-            println!("User {username} may sign in again (make new API tokens with `obc user token`).");
+            println!(
+                "User {username} may sign in again (make new API tokens with `obc user token`)."
+            );
             Ok(())
         }
         Command::User(UserCommand::Tokens { username }) => {
@@ -163,7 +167,10 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         }
         Command::User(UserCommand::TokenRevoke { id }) => {
             let token = store.revoke_api_token(actor, id).await?;
-            println!("Token {} of {} ({}) revoked.", token.id, token.username, token.label);
+            println!(
+                "Token {} of {} ({}) revoked.",
+                token.id, token.username, token.label
+            );
             Ok(())
         }
         Command::Ledger {

@@ -505,7 +505,15 @@ fn probes(ids: &Ids) -> Vec<Probe> {
                 ("confirm", "a-new-password-2"),
             ])
         },
-        [LOGIN, E::Status(422), E::Status(422), E::Status(422), E::Status(422), E::Status(422), E::Status(422)],
+        [
+            LOGIN,
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+        ],
     ));
     p.push(probe(
         "POST",
@@ -2429,7 +2437,10 @@ pub(crate) async fn every_response_carries_security_headers(app: WebApp) {
             "student JSON",
             app.send(admin.with_token(Req::get(&student))).await,
         ),
-        ("404", app.send(admin.with_cookie(Req::get("/no-such-page"))).await),
+        (
+            "404",
+            app.send(admin.with_cookie(Req::get("/no-such-page"))).await,
+        ),
         ("/style.css", app.send(Req::get("/style.css")).await),
     ];
     for (what, r) in &responses {
@@ -2439,7 +2450,11 @@ pub(crate) async fn every_response_carries_security_headers(app: WebApp) {
             "{what}: {csp:?}"
         );
         assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
-        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{what}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
         assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
         let cache = r.header("cache-control").unwrap_or_default();
         if *what == "/style.css" {
@@ -2453,7 +2468,10 @@ pub(crate) async fn every_response_carries_security_headers(app: WebApp) {
     let page = responses[2].1.text();
     assert!(page.contains("<svg"), "the contract page has its charts");
     for inline in ["<style", "style=\"", "<script", " onclick="] {
-        assert!(!page.contains(inline), "inline {inline} on the contract page");
+        assert!(
+            !page.contains(inline),
+            "inline {inline} on the contract page"
+        );
     }
     assert!(page.contains("<link rel=\"stylesheet\" href=\"/style.css\">"));
 }
@@ -2488,7 +2506,10 @@ pub(crate) async fn a_known_browser_signs_in_despite_an_attackers_failures(app: 
         .find(|v| v.starts_with("obc_device="))
         .expect("the device cookie")
         .to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     // A district user's browser is known too, but only for the district user.
     let district = app.post_login("district", &Who::District.password()).await;
     let district_device = district.set_cookie("obc_device").expect("remembered");
@@ -2504,12 +2525,24 @@ pub(crate) async fn a_known_browser_signs_in_despite_an_attackers_failures(app: 
     let r = app.post_login("admin", &Who::Admin.password()).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     let r = app
-        .post_login_with("admin", &Who::Admin.password(), &format!("obc_device={district_device}"))
+        .post_login_with(
+            "admin",
+            &Who::Admin.password(),
+            &format!("obc_device={district_device}"),
+        )
         .await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "a device of another user");
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a device of another user"
+    );
     // ...but the admin's own browser signs in.
     let r = app
-        .post_login_with("admin", &Who::Admin.password(), &format!("obc_device={device}"))
+        .post_login_with(
+            "admin",
+            &Who::Admin.password(),
+            &format!("obc_device={device}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(r.set_cookie("obc_session").is_some());
@@ -2521,7 +2554,11 @@ pub(crate) async fn a_known_browser_signs_in_despite_an_attackers_failures(app: 
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     let r = app
-        .post_login_with("admin", &Who::Admin.password(), &format!("obc_device={device}"))
+        .post_login_with(
+            "admin",
+            &Who::Admin.password(),
+            &format!("obc_device={device}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
@@ -2546,17 +2583,28 @@ pub(crate) async fn users_change_their_own_password(app: WebApp) {
         ]))
     };
     let old = Who::Provider.password();
-    let wrong = app.send(change("not-it", "new-password-9", "new-password-9")).await;
+    let wrong = app
+        .send(change("not-it", "new-password-9", "new-password-9"))
+        .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.text());
     let short = app.send(change(&old, "short", "short")).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(short.text().contains("at least 8 characters"), "{}", short.text());
-    let done = app.send(change(&old, "new-password-9", "new-password-9")).await;
+    assert!(
+        short.text().contains("at least 8 characters"),
+        "{}",
+        short.text()
+    );
+    let done = app
+        .send(change(&old, "new-password-9", "new-password-9"))
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text());
     assert!(done.text().contains("Your password was changed"));
     // This sign-in goes on; the other one ended.
     assert_eq!(page_status(&app, &here, "/").await, StatusCode::OK);
-    assert_eq!(page_status(&app, &elsewhere, "/").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page_status(&app, &elsewhere, "/").await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         app.post_login("provider", &old).await.status,
         StatusCode::UNAUTHORIZED
@@ -2584,7 +2632,10 @@ pub(crate) async fn admins_disable_users_and_revoke_tokens(app: WebApp) {
     let r = app.send(post("/users/provider/disable")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(r.location(), Some("/users"));
-    assert_eq!(page_status(&app, &provider, "/").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page_status(&app, &provider, "/").await,
+        StatusCode::SEE_OTHER
+    );
     let api = app.send(provider.with_token(Req::get("/api/me"))).await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
     let login = app.post_login("provider", &Who::Provider.password()).await;
@@ -2595,7 +2646,9 @@ pub(crate) async fn admins_disable_users_and_revoke_tokens(app: WebApp) {
     let r = app.send(post("/users/provider/enable")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        app.post_login("provider", &Who::Provider.password()).await.status,
+        app.post_login("provider", &Who::Provider.password())
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
     let api = app.send(provider.with_token(Req::get("/api/me"))).await;
@@ -2604,15 +2657,23 @@ pub(crate) async fn admins_disable_users_and_revoke_tokens(app: WebApp) {
     // Revoking one token refuses it.
     let district = app.login(Who::District).await;
     assert_eq!(
-        app.send(district.with_token(Req::get("/api/me"))).await.status,
+        app.send(district.with_token(Req::get("/api/me")))
+            .await
+            .status,
         StatusCode::OK
     );
-    let tokens = app.store.api_tokens(Some("district")).await.expect("tokens");
+    let tokens = app
+        .store
+        .api_tokens(Some("district"))
+        .await
+        .expect("tokens");
     let id = &tokens[0].id;
     let r = app.send(post(&format!("/tokens/{id}/revoke"))).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(
-        app.send(district.with_token(Req::get("/api/me"))).await.status,
+        app.send(district.with_token(Req::get("/api/me")))
+            .await
+            .status,
         StatusCode::UNAUTHORIZED
     );
     // An admin cannot disable themselves.
@@ -2633,24 +2694,39 @@ pub(crate) async fn admins_disable_users_and_revoke_tokens(app: WebApp) {
 
     // The same from the command line, with --help that teaches.
     let help = app.cli(&["user", "--help"]);
-    for fragment in ["token-revoke", "disable", "password", "tokens", "obc user token-revoke"] {
+    for fragment in [
+        "token-revoke",
+        "disable",
+        "password",
+        "tokens",
+        "obc user token-revoke",
+    ] {
         assert!(help.contains(fragment), "{fragment}: {help}");
     }
     assert!(app.cli(&["user", "token", "--help"]).contains("--days"));
     let token = app.cli(&["user", "token", "auditor", "--label", "cli", "--days", "30"]);
     let token = token.trim();
     let listed = app.cli(&["user", "tokens", "auditor"]);
-    let row = listed.lines().find(|l| l.contains(" cli ")).expect("the new token");
+    let row = listed
+        .lines()
+        .find(|l| l.contains(" cli "))
+        .expect("the new token");
     let id = row.split_whitespace().next().expect("an id");
     let in_30_days = time::OffsetDateTime::now_utc() + time::Duration::days(30);
     assert!(row.contains(&in_30_days.date().to_string()), "{row}");
     let bearer = |t: &str| Req::get("/api/me").header("authorization", &format!("Bearer {t}"));
     assert_eq!(app.send(bearer(token)).await.status, StatusCode::OK);
     app.cli(&["user", "token-revoke", id]);
-    assert_eq!(app.send(bearer(token)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.send(bearer(token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let auditor = app.login(Who::Auditor).await;
     app.cli(&["user", "disable", "auditor"]);
-    assert_eq!(page_status(&app, &auditor, "/").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page_status(&app, &auditor, "/").await,
+        StatusCode::SEE_OTHER
+    );
     assert!(app.cli(&["user", "list"]).contains("disabled"));
     app.cli(&["user", "enable", "auditor"]);
     let out = app.cli(&["user", "password", "auditor"]);
@@ -2663,8 +2739,17 @@ pub(crate) async fn admins_disable_users_and_revoke_tokens(app: WebApp) {
         StatusCode::SEE_OTHER
     );
     let audit = app.audit_actions("tester").await;
-    for action in ["token.add", "token.revoke", "user.disable", "user.enable", "user.password"] {
-        assert!(audit.iter().any(|(a, _, _)| a == action), "{action}: {audit:?}");
+    for action in [
+        "token.add",
+        "token.revoke",
+        "user.disable",
+        "user.enable",
+        "user.password",
+    ] {
+        assert!(
+            audit.iter().any(|(a, _, _)| a == action),
+            "{action}: {audit:?}"
+        );
     }
 }
 
@@ -2677,7 +2762,11 @@ pub(crate) async fn api_tokens_expire(app: WebApp) {
         .expect("the district user");
     let bearer = |t: &str| Req::get("/api/me").header("authorization", &format!("Bearer {t}"));
     for (token, valid_for, status) in [
-        ("expired-token", time::Duration::seconds(-1), StatusCode::UNAUTHORIZED),
+        (
+            "expired-token",
+            time::Duration::seconds(-1),
+            StatusCode::UNAUTHORIZED,
+        ),
         ("fresh-token", time::Duration::days(1), StatusCode::OK),
     ] {
         app.store
@@ -2691,7 +2780,8 @@ pub(crate) async fn api_tokens_expire(app: WebApp) {
     let out = app.obc.run(&["user", "token", "district"]);
     let in_90_days = time::OffsetDateTime::now_utc() + time::Duration::days(90);
     assert!(
-        out.stderr().contains(&format!("It expires {}", in_90_days.date())),
+        out.stderr()
+            .contains(&format!("It expires {}", in_90_days.date())),
         "{}",
         out.stderr()
     );
@@ -2726,7 +2816,11 @@ pub(crate) async fn expired_login_sessions_are_deleted(app: WebApp) {
     assert_eq!(sessions_of_auditor(), vec![1]);
     app.login(Who::District).await;
     let stale = sessions_of_auditor();
-    assert_eq!(stale, vec![0], "the expired session was deleted at the next sign-in");
+    assert_eq!(
+        stale,
+        vec![0],
+        "the expired session was deleted at the next sign-in"
+    );
 }
 
 pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
@@ -2737,10 +2831,19 @@ pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
         .send(
             Req::post("/login")
                 .cookie(&format!("obc_login_csrf={cookie}"))
-                .form(&[("username", "admin"), ("password", &padding), ("csrf", &csrf)]),
+                .form(&[
+                    ("username", "admin"),
+                    ("password", &padding),
+                    ("csrf", &csrf),
+                ]),
         )
         .await;
-    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", big.excerpt());
+    assert_eq!(
+        big.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        big.excerpt()
+    );
     // So is any other anonymous body.
     let r = app
         .send(Req::post("/upload/sessions").body("text/csv", padding.as_bytes()))
@@ -2752,15 +2855,38 @@ pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
     let long_value = "9".repeat(10_000);
     let mut csv = String::from("session_id,student_id,tutor_id,date,minutes,status\n");
     for i in 0..500 {
-        csv.push_str(&format!("b{i},{},T1,2025-01-01,{long_value},attended\n", app.ids.demo_enrolled));
+        csv.push_str(&format!(
+            "b{i},{},T1,2025-01-01,{long_value},attended\n",
+            app.ids.demo_enrolled
+        ));
     }
     let r = app
-        .send(upload(&admin, "sessions", &[("org", DEMO_PROVIDER)], "bad.csv", csv.as_bytes()))
+        .send(upload(
+            &admin,
+            "sessions",
+            &[("org", DEMO_PROVIDER)],
+            "bad.csv",
+            csv.as_bytes(),
+        ))
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.excerpt());
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.excerpt()
+    );
     let html = r.text();
-    assert_eq!(html.matches("<tr><td>bad.csv</td>").count(), 100, "{}", r.excerpt());
-    assert!(html.contains("... and 400 more problems."), "{}", r.excerpt());
+    assert_eq!(
+        html.matches("<tr><td>bad.csv</td>").count(),
+        100,
+        "{}",
+        r.excerpt()
+    );
+    assert!(
+        html.contains("... and 400 more problems."),
+        "{}",
+        r.excerpt()
+    );
     assert!(html.contains("... (10000 characters)"), "{}", r.excerpt());
     assert!(html.len() < 200_000, "{} bytes of HTML", html.len());
 }

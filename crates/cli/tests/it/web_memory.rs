@@ -47,7 +47,10 @@ impl Server {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let start = Instant::now();
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(60), "obc serve did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "obc serve did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         server
@@ -142,7 +145,10 @@ fn assert_bounded(head: &[u8], row: &[u8], expect_in_page: &str) {
 #[test]
 fn a_200_mb_upload_of_bad_rows_keeps_the_server_under_300_mb() {
     // Every row names a student no one has: each is a problem; the page lists 100 of them.
-    let row = format!("s,no-such-student,T1,2025-01-06,30,attended,{}\n", "x".repeat(150));
+    let row = format!(
+        "s,no-such-student,T1,2025-01-06,30,attended,{}\n",
+        "x".repeat(150)
+    );
     assert_bounded(
         b"session_id,student_id,tutor_id,date,minutes,status,note\n",
         row.as_bytes(),
@@ -153,5 +159,9 @@ fn a_200_mb_upload_of_bad_rows_keeps_the_server_under_300_mb() {
 #[test]
 #[ignore = "needs H1's bounded CSV records (crates/ingest/src/csvfile.rs)"]
 fn a_200_mb_header_of_empty_columns_keeps_the_server_under_300_mb() {
-    assert_bounded(b"session_id,", b",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", "header");
+    assert_bounded(
+        b"session_id,",
+        b",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
+        "header",
+    );
 }
