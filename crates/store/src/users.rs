@@ -469,10 +469,10 @@ impl Store {
         }
         let now = crate::now();
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE substr(token_sha256, 1, $2) = $3")
+        // The id was found among the tokens, so it is hex: no LIKE wildcards.
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE token_sha256 LIKE $2")
             .bind(&now)
-            .bind(TOKEN_ID_LEN as i64)
-            .bind(id)
+            .bind(format!("{id}%"))
             .execute(&mut *tx)
             .await?;
         audit(
