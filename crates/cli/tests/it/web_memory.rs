@@ -67,20 +67,33 @@ impl Server {
             .expect("VmHWM in /proc/<pid>/status")
     }
 
-    /// Uploads a sessions file of `UPLOAD_BYTES` bytes, `head` then `row` repeated, as the web
-    /// form does (multipart), written to the socket as it is made. Returns the status and body.
-    fn upload_sessions(&self, head: &[u8], row: &[u8]) -> (u16, String) {
-        let before = format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"org\"\r\n\r\nsome-provider\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n"
-        );
-        let after = format!("\r\n--{BOUNDARY}--\r\n");
+    /// Uploads a sessions file of `UPLOAD_BYTES` bytes, `head` then `row` repeated, written
+    /// to the socket as it is made: as the web form does (multipart), or as the API's body.
+    /// Returns the status and body of the answer.
+    fn upload_sessions(&self, via: Via, head: &[u8], row: &[u8]) -> (u16, String) {
+        let (path, content_type, before, after) = match via {
+            Via::Form => (
+                "/upload/sessions",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"org\"\r\n\r\nsome-provider\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+                ),
+                format!("\r\n--{BOUNDARY}--\r\n"),
+            ),
+            Via::Api => (
+                "/api/sessions?org=some-provider",
+                "text/csv".to_string(),
+                String::new(),
+                String::new(),
+            ),
+        };
         let rows = (UPLOAD_BYTES - head.len() as u64) / row.len() as u64;
         let length =
             before.len() as u64 + head.len() as u64 + rows * row.len() as u64 + after.len() as u64;
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         write!(
             stream,
-            "POST /upload/sessions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{before}",
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{before}",
             self.token
         )
         .expect("send the request head");
@@ -118,10 +131,19 @@ impl Drop for Server {
     }
 }
 
+/// How a test uploads.
+#[derive(Clone, Copy)]
+enum Via {
+    /// The upload page's form.
+    Form,
+    /// `POST /api/sessions` with the file as the body.
+    Api,
+}
+
 /// Uploads a 200 MB file and checks the answer and the server's peak memory.
-fn assert_bounded(head: &[u8], row: &[u8], expect_in_page: &str) {
+fn assert_bounded(via: Via, head: &[u8], row: &[u8], expect_in_page: &str) {
     let server = Server::start();
-    let (status, page) = server.upload_sessions(head, row);
+    let (status, page) = server.upload_sessions(via, head, row);
     let peak = server.peak_kib();
     assert_eq!(status, 422, "{}", &page[..page.len().min(2000)]);
     assert!(
@@ -150,6 +172,7 @@ fn a_200_mb_upload_of_bad_rows_keeps_the_server_under_300_mb() {
         "x".repeat(150)
     );
     assert_bounded(
+        Via::Form,
         b"session_id,student_id,tutor_id,date,minutes,status,note\n",
         row.as_bytes(),
         "more problems",
@@ -157,9 +180,25 @@ fn a_200_mb_upload_of_bad_rows_keeps_the_server_under_300_mb() {
 }
 
 #[test]
+#[ignore = "needs H2/H3: /api/sessions holds the whole body (and a copy for its idempotency hash)"]
+fn a_200_mb_api_push_of_bad_rows_keeps_the_server_under_300_mb() {
+    let row = format!(
+        "s,no-such-student,T1,2025-01-06,30,attended,{}\n",
+        "x".repeat(150)
+    );
+    assert_bounded(
+        Via::Api,
+        b"session_id,student_id,tutor_id,date,minutes,status,note\n",
+        row.as_bytes(),
+        "no-such-student",
+    );
+}
+
+#[test]
 #[ignore = "needs H1's bounded CSV records (crates/ingest/src/csvfile.rs)"]
 fn a_200_mb_header_of_empty_columns_keeps_the_server_under_300_mb() {
     assert_bounded(
+        Via::Form,
         b"session_id,",
         b",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,",
         "header",
