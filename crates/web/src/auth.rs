@@ -314,13 +314,23 @@ async fn limit_keys(
             )]);
         }
     }
-    Ok(vec![
-        format!(
-            "ip:{}",
-            peer.map_or_else(|| "unknown".to_string(), |p| p.to_string())
-        ),
-        format!("user:{username}"),
-    ])
+    Ok(vec![address_key(peer), format!("user:{username}")])
+}
+
+/// The limiter's key of a client address: an IPv6 client by its /64, which one host can fill
+/// with addresses of its own.
+fn address_key(peer: Option<IpAddr>) -> String {
+    match peer {
+        None => "ip:unknown".into(),
+        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// The sign-in form again, with a message, a status and a fresh form token.
@@ -492,6 +502,16 @@ mod tests {
         f.count = 100;
         assert_eq!(f.locked_for(now), Some(LOCK * 64));
         assert_eq!(f.locked_for(now + LOCK * 64), None);
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let key = |a: &str| address_key(Some(a.parse().unwrap()));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(address_key(None), "ip:unknown");
     }
 
     #[test]
