@@ -97,8 +97,15 @@ enum Command {
         #[arg(long)]
         insecure_cookies: bool,
     },
-    /// Manage the web app's users and API tokens.
-    #[command(subcommand)]
+    /// Manage the web app's users and API tokens; every change is written to the audit log.
+    ///
+    ///   obc user add maria --role district --org mesa-usd
+    ///   OBC_PASSWORD='a new secret' obc user password maria
+    ///   obc user token brightpath-bot --label nightly-push --days 30
+    ///   obc user tokens                 # ids, labels, expiry, revocation
+    ///   obc user token-revoke 3f2a9c1d0b7e
+    ///   obc user disable maria          # ends her sign-ins, revokes her tokens
+    #[command(subcommand, verbatim_doc_comment)]
     User(UserCommand),
     /// The ledger of finalized statements; `verify` recomputes each one and checks it.
     Ledger {
@@ -209,12 +216,33 @@ enum UserCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// List the users: role, organisation, and whether they are disabled.
+    List,
+    /// Set a user's password (a reset: the user changes their own on the web app's Account
+    /// page). Read from OBC_PASSWORD, else a random one is printed. Their sign-ins end.
+    Password { username: String },
+    /// Disable a user: they can no longer sign in, their sign-ins end and every API token of
+    /// theirs is revoked (for someone who left, or a leaked password).
+    Disable { username: String },
+    /// Let a disabled user sign in again. Their old API tokens stay revoked: make new ones.
+    Enable { username: String },
     /// Create an API token for a user (e.g. a provider's nightly session push); printed once.
+    /// It expires after --days days; make a new one before then.
     Token {
         username: String,
         #[arg(long, default_value = "api")]
         label: String,
+        /// Days until the token is refused (1 to 366).
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=366))]
+        days: u16,
     },
+    /// List API tokens (never the secrets): id, user, label, created, expires, revoked.
+    Tokens {
+        /// Only this user's tokens.
+        username: Option<String>,
+    },
+    /// Revoke an API token by its id (as `obc user tokens` lists it); it is refused from now on.
+    TokenRevoke { id: String },
 }
 
 /// A user's role (SPEC section 1).

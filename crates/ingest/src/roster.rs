@@ -62,11 +62,26 @@ pub fn read_roster_bytes(
     bytes: &[u8],
     district: Option<&str>,
 ) -> Result<Roster, ImportErrors> {
-    let zip_magic = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06");
+    read_roster_upload(name, std::io::Cursor::new(bytes), district)
+}
+
+/// [`read_roster_bytes`] from a seekable reader (an upload spooled to a file), from its start.
+pub fn read_roster_upload<R: Read + Seek>(
+    name: &str,
+    mut reader: R,
+    district: Option<&str>,
+) -> Result<Roster, ImportErrors> {
+    let mut magic = Vec::with_capacity(4);
+    let rewound = (&mut reader)
+        .take(4)
+        .read_to_end(&mut magic)
+        .and_then(|_| reader.seek(std::io::SeekFrom::Start(0)));
+    rewound.map_err(|e| ImportError::io(name, &e))?;
+    let zip_magic = magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06");
     if zip_magic || name.to_ascii_lowercase().ends_with(".zip") {
-        read_roster_zip(name, std::io::Cursor::new(bytes), district)
+        read_roster_zip(name, reader, district)
     } else {
-        read_roster_csv(name, bytes, district)
+        read_roster_csv(name, reader, district)
     }
 }
 

@@ -25,7 +25,7 @@ pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
 pub use statements::StoredStatement;
-pub use users::{IdempotencyClaim, Role, User};
+pub use users::{Account, ApiToken, IdempotencyClaim, Role, User, UserSummary};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
@@ -103,6 +103,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("sqlite/attendance.sql")),
     (6, include_str!("sqlite/test_identity.sql")),
     (8, include_str!("sqlite/chain.sql")),
+    (9, include_str!("sqlite/accounts.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -113,6 +114,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("postgres/attendance.sql")),
     (6, include_str!("postgres/test_identity.sql")),
     (8, include_str!("postgres/chain.sql")),
+    (9, include_str!("postgres/accounts.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -65,7 +65,42 @@ pub struct User {
     pub org_id: Option<String>,
 }
 
+/// A user as login sees them: the password hash to verify and whether they may sign in.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: User,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// A user as the admin's list shows them.
+#[derive(Debug, Clone)]
+pub struct UserSummary {
+    pub user: User,
+    pub created_at: String,
+    /// When the user was disabled, if they are.
+    pub disabled_at: Option<String>,
+}
+
+/// An API token as its owner and admins see it: never the secret, only an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// The first characters of the token's SHA-256: enough to name it, useless to use it.
+    pub id: String,
+    pub username: String,
+    pub label: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Hex characters of a token's SHA-256 that name it.
+const TOKEN_ID_LEN: usize = 12;
+
 type UserRow = (i64, String, String, Option<String>);
+/// A user's columns, one more text column (a password hash or a creation time) and
+/// `disabled_at`.
+type AccountRow = (i64, String, String, Option<String>, String, Option<String>);
 
 fn user(row: UserRow) -> Result<User> {
     let (id, username, role, org_id) = row;
@@ -141,19 +176,54 @@ impl Store {
         })
     }
 
-    /// A user and their password hash, for login.
-    pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row: Option<(i64, String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, username, role, org_id, password_hash FROM users WHERE username = $1",
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(id, u, r, o, hash)| Ok((user((id, u, r, o))?, hash)))
-            .transpose()
+    /// A user with their password hash and whether they are disabled, for login.
+    pub async fn user_for_login(&self, username: &str) -> Result<Option<Account>> {
+        let row: Option<AccountRow> =
+            sqlx::query_as(
+                "SELECT id, username, role, org_id, password_hash, disabled_at FROM users WHERE username = $1",
+            )
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(id, u, r, o, password_hash, disabled_at)| {
+            Ok(Account {
+                user: user((id, u, r, o))?,
+                password_hash,
+                disabled: disabled_at.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// A user who exists, else a NotFound naming them.
+    async fn existing_user(&self, username: &str) -> Result<User> {
+        self.user_for_login(username)
+            .await?
+            .map(|a| a.user)
+            .ok_or_else(|| StoreError::NotFound(format!("no user \"{username}\"")))
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<UserSummary>> {
+        let rows: Vec<AccountRow> =
+            sqlx::query_as(
+                "SELECT id, username, role, org_id, created_at, disabled_at FROM users ORDER BY username",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(id, u, r, o, created_at, disabled_at)| {
+                Ok(UserSummary {
+                    user: user((id, u, r, o))?,
+                    created_at,
+                    disabled_at,
+                })
+            })
+            .collect()
     }
 
     /// Starts a login session lasting `valid_for`; `token` is the cookie's secret, stored hashed.
+    /// Expired sessions and remembered browsers of every user are deleted on the way.
     pub async fn create_login_session(
         &self,
         user: &User,
@@ -161,8 +231,15 @@ impl Store {
         csrf: &str,
         valid_for: time::Duration,
     ) -> Result<()> {
+        let now = crate::now();
         let expires_at = crate::timestamp(time::OffsetDateTime::now_utc() + valid_for);
         let mut tx = self.write_tx().await?;
+        for sweep in [
+            "DELETE FROM login_sessions WHERE expires_at <= $1",
+            "DELETE FROM known_devices WHERE expires_at <= $1",
+        ] {
+            sqlx::query(sweep).bind(&now).execute(&mut *tx).await?;
+        }
         sqlx::query("INSERT INTO login_sessions (token_sha256, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(hex_sha256(token.as_bytes()))
             .bind(user.id)
@@ -182,11 +259,12 @@ impl Store {
         Ok(())
     }
 
-    /// The user and CSRF token of a login session that has not expired.
+    /// The user and CSRF token of a login session that has not expired, of a user who is not
+    /// disabled.
     pub async fn login_session(&self, token: &str) -> Result<Option<(User, String)>> {
         let row: Option<(i64, String, String, Option<String>, String)> = sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.org_id, s.csrf_token FROM login_sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_sha256 = $1 AND s.expires_at > $2",
+             WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(hex_sha256(token.as_bytes()))
         .bind(crate::now())
@@ -205,45 +283,233 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an API token (hashed) for a user.
-    pub async fn add_api_token(
+    /// Remembers a browser that signed in as `user` (its cookie's secret, hashed).
+    pub async fn add_known_device(
         &self,
-        actor: &str,
         user: &User,
         token: &str,
-        label: &str,
+        valid_for: time::Duration,
     ) -> Result<()> {
+        let expires_at = crate::timestamp(time::OffsetDateTime::now_utc() + valid_for);
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO known_devices (token_sha256, user_id, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(hex_sha256(token.as_bytes()))
         .bind(user.id)
-        .bind(label)
-        .bind(crate::now())
+        .bind(expires_at)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether `token` is the cookie of a browser that signed in as `username` before.
+    pub async fn is_known_device(&self, username: &str, token: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT d.user_id FROM known_devices d JOIN users u ON u.id = d.user_id
+             WHERE d.token_sha256 = $1 AND u.username = $2 AND d.expires_at > $3",
+        )
+        .bind(hex_sha256(token.as_bytes()))
+        .bind(username)
+        .bind(crate::now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Replaces a user's password hash and ends their login sessions, except `keep` (the
+    /// session of a user changing their own password).
+    pub async fn set_password(
+        &self,
+        actor: &str,
+        username: &str,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<()> {
+        let target = self.existing_user(username).await?;
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(target.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_sessions WHERE user_id = $1 AND token_sha256 <> $2")
+            .bind(target.id)
+            .bind(keep.map(|t| hex_sha256(t.as_bytes())).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
         audit(
             &mut tx,
             actor,
-            "token.add",
-            &format!("user:{}", user.username),
-            label,
+            "user.password",
+            &format!("user:{username}"),
+            "password changed; other sign-ins ended",
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The user an API token belongs to.
+    /// Disables a user (ending their sessions, revoking their tokens and forgetting their
+    /// browsers) or enables them again (their old tokens stay revoked).
+    pub async fn set_disabled(&self, actor: &str, username: &str, disabled: bool) -> Result<()> {
+        let target = self.existing_user(username).await?;
+        let now = crate::now();
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+            .bind(disabled.then_some(now.as_str()))
+            .bind(target.id)
+            .execute(&mut *tx)
+            .await?;
+        let (action, detail) = if disabled {
+            for forget in [
+                "DELETE FROM login_sessions WHERE user_id = $1",
+                "DELETE FROM known_devices WHERE user_id = $1",
+            ] {
+                sqlx::query(forget)
+                    .bind(target.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let revoked = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(&now)
+            .bind(target.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            (
+                "user.disable",
+                format!("sessions ended, {revoked} API tokens revoked"),
+            )
+        } else {
+            ("user.enable", String::new())
+        };
+        audit(&mut tx, actor, action, &format!("user:{username}"), &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores an API token (hashed) for a user, valid for `valid_for`.
+    pub async fn add_api_token(
+        &self,
+        actor: &str,
+        user: &User,
+        token: &str,
+        label: &str,
+        valid_for: time::Duration,
+    ) -> Result<ApiToken> {
+        let sha = hex_sha256(token.as_bytes());
+        let created_at = crate::now();
+        let expires_at = crate::timestamp(time::OffsetDateTime::now_utc() + valid_for);
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (token_sha256, user_id, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&sha)
+        .bind(user.id)
+        .bind(label)
+        .bind(&created_at)
+        .bind(&expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let token = ApiToken {
+            id: sha[..TOKEN_ID_LEN].to_string(),
+            username: user.username.clone(),
+            label: label.to_string(),
+            created_at,
+            expires_at,
+            revoked_at: None,
+        };
+        audit(
+            &mut tx,
+            actor,
+            "token.add",
+            &format!("user:{}", user.username),
+            &format!("{label} (id {}, expires {})", token.id, token.expires_at),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The user an API token belongs to, unless the token expired or was revoked or the user
+    /// is disabled.
     pub async fn user_for_token(&self, token: &str) -> Result<Option<User>> {
         let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.role, u.org_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = $1",
+            "SELECT u.id, u.username, u.role, u.org_id FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(hex_sha256(token.as_bytes()))
+        .bind(crate::now())
         .fetch_optional(&self.pool)
         .await?;
         row.map(user).transpose()
+    }
+
+    /// The API tokens of one user, or of everyone, newest first.
+    pub async fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiToken>> {
+        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT t.token_sha256, u.username, t.label, t.created_at, t.expires_at, t.revoked_at
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE $1 = '' OR u.username = $1 ORDER BY t.created_at DESC, t.token_sha256",
+        )
+        .bind(username.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(sha, username, label, created_at, expires_at, revoked_at)| ApiToken {
+                    id: sha[..TOKEN_ID_LEN].to_string(),
+                    username,
+                    label,
+                    created_at,
+                    expires_at,
+                    revoked_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Revokes the API token with this id (as [`Store::api_tokens`] lists it).
+    pub async fn revoke_api_token(&self, actor: &str, id: &str) -> Result<ApiToken> {
+        let token = self
+            .api_tokens(None)
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "no API token with id \"{id}\" (`obc user tokens` lists them)"
+                ))
+            })?;
+        if token.revoked_at.is_some() {
+            return Ok(token);
+        }
+        let now = crate::now();
+        let mut tx = self.write_tx().await?;
+        // The id was found among the tokens, so it is hex: no LIKE wildcards.
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE token_sha256 LIKE $2")
+            .bind(&now)
+            .bind(format!("{id}%"))
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            actor,
+            "token.revoke",
+            &format!("user:{}", token.username),
+            &format!("{} (id {id})", token.label),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ApiToken {
+            revoked_at: Some(now),
+            ..token
+        })
     }
 
     /// Claims an idempotency key for a request whose SHA-256 is `request_sha256`, under the
@@ -387,5 +653,58 @@ mod idempotency_tests {
                 .unwrap();
             assert_eq!(claim("a").await.unwrap(), answered);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Store, SQLITE_MIGRATIONS};
+    use sqlx::{AnyConnection, Connection};
+
+    /// A database made before migration 9, with a user and an API token, upgrades: the token
+    /// still works and now expires 90 days after the upgrade.
+    #[tokio::test]
+    async fn tokens_made_before_expiry_existed_get_90_days() {
+        sqlx::any::install_default_drivers();
+        let path = std::env::temp_dir().join(format!("obc-upgrade-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE schema_version (version INTEGER PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for (version, sql) in SQLITE_MIGRATIONS.iter().filter(|(v, _)| *v <= 5) {
+            sqlx::raw_sql(*sql).execute(&mut conn).await.unwrap();
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(
+            "INSERT INTO users (id, username, password_hash, role, created_at) VALUES (1, 'old', 'x', 'admin', '2024-01-01T00:00:00Z');
+             INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES ('2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b', 1, 'old', '2024-01-01T00:00:00Z');",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+
+        let store = Store::open(path.to_str().unwrap(), false).await.unwrap();
+        // The token's secret is "secret" (its SHA-256 is stored above).
+        let user = store.user_for_token("secret").await.unwrap();
+        assert_eq!(user.map(|u| u.username), Some("old".to_string()));
+        let tokens = store.api_tokens(Some("old")).await.unwrap();
+        let in_90_days = time::OffsetDateTime::now_utc() + time::Duration::days(90);
+        assert!(
+            tokens[0]
+                .expires_at
+                .starts_with(&in_90_days.date().to_string()),
+            "{tokens:?}"
+        );
+        assert_eq!(tokens[0].id, "2bb80d537b1d");
+        store.close().await;
+        let _ = std::fs::remove_file(&path);
     }
 }

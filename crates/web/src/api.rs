@@ -235,7 +235,7 @@ async fn upload_json(
     let upload = Upload {
         csrf: None,
         file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
-        bytes: body.to_vec(),
+        body: pages::UploadBody::Memory(body),
         org: query.org,
         effective: query.effective,
     };

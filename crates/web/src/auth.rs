@@ -21,6 +21,21 @@ use std::time::{Duration, Instant};
 pub const SESSION_COOKIE: &str = "obc_session";
 const LOGIN_CSRF_COOKIE: &str = "obc_login_csrf";
 const SESSION_HOURS: i64 = 8;
+/// The cookie of a browser that signed in successfully: its sign-ins are limited on their own.
+pub const DEVICE_COOKIE: &str = "obc_device";
+const DEVICE_DAYS: i64 = 180;
+/// The shortest password accepted, on the web and the command line.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Refuses a new password that is too short.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
 
 /// Hashes a password for storage (argon2id, random salt).
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -36,7 +51,7 @@ fn unknown_user_hash() -> &'static str {
     HASH.get_or_init(|| hash_password(&random_token()).expect("hashing a random token works"))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -141,34 +156,98 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-/// Failed logins per client and per username; more than `MAX_FAILURES` in `WINDOW` is refused.
+/// Failed sign-ins per key (a client address, a username or a remembered browser), with
+/// backoff. An attempt is reserved, counted as a failure, before its password is checked and
+/// given back when the password was right, so parallel tries cannot slip past the limit.
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    failures: Mutex<HashMap<String, Failures>>,
 }
 
-const MAX_FAILURES: usize = 5;
-const WINDOW: Duration = Duration::from_secs(300);
+/// The failed sign-ins of one key: how many, and when the last one was.
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+/// Failures allowed before a key is locked for `LOCK`.
+const MAX_FAILURES: u32 = 5;
+/// The first lock; each further failure after one doubles it, up to `LOCK * 2^MAX_DOUBLINGS`.
+const LOCK: Duration = Duration::from_secs(300);
+const MAX_DOUBLINGS: u32 = 6;
+/// A key with no failure for this long starts again from zero.
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+impl Failures {
+    /// How long this key must still wait, if it is locked at `now`.
+    fn locked_for(self, now: Instant) -> Option<Duration> {
+        if self.count < MAX_FAILURES {
+            return None;
+        }
+        let lock = LOCK * 2u32.pow((self.count - MAX_FAILURES).min(MAX_DOUBLINGS));
+        (self.last + lock)
+            .checked_duration_since(now)
+            .filter(|wait| !wait.is_zero())
+    }
+}
+
+/// A reserved sign-in attempt: it stays counted as a failure unless [`Attempt::succeeded`].
+pub struct Attempt<'a> {
+    limiter: &'a LoginLimiter,
+    keys: Vec<String>,
+}
+
+impl Attempt<'_> {
+    /// The password was right: the attempt no longer counts against its keys.
+    pub fn succeeded(self) {
+        let mut map = self.limiter.failures.lock().expect("limiter lock");
+        for key in &self.keys {
+            if let Some(f) = map.get_mut(key) {
+                f.count = f.count.saturating_sub(1);
+            }
+        }
+    }
+}
 
 impl LoginLimiter {
-    fn blocked(&self, keys: &[String]) -> bool {
+    /// Reserves an attempt under every key, or says how long the most locked key must wait.
+    pub fn reserve(&self, keys: Vec<String>) -> Result<Attempt<'_>, Duration> {
+        let now = Instant::now();
         let mut map = self.failures.lock().expect("limiter lock");
-        keys.iter().any(|k| {
-            let entries = map.entry(k.clone()).or_default();
-            entries.retain(|t| t.elapsed() < WINDOW);
-            entries.len() >= MAX_FAILURES
-        })
-    }
-
-    fn fail(&self, keys: &[String]) {
-        let mut map = self.failures.lock().expect("limiter lock");
-        // Forget clients and usernames whose failures have all expired, so the map stays small.
+        // Forget keys that have been quiet for a day, so the map stays small.
         if map.len() > 10_000 {
-            map.retain(|_, times| times.iter().any(|t| t.elapsed() < WINDOW));
+            map.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
         }
-        for k in keys {
-            map.entry(k.clone()).or_default().push(Instant::now());
+        let fresh = |f: Option<&Failures>| {
+            f.copied()
+                .filter(|f| now.duration_since(f.last) < FORGET_AFTER)
+                .unwrap_or(Failures {
+                    count: 0,
+                    last: now,
+                })
+        };
+        if let Some(wait) = keys
+            .iter()
+            .filter_map(|k| fresh(map.get(k)).locked_for(now))
+            .max()
+        {
+            return Err(wait);
         }
+        for key in &keys {
+            let f = fresh(map.get(key));
+            map.insert(
+                key.clone(),
+                Failures {
+                    count: f.count + 1,
+                    last: now,
+                },
+            );
+        }
+        Ok(Attempt {
+            limiter: self,
+            keys,
+        })
     }
 }
 
@@ -217,6 +296,58 @@ pub struct LoginForm {
     csrf: String,
 }
 
+/// The keys a sign-in attempt counts under. A browser that signed in as this user before (it
+/// holds their device cookie) counts only under its own key, so that someone else's failures,
+/// against the account or from the same address, do not lock the owner out; any other browser
+/// counts under its address and the username.
+async fn limit_keys(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    username: &str,
+) -> Result<Vec<String>, WebError> {
+    if let Some(device) = cookie(headers, DEVICE_COOKIE) {
+        if state.store.is_known_device(username, device).await? {
+            return Ok(vec![format!(
+                "device:{}",
+                obc_core::engine::sha256_hex(device.as_bytes())
+            )]);
+        }
+    }
+    Ok(vec![address_key(peer), format!("user:{username}")])
+}
+
+/// The limiter's key of a client address: an IPv6 client by its /64, which one host can fill
+/// with addresses of its own.
+fn address_key(peer: Option<IpAddr>) -> String {
+    match peer {
+        None => "ip:unknown".into(),
+        Some(IpAddr::V4(v4)) => format!("ip:{v4}"),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The sign-in form again, with a message, a status and a fresh form token.
+fn login_form_again(state: &AppState, status: StatusCode, message: &str) -> Response {
+    let csrf = random_token();
+    let mut response = crate::pages::render(&crate::pages::LoginPage {
+        csrf: csrf.clone(),
+        error: Some(message.into()),
+    });
+    *response.status_mut() = status;
+    response.headers_mut().append(
+        SET_COOKIE,
+        set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, 3600),
+    );
+    response
+}
+
 /// POST /login.
 pub async fn login(
     State(state): State<AppState>,
@@ -230,46 +361,48 @@ pub async fn login(
             "the sign-in form expired: reload the page and try again",
         ));
     }
-    let keys = [
-        format!(
-            "ip:{}",
-            peer.map_or_else(|| "unknown".to_string(), |p| p.to_string())
-        ),
-        format!("user:{}", form.username),
-    ];
-    if state.limiter.blocked(&keys) {
-        return Err(WebError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many failed sign-ins: wait five minutes and try again",
-        ));
-    }
+    let keys = limit_keys(&state, &headers, peer, &form.username).await?;
+    let attempt = match state.limiter.reserve(keys) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            return Err(WebError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many failed sign-ins: wait {} minutes and try again",
+                    wait.as_secs().div_ceil(60).max(1)
+                ),
+            ))
+        }
+    };
     let found = state.store.user_for_login(&form.username).await?;
     // An unknown username costs the same argon2 work as a wrong password, so the answer's
     // timing does not tell which usernames exist.
     let verified = match &found {
-        Some((_, hash)) => verify_password(&form.password, hash),
+        Some(account) => verify_password(&form.password, &account.password_hash),
         None => {
             verify_password(&form.password, unknown_user_hash());
             false
         }
     };
-    let user = match found {
-        Some((user, _)) if verified => user,
+    let account = match found {
+        Some(account) if verified => account,
         _ => {
-            state.limiter.fail(&keys);
-            let csrf = random_token();
-            let mut response = crate::pages::render(&crate::pages::LoginPage {
-                csrf: csrf.clone(),
-                error: Some("Unknown username or wrong password.".into()),
-            });
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            response.headers_mut().append(
-                SET_COOKIE,
-                set_cookie(&state, LOGIN_CSRF_COOKIE, &csrf, 3600),
-            );
-            return Ok(response);
+            return Ok(login_form_again(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                "Unknown username or wrong password.",
+            ))
         }
     };
+    attempt.succeeded();
+    if account.disabled {
+        return Ok(login_form_again(
+            &state,
+            StatusCode::FORBIDDEN,
+            "This account is disabled: ask an administrator.",
+        ));
+    }
+    let user = account.user;
     let token = random_token();
     state
         .store
@@ -288,6 +421,21 @@ pub async fn login(
     response
         .headers_mut()
         .append(SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));
+    let known = match cookie(&headers, DEVICE_COOKIE) {
+        Some(device) => state.store.is_known_device(&user.username, device).await?,
+        None => false,
+    };
+    if !known {
+        let device = random_token();
+        state
+            .store
+            .add_known_device(&user, &device, time::Duration::days(DEVICE_DAYS))
+            .await?;
+        response.headers_mut().append(
+            SET_COOKIE,
+            set_cookie(&state, DEVICE_COOKIE, &device, DEVICE_DAYS * 24 * 3600),
+        );
+    }
     Ok(response)
 }
 
@@ -328,15 +476,48 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_blocks_after_five_failures() {
+    fn the_limiter_reserves_before_checking_and_backs_off() {
         let limiter = LoginLimiter::default();
-        let keys = ["ip:1".to_string()];
-        for _ in 0..5 {
-            assert!(!limiter.blocked(&keys));
-            limiter.fail(&keys);
-        }
-        assert!(limiter.blocked(&keys));
-        assert!(!limiter.blocked(&["ip:2".to_string()]));
+        let keys = || vec!["ip:1".to_string(), "user:admin".to_string()];
+        // Five attempts held at once: the sixth is refused before any of them finished.
+        let held: Vec<_> = (0..5).map(|_| limiter.reserve(keys()).unwrap()).collect();
+        let wait = limiter.reserve(keys()).err().expect("locked");
+        assert!(
+            wait <= LOCK && wait > LOCK - Duration::from_secs(5),
+            "{wait:?}"
+        );
+        // Other keys are not affected.
+        assert!(limiter.reserve(vec!["ip:2".to_string()]).is_ok());
+        // A right password gives its attempt back.
+        held.into_iter().next().unwrap().succeeded();
+        let sixth = limiter.reserve(keys()).expect("one attempt was given back");
+        drop(sixth);
+        // Each failure past the limit doubles the lock.
+        let mut map = limiter.failures.lock().unwrap();
+        let f = map.get_mut("user:admin").unwrap();
+        assert_eq!(f.count, 5);
+        f.count = 7;
+        let now = f.last;
+        assert_eq!(f.locked_for(now), Some(LOCK * 4));
+        f.count = 100;
+        assert_eq!(f.locked_for(now), Some(LOCK * 64));
+        assert_eq!(f.locked_for(now + LOCK * 64), None);
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let key = |a: &str| address_key(Some(a.parse().unwrap()));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(address_key(None), "ip:unknown");
+    }
+
+    #[test]
+    fn new_passwords_need_eight_characters() {
+        assert!(check_new_password("1234567").is_err());
+        assert!(check_new_password("12345678").is_ok());
     }
 
     #[test]

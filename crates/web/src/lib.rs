@@ -5,18 +5,27 @@
 //! [`obc_store::Scope`], which every query ANDs into its WHERE clause. Records outside the scope
 //! answer 404, exactly like records that do not exist, so ids cannot be probed.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod monitoring;
 pub mod pages;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use futures_util::FutureExt;
 use obc_store::{Store, StoreError};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// Shared by every request.
@@ -121,9 +130,10 @@ const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Every route of the app.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/style.css", get(pages::stylesheet))
         .route("/", get(pages::dashboard))
         .route("/contracts/{id}", get(pages::contract))
         .route(
@@ -143,10 +153,107 @@ pub fn router(state: AppState) -> Router {
         .route("/upload/{kind}", post(pages::upload))
         .route("/audit", get(pages::audit))
         .route("/ledger", get(pages::ledger))
+        .merge(accounts::routes())
         .merge(api::routes())
         .merge(monitoring::routes())
-        .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .with_state(state);
+    guarded(routes)
+}
+
+/// The largest request body of a signed-in user (an upload).
+pub const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+/// The largest request body of anyone not signed in (the sign-in form is far smaller).
+pub const ANONYMOUS_BODY_BYTES: usize = 16 * 1024;
+
+/// What a browser may load on our pages: our stylesheet, our forms, inline SVG; no scripts, no
+/// frames, nothing from elsewhere.
+const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The layers every request passes: security headers on every answer, panics answered with
+/// the error page, bodies of anonymous requests bounded.
+fn guarded(routes: Router) -> Router {
+    routes
+        .layer(middleware::from_fn(limit_anonymous_bodies))
+        .layer(middleware::from_fn(catch_panics))
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// Adds the security headers to every response. Everything but the stylesheet may hold
+/// student data or a form token, so nothing else is stored by browsers or proxies.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_VALUE),
+        (X_FRAME_OPTIONS, "DENY"),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Answers a handler's panic with the error page (500) and logs it, instead of dropping the
+/// connection.
+async fn catch_panics(request: Request, next: Next) -> Response {
+    let route = format!("{} {}", request.method(), request.uri().path());
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            eprintln!("error: {route} panicked: {what}");
+            WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server hit an internal error, which was logged: try again, or tell the administrator",
+            )
+            .into_response()
+        }
+    }
+}
+
+/// Reads the body of a request with no credentials (and of every sign-in) only up to
+/// [`ANONYMOUS_BODY_BYTES`]: a stranger cannot make the server buffer a large body.
+async fn limit_anonymous_bodies(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let signed_in = headers.contains_key(AUTHORIZATION)
+        || auth::cookie(headers, auth::SESSION_COOKIE).is_some();
+    if signed_in && request.uri().path() != "/login" {
+        return next.run(request).await;
+    }
+    let too_large = || {
+        WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "a request before signing in may have at most {} KiB",
+                ANONYMOUS_BODY_BYTES / 1024
+            ),
+        )
+        .into_response()
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > ANONYMOUS_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, ANONYMOUS_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => too_large(),
+    }
 }
 
 /// Serves the app until the process is stopped.
@@ -178,5 +285,77 @@ mod busy_tests {
             .headers()
             .get(axum::http::header::RETRY_AFTER)
             .is_none());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn send(router: Router, request: Request) -> Response {
+        router.oneshot(request).await.expect("the router answers")
+    }
+
+    fn panicking() -> Router {
+        guarded(Router::new().route(
+            "/boom",
+            get(|| async {
+                if true {
+                    panic!("a bug in a handler");
+                }
+                "unreachable"
+            }),
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_error_page_with_500() {
+        let response = send(
+            panicking(),
+            Request::get("/boom").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[X_FRAME_OPTIONS], "DENY");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let html = String::from_utf8_lossy(&body);
+        assert!(html.contains("Something went wrong"), "{html}");
+        assert!(html.contains("internal error"), "{html}");
+        assert!(!html.contains("a bug in a handler"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn anonymous_bodies_are_refused_past_16_kib_even_without_a_length() {
+        let router =
+            guarded(Router::new().route("/echo", post(|body: String| async move { body })));
+        let big = vec![b'x'; ANONYMOUS_BODY_BYTES + 1];
+        // Declared too large: refused before reading.
+        let declared = Request::post("/echo")
+            .header(CONTENT_LENGTH, big.len())
+            .body(Body::from(big.clone()))
+            .unwrap();
+        assert_eq!(
+            send(router.clone(), declared).await.status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        // Streamed with no length: refused once the limit is passed.
+        let chunks = futures_util::stream::iter(
+            big.chunks(1024)
+                .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+                .collect::<Vec<_>>(),
+        );
+        let streamed = Request::post("/echo")
+            .body(Body::from_stream(chunks))
+            .unwrap();
+        assert_eq!(
+            send(router.clone(), streamed).await.status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        // A small body passes.
+        let small = Request::post("/echo").body(Body::from("hello")).unwrap();
+        assert_eq!(send(router, small).await.status(), StatusCode::OK);
     }
 }

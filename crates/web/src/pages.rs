@@ -5,7 +5,7 @@ use crate::charts::{self, StepKind, WaterfallStep};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -18,6 +18,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::io::{Read, Seek, Write};
 
 /// Renders a template, or a plain 500 if the template itself fails.
 pub fn render<T: Template>(page: &T) -> Response {
@@ -39,6 +40,7 @@ pub struct Nav {
     pub csrf: String,
     pub can_upload: bool,
     pub can_audit: bool,
+    pub can_manage_users: bool,
 }
 
 impl Nav {
@@ -50,6 +52,7 @@ impl Nav {
             csrf: viewer.csrf.clone().unwrap_or_default(),
             can_upload: viewer.role() != Role::Auditor,
             can_audit: matches!(viewer.role(), Role::Admin | Role::Auditor),
+            can_manage_users: viewer.role() == Role::Admin,
         }
     }
 }
@@ -847,51 +850,114 @@ fn annotate(source: &[u8], problems: &[ProblemRow]) -> Vec<SourceLine> {
         .collect()
 }
 
+/// An uploaded file. A form's file is spooled to an anonymous temporary file as it streams in,
+/// so a large upload is held in memory by no one; an API body arrives in memory already.
+pub(crate) enum UploadBody {
+    Memory(axum::body::Bytes),
+    Spooled(std::fs::File),
+}
+
+/// A reader of an upload from its first byte.
+pub(crate) trait UploadReader: std::io::Read + std::io::Seek + Send {}
+impl<T: std::io::Read + std::io::Seek + Send> UploadReader for T {}
+
+/// The largest contract document: contracts are read whole, and shown line by line when wrong.
+const MAX_CONTRACT_BYTES: u64 = 1024 * 1024;
+
+impl UploadBody {
+    /// The upload from its start.
+    pub fn reader(&self) -> Result<Box<dyn UploadReader>, WebError> {
+        let unreadable = |e: std::io::Error| {
+            WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read the spooled upload: {e}"),
+            )
+        };
+        Ok(match self {
+            UploadBody::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.clone())),
+            UploadBody::Spooled(file) => {
+                let mut file = file.try_clone().map_err(unreadable)?;
+                file.seek(std::io::SeekFrom::Start(0)).map_err(unreadable)?;
+                Box::new(std::io::BufReader::new(file))
+            }
+        })
+    }
+
+    /// The whole upload in memory, for a contract document, refused past [`MAX_CONTRACT_BYTES`].
+    fn contract_bytes(&self) -> Result<Vec<u8>, WebError> {
+        let mut bytes = Vec::new();
+        self.reader()?
+            .take(MAX_CONTRACT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?;
+        if bytes.len() as u64 > MAX_CONTRACT_BYTES {
+            return Err(WebError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "a contract document may have at most {} KiB",
+                    MAX_CONTRACT_BYTES / 1024
+                ),
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
 /// The fields of an upload form.
-#[derive(Default)]
 pub(crate) struct Upload {
     pub csrf: Option<String>,
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub body: UploadBody,
     pub org: Option<String>,
     /// A contract amendment's effective date (YYYY-MM-DD).
     pub effective: Option<String>,
 }
 
+/// Reads an upload form, writing its file to a temporary file chunk by chunk.
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
-    let mut upload = Upload::default();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?
-    {
+    let unreadable =
+        |e: &dyn std::fmt::Display| WebError::bad_request(format!("unreadable upload: {e}"));
+    let spool_failed = |e: std::io::Error| {
+        WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot spool the upload: {e}"),
+        )
+    };
+    let mut csrf = None;
+    let mut file = None;
+    let mut org = None;
+    let mut effective = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| unreadable(&e))? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
-            upload.file_name = field.file_name().unwrap_or("upload").to_string();
-            upload.bytes = field
-                .bytes()
-                .await
-                .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?
-                .to_vec();
+            let file_name = field.file_name().unwrap_or("upload").to_string();
+            let mut spool = tempfile::tempfile().map_err(spool_failed)?;
+            let mut size = 0u64;
+            while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(&e))? {
+                size += chunk.len() as u64;
+                spool.write_all(&chunk).map_err(spool_failed)?;
+            }
+            file = (size > 0).then_some((file_name, spool));
         } else {
-            let text = field
-                .text()
-                .await
-                .map_err(|e| WebError::bad_request(format!("unreadable upload: {e}")))?;
+            let text = field.text().await.map_err(|e| unreadable(&e))?;
             match name.as_str() {
-                "csrf" => upload.csrf = Some(text),
-                "org" if !text.trim().is_empty() => upload.org = Some(text.trim().to_string()),
-                "effective" if !text.trim().is_empty() => {
-                    upload.effective = Some(text.trim().to_string())
-                }
+                "csrf" => csrf = Some(text),
+                "org" if !text.trim().is_empty() => org = Some(text.trim().to_string()),
+                "effective" if !text.trim().is_empty() => effective = Some(text.trim().to_string()),
                 _ => {}
             }
         }
     }
-    if upload.bytes.is_empty() {
+    let Some((file_name, spool)) = file else {
         return Err(WebError::bad_request("choose a file to upload"));
-    }
-    Ok(upload)
+    };
+    Ok(Upload {
+        csrf,
+        file_name,
+        body: UploadBody::Spooled(spool),
+        org,
+        effective,
+    })
 }
 
 /// The outcome of an upload: a summary when accepted, else every problem.
@@ -921,8 +987,10 @@ pub(crate) async fn run_upload(
     let result: Result<Vec<String>, obc_app::AppError> = match kind {
         "roster" => {
             viewer.require(&[Role::Admin, Role::District])?;
-            let read = |district: Option<&str>| {
-                obc_ingest::roster::read_roster_bytes(name, &upload.bytes, district)
+            let read = |district: Option<&str>| match upload.body.reader() {
+                Ok(reader) => obc_ingest::roster::read_roster_upload(name, reader, district)
+                    .map_err(obc_app::AppError::from),
+                Err(e) => Err(obc_app::AppError::Invalid(e.message)),
             };
             // District staff: a roster that names its district (a OneRoster export) must name
             // theirs, so it is read first without their id (which would override the file's);
@@ -933,7 +1001,7 @@ pub(crate) async fn run_upload(
                 read(org.as_deref())
             };
             match parsed {
-                Err(errors) => Err(errors.into()),
+                Err(e) => Err(e),
                 Ok(roster) if role == Role::District && Some(&roster.district_id) != viewer.user.org_id.as_ref() => {
                     return Err(WebError::forbidden(format!(
                         "this roster is for district {}, not yours",
@@ -953,7 +1021,7 @@ pub(crate) async fn run_upload(
         "assessments" => {
             viewer.require(&[Role::Admin, Role::District])?;
             let district = obc_app::district_for(&state.store, org.as_deref()).await?;
-            let reader = obc_ingest::AssessmentReader::new(name, upload.bytes.as_slice())
+            let reader = obc_ingest::AssessmentReader::new(name, upload.body.reader()?)
                 .map_err(obc_app::AppError::from);
             match reader {
                 Err(e) => Err(e),
@@ -978,7 +1046,7 @@ pub(crate) async fn run_upload(
             };
             let provider = org
                 .ok_or_else(|| WebError::bad_request("say which provider the sessions are for"))?;
-            let reader = obc_ingest::SessionReader::new(name, upload.bytes.as_slice())
+            let reader = obc_ingest::SessionReader::new(name, upload.body.reader()?)
                 .map_err(obc_app::AppError::from);
             match reader {
                 Err(e) => Err(e),
@@ -1006,7 +1074,7 @@ pub(crate) async fn run_upload(
                 &state.store,
                 actor,
                 name,
-                upload.bytes.as_slice(),
+                upload.body.reader()?,
                 &district,
                 &mut || {},
             )
@@ -1029,7 +1097,8 @@ pub(crate) async fn run_upload(
                     WebError::bad_request(format!("effective date {text}: {why}"))
                 })?),
             };
-            obc_app::add_contract(&state.store, actor, name, &upload.bytes, effective)
+            let source = upload.body.contract_bytes()?;
+            obc_app::add_contract(&state.store, actor, name, &source, effective)
                 .await
                 .map(|cv| {
                     vec![if cv.created {
@@ -1086,6 +1155,40 @@ pub(crate) async fn run_upload(
     }
 }
 
+/// Problems shown on a page or in an answer: the first 100, values and messages shortened.
+const SHOWN_PROBLEMS: usize = 100;
+const SHOWN_VALUE_CHARS: usize = 80;
+const SHOWN_MESSAGE_CHARS: usize = 300;
+
+/// `text` cut to `max` characters, saying how long it was.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}... ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
+/// The problems of a rejected upload as table rows, and how many more there were.
+pub(crate) fn problem_rows(errors: &obc_ingest::ImportErrors) -> (Vec<ProblemRow>, u64) {
+    let rows: Vec<ProblemRow> = errors
+        .iter()
+        .take(SHOWN_PROBLEMS)
+        .map(|e| ProblemRow {
+            file: shorten(&e.file, SHOWN_VALUE_CHARS),
+            line: if e.line == 0 {
+                String::new()
+            } else {
+                e.line.to_string()
+            },
+            column: shorten(e.column.as_deref().unwrap_or_default(), SHOWN_VALUE_CHARS),
+            value: shorten(e.value.as_deref().unwrap_or_default(), SHOWN_VALUE_CHARS),
+            expected: shorten(&e.expected, SHOWN_MESSAGE_CHARS),
+        })
+        .collect();
+    let more = errors.total.saturating_sub(rows.len() as u64);
+    (rows, more)
+}
+
 pub async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -1094,30 +1197,24 @@ pub async fn upload(
 ) -> Result<Response, WebError> {
     let upload = read_upload(multipart).await?;
     viewer.check_csrf(upload.csrf.as_deref())?;
-    let contract_source = (kind == "contract").then(|| upload.bytes.clone());
+    let contract_body = match (&upload.body, kind.as_str()) {
+        (UploadBody::Spooled(file), "contract") => Some(file.try_clone().map_err(|e| {
+            WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read the spooled upload: {e}"),
+            )
+        })?),
+        _ => None,
+    };
     let outcome = run_upload(&state, &viewer, &kind, upload).await?;
     let (problems, more) = match &outcome.errors {
-        Some(errors) => (
-            errors
-                .iter()
-                .map(|e| ProblemRow {
-                    file: e.file.clone(),
-                    line: if e.line == 0 {
-                        String::new()
-                    } else {
-                        e.line.to_string()
-                    },
-                    column: e.column.clone().unwrap_or_default(),
-                    value: e.value.clone().unwrap_or_default(),
-                    expected: e.expected.clone(),
-                })
-                .collect(),
-            errors.more(),
-        ),
+        Some(errors) => problem_rows(errors),
         None => (Vec::new(), 0),
     };
-    let annotated = match (&contract_source, outcome.accepted) {
-        (Some(source), false) => annotate(source, &problems),
+    let annotated = match contract_body {
+        Some(file) if !outcome.accepted => {
+            annotate(&UploadBody::Spooled(file).contract_bytes()?, &problems)
+        }
         _ => Vec::new(),
     };
     let mut response = render(&UploadResultPage {
@@ -1133,6 +1230,18 @@ pub async fn upload(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
+}
+
+/// GET /style.css: the app's one stylesheet (no inline styles: see the Content-Security-Policy).
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../templates/style.css"),
+    )
+        .into_response()
 }
 
 #[derive(Template)]

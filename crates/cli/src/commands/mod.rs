@@ -140,8 +140,39 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             role,
             org,
         }) => web::add_user(store, actor, username, *role, org.as_deref()).await,
-        Command::User(UserCommand::Token { username, label }) => {
-            web::add_token(store, actor, username, label).await
+        Command::User(UserCommand::Token {
+            username,
+            label,
+            days,
+        }) => web::add_token(store, actor, username, label, *days).await,
+        Command::User(UserCommand::List) => web::list_users(store).await,
+        Command::User(UserCommand::Password { username }) => {
+            web::set_password(store, actor, username).await
+        }
+        Command::User(UserCommand::Disable { username }) => {
+            store.set_disabled(actor, username, true).await?;
+            println!(
+                "User {username} disabled: their sign-ins ended and their API tokens were revoked."
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Enable { username }) => {
+            store.set_disabled(actor, username, false).await?;
+            println!(
+                "User {username} may sign in again (make new API tokens with `obc user token`)."
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Tokens { username }) => {
+            web::list_tokens(store, username.as_deref()).await
+        }
+        Command::User(UserCommand::TokenRevoke { id }) => {
+            let token = store.revoke_api_token(actor, id).await?;
+            println!(
+                "Token {} of {} ({}) revoked.",
+                token.id, token.username, token.label
+            );
+            Ok(())
         }
         Command::Ledger {
             action: Some(LedgerAction::Verify),

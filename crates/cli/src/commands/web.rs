@@ -3,7 +3,7 @@
 use crate::RoleArg;
 use anyhow::{bail, Result};
 use obc_store::{Role, Store};
-use obc_web::auth::{hash_password, random_token};
+use obc_web::auth::{check_new_password, hash_password, random_token};
 
 fn role(arg: RoleArg) -> Role {
     match arg {
@@ -14,6 +14,16 @@ fn role(arg: RoleArg) -> Role {
     }
 }
 
+/// The password from OBC_PASSWORD, else a random one (and whether it was generated).
+fn new_password() -> Result<(String, bool)> {
+    let (password, generated) = match std::env::var("OBC_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (random_token()[..16].to_string(), true),
+    };
+    check_new_password(&password).map_err(anyhow::Error::msg)?;
+    Ok((password, generated))
+}
+
 pub async fn add_user(
     store: &Store,
     actor: &str,
@@ -21,13 +31,7 @@ pub async fn add_user(
     role_arg: RoleArg,
     org: Option<&str>,
 ) -> Result<()> {
-    let (password, generated) = match std::env::var("OBC_PASSWORD") {
-        Ok(p) if !p.is_empty() => (p, false),
-        _ => (random_token()[..16].to_string(), true),
-    };
-    if password.len() < 8 {
-        bail!("the password must have at least 8 characters");
-    }
+    let (password, generated) = new_password()?;
     let hash = hash_password(&password).map_err(anyhow::Error::msg)?;
     let user = store
         .add_user(actor, username, &hash, role(role_arg), org)
@@ -47,16 +51,81 @@ pub async fn add_user(
     Ok(())
 }
 
-pub async fn add_token(store: &Store, actor: &str, username: &str, label: &str) -> Result<()> {
-    let Some((user, _)) = store.user_for_login(username).await? else {
+pub async fn set_password(store: &Store, actor: &str, username: &str) -> Result<()> {
+    let (password, generated) = new_password()?;
+    let hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+    store.set_password(actor, username, &hash, None).await?;
+    println!("Password of {username} changed; their sign-ins were ended.");
+    if generated {
+        println!("Password: {password}");
+    }
+    Ok(())
+}
+
+pub async fn list_users(store: &Store) -> Result<()> {
+    println!("{:<20} {:<9} {:<20} status", "user", "role", "organisation");
+    for u in store.users().await? {
+        let status = match &u.disabled_at {
+            Some(at) => format!("disabled {at}"),
+            None => "active".into(),
+        };
+        println!(
+            "{:<20} {:<9} {:<20} {status}",
+            u.user.username,
+            u.user.role.as_str(),
+            u.user.org_id.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+pub async fn add_token(
+    store: &Store,
+    actor: &str,
+    username: &str,
+    label: &str,
+    days: u16,
+) -> Result<()> {
+    let Some(account) = store.user_for_login(username).await? else {
         bail!("no user \"{username}\" (add one with `obc user add`)");
     };
+    if account.disabled {
+        bail!("user \"{username}\" is disabled (`obc user enable {username}` first)");
+    }
     let token = random_token();
-    store.add_api_token(actor, &user, &token, label).await?;
+    let stored = store
+        .add_api_token(
+            actor,
+            &account.user,
+            &token,
+            label,
+            time::Duration::days(i64::from(days)),
+        )
+        .await?;
     println!("{token}");
     eprintln!(
-        "Keep this token secret; it is shown only once. Use it as: Authorization: Bearer <token>"
+        "Keep this token secret; it is shown only once. Use it as: Authorization: Bearer <token>\nIt expires {} (id {}; revoke it with `obc user token-revoke {}`).",
+        stored.expires_at, stored.id, stored.id
     );
+    Ok(())
+}
+
+pub async fn list_tokens(store: &Store, username: Option<&str>) -> Result<()> {
+    println!(
+        "{:<12} {:<20} {:<16} {:<20} {:<20} revoked",
+        "id", "user", "label", "created", "expires"
+    );
+    for t in store.api_tokens(username).await? {
+        println!(
+            "{:<12} {:<20} {:<16} {:<20} {:<20} {}",
+            t.id,
+            t.username,
+            t.label,
+            t.created_at,
+            t.expires_at,
+            t.revoked_at.as_deref().unwrap_or("-")
+        );
+    }
     Ok(())
 }
 

@@ -15,5 +15,6 @@ mod progress;
 mod session_checks;
 mod support;
 mod web_http;
+mod web_memory;
 mod web_monitoring;
 mod web_support;

@@ -483,6 +483,69 @@ fn probes(ids: &Ids) -> Vec<Probe> {
         Page,
         [LOGIN, OK, OK, OK, OK, OK, OK],
     ));
+    p.push(get("/style.css", "/style.css".into(), Page, [OK; 7]));
+
+    // -- Accounts: own password for everyone, users and tokens for admins -----------------------
+    p.push(get(
+        "/account",
+        "/account".into(),
+        Page,
+        [LOGIN, OK, OK, OK, OK, OK, OK],
+    ));
+    p.push(probe(
+        "POST",
+        "/account/password",
+        "/account/password (right current password, confirmation differs)",
+        Page,
+        |s| {
+            Req::post("/account/password").form(&[
+                ("csrf", &s.csrf),
+                ("current", &s.who.password()),
+                ("new", "a-new-password-1"),
+                ("confirm", "a-new-password-2"),
+            ])
+        },
+        [
+            LOGIN,
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+            E::Status(422),
+        ],
+    ));
+    p.push(probe(
+        "POST",
+        "/account/password",
+        "/account/password (no CSRF)",
+        Page,
+        |s| {
+            Req::post("/account/password").form(&[
+                ("current", &s.who.password()),
+                ("new", "a-new-password-1"),
+                ("confirm", "a-new-password-1"),
+            ])
+        },
+        [LOGIN, FORB, FORB, FORB, FORB, FORB, FORB],
+    ));
+    let admin_only = [LOGIN, OK, FORB, FORB, FORB, FORB, FORB];
+    let admin_finds_nothing = [LOGIN, NF, FORB, FORB, FORB, FORB, FORB];
+    p.push(get("/users", "/users".into(), Page, admin_only));
+    for (route, path) in [
+        ("/users/{username}/disable", "/users/no-such-user/disable"),
+        ("/users/{username}/enable", "/users/no-such-user/enable"),
+        ("/tokens/{id}/revoke", "/tokens/000000000000/revoke"),
+    ] {
+        p.push(probe(
+            "POST",
+            route,
+            format!("{path} (with CSRF)"),
+            Page,
+            move |s| Req::post(path).form(&[("csrf", &s.csrf)]),
+            admin_finds_nothing,
+        ));
+    }
 
     // -- API, with the session cookie -------------------------------------------------------
     let api_demo = [UNAUTH, OK, OK, OK, OK, NF, NF];
@@ -909,6 +972,8 @@ fn declared_routes() -> BTreeSet<(String, String, String)> {
             .to_string_lossy()
             .into_owned();
         let source = std::fs::read_to_string(&file).expect("read a source file");
+        // Routes of a file's unit tests are not the app's.
+        let source = source.split("#[cfg(test)]").next().unwrap_or_default();
         for (start, _) in source.match_indices(".route(") {
             let rest = &source[start + ".route(".len()..];
             let mut depth = 1;
@@ -2442,11 +2507,480 @@ pub(crate) async fn providers_cannot_write_sessions_into_districts_they_do_not_s
     );
 }
 
+pub(crate) async fn every_response_carries_security_headers(app: WebApp) {
+    let admin = app.login(Who::Admin).await;
+    let student = format!("/api/students/{DEMO_DISTRICT}/{}", app.ids.demo_enrolled);
+    let responses = [
+        ("/login", app.send(Req::get("/login")).await),
+        ("/ (anonymous)", app.send(Req::get("/")).await),
+        (
+            "contract page",
+            app.send(admin.with_cookie(Req::get(&format!("/contracts/{DEMO_CONTRACT}"))))
+                .await,
+        ),
+        (
+            "student JSON",
+            app.send(admin.with_token(Req::get(&student))).await,
+        ),
+        (
+            "404",
+            app.send(admin.with_cookie(Req::get("/no-such-page"))).await,
+        ),
+        ("/style.css", app.send(Req::get("/style.css")).await),
+    ];
+    for (what, r) in &responses {
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{what}: {csp:?}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{what}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
+        let cache = r.header("cache-control").unwrap_or_default();
+        if *what == "/style.css" {
+            assert!(cache.starts_with("public"), "{cache}");
+            assert!(r.text().contains("--accent"), "the stylesheet is served");
+        } else {
+            assert_eq!(cache, "no-store", "{what}");
+        }
+    }
+    // The policy allows no inline style or script: the pages have none.
+    let page = responses[2].1.text();
+    assert!(page.contains("<svg"), "the contract page has its charts");
+    for inline in ["<style", "style=\"", "<script", " onclick="] {
+        assert!(
+            !page.contains(inline),
+            "inline {inline} on the contract page"
+        );
+    }
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"/style.css\">"));
+}
+
+pub(crate) async fn forty_parallel_wrong_passwords_check_at_most_five(app: WebApp) {
+    let tries = (0..40).map(|_| app.post_login("admin", "wrong-password"));
+    let answers = futures_util::future::join_all(tries).await;
+    let checked = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= 5, "{checked} wrong passwords were checked");
+    assert_eq!(checked + refused, 40, "every other try is refused with 429");
+}
+
+pub(crate) async fn a_known_browser_signs_in_despite_an_attackers_failures(app: WebApp) {
+    // The admin signs in on their browser, which is remembered, and signs out.
+    let first = app.post_login("admin", &Who::Admin.password()).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text());
+    let device = first
+        .set_cookie("obc_device")
+        .expect("a successful sign-in remembers the browser");
+    let set = first
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("obc_device="))
+        .expect("the device cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    // A district user's browser is known too, but only for the district user.
+    let district = app.post_login("district", &Who::District.password()).await;
+    let district_device = district.set_cookie("obc_device").expect("remembered");
+
+    // An attacker tries passwords for admin until refused.
+    let mut refused = 0;
+    for _ in 0..10 {
+        let r = app.post_login("admin", "guess").await;
+        refused += usize::from(r.status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(refused, 5, "five guesses are checked, then refused");
+    // Any other browser is locked out of admin, even with the right password...
+    let r = app.post_login("admin", &Who::Admin.password()).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = app
+        .post_login_with(
+            "admin",
+            &Who::Admin.password(),
+            &format!("obc_device={district_device}"),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a device of another user"
+    );
+    // ...but the admin's own browser signs in.
+    let r = app
+        .post_login_with(
+            "admin",
+            &Who::Admin.password(),
+            &format!("obc_device={device}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.set_cookie("obc_session").is_some());
+    // A known browser is limited on its own: five wrong passwords lock it too.
+    for _ in 0..5 {
+        let r = app
+            .post_login_with("admin", "typo", &format!("obc_device={device}"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = app
+        .post_login_with(
+            "admin",
+            &Who::Admin.password(),
+            &format!("obc_device={device}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A page's status, for a request that must succeed as a plain page.
+async fn page_status(app: &WebApp, session: &Session, path: &str) -> StatusCode {
+    app.send(session.with_cookie(Req::get(path))).await.status
+}
+
+pub(crate) async fn users_change_their_own_password(app: WebApp) {
+    let here = app.login(Who::Provider).await;
+    let elsewhere = app.login(Who::Provider).await;
+    let page = app.send(here.with_cookie(Req::get("/account"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("action=\"/account/password\""));
+    let change = |current: &str, new: &str, confirm: &str| {
+        here.with_cookie(Req::post("/account/password").form(&[
+            ("csrf", &here.csrf),
+            ("current", current),
+            ("new", new),
+            ("confirm", confirm),
+        ]))
+    };
+    let old = Who::Provider.password();
+    let wrong = app
+        .send(change("not-it", "new-password-9", "new-password-9"))
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.text());
+    let short = app.send(change(&old, "short", "short")).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        short.text().contains("at least 8 characters"),
+        "{}",
+        short.text()
+    );
+    let done = app
+        .send(change(&old, "new-password-9", "new-password-9"))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert!(done.text().contains("Your password was changed"));
+    // This sign-in goes on; the other one ended.
+    assert_eq!(page_status(&app, &here, "/").await, StatusCode::OK);
+    assert_eq!(
+        page_status(&app, &elsewhere, "/").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post_login("provider", &old).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.post_login("provider", "new-password-9").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(app
+        .audit_actions("provider")
+        .await
+        .iter()
+        .any(|(a, r, _)| a == "user.password" && r == "user:provider"));
+}
+
+pub(crate) async fn admins_disable_users_and_revoke_tokens(app: WebApp) {
+    let admin = app.login(Who::Admin).await;
+    let provider = app.login(Who::Provider).await;
+    let users = app.send(admin.with_cookie(Req::get("/users"))).await;
+    assert_eq!(users.status, StatusCode::OK);
+    assert!(users.text().contains("action=\"/users/provider/disable\""));
+    let post = |path: &str| admin.with_cookie(Req::post(path).form(&[("csrf", &admin.csrf)]));
+
+    // Disabling ends the provider's sign-in, refuses their token and their password.
+    let r = app.send(post("/users/provider/disable")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.location(), Some("/users"));
+    assert_eq!(
+        page_status(&app, &provider, "/").await,
+        StatusCode::SEE_OTHER
+    );
+    let api = app.send(provider.with_token(Req::get("/api/me"))).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    let login = app.post_login("provider", &Who::Provider.password()).await;
+    assert_eq!(login.status, StatusCode::FORBIDDEN);
+    assert!(login.text().contains("This account is disabled"));
+    assert!(login.set_cookie("obc_session").is_none());
+    // Enabled again, they sign in; the old token stays revoked.
+    let r = app.send(post("/users/provider/enable")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_login("provider", &Who::Provider.password())
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let api = app.send(provider.with_token(Req::get("/api/me"))).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+
+    // Revoking one token refuses it.
+    let district = app.login(Who::District).await;
+    assert_eq!(
+        app.send(district.with_token(Req::get("/api/me")))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let tokens = app
+        .store
+        .api_tokens(Some("district"))
+        .await
+        .expect("tokens");
+    let id = &tokens[0].id;
+    let r = app.send(post(&format!("/tokens/{id}/revoke"))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        app.send(district.with_token(Req::get("/api/me")))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // An admin cannot disable themselves.
+    let r = app.send(post("/users/admin/disable")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+
+    let audit = app.audit_actions("admin").await;
+    for (action, record) in [
+        ("user.disable", "user:provider"),
+        ("user.enable", "user:provider"),
+        ("token.revoke", "user:district"),
+    ] {
+        assert!(
+            audit.iter().any(|(a, r, _)| a == action && r == record),
+            "{action} {record}: {audit:?}"
+        );
+    }
+
+    // The same from the command line, with --help that teaches.
+    let help = app.cli(&["user", "--help"]);
+    for fragment in [
+        "token-revoke",
+        "disable",
+        "password",
+        "tokens",
+        "obc user token-revoke",
+    ] {
+        assert!(help.contains(fragment), "{fragment}: {help}");
+    }
+    assert!(app.cli(&["user", "token", "--help"]).contains("--days"));
+    let token = app.cli(&["user", "token", "auditor", "--label", "cli", "--days", "30"]);
+    let token = token.trim();
+    let listed = app.cli(&["user", "tokens", "auditor"]);
+    let row = listed
+        .lines()
+        .find(|l| l.contains(" cli "))
+        .expect("the new token");
+    let id = row.split_whitespace().next().expect("an id");
+    let in_30_days = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    assert!(row.contains(&in_30_days.date().to_string()), "{row}");
+    let bearer = |t: &str| Req::get("/api/me").header("authorization", &format!("Bearer {t}"));
+    assert_eq!(app.send(bearer(token)).await.status, StatusCode::OK);
+    app.cli(&["user", "token-revoke", id]);
+    assert_eq!(
+        app.send(bearer(token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let auditor = app.login(Who::Auditor).await;
+    app.cli(&["user", "disable", "auditor"]);
+    assert_eq!(
+        page_status(&app, &auditor, "/").await,
+        StatusCode::SEE_OTHER
+    );
+    assert!(app.cli(&["user", "list"]).contains("disabled"));
+    app.cli(&["user", "enable", "auditor"]);
+    let out = app.cli(&["user", "password", "auditor"]);
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .expect("a generated password");
+    assert_eq!(
+        app.post_login("auditor", password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let audit = app.audit_actions("tester").await;
+    for action in [
+        "token.add",
+        "token.revoke",
+        "user.disable",
+        "user.enable",
+        "user.password",
+    ] {
+        assert!(
+            audit.iter().any(|(a, _, _)| a == action),
+            "{action}: {audit:?}"
+        );
+    }
+}
+
+pub(crate) async fn api_tokens_expire(app: WebApp) {
+    let account = app
+        .store
+        .user_for_login("district")
+        .await
+        .expect("query")
+        .expect("the district user");
+    let bearer = |t: &str| Req::get("/api/me").header("authorization", &format!("Bearer {t}"));
+    for (token, valid_for, status) in [
+        (
+            "expired-token",
+            time::Duration::seconds(-1),
+            StatusCode::UNAUTHORIZED,
+        ),
+        ("fresh-token", time::Duration::days(1), StatusCode::OK),
+    ] {
+        app.store
+            .add_api_token("test", &account.user, token, token, valid_for)
+            .await
+            .expect("store a token");
+        let r = app.send(bearer(token)).await;
+        assert_eq!(r.status, status, "{token}: {}", r.text());
+    }
+    // Tokens are made for 90 days unless told otherwise.
+    let out = app.obc.run(&["user", "token", "district"]);
+    let in_90_days = time::OffsetDateTime::now_utc() + time::Duration::days(90);
+    assert!(
+        out.stderr()
+            .contains(&format!("It expires {}", in_90_days.date())),
+        "{}",
+        out.stderr()
+    );
+}
+
+pub(crate) async fn expired_login_sessions_are_deleted(app: WebApp) {
+    let account = app
+        .store
+        .user_for_login("auditor")
+        .await
+        .expect("query")
+        .expect("the auditor");
+    app.store
+        .create_login_session(&account.user, "stale", "csrf", time::Duration::hours(-1))
+        .await
+        .expect("an expired session");
+    // Direct SQL runs its own runtime, so on a thread of its own.
+    let sessions_of_auditor = || {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    crate::ledger::try_sql(
+                        &app.obc,
+                        &["SELECT count(*) FROM login_sessions WHERE user_id = (SELECT id FROM users WHERE username = 'auditor')"],
+                    )
+                    .expect("count sessions")
+                })
+                .join()
+                .expect("the SQL thread")
+        })
+    };
+    assert_eq!(sessions_of_auditor(), vec![1]);
+    app.login(Who::District).await;
+    let stale = sessions_of_auditor();
+    assert_eq!(
+        stale,
+        vec![0],
+        "the expired session was deleted at the next sign-in"
+    );
+}
+
+pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
+    // A large sign-in is refused without being read whole.
+    let (cookie, csrf) = app.login_form().await;
+    let padding = "x".repeat(1024 * 1024);
+    let big = app
+        .send(
+            Req::post("/login")
+                .cookie(&format!("obc_login_csrf={cookie}"))
+                .form(&[
+                    ("username", "admin"),
+                    ("password", &padding),
+                    ("csrf", &csrf),
+                ]),
+        )
+        .await;
+    assert_eq!(
+        big.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        big.excerpt()
+    );
+    // So is any other anonymous body.
+    let r = app
+        .send(Req::post("/upload/sessions").body("text/csv", padding.as_bytes()))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A rejected upload shows the first 100 problems, values cut short, and how many more.
+    let admin = app.login(Who::Admin).await;
+    let long_value = "9".repeat(10_000);
+    let mut csv = String::from("session_id,student_id,tutor_id,date,minutes,status\n");
+    for i in 0..500 {
+        csv.push_str(&format!(
+            "b{i},{},T1,2025-01-01,{long_value},attended\n",
+            app.ids.demo_enrolled
+        ));
+    }
+    let r = app
+        .send(upload(
+            &admin,
+            "sessions",
+            &[("org", DEMO_PROVIDER)],
+            "bad.csv",
+            csv.as_bytes(),
+        ))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.excerpt()
+    );
+    let html = r.text();
+    assert_eq!(
+        html.matches("<tr><td>bad.csv</td>").count(),
+        100,
+        "{}",
+        r.excerpt()
+    );
+    assert!(
+        html.contains("... and 400 more problems."),
+        "{}",
+        r.excerpt()
+    );
+    assert!(html.contains("... (10000 characters)"), "{}", r.excerpt());
+    assert!(html.len() < 200_000, "{} bytes of HTML", html.len());
+}
+
 /// Every web test above as a `#[tokio::test]`, on the app `$app` makes (an async fn returning
 /// `Option<WebApp>`; `None` skips). Here on SQLite; `postgres.rs` runs them on PostgreSQL.
 macro_rules! web_tests {
     ($app:path) => {
-        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve);
+        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
     };
     (@ $app:path; $($name:ident),*) => {
         $(

@@ -366,16 +366,22 @@ impl WebApp {
 
     /// POST /login with a fresh form token.
     pub async fn post_login(&self, username: &str, password: &str) -> Resp {
-        let (cookie, csrf) = self.login_form().await;
-        self.send(
-            Req::post("/login")
-                .cookie(&format!("obc_login_csrf={cookie}"))
-                .form(&[
-                    ("username", username),
-                    ("password", password),
-                    ("csrf", &csrf),
-                ]),
-        )
+        self.post_login_with(username, password, "").await
+    }
+
+    /// POST /login with a fresh form token and another cookie (e.g. the browser's device
+    /// cookie, `obc_device=...`).
+    pub async fn post_login_with(&self, username: &str, password: &str, cookie: &str) -> Resp {
+        let (form_cookie, csrf) = self.login_form().await;
+        let mut req = Req::post("/login").cookie(&format!("obc_login_csrf={form_cookie}"));
+        if !cookie.is_empty() {
+            req = req.cookie(cookie);
+        }
+        self.send(req.form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ]))
         .await
     }
 
