@@ -195,7 +195,6 @@ fn a_200_mb_api_push_of_bad_rows_keeps_the_server_under_300_mb() {
 }
 
 #[test]
-#[ignore = "needs H1's bounded CSV records (crates/ingest/src/csvfile.rs)"]
 fn a_200_mb_header_of_empty_columns_keeps_the_server_under_300_mb() {
     assert_bounded(
         Via::Form,
