@@ -921,3 +921,6 @@ async fn check_lines_and_postings(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod rejected_imports_tests;
