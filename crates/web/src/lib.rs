@@ -168,7 +168,7 @@ pub const ANONYMOUS_BODY_BYTES: usize = 16 * 1024;
 
 /// What a browser may load on our pages: our stylesheet, our forms, inline SVG; no scripts, no
 /// frames, nothing from elsewhere.
-const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The layers every request passes: security headers on every answer, panics answered with
 /// the error page, bodies of anonymous requests bounded.
