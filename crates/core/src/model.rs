@@ -77,6 +77,45 @@ pub struct Session {
     pub minutes: u32,
     pub status: SessionStatus,
     pub group_size: Option<u32>,
+    /// What the session taught (SPEC 3.3); blank when the provider did not say. Left out of
+    /// the serialized form when blank, so inputs without subjects hash as they always did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject: String,
+}
+
+/// Where a session counts among a provider's contracts (SPEC 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFit {
+    /// The session counts for the contract.
+    Counts,
+    /// The session names another subject: it belongs to another contract.
+    OtherSubject,
+    /// A blank-subject session of a student enrolled, on its date, in two or more of the
+    /// provider's contracts: obc cannot tell which one it served, so it counts for none.
+    Ambiguous,
+}
+
+/// Whether a session of subject `session_subject` counts for a contract of `contract_subject`,
+/// given how many of the provider's contracts enroll the student on the session's date.
+/// A session counts when its subject is blank or equals the contract's (case-insensitive); a
+/// blank one is ambiguous when two or more contracts enroll the student that day.
+pub fn session_fit(
+    session_subject: &str,
+    contract_subject: &str,
+    contracts_enrolling: usize,
+) -> SessionFit {
+    let subject = session_subject.trim();
+    if subject.is_empty() {
+        if contracts_enrolling >= 2 {
+            SessionFit::Ambiguous
+        } else {
+            SessionFit::Counts
+        }
+    } else if subject.eq_ignore_ascii_case(contract_subject.trim()) {
+        SessionFit::Counts
+    } else {
+        SessionFit::OtherSubject
+    }
 }
 
 /// A MAP growth window within one school year. Only windows inside one year can be a
@@ -210,5 +249,21 @@ mod tests {
         assert!(parse_iso_date("2024-02-30").is_none());
         assert!(parse_iso_date("8/12/2024").is_none());
         assert!(parse_iso_date("2024-8-12").is_none());
+    }
+
+    #[test]
+    fn a_subject_session_counts_only_for_its_subject() {
+        assert_eq!(session_fit("math", "Mathematics", 1), SessionFit::OtherSubject);
+        assert_eq!(session_fit("mathematics", "Mathematics", 2), SessionFit::Counts);
+        assert_eq!(session_fit(" READING ", "Reading", 3), SessionFit::Counts);
+        assert_eq!(session_fit("Reading", "Mathematics", 2), SessionFit::OtherSubject);
+    }
+
+    #[test]
+    fn a_blank_subject_session_is_ambiguous_with_two_contracts() {
+        assert_eq!(session_fit("", "Mathematics", 0), SessionFit::Counts);
+        assert_eq!(session_fit("", "Mathematics", 1), SessionFit::Counts);
+        assert_eq!(session_fit("  ", "Mathematics", 2), SessionFit::Ambiguous);
+        assert_eq!(session_fit("", "Reading", 5), SessionFit::Ambiguous);
     }
 }

@@ -477,6 +477,7 @@ mod tests {
             minutes,
             status: SessionStatus::Attended,
             group_size: None,
+            subject: String::new(),
         }
     }
 
