@@ -253,10 +253,19 @@ mod tests {
 
     #[test]
     fn a_subject_session_counts_only_for_its_subject() {
-        assert_eq!(session_fit("math", "Mathematics", 1), SessionFit::OtherSubject);
-        assert_eq!(session_fit("mathematics", "Mathematics", 2), SessionFit::Counts);
+        assert_eq!(
+            session_fit("math", "Mathematics", 1),
+            SessionFit::OtherSubject
+        );
+        assert_eq!(
+            session_fit("mathematics", "Mathematics", 2),
+            SessionFit::Counts
+        );
         assert_eq!(session_fit(" READING ", "Reading", 3), SessionFit::Counts);
-        assert_eq!(session_fit("Reading", "Mathematics", 2), SessionFit::OtherSubject);
+        assert_eq!(
+            session_fit("Reading", "Mathematics", 2),
+            SessionFit::OtherSubject
+        );
     }
 
     #[test]
