@@ -118,6 +118,49 @@ pub fn session_fit(
     }
 }
 
+/// The days one of a provider's contracts enrolls a student: the enrollment clipped to the
+/// contract's period, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnrollmentSpan {
+    pub start: Date,
+    pub end: Date,
+}
+
+impl EnrollmentSpan {
+    /// The span of an enrollment in a contract of `period` (start, end), if they overlap.
+    pub fn of(enrollment: &Enrollment, period: (Date, Date)) -> Option<EnrollmentSpan> {
+        let start = enrollment.start.max(period.0);
+        let end = enrollment.end.map_or(period.1, |e| e.min(period.1));
+        (start <= end).then_some(EnrollmentSpan { start, end })
+    }
+
+    pub fn contains(&self, date: Date) -> bool {
+        self.start <= date && date <= self.end
+    }
+}
+
+/// Splits a student's sessions for one contract of `contract_subject`, given the spans of every
+/// one of the provider's contracts that enrolls the student (this one included): the sessions
+/// that count for it, and the ambiguous ones (see [`session_fit`]). Other subjects' sessions
+/// are dropped.
+pub fn sessions_for_contract(
+    sessions: Vec<Session>,
+    contract_subject: &str,
+    spans: &[EnrollmentSpan],
+) -> (Vec<Session>, Vec<Session>) {
+    let mut counted = Vec::with_capacity(sessions.len());
+    let mut ambiguous = Vec::new();
+    for s in sessions {
+        let enrolling = spans.iter().filter(|span| span.contains(s.date)).count();
+        match session_fit(&s.subject, contract_subject, enrolling) {
+            SessionFit::Counts => counted.push(s),
+            SessionFit::Ambiguous => ambiguous.push(s),
+            SessionFit::OtherSubject => {}
+        }
+    }
+    (counted, ambiguous)
+}
+
 /// A MAP growth window within one school year. Only windows inside one year can be a
 /// contract's `from_term` -> `to_term`; the year-over-year windows are not kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -266,6 +309,54 @@ mod tests {
             session_fit("Reading", "Mathematics", 2),
             SessionFit::OtherSubject
         );
+    }
+
+    #[test]
+    fn sessions_split_by_subject_and_by_the_contracts_enrolling_on_their_date() {
+        let d = |t: &str| parse_iso_date(t).unwrap();
+        let session = |id: &str, date: &str, subject: &str| Session {
+            session_id: id.into(),
+            student_id: "a".into(),
+            tutor_id: "T".into(),
+            date: d(date),
+            minutes: 30,
+            status: SessionStatus::Attended,
+            group_size: None,
+            subject: subject.into(),
+        };
+        let enrollment = |start: &str, end: Option<&str>| Enrollment {
+            student_id: "a".into(),
+            start: d(start),
+            end: end.map(d),
+        };
+        let year = (d("2024-08-12"), d("2025-05-30"));
+        // math all year; reading from October; an open enrollment of last year's contract
+        let spans: Vec<EnrollmentSpan> = [
+            EnrollmentSpan::of(&enrollment("2024-08-12", None), year),
+            EnrollmentSpan::of(&enrollment("2024-10-01", None), year),
+            EnrollmentSpan::of(
+                &enrollment("2023-08-14", None),
+                (d("2023-08-14"), d("2024-05-31")),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        assert_eq!(spans.len(), 3);
+        assert_eq!(
+            EnrollmentSpan::of(&enrollment("2025-06-01", None), year),
+            None
+        );
+        let sessions = vec![
+            session("m1", "2024-09-03", "Mathematics"),
+            session("r1", "2024-10-03", "Reading"),
+            session("b1", "2024-09-04", ""),
+            session("b2", "2024-10-04", ""),
+        ];
+        let (counted, ambiguous) = sessions_for_contract(sessions, "mathematics", &spans);
+        let ids = |v: &[Session]| v.iter().map(|s| s.session_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&counted), ["m1", "b1"]);
+        assert_eq!(ids(&ambiguous), ["b2"]);
     }
 
     #[test]

@@ -67,6 +67,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("sqlite/meetings.sql")),
     (4, include_str!("sqlite/ledger.sql")),
     (5, include_str!("sqlite/attendance.sql")),
+    (7, include_str!("sqlite/session_subject.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -75,6 +76,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("postgres/meetings.sql")),
     (4, include_str!("postgres/ledger.sql")),
     (5, include_str!("postgres/attendance.sql")),
+    (7, include_str!("postgres/session_subject.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
