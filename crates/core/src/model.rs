@@ -95,6 +95,13 @@ pub enum SessionFit {
     Ambiguous,
 }
 
+/// Whether a session counts for none of the provider's contracts: its subject is blank and
+/// `contracts_enrolling` (the provider's contracts enrolling the student on its date) is two or
+/// more.
+pub fn session_is_ambiguous(session_subject: &str, contracts_enrolling: usize) -> bool {
+    session_subject.trim().is_empty() && contracts_enrolling >= 2
+}
+
 /// Whether a session of subject `session_subject` counts for a contract of `contract_subject`,
 /// given how many of the provider's contracts enroll the student on the session's date.
 /// A session counts when its subject is blank or equals the contract's (case-insensitive); a
@@ -105,13 +112,9 @@ pub fn session_fit(
     contracts_enrolling: usize,
 ) -> SessionFit {
     let subject = session_subject.trim();
-    if subject.is_empty() {
-        if contracts_enrolling >= 2 {
-            SessionFit::Ambiguous
-        } else {
-            SessionFit::Counts
-        }
-    } else if subject.eq_ignore_ascii_case(contract_subject.trim()) {
+    if session_is_ambiguous(subject, contracts_enrolling) {
+        SessionFit::Ambiguous
+    } else if subject.is_empty() || subject.eq_ignore_ascii_case(contract_subject.trim()) {
         SessionFit::Counts
     } else {
         SessionFit::OtherSubject
