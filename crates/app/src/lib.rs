@@ -4,13 +4,10 @@
 
 use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
-use obc_ingest::{
-    AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow,
-};
+use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
 use obc_store::{
     ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ProviderEnrollments, RosterReport,
-    Store, StoreError,
-    StoredStatement,
+    Store, StoreError, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -234,18 +231,18 @@ pub async fn import_sessions<R: Read>(
             }
         };
         rows += 1;
-        let district =
-            match resolve_district(&student_districts, &provider_contracts, &row, reach) {
-                Ok(d) => d,
-                Err((column, expected)) => {
-                    let value = match column {
-                        "district" => &row.district,
-                        _ => &row.session.student_id,
-                    };
-                    errors.push(ImportError::value(name, line, column, value, expected));
-                    continue;
-                }
-            };
+        let district = match resolve_district(&student_districts, &provider_contracts, &row, reach)
+        {
+            Ok(d) => d,
+            Err((column, expected)) => {
+                let value = match column {
+                    "district" => &row.district,
+                    _ => &row.session.student_id,
+                };
+                errors.push(ImportError::value(name, line, column, value, expected));
+                continue;
+            }
+        };
         let session = row.session;
         let spans = provider_contracts.spans_of(&district, &session.student_id);
         if !provider_contracts.enrolls(&district, &session.student_id) {
@@ -317,12 +314,15 @@ fn resolve_district(
     };
     let enrolled = |d: &&String| provider.enrolls(d, student);
     if reachable.is_empty() {
-        return Err(("student_id", match reach {
-            Reach::ContractDistricts => {
-                "a student of a district where the provider has a contract".to_string()
-            }
-            Reach::AnyDistrict => "a student id of an imported roster".to_string(),
-        }));
+        return Err((
+            "student_id",
+            match reach {
+                Reach::ContractDistricts => {
+                    "a student of a district where the provider has a contract".to_string()
+                }
+                Reach::AnyDistrict => "a student id of an imported roster".to_string(),
+            },
+        ));
     }
     let pick = |keep: &dyn Fn(&&String) -> bool| {
         only(reachable.iter().copied().filter(|d| keep(d)).collect())

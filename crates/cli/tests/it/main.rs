@@ -12,6 +12,7 @@ mod ledger;
 mod postgres;
 mod progress;
 mod session_checks;
+mod sessions_by_subject;
 mod support;
 mod web_http;
 mod web_monitoring;
