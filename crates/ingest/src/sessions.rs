@@ -189,7 +189,7 @@ fn build(
             err(
                 "minutes",
                 f.minutes,
-                "a whole number of minutes from 0 to 1440 (a session lasts at most 24 hours)",
+                "a non-negative integer, at most 1440 (a session lasts at most 24 hours)",
             )
         })?;
     let status = SessionStatus::parse(f.status).ok_or_else(|| {
@@ -750,7 +750,7 @@ mod tests {
         let e = rows[1].as_ref().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "sessions.csv:5: column `minutes`: value `-5`: expected a whole number of minutes from 0 to 1440 (a session lasts at most 24 hours)"
+            "sessions.csv:5: column `minutes`: value `-5`: expected a non-negative integer, at most 1440 (a session lasts at most 24 hours)"
         );
     }
 
@@ -832,7 +832,7 @@ mod tests {
         let e = rows[0].as_ref().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "s.json:2: column `sessions[0].minutes`: value `-5`: expected a whole number of minutes from 0 to 1440 (a session lasts at most 24 hours)"
+            "s.json:2: column `sessions[0].minutes`: value `-5`: expected a non-negative integer, at most 1440 (a session lasts at most 24 hours)"
         );
     }
 
