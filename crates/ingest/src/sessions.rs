@@ -7,20 +7,19 @@
 //! for the same-tutor rate). A session lasts at most a day (1440 minutes). Students are not
 //! checked against a roster here: the caller does that, since only it knows the districts.
 //!
-//! JSON is read as a stream: each array element is validated as the parser reaches it and only
-//! the valid sessions are kept, so memory follows the rows kept, not a tree of the whole upload.
+//! JSON is read as a stream: obc walks the array and hands one element at a time to serde_json,
+//! validating it as it is yielded, so memory holds one element, never a tree of the whole upload.
+//! A syntax error is reported at its line and ends the upload (the caller imports nothing).
 
 use crate::csvfile::{parse_iso_date, parse_u32, CsvFile};
-use crate::{ImportError, MAX_ERRORS_PER_FILE};
+use crate::ImportError;
 use obc_core::{Session, SessionStatus};
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::cell::Cell;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
-use std::rc::Rc;
 
 /// The longest session: a day.
 pub const MAX_SESSION_MINUTES: u32 = 24 * 60;
@@ -64,8 +63,8 @@ type RowResult = Result<(u64, SessionRow), ImportError>;
 
 enum Inner<R: Read> {
     Csv(Box<CsvFile<Peeked<R>>>, CsvColumns),
-    /// The JSON rows, validated while the document streamed in.
-    Json(JsonRows),
+    /// JSON, read one element at a time.
+    Json(Box<JsonStream<Peeked<R>>>),
 }
 
 /// Streams the sessions of one upload as `(line, SessionRow)`, validating each row and
@@ -114,7 +113,10 @@ impl<R: Read> SessionReader<R> {
             if head.starts_with(b"\xEF\xBB\xBF") {
                 head.drain(..3);
             }
-            Inner::Json(read_json(name, Cursor::new(head).chain(reader))?)
+            Inner::Json(Box::new(JsonStream::open(
+                name,
+                Cursor::new(head).chain(reader),
+            )?))
         } else {
             let file = CsvFile::new(name, Cursor::new(head).chain(reader))?;
             let h = &file.header;
@@ -265,193 +267,303 @@ const JSON_FIELDS: [&str; 9] = [
     "district",
 ];
 
-/// The rows of a JSON upload, as its elements were validated.
-struct JsonRows {
-    /// The results in document order: valid rows only until the first error (after it the
-    /// upload is refused, so later valid rows are not kept), then errors only.
-    rows: std::vec::IntoIter<RowResult>,
-    /// Errors found beyond the kept ones: yielded as copies of the last kept error, so that
-    /// a caller's count is right without keeping a million messages.
-    more_errors: u64,
-    last_error: Option<ImportError>,
+/// A JSON upload read one element at a time: obc walks the array's punctuation itself and
+/// hands each element to serde_json, so nothing but the element at hand is held in memory.
+struct JsonStream<R: Read> {
+    input: ByteReader<R>,
+    /// The field prefix for messages: `` for a bare array, `sessions` for the wrapper object.
+    prefix: &'static str,
+    /// The index of the next element.
+    index: usize,
+    state: JsonState,
 }
 
-/// Collects validated rows while the JSON parser streams through the document.
-struct JsonSink<'a> {
-    name: &'a str,
-    /// The physical line the parser is on, kept by [`LineCounter`].
-    line: Rc<Cell<u64>>,
-    rows: Vec<RowResult>,
-    errors: u64,
-    more_errors: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonState {
+    /// Before the first element of the array.
+    First,
+    /// After an element: a `,` or the closing `]` comes next.
+    Next,
+    /// The array is closed or a syntax error ended the document.
+    Done,
 }
 
-impl JsonSink<'_> {
-    fn push(&mut self, result: RowResult) {
-        match result {
-            Ok(row) if self.errors == 0 => self.rows.push(Ok(row)),
-            Ok(_) => {}
-            Err(e) => {
-                if self.errors == 0 {
-                    self.rows.clear();
+/// The bytes of an upload with the line the reader is on and one byte of look-ahead.
+struct ByteReader<R: Read> {
+    inner: BufReader<R>,
+    line: u64,
+    pushed: Option<u8>,
+}
+
+impl<R: Read> ByteReader<R> {
+    fn next_byte(&mut self) -> std::io::Result<Option<u8>> {
+        if let Some(b) = self.pushed.take() {
+            return Ok(Some(b));
+        }
+        let mut byte = [0u8; 1];
+        loop {
+            match self.inner.read(&mut byte) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {
+                    if byte[0] == b'\n' {
+                        self.line += 1;
+                    }
+                    return Ok(Some(byte[0]));
                 }
-                self.errors += 1;
-                if self.errors as usize <= MAX_ERRORS_PER_FILE {
-                    self.rows.push(Err(e));
-                } else {
-                    self.more_errors += 1;
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Gives a byte back; the next read returns it again.
+    fn unread(&mut self, b: u8) {
+        self.pushed = Some(b);
+    }
+
+    /// The next byte that is not JSON whitespace, consumed.
+    fn non_blank(&mut self) -> std::io::Result<Option<u8>> {
+        loop {
+            match self.next_byte()? {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => {}
+                other => return Ok(other),
             }
         }
     }
 }
 
-/// Counts the newlines that pass through, so each element gets the line it starts on.
-/// serde_json reads an `io::Read` one byte at a time, so the count is exact.
-struct LineCounter<R> {
-    inner: R,
-    line: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for LineCounter<R> {
+/// serde_json reads an `io::Read` a byte at a time, so the line count stays exact.
+impl<R: Read> Read for ByteReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let newlines = buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.line.set(self.line.get() + newlines);
-        Ok(n)
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        Ok(match self.next_byte()? {
+            Some(b) => {
+                buf[0] = b;
+                1
+            }
+            None => 0,
+        })
     }
 }
-
-/// Streams a JSON document (BOM already removed) and validates its session elements.
-fn read_json<R: Read>(name: &str, reader: R) -> Result<JsonRows, ImportError> {
-    let line = Rc::new(Cell::new(1));
-    let counter = LineCounter {
-        inner: BufReader::new(reader),
-        line: Rc::clone(&line),
-    };
-    let mut sink = JsonSink {
-        name,
-        line,
-        rows: Vec::new(),
-        errors: 0,
-        more_errors: 0,
-    };
-    let mut de = serde_json::Deserializer::from_reader(counter);
-    let syntax = |e: serde_json::Error| {
-        let line = e.line().max(1) as u64;
-        if e.is_io() {
-            ImportError::file(name, format!("a readable file ({e})"))
-        } else {
-            ImportError::at(name, line, format!("valid JSON ({e})"))
-        }
-    };
-    de::Deserializer::deserialize_any(&mut de, Document(&mut sink)).map_err(syntax)?;
-    de.end().map_err(syntax)?;
-    let last_error = sink
-        .rows
-        .iter()
-        .rev()
-        .find_map(|r| r.as_ref().err().cloned());
-    Ok(JsonRows {
-        rows: sink.rows.into_iter(),
-        more_errors: sink.more_errors,
-        last_error,
-    })
-}
-
-/// The whole document: an array of sessions, or an object with a `sessions` array.
-struct Document<'s, 'n>(&'s mut JsonSink<'n>);
 
 const DOCUMENT_EXPECTED: &str = "a JSON array of sessions or an object with a `sessions` array";
 
-impl<'de> Visitor<'de> for Document<'_, '_> {
-    type Value = ();
+/// The longest scalar (number, `true`, `null`...) obc reads where an object belongs.
+const MAX_SCALAR_BYTES: usize = 64;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(DOCUMENT_EXPECTED)
+/// Why reading a JSON document stopped: an I/O failure or a syntax error at the reader's line.
+enum Stop {
+    Io(std::io::Error),
+    Syntax(String),
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Stop {
+        Stop::Io(e)
     }
+}
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Elements {
-            sink: self.0,
-            prefix: "",
+impl From<serde_json::Error> for Stop {
+    fn from(e: serde_json::Error) -> Stop {
+        if e.is_io() {
+            return Stop::Io(std::io::Error::other(e.to_string()));
         }
-        .visit_seq(seq)
+        // serde_json counts lines from where it started (this element); obc knows the real one.
+        let text = e.to_string();
+        let text = text.split(" at line ").next().unwrap_or_default();
+        Stop::Syntax(format!("valid JSON ({text})"))
+    }
+}
+
+impl<R: Read> JsonStream<R> {
+    /// Reads up to the first element: the opening `[`, or the wrapper object's keys up to its
+    /// `sessions` array.
+    fn open(name: &str, reader: R) -> Result<JsonStream<R>, ImportError> {
+        let mut stream = JsonStream {
+            input: ByteReader {
+                inner: BufReader::new(reader),
+                line: 1,
+                pushed: None,
+            },
+            prefix: "",
+            index: 0,
+            state: JsonState::First,
+        };
+        let opened = match stream.input.non_blank() {
+            Ok(Some(b'[')) => Ok(()),
+            Ok(Some(b'{')) => {
+                stream.prefix = "sessions";
+                stream.open_wrapper()
+            }
+            Ok(_) => Err(Stop::Syntax(DOCUMENT_EXPECTED.to_string())),
+            Err(e) => Err(Stop::Io(e)),
+        };
+        opened.map_err(|stop| stream.error(name, stop))?;
+        Ok(stream)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "sessions" && !found {
-                found = true;
-                map.next_value_seed(Elements {
-                    sink: &mut *self.0,
-                    prefix: "sessions",
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+    fn error(&self, name: &str, stop: Stop) -> ImportError {
+        match stop {
+            Stop::Io(e) => ImportError::io(name, &e),
+            Stop::Syntax(expected) => ImportError::at(name, self.input.line, expected),
+        }
+    }
+
+    /// Skips the wrapper's keys until `"sessions": [`.
+    fn open_wrapper(&mut self) -> Result<(), Stop> {
+        let mut first = true;
+        loop {
+            match self.input.non_blank()? {
+                Some(b'}') if first => break,
+                Some(b'"') => {}
+                Some(b',') if !first => {
+                    if self.input.non_blank()? != Some(b'"') {
+                        return Err(Stop::Syntax("valid JSON (a key after `,`)".into()));
+                    }
+                }
+                Some(b'}') => break,
+                _ => return Err(Stop::Syntax("valid JSON (a key or `}`)".into())),
+            }
+            first = false;
+            self.input.unread(b'"');
+            let key: String = serde::Deserialize::deserialize(
+                &mut serde_json::Deserializer::from_reader(&mut self.input),
+            )?;
+            if self.input.non_blank()? != Some(b':') {
+                return Err(Stop::Syntax("valid JSON (`:` after a key)".into()));
+            }
+            if key == "sessions" {
+                if self.input.non_blank()? != Some(b'[') {
+                    return Err(Stop::Syntax("an array of sessions in `sessions`".into()));
+                }
+                return Ok(());
+            }
+            self.skip_value()?;
+        }
+        Err(Stop::Syntax(
+            "an object with a `sessions` array, or an array of sessions".into(),
+        ))
+    }
+
+    /// Skips one value (after the sessions array, or a key other than `sessions`).
+    fn skip_value(&mut self) -> Result<(), Stop> {
+        match self.input.non_blank()? {
+            Some(b @ (b'{' | b'[' | b'"')) => {
+                self.input.unread(b);
+                <IgnoredAny as serde::Deserialize>::deserialize(
+                    &mut serde_json::Deserializer::from_reader(&mut self.input),
+                )?;
+                Ok(())
+            }
+            Some(b) => {
+                let token = self.scalar(b)?;
+                serde_json::from_str::<IgnoredAny>(&token)?;
+                Ok(())
+            }
+            None => Err(Stop::Syntax("valid JSON (a value)".into())),
+        }
+    }
+
+    /// Reads a scalar token that starts with `first`, up to the next delimiter (given back).
+    fn scalar(&mut self, first: u8) -> Result<String, Stop> {
+        let mut token = vec![first];
+        while let Some(b) = self.input.next_byte()? {
+            if matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                self.input.unread(b);
+                break;
+            }
+            if token.len() >= MAX_SCALAR_BYTES {
+                return Err(Stop::Syntax(
+                    "valid JSON (a value this long is no session)".into(),
+                ));
+            }
+            token.push(b);
+        }
+        String::from_utf8(token).map_err(|_| Stop::Syntax("valid JSON (UTF-8 text)".into()))
+    }
+
+    /// After the array: the wrapper object's remaining keys, then the end of the document.
+    fn close(&mut self) -> Result<(), Stop> {
+        if !self.prefix.is_empty() {
+            loop {
+                match self.input.non_blank()? {
+                    Some(b'}') => break,
+                    Some(b',') => {
+                        if self.input.non_blank()? != Some(b'"') {
+                            return Err(Stop::Syntax("valid JSON (a key after `,`)".into()));
+                        }
+                        self.input.unread(b'"');
+                        let _: IgnoredAny = serde::Deserialize::deserialize(
+                            &mut serde_json::Deserializer::from_reader(&mut self.input),
+                        )?;
+                        if self.input.non_blank()? != Some(b':') {
+                            return Err(Stop::Syntax("valid JSON (`:` after a key)".into()));
+                        }
+                        self.skip_value()?;
+                    }
+                    _ => return Err(Stop::Syntax("valid JSON (`,` or `}`)".into())),
+                }
             }
         }
-        if !found {
-            return Err(de::Error::custom(
-                "an object with a `sessions` array, or an array of sessions",
-            ));
+        match self.input.non_blank()? {
+            None => Ok(()),
+            Some(_) => Err(Stop::Syntax(
+                "valid JSON (nothing after the sessions)".into(),
+            )),
         }
-        Ok(())
-    }
-}
-
-/// The array of sessions; each element is validated as it arrives.
-struct Elements<'s, 'n> {
-    sink: &'s mut JsonSink<'n>,
-    prefix: &'static str,
-}
-
-impl<'de> DeserializeSeed<'de> for Elements<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Elements<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of sessions")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0usize;
-        while let Some(result) = seq.next_element_seed(Element {
-            sink: &*self.sink,
-            path: format!("{}[{index}]", self.prefix),
-        })? {
-            self.sink.push(result);
-            index += 1;
+    /// The next element, validated, or `None` at the end of the array.
+    fn next_element(&mut self, name: &str) -> Result<Option<RowResult>, Stop> {
+        if self.state == JsonState::Done {
+            return Ok(None);
         }
-        Ok(())
-    }
-}
-
-/// One element of the array, read into its fields and validated.
-struct Element<'s, 'n> {
-    sink: &'s JsonSink<'n>,
-    path: String,
-}
-
-impl<'de> DeserializeSeed<'de> for Element<'_, '_> {
-    type Value = RowResult;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<RowResult, D::Error> {
-        // The parser has just read the element's first byte: this is its line.
-        let line = self.sink.line.get();
-        d.deserialize_any(ElementVisitor {
-            name: self.sink.name,
-            path: self.path,
-            line,
-        })
+        let b = self.input.non_blank()?;
+        match (self.state, b) {
+            (JsonState::First, Some(b']')) | (JsonState::Next, Some(b']')) => {
+                self.state = JsonState::Done;
+                self.close()?;
+                return Ok(None);
+            }
+            (JsonState::First, Some(b)) => self.input.unread(b),
+            (JsonState::Next, Some(b',')) => {}
+            _ => {
+                return Err(Stop::Syntax(
+                    "valid JSON (`,` or `]` after a session)".into(),
+                ))
+            }
+        }
+        self.state = JsonState::Next;
+        let visitor = ElementVisitor {
+            name,
+            path: format!("{}[{}]", self.prefix, self.index),
+            line: self.input.line,
+        };
+        self.index += 1;
+        match self.input.non_blank()? {
+            Some(b @ (b'{' | b'[' | b'"')) => {
+                // The element's first byte is on the reader's current line.
+                let visitor = ElementVisitor {
+                    line: self.input.line,
+                    ..visitor
+                };
+                self.input.unread(b);
+                let mut de = serde_json::Deserializer::from_reader(&mut self.input);
+                Ok(Some(de::Deserializer::deserialize_any(&mut de, visitor)?))
+            }
+            Some(b) if b != b']' && b != b',' => {
+                let visitor = ElementVisitor {
+                    line: self.input.line,
+                    ..visitor
+                };
+                let token = self.scalar(b)?;
+                serde_json::from_str::<IgnoredAny>(&token)?;
+                visitor.not_an_object(token).map(Some)
+            }
+            _ => Err(Stop::Syntax("valid JSON (a session after `,`)".into())),
+        }
     }
 }
 
@@ -662,13 +774,13 @@ impl<R: Read> Iterator for SessionReader<R> {
                 };
                 build(&fields, &err).map(|s| (row.line, s))
             }
-            Inner::Json(json) => match json.rows.next() {
-                Some(result) => result,
-                None if json.more_errors > 0 => {
-                    json.more_errors -= 1;
-                    return json.last_error.clone().map(Err);
+            Inner::Json(json) => match json.next_element(&self.name) {
+                Ok(Some(result)) => result,
+                Ok(None) => return None,
+                Err(stop) => {
+                    json.state = JsonState::Done;
+                    return Some(Err(json.error(&self.name, stop)));
                 }
-                None => return None,
             },
         };
         Some(result.and_then(|(line, row)| {
@@ -792,9 +904,10 @@ mod tests {
         let rows: Vec<_> = SessionReader::new("s.csv", &bytes[..]).unwrap().collect();
         let e = rows[0].as_ref().unwrap_err();
         assert_eq!((e.line, e.column.as_deref()), (2, Some("tutor_id")));
-        let e = SessionReader::new("s.json", &b"[{\"session_id\": \"\xE9\"}]"[..])
-            .err()
-            .unwrap();
+        let rows: Vec<_> = SessionReader::new("s.json", &b"[{\"session_id\": \"\xE9\"}]"[..])
+            .unwrap()
+            .collect();
+        let e = rows[0].as_ref().unwrap_err();
         assert_eq!(e.line, 1);
     }
 
@@ -838,9 +951,9 @@ mod tests {
 
     #[test]
     fn json_errors() {
-        let e = SessionReader::new("s.json", &b"[\n{\"session_id\": }]"[..])
-            .err()
-            .unwrap();
+        let e = read("s.json", "[\n{\"session_id\": }]")
+            .remove(0)
+            .unwrap_err();
         assert_eq!(e.line, 2);
         let e = SessionReader::new("s.json", &b"{\"rows\": []}"[..])
             .err()
@@ -929,28 +1042,82 @@ mod tests {
         assert!(e.to_string().len() < 200, "{e}");
     }
 
+    /// A reader that fails after `limit` bytes: whatever the parser yields before that was
+    /// read without holding the rest of the document.
+    struct FailsAfter<'a> {
+        bytes: &'a [u8],
+        limit: usize,
+    }
+
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.limit == 0 {
+                return Err(std::io::Error::other("connection reset"));
+            }
+            let n = buf.len().min(self.limit).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            self.limit -= n;
+            Ok(n)
+        }
+    }
+
     #[test]
-    fn json_keeps_no_rows_after_an_error_and_counts_every_error() {
+    fn json_is_read_one_element_at_a_time_and_counts_every_error() {
         let good = r#"{"session_id": "ID", "student_id": "a", "tutor_id": "T", "date": "2024-09-03", "minutes": 1, "status": "attended"}"#;
-        let mut elements: Vec<String> = (0..10)
-            .map(|i| good.replace("ID", &format!("g{i}")))
+        let elements: Vec<String> = (0..250)
+            .map(|i| good.replace("ID", &format!("s{i}")))
             .collect();
-        elements.extend((0..250).map(|i| {
-            good.replace("ID", &format!("b{i}"))
-                .replace("attended", "late")
-        }));
-        elements.extend((0..10).map(|i| good.replace("ID", &format!("h{i}"))));
-        let text = format!("[\n{}\n]", elements.join(",\n"));
-        let reader = SessionReader::new("s.json", text.as_bytes()).unwrap();
-        let Inner::Json(json) = &reader.inner else {
-            panic!("JSON expected")
+        let text = format!(
+            "{{\"provider\": \"p\", \"sessions\": [\n{}\n], \"note\": [1, {{}}]}}",
+            elements.join(",\n")
+        );
+        // The first rows arrive although the upload breaks off long before its end.
+        let broken = FailsAfter {
+            bytes: text.as_bytes(),
+            limit: 2 * 8192 + 400,
         };
-        // Only the kept errors are held, no valid row and no error beyond the cap.
-        assert_eq!(json.rows.len(), crate::MAX_ERRORS_PER_FILE);
-        assert!(json.rows.as_slice().iter().all(Result::is_err));
-        let errors = collect_all(reader).unwrap_err();
+        let mut reader = SessionReader::new("s.json", broken).unwrap();
+        let (line, first) = reader.next().unwrap().unwrap();
+        assert_eq!((line, first.session.session_id.as_str()), (2, "s0"));
+        let last = reader.by_ref().last().unwrap().unwrap_err();
+        assert!(last.expected.contains("connection reset"), "{last}");
+        assert!(reader.next().is_none(), "nothing after a broken document");
+
+        let rows = collect_all(read("s.json", &text)).unwrap();
+        assert_eq!(rows.len(), 250);
+        assert_eq!(rows[249].0, 251);
+        let bad = text.replace("attended", "late");
+        let errors = collect_all(read("s.json", &bad)).unwrap_err();
         assert_eq!(errors.total, 250);
-        assert_eq!(errors[0].line, 12);
+        assert_eq!(errors.len(), crate::MAX_ERRORS_PER_FILE);
+        assert_eq!(errors[1].line, 3);
+    }
+
+    #[test]
+    fn json_syntax_errors_name_their_line_and_end_the_upload() {
+        let text = "[\n{\"session_id\": \"s1\", \"student_id\": \"a\", \"tutor_id\": \"T\", \"date\": \"2024-09-03\", \"minutes\": 1, \"status\": \"attended\"},\n\n{\"session_id\": }\n]";
+        let rows = read("s.json", text);
+        assert_eq!(rows.len(), 2);
+        let e = rows[1].as_ref().unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.expected.starts_with("valid JSON"), "{e}");
+        for (text, line) in [
+            ("[1 2]", 1),
+            ("[{},\n]", 2),
+            ("[]\n]", 2),
+            ("{\"sessions\": []\n, \"x\" 1}", 2),
+            ("[\"a\", true, -1.5e3, null]", 1),
+        ] {
+            let rows = read("s.json", text);
+            assert!(rows.iter().any(Result::is_err), "{text}");
+            assert!(
+                rows.iter()
+                    .filter_map(|r| r.as_ref().err())
+                    .all(|e| e.line == line || e.line == 1),
+                "{text}: {rows:?}"
+            );
+        }
     }
 
     mod fuzz {
