@@ -4,10 +4,10 @@
 
 use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
-use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader};
+use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
 use obc_store::{
-    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, RosterReport, Store, StoreError,
-    StoredStatement,
+    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ProviderEnrollments, RosterReport,
+    Store, StoreError, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -214,6 +214,9 @@ pub struct SessionsImport {
     pub counts: ImportCounts,
     /// Students with sessions who are not (yet) enrolled in one of the provider's contracts.
     pub not_enrolled: Vec<String>,
+    /// Sessions with no subject of students two or more of the provider's contracts enroll on
+    /// the session's date: they count for none of them (SPEC 3.3).
+    pub ambiguous: Vec<String>,
 }
 
 /// Which districts a session upload may reach.
@@ -241,10 +244,11 @@ pub async fn import_sessions<R: Read>(
     let mut import = store.begin_sessions(provider).await?;
     let mut errors = ImportErrors::new();
     let mut not_enrolled: HashSet<String> = HashSet::new();
+    let mut ambiguous = Vec::new();
     let mut rows = 0u64;
     for row in reader {
         tick();
-        let (line, session) = match row {
+        let (line, row) = match row {
             Ok(r) => r,
             Err(e) => {
                 errors.push(e);
@@ -252,29 +256,26 @@ pub async fn import_sessions<R: Read>(
             }
         };
         rows += 1;
-        let district = match resolve_district(
-            &student_districts,
-            &provider_contracts.districts,
-            &session.student_id,
-            reach,
-        ) {
+        let district = match resolve_district(&student_districts, &provider_contracts, &row, reach)
+        {
             Ok(d) => d,
-            Err(expected) => {
-                errors.push(ImportError::value(
-                    name,
-                    line,
-                    "student_id",
-                    &session.student_id,
-                    expected,
-                ));
+            Err((column, expected)) => {
+                let value = match column {
+                    "district" => &row.district,
+                    _ => &row.session.student_id,
+                };
+                errors.push(ImportError::value(name, line, column, value, expected));
                 continue;
             }
         };
-        if !provider_contracts
-            .students
-            .contains(&(district.clone(), session.student_id.clone()))
-        {
+        let session = row.session;
+        let spans = provider_contracts.spans_of(&district, &session.student_id);
+        if !provider_contracts.enrolls(&district, &session.student_id) {
             not_enrolled.insert(session.student_id.clone());
+        }
+        let enrolling = spans.iter().filter(|s| s.contains(session.date)).count();
+        if obc_core::session_is_ambiguous(&session.subject, enrolling) {
+            ambiguous.push(session.session_id.clone());
         }
         if errors.total == 0 {
             import.add(&district, session).await?;
@@ -286,44 +287,94 @@ pub async fn import_sessions<R: Read>(
     let counts = import.commit(actor, name).await?;
     let mut not_enrolled: Vec<String> = not_enrolled.into_iter().collect();
     not_enrolled.sort();
+    ambiguous.sort();
     Ok(SessionsImport {
         provider_id: provider.to_string(),
         rows,
         counts,
         not_enrolled,
+        ambiguous,
     })
 }
 
-/// The district of a session's student: the only district that has the id, else the only one
-/// of those where the provider has a contract. Provider staff reach only the latter.
+/// The district of a session's student, or the column and what was expected.
+///
+/// A row's `district` column decides when present. Otherwise: the only district (among those
+/// the uploader may reach) whose roster has the id; if several do, the one where the provider's
+/// contracts enroll the student on the session's date, else at any time, else the only one where
+/// the provider has a contract. Messages name only districts where the provider has a contract.
 fn resolve_district(
     student_districts: &HashMap<String, Vec<String>>,
-    provider_districts: &HashSet<String>,
-    student: &str,
+    provider: &ProviderEnrollments,
+    row: &SessionRow,
     reach: Reach,
-) -> Result<String, String> {
-    let candidates = student_districts
+) -> Result<String, (&'static str, String)> {
+    let student = row.session.student_id.as_str();
+    let has_contract = |d: &&String| provider.districts.contains(*d);
+    let reachable: Vec<&String> = student_districts
         .get(student)
         .map(Vec::as_slice)
-        .unwrap_or_default();
-    let with_contract: Vec<&String> = candidates
+        .unwrap_or_default()
         .iter()
-        .filter(|d| provider_districts.contains(*d))
+        .filter(|d| reach == Reach::AnyDistrict || has_contract(d))
         .collect();
-    match (reach, candidates, with_contract.as_slice()) {
-        (Reach::ContractDistricts, _, [only]) => Ok((*only).clone()),
-        (Reach::ContractDistricts, _, []) => {
-            Err("a student of a district where the provider has a contract".into())
-        }
-        (Reach::AnyDistrict, [], _) => Err("a student id of an imported roster".into()),
-        (Reach::AnyDistrict, [only], _) => Ok(only.clone()),
-        (Reach::AnyDistrict, _, [only]) => Ok((*only).clone()),
-        (_, many, with_contract) => Err(format!(
-            "a student id of one district (it is in {}, and the provider has contracts with {} of them)",
-            many.join(", "),
-            with_contract.len()
-        )),
+    if !row.district.is_empty() {
+        return match reachable.iter().find(|d| ***d == row.district) {
+            Some(d) => Ok((*d).clone()),
+            None => Err((
+                "district",
+                format!("a district whose roster has student {student} (or a blank cell)"),
+            )),
+        };
     }
+    let only = |candidates: Vec<&String>| match candidates.as_slice() {
+        [only] => Some((*only).clone()),
+        _ => None,
+    };
+    let enrolled_on_date = |d: &&String| {
+        provider
+            .spans_of(d, student)
+            .iter()
+            .any(|s| s.contains(row.session.date))
+    };
+    let enrolled = |d: &&String| provider.enrolls(d, student);
+    if reachable.is_empty() {
+        return Err((
+            "student_id",
+            match reach {
+                Reach::ContractDistricts => {
+                    "a student of a district where the provider has a contract".to_string()
+                }
+                Reach::AnyDistrict => "a student id of an imported roster".to_string(),
+            },
+        ));
+    }
+    let pick = |keep: &dyn Fn(&&String) -> bool| {
+        only(reachable.iter().copied().filter(|d| keep(d)).collect())
+    };
+    if let Some(d) = pick(&|_| true)
+        .or_else(|| pick(&enrolled_on_date))
+        .or_else(|| pick(&enrolled))
+        .or_else(|| pick(&has_contract))
+    {
+        return Ok(d);
+    }
+    let named: Vec<&str> = reachable
+        .iter()
+        .filter(|d| has_contract(d))
+        .map(|d| d.as_str())
+        .collect();
+    let which = if named.len() >= 2 {
+        format!("the rosters of {} hold it", named.join(", "))
+    } else {
+        "several districts' rosters hold it".to_string()
+    };
+    Err((
+        "student_id",
+        format!(
+            "a student id the provider's enrollments place in one district ({which}, and no contract of the provider enrolls the student in just one of them): add a `district` column"
+        ),
+    ))
 }
 
 /// Validates and stores a contract document; `name` is the file name used in messages.

@@ -67,8 +67,10 @@ fn students(n: usize, sessions_each: usize) -> Vec<StudentInput> {
                         minutes: 30,
                         status: statuses[(i + k) % statuses.len()],
                         group_size: None,
+                        subject: String::new(),
                     })
                     .collect(),
+                ambiguous_sessions: vec![],
                 tests: vec![
                     test(
                         "Fall 2024-2025",

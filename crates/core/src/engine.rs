@@ -21,8 +21,14 @@ pub const ENGINE_VERSION: &str = concat!("obc-engine/", env!("CARGO_PKG_VERSION"
 pub struct StudentInput {
     pub student: Student,
     pub enrollment: Enrollment,
-    /// The contract provider's sessions of this student, any date (the engine filters).
+    /// The contract provider's sessions of this student that fit the contract (see
+    /// [`crate::session_fit`]), any date (the engine filters).
     pub sessions: Vec<Session>,
+    /// Blank-subject sessions of this student that count for none of the provider's contracts
+    /// because two or more of them enroll the student on the session's date: named in the
+    /// line's notes. Absent from the serialized form when empty (the inputs hash is unchanged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ambiguous_sessions: Vec<Session>,
     /// The student's test events, any subject and date (the engine filters).
     pub tests: Vec<AssessmentResult>,
 }
@@ -213,6 +219,8 @@ fn canonicalize(students: &mut [StudentInput]) {
     students.sort_by(|a, b| a.student.id.cmp(&b.student.id));
     for s in students {
         s.sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        s.ambiguous_sessions
+            .sort_by(|a, b| a.session_id.cmp(&b.session_id));
         s.tests.sort_by_cached_key(|t| {
             (
                 t.date,
@@ -315,7 +323,8 @@ struct Decision {
 impl Context<'_> {
     fn line(&self, input: &StudentInput, prior: &PriorPayments) -> Result<Line, EngineError> {
         let c = self.counts(input);
-        let scores = self.scores(input)?;
+        let mut scores = self.scores(input)?;
+        scores.notes.extend(self.ambiguous_note(input));
         let rates = Rates::of(&c);
         let b = self.contract.base_part();
         let enrolled_by_milestone = input.enrollment.start <= self.milestone.date;
@@ -410,20 +419,43 @@ impl Context<'_> {
         })
     }
 
+    /// Whether a session of this date counts: in the period, on or before the statement date,
+    /// within the enrollment.
+    fn counts_on(&self, e: &Enrollment, date: Date) -> bool {
+        let period = self.contract.period;
+        date >= period.start
+            && date <= period.end
+            && date <= self.statement_date
+            && date >= e.start
+            && e.end.is_none_or(|end| date <= end)
+    }
+
+    /// The note naming the ambiguous sessions this line would otherwise have counted.
+    fn ambiguous_note(&self, input: &StudentInput) -> Option<String> {
+        let ids: Vec<&str> = input
+            .ambiguous_sessions
+            .iter()
+            .filter(|s| self.counts_on(&input.enrollment, s.date))
+            .map(|s| s.session_id.as_str())
+            .collect();
+        let shown = ids.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        let more = if ids.len() > 5 { ", ..." } else { "" };
+        (!ids.is_empty()).then(|| {
+            format!(
+                "{} sessions with no subject not counted ({shown}{more}): the student is enrolled in two or more of the provider's contracts on their dates",
+                ids.len()
+            )
+        })
+    }
+
     /// Counts the sessions that count: the provider's, in the period, on or before the
     /// statement date, within the enrollment.
     fn counts(&self, input: &StudentInput) -> Counts {
-        let period = self.contract.period;
         let e = &input.enrollment;
         let mut c = Counts::default();
         let mut tutors: HashMap<&str, u32> = HashMap::new();
         for s in &input.sessions {
-            let counted = s.date >= period.start
-                && s.date <= period.end
-                && s.date <= self.statement_date
-                && s.date >= e.start
-                && e.end.is_none_or(|end| s.date <= end);
-            if !counted {
+            if !self.counts_on(e, s.date) {
                 continue;
             }
             c.planned += 1;

@@ -1666,3 +1666,32 @@ fn a_line_of_a_billion_or_more_is_an_error_not_a_panic() {
         "{err:?}"
     );
 }
+
+#[test]
+fn ambiguous_sessions_count_for_nothing_and_are_named_in_the_notes() {
+    let c = contract(&[]);
+    let k = kid("a")
+        .session_on("2024-09-03", Attended, "T1")
+        .session_on("2024-09-04", Attended, "T1")
+        .session_on("2025-07-04", Attended, "T1") // after the period: not named
+        .ambiguous()
+        .session_on("2024-09-05", Attended, "T1");
+    let l = final_line(&c, k);
+    assert_eq!((l.planned, l.attended), (1, 1));
+    assert_eq!(
+        l.notes,
+        ["2 sessions with no subject not counted (a-000, a-001): the student is enrolled in two or more of the provider's contracts on their dates"]
+    );
+    let l = final_line(&c, kid("a").session_on("2024-09-05", Attended, "T1"));
+    assert!(l.notes.is_empty());
+}
+
+#[test]
+fn inputs_without_subjects_or_ambiguous_sessions_hash_as_before() {
+    let input = kid("a").session_on("2024-09-03", Attended, "T1").build();
+    let json = serde_json::to_string(&input).unwrap();
+    assert!(
+        !json.contains("subject") && !json.contains("ambiguous"),
+        "{json}"
+    );
+}

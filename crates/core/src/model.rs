@@ -77,6 +77,91 @@ pub struct Session {
     pub minutes: u32,
     pub status: SessionStatus,
     pub group_size: Option<u32>,
+    /// What the session taught (SPEC 3.3); blank when the provider did not say. Left out of
+    /// the serialized form when blank, so inputs without subjects hash as they always did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject: String,
+}
+
+/// Where a session counts among a provider's contracts (SPEC 3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFit {
+    /// The session counts for the contract.
+    Counts,
+    /// The session names another subject: it belongs to another contract.
+    OtherSubject,
+    /// A blank-subject session of a student enrolled, on its date, in two or more of the
+    /// provider's contracts: obc cannot tell which one it served, so it counts for none.
+    Ambiguous,
+}
+
+/// Whether a session counts for none of the provider's contracts: its subject is blank and
+/// `contracts_enrolling` (the provider's contracts enrolling the student on its date) is two or
+/// more.
+pub fn session_is_ambiguous(session_subject: &str, contracts_enrolling: usize) -> bool {
+    session_subject.trim().is_empty() && contracts_enrolling >= 2
+}
+
+/// Whether a session of subject `session_subject` counts for a contract of `contract_subject`,
+/// given how many of the provider's contracts enroll the student on the session's date.
+/// A session counts when its subject is blank or equals the contract's (case-insensitive); a
+/// blank one is ambiguous when two or more contracts enroll the student that day.
+pub fn session_fit(
+    session_subject: &str,
+    contract_subject: &str,
+    contracts_enrolling: usize,
+) -> SessionFit {
+    let subject = session_subject.trim();
+    if session_is_ambiguous(subject, contracts_enrolling) {
+        SessionFit::Ambiguous
+    } else if subject.is_empty() || subject.eq_ignore_ascii_case(contract_subject.trim()) {
+        SessionFit::Counts
+    } else {
+        SessionFit::OtherSubject
+    }
+}
+
+/// The days one of a provider's contracts enrolls a student: the enrollment clipped to the
+/// contract's period, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnrollmentSpan {
+    pub start: Date,
+    pub end: Date,
+}
+
+impl EnrollmentSpan {
+    /// The span of an enrollment in a contract of `period` (start, end), if they overlap.
+    pub fn of(enrollment: &Enrollment, period: (Date, Date)) -> Option<EnrollmentSpan> {
+        let start = enrollment.start.max(period.0);
+        let end = enrollment.end.map_or(period.1, |e| e.min(period.1));
+        (start <= end).then_some(EnrollmentSpan { start, end })
+    }
+
+    pub fn contains(&self, date: Date) -> bool {
+        self.start <= date && date <= self.end
+    }
+}
+
+/// Splits a student's sessions for one contract of `contract_subject`, given the spans of every
+/// one of the provider's contracts that enrolls the student (this one included): the sessions
+/// that count for it, and the ambiguous ones (see [`session_fit`]). Other subjects' sessions
+/// are dropped.
+pub fn sessions_for_contract(
+    sessions: Vec<Session>,
+    contract_subject: &str,
+    spans: &[EnrollmentSpan],
+) -> (Vec<Session>, Vec<Session>) {
+    let mut counted = Vec::with_capacity(sessions.len());
+    let mut ambiguous = Vec::new();
+    for s in sessions {
+        let enrolling = spans.iter().filter(|span| span.contains(s.date)).count();
+        match session_fit(&s.subject, contract_subject, enrolling) {
+            SessionFit::Counts => counted.push(s),
+            SessionFit::Ambiguous => ambiguous.push(s),
+            SessionFit::OtherSubject => {}
+        }
+    }
+    (counted, ambiguous)
 }
 
 /// A MAP growth window within one school year. Only windows inside one year can be a
@@ -262,5 +347,78 @@ mod tests {
             parse_user_date("31/01/2025").unwrap_err(),
             "expected a date like 2025-01-31"
         );
+    }
+
+    #[test]
+    fn a_subject_session_counts_only_for_its_subject() {
+        assert_eq!(
+            session_fit("math", "Mathematics", 1),
+            SessionFit::OtherSubject
+        );
+        assert_eq!(
+            session_fit("mathematics", "Mathematics", 2),
+            SessionFit::Counts
+        );
+        assert_eq!(session_fit(" READING ", "Reading", 3), SessionFit::Counts);
+        assert_eq!(
+            session_fit("Reading", "Mathematics", 2),
+            SessionFit::OtherSubject
+        );
+    }
+
+    #[test]
+    fn sessions_split_by_subject_and_by_the_contracts_enrolling_on_their_date() {
+        let d = |t: &str| parse_iso_date(t).unwrap();
+        let session = |id: &str, date: &str, subject: &str| Session {
+            session_id: id.into(),
+            student_id: "a".into(),
+            tutor_id: "T".into(),
+            date: d(date),
+            minutes: 30,
+            status: SessionStatus::Attended,
+            group_size: None,
+            subject: subject.into(),
+        };
+        let enrollment = |start: &str, end: Option<&str>| Enrollment {
+            student_id: "a".into(),
+            start: d(start),
+            end: end.map(d),
+        };
+        let year = (d("2024-08-12"), d("2025-05-30"));
+        // math all year; reading from October; an open enrollment of last year's contract
+        let spans: Vec<EnrollmentSpan> = [
+            EnrollmentSpan::of(&enrollment("2024-08-12", None), year),
+            EnrollmentSpan::of(&enrollment("2024-10-01", None), year),
+            EnrollmentSpan::of(
+                &enrollment("2023-08-14", None),
+                (d("2023-08-14"), d("2024-05-31")),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        assert_eq!(spans.len(), 3);
+        assert_eq!(
+            EnrollmentSpan::of(&enrollment("2025-06-01", None), year),
+            None
+        );
+        let sessions = vec![
+            session("m1", "2024-09-03", "Mathematics"),
+            session("r1", "2024-10-03", "Reading"),
+            session("b1", "2024-09-04", ""),
+            session("b2", "2024-10-04", ""),
+        ];
+        let (counted, ambiguous) = sessions_for_contract(sessions, "mathematics", &spans);
+        let ids = |v: &[Session]| v.iter().map(|s| s.session_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&counted), ["m1", "b1"]);
+        assert_eq!(ids(&ambiguous), ["b2"]);
+    }
+
+    #[test]
+    fn a_blank_subject_session_is_ambiguous_with_two_contracts() {
+        assert_eq!(session_fit("", "Mathematics", 0), SessionFit::Counts);
+        assert_eq!(session_fit("", "Mathematics", 1), SessionFit::Counts);
+        assert_eq!(session_fit("  ", "Mathematics", 2), SessionFit::Ambiguous);
+        assert_eq!(session_fit("", "Reading", 5), SessionFit::Ambiguous);
     }
 }

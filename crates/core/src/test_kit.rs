@@ -95,6 +95,7 @@ pub fn kid(id: &str) -> Kid {
                 end: None,
             },
             sessions: vec![],
+            ambiguous_sessions: vec![],
             tests: vec![],
         },
         next_day: day("2024-09-02"),
@@ -135,7 +136,15 @@ impl Kid {
             minutes,
             status,
             group_size: None,
+            subject: String::new(),
         });
+        self
+    }
+
+    /// Moves the sessions given so far to the ambiguous ones (blank subject, two contracts).
+    pub fn ambiguous(mut self) -> Kid {
+        let sessions = std::mem::take(&mut self.input.sessions);
+        self.input.ambiguous_sessions.extend(sessions);
         self
     }
 

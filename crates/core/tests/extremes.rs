@@ -227,8 +227,10 @@ fn input(index: usize, (sessions, rows, _): &Kid) -> StudentInput {
                 minutes: 30,
                 status: SessionStatus::ALL[*status],
                 group_size: None,
+                subject: String::new(),
             })
             .collect(),
+        ambiguous_sessions: vec![],
         tests: rows
             .iter()
             .enumerate()

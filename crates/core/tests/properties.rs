@@ -390,8 +390,10 @@ fn student_input(index: usize, p: &StudentParams) -> StudentInput {
                 minutes: 30,
                 status: STATUSES[*status],
                 group_size: None,
+                subject: String::new(),
             })
             .collect(),
+        ambiguous_sessions: vec![],
         tests: p
             .tests
             .iter()

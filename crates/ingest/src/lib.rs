@@ -22,7 +22,7 @@ pub use assessments::{AssessmentFormat, AssessmentReader};
 pub use enrollments::read_enrollments;
 pub use roster::{read_roster, Roster};
 pub use school_attendance::{SchoolAttendance, SchoolAttendanceReader};
-pub use sessions::{SessionFormat, SessionReader};
+pub use sessions::{SessionFormat, SessionReader, SessionRow};
 
 use std::collections::HashMap;
 use std::fmt;

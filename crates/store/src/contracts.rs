@@ -1,7 +1,8 @@
 //! Contract versions and enrollments.
 
 use crate::{audit, ensure_organisation, hex_sha256, Result, Store, StoreError};
-use obc_core::{Contract, Enrollment};
+use obc_core::{Contract, Enrollment, EnrollmentSpan};
+use std::collections::{HashMap, HashSet};
 
 /// A stored version of a contract document.
 #[derive(Debug, Clone)]
@@ -24,28 +25,52 @@ pub struct EnrollReport {
     pub unchanged: usize,
 }
 
-/// The districts and (district, student) pairs of a provider's contracts, to place and check
-/// the sessions it uploads.
+/// Where a provider works: the districts of its contracts and, per (district, student), the
+/// days each of its contracts enrolls the student. Used to place and check the sessions it
+/// uploads and to decide which contract a session counts for.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderEnrollments {
-    pub districts: std::collections::HashSet<String>,
-    pub students: std::collections::HashSet<(String, String)>,
+    pub districts: HashSet<String>,
+    /// One span per contract enrolling the student (the enrollment within the contract's
+    /// period); a student enrolled only outside every period has an empty list.
+    pub spans: HashMap<(String, String), Vec<EnrollmentSpan>>,
+}
+
+impl ProviderEnrollments {
+    /// Whether one of the provider's contracts enrolls the student of a district.
+    pub fn enrolls(&self, district: &str, student: &str) -> bool {
+        self.spans
+            .contains_key(&(district.to_string(), student.to_string()))
+    }
+
+    /// The spans of a district's student (empty when none of the contracts enrolls them).
+    pub fn spans_of(&self, district: &str, student: &str) -> &[EnrollmentSpan] {
+        self.spans
+            .get(&(district.to_string(), student.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 impl Store {
-    /// Where a provider works: its contracts' districts and enrolled students.
+    /// Where a provider works: its contracts' districts and enrolled students, with the days
+    /// each contract (its latest version's period) enrolls them.
     pub async fn provider_enrollments(&self, provider: &str) -> Result<ProviderEnrollments> {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT DISTINCT c.district_id, e.student_id FROM contract_versions c
-             LEFT JOIN enrollments e ON e.contract_id = c.contract_id WHERE c.provider_id = $1",
+        let contracts: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT contract_id, district_id FROM contract_versions WHERE provider_id = $1
+             ORDER BY contract_id",
         )
         .bind(provider)
         .fetch_all(&self.pool)
         .await?;
         let mut out = ProviderEnrollments::default();
-        for (district, student) in rows {
-            if let Some(student) = student {
-                out.students.insert((district.clone(), student));
+        for (contract_id, district) in contracts {
+            let period = self.contract(&contract_id).await?.contract.period;
+            for e in self.enrollments(&contract_id).await? {
+                let spans = out
+                    .spans
+                    .entry((district.clone(), e.student_id.clone()))
+                    .or_default();
+                spans.extend(EnrollmentSpan::of(&e, (period.start, period.end)));
             }
             out.districts.insert(district);
         }

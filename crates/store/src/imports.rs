@@ -74,7 +74,7 @@ impl Store {
             "CREATE TEMP TABLE IF NOT EXISTS staged_sessions (
                 session_id TEXT PRIMARY KEY, district_id TEXT NOT NULL, student_id TEXT NOT NULL,
                 tutor_id TEXT NOT NULL, session_date TEXT NOT NULL, minutes INTEGER NOT NULL,
-                status TEXT NOT NULL, group_size INTEGER);
+                status TEXT NOT NULL, group_size INTEGER, subject TEXT NOT NULL);
              DELETE FROM staged_sessions;",
         )
         .execute(&mut *tx)
@@ -119,9 +119,18 @@ impl Store {
         provider: &str,
         district: &str,
     ) -> Result<std::collections::HashMap<String, Vec<Session>>> {
-        type Row = (String, String, String, String, i64, String, Option<i64>);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            Option<i64>,
+            String,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size
+            "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
              FROM sessions WHERE provider_id = $1 AND district_id = $2",
         )
         .bind(provider)
@@ -130,7 +139,7 @@ impl Store {
         .await?;
         let mut map: std::collections::HashMap<String, Vec<Session>> =
             std::collections::HashMap::new();
-        for (session_id, student_id, tutor_id, date, minutes, status, group_size) in rows {
+        for (session_id, student_id, tutor_id, date, minutes, status, group_size, subject) in rows {
             let session = Session {
                 session_id,
                 student_id: student_id.clone(),
@@ -142,6 +151,7 @@ impl Store {
                     crate::StoreError::Corrupt(format!("session status {status}"))
                 })?,
                 group_size: group_size.and_then(|g| u32::try_from(g).ok()),
+                subject,
             };
             map.entry(student_id).or_default().push(session);
         }
@@ -302,8 +312,8 @@ impl SessionImport {
             return Ok(());
         }
         let sql = format!(
-            "INSERT INTO staged_sessions (session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size) {}",
-            crate::values(self.backend, self.pending.len(), 8)
+            "INSERT INTO staged_sessions (session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject) {}",
+            crate::values(self.backend, self.pending.len(), 9)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (district, s) in self.pending.drain(..) {
@@ -315,7 +325,8 @@ impl SessionImport {
                 .bind(s.date.to_string())
                 .bind(i64::from(s.minutes))
                 .bind(s.status.as_str())
-                .bind(s.group_size.map(i64::from));
+                .bind(s.group_size.map(i64::from))
+                .bind(s.subject);
         }
         q.execute(&mut *self.tx).await?;
         Ok(())
@@ -328,8 +339,8 @@ impl SessionImport {
             "SELECT count(*),
                     count(*) - count(s.session_id),
                     CAST(coalesce(sum(CASE WHEN s.session_id IS NOT NULL AND
-                        (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size)
-                        IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)
+                        (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size, s.subject)
+                        IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size, n.subject)
                         THEN 1 ELSE 0 END), 0) AS BIGINT)
              FROM staged_sessions n LEFT JOIN sessions s ON s.provider_id = $1 AND s.session_id = n.session_id",
         )
@@ -349,13 +360,14 @@ impl SessionImport {
         )
         .await?;
         sqlx::query(
-            "INSERT INTO session_history
+            "INSERT INTO session_history (provider_id, session_id, district_id, student_id, tutor_id,
+                    session_date, minutes, status, group_size, replaced_at, replaced_by, subject)
              SELECT s.provider_id, s.session_id, s.district_id, s.student_id, s.tutor_id, s.session_date,
-                    s.minutes, s.status, s.group_size, $1, $2
+                    s.minutes, s.status, s.group_size, $1, $2, s.subject
              FROM sessions s JOIN staged_sessions n ON s.session_id = n.session_id
              WHERE s.provider_id = $3 AND
-                (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size)
-                IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size)",
+                (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size, s.subject)
+                IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size, n.subject)",
         )
         .bind(crate::now())
         .bind(audit_id)
@@ -363,17 +375,17 @@ impl SessionImport {
         .execute(&mut *self.tx)
         .await?;
         sqlx::query(
-            "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size)
-             SELECT $1, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size
+            "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject)
+             SELECT $1, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
              FROM staged_sessions WHERE true
              ON CONFLICT (provider_id, session_id) DO UPDATE SET
                 district_id = excluded.district_id, student_id = excluded.student_id, tutor_id = excluded.tutor_id,
                 session_date = excluded.session_date, minutes = excluded.minutes, status = excluded.status,
-                group_size = excluded.group_size
+                group_size = excluded.group_size, subject = excluded.subject
              WHERE (sessions.district_id, sessions.student_id, sessions.tutor_id, sessions.session_date,
-                    sessions.minutes, sessions.status, sessions.group_size)
+                    sessions.minutes, sessions.status, sessions.group_size, sessions.subject)
                 IS DISTINCT FROM (excluded.district_id, excluded.student_id, excluded.tutor_id, excluded.session_date,
-                        excluded.minutes, excluded.status, excluded.group_size)",
+                        excluded.minutes, excluded.status, excluded.group_size, excluded.subject)",
         )
         .bind(&self.provider)
         .execute(&mut *self.tx)
@@ -585,6 +597,7 @@ mod tests {
             minutes,
             status: SessionStatus::Attended,
             group_size: None,
+            subject: String::new(),
         }
     }
 
@@ -634,6 +647,25 @@ mod tests {
                     .await
                     .unwrap();
             assert_eq!(history, vec![("x5".to_string(), 30)]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_changed_subject_replaces_the_session_and_keeps_the_earlier_one() {
+        for store in stores().await {
+            upload(&store, &[session("x", 30)]).await;
+            let mut math = session("x", 30);
+            math.subject = "Mathematics".into();
+            assert_eq!(upload(&store, &[math.clone()]).await.replaced, 1);
+            assert_eq!(upload(&store, &[math]).await.unchanged, 1);
+            let stored = store.sessions_by_student("p1", "d1").await.unwrap();
+            assert_eq!(stored["s1"][0].subject, "Mathematics");
+            let history: Vec<(String, String)> =
+                sqlx::query_as("SELECT session_id, subject FROM session_history")
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap();
+            assert_eq!(history, vec![("x".to_string(), String::new())]);
         }
     }
 

@@ -102,6 +102,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("sqlite/ledger.sql")),
     (5, include_str!("sqlite/attendance.sql")),
     (6, include_str!("sqlite/test_identity.sql")),
+    (7, include_str!("sqlite/session_subject.sql")),
     (8, include_str!("sqlite/chain.sql")),
     (9, include_str!("sqlite/accounts.sql")),
 ];
@@ -113,6 +114,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("postgres/ledger.sql")),
     (5, include_str!("postgres/attendance.sql")),
     (6, include_str!("postgres/test_identity.sql")),
+    (7, include_str!("postgres/session_subject.sql")),
     (8, include_str!("postgres/chain.sql")),
     (9, include_str!("postgres/accounts.sql")),
 ];

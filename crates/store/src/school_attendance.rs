@@ -198,6 +198,7 @@ mod tests {
             minutes: 30,
             status,
             group_size: None,
+            subject: String::new(),
         }
     }
 

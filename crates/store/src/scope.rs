@@ -55,8 +55,12 @@ pub struct StudentRecord {
     pub student: Student,
     /// (contract id, start, end) of the visible contracts the student is enrolled in.
     pub enrollments: Vec<(String, String, Option<String>)>,
-    /// (provider id, session), by date; providers see only their own sessions.
+    /// (provider id, session), by date, of the providers whose contracts enroll the student;
+    /// providers see only their own sessions.
     pub sessions: Vec<(String, Session)>,
+    /// (provider id, session), by date, of providers none of whose contracts enroll the
+    /// student: kept (SPEC 5) but flagged for review, never part of another provider's timeline.
+    pub unenrolled_sessions: Vec<(String, Session)>,
     pub tests: Vec<AssessmentResult>,
 }
 
@@ -128,33 +132,62 @@ impl Store {
         if provider_filter.is_some() {
             student.flags.clear();
         }
-        type Row = (String, String, String, String, i64, String, Option<i64>);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            Option<i64>,
+            String,
+            i64,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT provider_id, session_id, tutor_id, session_date, minutes, status, group_size FROM sessions
-             WHERE district_id = $1 AND student_id = $2 AND ($3 IS NULL OR provider_id = $3)
-             ORDER BY session_date, session_id",
+            "SELECT s.provider_id, s.session_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size,
+                    s.subject,
+                    CAST(CASE WHEN EXISTS (SELECT 1 FROM enrollments e JOIN contract_versions c ON c.contract_id = e.contract_id
+                         WHERE e.student_id = s.student_id AND c.district_id = s.district_id AND c.provider_id = s.provider_id)
+                    THEN 1 ELSE 0 END AS BIGINT)
+             FROM sessions s
+             WHERE s.district_id = $1 AND s.student_id = $2 AND ($3 IS NULL OR s.provider_id = $3)
+             ORDER BY s.session_date, s.session_id",
         )
         .bind(district_id)
         .bind(student_id)
         .bind(provider_filter)
         .fetch_all(&self.pool)
         .await?;
-        let mut sessions = Vec::with_capacity(rows.len());
-        for (provider, session_id, tutor_id, date, minutes, status, group_size) in rows {
-            sessions.push((
-                provider,
-                Session {
-                    session_id,
-                    student_id: student_id.to_string(),
-                    tutor_id,
-                    date: crate::parse_date(&date)?,
-                    minutes: u32::try_from(minutes).unwrap_or(0),
-                    status: obc_core::SessionStatus::parse(&status).ok_or_else(|| {
-                        crate::StoreError::Corrupt(format!("session status {status}"))
-                    })?,
-                    group_size: group_size.and_then(|g| u32::try_from(g).ok()),
-                },
-            ));
+        let (mut sessions, mut unenrolled_sessions) = (Vec::new(), Vec::new());
+        for (
+            provider,
+            session_id,
+            tutor_id,
+            date,
+            minutes,
+            status,
+            group_size,
+            subject,
+            enrolled,
+        ) in rows
+        {
+            let session = Session {
+                session_id,
+                student_id: student_id.to_string(),
+                tutor_id,
+                date: crate::parse_date(&date)?,
+                minutes: u32::try_from(minutes).unwrap_or(0),
+                status: obc_core::SessionStatus::parse(&status).ok_or_else(|| {
+                    crate::StoreError::Corrupt(format!("session status {status}"))
+                })?,
+                group_size: group_size.and_then(|g| u32::try_from(g).ok()),
+                subject,
+            };
+            if enrolled == 1 {
+                sessions.push((provider, session));
+            } else {
+                unenrolled_sessions.push((provider, session));
+            }
         }
         let mut tests = self.student_results(district_id, student_id).await?;
         tests.sort_by_key(|t| (t.date, t.start_seconds));
@@ -163,6 +196,7 @@ impl Store {
             student,
             enrollments,
             sessions,
+            unenrolled_sessions,
             tests,
         }))
     }

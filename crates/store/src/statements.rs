@@ -68,11 +68,14 @@ const SELECT_STATEMENT: &str =
 
 impl Store {
     /// Everything the engine needs for a contract's enrolled students: roster record,
-    /// enrollment, the contract provider's sessions and the district's tests of the subject.
+    /// enrollment, the contract provider's sessions that count for this contract (its subject or
+    /// none; a blank-subject session of a student the provider's contracts enroll twice that day
+    /// is set apart as ambiguous) and the district's tests of the subject.
     /// Students enrolled but missing from the roster are a data error.
     pub async fn statement_inputs(&self, contract: &Contract) -> Result<Vec<StudentInput>> {
         let enrollments = self.enrollments(&contract.id).await?;
         let mut students = self.students(&contract.district).await?;
+        let provider = self.provider_enrollments(&contract.provider).await?;
         let mut sessions = self
             .sessions_by_student(&contract.provider, &contract.district)
             .await?;
@@ -88,8 +91,14 @@ impl Store {
                         enrollment.student_id, contract.id, contract.district
                     ))
                 })?;
+                let (sessions, ambiguous_sessions) = obc_core::sessions_for_contract(
+                    sessions.remove(&student.id).unwrap_or_default(),
+                    &contract.subject,
+                    provider.spans_of(&contract.district, &student.id),
+                );
                 Ok(StudentInput {
-                    sessions: sessions.remove(&student.id).unwrap_or_default(),
+                    sessions,
+                    ambiguous_sessions,
                     tests: tests.remove(&student.id).unwrap_or_default(),
                     student,
                     enrollment,

@@ -194,10 +194,9 @@ async fn student(
         "first_name": s.first_name,
         "last_name": s.last_name,
         "enrollments": record.enrollments.iter().map(|(c, start, end)| json!({"contract": c, "start": start, "end": end})).collect::<Vec<_>>(),
-        "sessions": record.sessions.iter().map(|(p, x)| json!({
-            "provider": p, "session_id": x.session_id, "tutor_id": x.tutor_id, "date": x.date.to_string(),
-            "minutes": x.minutes, "status": x.status.as_str(),
-        })).collect::<Vec<_>>(),
+        "sessions": record.sessions.iter().map(|(p, x)| session_json(p, x)).collect::<Vec<_>>(),
+        // Kept (SPEC 5) but flagged for review: the provider enrolls the student in no contract.
+        "sessions_not_enrolled_with_provider": record.unenrolled_sessions.iter().map(|(p, x)| session_json(p, x)).collect::<Vec<_>>(),
         "tests": record.tests.iter().map(|t| json!({
             "assessment": t.assessment, "subject": t.subject, "term": t.term_name, "date": t.date.to_string(),
             "score": t.score.map(|d| d.to_string()), "percentile": t.percentile.map(|d| d.to_string()),
@@ -255,6 +254,14 @@ async fn upload_json(
         status,
         json!({"imported": outcome.accepted, "summary": outcome.summary, "problems": problems}),
     ))
+}
+
+/// A session of a student's timeline as the API shows it.
+fn session_json(provider: &str, x: &obc_core::Session) -> Value {
+    json!({
+        "provider": provider, "session_id": x.session_id, "tutor_id": x.tutor_id, "date": x.date.to_string(),
+        "minutes": x.minutes, "status": x.status.as_str(), "subject": x.subject,
+    })
 }
 
 /// POST /api/sessions: a provider's nightly push. An `Idempotency-Key` header makes a retry
@@ -492,9 +499,11 @@ pub fn openapi_document() -> Value {
             "schemas": {
                 "Session": {"type": "object", "required": ["session_id", "student_id", "tutor_id", "date", "minutes", "status"], "properties": {
                     "session_id": {"type": "string"}, "student_id": {"type": "string"}, "tutor_id": {"type": "string"},
-                    "date": {"type": "string", "format": "date"}, "minutes": {"type": "integer", "minimum": 0},
+                    "date": {"type": "string", "format": "date"}, "minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
                     "status": {"type": "string", "enum": ["attended", "student_absent", "district_cancelled", "provider_cancelled"]},
-                    "group_size": {"type": "integer", "minimum": 1}}},
+                    "group_size": {"type": "integer", "minimum": 1},
+                    "subject": {"type": "string", "maxLength": 200, "description": "What the session taught; blank counts for any of the provider's contracts enrolling the student, unless two or more do on that date (then for none)"},
+                    "district": {"type": "string", "maxLength": 200, "description": "The student's district, for a student id that several districts' rosters hold; blank: placed by the provider's enrollments"}}},
                 "UploadReport": {"type": "object", "properties": {
                     "imported": {"type": "boolean"}, "summary": {"type": "array", "items": {"type": "string"}},
                     "problems": {"type": "array", "items": {"type": "object", "properties": {

@@ -670,6 +670,20 @@ pub struct SessionRow {
     pub tutor: String,
     pub minutes: u32,
     pub status: &'static str,
+    pub subject: String,
+}
+
+impl SessionRow {
+    fn of((provider, x): &(String, obc_core::Session)) -> SessionRow {
+        SessionRow {
+            date: x.date.to_string(),
+            provider: provider.clone(),
+            tutor: x.tutor_id.clone(),
+            minutes: x.minutes,
+            status: x.status.as_str(),
+            subject: x.subject.clone(),
+        }
+    }
 }
 
 pub struct TestRow {
@@ -707,6 +721,8 @@ pub struct StudentPage {
     pub show_flags: bool,
     pub factors: Vec<FactorRow>,
     pub sessions: Vec<SessionRow>,
+    /// Sessions of providers that enroll the student in no contract: shown apart, for review.
+    pub unenrolled_sessions: Vec<SessionRow>,
     pub tests: Vec<TestRow>,
 }
 
@@ -752,16 +768,11 @@ pub async fn student(
         show_flags: viewer.role() != Role::Provider,
         flags: s.flags.clone(),
         factors,
-        sessions: record
-            .sessions
+        sessions: record.sessions.iter().map(SessionRow::of).collect(),
+        unenrolled_sessions: record
+            .unenrolled_sessions
             .iter()
-            .map(|(provider, x)| SessionRow {
-                date: x.date.to_string(),
-                provider: provider.clone(),
-                tutor: x.tutor_id.clone(),
-                minutes: x.minutes,
-                status: x.status.as_str(),
-            })
+            .map(SessionRow::of)
             .collect(),
         tests: record
             .tests
@@ -1061,6 +1072,13 @@ pub(crate) async fn run_upload(
                             lines.push(format!(
                                 "{} students are not enrolled in your contracts yet; their sessions are kept.",
                                 r.not_enrolled.len()
+                            ));
+                        }
+                        if !r.ambiguous.is_empty() {
+                            lines.push(format!(
+                                "{} sessions have no subject and their students are enrolled in two or more of your contracts on their dates: they count for none of them (send a `subject` column to say which): {}.",
+                                r.ambiguous.len(),
+                                r.ambiguous.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
                             ));
                         }
                         lines

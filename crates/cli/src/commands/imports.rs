@@ -115,6 +115,13 @@ pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -
         );
         print_some(&done.not_enrolled);
     }
+    if !done.ambiguous.is_empty() {
+        println!(
+            "warning: {} sessions have no subject and their students are enrolled in two or more of {provider}'s contracts on their dates: they count for none of them (send a `subject` column to say which):",
+            done.ambiguous.len()
+        );
+        print_some(&done.ambiguous);
+    }
     Ok(())
 }
 

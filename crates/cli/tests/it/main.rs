@@ -13,6 +13,7 @@ mod nwea_samples;
 mod postgres;
 mod progress;
 mod session_checks;
+mod sessions_by_subject;
 mod support;
 mod web_http;
 mod web_memory;

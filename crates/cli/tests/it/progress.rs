@@ -7,7 +7,7 @@ use crate::support::{Obc, Table, BASELINE_CONTRACT};
 /// 480.00, min_rate 0.70, min_offered 20, responsible = district, same tutor >= 0.80,
 /// cancellations <= 0.10, Fall -> Spring growth_vs_projected, missing_score = district, target
 /// tier `meets` (min 1.00).
-const CONTRACT: &str = r#"id = "tiny-math"
+pub(crate) const CONTRACT: &str = r#"id = "tiny-math"
 district = "tiny"
 provider = "tp"
 period = { start = 2024-08-12, end = 2025-05-30 }
