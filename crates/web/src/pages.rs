@@ -861,12 +861,9 @@ fn annotate(source: &[u8], problems: &[ProblemRow]) -> Vec<SourceLine> {
         .collect()
 }
 
-/// An uploaded file. A form's file is spooled to an anonymous temporary file as it streams in,
-/// so a large upload is held in memory by no one; an API body arrives in memory already.
-pub(crate) enum UploadBody {
-    Memory(axum::body::Bytes),
-    Spooled(std::fs::File),
-}
+/// An uploaded file, spooled to an anonymous temporary file as it streamed in (a form's file
+/// or an API body), so a large upload is held in memory by no one.
+pub(crate) struct UploadBody(pub std::fs::File);
 
 /// A reader of an upload from its first byte.
 pub(crate) trait UploadReader: std::io::Read + std::io::Seek + Send {}
@@ -884,14 +881,9 @@ impl UploadBody {
                 format!("cannot read the spooled upload: {e}"),
             )
         };
-        Ok(match self {
-            UploadBody::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.clone())),
-            UploadBody::Spooled(file) => {
-                let mut file = file.try_clone().map_err(unreadable)?;
-                file.seek(std::io::SeekFrom::Start(0)).map_err(unreadable)?;
-                Box::new(std::io::BufReader::new(file))
-            }
-        })
+        let mut file = self.0.try_clone().map_err(unreadable)?;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(unreadable)?;
+        Ok(Box::new(std::io::BufReader::new(file)))
     }
 
     /// The whole upload in memory, for a contract document, refused past [`MAX_CONTRACT_BYTES`].
@@ -965,7 +957,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
     Ok(Upload {
         csrf,
         file_name,
-        body: UploadBody::Spooled(spool),
+        body: UploadBody(spool),
         org,
         effective,
     })
@@ -1216,7 +1208,7 @@ pub async fn upload(
     let upload = read_upload(multipart).await?;
     viewer.check_csrf(upload.csrf.as_deref())?;
     let contract_body = match (&upload.body, kind.as_str()) {
-        (UploadBody::Spooled(file), "contract") => Some(file.try_clone().map_err(|e| {
+        (UploadBody(file), "contract") => Some(file.try_clone().map_err(|e| {
             WebError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("cannot read the spooled upload: {e}"),
@@ -1230,9 +1222,7 @@ pub async fn upload(
         None => (Vec::new(), 0),
     };
     let annotated = match contract_body {
-        Some(file) if !outcome.accepted => {
-            annotate(&UploadBody::Spooled(file).contract_bytes()?, &problems)
-        }
+        Some(file) if !outcome.accepted => annotate(&UploadBody(file).contract_bytes()?, &problems),
         _ => Vec::new(),
     };
     let mut response = render(&UploadResultPage {
