@@ -34,8 +34,9 @@ impl Grade {
 
 impl Grade {
     /// Whether a roster's grade is in OneRoster's vocabulary (SPEC 3.1): `IT`, `PR`, `PK`, `TK`,
-    /// `KG`, `01`-`13`, `PS`, `UG`, `Other`, also unpadded `1`-`13` and `K` (any case). Blank
-    /// is allowed too (an unknown grade); `seven` or `14` is not.
+    /// `KG`, `01`-`13`, `PS`, `UG`, `Other`, also unpadded `1`-`13` and `K` (any case), and
+    /// `0` / `00` for kindergarten as SIS exports write it (SPEC 4 normalises them everywhere).
+    /// Blank is allowed too (an unknown grade); `seven` or `14` is not.
     pub fn in_vocabulary(text: &str) -> bool {
         const WORDS: [&str; 10] = ["", "IT", "PR", "PK", "TK", "KG", "K", "PS", "UG", "OTHER"];
         let t = text.trim();
@@ -47,7 +48,7 @@ impl Grade {
             [b'0' | b'1', d] if d.is_ascii_digit() => t,
             _ => return false,
         };
-        matches!(number.parse::<u8>(), Ok(1..=13))
+        matches!(number.parse::<u8>(), Ok(0..=13))
     }
 }
 
@@ -96,13 +97,13 @@ mod tests {
     #[test]
     fn oneroster_vocabulary() {
         for ok in [
-            "", " ", "IT", "PR", "PK", "TK", "KG", "kg", "K", "01", "1", "09", "10", "13", "PS",
-            "UG", "Other",
+            "", " ", "IT", "PR", "PK", "TK", "KG", "kg", "K", "0", "00", "01", "1", "09", "10",
+            "13", "PS", "UG", "Other",
         ] {
             assert!(Grade::in_vocabulary(ok), "{ok:?}");
         }
         for bad in [
-            "seven", "14", "0", "00", "013", "-1", "+5", "1.0", "Ungraded", "Grade 5",
+            "seven", "14", "013", "-1", "+5", "1.0", "Ungraded", "Grade 5",
         ] {
             assert!(!Grade::in_vocabulary(bad), "{bad:?}");
         }
