@@ -528,7 +528,7 @@ async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {
     ensure!(
         sessions
             .iter()
-            .filter(|r| r.get(2).is_some_and(|t| t == "T-BROWSER"))
+            .filter(|r| r.get(3).is_some_and(|t| t == "T-BROWSER"))
             .count()
             == 2,
         "the uploaded sessions are listed"
