@@ -8,6 +8,7 @@ mod browser;
 mod demo;
 mod help;
 mod idempotency;
+mod lint;
 mod ledger;
 mod nwea_samples;
 mod postgres;
