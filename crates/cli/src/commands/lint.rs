@@ -27,7 +27,8 @@ pub fn run(args: &LintArgs) -> ExitCode {
 
 fn lint_command(args: &LintArgs) -> Result<ExitCode> {
     let name = args.contract.display().to_string();
-    let source = std::fs::read_to_string(&args.contract).with_context(|| format!("reading {name}"))?;
+    let source =
+        std::fs::read_to_string(&args.contract).with_context(|| format!("reading {name}"))?;
     let contract = Contract::parse(&source).map_err(|e| {
         let lines: Vec<String> = e
             .problems

@@ -28,7 +28,10 @@ fn lint_prints_findings_and_assumptions_and_exits_1_on_warnings() {
     let (code, out, _) = lint(&obc, &[&file]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("WARNING [paying_for_chance]"), "{out}");
-    assert!(out.contains("growth_sd: 5 RIT (--growth-sd default"), "{out}");
+    assert!(
+        out.contains("growth_sd: 5 RIT (--growth-sd default"),
+        "{out}"
+    );
     assert!(out.contains("INFO [cream_skimming] Not checked"), "{out}");
     assert!(!obc.path("obc.db").exists(), "lint needs no database");
 }
@@ -71,7 +74,10 @@ fn a_fair_contract_lints_clean_with_exit_0() {
         &obc,
         &[
             ("responsible = \"district\"", "responsible = \"exclude\""),
-            ("missing_score = \"district\"", "missing_score = \"exclude\""),
+            (
+                "missing_score = \"district\"",
+                "missing_score = \"exclude\"",
+            ),
             ("min = \"1.50\"", "min = \"2.50\""),
             ("min = \"1.00\"", "min = \"2.00\""),
             ("min = \"0.50\"", "min = \"1.50\""),
@@ -86,11 +92,17 @@ fn a_fair_contract_lints_clean_with_exit_0() {
 #[test]
 fn an_invalid_contract_is_refused_with_its_line_and_exit_2() {
     let obc = Obc::new();
-    let file = contract(&obc, &[("contingent_share = \"0.40\"", "contingent_share = \"1.40\"")]);
+    let file = contract(
+        &obc,
+        &[("contingent_share = \"0.40\"", "contingent_share = \"1.40\"")],
+    );
     let (code, out, err) = lint(&obc, &[&file]);
     assert_eq!(code, Some(2));
     assert!(out.is_empty());
-    assert!(err.contains("draft.toml:") && err.contains("contingent_share"), "{err}");
+    assert!(
+        err.contains("draft.toml:") && err.contains("contingent_share"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -111,7 +123,10 @@ fn history_gives_the_spread_the_count_and_the_cream_skimming_check() {
     let students = json["assumptions"]["students"].as_str().unwrap();
     assert!(students.contains("history"), "{students}");
     let findings = json["findings"].as_array().unwrap();
-    let cream = findings.iter().find(|f| f["check"] == "cream_skimming").unwrap();
+    let cream = findings
+        .iter()
+        .find(|f| f["check"] == "cream_skimming")
+        .unwrap();
     assert_eq!(cream["numbers"]["history_year"], "2024-2025");
     // Same input, same bytes.
     let (_, again, _) = lint(&obc, &[&file, "--history", "last-year", "--format", "json"]);
@@ -129,5 +144,8 @@ fn a_history_with_a_bad_row_is_refused_with_its_line() {
     let file = contract(&obc, &[]);
     let (code, _, err) = lint(&obc, &[&file, "--history", "h"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("AssessmentResults.csv") && err.contains('2'), "{err}");
+    assert!(
+        err.contains("AssessmentResults.csv") && err.contains('2'),
+        "{err}"
+    );
 }

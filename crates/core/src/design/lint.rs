@@ -102,10 +102,7 @@ impl LintReport {
         for (k, v) in &self.assumptions {
             out.push_str(&format!("  {k}: {v}\n"));
         }
-        let (errors, warnings) = (
-            self.count(Severity::Error),
-            self.count(Severity::Warning),
-        );
+        let (errors, warnings) = (self.count(Severity::Error), self.count(Severity::Warning));
         out.push_str(&format!(
             "\n{} finding(s): {errors} error(s), {warnings} warning(s), {} info\n",
             self.findings.len(),
@@ -165,7 +162,10 @@ struct Linter<'a> {
 }
 
 fn pct(share: Decimal) -> String {
-    format!("{}%", (share * Decimal::ONE_HUNDRED).round_dp(1).normalize())
+    format!(
+        "{}%",
+        (share * Decimal::ONE_HUNDRED).round_dp(1).normalize()
+    )
 }
 
 fn money(amount: Decimal) -> String {
@@ -173,7 +173,13 @@ fn money(amount: Decimal) -> String {
 }
 
 impl Linter<'_> {
-    fn add(&mut self, check: &'static str, severity: Severity, message: String, numbers: &[(&str, String)]) {
+    fn add(
+        &mut self,
+        check: &'static str,
+        severity: Severity,
+        message: String,
+        numbers: &[(&str, String)],
+    ) {
         self.findings.push(Finding {
             check,
             severity,
@@ -195,7 +201,11 @@ impl Linter<'_> {
             ("contingent_share", share.normalize().to_string()),
             ("recommended_range", "0.20-0.60".to_string()),
         ];
-        let (low, high, sef) = (Decimal::new(20, 2), Decimal::new(60, 2), Decimal::new(40, 2));
+        let (low, high, sef) = (
+            Decimal::new(20, 2),
+            Decimal::new(60, 2),
+            Decimal::new(40, 2),
+        );
         if share < low || share > high {
             let why = if share < low {
                 "so little of the price depends on results that the provider carries almost no risk for them"
@@ -233,7 +243,10 @@ impl Linter<'_> {
             }
             (None, Some(h)) if !h.students.is_empty() => {
                 let n = h.students.len() as u32;
-                self.assume("students", format!("{n} (students with a score in the history)"));
+                self.assume(
+                    "students",
+                    format!("{n} (students with a score in the history)"),
+                );
                 n
             }
             _ => {
@@ -257,7 +270,8 @@ impl Linter<'_> {
             .max(Decimal::ZERO);
         let n = Decimal::from(students);
         let at_price = n * k.price_per_student;
-        let full = n * (k.base_part() + k.contingent_part() * top_pays * (Decimal::ONE + best_adjust));
+        let full =
+            n * (k.base_part() + k.contingent_part() * top_pays * (Decimal::ONE + best_adjust));
         let numbers = [
             ("students", students.to_string()),
             ("not_to_exceed", money(k.not_to_exceed)),
@@ -309,7 +323,11 @@ impl Linter<'_> {
         let limit = k.price_per_student * self.opts.cliff_share;
         self.assume(
             "cliff_share",
-            format!("{} of the price = {} (--cliff-share)", self.opts.cliff_share.normalize(), money(limit)),
+            format!(
+                "{} of the price = {} (--cliff-share)",
+                self.opts.cliff_share.normalize(),
+                money(limit)
+            ),
         );
         let measure = k.outcome.measure.as_str();
         for (i, upper) in k.rate_card.iter().enumerate().skip(0) {
@@ -355,7 +373,10 @@ impl Linter<'_> {
         let (mut values, source) = self.projections();
         values.sort();
         let median = values[values.len() / 2];
-        self.assume("projected_growth_typical", format!("{} RIT ({source}, median)", median.normalize()));
+        self.assume(
+            "projected_growth_typical",
+            format!("{} RIT ({source}, median)", median.normalize()),
+        );
         median
     }
 
@@ -372,11 +393,21 @@ impl Linter<'_> {
                 return (v, "history");
             }
         }
-        let table: Vec<Decimal> = self.contract.outcome.projected.values().copied().filter(|p| *p > Decimal::ZERO).collect();
+        let table: Vec<Decimal> = self
+            .contract
+            .outcome
+            .projected
+            .values()
+            .copied()
+            .filter(|p| *p > Decimal::ZERO)
+            .collect();
         if !table.is_empty() {
             return (table, "[outcome.projected], one per grade");
         }
-        (vec![self.opts.projected_growth], "--projected-growth default")
+        (
+            vec![self.opts.projected_growth],
+            "--projected-growth default",
+        )
     }
 
     /// The spread of observed minus projected growth: from the history when it has two
@@ -384,12 +415,20 @@ impl Linter<'_> {
     fn growth_sd(&mut self) -> Decimal {
         let deviations: Vec<Decimal> = self
             .history
-            .map(|h| h.students.iter().filter_map(|s| s.growth_minus_projected()).collect())
+            .map(|h| {
+                h.students
+                    .iter()
+                    .filter_map(|s| s.growth_minus_projected())
+                    .collect()
+            })
             .unwrap_or_default();
         let sd = if deviations.len() >= 2 {
             let n = Decimal::from(deviations.len() as u64);
             let mean = deviations.iter().sum::<Decimal>() / n;
-            let var = deviations.iter().map(|d| (d - mean) * (d - mean)).sum::<Decimal>()
+            let var = deviations
+                .iter()
+                .map(|d| (d - mean) * (d - mean))
+                .sum::<Decimal>()
                 / (n - Decimal::ONE);
             let sd = sqrt_hundredths(var);
             self.assume(
@@ -405,7 +444,10 @@ impl Linter<'_> {
         } else {
             self.assume(
                 "growth_sd",
-                format!("{} RIT (--growth-sd default; SPEC 7: a growth score's error is about 4.5-5)", self.opts.growth_sd.normalize()),
+                format!(
+                    "{} RIT (--growth-sd default; SPEC 7: a growth score's error is about 4.5-5)",
+                    self.opts.growth_sd.normalize()
+                ),
             );
             self.opts.growth_sd
         };
@@ -430,16 +472,26 @@ impl Linter<'_> {
         for p in projections {
             *groups.entry(p.normalize()).or_insert(0) += 1;
         }
-        self.assume("projected_growth", format!("{} distinct value(s) from {source}", groups.len()));
+        self.assume(
+            "projected_growth",
+            format!("{} distinct value(s) from {source}", groups.len()),
+        );
         self.assume(
             "noise",
             "observed growth = projected + effect + noise; noise = sum of 12 uniforms (Irwin-Hall, close to normal) with the growth_sd, on a 0.1 RIT grid".to_string(),
         );
         let noise = Noise::new(sd);
-        let model = Model { contract: k, noise: &noise, groups: &groups };
+        let model = Model {
+            contract: k,
+            noise: &noise,
+            groups: &groups,
+        };
         let chance = model.expected_share(Decimal::ZERO);
         let target = self.opts.effect_target;
-        self.assume("effect_target", format!("{} of the contingent part (--effect-target)", pct(target)));
+        self.assume(
+            "effect_target",
+            format!("{} of the contingent part (--effect-target)", pct(target)),
+        );
         let needed = model.effect_needed(target);
         let c = k.contingent_part();
         let needed_text = needed.map_or_else(
@@ -459,7 +511,11 @@ impl Linter<'_> {
             pct(target)
         );
         let half = Decimal::new(5, 1);
-        let severity = if chance > half { Severity::Warning } else { Severity::Info };
+        let severity = if chance > half {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
         let message = if severity == Severity::Warning {
             format!("{message} The contract pays more than half of its contingent part for chance.")
         } else {
@@ -496,23 +552,43 @@ impl Linter<'_> {
             .iter()
             .filter_map(|s| s.baseline.map(|b| (b, share_of(s))))
             .collect();
-        let unranked: Vec<Decimal> = h.students.iter().filter(|s| s.baseline.is_none()).map(share_of).collect();
+        let unranked: Vec<Decimal> = h
+            .students
+            .iter()
+            .filter(|s| s.baseline.is_none())
+            .map(share_of)
+            .collect();
         ranked.sort();
         let dropped = (Decimal::from(ranked.len() as u64) * self.opts.drop_share)
             .floor()
             .try_into()
             .unwrap_or(0usize);
-        self.assume("drop_share", format!("{} of the students with a baseline (cream_skimming)", pct(self.opts.drop_share)));
+        self.assume(
+            "drop_share",
+            format!(
+                "{} of the students with a baseline (cream_skimming)",
+                pct(self.opts.drop_share)
+            ),
+        );
         if dropped == 0 {
             return;
         }
         let mean = |v: &mut dyn Iterator<Item = Decimal>| {
             let (sum, n) = v.fold((Decimal::ZERO, 0u64), |(s, n), x| (s + x, n + 1));
-            if n == 0 { Decimal::ZERO } else { sum / Decimal::from(n) }
+            if n == 0 {
+                Decimal::ZERO
+            } else {
+                sum / Decimal::from(n)
+            }
         };
         let c = k.contingent_part();
         let all = c * mean(&mut ranked.iter().map(|r| r.1).chain(unranked.iter().copied()));
-        let kept = c * mean(&mut ranked[dropped..].iter().map(|r| r.1).chain(unranked.iter().copied()));
+        let kept = c * mean(
+            &mut ranked[dropped..]
+                .iter()
+                .map(|r| r.1)
+                .chain(unranked.iter().copied()),
+        );
         let cut = ranked[dropped - 1].0;
         let numbers = [
             ("students", h.students.len().to_string()),
@@ -769,10 +845,17 @@ impl Model<'_> {
                 let observed = *projected + growth_minus_projected;
                 // Growth among similar students is spread like the noise, so the percentile of
                 // this growth is the noise's distribution function there.
-                let cgp = (Noise::cdf(self.noise.sd, growth_minus_projected) * Decimal::ONE_HUNDRED)
+                let cgp = (Noise::cdf(self.noise.sd, growth_minus_projected)
+                    * Decimal::ONE_HUNDRED)
                     .round()
                     .clamp(Decimal::ONE, Decimal::from(99));
-                let measure = measure_of(k.outcome.measure, observed, observed, Some(*projected), Some(cgp));
+                let measure = measure_of(
+                    k.outcome.measure,
+                    observed,
+                    observed,
+                    Some(*projected),
+                    Some(cgp),
+                );
                 if let Some(m) = measure {
                     group += p * tier_for(k, m).pays;
                 }
@@ -822,7 +905,12 @@ pub(crate) mod tests {
         Contract::parse(&source).unwrap()
     }
 
-    fn findings(contract: &Contract, history: Option<&History>, opts: &LintOptions, check: &str) -> Vec<Finding> {
+    fn findings(
+        contract: &Contract,
+        history: Option<&History>,
+        opts: &LintOptions,
+        check: &str,
+    ) -> Vec<Finding> {
         lint(contract, history, opts)
             .findings
             .into_iter()
@@ -857,34 +945,62 @@ pub(crate) mod tests {
 
     #[test]
     fn contingent_share_outside_the_range_is_flagged() {
-        assert!(flagged(&with(&[("contingent_share = \"0.40\"", "contingent_share = \"0.70\"")]), "contingent_share"));
+        assert!(flagged(
+            &with(&[("contingent_share = \"0.40\"", "contingent_share = \"0.70\"")]),
+            "contingent_share"
+        ));
         assert!(!flagged(&example(), "contingent_share"));
     }
 
     #[test]
     fn nte_below_the_price_of_the_students_is_an_error() {
-        let opts = LintOptions { students: Some(501), ..LintOptions::default() };
+        let opts = LintOptions {
+            students: Some(501),
+            ..LintOptions::default()
+        };
         let f = findings(&example(), None, &opts, "nte_below_full");
         assert_eq!(f[0].severity, Severity::Error, "600000 < 501 x 1200");
-        let opts = LintOptions { students: Some(450), ..LintOptions::default() };
+        let opts = LintOptions {
+            students: Some(450),
+            ..LintOptions::default()
+        };
         let f = findings(&example(), None, &opts, "nte_below_full");
-        assert_eq!(f[0].severity, Severity::Warning, "top tier and school bonus exceed the cap");
-        let opts = LintOptions { students: Some(100), ..LintOptions::default() };
+        assert_eq!(
+            f[0].severity,
+            Severity::Warning,
+            "top tier and school bonus exceed the cap"
+        );
+        let opts = LintOptions {
+            students: Some(100),
+            ..LintOptions::default()
+        };
         assert!(findings(&example(), None, &opts, "nte_below_full").is_empty());
     }
 
     #[test]
     fn big_steps_between_tiers_are_cliffs_named_by_their_edges() {
         let f = findings(&example(), None, &LintOptions::default(), "cliff");
-        assert_eq!(f.len(), 2, "meets/approaching and approaching/below step 240 > 120");
+        assert_eq!(
+            f.len(),
+            2,
+            "meets/approaching and approaching/below step 240 > 120"
+        );
         assert_eq!(f[0].numbers["edge"], "approaching -> meets");
-        let gentle = LintOptions { cliff_share: d("0.25"), ..LintOptions::default() };
+        let gentle = LintOptions {
+            cliff_share: d("0.25"),
+            ..LintOptions::default()
+        };
         assert!(findings(&example(), None, &gentle, "cliff").is_empty());
     }
 
     #[test]
     fn a_no_effect_provider_earning_over_half_is_paying_for_chance() {
-        let f = findings(&example(), None, &LintOptions::default(), "paying_for_chance");
+        let f = findings(
+            &example(),
+            None,
+            &LintOptions::default(),
+            "paying_for_chance",
+        );
         assert_eq!(f.len(), 1);
         let strict = with(&[
             ("min = \"1.50\"", "min = \"2.50\""),
@@ -892,16 +1008,27 @@ pub(crate) mod tests {
             ("min = \"0.50\"", "min = \"1.50\""),
         ]);
         let report = lint(&strict, None, &LintOptions::default());
-        let info = report.findings.iter().find(|f| f.check == "paying_for_chance").unwrap();
+        let info = report
+            .findings
+            .iter()
+            .find(|f| f.check == "paying_for_chance")
+            .unwrap();
         assert_eq!(info.severity, Severity::Info);
         assert!(info.numbers["effect_needed_for_target"].ends_with("RIT"));
     }
 
     #[test]
     fn met_projected_pays_half_to_chance() {
-        let k = with(&[("measure = \"growth_vs_projected\"", "measure = \"met_projected\"")]);
+        let k = with(&[(
+            "measure = \"growth_vs_projected\"",
+            "measure = \"met_projected\"",
+        )]);
         let report = lint(&k, None, &LintOptions::default());
-        let f = report.findings.iter().find(|f| f.check == "paying_for_chance").unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.check == "paying_for_chance")
+            .unwrap();
         assert_eq!(f.numbers["no_effect_share"], "50%");
     }
 
@@ -929,27 +1056,45 @@ pub(crate) mod tests {
         let mut rows = vec![("180", "181", "8"); 2];
         rows.extend(vec![("220", "230", "8"); 18]);
         let h = history(&rows);
-        let f = findings(&example(), Some(&h), &LintOptions::default(), "cream_skimming");
+        let f = findings(
+            &example(),
+            Some(&h),
+            &LintOptions::default(),
+            "cream_skimming",
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].numbers["dropped"], "2");
         let mut rows = vec![("180", "195", "8"); 2];
         rows.extend(vec![("220", "228", "8"); 18]);
         let h = history(&rows);
-        assert!(findings(&example(), Some(&h), &LintOptions::default(), "cream_skimming").is_empty());
+        assert!(findings(
+            &example(),
+            Some(&h),
+            &LintOptions::default(),
+            "cream_skimming"
+        )
+        .is_empty());
     }
 
     #[test]
     fn history_spread_is_used_and_printed() {
         let h = history(&[("200", "204", "8"), ("200", "212", "8")]);
         let report = lint(&example(), Some(&h), &LintOptions::default());
-        assert!(report.assumptions["growth_sd"].starts_with("5.65 RIT"), "{:?}", report.assumptions);
+        assert!(
+            report.assumptions["growth_sd"].starts_with("5.65 RIT"),
+            "{:?}",
+            report.assumptions
+        );
         assert!(report.assumptions["students"].starts_with("2 "));
     }
 
     #[test]
     fn a_missing_score_paid_in_full_is_an_incentive_not_to_test() {
         assert!(flagged(&example(), "missing_score_incentive"));
-        let k = with(&[("missing_score = \"district\"", "missing_score = \"exclude\"")]);
+        let k = with(&[(
+            "missing_score = \"district\"",
+            "missing_score = \"exclude\"",
+        )]);
         assert!(!flagged(&k, "missing_score_incentive"));
     }
 
@@ -967,15 +1112,24 @@ pub(crate) mod tests {
         let mut h = history(&[("200", "210", "8")]);
         h.norms.insert("2020".into(), 3);
         h.norms.insert("2025".into(), 2);
-        assert_eq!(findings(&example(), Some(&h), &LintOptions::default(), "norms").len(), 1);
+        assert_eq!(
+            findings(&example(), Some(&h), &LintOptions::default(), "norms").len(),
+            1
+        );
         h.norms.remove("2025");
         assert!(findings(&example(), Some(&h), &LintOptions::default(), "norms").is_empty());
     }
 
     #[test]
     fn the_worst_severity_decides() {
-        let opts = LintOptions { students: Some(501), ..LintOptions::default() };
+        let opts = LintOptions {
+            students: Some(501),
+            ..LintOptions::default()
+        };
         assert_eq!(lint(&example(), None, &opts).worst(), Some(Severity::Error));
-        assert_eq!(lint(&example(), None, &LintOptions::default()).worst(), Some(Severity::Warning));
+        assert_eq!(
+            lint(&example(), None, &LintOptions::default()).worst(),
+            Some(Severity::Warning)
+        );
     }
 }
