@@ -306,7 +306,7 @@ impl Linter<'_> {
 
     /// The change of the measure one RIT point of growth makes (1% of the range for
     /// percentiles, one point for scores).
-    fn measure_step(&mut self, projected: Decimal) -> Decimal {
+    fn measure_step(&self, projected: Decimal) -> Decimal {
         match self.contract.outcome.measure {
             Measure::GrowthVsProjected => Decimal::ONE / projected,
             Measure::MetProjected
@@ -330,7 +330,7 @@ impl Linter<'_> {
             ),
         );
         let measure = k.outcome.measure.as_str();
-        for (i, upper) in k.rate_card.iter().enumerate().skip(0) {
+        for (i, upper) in k.rate_card.iter().enumerate() {
             let (Some(edge), Some(lower)) = (upper.min, k.rate_card.get(i + 1)) else {
                 continue;
             };
