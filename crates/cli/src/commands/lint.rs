@@ -71,7 +71,14 @@ fn read_history(contract: &Contract, dir: &Path) -> Result<History> {
     let mut tests = Vec::new();
     for row in reader {
         let (_, test) = row.map_err(|e| anyhow::anyhow!("{e}"))?;
-        tests.push(test);
+        // A district's export holds every subject: keep only what the summary reads.
+        if test.subject.eq_ignore_ascii_case(&contract.subject)
+            && test
+                .assessment
+                .eq_ignore_ascii_case(&contract.outcome.assessment)
+        {
+            tests.push(test);
+        }
     }
     Ok(history::summarize(contract, &tests))
 }

@@ -845,17 +845,13 @@ impl Model<'_> {
                 let observed = *projected + growth_minus_projected;
                 // Growth among similar students is spread like the noise, so the percentile of
                 // this growth is the noise's distribution function there.
-                let cgp = (Noise::cdf(self.noise.sd, growth_minus_projected)
-                    * Decimal::ONE_HUNDRED)
-                    .round()
-                    .clamp(Decimal::ONE, Decimal::from(99));
-                let measure = measure_of(
-                    k.outcome.measure,
-                    observed,
-                    observed,
-                    Some(*projected),
-                    Some(cgp),
-                );
+                let cgp = (k.outcome.measure == Measure::ConditionalGrowthPercentile).then(|| {
+                    (Noise::cdf(self.noise.sd, growth_minus_projected) * Decimal::ONE_HUNDRED)
+                        .round()
+                        .clamp(Decimal::ONE, Decimal::from(99))
+                });
+                let measure =
+                    measure_of(k.outcome.measure, observed, observed, Some(*projected), cgp);
                 if let Some(m) = measure {
                     group += p * tier_for(k, m).pays;
                 }
@@ -1015,6 +1011,31 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(info.severity, Severity::Info);
         assert!(info.numbers["effect_needed_for_target"].ends_with("RIT"));
+    }
+
+    #[test]
+    fn a_no_effect_provider_has_uniform_percentiles() {
+        let k = with(&[
+            (
+                "measure = \"growth_vs_projected\"",
+                "measure = \"conditional_growth_percentile\"",
+            ),
+            ("min = \"1.50\"", "min = \"75\""),
+            ("min = \"1.00\"", "min = \"50\""),
+            ("min = \"0.50\"", "min = \"25\""),
+        ]);
+        let report = lint(&k, None, &LintOptions::default());
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.check == "paying_for_chance")
+            .unwrap();
+        // About a quarter of students in each tier: (1.25 + 1 + 0.5 + 0) / 4 = 68.75%.
+        assert!(
+            f.numbers["no_effect_share"].starts_with("6"),
+            "{:?}",
+            f.numbers
+        );
     }
 
     #[test]
