@@ -147,6 +147,19 @@ enum Command {
     /// attended on days the student was absent from school).
     #[command(subcommand)]
     Report(commands::progress::ReportCommand),
+    /// Check a draft contract for mistakes and perverse incentives (SPEC 7), before signing.
+    ///
+    /// Each finding has a check id (contingent_share, nte_below_full, cliff, paying_for_chance,
+    /// cream_skimming, missing_score_incentive, cross_fault, norms), a severity, an explanation
+    /// and the numbers behind it; every assumption is printed. Exit status: 0 clean (infos
+    /// only), 1 warnings, 2 errors or an invalid contract. No database needed. Rules and
+    /// defaults: docs/DESIGN.md.
+    ///
+    ///   obc lint contract.toml
+    ///   obc lint contract.toml --students 450 --history last-year/   # last-year/AssessmentResults.csv
+    ///   obc lint contract.toml --growth-sd 7 --format json
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
     /// Print the audit log: who did what, when.
     Audit {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -310,6 +323,41 @@ struct StatementArgs {
     output: Option<PathBuf>,
 }
 
+/// The arguments of `obc lint`.
+#[derive(Args)]
+struct LintArgs {
+    /// The contract document (TOML, SPEC 4).
+    contract: PathBuf,
+    /// A folder with last year's MAP results, `AssessmentResults.csv` (combined data file):
+    /// growth spread, student count, cream-skimming and norms checks use it.
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// The enrolled or target student count, for the NTE check (default: from --history).
+    #[arg(long)]
+    students: Option<u32>,
+    /// A step between adjacent tiers larger than this share of the price is a cliff [default: 0.10].
+    #[arg(long, value_name = "SHARE")]
+    cliff_share: Option<rust_decimal::Decimal>,
+    /// Spread (SD, RIT) of observed minus projected growth, when no history gives it [default: 5].
+    #[arg(long, value_name = "RIT")]
+    growth_sd: Option<rust_decimal::Decimal>,
+    /// Projected growth (RIT) when neither history nor [outcome.projected] gives it [default: 7].
+    #[arg(long, value_name = "RIT")]
+    projected_growth: Option<rust_decimal::Decimal>,
+    /// The share of the contingent part the "effect needed" must earn on average [default: 0.90].
+    #[arg(long, value_name = "SHARE")]
+    effect_target: Option<rust_decimal::Decimal>,
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+/// Output format of the design commands.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+}
+
 /// Output format.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -327,6 +375,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    if let Command::Lint(args) = &cli.command {
+        return commands::lint::run(args);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -559,21 +559,8 @@ impl Context<'_> {
                     ));
                 }
             }
-            let positive_projection = s.projected.filter(|p| *p > Decimal::ZERO);
-            s.growth_vs_projected = positive_projection.and_then(|p| Ratio::new(observed, p));
-            s.measure = match outcome_cfg.measure {
-                Measure::GrowthVsProjected => s.growth_vs_projected,
-                Measure::MetProjected => s.projected.map(|p| {
-                    Ratio::whole(if observed >= p {
-                        Decimal::ONE
-                    } else {
-                        Decimal::ZERO
-                    })
-                }),
-                Measure::RitGain => Some(Ratio::whole(observed)),
-                Measure::ConditionalGrowthPercentile => cgp.map(Ratio::whole),
-                Measure::Score => Some(Ratio::whole(o)),
-            };
+            s.growth_vs_projected = growth_vs_projected(observed, s.projected);
+            s.measure = measure_of(outcome_cfg.measure, o, observed, s.projected, cgp);
         }
         Ok(s)
     }
@@ -780,11 +767,7 @@ impl Context<'_> {
         }
         // 4. the rate card
         let measure = s.measure.expect("a missing measure was decided above");
-        let tier = k
-            .rate_card
-            .iter()
-            .find(|t| t.min.is_none_or(|min| measure.cmp_decimal(min).is_ge()))
-            .expect("validated: the last tier's min is -inf");
+        let tier = tier_for(k, measure);
         decide(
             &format!("tier:{}", tier.name),
             tier.pays,
@@ -797,6 +780,48 @@ impl Context<'_> {
                 (tier.pays * Decimal::ONE_HUNDRED).normalize()
             ),
         )
+    }
+}
+
+/// SPEC 5.4.4: the first tier (from the top) whose `min` <= the measure. Public so the design
+/// tools (`lint`, `simulate`) price a measure with the very rule statements use.
+pub fn tier_for(contract: &Contract, measure: Ratio) -> &crate::contract::Tier {
+    contract
+        .rate_card
+        .iter()
+        .find(|t| t.min.is_none_or(|min| measure.cmp_decimal(min).is_ge()))
+        .expect("validated: the last tier's min is -inf")
+}
+
+/// Observed / projected growth; undefined without a positive projection (SPEC 5.2).
+pub fn growth_vs_projected(observed: Decimal, projected: Option<Decimal>) -> Option<Ratio> {
+    projected
+        .filter(|p| *p > Decimal::ZERO)
+        .and_then(|p| Ratio::new(observed, p))
+}
+
+/// A contract's measure of one student from the outcome score, observed and projected growth
+/// and the conditional growth percentile (SPEC 4, measures); `None` is a missing score.
+/// Public so the design tools compute a measure with the very rule statements use.
+pub fn measure_of(
+    measure: Measure,
+    outcome_score: Decimal,
+    observed: Decimal,
+    projected: Option<Decimal>,
+    cgp: Option<Decimal>,
+) -> Option<Ratio> {
+    match measure {
+        Measure::GrowthVsProjected => growth_vs_projected(observed, projected),
+        Measure::MetProjected => projected.map(|p| {
+            Ratio::whole(if observed >= p {
+                Decimal::ONE
+            } else {
+                Decimal::ZERO
+            })
+        }),
+        Measure::RitGain => Some(Ratio::whole(observed)),
+        Measure::ConditionalGrowthPercentile => cgp.map(Ratio::whole),
+        Measure::Score => Some(Ratio::whole(outcome_score)),
     }
 }
 

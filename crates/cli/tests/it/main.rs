@@ -9,6 +9,7 @@ mod demo;
 mod help;
 mod idempotency;
 mod ledger;
+mod lint;
 mod nwea_samples;
 mod postgres;
 mod progress;
