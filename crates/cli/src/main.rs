@@ -147,6 +147,15 @@ enum Command {
     /// attended on days the student was absent from school).
     #[command(subcommand)]
     Report(commands::progress::ReportCommand),
+    /// The contract as the plain-English rate-card exhibit a school board approves: price,
+    /// base and contingent parts, each factor's threshold and who answers for it, the tiers,
+    /// the milestones, the cap, and worked examples computed by the payout engine. Printable
+    /// HTML (Letter) with the contract's SHA-256 on every page; no database needed.
+    ///
+    ///   obc exhibit contract.toml --out exhibit.html     # open it and print
+    ///   obc exhibit contract.toml --format json          # the same content, for scripts
+    #[command(verbatim_doc_comment)]
+    Exhibit(commands::exhibit::ExhibitArgs),
     /// Print the audit log: who did what, when.
     Audit {
         #[arg(long, value_enum, default_value_t = Format::Table)]

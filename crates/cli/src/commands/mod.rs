@@ -1,6 +1,7 @@
 //! The commands: each reads files with `obc-ingest`, stores with `obc-store` and computes with
 //! `obc-core`. `obc demo` drives the very same functions as the individual commands.
 
+pub(crate) mod exhibit;
 mod imports;
 pub(crate) mod progress;
 mod statements;
@@ -24,6 +25,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     });
     if let Command::Restore { file, force } = &cli.command {
         return restore(file, &cli.db, *force).await;
+    }
+    if let Command::Exhibit(args) = &cli.command {
+        return exhibit::run(args);
     }
     let create = matches!(
         cli.command,
@@ -194,7 +198,9 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Restore { .. } => unreachable!("handled before the database is opened"),
+        Command::Restore { .. } | Command::Exhibit(_) => {
+            unreachable!("handled before the database is opened")
+        }
         Command::Progress(args) => progress::show_progress(store, actor, args).await,
         Command::Meeting(cmd) => progress::meeting(store, actor, cmd).await,
         Command::Report(cmd) => progress::report(store, actor, cmd).await,

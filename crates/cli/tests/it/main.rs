@@ -6,6 +6,7 @@ mod acceptance;
 mod bad_input;
 mod browser;
 mod demo;
+mod exhibit;
 mod help;
 mod idempotency;
 mod ledger;
