@@ -1,3 +1,4 @@
 //! Tools to design a fair contract before signing it (SPEC 7).
 
 pub mod exhibit;
+pub mod target;
