@@ -5,6 +5,7 @@ pub(crate) mod exhibit;
 mod imports;
 pub(crate) mod progress;
 mod statements;
+pub(crate) mod target;
 mod web;
 
 use crate::{
@@ -204,6 +205,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
         Command::Progress(args) => progress::show_progress(store, actor, args).await,
         Command::Meeting(cmd) => progress::meeting(store, actor, cmd).await,
         Command::Report(cmd) => progress::report(store, actor, cmd).await,
+        Command::Target(args) => target::run(store, args).await,
         Command::Audit { format } => {
             let log = store.audit_log().await?;
             match format {

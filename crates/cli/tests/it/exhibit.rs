@@ -12,7 +12,10 @@ fn exhibit_writes_a_printable_page_with_the_contract_hash_and_engine_amounts() {
     obc.ok(&["exhibit", &contract, "--out", out.to_str().unwrap()]);
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains(&hash), "the contract's SHA-256 is on the page");
+    assert!(
+        html.contains(&hash),
+        "the contract's SHA-256 is on the page"
+    );
     assert!(html.contains("@media print"));
     assert!(html.contains("Worked examples"));
 

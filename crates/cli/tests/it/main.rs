@@ -16,6 +16,7 @@ mod progress;
 mod session_checks;
 mod sessions_by_subject;
 mod support;
+mod target;
 mod web_http;
 mod web_memory;
 mod web_monitoring;
