@@ -226,7 +226,7 @@ fn sections(contract: &Contract) -> Vec<Section> {
             )],
         },
         Section {
-            title: "Factor 1: attendance (answered for by the district)".into(),
+            title: "Factor 1: attendance".into(),
             clause: "attendance".into(),
             paragraphs: vec![
                 format!(
