@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 pub mod progress;
+pub mod target;
 
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]

@@ -160,6 +160,25 @@ enum Command {
     ///   obc lint contract.toml --growth-sd 7 --format json
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
+    /// The contract as the plain-English rate-card exhibit a school board approves: price,
+    /// base and contingent parts, each factor's threshold and who answers for it, the tiers,
+    /// the milestones, the cap, and worked examples computed by the payout engine. Printable
+    /// HTML (Letter) with the contract's SHA-256 on every page; no database needed.
+    ///
+    ///   obc exhibit contract.toml --out exhibit.html     # open it and print
+    ///   obc exhibit contract.toml --format json          # the same content, for scripts
+    #[command(verbatim_doc_comment)]
+    Exhibit(commands::exhibit::ExhibitArgs),
+    /// Choose the students who most need tutoring from the imported roster and assessment
+    /// results: grades, a percentile or RIT cut on a term, flags, a cap per school (lowest
+    /// first). Prints counts by school and by flag next to the district's (the equity view)
+    /// and writes the choice as an enrollment CSV for `obc enroll`. Rules: docs/DESIGN.md.
+    ///
+    ///   obc target --subject Mathematics --term "Fall 2024-2025" --percentile-below 40 \
+    ///     --grades 6,7 --flag english_learner --max-per-school 25 --start 2024-09-03 --out enrollment.csv
+    ///   obc target --rules rules.toml --format json
+    #[command(verbatim_doc_comment)]
+    Target(commands::target::TargetArgs),
     /// Print the audit log: who did what, when.
     Audit {
         #[arg(long, value_enum, default_value_t = Format::Table)]

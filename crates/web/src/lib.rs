@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod exhibit;
 pub mod monitoring;
 pub mod pages;
 

@@ -1,10 +1,12 @@
 //! The commands: each reads files with `obc-ingest`, stores with `obc-store` and computes with
 //! `obc-core`. `obc demo` drives the very same functions as the individual commands.
 
+pub(crate) mod exhibit;
 mod imports;
 pub(crate) mod lint;
 pub(crate) mod progress;
 mod statements;
+pub(crate) mod target;
 mod web;
 
 use crate::{
@@ -25,6 +27,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     });
     if let Command::Restore { file, force } = &cli.command {
         return restore(file, &cli.db, *force).await;
+    }
+    if let Command::Exhibit(args) = &cli.command {
+        return exhibit::run(args);
     }
     let create = matches!(
         cli.command,
@@ -195,12 +200,13 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Restore { .. } => unreachable!("handled before the database is opened"),
+        Command::Restore { .. } | Command::Exhibit(_) | Command::Lint(_) => {
+            unreachable!("handled before the database is opened")
+        }
         Command::Progress(args) => progress::show_progress(store, actor, args).await,
         Command::Meeting(cmd) => progress::meeting(store, actor, cmd).await,
         Command::Report(cmd) => progress::report(store, actor, cmd).await,
-        // Run by `main` before any database is opened: linting needs none.
-        Command::Lint(_) => Ok(()),
+        Command::Target(args) => target::run(store, args).await,
         Command::Audit { format } => {
             let log = store.audit_log().await?;
             match format {

@@ -1,3 +1,6 @@
 //! Tools to design a fair contract before signing it (SPEC 7).
+
+pub mod exhibit;
 pub mod history;
 pub mod lint;
+pub mod target;
