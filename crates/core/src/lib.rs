@@ -6,6 +6,7 @@
 
 pub mod contract;
 pub mod csv_text;
+pub mod design;
 pub mod engine;
 pub mod grade;
 pub mod model;
