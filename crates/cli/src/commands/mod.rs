@@ -3,6 +3,7 @@
 
 mod imports;
 pub(crate) mod progress;
+pub(crate) mod simulate;
 mod statements;
 mod web;
 
@@ -22,6 +23,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         )
     });
+    if let Command::Simulate(args) = &cli.command {
+        return simulate::run(args).await;
+    }
     if let Command::Restore { file, force } = &cli.command {
         return restore(file, &cli.db, *force).await;
     }
@@ -194,7 +198,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Restore { .. } => unreachable!("handled before the database is opened"),
+        Command::Restore { .. } | Command::Simulate(_) => unreachable!("handled before the database is opened"),
         Command::Progress(args) => progress::show_progress(store, actor, args).await,
         Command::Meeting(cmd) => progress::meeting(store, actor, cmd).await,
         Command::Report(cmd) => progress::report(store, actor, cmd).await,
