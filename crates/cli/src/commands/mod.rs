@@ -198,7 +198,9 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Restore { .. } | Command::Simulate(_) => unreachable!("handled before the database is opened"),
+        Command::Restore { .. } | Command::Simulate(_) => {
+            unreachable!("handled before the database is opened")
+        }
         Command::Progress(args) => progress::show_progress(store, actor, args).await,
         Command::Meeting(cmd) => progress::meeting(store, actor, cmd).await,
         Command::Report(cmd) => progress::report(store, actor, cmd).await,

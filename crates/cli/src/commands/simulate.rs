@@ -61,12 +61,8 @@ pub async fn run(args: &SimulateArgs) -> Result<()> {
         .with_context(|| format!("reading {}", args.contract.display()))?;
     let contract = Contract::parse(&source)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.contract.display()))?;
-    let effect = Decimal::from_str(args.effect.trim()).map_err(|_| {
-        anyhow::anyhow!(
-            "--effect {}: expected RIT points, e.g. 2.5",
-            args.effect
-        )
-    })?;
+    let effect = Decimal::from_str(args.effect.trim())
+        .map_err(|_| anyhow::anyhow!("--effect {}: expected RIT points, e.g. 2.5", args.effect))?;
     let assumptions = match &args.assumptions {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -137,16 +133,27 @@ async fn load_history(
     let roster = obc_ingest::read_roster(&roster_dir, None).map_err(obc_app::AppError::from)?;
     obc_app::import_roster(store, actor, &roster_dir.display().to_string(), roster).await?;
     let bytes = std::fs::read(contract_path)?;
-    let cv =
-        obc_app::add_contract(store, actor, &contract_path.display().to_string(), &bytes, None)
-            .await?;
+    let cv = obc_app::add_contract(
+        store,
+        actor,
+        &contract_path.display().to_string(),
+        &bytes,
+        None,
+    )
+    .await?;
     let enrollment = file("enrollment.csv")?;
     let reader = std::fs::File::open(&enrollment)?;
-    obc_app::enroll(store, actor, &contract.id, &enrollment.display().to_string(), reader).await?;
+    obc_app::enroll(
+        store,
+        actor,
+        &contract.id,
+        &enrollment.display().to_string(),
+        reader,
+    )
+    .await?;
     let district = obc_app::district_for(store, None).await?;
     let results = file("AssessmentResults.csv")?;
-    let reader =
-        obc_ingest::AssessmentReader::open(&results).map_err(obc_app::AppError::from)?;
+    let reader = obc_ingest::AssessmentReader::open(&results).map_err(obc_app::AppError::from)?;
     obc_app::import_assessments(
         store,
         actor,

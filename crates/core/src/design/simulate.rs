@@ -330,7 +330,8 @@ impl<'a> Payer<'a> {
                 .iter()
                 .map(|s| engine::contingent_rule(k, &s.counts, s.measure)),
         );
-        let mut adjustments: Vec<Option<Decimal>> = vec![None; self.schools.len()];
+        // Per school, the tiers' amounts moved by its adjustment, computed once per year.
+        let mut adjusted: Vec<Option<Vec<Decimal>>> = vec![None; self.schools.len()];
         if !k.school_adjustments.is_empty() {
             let mut by_school: Vec<Vec<Ratio>> = vec![Vec::new(); self.schools.len()];
             for (s, rule) in students.iter().zip(rules.iter()) {
@@ -339,8 +340,13 @@ impl<'a> Payer<'a> {
                 }
             }
             for (school, values) in by_school.iter_mut().enumerate() {
-                adjustments[school] =
-                    engine::school_adjustment(k, &self.schools[school], values).map(|a| a.1);
+                adjusted[school] =
+                    engine::school_adjustment(k, &self.schools[school], values).map(|a| {
+                        k.rate_card
+                            .iter()
+                            .map(|t| engine::contingent_amount(k, t.pays, Some(a.1)))
+                            .collect()
+                    });
             }
         }
         let mut year = Year {
@@ -357,12 +363,7 @@ impl<'a> Payer<'a> {
                     if k.rate_card[i].pays >= Decimal::ONE {
                         year.met_target += 1;
                     }
-                    match adjustments[s.school] {
-                        Some(adjust) => {
-                            engine::contingent_amount(k, k.rate_card[i].pays, Some(adjust))
-                        }
-                        None => self.tier_amounts[i],
-                    }
+                    adjusted[s.school].as_ref().unwrap_or(&self.tier_amounts)[i]
                 }
                 other if other.pays(k) == Decimal::ONE => self.full_amount,
                 _ => Decimal::ZERO,
