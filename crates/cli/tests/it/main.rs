@@ -14,6 +14,7 @@ mod postgres;
 mod progress;
 mod session_checks;
 mod sessions_by_subject;
+mod simulate;
 mod support;
 mod web_http;
 mod web_memory;
