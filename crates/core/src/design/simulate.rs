@@ -1012,6 +1012,9 @@ fn histogram(sorted: &[Decimal]) -> Vec<Bin> {
     bins
 }
 
+/// A row of the text report: its label and how to show one effect's value.
+type TextRow = (&'static str, fn(&Outcomes) -> String);
+
 impl Report {
     /// The plain-text report: assumptions, both effects side by side, the histogram.
     pub fn to_text(&self) -> String {
@@ -1041,8 +1044,7 @@ impl Report {
             "\nDistrict cost = provider revenue, per year   effect {:>6} RIT   no effect (chance)",
             self.with_effect.effect
         );
-        let pct = |d: Decimal| format!("{}%", (d * Decimal::ONE_HUNDRED).round_dp(2));
-        let rows: [(&str, fn(&Outcomes) -> String); 12] = [
+        let rows: [TextRow; 12] = [
             ("mean", |o| money(o.mean_total)),
             ("p5", |o| money(o.p5)),
             ("p50", |o| money(o.p50)),
@@ -1082,7 +1084,6 @@ impl Report {
                 format!("{} / {}", money(o.min), money(o.max))
             }),
         ];
-        let _ = pct;
         for (label, value) in rows {
             let _ = writeln!(
                 t,
