@@ -738,6 +738,9 @@ impl<'a> Setup<'a> {
                     return Err(setup("the history has no enrolled student".into()));
                 }
                 let n = plan.students.unwrap_or(students.len() as u32);
+                if n == 0 {
+                    return Err(setup("--students must be at least 1".into()));
+                }
                 note(
                     "students per year (resampled with replacement from the history)",
                     n.to_string(),
@@ -758,9 +761,10 @@ impl<'a> Setup<'a> {
                 (n, schools.clone(), Some(students.as_slice()), None, error)
             }
             Population::Drawn => {
-                let by_price = (contract.not_to_exceed / contract.price_per_student)
-                    .floor()
-                    .to_u32()
+                let by_price = contract
+                    .not_to_exceed
+                    .checked_div(contract.price_per_student)
+                    .and_then(|n| n.floor().to_u32())
                     .unwrap_or(0);
                 let (n, source) = match (plan.students, a.students) {
                     (Some(n), _) => (n, "flag"),
