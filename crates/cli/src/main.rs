@@ -69,6 +69,8 @@ enum Command {
     },
     /// Compute a contract's statement at a milestone (a draft unless finalized).
     Statement(StatementCommand),
+    /// Simulate a contract's payments over many years (SPEC 7): cost, spread, paying for chance.
+    Simulate(commands::simulate::SimulateArgs),
     /// Show how one student's amount was derived, step by step.
     Explain {
         #[arg(long)]

@@ -139,12 +139,7 @@ fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statemen
         contract,
         milestone: &milestone,
         statement_date,
-        cumulative_share: contract
-            .milestones
-            .iter()
-            .filter(|m| m.date <= milestone.date)
-            .map(|m| m.base_share)
-            .sum(),
+        cumulative_share: cumulative_base_share(contract, &milestone),
     };
     let mut lines: Vec<Line> = req
         .students
@@ -276,6 +271,16 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// The share of the base part due by a milestone: its own and every earlier milestone's.
+pub fn cumulative_base_share(contract: &Contract, milestone: &Milestone) -> Decimal {
+    contract
+        .milestones
+        .iter()
+        .filter(|m| m.date <= milestone.date)
+        .map(|m| m.base_share)
+        .sum()
+}
+
 /// A student has a line when enrolled at some point of the period.
 fn enrolled_during_period(contract: &Contract, e: &Enrollment) -> bool {
     e.start <= contract.period.end && e.end.is_none_or(|end| end >= contract.period.start)
@@ -299,6 +304,197 @@ struct Counts {
     minutes: u64,
     same_tutor: u32,
     first_attended: Option<Date>,
+}
+
+/// The session counts the contingent rules read (SPEC 5.1, 5.4): all the simulator needs to
+/// decide a simulated student with the engine's own rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionCounts {
+    pub planned: u32,
+    pub attended: u32,
+    pub student_absent: u32,
+    pub district_cancelled: u32,
+    pub provider_cancelled: u32,
+    /// Attended sessions with the student's most frequent tutor.
+    pub same_tutor: u32,
+}
+
+impl Counts {
+    fn session_counts(&self) -> SessionCounts {
+        SessionCounts {
+            planned: self.planned,
+            attended: self.attended,
+            student_absent: self.student_absent,
+            district_cancelled: self.district_cancelled,
+            provider_cancelled: self.provider_cancelled,
+            same_tutor: self.same_tutor,
+        }
+    }
+}
+
+/// Which rule of SPEC 5.4 decides a student's contingent part: the first that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContingentRule {
+    /// The school made the student available for too few sessions.
+    DistrictUnavailable,
+    /// Low attendance, and the district answers for attendance.
+    DistrictAttendance,
+    /// A missing score, and the district answers for missing scores.
+    DistrictMissingScore,
+    ProviderSameTutor,
+    ProviderCancelled,
+    /// Low attendance, and the provider answers for attendance.
+    ProviderAttendance,
+    /// A missing score, and the provider answers for missing scores.
+    ProviderMissingScore,
+    ExcludedAttendance,
+    ExcludedMissingScore,
+    /// Too few offered sessions to judge attendance.
+    TooFewOffered,
+    /// The rate card's tier of this index.
+    Tier(usize),
+}
+
+impl ContingentRule {
+    /// The share of the contingent part this rule pays.
+    pub fn pays(self, contract: &Contract) -> Decimal {
+        match self {
+            ContingentRule::DistrictUnavailable
+            | ContingentRule::DistrictAttendance
+            | ContingentRule::DistrictMissingScore => Decimal::ONE,
+            ContingentRule::Tier(i) => contract.rate_card[i].pays,
+            _ => Decimal::ZERO,
+        }
+    }
+}
+
+/// SPEC 5.4: the first rule that applies to a student's counts and measure (`None`: missing).
+pub fn contingent_rule(
+    contract: &Contract,
+    c: &SessionCounts,
+    measure: Option<Ratio>,
+) -> ContingentRule {
+    let att = &contract.attendance;
+    let duties = &contract.provider_duties;
+    let r = Rates::of(c);
+    let missing = measure.is_none();
+    let judged = c.attended + c.student_absent >= att.min_offered;
+    let low_attendance = judged && r.attendance.is_some_and(|a| a.lt(att.min_rate));
+    let missing_rule = contract.outcome.missing_score;
+    if r.availability.is_some_and(|a| a.lt(att.min_rate)) {
+        ContingentRule::DistrictUnavailable
+    } else if att.responsible == Responsible::District && low_attendance {
+        ContingentRule::DistrictAttendance
+    } else if missing && missing_rule == Responsible::District {
+        ContingentRule::DistrictMissingScore
+    } else if r
+        .same_tutor
+        .is_some_and(|t| t.lt(duties.min_same_tutor_rate))
+    {
+        ContingentRule::ProviderSameTutor
+    } else if r
+        .provider_cancel
+        .is_some_and(|p| p.gt(duties.max_provider_cancel_rate))
+    {
+        ContingentRule::ProviderCancelled
+    } else if att.responsible == Responsible::Provider && low_attendance {
+        ContingentRule::ProviderAttendance
+    } else if missing && missing_rule == Responsible::Provider {
+        ContingentRule::ProviderMissingScore
+    } else if att.responsible == Responsible::Exclude && low_attendance {
+        ContingentRule::ExcludedAttendance
+    } else if missing && missing_rule == Responsible::Exclude {
+        ContingentRule::ExcludedMissingScore
+    } else if !judged {
+        ContingentRule::TooFewOffered
+    } else {
+        let measure = measure.expect("a missing measure was decided above");
+        ContingentRule::Tier(tier_index(contract, measure))
+    }
+}
+
+/// The index of the rate card's tier a measure reaches: the first from the top whose `min` it
+/// meets (SPEC 5.4).
+pub fn tier_index(contract: &Contract, measure: Ratio) -> usize {
+    contract
+        .rate_card
+        .iter()
+        .position(|t| t.min.is_none_or(|min| measure.cmp_decimal(min).is_ge()))
+        .expect("validated: the last tier's min is -inf")
+}
+
+/// The contract's measure and growth vs projected of one student with both scores (SPEC 5.2).
+/// `cgp` is the outcome test's conditional growth percentile, if any.
+pub fn measure_of(
+    measure: Measure,
+    outcome: Decimal,
+    observed: Decimal,
+    projected: Option<Decimal>,
+    cgp: Option<Decimal>,
+) -> (Option<Ratio>, Option<Ratio>) {
+    let positive_projection = projected.filter(|p| *p > Decimal::ZERO);
+    let growth_vs_projected = positive_projection.and_then(|p| Ratio::new(observed, p));
+    let value = match measure {
+        Measure::GrowthVsProjected => growth_vs_projected,
+        Measure::MetProjected => projected.map(|p| {
+            Ratio::whole(if observed >= p {
+                Decimal::ONE
+            } else {
+                Decimal::ZERO
+            })
+        }),
+        Measure::RitGain => Some(Ratio::whole(observed)),
+        Measure::ConditionalGrowthPercentile => cgp.map(Ratio::whole),
+        Measure::Score => Some(Ratio::whole(outcome)),
+    };
+    (value, growth_vs_projected)
+}
+
+/// A contingent amount in cents: the contingent part times the tier's share, moved by a
+/// school adjustment if any (SPEC 5.4, 5.5, 5.6).
+pub fn contingent_amount(contract: &Contract, pays: Decimal, adjust: Option<Decimal>) -> Decimal {
+    let c = contract.contingent_part();
+    cents(round_cents(match adjust {
+        Some(adjust) => c * pays * (Decimal::ONE + adjust),
+        None => c * pays,
+    }))
+}
+
+/// A school's adjustment from the growth vs projected of its `tier:*` lines (SPEC 5.5): the
+/// index of its `[[school_adjustment]]`, the band's adjustment and the median; `None` when no
+/// entry applies to the school. Reorders `values`; `None` too when it is empty.
+pub fn school_adjustment(
+    contract: &Contract,
+    school: &str,
+    values: &mut [Ratio],
+) -> Option<(usize, Decimal, Ratio)> {
+    let (index, entry) = contract.school_adjustment(school)?;
+    if values.is_empty() {
+        return None;
+    }
+    // Selection, not a sort: linear, so a simulator can take 10,000 medians per school.
+    let n = values.len();
+    let (below, upper, _) = values.select_nth_unstable(n / 2);
+    let upper = *upper;
+    let median = if n % 2 == 1 {
+        upper
+    } else {
+        Ratio::mean(*below.iter().max().expect("n is even and > 0"), upper)
+    };
+    let band = entry
+        .bands
+        .iter()
+        .find(|b| b.min.is_none_or(|min| median.cmp_decimal(min).is_ge()))
+        .expect("validated: the last band's min is -inf");
+    Some((index, band.adjust, median))
+}
+
+/// What may still be paid under the NTE after `paid_before`, in whole cents, never rounded up
+/// past the NTE (SPEC 5.7): an NTE written with sub-cent digits must not be exceeded.
+pub fn nte_remaining(contract: &Contract, paid_before: Decimal) -> Decimal {
+    (contract.not_to_exceed - paid_before)
+        .max(Decimal::ZERO)
+        .round_dp_with_strategy(2, RoundingStrategy::ToZero)
 }
 
 /// The scores of one student (SPEC 5.2).
@@ -326,7 +522,7 @@ impl Context<'_> {
         let c = self.counts(input);
         let mut scores = self.scores(input)?;
         scores.notes.extend(self.ambiguous_note(input));
-        let rates = Rates::of(&c);
+        let rates = Rates::of(&c.session_counts());
         let b = self.contract.base_part();
         let enrolled_by_milestone = input.enrollment.start <= self.milestone.date;
         let attended_by_milestone = c.first_attended.is_some_and(|d| d <= self.milestone.date);
@@ -380,7 +576,7 @@ impl Context<'_> {
                 reason: String::new(),
             }
         };
-        let contingent_amount = cents(round_cents(self.contract.contingent_part() * decision.pays));
+        let contingent_amount = contingent_amount(self.contract, decision.pays, None);
         let reason = if self.milestone.contingent {
             format!("{}; {}", decision.reason, base_reason)
         } else {
@@ -559,8 +755,8 @@ impl Context<'_> {
                     ));
                 }
             }
-            s.growth_vs_projected = growth_vs_projected(observed, s.projected);
-            s.measure = measure_of(outcome_cfg.measure, o, observed, s.projected, cgp);
+            (s.measure, s.growth_vs_projected) =
+                measure_of(outcome_cfg.measure, o, observed, s.projected, cgp);
         }
         Ok(s)
     }
@@ -608,14 +804,12 @@ impl Context<'_> {
         counted
     }
 
-    /// SPEC 5.4: the first rule that applies decides the contingent part.
+    /// SPEC 5.4: the first rule that applies decides the contingent part; this says why.
     fn contingent(&self, c: &Counts, r: &Rates, s: &Scores) -> Decision {
         let k = self.contract;
         let att = &k.attendance;
         let duties = &k.provider_duties;
-        let missing = s.measure.is_none();
-        let judged = c.attended + c.student_absent >= att.min_offered;
-        let low_attendance = judged && r.attendance.is_some_and(|a| a.lt(att.min_rate));
+        let rule = contingent_rule(k, &c.session_counts(), s.measure);
         let attendance_text = || {
             format!(
                 "attended {} of {} offered sessions ({} < {})",
@@ -639,19 +833,15 @@ impl Context<'_> {
                 responsible_name(k.outcome.missing_score)
             )
         };
-        let decide = |rule: &str, pays: Decimal, clause: &str, why: String| Decision {
-            rule: rule.to_string(),
-            pays,
+        let decide = |name: &str, clause: &str, why: String| Decision {
+            rule: name.to_string(),
+            pays: rule.pays(k),
             clause: clause.to_string(),
             reason: why,
         };
-        let full = Decimal::ONE;
-        let none = Decimal::ZERO;
-        // 1. district fault
-        if r.availability.is_some_and(|a| a.lt(att.min_rate)) {
-            return decide(
+        match rule {
+            ContingentRule::DistrictUnavailable => decide(
                 "district_fault",
-                full,
                 "attendance.min_rate",
                 format!(
                     "the school made the student available for {} of {} planned sessions ({} < {}): contingent part paid in full",
@@ -660,34 +850,22 @@ impl Context<'_> {
                     show(r.availability),
                     att.min_rate
                 ),
-            );
-        }
-        if att.responsible == Responsible::District && low_attendance {
-            return decide(
+            ),
+            ContingentRule::DistrictAttendance => decide(
                 "district_fault",
-                full,
                 "attendance.responsible",
                 format!(
                     "{}, the district answers for attendance: contingent part paid in full",
                     attendance_text()
                 ),
-            );
-        }
-        if missing && k.outcome.missing_score == Responsible::District {
-            return decide(
+            ),
+            ContingentRule::DistrictMissingScore => decide(
                 "district_fault",
-                full,
                 "outcome.missing_score",
                 format!("{}: contingent part paid in full", missing_text()),
-            );
-        }
-        // 2. provider fault
-        if r.same_tutor
-            .is_some_and(|t| t.lt(duties.min_same_tutor_rate))
-        {
-            return decide(
+            ),
+            ContingentRule::ProviderSameTutor => decide(
                 "provider_fault",
-                none,
                 "provider_duties.min_same_tutor_rate",
                 format!(
                     "same tutor for {} of {} attended sessions ({} < {}): contingent part not paid",
@@ -696,14 +874,9 @@ impl Context<'_> {
                     show(r.same_tutor),
                     duties.min_same_tutor_rate
                 ),
-            );
-        }
-        if r.provider_cancel
-            .is_some_and(|p| p.gt(duties.max_provider_cancel_rate))
-        {
-            return decide(
+            ),
+            ContingentRule::ProviderCancelled => decide(
                 "provider_fault",
-                none,
                 "provider_duties.max_provider_cancel_rate",
                 format!(
                     "provider cancelled {} of {} planned sessions ({} > {}): contingent part not paid",
@@ -712,116 +885,58 @@ impl Context<'_> {
                     show(r.provider_cancel),
                     duties.max_provider_cancel_rate
                 ),
-            );
-        }
-        if att.responsible == Responsible::Provider && low_attendance {
-            return decide(
+            ),
+            ContingentRule::ProviderAttendance => decide(
                 "provider_fault",
-                none,
                 "attendance.responsible",
                 format!(
                     "{}, the provider answers for attendance: contingent part not paid",
                     attendance_text()
                 ),
-            );
-        }
-        if missing && k.outcome.missing_score == Responsible::Provider {
-            return decide(
+            ),
+            ContingentRule::ProviderMissingScore => decide(
                 "provider_fault",
-                none,
                 "outcome.missing_score",
                 format!("{}: contingent part not paid", missing_text()),
-            );
-        }
-        // 3. excluded
-        if att.responsible == Responsible::Exclude && low_attendance {
-            return decide(
+            ),
+            ContingentRule::ExcludedAttendance => decide(
                 "excluded",
-                none,
                 "attendance.responsible",
                 format!(
                     "{}, such students are excluded: base only",
                     attendance_text()
                 ),
-            );
-        }
-        if missing && k.outcome.missing_score == Responsible::Exclude {
-            return decide(
+            ),
+            ContingentRule::ExcludedMissingScore => decide(
                 "excluded",
-                none,
                 "outcome.missing_score",
                 format!("{}: excluded, base only", missing_text()),
-            );
-        }
-        if !judged {
-            return decide(
+            ),
+            ContingentRule::TooFewOffered => decide(
                 "excluded",
-                none,
                 "attendance.min_offered",
                 format!(
                     "{} offered sessions, fewer than {}: too few to judge, base only",
                     c.attended + c.student_absent,
                     att.min_offered
                 ),
-            );
-        }
-        // 4. the rate card
-        let measure = s.measure.expect("a missing measure was decided above");
-        let tier = tier_for(k, measure);
-        decide(
-            &format!("tier:{}", tier.name),
-            tier.pays,
-            &format!("rate_card.{}", tier.name),
-            format!(
-                "{} {} reaches tier {}, which pays {}% of the contingent part",
-                k.outcome.measure.as_str(),
-                measure.display4(),
-                tier.name,
-                (tier.pays * Decimal::ONE_HUNDRED).normalize()
             ),
-        )
-    }
-}
-
-/// SPEC 5.4.4: the first tier (from the top) whose `min` <= the measure. Public so the design
-/// tools (`lint`, `simulate`) price a measure with the very rule statements use.
-pub fn tier_for(contract: &Contract, measure: Ratio) -> &crate::contract::Tier {
-    contract
-        .rate_card
-        .iter()
-        .find(|t| t.min.is_none_or(|min| measure.cmp_decimal(min).is_ge()))
-        .expect("validated: the last tier's min is -inf")
-}
-
-/// Observed / projected growth; undefined without a positive projection (SPEC 5.2).
-pub fn growth_vs_projected(observed: Decimal, projected: Option<Decimal>) -> Option<Ratio> {
-    projected
-        .filter(|p| *p > Decimal::ZERO)
-        .and_then(|p| Ratio::new(observed, p))
-}
-
-/// A contract's measure of one student from the outcome score, observed and projected growth
-/// and the conditional growth percentile (SPEC 4, measures); `None` is a missing score.
-/// Public so the design tools compute a measure with the very rule statements use.
-pub fn measure_of(
-    measure: Measure,
-    outcome_score: Decimal,
-    observed: Decimal,
-    projected: Option<Decimal>,
-    cgp: Option<Decimal>,
-) -> Option<Ratio> {
-    match measure {
-        Measure::GrowthVsProjected => growth_vs_projected(observed, projected),
-        Measure::MetProjected => projected.map(|p| {
-            Ratio::whole(if observed >= p {
-                Decimal::ONE
-            } else {
-                Decimal::ZERO
-            })
-        }),
-        Measure::RitGain => Some(Ratio::whole(observed)),
-        Measure::ConditionalGrowthPercentile => cgp.map(Ratio::whole),
-        Measure::Score => Some(Ratio::whole(outcome_score)),
+            ContingentRule::Tier(index) => {
+                let tier = &k.rate_card[index];
+                let measure = s.measure.expect("a tier needs a measure");
+                decide(
+                    &format!("tier:{}", tier.name),
+                    &format!("rate_card.{}", tier.name),
+                    format!(
+                        "{} {} reaches tier {}, which pays {}% of the contingent part",
+                        k.outcome.measure.as_str(),
+                        measure.display4(),
+                        tier.name,
+                        (tier.pays * Decimal::ONE_HUNDRED).normalize()
+                    ),
+                )
+            }
+        }
     }
 }
 
@@ -834,7 +949,7 @@ struct Rates {
 }
 
 impl Rates {
-    fn of(c: &Counts) -> Rates {
+    fn of(c: &SessionCounts) -> Rates {
         Rates {
             attendance: Ratio::new(c.attended, c.attended + c.student_absent),
             same_tutor: Ratio::new(c.same_tutor, c.attended),
@@ -879,26 +994,13 @@ fn apply_school_adjustments(contract: &Contract, lines: &mut [Line]) {
     let adjustments: HashMap<String, (usize, Decimal, Ratio)> = by_school
         .into_iter()
         .filter_map(|(school, mut values)| {
-            let (index, entry) = contract.school_adjustment(school)?;
-            values.sort();
-            let n = values.len();
-            let median = if n % 2 == 1 {
-                values[n / 2]
-            } else {
-                Ratio::mean(values[n / 2 - 1], values[n / 2])
-            };
-            let band = entry
-                .bands
-                .iter()
-                .find(|b| b.min.is_none_or(|min| median.cmp_decimal(min).is_ge()))
-                .expect("validated: the last band's min is -inf");
-            Some((school.to_string(), (index, band.adjust, median)))
+            let found = school_adjustment(contract, school, &mut values)?;
+            Some((school.to_string(), found))
         })
         .collect();
-    let c = contract.contingent_part();
     for l in lines.iter_mut().filter(|l| l.rule.starts_with("tier:")) {
         if let Some((index, adjust, median)) = adjustments.get(&l.school_id) {
-            l.contingent_amount = cents(round_cents(c * l.tier_pays * (Decimal::ONE + adjust)));
+            l.contingent_amount = contingent_amount(contract, l.tier_pays, Some(*adjust));
             l.rule.push_str("+school_adjust");
             l.contingent_clause
                 .push_str(&format!(" + school_adjustment[{index}]"));
@@ -950,9 +1052,7 @@ fn totals(
     let due = t.lines_total + t.adjustments;
     // What may still be paid, in whole cents and never rounded up past the NTE (SPEC 5.7): an
     // NTE written with sub-cent digits must not let the statement total exceed it.
-    let remaining = (contract.not_to_exceed - prior.paid_before)
-        .max(Decimal::ZERO)
-        .round_dp_with_strategy(2, RoundingStrategy::ToZero);
+    let remaining = nte_remaining(contract, prior.paid_before);
     t.nte_remaining = cents(remaining);
     if prior.paid_before + due > contract.not_to_exceed {
         t.nte_cap = Some(cents(remaining - due));

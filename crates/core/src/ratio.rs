@@ -32,6 +32,11 @@ impl Ratio {
         }
     }
 
+    /// The numerator as given: a rate's count (`same_tutor` of `same_tutor / attended`).
+    pub fn numerator(&self) -> Decimal {
+        self.num
+    }
+
     /// Exact comparison with a decimal threshold.
     pub fn cmp_decimal(&self, threshold: Decimal) -> Ordering {
         self.num.cmp(&(threshold * self.den))

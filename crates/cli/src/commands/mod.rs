@@ -5,6 +5,7 @@ pub(crate) mod exhibit;
 mod imports;
 pub(crate) mod lint;
 pub(crate) mod progress;
+pub(crate) mod simulate;
 mod statements;
 pub(crate) mod target;
 mod web;
@@ -25,6 +26,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         )
     });
+    if let Command::Simulate(args) = &cli.command {
+        return simulate::run(args).await;
+    }
     if let Command::Restore { file, force } = &cli.command {
         return restore(file, &cli.db, *force).await;
     }
@@ -200,7 +204,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Restore { .. } | Command::Exhibit(_) | Command::Lint(_) => {
+        Command::Restore { .. } | Command::Exhibit(_) | Command::Lint(_) | Command::Simulate(_) => {
             unreachable!("handled before the database is opened")
         }
         Command::Progress(args) => progress::show_progress(store, actor, args).await,

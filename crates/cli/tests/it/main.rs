@@ -16,6 +16,7 @@ mod postgres;
 mod progress;
 mod session_checks;
 mod sessions_by_subject;
+mod simulate;
 mod support;
 mod target;
 mod web_http;

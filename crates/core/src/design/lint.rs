@@ -3,13 +3,13 @@
 //! Every finding names its check (a stable id scripts rely on), a severity, a plain-English
 //! explanation and the numbers behind it. Every assumption (spreads, thresholds, counts) is
 //! returned with the findings, so nothing is hidden. Outcomes are priced with the engine's own
-//! rules ([`measure_of`], [`tier_for`]); the noise of a growth score is an Irwin-Hall (sum of
+//! rules ([`measure_of`], [`tier_index`]); the noise of a growth score is an Irwin-Hall (sum of
 //! 12 uniforms) approximation of the normal, evaluated exactly in decimals on a tenth-of-RIT
 //! grid, so the same contract gives the same bytes on every platform.
 
 use crate::contract::{Contract, Measure, Responsible};
 use crate::design::history::History;
-use crate::engine::{measure_of, tier_for};
+use crate::engine::{measure_of, tier_index};
 use crate::money::format_cents;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -538,11 +538,11 @@ impl Linter<'_> {
         let k = self.contract;
         let share_of = |s: &crate::design::history::HistoryStudent| -> Decimal {
             let measure = match (s.baseline, s.outcome) {
-                (Some(b), Some(o)) => measure_of(k.outcome.measure, o, o - b, s.projected, s.cgp),
+                (Some(b), Some(o)) => measure_of(k.outcome.measure, o, o - b, s.projected, s.cgp).0,
                 _ => None,
             };
             match measure {
-                Some(m) => tier_for(k, m).pays,
+                Some(m) => k.rate_card[tier_index(k, m)].pays,
                 None if k.outcome.missing_score == Responsible::District => Decimal::ONE,
                 None => Decimal::ZERO,
             }
@@ -851,9 +851,9 @@ impl Model<'_> {
                         .clamp(Decimal::ONE, Decimal::from(99))
                 });
                 let measure =
-                    measure_of(k.outcome.measure, observed, observed, Some(*projected), cgp);
+                    measure_of(k.outcome.measure, observed, observed, Some(*projected), cgp).0;
                 if let Some(m) = measure {
-                    group += p * tier_for(k, m).pays;
+                    group += p * k.rate_card[tier_index(k, m)].pays;
                 }
             }
             sum += group * Decimal::from(*count);

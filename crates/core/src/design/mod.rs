@@ -3,4 +3,5 @@
 pub mod exhibit;
 pub mod history;
 pub mod lint;
+pub mod simulate;
 pub mod target;
