@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod design;
 pub mod exhibit;
 pub mod monitoring;
 pub mod pages;
@@ -152,6 +153,8 @@ pub fn router(state: AppState) -> Router {
         .route("/students/{district}/{student}", get(pages::student))
         .route("/upload", get(pages::upload_page))
         .route("/upload/{kind}", post(pages::upload))
+        .route("/design", get(design::design_page).post(design::review))
+        .route("/design/exhibit", post(design::exhibit))
         .route("/audit", get(pages::audit))
         .route("/ledger", get(pages::ledger))
         .merge(accounts::routes())

@@ -41,6 +41,8 @@ pub struct Nav {
     pub can_upload: bool,
     pub can_audit: bool,
     pub can_manage_users: bool,
+    /// The contract design tools (lint, simulation, exhibit): admins and district staff.
+    pub can_design: bool,
 }
 
 impl Nav {
@@ -53,6 +55,7 @@ impl Nav {
             can_upload: viewer.role() != Role::Auditor,
             can_audit: matches!(viewer.role(), Role::Admin | Role::Auditor),
             can_manage_users: viewer.role() == Role::Admin,
+            can_design: matches!(viewer.role(), Role::Admin | Role::District),
         }
     }
 }
@@ -887,7 +890,7 @@ impl UploadBody {
     }
 
     /// The whole upload in memory, for a contract document, refused past [`MAX_CONTRACT_BYTES`].
-    fn contract_bytes(&self) -> Result<Vec<u8>, WebError> {
+    pub(crate) fn contract_bytes(&self) -> Result<Vec<u8>, WebError> {
         let mut bytes = Vec::new();
         self.reader()?
             .take(MAX_CONTRACT_BYTES + 1)
@@ -917,7 +920,7 @@ pub(crate) struct Upload {
 }
 
 /// Reads an upload form, writing its file to a temporary file chunk by chunk.
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
+pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
     let unreadable =
         |e: &dyn std::fmt::Display| WebError::bad_request(format!("unreadable upload: {e}"));
     let spool_failed = |e: std::io::Error| {

@@ -351,6 +351,26 @@ fn probes(ids: &Ids) -> Vec<Probe> {
         Page,
         [LOGIN, NF, FORB, NF, NF, NF, NF],
     ));
+    // -- Design (a draft contract; nothing is stored) ------------------------------------------
+    let designers = [LOGIN, OK, FORB, OK, FORB, OK, FORB];
+    p.push(get("/design", "/design".into(), Page, designers));
+    for (route, what) in [
+        ("/design", "/design (dist-mesa's contract as a draft)"),
+        (
+            "/design/exhibit",
+            "/design/exhibit (dist-mesa's contract as a draft)",
+        ),
+    ] {
+        let toml = toml.clone();
+        p.push(probe(
+            "POST",
+            route,
+            what,
+            Page,
+            move |s| design_form(s, route, &toml),
+            designers,
+        ));
+    }
     p.push(get(
         "/upload",
         "/upload".into(),
@@ -1149,6 +1169,11 @@ fn upload(s: &Session, kind: &str, fields: &[(&str, &str)], name: &str, bytes: &
     let mut all = vec![("csrf", s.csrf.as_str())];
     all.extend_from_slice(fields);
     s.with_cookie(Req::post(&format!("/upload/{kind}")).multipart(&all, name, bytes))
+}
+
+/// A draft contract posted to a design form with a session's cookie and CSRF token.
+fn design_form(s: &Session, route: &str, toml: &[u8]) -> Req {
+    s.with_cookie(Req::post(route).multipart(&[("csrf", s.csrf.as_str())], "draft.toml", toml))
 }
 
 /// The sessions of a student, as the admin's API shows them: (provider, session id).
@@ -2142,6 +2167,42 @@ pub(crate) async fn districts_upload_only_their_own_roster(app: WebApp) {
     }
 }
 
+pub(crate) async fn the_design_page_lints_simulates_and_shows_the_exhibit(app: WebApp) {
+    let admin = app.login(Who::Admin).await;
+    let toml = std::fs::read(crate::support::example("contract.toml"))
+        .expect("the worked example's contract");
+    let r = app.send(design_form(&admin, "/design", &toml)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("<h2>Lint findings for "), "{page}");
+    assert!(page.contains("<td><code>"), "a lint check id: {page}");
+    assert!(page.contains("<svg"), "the simulation chart: {page}");
+    assert!(
+        page.contains("200 simulated years of 300 drawn students each (seed 7)"),
+        "{page}"
+    );
+    assert!(page.contains("formaction=\"/design/exhibit\""), "{page}");
+
+    let r = app
+        .send(design_form(&admin, "/design/exhibit", &toml))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let hash = obc_core::engine::sha256_hex(&toml);
+    assert!(
+        r.text()
+            .contains(&format!("SHA-256 <span class=\"hash\">{hash}</span>")),
+        "{}",
+        r.text()
+    );
+
+    // A document that is not a contract names its line.
+    let r = app
+        .send(design_form(&admin, "/design", b"id = \"x\"\nprice = "))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("draft.toml:2:"), "{}", r.text());
+}
+
 pub(crate) async fn an_invalid_contract_names_its_line(app: WebApp) {
     let admin = app.login(Who::Admin).await;
     // A syntax error on line 5.
@@ -2980,7 +3041,7 @@ pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
 /// `Option<WebApp>`; `None` skips). Here on SQLite; `postgres.rs` runs them on PostgreSQL.
 macro_rules! web_tests {
     ($app:path) => {
-        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
+        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, the_design_page_lints_simulates_and_shows_the_exhibit, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
     };
     (@ $app:path; $($name:ident),*) => {
         $(
