@@ -270,16 +270,20 @@ pub async fn import_sessions<R: Read>(
             }
         };
         let session = row.session;
-        let spans = provider_contracts.spans_of(&district, &session.student_id);
-        if !provider_contracts.enrolls(&district, &session.student_id) {
+        let spans = provider_contracts.enrollment(district, &session.student_id);
+        if spans.is_none() {
             not_enrolled.insert(session.student_id.clone());
         }
-        let enrolling = spans.iter().filter(|s| s.contains(session.date)).count();
+        let enrolling = spans
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| s.contains(session.date))
+            .count();
         if obc_core::session_is_ambiguous(&session.subject, enrolling) {
             ambiguous.push(session.session_id.clone());
         }
         if errors.total == 0 {
-            import.add(&district, session).await?;
+            import.add(district, session).await?;
         }
     }
     if errors.total > 0 {
@@ -304,12 +308,12 @@ pub async fn import_sessions<R: Read>(
 /// the uploader may reach) whose roster has the id; if several do, the one where the provider's
 /// contracts enroll the student on the session's date, else at any time, else the only one where
 /// the provider has a contract. Messages name only districts where the provider has a contract.
-fn resolve_district(
-    student_districts: &HashMap<String, Vec<String>>,
+fn resolve_district<'a>(
+    student_districts: &'a HashMap<String, Vec<String>>,
     provider: &ProviderEnrollments,
     row: &SessionRow,
     reach: Reach,
-) -> Result<String, (&'static str, String)> {
+) -> Result<&'a str, (&'static str, String)> {
     let student = row.session.student_id.as_str();
     let has_contract = |d: &&String| provider.districts.contains(*d);
     let reachable: Vec<&String> = student_districts
@@ -321,15 +325,15 @@ fn resolve_district(
         .collect();
     if !row.district.is_empty() {
         return match reachable.iter().find(|d| ***d == row.district) {
-            Some(d) => Ok((*d).clone()),
+            Some(d) => Ok(d.as_str()),
             None => Err((
                 "district",
                 format!("a district whose roster has student {student} (or a blank cell)"),
             )),
         };
     }
-    let only = |candidates: Vec<&String>| match candidates.as_slice() {
-        [only] => Some((*only).clone()),
+    let only = |candidates: Vec<&'a String>| match candidates.as_slice() {
+        [only] => Some(only.as_str()),
         _ => None,
     };
     let enrolled_on_date = |d: &&String| {

@@ -25,29 +25,35 @@ pub struct EnrollReport {
     pub unchanged: usize,
 }
 
-/// Where a provider works: the districts of its contracts and, per (district, student), the
+/// Where a provider works: the districts of its contracts and, per district and student, the
 /// days each of its contracts enrolls the student. Used to place and check the sessions it
-/// uploads and to decide which contract a session counts for.
+/// uploads and to decide which contract a session counts for. Keyed district, then student, so
+/// that a lookup per uploaded row borrows its ids instead of allocating a key.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderEnrollments {
     pub districts: HashSet<String>,
     /// One span per contract enrolling the student (the enrollment within the contract's
     /// period); a student enrolled only outside every period has an empty list.
-    pub spans: HashMap<(String, String), Vec<EnrollmentSpan>>,
+    spans: HashMap<String, HashMap<String, Vec<EnrollmentSpan>>>,
 }
 
 impl ProviderEnrollments {
+    /// The spans of a district's student, `None` when none of the contracts enrolls them.
+    pub fn enrollment(&self, district: &str, student: &str) -> Option<&[EnrollmentSpan]> {
+        self.spans
+            .get(district)
+            .and_then(|students| students.get(student))
+            .map(Vec::as_slice)
+    }
+
     /// Whether one of the provider's contracts enrolls the student of a district.
     pub fn enrolls(&self, district: &str, student: &str) -> bool {
-        self.spans
-            .contains_key(&(district.to_string(), student.to_string()))
+        self.enrollment(district, student).is_some()
     }
 
     /// The spans of a district's student (empty when none of the contracts enrolls them).
     pub fn spans_of(&self, district: &str, student: &str) -> &[EnrollmentSpan] {
-        self.spans
-            .get(&(district.to_string(), student.to_string()))
-            .map_or(&[], Vec::as_slice)
+        self.enrollment(district, student).unwrap_or_default()
     }
 }
 
@@ -68,7 +74,9 @@ impl Store {
             for e in self.enrollments(&contract_id).await? {
                 let spans = out
                     .spans
-                    .entry((district.clone(), e.student_id.clone()))
+                    .entry(district.clone())
+                    .or_default()
+                    .entry(e.student_id.clone())
                     .or_default();
                 spans.extend(EnrollmentSpan::of(&e, (period.start, period.end)));
             }
