@@ -1,5 +1,8 @@
 //! Property tests of the payout engine (SPEC section 5): random contracts, students, sessions
-//! and tests; the invariants every statement must keep.
+//! and tests; the invariants every statement must keep. One test binary: `extremes` holds the
+//! no-panic property over extreme valid contracts.
+
+mod extremes;
 
 use obc_core::engine::{compute, PriorPayments, StatementRequest, StudentInput};
 use obc_core::model::{
