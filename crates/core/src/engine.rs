@@ -714,26 +714,30 @@ impl Context<'_> {
             .map(|d| d.normalize());
         let window_name = window.column_prefix();
         let cgp = outcome.and_then(|t| t.window(window).conditional_growth_percentile);
-        for (what, value) in [
+        // The description is written only for a value out of bounds: not once per student.
+        let checks: [(Option<Decimal>, &dyn Fn() -> String); 4] = [
+            (s.baseline, &|| {
+                format!("the {} score", outcome_cfg.from_term.as_str())
+            }),
+            (s.outcome, &|| {
+                format!("the {} score", outcome_cfg.to_term.as_str())
+            }),
+            (s.projected, &|| {
+                format!("the {window_name} projected growth")
+            }),
             (
-                format!("the {} score", outcome_cfg.from_term.as_str()),
-                s.baseline,
-            ),
-            (
-                format!("the {} score", outcome_cfg.to_term.as_str()),
-                s.outcome,
-            ),
-            (format!("the {window_name} projected growth"), s.projected),
-            (
-                format!("the {window_name} conditional growth percentile"),
                 cgp.filter(|_| outcome_cfg.measure == Measure::ConditionalGrowthPercentile),
+                &|| format!("the {window_name} conditional growth percentile"),
             ),
-        ] {
-            if let Some(why) = value.and_then(crate::money::bounds_problem) {
+        ];
+        for (value, what) in checks {
+            if let Some((value, why)) =
+                value.and_then(|v| crate::money::bounds_problem(v).map(|why| (v, why)))
+            {
                 return Err(EngineError::ValueOutOfRange {
                     student: input.student.id.clone(),
-                    what,
-                    value: value.unwrap_or_default(),
+                    what: what(),
+                    value,
                     why,
                 });
             }
