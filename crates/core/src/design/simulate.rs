@@ -20,6 +20,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::str::FromStr;
 
+/// The most students a drawn year holds. A valid contract's NTE over its price can reach
+/// billions (a cent per student); a simulation that large would never end, so it is refused.
+pub const MAX_STUDENTS_PER_YEAR: u32 = 1_000_000;
+
 /// Why a simulation cannot run: each message names the value and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SimulateError {
@@ -777,6 +781,11 @@ impl<'a> Setup<'a> {
                             .into(),
                     ));
                 }
+                if n > MAX_STUDENTS_PER_YEAR {
+                    return Err(setup(format!(
+                        "{n} students per year ({source}) is more than the {MAX_STUDENTS_PER_YEAR} a simulation draws: give --students or `students` in the assumptions"
+                    )));
+                }
                 note("students per year", n.to_string(), source);
                 let error = a.measurement_error_sd.unwrap_or(DRAWN_MEASUREMENT_ERROR);
                 let rows: [(&str, String, bool); 16] = [
@@ -1285,6 +1294,19 @@ mod tests {
         ] {
             assert!(text.contains(shown), "{shown} in {text}");
         }
+    }
+
+    #[test]
+    fn a_year_too_large_to_draw_is_refused_not_run() {
+        let mut contract = contract_with_schools(&[]);
+        // Valid: a dollar per student under a near-billion cap is a billion students.
+        contract.price_per_student = dec("1.00");
+        contract.not_to_exceed = dec("999999999");
+        let err = simulate(&contract, &Population::Drawn, &plan(1, "0"), &|| {}).unwrap_err();
+        assert!(err.to_string().contains("more than the 1000000"), "{err}");
+        let mut p = plan(1, "0");
+        p.students = Some(MAX_STUDENTS_PER_YEAR + 1);
+        assert!(simulate(&contract, &Population::Drawn, &p, &|| {}).is_err());
     }
 
     #[test]
