@@ -175,7 +175,7 @@ fn school_grades<'a>(schools: &'a [School<'a>]) -> impl Iterator<Item = (&'a Sch
         .flat_map(|s| s.grades.iter().map(move |&g| (s, g)))
 }
 
-pub(crate) fn class_id(school: &School, grade: u8) -> String {
+fn class_id(school: &School, grade: u8) -> String {
     format!("cls-{}-math-{grade:02}", school.short.to_lowercase())
 }
 
@@ -432,10 +432,12 @@ fn opt(x: Option<i64>) -> String {
 impl MapRow<'_> {
     /// The row's fields in [`ASSESSMENTS_HEADER`]'s order.
     pub fn fields(&self) -> Vec<String> {
-        let (course, name) = match self.subject {
-            "Reading" => ("Reading", "Growth: Reading 6+ CCSS 2010"),
-            _ => ("Math", "Growth: Math 6+ CCSS 2010"),
+        let course = match self.subject {
+            "Reading" => "Reading",
+            _ => "Math",
         };
+        let level = if self.grade < 6 { "2-5" } else { "6+" };
+        let name = format!("Growth: {course} {level} CCSS 2010");
         vec![
             format!("{} 2024-2025", self.term),
             self.district.into(),
@@ -447,7 +449,7 @@ impl MapRow<'_> {
             self.subject.into(),
             format!("{course} {}", self.grade),
             "Survey With Goals".into(),
-            name.into(),
+            name,
             mdy(self.date),
             self.duration.to_string(),
             self.rit.to_string(),

@@ -10,6 +10,7 @@ mod calendar;
 mod formats;
 mod gen;
 mod rng;
+mod scale;
 
 use calendar::{iso, Day};
 use formats::{
@@ -24,6 +25,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use gen::{ENROLLED_STUDENTS, ROSTER_STUDENTS};
+pub use scale::{
+    write_state, STATE_CONTRACT_ID, STATE_DISTRICT_ID, STATE_PROVIDER_ID, STATE_STUDENTS,
+};
 
 /// The demo contract's id.
 pub const CONTRACT_ID: &str = "demo-math-2025";
@@ -33,7 +37,7 @@ pub const DISTRICT_ID: &str = "demo-district";
 pub const PROVIDER_ID: &str = "demo-tutoring";
 const DISTRICT_NAME: &str = "Demo Unified School District";
 
-/// What [`write_demo`] wrote, so a caller can import it and say what was generated.
+/// What [`write_demo`] or [`write_state`] wrote, so a caller can import it and say what was generated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoFiles {
     pub dir: PathBuf,
@@ -51,9 +55,11 @@ pub struct DemoFiles {
     pub contract_id: String,
     pub district_id: String,
     pub provider_id: String,
-    /// Students in the roster ([`ROSTER_STUDENTS`]).
+    /// Schools in the roster.
+    pub schools: usize,
+    /// Students in the roster ([`ROSTER_STUDENTS`] in the demo).
     pub students: usize,
-    /// Students enrolled in the contract ([`ENROLLED_STUDENTS`]).
+    /// Students enrolled in the contract ([`ENROLLED_STUDENTS`] in the demo).
     pub enrolled: usize,
     /// Rows of `sessions.csv`.
     pub session_count: usize,
@@ -78,6 +84,7 @@ pub fn write_demo(dir: &Path, seed: u64) -> io::Result<DemoFiles> {
         contract_id: CONTRACT_ID.to_string(),
         district_id: DISTRICT_ID.to_string(),
         provider_id: PROVIDER_ID.to_string(),
+        schools: SCHOOLS.len(),
         students: demo.students.len(),
         enrolled: demo
             .students
