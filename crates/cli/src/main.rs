@@ -46,6 +46,14 @@ enum Command {
     /// results, imports them through the same importers as real files, finalizes the
     /// enrollment and midyear statements and prints the final statement's summary. The same
     /// seed always gives the same data.
+    ///
+    /// With --students N, writes a state-scale data set instead (one district, about one school
+    /// per 2,000 students, grades 3-8, ~90% enrolled, ~27 sessions per enrolled student, 3-4
+    /// MAP rows per student) to the --export folder and prints the commands that import it;
+    /// the database is not touched:
+    ///
+    ///   obc demo --students 100000 --export state-100k/
+    #[command(verbatim_doc_comment)]
     Demo {
         /// Also write the generated files (real formats) to this folder, to see what to upload.
         #[arg(long)]
@@ -53,6 +61,9 @@ enum Command {
         /// Seed of the generator.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Write a state-scale data set of this many students (10 to 10,000,000) to --export.
+        #[arg(long, requires = "export", value_parser = clap::value_parser!(u64).range(10..=10_000_000))]
+        students: Option<u64>,
     },
     /// Import a file; the whole file is checked first and nothing is imported if any row is
     /// wrong. Importing the same file again changes nothing.

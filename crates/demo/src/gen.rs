@@ -134,7 +134,7 @@ pub(crate) const RACES: [&str; 6] = [
     "nativeHawaiianOrOtherPacificIslander",
     "demographicRaceTwoOrMoreRaces",
 ];
-const RACE_WEIGHTS: [u64; 6] = [55, 20, 8, 2, 1, 14];
+pub(crate) const RACE_WEIGHTS: [u64; 6] = [55, 20, 8, 2, 1, 14];
 
 pub(crate) struct Student {
     pub sourced_id: String,
@@ -261,7 +261,7 @@ pub(crate) fn generate(seed: u64) -> Demo {
     }
 }
 
-const FEMALE: [&str; 30] = [
+pub(crate) const FEMALE: [&str; 30] = [
     "Sofia",
     "Isabella",
     "Mia",
@@ -293,12 +293,12 @@ const FEMALE: [&str; 30] = [
     "Fatima",
     "Elena",
 ];
-const MALE: [&str; 30] = [
+pub(crate) const MALE: [&str; 30] = [
     "Mateo", "Liam", "Noah", "Santiago", "Elijah", "Jayden", "Lucas", "Ethan", "Jose", "Caleb",
     "Isaiah", "Diego", "Josiah", "Adrian", "Daniel", "Malik", "Gabriel", "Aiden", "Julian", "Omar",
     "Carlos", "Kevin", "Andre", "Samuel", "Hiro", "Ryan", "Xavier", "Miguel", "Dylan", "Tariq",
 ];
-const LAST: [&str; 40] = [
+pub(crate) const LAST: [&str; 40] = [
     "Garcia",
     "Martinez",
     "Hernandez",
@@ -342,7 +342,7 @@ const LAST: [&str; 40] = [
 ];
 
 /// A version-4-shaped UUID from the stream, as SIS exports use for `sourcedId`.
-fn uuid(rng: &mut Rng) -> String {
+pub(crate) fn uuid(rng: &mut Rng) -> String {
     let a = rng.next_u64();
     let b = rng.next_u64();
     format!(
@@ -407,7 +407,7 @@ fn make_students(seed: u64) -> Vec<Student> {
 }
 
 /// A uniformly chosen school day in `from..=to`, if there is one.
-fn school_day_in(rng: &mut Rng, from: Day, to: Day) -> Option<Day> {
+pub(crate) fn school_day_in(rng: &mut Rng, from: Day, to: Day) -> Option<Day> {
     let days = school_days(from, to);
     (!days.is_empty()).then(|| *rng.pick(&days))
 }
@@ -775,26 +775,55 @@ fn round_tenths(x: i64) -> i64 {
     (x + 5).div_euclid(10)
 }
 
-fn norms(subject: Subject, grade: u8) -> ([i64; 3], i64) {
-    let g = usize::from(grade - 6);
-    match subject {
-        Subject::Mathematics => MATH_NORMS[g],
-        Subject::Reading => READING_NORMS[g],
+/// A subject's norms at one grade, in RIT.
+pub(crate) struct Norms {
+    /// Mean score in fall, winter and spring.
+    pub means: [i64; 3],
+    pub sd: i64,
+    /// Typical fall-to-spring growth at the grade's mean.
+    pub typical: i64,
+}
+
+impl Norms {
+    /// Projected fall-to-spring growth for a fall score: lower starters are projected to grow a
+    /// little more, as in MAP's conditional norms.
+    pub fn projected(&self, fall_rit: i64) -> i64 {
+        (self.typical + (self.means[0] - fall_rit) / 12).clamp(2, 12)
+    }
+
+    /// The true fall, winter and spring scores (RIT tenths) of a student of `ability` (a
+    /// z-score per mille) whose growth is `mult` per mille of the projection.
+    pub fn true_scores(&self, ability: i64, mult: i64) -> [i64; 3] {
+        let fall = self.means[0] * 10 + ability * self.sd / 100;
+        let growth = self.projected(fall / 10) * 10 * mult / 1000;
+        [fall, fall + growth * 55 / 100, fall + growth]
     }
 }
 
-/// Projected fall-to-spring growth for a fall score: lower starters are projected to grow a
-/// little more, as in MAP's conditional norms.
-fn projected(subject: Subject, grade: u8, fall_rit: i64) -> i64 {
+/// The demo's norms (grades 6-9).
+fn norms(subject: Subject, grade: u8) -> Norms {
     let g = usize::from(grade - 6);
-    let typical = match subject {
-        Subject::Mathematics => MATH_TYPICAL[g],
-        Subject::Reading => READING_TYPICAL[g],
+    let ((means, sd), typical) = match subject {
+        Subject::Mathematics => (MATH_NORMS[g], MATH_TYPICAL[g]),
+        Subject::Reading => (READING_NORMS[g], READING_TYPICAL[g]),
     };
-    (typical + (norms(subject, grade).0[0] - fall_rit) / 12).clamp(2, 12)
+    Norms { means, sd, typical }
 }
 
-const WINDOWS: [(Day, Day); 3] = [
+/// How fast a student grows, per mille of the projection: a tutored student by their
+/// school's program `quality` (per mille) and dosage (attended sessions, full at 50), plus noise.
+pub(crate) fn growth_multiplier(rng: &mut Rng, tutored_quality: Option<i64>, attended: i64) -> i64 {
+    let expected = match tutored_quality {
+        Some(quality) => {
+            let dosage = (attended * 1000 / 50).min(1000);
+            quality * (700 + 350 * dosage / 1000) / 1000
+        }
+        None => 1000,
+    };
+    expected + rng.gauss(300)
+}
+
+pub(crate) const WINDOWS: [(Day, Day); 3] = [
     (ymd(2024, 8, 26), ymd(2024, 9, 20)),
     (ymd(2025, 1, 13), ymd(2025, 1, 31)),
     (ymd(2025, 4, 28), ymd(2025, 5, 16)),
@@ -815,118 +844,143 @@ fn make_tests(seed: u64, students: &[Student], attended: &[i64]) -> Vec<Test> {
             subjects.push(Subject::Reading);
         }
         for subject in subjects {
-            let (means, sd) = norms(subject, st.grade);
+            let norms = norms(subject, st.grade);
             let ability = match subject {
                 Subject::Mathematics => st.ability,
                 Subject::Reading => st.ability * 7 / 10 + rng.gauss(700),
             };
-            let fall = means[0] * 10 + ability * sd / 100;
-            let mult = match (&st.enrollment, subject) {
-                (Some(_), Subject::Mathematics) => {
-                    let dosage = (attended[i] * 1000 / 50).min(1000);
-                    SCHOOLS[st.school].quality * (700 + 350 * dosage / 1000) / 1000
-                }
-                _ => 1000,
-            } + rng.gauss(300);
-            let growth = projected(subject, st.grade, fall / 10) * 10 * mult / 1000;
-            let truth = [fall, fall + growth * 55 / 100, fall + growth];
-            let mut fall_row: Option<(i64, Option<i64>)> = None;
-            for term in 0..3 {
-                let (from, to) = WINDOWS[term];
-                let to = st.moved.map_or(to, |m| m.min(to));
-                let days = school_days(from, to);
-                if days.is_empty() || rng.chance(MISSING_PM[term]) {
-                    continue;
-                }
-                // The first sitting falls in the window's first two-thirds, leaving room for a retest.
-                let mut date = days[rng.below((days.len() as u64 * 2).div_ceil(3)) as usize];
-                loop {
-                    let r = rng.below(1000);
-                    let rapid = if r < 25 {
-                        rng.range(30, 62)
-                    } else if r < 110 {
-                        rng.range(10, 29)
-                    } else {
-                        rng.below(10).min(rng.below(10)) as i64
-                    };
-                    let penalty = if rapid >= 30 {
-                        (rapid - 15) * 4
-                    } else {
-                        rapid / 2
-                    };
-                    let rit = round_tenths(truth[term] + rng.gauss(30) - penalty);
-                    let z = (rit - means[term]) * 1000 / sd;
-                    let mut t = Test {
-                        student: i,
-                        term,
-                        subject,
-                        date,
-                        duration: if rapid >= 30 {
-                            rng.range(10, 25)
-                        } else {
-                            rng.range(28, 80)
-                        },
-                        rit,
-                        se_tenths: if rapid >= 30 {
-                            rng.range(35, 45)
-                        } else {
-                            rng.range(29, 34)
-                        },
-                        percentile: percentile(z),
-                        proj_fs: None,
-                        obs_fs: None,
-                        proj_fw: None,
-                        obs_fw: None,
-                        cgp_fs: None,
-                        cgp_fw: None,
-                        rapid,
-                    };
-                    let growth_sd = match subject {
-                        Subject::Mathematics => [65, 50],
-                        Subject::Reading => [70, 55],
-                    };
-                    match term {
-                        0 => {
-                            let p = (!no_projection).then(|| projected(subject, st.grade, rit));
-                            t.proj_fs = p;
-                            t.proj_fw = p.map(|p| ((p * 55 + 50) / 100).max(1));
-                            fall_row = Some((rit, p));
-                        }
-                        _ => {
-                            if let Some((fall_rit, p)) = fall_row {
-                                let observed = rit - fall_rit;
-                                let (proj, sd) = if term == 1 {
-                                    (p.map(|p| ((p * 55 + 50) / 100).max(1)), growth_sd[1])
-                                } else {
-                                    (p, growth_sd[0])
-                                };
-                                let cgp = proj.map(|p| percentile((observed - p) * 10_000 / sd));
-                                if term == 1 {
-                                    t.obs_fw = Some(observed);
-                                    t.cgp_fw = cgp;
-                                } else {
-                                    t.obs_fs = Some(observed);
-                                    t.cgp_fs = cgp;
-                                }
-                            }
-                        }
-                    }
-                    out.push(t);
-                    // Rapid guessing usually earns a retest a few days later; a few students
-                    // retest anyway.
-                    let retest = if rapid >= 30 {
-                        rng.chance(650)
-                    } else {
-                        rng.chance(5)
-                    };
-                    let later: Vec<Day> = days.iter().copied().filter(|&d| d >= date + 3).collect();
-                    if !retest || later.is_empty() {
-                        break;
-                    }
-                    date = later[rng.below(later.len().min(6) as u64) as usize];
-                }
-            }
+            let tutored = (st.enrollment.is_some() && subject == Subject::Mathematics)
+                .then_some(SCHOOLS[st.school].quality);
+            let mult = growth_multiplier(&mut rng, tutored, attended[i]);
+            let truth = norms.true_scores(ability, mult);
+            let student = TestTaker {
+                index: i,
+                subject,
+                norms: &norms,
+                truth,
+                moved: st.moved,
+                no_projection,
+            };
+            student.sittings(&mut rng, &mut out);
         }
     }
     out
+}
+
+/// One student's year in one MAP subject, as [`TestTaker::sittings`] draws its tests.
+pub(crate) struct TestTaker<'a> {
+    /// The student's index.
+    pub index: usize,
+    pub subject: Subject,
+    pub norms: &'a Norms,
+    /// True scores (RIT tenths) in fall, winter and spring.
+    pub truth: [i64; 3],
+    /// Moved away on this day: no test after it.
+    pub moved: Option<Day>,
+    /// The district's export has no projection for the student.
+    pub no_projection: bool,
+}
+
+impl TestTaker<'_> {
+    /// The student's tests, term by term: a few missing, measurement noise, rapid guessing
+    /// (which lowers the score) and retests.
+    pub fn sittings(&self, rng: &mut Rng, out: &mut Vec<Test>) {
+        let (means, sd) = (self.norms.means, self.norms.sd);
+        let mut fall_row: Option<(i64, Option<i64>)> = None;
+        for term in 0..3 {
+            let (from, to) = WINDOWS[term];
+            let to = self.moved.map_or(to, |m| m.min(to));
+            let days = school_days(from, to);
+            if days.is_empty() || rng.chance(MISSING_PM[term]) {
+                continue;
+            }
+            // The first sitting falls in the window's first two-thirds, leaving room for a retest.
+            let mut date = days[rng.below((days.len() as u64 * 2).div_ceil(3)) as usize];
+            loop {
+                let r = rng.below(1000);
+                let rapid = if r < 25 {
+                    rng.range(30, 62)
+                } else if r < 110 {
+                    rng.range(10, 29)
+                } else {
+                    rng.below(10).min(rng.below(10)) as i64
+                };
+                let penalty = if rapid >= 30 {
+                    (rapid - 15) * 4
+                } else {
+                    rapid / 2
+                };
+                let rit = round_tenths(self.truth[term] + rng.gauss(30) - penalty);
+                let z = (rit - means[term]) * 1000 / sd;
+                let mut t = Test {
+                    student: self.index,
+                    term,
+                    subject: self.subject,
+                    date,
+                    duration: if rapid >= 30 {
+                        rng.range(10, 25)
+                    } else {
+                        rng.range(28, 80)
+                    },
+                    rit,
+                    se_tenths: if rapid >= 30 {
+                        rng.range(35, 45)
+                    } else {
+                        rng.range(29, 34)
+                    },
+                    percentile: percentile(z),
+                    proj_fs: None,
+                    obs_fs: None,
+                    proj_fw: None,
+                    obs_fw: None,
+                    cgp_fs: None,
+                    cgp_fw: None,
+                    rapid,
+                };
+                let growth_sd = match self.subject {
+                    Subject::Mathematics => [65, 50],
+                    Subject::Reading => [70, 55],
+                };
+                match term {
+                    0 => {
+                        let p = (!self.no_projection).then(|| self.norms.projected(rit));
+                        t.proj_fs = p;
+                        t.proj_fw = p.map(|p| ((p * 55 + 50) / 100).max(1));
+                        fall_row = Some((rit, p));
+                    }
+                    _ => {
+                        if let Some((fall_rit, p)) = fall_row {
+                            let observed = rit - fall_rit;
+                            let (proj, sd) = if term == 1 {
+                                (p.map(|p| ((p * 55 + 50) / 100).max(1)), growth_sd[1])
+                            } else {
+                                (p, growth_sd[0])
+                            };
+                            let cgp = proj.map(|p| percentile((observed - p) * 10_000 / sd));
+                            if term == 1 {
+                                t.obs_fw = Some(observed);
+                                t.cgp_fw = cgp;
+                            } else {
+                                t.obs_fs = Some(observed);
+                                t.cgp_fs = cgp;
+                            }
+                        }
+                    }
+                }
+                out.push(t);
+                // Rapid guessing usually earns a retest a few days later; a few students
+                // retest anyway.
+                let retest = if rapid >= 30 {
+                    rng.chance(650)
+                } else {
+                    rng.chance(5)
+                };
+                let later: Vec<Day> = days.iter().copied().filter(|&d| d >= date + 3).collect();
+                if !retest || later.is_empty() {
+                    break;
+                }
+                date = later[rng.below(later.len().min(6) as u64) as usize];
+            }
+        }
+    }
 }

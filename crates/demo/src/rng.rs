@@ -19,6 +19,14 @@ impl Rng {
         rng
     }
 
+    /// An independent stream for item `key` of this stream (a student, a group's day): items
+    /// can then be drawn in any order, and an item always draws the same numbers.
+    pub fn fork(&self, key: u64) -> Rng {
+        let mut rng = Rng(self.0 ^ key.wrapping_mul(0xd6e8_feb8_6659_fd93));
+        rng.0 = rng.next_u64();
+        rng
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -87,6 +95,15 @@ mod tests {
         let mut r = Rng(0);
         assert_eq!(r.next_u64(), 0xe220_a839_7b1d_cdaf);
         assert_eq!(r.next_u64(), 0x6e78_9e6a_a1b9_65f4);
+    }
+
+    #[test]
+    fn forks_are_repeatable_and_differ() {
+        let base = Rng::new(1, "t");
+        let draw = |k| base.fork(k).next_u64();
+        assert_eq!(draw(5), draw(5));
+        assert_ne!(draw(5), draw(6));
+        assert_ne!(draw(0), base.clone().next_u64());
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub async fn run(cli: Cli) -> Result<()> {
     if let Command::Exhibit(args) = &cli.command {
         return exhibit::run(args);
     }
+    if let Command::Demo {
+        students: Some(students),
+        export,
+        seed,
+    } = &cli.command
+    {
+        let dir = export.as_deref().context("--students needs --export DIR")?;
+        return state_demo(dir, *students, *seed);
+    }
     let create = matches!(
         cli.command,
         Command::Init | Command::Demo { .. } | Command::Serve { demo: true, .. }
@@ -51,7 +60,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             println!("obc database ready at {}", obc_store::redact(&cli.db));
             Ok(())
         }
-        Command::Demo { export, seed } => {
+        Command::Demo { export, seed, .. } => {
             demo(
                 store,
                 actor,
@@ -303,6 +312,61 @@ async fn demo(
         c = files.contract_id,
         m = last.name
     );
+    Ok(())
+}
+
+/// `obc demo --students N --export DIR`: writes a state-scale data set and says how to import
+/// it; no database is opened.
+fn state_demo(dir: &Path, students: u64, seed: u64) -> Result<()> {
+    let students = usize::try_from(students).context("--students is too large")?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "generating {bar:30} {percent}% ({elapsed}, {eta} left)",
+        )
+        .expect("valid template"),
+    );
+    let files = obc_demo::write_state(dir, students, seed, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let files = files.with_context(|| format!("writing the data set to {}", dir.display()))?;
+    println!(
+        "State-scale data set (seed {seed}) in {}: district {}, {} schools, {} students, {} enrolled in {}, {} sessions, {} MAP rows",
+        files.dir.display(),
+        files.district_id,
+        files.schools,
+        files.students,
+        files.enrolled,
+        files.contract_id,
+        files.session_count,
+        files.assessment_count
+    );
+    println!("\nImport it (add --db to choose the database):");
+    let path = |p: &Path| p.display().to_string();
+    for command in [
+        "obc init".to_string(),
+        format!("obc import roster {}", path(&files.roster_dir)),
+        format!("obc import assessments {}", path(&files.assessments)),
+        format!("obc contract add {}", path(&files.contract)),
+        format!(
+            "obc enroll --contract {} {}",
+            files.contract_id,
+            path(&files.enrollment)
+        ),
+        format!(
+            "obc import sessions {} --provider {}",
+            path(&files.sessions),
+            files.provider_id
+        ),
+        format!(
+            "obc statement --contract {} --milestone final",
+            files.contract_id
+        ),
+    ] {
+        println!("  {command}");
+    }
     Ok(())
 }
 

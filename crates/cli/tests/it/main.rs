@@ -17,6 +17,7 @@ mod progress;
 mod session_checks;
 mod sessions_by_subject;
 mod simulate;
+mod state_scale;
 mod support;
 mod target;
 mod web_http;
