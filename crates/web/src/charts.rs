@@ -705,7 +705,13 @@ pub fn share_bars(title: &str, legend: (&str, &str), rows: &[ShareRow]) -> Strin
     if rows.is_empty() {
         return no_data(title);
     }
-    let pct = |v: f64| if v.is_finite() { v.clamp(0.0, 100.0) } else { 0.0 };
+    let pct = |v: f64| {
+        if v.is_finite() {
+            v.clamp(0.0, 100.0)
+        } else {
+            0.0
+        }
+    };
     let parts: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -1073,13 +1079,23 @@ mod tests {
                 second: 12.5,
             }],
         );
-        assert!(svg.contains("english_learner: selection 50%, district 12.5%"), "{svg}");
+        assert!(
+            svg.contains("english_learner: selection 50%, district 12.5%"),
+            "{svg}"
+        );
         assert_eq!(svg.matches("class=\"bar\"").count(), 2);
-        assert_eq!(svg, share_bars("Who is chosen", ("selection", "district"), &[ShareRow {
-            label: "english_learner".into(),
-            first: 50.0,
-            second: 12.5,
-        }]));
+        assert_eq!(
+            svg,
+            share_bars(
+                "Who is chosen",
+                ("selection", "district"),
+                &[ShareRow {
+                    label: "english_learner".into(),
+                    first: 50.0,
+                    second: 12.5,
+                }]
+            )
+        );
         assert!(share_bars("t", ("a", "b"), &[]).contains("No data yet"));
     }
 

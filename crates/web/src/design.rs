@@ -397,10 +397,7 @@ async fn select(
     query: &TargetQuery,
 ) -> Result<(String, Selection), WebError> {
     let district = target_district(state, viewer, query.district.as_deref()).await?;
-    let rules = query
-        .rules_text()?
-        .rules()
-        .map_err(WebError::bad_request)?;
+    let rules = query.rules_text()?.rules().map_err(WebError::bad_request)?;
     let selection = obc_app::target::target(&state.store, Some(&district), &rules).await?;
     Ok((district, selection))
 }
@@ -474,7 +471,9 @@ fn target_view(district: String, s: &Selection) -> TargetView {
     };
     let cap = r
         .max_per_school
-        .map_or("no cap per school".to_string(), |m| format!("at most {m} per school"));
+        .map_or("no cap per school".to_string(), |m| {
+            format!("at most {m} per school")
+        });
     let schools = s
         .by_school
         .iter()
@@ -518,10 +517,7 @@ fn target_view(district: String, s: &Selection) -> TargetView {
         chosen: n,
         district_students: s.district_students,
         over_school_cap: s.over_school_cap,
-        rule: format!(
-            "{} {}, {cut}; {grades}; {flags}; {cap}",
-            r.subject, r.term
-        ),
+        rule: format!("{} {}, {cut}; {grades}; {flags}; {cap}", r.subject, r.term),
         schools,
         flags: flag_rows,
         chart: charts::share_bars(
