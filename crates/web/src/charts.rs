@@ -690,6 +690,123 @@ pub fn waterfall(title: &str, steps: &[WaterfallStep]) -> String {
     out
 }
 
+/// One bin of [`binned_histogram`]: its edges as the reader should see them and its count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountBin {
+    pub from: String,
+    pub to: String,
+    pub count: u64,
+}
+
+/// Counts already binned by the caller (e.g. simulated years by what the district pays, the
+/// simulator's own bins), as touching bars over a count axis. The caller formats the edges
+/// (the chart does no money arithmetic); edges are labelled under the axis as often as they
+/// fit, and every bar's title and the description give its full range and count in `unit`.
+pub fn binned_histogram(title: &str, unit: &str, bins: &[CountBin]) -> String {
+    if bins.is_empty() || bins.iter().all(|b| b.count == 0) {
+        return no_data(title);
+    }
+    let parts: Vec<String> = bins
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| format!("{} to {}: {} {unit}", b.from, b.to, b.count))
+        .collect();
+    let total: u64 = bins.iter().map(|b| b.count).sum();
+    let desc = format!(
+        "{total} {unit} in {} bins from {} to {}; {}.",
+        bins.len(),
+        bins[0].from,
+        bins[bins.len() - 1].to,
+        parts.join("; ")
+    );
+    let (width, height) = (640.0, 320.0);
+    // Margins wide enough for a centred edge label of about a dozen characters at either end.
+    let (x0, x1, y0, y1) = (64.0, width - 64.0, 48.0, height - 48.0);
+    let max = bins.iter().map(|b| b.count).max().unwrap_or(1) as f64;
+    let step = nice_step(max, 4.0).max(1.0);
+    let top = (max / step).ceil() * step;
+    let y_of = |v: f64| y1 - v / top * (y1 - y0);
+    let col_w = (x1 - x0) / bins.len() as f64;
+
+    let mut out = String::new();
+    open_svg(&mut out, "bins", width, height, title, &desc);
+    let mut t = 0.0;
+    while t <= top + EPS {
+        let y = y_of(t);
+        w!(
+            out,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{GRID}" stroke-width="1"/><text x="{}" y="{}" font-size="13" fill="{MUTED}" text-anchor="end">{}</text>"#,
+            num(x0),
+            num(y),
+            num(x1),
+            num(y),
+            num(x0 - 8.0),
+            num(y + 4.0),
+            trim_num(t, 0)
+        );
+        t += step;
+    }
+    let gap = (col_w * 0.12).min(4.0);
+    for (i, b) in bins.iter().enumerate() {
+        let x = x0 + i as f64 * col_w;
+        let y = y_of(b.count as f64);
+        w!(
+            out,
+            r#"<rect class="bar" data-count="{}" x="{}" y="{}" width="{}" height="{}" fill="{BLUE}"><title>{}</title></rect>"#,
+            b.count,
+            num(x + gap / 2.0),
+            num(y),
+            num(col_w - gap),
+            num(y1 - y),
+            esc(&format!("{} to {}: {} {unit}", b.from, b.to, b.count))
+        );
+        if b.count > 0 && col_w >= 16.0 {
+            w!(
+                out,
+                r#"<text x="{}" y="{}" font-size="12" fill="{INK}" text-anchor="middle">{}</text>"#,
+                num(x + col_w / 2.0),
+                num(y - 4.0),
+                b.count
+            );
+        }
+    }
+    w!(
+        out,
+        r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{AXIS}" stroke-width="1"/>"#,
+        num(x0),
+        num(y1),
+        num(x1),
+        num(y1)
+    );
+    // Edge labels at every k-th edge, k as small as keeps the widest label clear of the next.
+    let edges: Vec<&str> = bins
+        .iter()
+        .map(|b| b.from.as_str())
+        .chain(std::iter::once(bins[bins.len() - 1].to.as_str()))
+        .collect();
+    let widest = edges.iter().map(|e| e.chars().count()).max().unwrap_or(1) as f64;
+    let every = ((widest * CHAR_W + 12.0) / col_w).ceil().max(1.0) as usize;
+    for (k, edge) in edges.iter().enumerate() {
+        if k % every != 0 {
+            continue;
+        }
+        let x = x0 + k as f64 * col_w;
+        w!(
+            out,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{AXIS}" stroke-width="1"/><text x="{}" y="{}" font-size="13" fill="{MUTED}" text-anchor="middle">{}</text>"#,
+            num(x),
+            num(y1),
+            num(x),
+            num(y1 + 4.0),
+            num(x),
+            num(y1 + 20.0),
+            esc(edge)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// One row of [`share_bars`]: a group and two shares of it, in percent (0-100).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareRow {
@@ -1066,6 +1183,33 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (format!("W{}", i + 1), *v))
             .collect()
+    }
+
+    #[test]
+    fn binned_histograms_say_every_bin_in_words() {
+        let bins = vec![
+            CountBin {
+                from: "$1.00".into(),
+                to: "$2.00".into(),
+                count: 3,
+            },
+            CountBin {
+                from: "$2.00".into(),
+                to: "$3.00".into(),
+                count: 0,
+            },
+            CountBin {
+                from: "$3.00".into(),
+                to: "$4.00".into(),
+                count: 7,
+            },
+        ];
+        let svg = binned_histogram("Years", "years", &bins);
+        assert!(svg.contains("10 years in 3 bins from $1.00 to $4.00; $1.00 to $2.00: 3 years; $3.00 to $4.00: 7 years."), "{svg}");
+        assert_eq!(svg.matches("class=\"bar\"").count(), 3);
+        assert!(!svg.contains("connector"));
+        assert_eq!(svg, binned_histogram("Years", "years", &bins));
+        assert!(binned_histogram("Years", "years", &[]).contains("No data yet"));
     }
 
     #[test]

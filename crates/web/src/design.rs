@@ -9,7 +9,7 @@
 //! the server), the one an admin picks.
 
 use crate::auth::Viewer;
-use crate::charts::{self, ShareRow, StepKind, WaterfallStep};
+use crate::charts::{self, CountBin, ShareRow};
 use crate::pages::{read_upload, render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -225,16 +225,15 @@ fn simulation(contract: &Contract) -> Result<SimulationView, WebError> {
 /// The histogram of what the district pays per simulated year, one bar per bin (the bins are
 /// the simulator's own, so the chart and `obc simulate` agree).
 fn cost_chart(bins: &[simulate::Bin]) -> String {
-    let steps: Vec<WaterfallStep> = bins
+    let bins: Vec<CountBin> = bins
         .iter()
-        .map(|b| WaterfallStep {
-            label: format!("{}–{}", format_cents(b.from), format_cents(b.to)),
-            amount: f64::from(b.years),
-            amount_text: format!("{} years", b.years),
-            kind: StepKind::Total,
+        .map(|b| CountBin {
+            from: format!("${}", format_cents(b.from)),
+            to: format!("${}", format_cents(b.to)),
+            count: u64::from(b.years),
         })
         .collect();
-    charts::waterfall("Simulated years by what the district pays", &steps)
+    charts::binned_histogram("Simulated years by what the district pays", "years", &bins)
 }
 
 /// The target form's fields as the query string carries them: choosing students changes

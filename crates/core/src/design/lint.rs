@@ -519,7 +519,14 @@ impl Linter<'_> {
             );
             self.opts.growth_sd
         };
-        sd.max(Decimal::new(1, 1))
+        let grid = Decimal::new(1, 1);
+        if sd < grid {
+            self.assume(
+                "growth_sd_floor",
+                format!("{grid} RIT used: the noise is evaluated on a {grid} RIT grid, so a smaller spread is taken as one step"),
+            );
+        }
+        sd.max(grid)
     }
 
     /// Returns the share of the contingent part a provider with no effect earns on average.
