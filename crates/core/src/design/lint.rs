@@ -567,20 +567,25 @@ impl Linter<'_> {
             "effect_target",
             format!("{} of the contingent part (--effect-target)", pct(target)),
         );
-        let needed = model.effect_needed(target);
         let c = k.contingent_part();
-        let needed_text = needed.map_or_else(
-            || "more than 100 RIT (never reached)".to_string(),
-            |d| format!("{} RIT", d.normalize()),
-        );
+        let effect_text = |share: Decimal| {
+            model.effect_needed(share).map_or_else(
+                || "more than 100 RIT (never reached)".to_string(),
+                |d| format!("{} RIT", d.normalize()),
+            )
+        };
+        let needed_text = effect_text(target);
+        // SPEC 7: the effect needed to earn the full contingent part, beside the target's.
+        let full_text = effect_text(Decimal::ONE);
         let numbers = [
             ("no_effect_share", pct(chance)),
             ("no_effect_pay_per_student", money(c * chance)),
             ("effect_needed_for_target", needed_text.clone()),
+            ("effect_needed_for_full_contingent_part", full_text.clone()),
             ("growth_sd", format!("{} RIT", sd.normalize())),
         ];
         let message = format!(
-            "A provider with no effect at all (students grow as projected, give or take the noise of a growth score) would earn {} of the contingent part on average ({} per student). To earn {} of it on average, a provider needs an effect of {needed_text} of growth beyond the projection.",
+            "A provider with no effect at all (students grow as projected, give or take the noise of a growth score) would earn {} of the contingent part on average ({} per student). To earn {} of it on average, a provider needs an effect of {needed_text} of growth beyond the projection; to earn all of it, {full_text}.",
             pct(chance),
             money(c * chance),
             pct(target)
@@ -1134,6 +1139,14 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(info.severity, Severity::Info);
         assert!(info.numbers["effect_needed_for_target"].ends_with("RIT"));
+        // Earning all of the contingent part takes a larger effect than earning 90% of it.
+        let rit =
+            |key: &str| -> Decimal { info.numbers[key].trim_end_matches(" RIT").parse().unwrap() };
+        assert!(
+            rit("effect_needed_for_full_contingent_part") > rit("effect_needed_for_target"),
+            "{:?}",
+            info.numbers
+        );
     }
 
     #[test]
