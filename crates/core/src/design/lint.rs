@@ -1369,6 +1369,12 @@ pub(crate) mod tests {
             "missing_score = \"exclude\"",
         )]);
         assert!(!flagged(&k, "missing_score_incentive"));
+        // Paying nothing for a missing score rewards the district for not testing.
+        let k = with(&[(
+            "missing_score = \"district\"",
+            "missing_score = \"provider\"",
+        )]);
+        assert!(flagged(&k, "missing_score_incentive"));
     }
 
     #[test]
