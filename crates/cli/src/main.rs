@@ -169,7 +169,7 @@ enum Command {
     /// defaults: docs/DESIGN.md.
     ///
     ///   obc lint contract.toml
-    ///   obc lint contract.toml --students 450 --history last-year/   # last-year/AssessmentResults.csv
+    ///   obc lint contract.toml --students 450 --history last-year/   # AssessmentResults.csv [, sessions.csv]
     ///   obc lint contract.toml --growth-sd 7 --format json
     #[command(verbatim_doc_comment)]
     Lint(LintArgs),
@@ -360,8 +360,9 @@ struct StatementArgs {
 struct LintArgs {
     /// The contract document (TOML, SPEC 4).
     contract: PathBuf,
-    /// A folder with last year's MAP results, `AssessmentResults.csv` (combined data file):
-    /// growth spread, student count, cream-skimming and norms checks use it.
+    /// A folder with last year's MAP results, `AssessmentResults.csv` (combined data file, its
+    /// `TestStandardError` too), and optionally its `sessions.csv` (SPEC 3.3): growth spread,
+    /// student count, cream-skimming (lowest baselines; most absences) and norms checks use it.
     #[arg(long)]
     history: Option<PathBuf>,
     /// The enrolled or target student count, for the NTE check (default: from --history).

@@ -51,6 +51,8 @@ struct MapColumns {
     growth_measure: Option<usize>,
     test_id: Option<usize>,
     norms: Option<usize>,
+    /// `TestStandardError`: read only by [`AssessmentReader::next_with_standard_error`].
+    standard_error: Option<usize>,
     windows: [WindowColumns; 3],
 }
 
@@ -117,6 +119,7 @@ impl<R: Read> AssessmentReader<R> {
                 growth_measure: h.find(&["GrowthMeasureYN"]),
                 test_id: h.find(&["TestID"]),
                 norms: h.find(&["NormsReferenceData"]),
+                standard_error: h.find(&["TestStandardError"]),
                 windows: Window::ALL.map(window),
             }))
         } else if h.has("student_id") && h.has("score") {
@@ -149,10 +152,23 @@ impl<R: Read> AssessmentReader<R> {
     }
 }
 
-impl<R: Read> Iterator for AssessmentReader<R> {
-    type Item = Result<(u64, AssessmentResult), ImportError>;
+/// The largest `TestStandardError` accepted: a RIT score's is about 3 points (SPEC 7); a
+/// value past this is a broken cell, not a measurement.
+const MAX_STANDARD_ERROR: u32 = 50;
 
-    fn next(&mut self) -> Option<Self::Item> {
+/// A row with its `TestStandardError`, when read.
+type RowWithError = (u64, AssessmentResult, Option<Decimal>);
+
+impl<R: Read> AssessmentReader<R> {
+    /// The next row with its `TestStandardError` (MAP files; `None` in the generic CSV or in a
+    /// blank cell), for the design tools' noise model (SPEC 7). The importer does not read
+    /// the column, so a file it accepts is not refused for it; here a value that is not a
+    /// standard error is an error at its line and column.
+    pub fn next_with_standard_error(&mut self) -> Option<Result<RowWithError, ImportError>> {
+        self.read(true)
+    }
+
+    fn read(&mut self, with_standard_error: bool) -> Option<Result<RowWithError, ImportError>> {
         let row = match self.file.next_row()? {
             Ok(row) => row,
             Err(e) => return Some(Err(e)),
@@ -161,7 +177,34 @@ impl<R: Read> Iterator for AssessmentReader<R> {
             Columns::Map(c) => map_row(&row, c),
             Columns::Generic(c) => generic_row(&row, c),
         };
-        Some(result.map(|r| (row.line, r)))
+        let standard_error = match &self.columns {
+            Columns::Map(c) if with_standard_error => standard_error(&row, c.standard_error),
+            _ => Ok(None),
+        };
+        Some(result.and_then(|r| standard_error.map(|e| (row.line, r, e))))
+    }
+}
+
+impl<R: Read> Iterator for AssessmentReader<R> {
+    type Item = Result<(u64, AssessmentResult), ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read(false)
+            .map(|row| row.map(|(line, result, _)| (line, result)))
+    }
+}
+
+/// A `TestStandardError` cell: RIT points from 0 to [`MAX_STANDARD_ERROR`], or blank.
+fn standard_error(row: &Row<'_>, col: Option<usize>) -> Result<Option<Decimal>, ImportError> {
+    let value = row.opt_decimal(col)?;
+    match (value, col) {
+        (Some(v), Some(col)) if v < Decimal::ZERO || v > Decimal::from(MAX_STANDARD_ERROR) => {
+            Err(row.error(
+                col,
+                format!("a standard error from 0 to {MAX_STANDARD_ERROR} RIT points, or blank"),
+            ))
+        }
+        _ => Ok(value),
     }
 }
 
@@ -524,6 +567,29 @@ mod tests {
         );
         let r = &rows[1].as_ref().unwrap().1;
         assert_eq!((r.test_id.as_deref(), r.norms.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn standard_errors_are_read_on_request_and_checked_only_then() {
+        let text = "TermName,StudentID,Subject,TestStartDate,TestRITScore,TestStandardError\n\
+                    Fall 2024-2025,1,Math,9/6/2024,200,3.1\n\
+                    Fall 2024-2025,2,Math,9/6/2024,200,\n\
+                    Fall 2024-2025,3,Math,9/6/2024,200,-1\n";
+        let mut reader = AssessmentReader::new("a.csv", text.as_bytes()).unwrap();
+        let errors: Vec<_> = std::iter::from_fn(|| reader.next_with_standard_error())
+            .map(|r| r.map(|(_, _, e)| e).map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(errors[0], Ok(Some(Decimal::new(31, 1))));
+        assert_eq!(errors[1], Ok(None));
+        let bad = errors[2].as_ref().unwrap_err();
+        assert!(
+            bad.contains("a.csv:4")
+                && bad.contains("TestStandardError")
+                && bad.contains("standard error"),
+            "{bad}"
+        );
+        // The importer ignores the column, as it always did.
+        assert!(read(text).iter().all(|r| r.is_ok()));
     }
 
     #[test]

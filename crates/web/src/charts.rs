@@ -690,6 +690,237 @@ pub fn waterfall(title: &str, steps: &[WaterfallStep]) -> String {
     out
 }
 
+/// One bin of [`binned_histogram`]: its edges as the reader should see them and its count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountBin {
+    pub from: String,
+    pub to: String,
+    pub count: u64,
+}
+
+/// Counts already binned by the caller (e.g. simulated years by what the district pays, the
+/// simulator's own bins), as touching bars over a count axis. The caller formats the edges
+/// (the chart does no money arithmetic); edges are labelled under the axis as often as they
+/// fit, and every bar's title and the description give its full range and count in `unit`.
+pub fn binned_histogram(title: &str, unit: &str, bins: &[CountBin]) -> String {
+    if bins.is_empty() || bins.iter().all(|b| b.count == 0) {
+        return no_data(title);
+    }
+    let parts: Vec<String> = bins
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| format!("{} to {}: {} {unit}", b.from, b.to, b.count))
+        .collect();
+    let total: u64 = bins.iter().map(|b| b.count).sum();
+    let desc = format!(
+        "{total} {unit} in {} bins from {} to {}; {}.",
+        bins.len(),
+        bins[0].from,
+        bins[bins.len() - 1].to,
+        parts.join("; ")
+    );
+    let (width, height) = (640.0, 320.0);
+    // Margins wide enough for a centred edge label of about a dozen characters at either end.
+    let (x0, x1, y0, y1) = (64.0, width - 64.0, 48.0, height - 48.0);
+    let max = bins.iter().map(|b| b.count).max().unwrap_or(1) as f64;
+    let step = nice_step(max, 4.0).max(1.0);
+    let top = (max / step).ceil() * step;
+    let y_of = |v: f64| y1 - v / top * (y1 - y0);
+    let col_w = (x1 - x0) / bins.len() as f64;
+
+    let mut out = String::new();
+    open_svg(&mut out, "bins", width, height, title, &desc);
+    let mut t = 0.0;
+    while t <= top + EPS {
+        let y = y_of(t);
+        w!(
+            out,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{GRID}" stroke-width="1"/><text x="{}" y="{}" font-size="13" fill="{MUTED}" text-anchor="end">{}</text>"#,
+            num(x0),
+            num(y),
+            num(x1),
+            num(y),
+            num(x0 - 8.0),
+            num(y + 4.0),
+            trim_num(t, 0)
+        );
+        t += step;
+    }
+    let gap = (col_w * 0.12).min(4.0);
+    for (i, b) in bins.iter().enumerate() {
+        let x = x0 + i as f64 * col_w;
+        let y = y_of(b.count as f64);
+        w!(
+            out,
+            r#"<rect class="bar" data-count="{}" x="{}" y="{}" width="{}" height="{}" fill="{BLUE}"><title>{}</title></rect>"#,
+            b.count,
+            num(x + gap / 2.0),
+            num(y),
+            num(col_w - gap),
+            num(y1 - y),
+            esc(&format!("{} to {}: {} {unit}", b.from, b.to, b.count))
+        );
+        if b.count > 0 && col_w >= 16.0 {
+            w!(
+                out,
+                r#"<text x="{}" y="{}" font-size="12" fill="{INK}" text-anchor="middle">{}</text>"#,
+                num(x + col_w / 2.0),
+                num(y - 4.0),
+                b.count
+            );
+        }
+    }
+    w!(
+        out,
+        r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{AXIS}" stroke-width="1"/>"#,
+        num(x0),
+        num(y1),
+        num(x1),
+        num(y1)
+    );
+    // Edge labels at every k-th edge, k as small as keeps the widest label clear of the next.
+    let edges: Vec<&str> = bins
+        .iter()
+        .map(|b| b.from.as_str())
+        .chain(std::iter::once(bins[bins.len() - 1].to.as_str()))
+        .collect();
+    let widest = edges.iter().map(|e| e.chars().count()).max().unwrap_or(1) as f64;
+    let every = ((widest * CHAR_W + 12.0) / col_w).ceil().max(1.0) as usize;
+    for (k, edge) in edges.iter().enumerate() {
+        if k % every != 0 {
+            continue;
+        }
+        let x = x0 + k as f64 * col_w;
+        w!(
+            out,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{AXIS}" stroke-width="1"/><text x="{}" y="{}" font-size="13" fill="{MUTED}" text-anchor="middle">{}</text>"#,
+            num(x),
+            num(y1),
+            num(x),
+            num(y1 + 4.0),
+            num(x),
+            num(y1 + 20.0),
+            esc(edge)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// One row of [`share_bars`]: a group and two shares of it, in percent (0-100).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareRow {
+    pub label: String,
+    pub first: f64,
+    pub second: f64,
+}
+
+/// Two shares per row as horizontal bars on a 0-100% axis, e.g. a group's share of a
+/// selection (blue) next to its share of the population (slate): the equity view of a
+/// targeting rule. Each bar is labelled with its percentage; `legend` names the two bars.
+pub fn share_bars(title: &str, legend: (&str, &str), rows: &[ShareRow]) -> String {
+    if rows.is_empty() {
+        return no_data(title);
+    }
+    let pct = |v: f64| {
+        if v.is_finite() {
+            v.clamp(0.0, 100.0)
+        } else {
+            0.0
+        }
+    };
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {} {}%, {} {}%",
+                r.label,
+                legend.0,
+                trim_num(pct(r.first), 1),
+                legend.1,
+                trim_num(pct(r.second), 1)
+            )
+        })
+        .collect();
+    let desc = format!(
+        "{} {}: {}.",
+        rows.len(),
+        plural(rows.len(), "group", "groups"),
+        parts.join("; ")
+    );
+    let row_h = 40.0;
+    let (width, label_w) = (640.0, 180.0);
+    let (x0, x1, y0) = (16.0 + label_w, 640.0 - 64.0, 64.0);
+    let height = y0 + row_h * rows.len() as f64 + 28.0;
+    let x_of = |v: f64| x0 + pct(v) / 100.0 * (x1 - x0);
+
+    let mut out = String::new();
+    open_svg(&mut out, "shares", width, height, title, &desc);
+    let mut lx = 16.0;
+    for (name, colour) in [(legend.0, BLUE), (legend.1, TOTAL)] {
+        w!(
+            out,
+            r#"<rect x="{}" y="36" width="12" height="12" fill="{colour}"/><text x="{}" y="46" font-size="13" fill="{MUTED}">{}</text>"#,
+            num(lx),
+            num(lx + 16.0),
+            esc(name)
+        );
+        lx += 16.0 + name.chars().count() as f64 * CHAR_W + 18.0;
+    }
+    let bottom = y0 + row_h * rows.len() as f64;
+    for tick in [0.0, 25.0, 50.0, 75.0, 100.0] {
+        let x = x_of(tick);
+        w!(
+            out,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{GRID}" stroke-width="1"/><text x="{}" y="{}" font-size="12" fill="{MUTED}" text-anchor="middle">{}%</text>"#,
+            num(x),
+            num(y0),
+            num(x),
+            num(bottom),
+            num(x),
+            num(bottom + 16.0),
+            trim_num(tick, 0)
+        );
+    }
+    let max_chars = (label_w / CHAR_W).floor() as usize;
+    for (i, r) in rows.iter().enumerate() {
+        let top = y0 + row_h * i as f64;
+        w!(
+            out,
+            r#"<text x="16" y="{}" font-size="13" fill="{INK}">{}</text>"#,
+            num(top + 24.0),
+            esc(&truncate(&r.label, max_chars))
+        );
+        for (j, (value, colour, name)) in [(r.first, BLUE, legend.0), (r.second, TOTAL, legend.1)]
+            .into_iter()
+            .enumerate()
+        {
+            let y = top + 6.0 + 14.0 * j as f64;
+            let text = format!("{}%", trim_num(pct(value), 1));
+            w!(
+                out,
+                r#"<rect class="bar" x="{}" y="{}" width="{}" height="12" fill="{colour}"><title>{}</title></rect><text x="{}" y="{}" font-size="11" fill="{INK}">{}</text>"#,
+                num(x0),
+                num(y),
+                num(x_of(value) - x0),
+                esc(&format!("{}: {name} {text}", r.label)),
+                num(x_of(value) + 4.0),
+                num(y + 10.0),
+                text
+            );
+        }
+    }
+    w!(
+        out,
+        r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{AXIS}" stroke-width="1"/></svg>"#,
+        num(x0),
+        num(y0),
+        num(x0),
+        num(bottom)
+    );
+    out
+}
+
 /// What every chart says when there is nothing to draw: a small, still-accessible picture.
 fn no_data(title: &str) -> String {
     let mut out = String::new();
@@ -952,6 +1183,64 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (format!("W{}", i + 1), *v))
             .collect()
+    }
+
+    #[test]
+    fn binned_histograms_say_every_bin_in_words() {
+        let bins = vec![
+            CountBin {
+                from: "$1.00".into(),
+                to: "$2.00".into(),
+                count: 3,
+            },
+            CountBin {
+                from: "$2.00".into(),
+                to: "$3.00".into(),
+                count: 0,
+            },
+            CountBin {
+                from: "$3.00".into(),
+                to: "$4.00".into(),
+                count: 7,
+            },
+        ];
+        let svg = binned_histogram("Years", "years", &bins);
+        assert!(svg.contains("10 years in 3 bins from $1.00 to $4.00; $1.00 to $2.00: 3 years; $3.00 to $4.00: 7 years."), "{svg}");
+        assert_eq!(svg.matches("class=\"bar\"").count(), 3);
+        assert!(!svg.contains("connector"));
+        assert_eq!(svg, binned_histogram("Years", "years", &bins));
+        assert!(binned_histogram("Years", "years", &[]).contains("No data yet"));
+    }
+
+    #[test]
+    fn share_bars_label_every_bar_and_describe_them_in_words() {
+        let svg = share_bars(
+            "Who is chosen",
+            ("selection", "district"),
+            &[ShareRow {
+                label: "english_learner".into(),
+                first: 50.0,
+                second: 12.5,
+            }],
+        );
+        assert!(
+            svg.contains("english_learner: selection 50%, district 12.5%"),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("class=\"bar\"").count(), 2);
+        assert_eq!(
+            svg,
+            share_bars(
+                "Who is chosen",
+                ("selection", "district"),
+                &[ShareRow {
+                    label: "english_learner".into(),
+                    first: 50.0,
+                    second: 12.5,
+                }]
+            )
+        );
+        assert!(share_bars("t", ("a", "b"), &[]).contains("No data yet"));
     }
 
     #[test]

@@ -2,21 +2,29 @@
 //! district staff upload a contract document and see its lint findings, a simulation of what
 //! it would pay with its spread as a chart, and its printable exhibit. Nothing is stored: the
 //! draft lives only for the request.
+//!
+//! The same page chooses the students who most need tutoring (`obc target`): the rules'
+//! words go through `obc_core::design::target`'s parser and selection, over the imported
+//! roster and results of one district: the viewer's own for district staff (decided here, on
+//! the server), the one an admin picks.
 
 use crate::auth::Viewer;
-use crate::charts::{self, StepKind, WaterfallStep};
+use crate::charts::{self, CountBin, ShareRow};
 use crate::pages::{read_upload, render, Nav};
-use crate::WebError;
+use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::Multipart;
+use axum::extract::{Multipart, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use obc_core::design::lint::{lint, LintOptions};
 use obc_core::design::simulate::{self, Assumptions, Plan, Population};
+use obc_core::design::target::{share, Cut, RulesText, Selection};
 use obc_core::money::format_cents;
 use obc_core::Contract;
 use obc_store::Role;
 use rust_decimal::Decimal;
+use serde::Deserialize;
 
 /// The simulation the page runs: fixed, so the same draft always shows the same figures, and
 /// modest, so a page answers in about a second on a small server.
@@ -32,6 +40,7 @@ const DESIGNERS: [Role; 2] = [Role::Admin, Role::District];
 pub struct DesignPage {
     pub nav: Nav,
     pub review: Option<Review>,
+    pub target: TargetForm,
 }
 
 /// What the page shows of an uploaded draft.
@@ -68,11 +77,16 @@ pub struct SimulationView {
     pub chart: String,
 }
 
-pub async fn design_page(viewer: Viewer) -> Result<Response, WebError> {
+pub async fn design_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, WebError> {
     viewer.require(&DESIGNERS)?;
+    let target = TargetForm::new(&state, &viewer, TargetQuery::default()).await?;
     Ok(render(&DesignPage {
         nav: Nav::of(&viewer),
         review: None,
+        target,
     }))
 }
 
@@ -112,7 +126,11 @@ async fn read_draft(viewer: &Viewer, multipart: Multipart) -> Result<Draft, WebE
 }
 
 /// `POST /design`: the draft's lint findings and simulation.
-pub async fn review(viewer: Viewer, multipart: Multipart) -> Result<Response, WebError> {
+pub async fn review(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
     let draft = read_draft(&viewer, multipart).await?;
     let report = lint(&draft.contract, None, &LintOptions::default());
     let contract = draft.contract.clone();
@@ -145,9 +163,11 @@ pub async fn review(viewer: Viewer, multipart: Multipart) -> Result<Response, We
         lint_assumptions: report.assumptions.into_iter().collect(),
         simulation: simulated,
     };
+    let target = TargetForm::new(&state, &viewer, TargetQuery::default()).await?;
     Ok(render(&DesignPage {
         nav: Nav::of(&viewer),
         review: Some(review),
+        target,
     }))
 }
 
@@ -205,14 +225,304 @@ fn simulation(contract: &Contract) -> Result<SimulationView, WebError> {
 /// The histogram of what the district pays per simulated year, one bar per bin (the bins are
 /// the simulator's own, so the chart and `obc simulate` agree).
 fn cost_chart(bins: &[simulate::Bin]) -> String {
-    let steps: Vec<WaterfallStep> = bins
+    let bins: Vec<CountBin> = bins
         .iter()
-        .map(|b| WaterfallStep {
-            label: format!("{}–{}", format_cents(b.from), format_cents(b.to)),
-            amount: f64::from(b.years),
-            amount_text: format!("{} years", b.years),
-            kind: StepKind::Total,
+        .map(|b| CountBin {
+            from: format!("${}", format_cents(b.from)),
+            to: format!("${}", format_cents(b.to)),
+            count: u64::from(b.years),
         })
         .collect();
-    charts::waterfall("Simulated years by what the district pays", &steps)
+    charts::binned_histogram("Simulated years by what the district pays", "years", &bins)
+}
+
+/// The target form's fields as the query string carries them: choosing students changes
+/// nothing, so the form is a GET, and the download repeats the same query. Grades and flags
+/// are comma-separated, as `obc target --grades 6,7` writes them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TargetQuery {
+    /// Admins only: the district whose students are chosen.
+    pub district: Option<String>,
+    #[serde(default)]
+    pub grades: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub term: String,
+    /// `percentile` or `rit`: what `below` cuts.
+    #[serde(default)]
+    pub cut: String,
+    #[serde(default)]
+    pub below: String,
+    #[serde(default)]
+    pub flags: String,
+    #[serde(default)]
+    pub max_per_school: String,
+    /// The enrollment CSV's start date (YYYY-MM-DD), for the download.
+    #[serde(default)]
+    pub start: String,
+}
+
+/// Words separated by commas, blanks left out.
+fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl TargetQuery {
+    /// The rules' words, for the one parser every front end uses.
+    fn rules_text(&self) -> Result<RulesText, WebError> {
+        let below = Some(self.below.clone());
+        let (percentile_below, rit_below) = match self.cut.as_str() {
+            "percentile" => (below, None),
+            "rit" => (None, below),
+            other => {
+                return Err(WebError::bad_request(format!(
+                    "cut \"{other}\": expected percentile or rit"
+                )))
+            }
+        };
+        let max = self.max_per_school.trim();
+        let max_per_school = if max.is_empty() {
+            None
+        } else {
+            Some(max.parse::<usize>().map_err(|_| {
+                WebError::bad_request(format!(
+                    "max_per_school \"{max}\": expected a whole number of students, or blank"
+                ))
+            })?)
+        };
+        Ok(RulesText {
+            grades: comma_list(&self.grades),
+            subject: self.subject.clone(),
+            term: self.term.clone(),
+            percentile_below,
+            rit_below,
+            flags: comma_list(&self.flags),
+            max_per_school,
+        })
+    }
+}
+
+/// The target form, filled with what was asked, and the selection when there is one.
+pub struct TargetForm {
+    pub query: TargetQuery,
+    /// Admins choose among these; empty for district staff, whose district is their own.
+    pub districts: Vec<String>,
+    pub result: Option<TargetView>,
+}
+
+impl TargetForm {
+    async fn new(
+        state: &AppState,
+        viewer: &Viewer,
+        query: TargetQuery,
+    ) -> Result<TargetForm, WebError> {
+        let districts = if viewer.role() == Role::Admin {
+            state.store.organisations("district").await?
+        } else {
+            Vec::new()
+        };
+        Ok(TargetForm {
+            query,
+            districts,
+            result: None,
+        })
+    }
+
+    fn is_cut(&self, cut: &str) -> bool {
+        self.query.cut == cut || (self.query.cut.is_empty() && cut == "percentile")
+    }
+
+    fn is_district(&self, district: &str) -> bool {
+        self.query.district.as_deref() == Some(district)
+    }
+}
+
+/// A count of the selection next to the district's.
+pub struct EquityRow {
+    pub name: String,
+    pub selected: usize,
+    pub selected_share: String,
+    pub district: usize,
+    pub district_share: String,
+}
+
+/// The selection's equity view as the page shows it.
+pub struct TargetView {
+    pub district: String,
+    pub chosen: usize,
+    pub district_students: usize,
+    pub over_school_cap: usize,
+    pub rule: String,
+    /// Per school: selected and share of the school's students, next to the school's size.
+    pub schools: Vec<EquityRow>,
+    /// Per flag: share of the selection carrying it, next to its share of the district.
+    pub flags: Vec<EquityRow>,
+    pub chart: String,
+}
+
+/// The district whose students a viewer may choose from: district staff their own (another
+/// district answers 404, as records out of scope do), an admin the one asked for (or the
+/// only one).
+async fn target_district(
+    state: &AppState,
+    viewer: &Viewer,
+    asked: Option<&str>,
+) -> Result<String, WebError> {
+    viewer.require(&DESIGNERS)?;
+    let asked = asked.map(str::trim).filter(|d| !d.is_empty());
+    if viewer.role() == Role::Admin {
+        return Ok(obc_app::district_for(&state.store, asked).await?);
+    }
+    let own = viewer
+        .user
+        .org_id
+        .as_deref()
+        .ok_or_else(|| WebError::forbidden("your account belongs to no district"))?;
+    match asked {
+        Some(other) if other != own => Err(WebError::not_found()),
+        _ => Ok(obc_app::district_for(&state.store, Some(own)).await?),
+    }
+}
+
+/// Chooses the students of the query's rules in the viewer's district.
+async fn select(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &TargetQuery,
+) -> Result<(String, Selection), WebError> {
+    let district = target_district(state, viewer, query.district.as_deref()).await?;
+    let rules = query.rules_text()?.rules().map_err(WebError::bad_request)?;
+    let selection = obc_app::target::target(&state.store, Some(&district), &rules).await?;
+    Ok((district, selection))
+}
+
+/// `GET /design/target`: the selection's counts by school and by flag next to the district's.
+pub async fn target(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<TargetQuery>,
+) -> Result<Response, WebError> {
+    let (district, selection) = select(&state, &viewer, &query).await?;
+    let mut form = TargetForm::new(&state, &viewer, query).await?;
+    form.query.district = Some(district.clone());
+    form.result = Some(target_view(district, &selection));
+    Ok(render(&DesignPage {
+        nav: Nav::of(&viewer),
+        review: None,
+        target: form,
+    }))
+}
+
+/// `GET /design/target/enrollment.csv`: the selection as the enrollment CSV of SPEC 3.4, the
+/// same bytes `obc target --out` writes. A list of students leaving obc: audited.
+pub async fn target_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<TargetQuery>,
+) -> Result<Response, WebError> {
+    let (district, selection) = select(&state, &viewer, &query).await?;
+    let start = obc_core::model::parse_user_date(query.start.trim())
+        .map_err(|why| WebError::bad_request(format!("start \"{}\": {why}", query.start)))?;
+    state
+        .store
+        .audit(
+            &viewer.user.username,
+            "export.target",
+            &format!("district:{district}"),
+            &format!("{} students, start {start}", selection.chosen.len()),
+        )
+        .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"enrollment-{district}.csv\""),
+            ),
+        ],
+        selection.enrollment_csv(start),
+    )
+        .into_response())
+}
+
+fn target_view(district: String, s: &Selection) -> TargetView {
+    let n = s.chosen.len();
+    let r = &s.rules;
+    let cut = match r.cut {
+        Cut::PercentileBelow(p) => format!("percentile below {p}"),
+        Cut::RitBelow(p) => format!("RIT below {p}"),
+    };
+    let grades = if r.grades.is_empty() {
+        "every grade".to_string()
+    } else {
+        let g: Vec<String> = r.grades.iter().map(|g| g.to_string()).collect();
+        format!("grades {}", g.join(", "))
+    };
+    let flags = if r.flags.is_empty() {
+        "no flag required".to_string()
+    } else {
+        format!("flags {}", r.flags.join(", "))
+    };
+    let cap = r
+        .max_per_school
+        .map_or("no cap per school".to_string(), |m| {
+            format!("at most {m} per school")
+        });
+    let schools = s
+        .by_school
+        .iter()
+        .map(|(name, c)| EquityRow {
+            name: name.clone(),
+            selected: c.selected,
+            selected_share: share(c.selected, c.district),
+            district: c.district,
+            district_share: share(c.district, s.district_students),
+        })
+        .collect();
+    let flag_rows: Vec<EquityRow> = s
+        .by_flag
+        .iter()
+        .map(|(name, c)| EquityRow {
+            name: name.clone(),
+            selected: c.selected,
+            selected_share: share(c.selected, n),
+            district: c.district,
+            district_share: share(c.district, s.district_students),
+        })
+        .collect();
+    let percent = |count: usize, total: usize| {
+        if total == 0 {
+            0.0
+        } else {
+            count as f64 * 100.0 / total as f64
+        }
+    };
+    let rows: Vec<ShareRow> = s
+        .by_flag
+        .iter()
+        .map(|(name, c)| ShareRow {
+            label: name.clone(),
+            first: percent(c.selected, n),
+            second: percent(c.district, s.district_students),
+        })
+        .collect();
+    TargetView {
+        district,
+        chosen: n,
+        district_students: s.district_students,
+        over_school_cap: s.over_school_cap,
+        rule: format!("{} {}, {cut}; {grades}; {flags}; {cap}", r.subject, r.term),
+        schools,
+        flags: flag_rows,
+        chart: charts::share_bars(
+            "Each subgroup's share of the selection and of the district",
+            ("selection", "district"),
+            &rows,
+        ),
+    }
 }

@@ -155,6 +155,8 @@ pub fn router(state: AppState) -> Router {
         .route("/upload/{kind}", post(pages::upload))
         .route("/design", get(design::design_page).post(design::review))
         .route("/design/exhibit", post(design::exhibit))
+        .route("/design/target", get(design::target))
+        .route("/design/target/enrollment.csv", get(design::target_csv))
         .route("/audit", get(pages::audit))
         .route("/ledger", get(pages::ledger))
         .merge(accounts::routes())

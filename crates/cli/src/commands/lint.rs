@@ -4,10 +4,10 @@
 
 use crate::LintArgs;
 use anyhow::{Context, Result};
-use obc_core::design::history::{self, History};
+use obc_core::design::history::{self, History, HistoryTest};
 use obc_core::design::lint::{lint, LintOptions, Severity};
 use obc_core::Contract;
-use obc_ingest::AssessmentReader;
+use obc_ingest::{AssessmentReader, SessionReader};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -63,22 +63,46 @@ fn lint_command(args: &LintArgs) -> Result<ExitCode> {
     })
 }
 
-/// Reads `DIR/AssessmentResults.csv` (MAP's combined data file, or the generic CSV); a bad row
+/// Reads `DIR/AssessmentResults.csv` (MAP's combined data file, or the generic CSV) with each
+/// test's `TestStandardError`, and `DIR/sessions.csv` (SPEC 3.3) when there is one; a bad row
 /// refuses the history with its file, line and column.
 fn read_history(contract: &Contract, dir: &Path) -> Result<History> {
     let path = dir.join("AssessmentResults.csv");
-    let reader = AssessmentReader::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut reader = AssessmentReader::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tests = Vec::new();
-    for row in reader {
-        let (_, test) = row.map_err(|e| anyhow::anyhow!("{e}"))?;
+    while let Some(row) = reader.next_with_standard_error() {
+        let (_, result, standard_error) = row.map_err(|e| anyhow::anyhow!("{e}"))?;
         // A district's export holds every subject: keep only what the summary reads.
-        if test.subject.eq_ignore_ascii_case(&contract.subject)
-            && test
+        if result.subject.eq_ignore_ascii_case(&contract.subject)
+            && result
                 .assessment
                 .eq_ignore_ascii_case(&contract.outcome.assessment)
         {
-            tests.push(test);
+            tests.push(HistoryTest {
+                result,
+                standard_error,
+            });
         }
     }
-    Ok(history::summarize(contract, &tests))
+    let mut history = history::summarize(contract, &tests);
+    let sessions_path = dir.join("sessions.csv");
+    if sessions_path.exists() {
+        let reader = SessionReader::open(&sessions_path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Streamed: a year of sessions is held as counts per student, never as rows.
+        let mut bad_row = None;
+        history.add_sessions(
+            contract,
+            reader.map_while(|row| match row {
+                Ok((_, r)) => Some(r.session),
+                Err(e) => {
+                    bad_row = Some(e);
+                    None
+                }
+            }),
+        );
+        if let Some(e) = bad_row {
+            anyhow::bail!("{e}");
+        }
+    }
+    Ok(history)
 }

@@ -1,11 +1,9 @@
 //! `obc target`: choose the students who most need tutoring from the imported roster and
 //! assessment results, show the equity view, and write the enrollment CSV (SPEC 3.4).
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Args, ValueEnum};
-use obc_core::csv_text::field;
-use obc_core::design::target::{self, share, Cut, Selection, TargetRules};
-use obc_core::Grade;
+use obc_core::design::target::{self, share, Cut, RulesText, Selection, TargetRules};
 use obc_store::Store;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
@@ -75,17 +73,8 @@ pub async fn run(store: &Store, args: &TargetArgs) -> Result<()> {
         .transpose()?;
     let selection = obc_app::target::target(store, args.district.as_deref(), &rules).await?;
     if let (Some(path), Some(start)) = (&args.out, start) {
-        let mut ids: Vec<&str> = selection
-            .chosen
-            .iter()
-            .map(|c| c.student_id.as_str())
-            .collect();
-        ids.sort_unstable();
-        let mut csv = String::from("student_id,start_date\n");
-        for id in ids {
-            writeln!(csv, "{},{start}", field(id))?;
-        }
-        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, selection.enrollment_csv(start))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!(
             "wrote {} students to {}",
             selection.chosen.len(),
@@ -99,25 +88,19 @@ pub async fn run(store: &Store, args: &TargetArgs) -> Result<()> {
     Ok(())
 }
 
+/// The flags as the rules' words, through the same parser as a rules file and the web form.
 fn rules_from_flags(args: &TargetArgs) -> Result<TargetRules> {
-    let grades = args
-        .grades
-        .iter()
-        .map(|g| Grade::parse(g).ok_or_else(|| anyhow!("--grades: \"{g}\" is not a grade")))
-        .collect::<Result<Vec<_>>>()?;
-    let cut = match (args.percentile_below, args.rit_below) {
-        (Some(p), None) => Cut::PercentileBelow(p),
-        (None, Some(r)) => Cut::RitBelow(r),
-        _ => bail!("give exactly one of --percentile-below and --rit-below"),
-    };
-    Ok(TargetRules {
-        grades,
+    RulesText {
+        grades: args.grades.clone(),
         subject: args.subject.clone().unwrap_or_default(),
         term: args.term.clone().unwrap_or_default(),
-        cut,
+        percentile_below: args.percentile_below.map(|d| d.to_string()),
+        rit_below: args.rit_below.map(|d| d.to_string()),
         flags: args.flags.clone(),
         max_per_school: args.max_per_school,
-    })
+    }
+    .rules()
+    .map_err(|e| anyhow!("{e}"))
 }
 
 /// The equity view: the selection next to the district, by school and by flag.

@@ -149,3 +149,151 @@ fn a_history_with_a_bad_row_is_refused_with_its_line() {
         "{err}"
     );
 }
+
+/// Writes a history in `dir`: twenty students who all grow exactly as projected (Fall 200,
+/// Spring 208, projection 8) with `TestStandardError` 3.5 when `standard_error`, and with
+/// `sessions` a `sessions.csv` of 40 sessions each, S01 and S02 attending 10, the rest 36.
+fn synthetic_history(obc: &Obc, dir: &str, standard_error: bool, sessions: bool) -> String {
+    std::fs::create_dir(obc.path(dir)).unwrap();
+    let (se_head, se) = if standard_error {
+        (",TestStandardError", ",3.5")
+    } else {
+        ("", "")
+    };
+    let mut results =
+        format!("TermName,StudentID,Subject,TestStartDate,TestRITScore{se_head},FallToSpringProjectedGrowth\n");
+    let mut log = String::from("session_id,student_id,tutor_id,date,minutes,status\n");
+    for i in 1..=20 {
+        results.push_str(&format!(
+            "Fall 2023-2024,S{i:02},Mathematics,9/10/2023,200{se},8\nSpring 2023-2024,S{i:02},Mathematics,5/10/2024,208{se},\n"
+        ));
+        let attended = if i <= 2 { 10 } else { 36 };
+        for k in 0..40 {
+            let status = if k < attended {
+                "attended"
+            } else {
+                "student_absent"
+            };
+            log.push_str(&format!(
+                "x{i}-{k},S{i:02},T1,2023-{:02}-{:02},30,{status}\n",
+                10 + k / 28,
+                1 + k % 28
+            ));
+        }
+    }
+    obc.write(&format!("{dir}/AssessmentResults.csv"), results);
+    if sessions {
+        obc.write(&format!("{dir}/sessions.csv"), log);
+    }
+    dir.to_string()
+}
+
+fn lint_json(obc: &Obc, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (_, out, err) = lint(obc, &all);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"))
+}
+
+/// The cream-skimming finding of students dropped by `by` (`lowest attendance`, ...).
+fn cream_by(json: &serde_json::Value, by: &str) -> Option<serde_json::Value> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "cream_skimming" && f["numbers"]["dropped_by"] == by)
+        .cloned()
+}
+
+#[test]
+fn history_sessions_check_dropping_the_most_absent_and_standard_errors_set_the_noise() {
+    let obc = Obc::new();
+    let dir = synthetic_history(&obc, "h", true, true);
+    // The provider answers for attendance: the two absent students earn nothing, so leaving
+    // them out raises the pay per student.
+    let provider = contract(
+        &obc,
+        &[("responsible = \"district\"", "responsible = \"provider\"")],
+    );
+    let json = lint_json(&obc, &[&provider, "--history", &dir]);
+    let absence = cream_by(&json, "lowest attendance").expect("an absence finding");
+    assert_eq!(absence["severity"], "warning", "{absence}");
+    assert_eq!(absence["numbers"]["attendance_at_or_below"], "25%");
+    let a = &json["assumptions"];
+    assert!(
+        a["sessions"].as_str().unwrap().starts_with("800 sessions"),
+        "{a}"
+    );
+    // Every student grew as projected (no observed spread): the noise is the measurement
+    // error of a growth score from TestStandardError, sqrt(3.5^2 + 3.5^2) = 4.94 RIT.
+    assert!(
+        a["growth_measurement_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("4.94 RIT (TestStandardError"),
+        "{a}"
+    );
+    let sd = a["growth_sd"].as_str().unwrap();
+    assert!(
+        sd.starts_with("4.94 RIT") && sd.contains("raised from 0"),
+        "{sd}"
+    );
+
+    // The district answers for attendance: absent students are paid in full, no warning.
+    let district = obc.write(
+        "district.toml",
+        std::fs::read_to_string(example("contract.toml")).unwrap(),
+    );
+    let json = lint_json(&obc, &[&district, "--history", &dir]);
+    let absence = cream_by(&json, "lowest attendance").expect("an absence finding");
+    assert_eq!(absence["severity"], "info", "{absence}");
+}
+
+#[test]
+fn without_sessions_or_standard_errors_the_history_says_what_it_did_not_check() {
+    let obc = Obc::new();
+    let dir = synthetic_history(&obc, "h", false, false);
+    let provider = contract(
+        &obc,
+        &[("responsible = \"district\"", "responsible = \"provider\"")],
+    );
+    let json = lint_json(&obc, &[&provider, "--history", &dir]);
+    assert!(cream_by(&json, "lowest attendance").is_none(), "{json}");
+    let a = &json["assumptions"];
+    assert!(a["sessions"].as_str().unwrap().starts_with("none"), "{a}");
+    assert!(
+        a["growth_measurement_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not in the history"),
+        "{a}"
+    );
+    // No standard error to raise it: the observed spread (every student grew as projected).
+    let sd = a["growth_sd"].as_str().unwrap();
+    assert!(
+        sd.starts_with("0 RIT (observed minus projected growth of 20 students")
+            && !sd.contains("raised"),
+        "{sd}"
+    );
+    // The text report prints the same assumptions.
+    let (_, text, _) = lint(&obc, &[&provider, "--history", &dir]);
+    assert!(text.contains("  sessions: none"), "{text}");
+    assert!(
+        text.contains("  growth_measurement_error: not in the history"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_history_with_a_bad_session_row_is_refused_with_its_line() {
+    let obc = Obc::new();
+    let dir = synthetic_history(&obc, "h", true, false);
+    obc.write(
+        "h/sessions.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nx1,S01,T1,2023-10-01,30,maybe\n",
+    );
+    let file = contract(&obc, &[]);
+    let (code, out, err) = lint(&obc, &[&file, "--history", &dir]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(err.contains("sessions.csv:2"), "{err}");
+}

@@ -97,6 +97,15 @@ fn json_reports_both_effects_and_every_assumption() {
     assert_eq!(find("growth_sd")["source"], "assumptions file");
     assert_eq!(find("growth_sd")["value"], "4.0");
     assert_eq!(find("measurement_error_sd")["source"], "default");
+    // How the model works is printed too: no hidden constants.
+    for method in [
+        "met the target",
+        "random draws",
+        "histogram",
+        "base part paid for",
+    ] {
+        assert_eq!(find(method)["source"], "method", "{method}");
+    }
 }
 
 #[test]

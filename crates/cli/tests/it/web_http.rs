@@ -371,6 +371,28 @@ fn probes(ids: &Ids) -> Vec<Probe> {
             designers,
         ));
     }
+    // The target view: one district's students, the viewer's own for district staff.
+    for (route, path) in [
+        (
+            "/design/target",
+            target_path("/design/target", MESA_DISTRICT, ""),
+        ),
+        (
+            "/design/target/enrollment.csv",
+            target_path(
+                "/design/target/enrollment.csv",
+                MESA_DISTRICT,
+                "&start=2024-09-03",
+            ),
+        ),
+    ] {
+        p.push(get(
+            route,
+            path,
+            Page,
+            [LOGIN, OK, FORB, NF, FORB, OK, FORB],
+        ));
+    }
     p.push(get(
         "/upload",
         "/upload".into(),
@@ -1174,6 +1196,12 @@ fn upload(s: &Session, kind: &str, fields: &[(&str, &str)], name: &str, bytes: &
 /// A draft contract posted to a design form with a session's cookie and CSRF token.
 fn design_form(s: &Session, route: &str, toml: &[u8]) -> Req {
     s.with_cookie(Req::post(route).multipart(&[("csrf", s.csrf.as_str())], "draft.toml", toml))
+}
+
+/// A target query of Fall 2024-2025 Mathematics below the 40th percentile in `district`, with
+/// `extra` (`&key=value...`) appended.
+fn target_path(route: &str, district: &str, extra: &str) -> String {
+    format!("{route}?district={district}&subject=Mathematics&term=Fall+2024-2025&cut=percentile&below=40{extra}")
 }
 
 /// The sessions of a student, as the admin's API shows them: (provider, session id).
@@ -2203,6 +2231,171 @@ pub(crate) async fn the_design_page_lints_simulates_and_shows_the_exhibit(app: W
     assert!(r.text().contains("draft.toml:2:"), "{}", r.text());
 }
 
+pub(crate) async fn the_design_page_targets_only_the_viewers_district(app: WebApp) {
+    let demo_ids: BTreeSet<String> = app
+        .store
+        .students(DEMO_DISTRICT)
+        .await
+        .expect("students")
+        .into_keys()
+        .collect();
+    let cli_out = app.obc.path("cli-enrollment.csv");
+    let cli = |district: &str, extra: &[&str]| {
+        let mut args = vec![
+            "target",
+            "--district",
+            district,
+            "--subject",
+            "Mathematics",
+            "--term",
+            "Fall 2024-2025",
+            "--percentile-below",
+            "40",
+        ];
+        args.extend_from_slice(extra);
+        app.cli(&args)
+    };
+
+    // The form: an admin picks the district; district staff have only their own.
+    let admin = app.login(Who::Admin).await;
+    let page = app.send(admin.with_cookie(Req::get("/design"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("action=\"/design/target\""),
+        "{}",
+        page.excerpt()
+    );
+    assert!(
+        html.contains(&format!("<option value=\"{MESA_DISTRICT}\"")),
+        "{}",
+        page.excerpt()
+    );
+    let district = app.login(Who::District).await;
+    let html = app
+        .send(district.with_cookie(Req::get("/design")))
+        .await
+        .text();
+    assert!(html.contains("action=\"/design/target\""));
+    assert!(
+        !html.contains("name=\"district\""),
+        "district staff choose no district"
+    );
+
+    // District staff see their own district's selection, the same as `obc target`'s.
+    let json: Value =
+        serde_json::from_str(&cli(DEMO_DISTRICT, &["--format", "json"])).expect("JSON");
+    let chosen = json["chosen"].as_array().expect("chosen").len();
+    assert!(
+        chosen > 0,
+        "the demo has students below the 40th percentile"
+    );
+    let path = target_path("/design/target", "", "&grades=&flags=&max_per_school=");
+    let r = app.send(district.with_cookie(Req::get(&path))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.excerpt());
+    let html = r.text();
+    assert!(
+        html.contains(&format!(
+            "{chosen} of {} students of {DEMO_DISTRICT} chosen",
+            json["district_students"]
+        )),
+        "{}",
+        r.excerpt()
+    );
+    assert!(
+        html.contains("<td>english_learner</td>"),
+        "the subgroups: {}",
+        r.excerpt()
+    );
+    assert!(html.contains("<svg"), "the equity chart");
+    assert!(html.contains("action=\"/design/target/enrollment.csv\""));
+
+    // Its download is `obc target --out`'s file, byte for byte, of its own students, audited.
+    cli(
+        DEMO_DISTRICT,
+        &[
+            "--start",
+            "2024-09-03",
+            "--out",
+            cli_out.to_str().expect("UTF-8"),
+        ],
+    );
+    let expected = std::fs::read_to_string(&cli_out).expect("the CLI's CSV");
+    let csv_path = target_path("/design/target/enrollment.csv", "", "&start=2024-09-03");
+    let r = app.send(district.with_cookie(Req::get(&csv_path))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.excerpt());
+    assert_eq!(r.text(), expected);
+    assert!(r
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/csv")));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some(format!("attachment; filename=\"enrollment-{DEMO_DISTRICT}.csv\"").as_str())
+    );
+    let ids: Vec<&str> = expected
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(ids.len(), chosen);
+    assert!(ids.iter().all(|id| demo_ids.contains(*id)), "{ids:?}");
+    let audit = app.audit_actions(Who::District.username()).await;
+    assert!(
+        audit
+            .iter()
+            .any(|(action, record, detail)| action == "export.target"
+                && record == &format!("district:{DEMO_DISTRICT}")
+                && detail.starts_with(&format!("{chosen} students"))),
+        "{audit:?}"
+    );
+
+    // Another district's students are never shown to district staff, however asked.
+    for route in ["/design/target", "/design/target/enrollment.csv"] {
+        let other = target_path(route, MESA_DISTRICT, "&start=2024-09-03");
+        let r = app.send(district.with_cookie(Req::get(&other))).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{route}: {}", r.excerpt());
+        let r = app.send(district.with_token(Req::get(&other))).await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{route} by token: {}",
+            r.excerpt()
+        );
+    }
+    // An admin chooses the district; the selection is that district's.
+    let r = app
+        .send(admin.with_cookie(Req::get(&target_path("/design/target", MESA_DISTRICT, ""))))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.excerpt());
+    assert!(r
+        .text()
+        .contains(&format!("students of {MESA_DISTRICT} chosen")));
+    assert!(r.text().contains("The roster carries no flags."));
+
+    // Providers may not use the design tools.
+    let provider = app.login(Who::Provider).await;
+    for route in ["/design/target", "/design/target/enrollment.csv"] {
+        let path = target_path(route, DEMO_DISTRICT, "&start=2024-09-03");
+        let r = app.send(provider.with_cookie(Req::get(&path))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{route}");
+    }
+
+    // A rule the parser refuses is named; a download needs its start date.
+    let bad = target_path("/design/target", "", "").replace("below=40", "below=forty");
+    let r = app.send(district.with_cookie(Req::get(&bad))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("forty"), "{}", r.excerpt());
+    let r = app
+        .send(district.with_cookie(Req::get(&target_path(
+            "/design/target/enrollment.csv",
+            "",
+            "",
+        ))))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("start"), "{}", r.excerpt());
+}
+
 pub(crate) async fn an_invalid_contract_names_its_line(app: WebApp) {
     let admin = app.login(Who::Admin).await;
     // A syntax error on line 5.
@@ -3041,7 +3234,7 @@ pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
 /// `Option<WebApp>`; `None` skips). Here on SQLite; `postgres.rs` runs them on PostgreSQL.
 macro_rules! web_tests {
     ($app:path) => {
-        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, the_design_page_lints_simulates_and_shows_the_exhibit, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
+        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, the_design_page_lints_simulates_and_shows_the_exhibit, the_design_page_targets_only_the_viewers_district, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
     };
     (@ $app:path; $($name:ident),*) => {
         $(

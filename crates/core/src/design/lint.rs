@@ -8,8 +8,8 @@
 //! grid, so the same contract gives the same bytes on every platform.
 
 use crate::contract::{Contract, Measure, Responsible};
-use crate::design::history::History;
-use crate::engine::{measure_of, tier_index};
+use crate::design::history::{History, HistoryStudent};
+use crate::engine::{contingent_rule, measure_of, tier_index};
 use crate::money::format_cents;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -159,6 +159,22 @@ struct Linter<'a> {
     opts: &'a LintOptions,
     assumptions: BTreeMap<String, String>,
     findings: Vec<Finding>,
+}
+
+/// Whom the cream-skimming check leaves out.
+#[derive(Clone, Copy)]
+enum Dropped {
+    LowestBaseline,
+    LowestAttendance,
+}
+
+impl Dropped {
+    fn as_str(self) -> &'static str {
+        match self {
+            Dropped::LowestBaseline => "lowest baseline",
+            Dropped::LowestAttendance => "lowest attendance",
+        }
+    }
 }
 
 fn pct(share: Decimal) -> String {
@@ -410,8 +426,41 @@ impl Linter<'_> {
         )
     }
 
+    /// The measurement error of a growth score from the history's `TestStandardError`s:
+    /// the square root of the mean, over students with both, of the baseline's and the
+    /// outcome's squared errors (independent errors: variances add). Recorded as an
+    /// assumption whenever a history is given.
+    fn growth_measurement_error(&mut self) -> Option<Decimal> {
+        let h = self.history?;
+        let variances: Vec<Decimal> = h
+            .students
+            .iter()
+            .filter_map(HistoryStudent::growth_error_variance)
+            .collect();
+        if variances.is_empty() {
+            self.assume(
+                "growth_measurement_error",
+                "not in the history (no TestStandardError on both tests of any student)".into(),
+            );
+            return None;
+        }
+        let mean = variances.iter().sum::<Decimal>() / Decimal::from(variances.len() as u64);
+        let error = sqrt_hundredths(mean);
+        self.assume(
+            "growth_measurement_error",
+            format!(
+                "{} RIT (TestStandardError of the baseline and outcome tests of {} students of the history: square root of the mean of SE_baseline^2 + SE_outcome^2)",
+                error.normalize(),
+                variances.len()
+            ),
+        );
+        Some(error)
+    }
+
     /// The spread of observed minus projected growth: from the history when it has two
-    /// students or more with both scores and a projection, else the option.
+    /// students or more with both scores and a projection (never below the measurement error
+    /// of a growth score, which that spread contains), else the measurement error of the
+    /// history's `TestStandardError`s, else the option.
     fn growth_sd(&mut self) -> Decimal {
         let deviations: Vec<Decimal> = self
             .history
@@ -422,6 +471,7 @@ impl Linter<'_> {
                     .collect()
             })
             .unwrap_or_default();
+        let error = self.growth_measurement_error();
         let sd = if deviations.len() >= 2 {
             let n = Decimal::from(deviations.len() as u64);
             let mean = deviations.iter().sum::<Decimal>() / n;
@@ -430,17 +480,35 @@ impl Linter<'_> {
                 .map(|d| (d - mean) * (d - mean))
                 .sum::<Decimal>()
                 / (n - Decimal::ONE);
-            let sd = sqrt_hundredths(var);
+            let spread = sqrt_hundredths(var);
+            let sd = spread.max(error.unwrap_or_default());
+            let raised = if sd > spread {
+                format!(
+                    "; raised from {} to the measurement error of a growth score, which the observed spread contains",
+                    spread.normalize()
+                )
+            } else {
+                String::new()
+            };
             self.assume(
                 "growth_sd",
                 format!(
-                    "{} RIT (observed minus projected growth of {} students of the history; mean {})",
+                    "{} RIT (observed minus projected growth of {} students of the history; mean {}{raised})",
                     sd.normalize(),
                     deviations.len(),
                     mean.round_dp(2).normalize()
                 ),
             );
             sd
+        } else if let Some(error) = error {
+            self.assume(
+                "growth_sd",
+                format!(
+                    "{} RIT (the measurement error of a growth score from the history's TestStandardError; too few students with both scores and a projection for an observed spread)",
+                    error.normalize()
+                ),
+            );
+            error
         } else {
             self.assume(
                 "growth_sd",
@@ -451,7 +519,14 @@ impl Linter<'_> {
             );
             self.opts.growth_sd
         };
-        sd.max(Decimal::new(1, 1))
+        let grid = Decimal::new(1, 1);
+        if sd < grid {
+            self.assume(
+                "growth_sd_floor",
+                format!("{grid} RIT used: the noise is evaluated on a {grid} RIT grid, so a smaller spread is taken as one step"),
+            );
+        }
+        sd.max(grid)
     }
 
     /// Returns the share of the contingent part a provider with no effect earns on average.
@@ -492,20 +567,25 @@ impl Linter<'_> {
             "effect_target",
             format!("{} of the contingent part (--effect-target)", pct(target)),
         );
-        let needed = model.effect_needed(target);
         let c = k.contingent_part();
-        let needed_text = needed.map_or_else(
-            || "more than 100 RIT (never reached)".to_string(),
-            |d| format!("{} RIT", d.normalize()),
-        );
+        let effect_text = |share: Decimal| {
+            model.effect_needed(share).map_or_else(
+                || "more than 100 RIT (never reached)".to_string(),
+                |d| format!("{} RIT", d.normalize()),
+            )
+        };
+        let needed_text = effect_text(target);
+        // SPEC 7: the effect needed to earn the full contingent part, beside the target's.
+        let full_text = effect_text(Decimal::ONE);
         let numbers = [
             ("no_effect_share", pct(chance)),
             ("no_effect_pay_per_student", money(c * chance)),
             ("effect_needed_for_target", needed_text.clone()),
+            ("effect_needed_for_full_contingent_part", full_text.clone()),
             ("growth_sd", format!("{} RIT", sd.normalize())),
         ];
         let message = format!(
-            "A provider with no effect at all (students grow as projected, give or take the noise of a growth score) would earn {} of the contingent part on average ({} per student). To earn {} of it on average, a provider needs an effect of {needed_text} of growth beyond the projection.",
+            "A provider with no effect at all (students grow as projected, give or take the noise of a growth score) would earn {} of the contingent part on average ({} per student). To earn {} of it on average, a provider needs an effect of {needed_text} of growth beyond the projection; to earn all of it, {full_text}.",
             pct(chance),
             money(c * chance),
             pct(target)
@@ -536,40 +616,74 @@ impl Linter<'_> {
             return;
         };
         let k = self.contract;
-        let share_of = |s: &crate::design::history::HistoryStudent| -> Decimal {
+        // The engine's share for the student's actual year: with sessions, SPEC 5.4's first
+        // rule that applies; without, the tier of the measure or the missing-score rule.
+        let share_of = |s: &HistoryStudent| -> Decimal {
             let measure = match (s.baseline, s.outcome) {
                 (Some(b), Some(o)) => measure_of(k.outcome.measure, o, o - b, s.projected, s.cgp).0,
                 _ => None,
             };
-            match measure {
-                Some(m) => k.rate_card[tier_index(k, m)].pays,
-                None if k.outcome.missing_score == Responsible::District => Decimal::ONE,
-                None => Decimal::ZERO,
+            match (s.sessions, measure) {
+                (Some(counts), _) => contingent_rule(k, &counts, measure).pays(k),
+                (None, Some(m)) => k.rate_card[tier_index(k, m)].pays,
+                (None, None) if k.outcome.missing_score == Responsible::District => Decimal::ONE,
+                (None, None) => Decimal::ZERO,
             }
         };
-        let mut ranked: Vec<(Decimal, Decimal)> = h
+        self.assume(
+            "drop_share",
+            format!(
+                "{} of the students with a baseline, and of those with sessions offered (cream_skimming)",
+                pct(self.opts.drop_share)
+            ),
+        );
+        let by_baseline: Vec<(Option<Decimal>, Decimal)> = h
             .students
             .iter()
-            .filter_map(|s| s.baseline.map(|b| (b, share_of(s))))
+            .map(|s| (s.baseline, share_of(s)))
             .collect();
-        let unranked: Vec<Decimal> = h
-            .students
-            .iter()
-            .filter(|s| s.baseline.is_none())
-            .map(share_of)
-            .collect();
-        ranked.sort();
+        self.drop_and_compare(h, Dropped::LowestBaseline, by_baseline);
+        match (h.sessions_counted, h.school_year_days()) {
+            (Some(n), Some((first, last))) => {
+                self.assume(
+                    "sessions",
+                    format!(
+                        "{n} sessions of the history's students from {first} to {last}, subject blank or {} (sessions.csv)",
+                        k.subject
+                    ),
+                );
+                let by_attendance: Vec<(Option<Decimal>, Decimal)> = h
+                    .students
+                    .iter()
+                    .map(|s| (s.attendance_rate(), share_of(s)))
+                    .collect();
+                self.drop_and_compare(h, Dropped::LowestAttendance, by_attendance);
+            }
+            _ => self.assume(
+                "sessions",
+                "none (no sessions.csv in the history): dropping the students with the most absences is not checked".into(),
+            ),
+        }
+    }
+
+    /// Compares the contingent pay per student of every history student with the same
+    /// without the `drop_share` (rounded down) of students with the lowest key; students
+    /// without a key are always kept. `students`: (key, share of the contingent part).
+    fn drop_and_compare(
+        &mut self,
+        h: &History,
+        dropped_by: Dropped,
+        students: Vec<(Option<Decimal>, Decimal)>,
+    ) {
+        let k = self.contract;
+        let (mut ranked, unranked): (Vec<_>, Vec<_>) =
+            students.into_iter().partition(|(key, _)| key.is_some());
+        // By key only, ties in student id order: never by pay, which would bias the check.
+        ranked.sort_by_key(|(key, _)| *key);
         let dropped = (Decimal::from(ranked.len() as u64) * self.opts.drop_share)
             .floor()
             .try_into()
             .unwrap_or(0usize);
-        self.assume(
-            "drop_share",
-            format!(
-                "{} of the students with a baseline (cream_skimming)",
-                pct(self.opts.drop_share)
-            ),
-        );
         if dropped == 0 {
             return;
         }
@@ -581,19 +695,35 @@ impl Linter<'_> {
                 sum / Decimal::from(n)
             }
         };
+        let shares = |from: usize| ranked[from..].iter().chain(&unranked).map(|r| r.1);
         let c = k.contingent_part();
-        let all = c * mean(&mut ranked.iter().map(|r| r.1).chain(unranked.iter().copied()));
-        let kept = c * mean(
-            &mut ranked[dropped..]
-                .iter()
-                .map(|r| r.1)
-                .chain(unranked.iter().copied()),
-        );
-        let cut = ranked[dropped - 1].0;
+        let all = c * mean(&mut shares(0));
+        let kept = c * mean(&mut shares(dropped));
+        let cut = ranked[dropped - 1].0.unwrap_or_default();
+        let (cut_name, cut_text, who) = match dropped_by {
+            Dropped::LowestBaseline => (
+                "baseline_at_or_below",
+                cut.normalize().to_string(),
+                format!(
+                    "the {dropped} students with the lowest {} scores (at or below {})",
+                    k.outcome.from_term.as_str(),
+                    cut.normalize()
+                ),
+            ),
+            Dropped::LowestAttendance => (
+                "attendance_at_or_below",
+                pct(cut),
+                format!(
+                    "the {dropped} students who missed the most sessions (attendance at or below {})",
+                    pct(cut)
+                ),
+            ),
+        };
         let numbers = [
             ("students", h.students.len().to_string()),
             ("dropped", dropped.to_string()),
-            ("baseline_at_or_below", cut.normalize().to_string()),
+            ("dropped_by", dropped_by.as_str().to_string()),
+            (cut_name, cut_text),
             ("pay_per_student_all", money(all)),
             ("pay_per_student_without_dropped", money(kept)),
             ("history_year", h.school_year.clone()),
@@ -603,9 +733,7 @@ impl Linter<'_> {
                 "cream_skimming",
                 Severity::Warning,
                 format!(
-                    "With last year's results, leaving out the {dropped} students with the lowest {} scores (at or below {}) would raise the contingent pay per student from {} to {}: the contract rewards a provider for not serving the students who need it most.",
-                    k.outcome.from_term.as_str(),
-                    cut.normalize(),
+                    "With last year's results, leaving out {who} would raise the contingent pay per student from {} to {}: the contract rewards a provider for not serving the students who need it most.",
                     money(all),
                     money(kept)
                 ),
@@ -616,7 +744,7 @@ impl Linter<'_> {
                 "cream_skimming",
                 Severity::Info,
                 format!(
-                    "With last year's results, leaving out the {dropped} students with the lowest baselines would not raise the contingent pay per student ({} with them, {} without).",
+                    "With last year's results, leaving out {who} would not raise the contingent pay per student ({} with them, {} without).",
                     money(all),
                     money(kept)
                 ),
@@ -884,7 +1012,7 @@ impl Model<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::design::history::HistoryStudent;
+    use crate::engine::SessionCounts;
 
     const EXAMPLE: &str = include_str!("../../tests/contract_example.toml");
 
@@ -1011,6 +1139,14 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(info.severity, Severity::Info);
         assert!(info.numbers["effect_needed_for_target"].ends_with("RIT"));
+        // Earning all of the contingent part takes a larger effect than earning 90% of it.
+        let rit =
+            |key: &str| -> Decimal { info.numbers[key].trim_end_matches(" RIT").parse().unwrap() };
+        assert!(
+            rit("effect_needed_for_full_contingent_part") > rit("effect_needed_for_target"),
+            "{:?}",
+            info.numbers
+        );
     }
 
     #[test]
@@ -1060,15 +1196,131 @@ pub(crate) mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, (b, o, p))| HistoryStudent {
-                    student_id: format!("s{i}"),
                     baseline: Some(d(b)),
                     outcome: Some(d(o)),
                     projected: Some(d(p)),
-                    cgp: None,
+                    ..HistoryStudent::new(&format!("s{i}"))
                 })
                 .collect(),
             norms: BTreeMap::new(),
+            sessions_counted: None,
         }
+    }
+
+    /// Forty offered sessions, `attended` of them attended, all with one tutor.
+    fn attending(attended: u32) -> SessionCounts {
+        SessionCounts {
+            planned: 40,
+            attended,
+            student_absent: 40 - attended,
+            same_tutor: attended,
+            ..SessionCounts::default()
+        }
+    }
+
+    /// Twenty students who all meet the projection; the first two attend 10 of 40 sessions.
+    fn history_with_absences() -> History {
+        let mut h = history(&vec![("200", "208", "8"); 20]);
+        for (i, s) in h.students.iter_mut().enumerate() {
+            s.sessions = Some(attending(if i < 2 { 10 } else { 36 }));
+        }
+        h.sessions_counted = Some(800);
+        h
+    }
+
+    fn cream(contract: &Contract, h: &History) -> Vec<Finding> {
+        lint(contract, Some(h), &LintOptions::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.check == "cream_skimming")
+            .collect()
+    }
+
+    #[test]
+    fn dropping_the_most_absent_students_that_raises_pay_is_cream_skimming() {
+        // The provider answers for attendance: the two absent students earn nothing.
+        let k = with(&[("responsible = \"district\"", "responsible = \"provider\"")]);
+        let h = history_with_absences();
+        let f = cream(&k, &h);
+        let absence = f
+            .iter()
+            .find(|f| f.numbers["dropped_by"] == "lowest attendance")
+            .expect("an absence finding");
+        assert_eq!(absence.severity, Severity::Warning, "{absence:?}");
+        assert_eq!(absence.numbers["attendance_at_or_below"], "25%");
+        assert_eq!(absence.numbers["pay_per_student_all"], "$432.00");
+        assert_eq!(
+            absence.numbers["pay_per_student_without_dropped"],
+            "$480.00"
+        );
+        // The district answers for attendance: absent students are paid in full, dropping
+        // them would not raise the pay.
+        let f = cream(&example(), &h);
+        let absence = f
+            .iter()
+            .find(|f| f.numbers["dropped_by"] == "lowest attendance")
+            .expect("an absence finding");
+        assert_eq!(absence.severity, Severity::Info);
+        // Without a sessions file the check says it did not look.
+        let mut no_sessions = history_with_absences();
+        no_sessions.sessions_counted = None;
+        for s in &mut no_sessions.students {
+            s.sessions = None;
+        }
+        let report = lint(&k, Some(&no_sessions), &LintOptions::default());
+        assert!(report.assumptions["sessions"].starts_with("none"));
+        assert!(report.findings.iter().all(|f| f
+            .numbers
+            .get("dropped_by")
+            .is_none_or(|d| d == "lowest baseline")));
+    }
+
+    /// A history of two students whose tests carry a standard error of `se` (or none).
+    fn history_with_errors(rows: &[(&str, &str, &str)], se: Option<&str>) -> History {
+        let mut h = history(rows);
+        for s in &mut h.students {
+            s.baseline_error = se.map(d);
+            s.outcome_error = se.map(d);
+        }
+        h
+    }
+
+    #[test]
+    fn test_standard_errors_give_the_noise_when_the_history_has_no_spread() {
+        // One student: no observed spread. With TestStandardError 3.5 on both tests, a growth
+        // score's error is sqrt(3.5^2 + 3.5^2) = 4.94 RIT.
+        let h = history_with_errors(&[("200", "208", "8")], Some("3.5"));
+        let report = lint(&example(), Some(&h), &LintOptions::default());
+        assert!(
+            report.assumptions["growth_sd"].starts_with("4.94 RIT (the measurement error"),
+            "{:?}",
+            report.assumptions
+        );
+        assert!(report.assumptions["growth_measurement_error"].starts_with("4.94 RIT"));
+        // Without the column: the default, and the history says it has none.
+        let h = history_with_errors(&[("200", "208", "8")], None);
+        let report = lint(&example(), Some(&h), &LintOptions::default());
+        assert!(report.assumptions["growth_sd"].starts_with("5 RIT (--growth-sd default"));
+        assert!(report.assumptions["growth_measurement_error"].starts_with("not in the history"));
+    }
+
+    #[test]
+    fn an_observed_spread_below_the_measurement_error_is_raised_to_it() {
+        // Observed spread 0.70 RIT, measurement error 4.94 RIT: the spread cannot be smaller.
+        let rows = [("200", "208", "8"), ("200", "209", "8")];
+        let h = history_with_errors(&rows, Some("3.5"));
+        let report = lint(&example(), Some(&h), &LintOptions::default());
+        let sd = &report.assumptions["growth_sd"];
+        assert!(
+            sd.starts_with("4.94 RIT") && sd.contains("raised from 0.7"),
+            "{sd}"
+        );
+        // A spread above the error is kept as observed.
+        let rows = [("200", "204", "8"), ("200", "212", "8")];
+        let h = history_with_errors(&rows, Some("1"));
+        let report = lint(&example(), Some(&h), &LintOptions::default());
+        let sd = &report.assumptions["growth_sd"];
+        assert!(sd.starts_with("5.65 RIT") && !sd.contains("raised"), "{sd}");
     }
 
     #[test]
@@ -1117,6 +1369,12 @@ pub(crate) mod tests {
             "missing_score = \"exclude\"",
         )]);
         assert!(!flagged(&k, "missing_score_incentive"));
+        // Paying nothing for a missing score rewards the district for not testing.
+        let k = with(&[(
+            "missing_score = \"district\"",
+            "missing_score = \"provider\"",
+        )]);
+        assert!(flagged(&k, "missing_score_incentive"));
     }
 
     #[test]

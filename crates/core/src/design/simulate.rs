@@ -736,6 +736,22 @@ impl<'a> Setup<'a> {
             milestone.name.clone(),
             "contract",
         );
+        // How the model works, printed like the numbers it uses: nothing hidden.
+        note(
+            "met the target",
+            "a student whose tier pays 100% or more of the contingent part".into(),
+            "method",
+        );
+        note(
+            "random draws",
+            "SplitMix64 per year (seed, year); normals as the sum of 12 uniforms (Irwin-Hall) on integer grids: tenths of a RIT point, thousandths of a rate; rates clipped to 0-1".into(),
+            "method",
+        );
+        note(
+            "histogram",
+            format!("{HISTOGRAM_BINS} equal bins from the cheapest year to the dearest"),
+            "method",
+        );
         let (students, schools, history, drawn, error_sd) = match population {
             Population::History { schools, students } => {
                 if students.is_empty() {
@@ -787,6 +803,12 @@ impl<'a> Setup<'a> {
                     )));
                 }
                 note("students per year", n.to_string(), source);
+                note(
+                    "base part paid for",
+                    "every drawn student with an attended session (no enrollment dates are drawn)"
+                        .into(),
+                    "method",
+                );
                 let error = a.measurement_error_sd.unwrap_or(DRAWN_MEASUREMENT_ERROR);
                 let rows: [(&str, String, bool); 16] = [
                     (

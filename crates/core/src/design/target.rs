@@ -180,7 +180,9 @@ pub fn share(count: usize, total: usize) -> String {
     )
 }
 
-/// The rules file of `obc target --rules` (TOML), decimals written as strings like a contract:
+/// The rules as text, as every front end receives them: a rules file (`obc target --rules`,
+/// TOML), the command line's flags and the web form. One parser, so the same words choose the
+/// same students everywhere. Decimals are strings, like a contract's:
 ///
 /// ```toml
 /// grades = ["6", "7"]
@@ -190,45 +192,88 @@ pub fn share(count: usize, total: usize) -> String {
 /// flags = ["english_learner"]
 /// max_per_school = 25
 /// ```
-#[derive(serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRules {
+pub struct RulesText {
     #[serde(default)]
-    grades: Vec<String>,
-    subject: String,
-    term: String,
-    percentile_below: Option<String>,
-    rit_below: Option<String>,
+    pub grades: Vec<String>,
+    pub subject: String,
+    pub term: String,
+    pub percentile_below: Option<String>,
+    pub rit_below: Option<String>,
     #[serde(default)]
-    flags: Vec<String>,
-    max_per_school: Option<usize>,
+    pub flags: Vec<String>,
+    pub max_per_school: Option<usize>,
+}
+
+impl RulesText {
+    /// The rules these words give; the error names the field and what is wrong.
+    pub fn rules(&self) -> Result<TargetRules, String> {
+        let decimal = |key: &str, text: &str| {
+            text.trim()
+                .parse::<Decimal>()
+                .map_err(|_| format!("{key} = \"{text}\": expected a decimal number"))
+        };
+        let blank = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim().is_empty());
+        let cut = match (blank(&self.percentile_below), blank(&self.rit_below)) {
+            (false, true) => Cut::PercentileBelow(decimal(
+                "percentile_below",
+                self.percentile_below.as_deref().unwrap_or_default(),
+            )?),
+            (true, false) => Cut::RitBelow(decimal(
+                "rit_below",
+                self.rit_below.as_deref().unwrap_or_default(),
+            )?),
+            _ => return Err("give exactly one of percentile_below and rit_below".into()),
+        };
+        let required = |key: &str, text: &str| {
+            let text = text.trim();
+            if text.is_empty() {
+                Err(format!("{key}: give the tests' {key} as MAP writes it"))
+            } else {
+                Ok(text.to_string())
+            }
+        };
+        let grades = self
+            .grades
+            .iter()
+            .map(|g| Grade::parse(g).ok_or_else(|| format!("grades: \"{g}\" is not a grade")))
+            .collect::<Result<_, _>>()?;
+        Ok(TargetRules {
+            grades,
+            subject: required("subject", &self.subject)?,
+            term: required("term", &self.term)?,
+            cut,
+            flags: self
+                .flags
+                .iter()
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect(),
+            max_per_school: self.max_per_school,
+        })
+    }
 }
 
 /// Parses a rules file; the error names the line and what is wrong.
 pub fn parse_rules(source: &str) -> Result<TargetRules, String> {
-    let raw: RawRules = toml::from_str(source).map_err(|e| e.to_string())?;
-    let decimal = |key: &str, text: &str| {
-        text.parse::<Decimal>()
-            .map_err(|_| format!("{key} = \"{text}\": expected a decimal number in a string"))
-    };
-    let cut = match (&raw.percentile_below, &raw.rit_below) {
-        (Some(p), None) => Cut::PercentileBelow(decimal("percentile_below", p)?),
-        (None, Some(r)) => Cut::RitBelow(decimal("rit_below", r)?),
-        _ => return Err("give exactly one of percentile_below and rit_below".into()),
-    };
-    let grades = raw
-        .grades
-        .iter()
-        .map(|g| Grade::parse(g).ok_or_else(|| format!("grades: \"{g}\" is not a grade")))
-        .collect::<Result<_, _>>()?;
-    Ok(TargetRules {
-        grades,
-        subject: raw.subject,
-        term: raw.term,
-        cut,
-        flags: raw.flags,
-        max_per_school: raw.max_per_school,
-    })
+    toml::from_str::<RulesText>(source)
+        .map_err(|e| e.to_string())?
+        .rules()
+}
+
+impl Selection {
+    /// The selection as the enrollment CSV of SPEC 3.4 (`student_id,start_date`), in student
+    /// id order, every student starting on `start`: what `obc enroll` reads.
+    pub fn enrollment_csv(&self, start: time::Date) -> String {
+        let mut ids: Vec<&str> = self.chosen.iter().map(|c| c.student_id.as_str()).collect();
+        ids.sort_unstable();
+        let mut csv = String::from("student_id,start_date\n");
+        for id in ids {
+            csv.push_str(&format!("{},{start}\n", crate::csv_text::field(id)));
+        }
+        csv
+    }
 }
 
 #[cfg(test)]
@@ -380,5 +425,51 @@ mod tests {
         assert!(parse_rules(both).unwrap_err().contains("exactly one"));
         let unknown = parse_rules("subject = \"m\"\nterm = \"t\"\nrit = \"2\"\n").unwrap_err();
         assert!(unknown.contains("line 3"), "{unknown}");
+    }
+
+    #[test]
+    fn rules_as_form_text_ignore_blanks_and_name_mistakes() {
+        let text = RulesText {
+            grades: vec!["06".into()],
+            subject: " mathematics ".into(),
+            term: "Fall 2024-2025".into(),
+            percentile_below: Some("40".into()),
+            rit_below: Some(" ".into()),
+            flags: vec!["english_learner".into(), "".into()],
+            max_per_school: None,
+        };
+        let mut expected = rules(Cut::PercentileBelow(dec("40")));
+        expected.grades = vec![Grade::parse("6").unwrap()];
+        expected.flags = vec!["english_learner".into()];
+        assert_eq!(text.rules().unwrap(), expected);
+        let no_subject = RulesText {
+            subject: " ".into(),
+            ..text.clone()
+        };
+        assert!(no_subject.rules().unwrap_err().starts_with("subject"));
+        let bad_cut = RulesText {
+            percentile_below: Some("forty".into()),
+            ..text
+        };
+        assert!(bad_cut.rules().unwrap_err().contains("\"forty\""));
+    }
+
+    #[test]
+    fn the_enrollment_csv_lists_the_chosen_by_id_with_the_start_date() {
+        let students = [
+            student("b", "s1", "6", &[]),
+            student("a", "s2", "6", &[]),
+            student("c,d", "s1", "6", &[]),
+        ];
+        let tests = [
+            fall("a", "190", "10"),
+            fall("b", "190", "10"),
+            fall("c,d", "190", "10"),
+        ];
+        let s = select(&rules(Cut::PercentileBelow(dec("40"))), &students, &tests);
+        assert_eq!(
+            s.enrollment_csv(crate::test_kit::day("2024-09-03")),
+            "student_id,start_date\na,2024-09-03\nb,2024-09-03\n\"c,d\",2024-09-03\n"
+        );
     }
 }
