@@ -303,12 +303,12 @@ impl Store {
 
     /// The enrollments of a contract, sorted by student id.
     pub async fn enrollments(&self, contract_id: &str) -> Result<Vec<Enrollment>> {
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = $1 ORDER BY student_id",
-        )
-        .bind(contract_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, Option<String>)> = self
+            .bulk_rows(
+                "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = $1 ORDER BY student_id",
+                &[contract_id],
+            )
+            .await?;
         rows.into_iter()
             .map(|(student_id, start, end)| {
                 Ok(Enrollment {

@@ -129,14 +129,13 @@ impl Store {
             Option<i64>,
             String,
         );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
-             FROM sessions WHERE provider_id = $1 AND district_id = $2",
-        )
-        .bind(provider)
-        .bind(district)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<Row> = self
+            .bulk_rows(
+                "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
+                 FROM sessions WHERE provider_id = $1 AND district_id = $2",
+                &[provider, district],
+            )
+            .await?;
         let mut map: std::collections::HashMap<String, Vec<Session>> =
             std::collections::HashMap::new();
         for (session_id, student_id, tutor_id, date, minutes, status, group_size, subject) in rows {
@@ -164,13 +163,14 @@ impl Store {
         district: &str,
         subject: &str,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
-        let rows: Vec<ResultRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_RESULTS} WHERE district_id = $1 AND lower(subject) = lower($2) ORDER BY {RESULT_KEY}"
-        )))
-        .bind(district)
-        .bind(subject)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<ResultRow> = self
+            .bulk_rows(
+                &format!(
+                    "{SELECT_RESULTS} WHERE district_id = $1 AND lower(subject) = lower($2) ORDER BY {RESULT_KEY}"
+                ),
+                &[district, subject],
+            )
+            .await?;
         let mut map: std::collections::HashMap<String, Vec<AssessmentResult>> =
             std::collections::HashMap::new();
         for row in rows {

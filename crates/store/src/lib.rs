@@ -5,6 +5,7 @@
 //! importing the same file twice changes nothing. Finalized statements and the audit log are
 //! append-only, enforced by triggers as well as by this API.
 
+mod bulk_read;
 mod chain;
 mod contracts;
 mod imports;
@@ -187,6 +188,8 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, for the bulk reads of [`bulk_read`]; `None` on PostgreSQL.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -236,6 +239,9 @@ impl Store {
         let store = Store {
             pool,
             backend: Backend::Sqlite,
+            // An in-memory database or a `sqlite:` URL (percent-encoded) keeps to the pool.
+            sqlite_file: (!file.starts_with(':') && !path.starts_with("sqlite:"))
+                .then(|| std::path::PathBuf::from(file)),
         };
         store.migrate().await.map_err(|e| match e {
             StoreError::Db(e) => unusable(e),
@@ -255,6 +261,7 @@ impl Store {
         let store = Store {
             pool,
             backend: Backend::Postgres,
+            sqlite_file: None,
         };
         if !create {
             let exists: bool =

@@ -149,12 +149,12 @@ impl Store {
 
     /// The students of a district by id.
     pub async fn students(&self, district_id: &str) -> Result<HashMap<String, Student>> {
-        let rows: Vec<(String, String, Option<String>, String, String, String)> = sqlx::query_as(
-            "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = $1",
-        )
-        .bind(district_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, Option<String>, String, String, String)> = self
+            .bulk_rows(
+                "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = $1",
+                &[district_id],
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(id, school_id, grade, first_name, last_name, flags)| {

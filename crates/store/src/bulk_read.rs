@@ -1,0 +1,118 @@
+//! Reads of many rows (a contract's sessions and tests, a district's roster) through the
+//! backend's own driver where sqlx's `Any` layer costs most.
+//!
+//! A statement at 100,000 students reads millions of rows. Through `Any`, every value is
+//! converted to an `AnyValue`, copied, and sent row by row from sqlx's SQLite worker thread;
+//! the profile of a statement showed that conversion and its allocations as most of its time.
+//! On SQLite these reads run on a read-only `rusqlite` connection of the same file on a
+//! blocking thread (write-ahead log: they see every committed import and never block a writer).
+//! rusqlite is the well-kept synchronous SQLite binding and shares sqlx's `libsqlite3-sys`, so it
+//! adds no second SQLite. The SQL is the same portable text on both backends; only the transport
+//! differs, so the rows, their order and every decision made from them are the same.
+//! PostgreSQL keeps the pool (sqlx's PostgreSQL rows are decoded by the driver itself).
+
+use crate::{Result, Store, StoreError};
+use sqlx::any::AnyRow;
+use std::path::PathBuf;
+
+/// A row both transports can decode: a tuple of `String`, `i64` and their `Option`s.
+pub(crate) trait BulkRow:
+    for<'r> sqlx::FromRow<'r, AnyRow>
+    + for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>
+    + Send
+    + Unpin
+    + 'static
+{
+}
+
+impl<T> BulkRow for T where
+    T: for<'r> sqlx::FromRow<'r, AnyRow>
+        + for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>
+        + Send
+        + Unpin
+        + 'static
+{
+}
+
+impl Store {
+    /// Every row `sql` selects, with `binds` for `$1, $2, ...` (each bound once, in order).
+    pub(crate) async fn bulk_rows<T: BulkRow>(&self, sql: &str, binds: &[&str]) -> Result<Vec<T>> {
+        match &self.sqlite_file {
+            Some(file) => {
+                let (file, sql) = (file.clone(), sql.to_string());
+                let binds: Vec<String> = binds.iter().map(|b| b.to_string()).collect();
+                tokio::task::spawn_blocking(move || read_sqlite(file, &sql, &binds))
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("a bulk read stopped: {e}")))?
+            }
+            None => {
+                let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_string()));
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                Ok(query.fetch_all(&self.pool).await?)
+            }
+        }
+    }
+}
+
+fn read_sqlite<T: BulkRow>(file: PathBuf, sql: &str, binds: &[String]) -> Result<Vec<T>> {
+    let fail = |e: rusqlite::Error| match e {
+        rusqlite::Error::SqliteFailure(code, _)
+            if matches!(
+                code.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Busy(e.to_string())
+        }
+        e => StoreError::Corrupt(format!("reading {}: {e}", file.display())),
+    };
+    let conn = rusqlite::Connection::open_with_flags(
+        &file,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(fail)?;
+    conn.busy_timeout(std::time::Duration::from_millis(crate::busy_timeout_ms()))
+        .map_err(fail)?;
+    let mut statement = conn.prepare(sql).map_err(fail)?;
+    let rows = statement
+        .query(rusqlite::params_from_iter(binds))
+        .map_err(fail)?;
+    rows.mapped(|row| T::try_from(row))
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::stores;
+
+    #[tokio::test]
+    async fn both_transports_read_the_same_rows_in_the_same_order() {
+        for store in stores().await {
+            store
+                .ensure_organisation("d1", "district", "One")
+                .await
+                .unwrap();
+            store
+                .ensure_organisation("d2", "district", "Two")
+                .await
+                .unwrap();
+            let rows: Vec<(String, String, Option<i64>)> = store
+                .bulk_rows(
+                    "SELECT id, kind, CAST(NULL AS BIGINT) FROM organisations WHERE kind = $1 ORDER BY id",
+                    &["district"],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                rows,
+                vec![
+                    ("d1".to_string(), "district".to_string(), None),
+                    ("d2".to_string(), "district".to_string(), None)
+                ]
+            );
+        }
+    }
+}
