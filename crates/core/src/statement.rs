@@ -119,6 +119,10 @@ pub struct Statement {
     pub milestone_date: String,
     pub statement_date: String,
     pub contingent: bool,
+    /// A closing statement (SPEC 5.11): adjustment lines only, `milestone` is its
+    /// `closing-YYYY-MM-DD` name. Absent from the JSON of a milestone statement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closing: bool,
     pub engine_version: String,
     pub inputs_hash: String,
     pub lines: Vec<Line>,

@@ -131,6 +131,7 @@ impl Store {
         Ok(PriorPayments {
             paid_before: from_cents(paid),
             corrections: Vec::new(),
+            nte_difference: rust_decimal::Decimal::ZERO,
             base_paid: rows
                 .into_iter()
                 .map(|(s, c)| (s, from_cents(c)))

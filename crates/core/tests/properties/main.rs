@@ -500,6 +500,7 @@ impl Scenario {
                 .filter_map(|(s, i)| s.base_paid.map(|c| (i.student.id.clone(), hundredths(c))))
                 .collect(),
             corrections: Vec::new(),
+            nte_difference: Decimal::ZERO,
         }
     }
 
