@@ -332,9 +332,14 @@ enum StatementAction {
 struct StatementArgs {
     #[arg(long)]
     contract: String,
-    #[arg(long)]
-    milestone: String,
-    /// Statement date (YYYY-MM-DD), default the milestone's date.
+    #[arg(long, required_unless_present = "closing")]
+    milestone: Option<String>,
+    /// A closing statement instead of a milestone's: dated --as-of (after the last milestone),
+    /// it pays or credits what data received since the finalized statements changes, NTE line
+    /// included. Only after the contingent milestone is finalized.
+    #[arg(long, conflicts_with = "milestone", requires = "as_of")]
+    closing: bool,
+    /// Statement date (YYYY-MM-DD), default the milestone's date; a closing statement's date.
     #[arg(long)]
     as_of: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
