@@ -60,7 +60,12 @@ fn cents(amount: &str) -> i64 {
 
 #[test]
 fn a_closing_pays_late_data_once_and_the_total_paid_is_what_the_final_data_pays() {
-    let obc = Obc::new();
+    closing_pays_late_data_once(Obc::new);
+}
+
+/// On databases made by `new` (SQLite here, PostgreSQL in `postgres.rs`).
+pub(crate) fn closing_pays_late_data_once(new: impl Fn() -> Obc) {
+    let obc = new();
     obc.load_example();
     let mut paid = 0;
     let mut finalized = Vec::new();
@@ -165,7 +170,7 @@ fn a_closing_pays_late_data_once_and_the_total_paid_is_what_the_final_data_pays(
     assert!(postings[0].contains("adjustment/final/2000013"), "{ledger}");
 
     // The same data known from the start pays exactly as much.
-    let known = Obc::new();
+    let known = new();
     known.load_example();
     import_corrected(&known);
     let from_start: i64 = ["enrollment", "midyear", "final"]
