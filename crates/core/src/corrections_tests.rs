@@ -319,3 +319,29 @@ fn sessions_after_a_statement_date_do_not_correct_it() {
         .build()];
     assert_eq!(books.corrections(&more).corrections, []);
 }
+
+#[test]
+fn a_closing_renders_its_adjustments_and_nte_line_only() {
+    let mut books = Books::new(&[("\"600000.00\"", "\"2000.00\"")]);
+    books.finalize_all(&[student("a", "210"), student("b", "210")]);
+    let closing = books.close("2025-07-15", &[student("a", "190"), student("b", "210")]);
+    let table = closing.to_table();
+    assert!(
+        table.starts_with("Closing statement closing-2025-07-15 for contract ector-math-2025"),
+        "{table}"
+    );
+    assert!(table.contains("adjustment final a"), "{table}");
+    assert!(table.contains("nte_cap (not_to_exceed)"), "{table}");
+    assert!(!table.contains("cost per outcome"), "{table}");
+    let csv = closing.to_csv();
+    assert!(csv.contains("\nTOTAL,0,"), "{csv}");
+    assert!(csv.contains("\nADJUSTMENT,a,"), "{csv}");
+    assert!(csv.contains("\nNTE_CAP,,"), "{csv}");
+    assert!(
+        csv.contains("\nSTATEMENT_TOTAL,,,,,,,,,,,,,,,,,,,-80.00,"),
+        "{csv}"
+    );
+    assert!(closing.to_json().contains("\"closing\": true"));
+    let read = Statement::from_json(&closing.to_json()).unwrap();
+    assert_eq!(read.to_csv(), csv);
+}

@@ -324,6 +324,9 @@ impl Statement {
 
     /// A summary for people: header, totals by rule, the cap and cost per outcome.
     pub fn summary(&self) -> String {
+        if self.closing {
+            return self.closing_summary();
+        }
         let t = &self.totals;
         let mut s = String::new();
         let _ = writeln!(
@@ -365,6 +368,47 @@ impl Statement {
             format_cents(t.contingent),
             format_cents(t.lines_total)
         );
+        self.write_adjustments_and_total(&mut s);
+        match t.cost_per_outcome {
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "students who met the target: {}; cost per outcome: {}",
+                    t.met_target,
+                    format_cents(c)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "students who met the target: {}; cost per outcome: none",
+                    t.met_target
+                );
+            }
+        }
+        s
+    }
+
+    /// A closing statement's summary: no student line, only its adjustments and NTE line.
+    fn closing_summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Closing statement {} for contract {} (version {}): late data since the finalized statements",
+            self.milestone, self.contract_id, self.contract_version
+        );
+        let _ = writeln!(
+            s,
+            "{} adjustment lines (what today's data pays minus what was paid)",
+            self.adjustments.len()
+        );
+        self.write_adjustments_and_total(&mut s);
+        s
+    }
+
+    /// The adjustment lines, the NTE line, the statement total and what was paid before.
+    fn write_adjustments_and_total(&self, s: &mut String) {
+        let t = &self.totals;
         for a in &self.adjustments {
             let _ = writeln!(
                 s,
@@ -398,28 +442,14 @@ impl Statement {
             "paid before this statement: {}",
             format_cents(t.paid_before)
         );
-        match t.cost_per_outcome {
-            Some(c) => {
-                let _ = writeln!(
-                    s,
-                    "students who met the target: {}; cost per outcome: {}",
-                    t.met_target,
-                    format_cents(c)
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    s,
-                    "students who met the target: {}; cost per outcome: none",
-                    t.met_target
-                );
-            }
-        }
-        s
     }
 
-    /// The whole statement as a text table: one row per student, then the summary.
+    /// The whole statement as a text table: one row per student, then the summary (a closing
+    /// statement, which has no student line, is its summary).
     pub fn to_table(&self) -> String {
+        if self.closing {
+            return self.summary();
+        }
         let mut s = String::new();
         let _ = writeln!(
             s,
