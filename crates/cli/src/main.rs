@@ -20,6 +20,7 @@ use std::process::ExitCode;
 ///   obc enroll --contract mesa-math-2025 enrollment.csv
 ///   obc statement --contract mesa-math-2025 --milestone enrollment
 ///   obc statement finalize --contract mesa-math-2025 --milestone enrollment
+///   obc statement finalize --contract mesa-math-2025 --closing --as-of 2025-07-15   # late data
 ///   obc explain --contract mesa-math-2025 --student 2000001
 ///   obc report session-checks --contract mesa-math-2025
 #[derive(Parser)]
@@ -67,7 +68,8 @@ enum Command {
         contract: String,
         file: PathBuf,
     },
-    /// Compute a contract's statement at a milestone (a draft unless finalized).
+    /// Compute a contract's statement at a milestone, or a closing statement after the final one
+    /// (a draft unless finalized).
     Statement(StatementCommand),
     /// Simulate a contract's payments over many years (SPEC 7): cost, spread, paying for chance.
     Simulate(commands::simulate::SimulateArgs),
