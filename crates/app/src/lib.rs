@@ -2,6 +2,7 @@
 //! contract, enroll students, compute and finalize a statement. Each one checks the whole input,
 //! then stores it in one transaction or not at all, and returns a report for the caller to show.
 
+use obc_core::corrections::{Corrections, FinalizedRun};
 use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
@@ -572,11 +573,31 @@ pub struct InputSnapshot {
     pub as_of: Option<time::Date>,
     pub students: Vec<StudentInput>,
     pub prior: PriorPayments,
+    /// A closing statement's inputs (`milestone` is its `closing-YYYY-MM-DD` name, `as_of` its
+    /// date). Absent from a milestone statement's snapshot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closing: bool,
 }
 
 impl InputSnapshot {
     /// Runs the engine on the snapshot (it takes the inputs: no copy of every session).
     pub fn compute(self, cv: &ContractVersion) -> Result<Statement> {
+        if self.closing {
+            let date = self.as_of.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "the closing inputs {} have no date",
+                    self.milestone
+                ))
+            })?;
+            return Ok(engine::compute_closing(engine::ClosingRequest {
+                contract: &cv.contract,
+                contract_version: cv.version,
+                contract_hash: cv.sha256.clone(),
+                date,
+                students: self.students,
+                prior: self.prior,
+            }));
+        }
         Ok(engine::compute(StatementRequest {
             contract: &cv.contract,
             contract_version: cv.version,
@@ -624,121 +645,163 @@ pub async fn load_inputs(
         .milestone(milestone)
         .ok_or_else(|| unknown(&cv))?;
     let students = store.statement_inputs(&cv.contract).await?;
-    let prior = prior_with_corrections(store, &cv.contract.id, m.date, &students).await?;
+    let prior = corrections_before(store, &cv.contract.id, m.date, &students)
+        .await?
+        .for_milestone();
     let snapshot = InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
         students,
         prior,
+        closing: false,
     };
     Ok((cv, snapshot))
 }
 
-/// What earlier finalized statements paid, and what they would pay with today's data.
-///
-/// Each finalized statement of an earlier milestone is computed again, in date order, with its
-/// own contract version and statement date and today's data. Where a student's line differs
-/// from what was finalized (a re-sent session, a rescored test), the difference becomes a
-/// correction, paid or credited once on the statement being computed. The base already paid
-/// is taken from the recomputed lines, so the correction and the base catch-up never pay the
-/// same dollar twice. Without late data the recomputation equals what was finalized and
-/// nothing changes.
-async fn prior_with_corrections(
+/// Loads the finalized statements of a contract dated before `before`, with their contract
+/// versions, and runs the correction rule of obc-core ([`obc_core::corrections`]) on them with
+/// today's data: what they paid, the corrections of their lines and the base already paid.
+async fn corrections_before(
     store: &Store,
     contract_id: &str,
     before: time::Date,
     students: &[StudentInput],
-) -> Result<PriorPayments> {
-    let actual = store.prior_payments(contract_id, before).await?;
-    let mut recomputed = PriorPayments::default();
-    let mut corrections = Vec::new();
+) -> Result<Corrections> {
+    let before = before.to_string();
     let mut earlier = Vec::new();
     for stored in store.finalized_statements().await? {
         if stored.contract_id != contract_id {
             continue;
         }
-        let finalized = Statement::from_json(&stored.content_json)
+        let statement = Statement::from_json(&stored.content_json)
             .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
-        if finalized.milestone_date < before.to_string() {
-            earlier.push((stored, finalized));
+        if statement.milestone_date < before {
+            earlier.push((stored.contract_version, statement));
         }
     }
-    // Corrections already paid by finalized statements, so none is paid twice.
-    let mut already: HashMap<(String, String), Decimal> = HashMap::new();
-    for (_, finalized) in &earlier {
-        for a in &finalized.adjustments {
-            *already
-                .entry((a.milestone.clone(), a.student_id.clone()))
-                .or_default() += a.amount;
+    let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
+    for (version, _) in &earlier {
+        if !versions.contains_key(version) {
+            let cv = store.contract_version(contract_id, *version).await?;
+            versions.insert(*version, cv);
         }
     }
-    for (stored, finalized) in &earlier {
-        let cv = store
-            .contract_version(contract_id, stored.contract_version)
-            .await?;
-        let as_of = obc_core::model::parse_iso_date(&finalized.statement_date);
-        let again = engine::compute_unhashed(StatementRequest {
-            contract: &cv.contract,
-            contract_version: cv.version,
-            contract_hash: cv.sha256.clone(),
-            milestone: &stored.milestone,
-            as_of,
-            students: students.to_vec(),
-            prior: PriorPayments {
-                paid_before: recomputed.paid_before,
-                base_paid: recomputed.base_paid.clone(),
-                corrections: Vec::new(),
-            },
-        })?;
-        let was: HashMap<&str, &obc_core::statement::Line> = finalized
-            .lines
-            .iter()
-            .map(|l| (l.student_id.as_str(), l))
-            .collect();
-        let now: HashMap<&str, &obc_core::statement::Line> = again
-            .lines
-            .iter()
-            .map(|l| (l.student_id.as_str(), l))
-            .collect();
-        let mut ids: Vec<&str> = was.keys().chain(now.keys()).copied().collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
-            let (old, new) = (was.get(id), now.get(id));
-            let amount =
-                |l: Option<&&obc_core::statement::Line>| l.map_or(Decimal::ZERO, |l| l.total);
-            let rule = |l: Option<&&obc_core::statement::Line>| {
-                l.map_or("no line".to_string(), |l| l.rule.clone())
-            };
-            let paid = amount(old)
-                + already
-                    .get(&(stored.milestone.clone(), id.to_string()))
-                    .copied()
-                    .unwrap_or_default();
-            if paid != amount(new) {
-                corrections.push(engine::Correction {
-                    milestone: stored.milestone.clone(),
-                    student_id: id.to_string(),
-                    original_rule: rule(old),
-                    original_amount: paid,
-                    corrected_rule: rule(new),
-                    corrected_amount: amount(new),
-                });
+    let runs: Vec<FinalizedRun> = earlier
+        .iter()
+        .map(|(version, statement)| {
+            let cv = &versions[version];
+            FinalizedRun {
+                contract: &cv.contract,
+                contract_version: cv.version,
+                contract_hash: &cv.sha256,
+                statement,
             }
-        }
-        recomputed.paid_before += finalized.totals.statement_total;
-        for l in &again.lines {
-            *recomputed
-                .base_paid
-                .entry(l.student_id.clone())
-                .or_default() += l.base_amount;
-        }
+        })
+        .collect();
+    Ok(obc_core::corrections::corrections_of(&runs, students)?)
+}
+
+/// Loads what a closing statement dated `date` is computed from (SPEC 5.11): the contract
+/// version in effect that day, today's data and every finalized statement before it. A closing
+/// comes after the contingent milestone is finalized and is dated after the last milestone.
+pub async fn load_closing_inputs(
+    store: &Store,
+    contract_id: &str,
+    date: time::Date,
+) -> Result<(ContractVersion, InputSnapshot)> {
+    let cv = store.contract_effective(contract_id, date).await?;
+    let last = cv
+        .contract
+        .milestones
+        .iter()
+        .max_by_key(|m| m.date)
+        .expect("a validated contract has milestones");
+    if date <= last.date {
+        return Err(AppError::Invalid(format!(
+            "a closing statement is dated after the last milestone of {contract_id} ({} on {}): --as-of {date} is not",
+            last.name, last.date
+        )));
     }
-    Ok(PriorPayments {
-        paid_before: actual.paid_before,
-        base_paid: recomputed.base_paid,
-        corrections,
-    })
+    let contingent = cv
+        .contract
+        .milestones
+        .iter()
+        .find(|m| m.contingent)
+        .expect("a validated contract has a contingent milestone");
+    if store
+        .finalized(contract_id, &contingent.name)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Invalid(format!(
+            "a closing statement comes after the contingent milestone is finalized: finalize the {} statement of {contract_id} first",
+            contingent.name
+        )));
+    }
+    let students = store.statement_inputs(&cv.contract).await?;
+    let prior = corrections_before(store, contract_id, date, &students)
+        .await?
+        .for_closing();
+    let snapshot = InputSnapshot {
+        milestone: obc_core::corrections::closing_name(date),
+        as_of: Some(date),
+        students,
+        prior,
+        closing: true,
+    };
+    Ok((cv, snapshot))
+}
+
+/// The closing statement to show for a date: the finalized one when a closing of that date
+/// was finalized (it never changes), else a draft computed now.
+pub async fn closing_for_display(
+    store: &Store,
+    contract_id: &str,
+    date: time::Date,
+) -> Result<(Statement, Option<StoredStatement>)> {
+    let name = obc_core::corrections::closing_name(date);
+    if let Some(stored) = store.finalized(contract_id, &name).await? {
+        let statement = Statement::from_json(&stored.content_json)
+            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+        return Ok((statement, Some(stored)));
+    }
+    let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
+    Ok((inputs.compute(&cv)?, None))
+}
+
+/// What late data changes since the contract's final (contingent) statement was finalized: the
+/// draft closing statement dated `today` (or the day after the last milestone, if later), or
+/// `None` while the contingent milestone is not finalized.
+pub async fn changes_since_final(
+    store: &Store,
+    cv: &ContractVersion,
+    today: time::Date,
+) -> Result<Option<Statement>> {
+    let Some(contingent) = cv.contract.milestones.iter().find(|m| m.contingent) else {
+        return Ok(None);
+    };
+    if store
+        .finalized(&cv.contract.id, &contingent.name)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let last = cv.contract.milestones.iter().map(|m| m.date).max();
+    let after_last = last.and_then(|d| d.next_day()).unwrap_or(today);
+    let (cv, inputs) = load_closing_inputs(store, &cv.contract.id, today.max(after_last)).await?;
+    Ok(Some(inputs.compute(&cv)?))
+}
+
+/// Computes and finalizes a closing statement dated `date`; it is posted like any statement.
+pub async fn finalize_closing(
+    store: &Store,
+    actor: &str,
+    contract_id: &str,
+    date: time::Date,
+) -> Result<(Statement, StoredStatement)> {
+    let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
+    finalize_computed(store, actor, &cv, inputs, date).await
 }
 
 /// Loads a contract's stored inputs and computes its statement at a milestone.
@@ -783,19 +846,30 @@ pub async fn finalize_statement(
 ) -> Result<(Statement, StoredStatement)> {
     let latest = store.contract(contract_id).await?;
     let (cv, inputs) = load_inputs(store, &latest, milestone, as_of).await?;
-    // The snapshot is written before the engine takes the inputs.
-    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
-    let statement = inputs.compute(&cv)?;
     let date = cv
         .contract
         .milestone(milestone)
         .expect("load_inputs checked the milestone")
         .date;
+    finalize_computed(store, actor, &cv, inputs, date).await
+}
+
+/// Computes a statement from its inputs and stores it, finalized, with their snapshot.
+async fn finalize_computed(
+    store: &Store,
+    actor: &str,
+    cv: &ContractVersion,
+    inputs: InputSnapshot,
+    milestone_date: time::Date,
+) -> Result<(Statement, StoredStatement)> {
+    // The snapshot is written before the engine takes the inputs.
+    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
+    let statement = inputs.compute(cv)?;
     let stored = store
         .finalize(
             actor,
             &statement,
-            date,
+            milestone_date,
             &cv.contract.district,
             &cv.contract.provider,
             &snapshot,

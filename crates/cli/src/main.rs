@@ -20,6 +20,7 @@ use std::process::ExitCode;
 ///   obc enroll --contract mesa-math-2025 enrollment.csv
 ///   obc statement --contract mesa-math-2025 --milestone enrollment
 ///   obc statement finalize --contract mesa-math-2025 --milestone enrollment
+///   obc statement finalize --contract mesa-math-2025 --closing --as-of 2025-07-15   # late data
 ///   obc explain --contract mesa-math-2025 --student 2000001
 ///   obc report session-checks --contract mesa-math-2025
 #[derive(Parser)]
@@ -78,7 +79,8 @@ enum Command {
         contract: String,
         file: PathBuf,
     },
-    /// Compute a contract's statement at a milestone (a draft unless finalized).
+    /// Compute a contract's statement at a milestone, or a closing statement after the final one
+    /// (a draft unless finalized).
     Statement(StatementCommand),
     /// Simulate a contract's payments over many years (SPEC 7): cost, spread, paying for chance.
     Simulate(commands::simulate::SimulateArgs),
@@ -343,9 +345,14 @@ enum StatementAction {
 struct StatementArgs {
     #[arg(long)]
     contract: String,
-    #[arg(long)]
-    milestone: String,
-    /// Statement date (YYYY-MM-DD), default the milestone's date.
+    #[arg(long, required_unless_present = "closing")]
+    milestone: Option<String>,
+    /// A closing statement instead of a milestone's: dated --as-of (after the last milestone),
+    /// it pays or credits what data received since the finalized statements changes, NTE line
+    /// included. Only after the contingent milestone is finalized.
+    #[arg(long, conflicts_with = "milestone", requires = "as_of")]
+    closing: bool,
+    /// Statement date (YYYY-MM-DD), default the milestone's date; a closing statement's date.
     #[arg(long)]
     as_of: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]

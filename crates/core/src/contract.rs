@@ -743,6 +743,12 @@ impl Validator<'_> {
             if !names.insert(name.clone()) {
                 self.problem(m.name.span(), format!("milestone \"{name}\" appears twice"));
             }
+            if crate::corrections::is_closing_name(&name) {
+                self.problem(
+                    m.name.span(),
+                    format!("milestone \"{name}\": names like closing-YYYY-MM-DD are the closing statements'; choose another name"),
+                );
+            }
             if !dates.insert(date) {
                 self.problem(
                     m.date.span(),
@@ -949,6 +955,17 @@ mod tests {
         assert!(
             p.iter().any(|p| p.message.contains("rate_card.meets.min")),
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_milestone_cannot_take_a_closing_statements_name() {
+        let p = problems(&EXAMPLE.replace("name = \"midyear\"", "name = \"closing-2025-01-31\""));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("closing statements'"), "{p:?}");
+        // Only the exact closing form is reserved.
+        assert!(
+            Contract::parse(&EXAMPLE.replace("name = \"midyear\"", "name = \"closing\"")).is_ok()
         );
     }
 

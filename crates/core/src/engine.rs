@@ -46,6 +46,11 @@ pub struct PriorPayments {
     /// paid (or credited) once, on this statement, as an adjustment.
     #[serde(default)]
     pub corrections: Vec<Correction>,
+    /// A closing statement's NTE line (see [`crate::corrections::Corrections`]); always zero for
+    /// a milestone statement, whose own cap applies to everything it pays. Absent from the
+    /// serialized form when zero (the inputs hash of a milestone statement is unchanged).
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub nte_difference: Decimal,
 }
 
 /// A line of a finalized statement as it was paid and as today's data computes it.
@@ -130,7 +135,17 @@ fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statemen
     let statement_date = req.as_of.unwrap_or(milestone.date);
     canonicalize(&mut req.students);
     let inputs_hash = if hashed {
-        hash_inputs(&req, statement_date)
+        hash_inputs(
+            &InputsHeader {
+                contract: req.contract,
+                contract_version: req.contract_version,
+                contract_hash: &req.contract_hash,
+                milestone: req.milestone,
+                statement_date,
+            },
+            &req.prior,
+            &req.students,
+        )
     } else {
         String::new()
     };
@@ -170,12 +185,69 @@ fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statemen
         milestone_date: milestone.date.to_string(),
         statement_date: statement_date.to_string(),
         contingent: milestone.contingent,
+        closing: false,
         engine_version: ENGINE_VERSION.to_string(),
         inputs_hash,
         lines,
         adjustments,
         totals,
     })
+}
+
+/// Everything a closing statement depends on (SPEC 5.11).
+#[derive(Debug, Clone)]
+pub struct ClosingRequest<'a> {
+    /// The contract version in effect on the closing's date (its NTE caps the contract).
+    pub contract: &'a Contract,
+    pub contract_version: u32,
+    pub contract_hash: String,
+    /// The closing's date, after the last milestone's.
+    pub date: Date,
+    /// Today's data, which the corrections in `prior` were computed from: recorded in the
+    /// inputs hash.
+    pub students: Vec<StudentInput>,
+    /// What every finalized statement paid (`paid_before`), the corrections of their lines and
+    /// the difference of their NTE lines ([`crate::corrections::corrections`]).
+    pub prior: PriorPayments,
+}
+
+/// A closing statement: no student line, one adjustment line per corrected line of a finalized
+/// statement, and the difference of the NTE lines, so that everything paid on the contract,
+/// this statement included, is what its final data pays, never above the NTE.
+pub fn compute_closing(mut req: ClosingRequest<'_>) -> Statement {
+    let name = crate::corrections::closing_name(req.date);
+    canonicalize(&mut req.students);
+    let inputs_hash = hash_inputs(
+        &InputsHeader {
+            contract: req.contract,
+            contract_version: req.contract_version,
+            contract_hash: &req.contract_hash,
+            milestone: &name,
+            statement_date: req.date,
+        },
+        &req.prior,
+        &req.students,
+    );
+    let adjustments = adjustments(&req.prior.corrections);
+    let mut totals = totals(req.contract, &[], &adjustments, &req.prior);
+    let nte_line = cents(req.prior.nte_difference);
+    totals.nte_cap = (!nte_line.is_zero()).then_some(nte_line);
+    totals.statement_total = cents(totals.adjustments + nte_line);
+    Statement {
+        contract_id: req.contract.id.clone(),
+        contract_version: req.contract_version,
+        contract_hash: req.contract_hash,
+        milestone: name,
+        milestone_date: req.date.to_string(),
+        statement_date: req.date.to_string(),
+        contingent: false,
+        closing: true,
+        engine_version: ENGINE_VERSION.to_string(),
+        inputs_hash,
+        lines: Vec::new(),
+        adjustments,
+        totals,
+    }
 }
 
 /// One adjustment line per correction, by student then milestone: the finalized statement is
@@ -228,8 +300,21 @@ fn canonicalize(students: &mut [StudentInput]) {
     }
 }
 
+/// What the inputs hash covers besides the prior payments and the students.
+struct InputsHeader<'a> {
+    contract: &'a Contract,
+    contract_version: u32,
+    contract_hash: &'a str,
+    milestone: &'a str,
+    statement_date: Date,
+}
+
 /// SHA-256 over the canonical inputs, streamed so it stays linear and small in memory.
-fn hash_inputs(req: &StatementRequest<'_>, statement_date: Date) -> String {
+fn hash_inputs(
+    header: &InputsHeader<'_>,
+    prior: &PriorPayments,
+    students: &[StudentInput],
+) -> String {
     struct HashWriter(Sha256);
     impl std::io::Write for HashWriter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -242,15 +327,15 @@ fn hash_inputs(req: &StatementRequest<'_>, statement_date: Date) -> String {
     }
     let mut w = HashWriter(Sha256::new());
     let header = (
-        &req.contract.id,
-        req.contract_version,
-        &req.contract_hash,
-        req.milestone,
-        statement_date.to_string(),
-        &req.prior,
+        &header.contract.id,
+        header.contract_version,
+        header.contract_hash,
+        header.milestone,
+        header.statement_date.to_string(),
+        prior,
     );
     serde_json::to_writer(&mut w, &header).expect("hashing never fails");
-    for s in &req.students {
+    for s in students {
         serde_json::to_writer(&mut w, s).expect("hashing never fails");
     }
     hex(&w.0.finalize())

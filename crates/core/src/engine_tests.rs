@@ -72,6 +72,7 @@ fn prior(paid_before: &str, base_paid: &[(&str, &str)]) -> PriorPayments {
             .map(|(id, a)| (id.to_string(), dec(a)))
             .collect(),
         corrections: Vec::new(),
+        nte_difference: Decimal::ZERO,
     }
 }
 

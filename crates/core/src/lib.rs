@@ -5,12 +5,14 @@
 //! outputs, byte for byte.
 
 pub mod contract;
+pub mod corrections;
 pub mod csv_text;
 pub mod design;
 pub mod engine;
 pub mod grade;
 pub mod model;
 pub mod money;
+pub mod postings;
 pub mod progress;
 pub mod ratio;
 pub mod statement;

@@ -119,6 +119,10 @@ pub struct Statement {
     pub milestone_date: String,
     pub statement_date: String,
     pub contingent: bool,
+    /// A closing statement (SPEC 5.11): adjustment lines only, `milestone` is its
+    /// `closing-YYYY-MM-DD` name. Absent from the JSON of a milestone statement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closing: bool,
     pub engine_version: String,
     pub inputs_hash: String,
     pub lines: Vec<Line>,
@@ -320,6 +324,9 @@ impl Statement {
 
     /// A summary for people: header, totals by rule, the cap and cost per outcome.
     pub fn summary(&self) -> String {
+        if self.closing {
+            return self.closing_summary();
+        }
         let t = &self.totals;
         let mut s = String::new();
         let _ = writeln!(
@@ -361,6 +368,47 @@ impl Statement {
             format_cents(t.contingent),
             format_cents(t.lines_total)
         );
+        self.write_adjustments_and_total(&mut s);
+        match t.cost_per_outcome {
+            Some(c) => {
+                let _ = writeln!(
+                    s,
+                    "students who met the target: {}; cost per outcome: {}",
+                    t.met_target,
+                    format_cents(c)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "students who met the target: {}; cost per outcome: none",
+                    t.met_target
+                );
+            }
+        }
+        s
+    }
+
+    /// A closing statement's summary: no student line, only its adjustments and NTE line.
+    fn closing_summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Closing statement {} for contract {} (version {}): late data since the finalized statements",
+            self.milestone, self.contract_id, self.contract_version
+        );
+        let _ = writeln!(
+            s,
+            "{} adjustment lines (what today's data pays minus what was paid)",
+            self.adjustments.len()
+        );
+        self.write_adjustments_and_total(&mut s);
+        s
+    }
+
+    /// The adjustment lines, the NTE line, the statement total and what was paid before.
+    fn write_adjustments_and_total(&self, s: &mut String) {
+        let t = &self.totals;
         for a in &self.adjustments {
             let _ = writeln!(
                 s,
@@ -394,28 +442,14 @@ impl Statement {
             "paid before this statement: {}",
             format_cents(t.paid_before)
         );
-        match t.cost_per_outcome {
-            Some(c) => {
-                let _ = writeln!(
-                    s,
-                    "students who met the target: {}; cost per outcome: {}",
-                    t.met_target,
-                    format_cents(c)
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    s,
-                    "students who met the target: {}; cost per outcome: none",
-                    t.met_target
-                );
-            }
-        }
-        s
     }
 
-    /// The whole statement as a text table: one row per student, then the summary.
+    /// The whole statement as a text table: one row per student, then the summary (a closing
+    /// statement, which has no student line, is its summary).
     pub fn to_table(&self) -> String {
+        if self.closing {
+            return self.summary();
+        }
         let mut s = String::new();
         let _ = writeln!(
             s,

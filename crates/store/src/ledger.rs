@@ -2,7 +2,6 @@
 //! back for `obc ledger` and `obc ledger verify`.
 
 use crate::{Result, Store, Tx};
-use obc_core::money::to_cents;
 use obc_core::Statement;
 
 /// One ledger entry; the entries of a posting sum to zero.
@@ -25,8 +24,8 @@ pub struct StoredLine {
     pub contingent_cents: i64,
 }
 
-/// Posts a finalized statement: one posting per paying line, per adjustment and for the NTE cap, each
-/// moving the amount from the district's payable to the provider's receivable.
+/// Writes a finalized statement's postings, as obc-core builds them
+/// ([`obc_core::postings::postings`]): two entries each, one row per entry.
 pub(crate) async fn post(
     tx: &mut Tx,
     backend: crate::Backend,
@@ -35,61 +34,22 @@ pub(crate) async fn post(
     district: &str,
     provider: &str,
 ) -> Result<()> {
-    let payable = format!("district_payable:{district}");
-    let receivable = format!("provider_receivable:{provider}");
-    let mut postings: Vec<(String, i64, Option<&str>, String)> = statement
-        .lines
-        .iter()
-        .filter(|l| !l.total.is_zero())
-        .map(|l| {
-            (
-                format!(
-                    "{}/{}/{}",
-                    statement.contract_id, statement.milestone, l.student_id
-                ),
-                to_cents(l.total),
-                Some(l.student_id.as_str()),
-                format!("{} ({})", l.rule, l.base_clause),
-            )
-        })
-        .collect();
-    for a in statement.adjustments.iter().filter(|a| !a.amount.is_zero()) {
-        postings.push((
-            format!(
-                "{}/{}/adjustment/{}/{}",
-                statement.contract_id, statement.milestone, a.milestone, a.student_id
-            ),
-            to_cents(a.amount),
-            Some(a.student_id.as_str()),
-            format!(
-                "correction of the {} line ({} -> {})",
-                a.milestone, a.original_rule, a.corrected_rule
-            ),
-        ));
-    }
-    if let Some(cap) = statement.totals.nte_cap {
-        postings.push((
-            format!("{}/{}/nte_cap", statement.contract_id, statement.milestone),
-            to_cents(cap),
-            None,
-            "nte_cap (not_to_exceed)".to_string(),
-        ));
-    }
+    let postings = obc_core::postings::postings(statement, district, provider);
     for chunk in postings.chunks(250) {
         let sql = format!(
             "INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id, memo) {}",
             crate::values(backend, chunk.len() * 2, 6)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (posting, cents, student, memo) in chunk {
-            for (account, amount) in [(&payable, -cents), (&receivable, *cents)] {
+        for posting in chunk {
+            for entry in &posting.entries {
                 q = q
                     .bind(statement_id)
-                    .bind(posting.clone())
-                    .bind(account.clone())
-                    .bind(amount)
-                    .bind(student.map(str::to_string))
-                    .bind(memo.clone());
+                    .bind(&posting.name)
+                    .bind(&entry.account)
+                    .bind(entry.amount_cents)
+                    .bind(posting.student_id.as_deref())
+                    .bind(&posting.memo);
             }
         }
         q.execute(&mut **tx).await?;

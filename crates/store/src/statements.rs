@@ -2,10 +2,9 @@
 //! never edited (triggers refuse UPDATE and DELETE); what it paid feeds later milestones.
 
 use crate::{audit, Result, Store, StoreError};
-use obc_core::engine::{PriorPayments, StudentInput};
-use obc_core::money::{from_cents, to_cents};
+use obc_core::engine::StudentInput;
+use obc_core::money::to_cents;
 use obc_core::{Contract, Statement};
-use std::collections::BTreeMap;
 
 /// A finalized statement as stored.
 #[derive(Debug, Clone)]
@@ -105,37 +104,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// What finalized statements of milestones dated before `before` paid on a contract.
-    pub async fn prior_payments(
-        &self,
-        contract_id: &str,
-        before: time::Date,
-    ) -> Result<PriorPayments> {
-        let paid: i64 = sqlx::query_scalar(
-            "SELECT CAST(coalesce(sum(total_cents), 0) AS BIGINT) FROM statements WHERE contract_id = $1 AND milestone_date < $2",
-        )
-        .bind(contract_id)
-        .bind(before.to_string())
-        .fetch_one(&self.pool)
-        .await?;
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT l.student_id, CAST(sum(l.base_cents) AS BIGINT) FROM statement_lines l JOIN statements s ON s.id = l.statement_id
-             WHERE s.contract_id = $1 AND s.milestone_date < $2 GROUP BY l.student_id",
-        )
-        .bind(contract_id)
-        .bind(before.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(PriorPayments {
-            paid_before: from_cents(paid),
-            corrections: Vec::new(),
-            base_paid: rows
-                .into_iter()
-                .map(|(s, c)| (s, from_cents(c)))
-                .collect::<BTreeMap<_, _>>(),
-        })
     }
 
     /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is

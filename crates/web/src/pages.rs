@@ -17,7 +17,7 @@ use obc_store::{ContractVersion, Role, Scope, StoredStatement};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, Write};
 
 /// Renders a template, or a plain 500 if the template itself fails.
@@ -209,6 +209,9 @@ pub struct ContractPage {
     pub nte: String,
     pub source: String,
     pub milestones: Vec<MilestoneRow>,
+    /// Once the contingent milestone is finalized: what late data changes (SPEC 5.11), else
+    /// empty.
+    pub changes_since_final: String,
     pub students: u32,
     pub met_target: u32,
     pub total_cost: String,
@@ -265,6 +268,27 @@ fn school_rows(statement: &Statement) -> Vec<SchoolRow> {
         .collect()
 }
 
+/// "changes since the final statement: +$X for N students", from the draft closing statement.
+fn changes_since_final(closing: &Statement) -> String {
+    let total = closing.totals.statement_total;
+    let students: BTreeSet<&str> = closing
+        .adjustments
+        .iter()
+        .map(|a| a.student_id.as_str())
+        .collect();
+    if total.is_zero() && students.is_empty() {
+        return "No changes since the final statement.".to_string();
+    }
+    format!(
+        "Changes since the final statement: {}${} for {} student{} (a closing statement pays them: obc statement --contract {} --closing --as-of DATE).",
+        if total.is_sign_negative() { "-" } else { "+" },
+        format_cents(total.abs()),
+        students.len(),
+        if students.len() == 1 { "" } else { "s" },
+        closing.contract_id
+    )
+}
+
 pub async fn contract(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -294,6 +318,11 @@ pub async fn contract(
                 .unwrap_or_else(|| "draft".into()),
         });
     }
+    let today = time::OffsetDateTime::now_utc().date();
+    let changes_since_final = obc_app::changes_since_final(&state.store, &cv, today)
+        .await?
+        .map(|closing| changes_since_final(&closing))
+        .unwrap_or_default();
     // One load of the inputs serves the statement and the attendance chart.
     let (effective, inputs) =
         obc_app::load_inputs(&state.store, &cv, contingent_milestone(&cv), None).await?;
@@ -320,6 +349,7 @@ pub async fn contract(
         nte: format_cents(c.not_to_exceed),
         source: cv.source.clone(),
         milestones,
+        changes_since_final,
         students: t.students,
         met_target: t.met_target,
         total_cost: format_cents(t.paid_before + t.statement_total),

@@ -29,25 +29,52 @@ fn emit(text: &str, output: Option<&Path>) -> Result<()> {
     }
 }
 
-/// Prints the statement of a milestone: the finalized one when it exists (byte for byte as
-/// finalized), else a draft computed now. Which one it is goes to standard error.
-pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
-    let cv = store.contract(&args.contract).await?;
+/// Which statement the arguments name: a milestone's (at an optional date) or a closing.
+enum Which<'a> {
+    Milestone(&'a str, Option<time::Date>),
+    Closing(time::Date),
+}
+
+fn which(args: &StatementArgs) -> Result<Which<'_>> {
     let as_of = obc_app::parse_as_of(args.as_of.as_deref())?;
-    let (statement, finalized) =
-        obc_app::statement_for_display(store, &cv, &args.milestone, as_of).await?;
-    let status = match (&finalized, as_of) {
-        (Some(f), None) => format!(
-            "FINALIZED {} by {} (sha256 {})",
-            f.finalized_at, f.finalized_by, f.content_sha256
-        ),
-        (Some(f), Some(_)) => format!(
-            "DRAFT recomputed as of {}; the milestone was FINALIZED {} with a total of {}",
-            statement.statement_date,
-            f.finalized_at,
-            obc_core::money::format_cents(obc_core::money::from_cents(f.total_cents))
-        ),
-        (None, _) => "DRAFT (not finalized)".to_string(),
+    Ok(match (&args.milestone, as_of) {
+        (Some(milestone), _) => Which::Milestone(milestone, as_of),
+        (None, Some(date)) if args.closing => Which::Closing(date),
+        _ => bail!("give --milestone NAME, or --closing --as-of YYYY-MM-DD"),
+    })
+}
+
+/// Prints the statement of a milestone, or a closing statement: the finalized one when it
+/// exists (byte for byte as finalized), else a draft computed now. Which one it is goes to
+/// standard error.
+pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
+    let money = |cents| obc_core::money::format_cents(obc_core::money::from_cents(cents));
+    let (statement, status) = match which(args)? {
+        Which::Milestone(milestone, as_of) => {
+            let cv = store.contract(&args.contract).await?;
+            let (statement, finalized) =
+                obc_app::statement_for_display(store, &cv, milestone, as_of).await?;
+            let status = match (&finalized, as_of) {
+                (Some(f), None) => finalized_status(f),
+                (Some(f), Some(_)) => format!(
+                    "DRAFT recomputed as of {}; the milestone was FINALIZED {} with a total of {}",
+                    statement.statement_date,
+                    f.finalized_at,
+                    money(f.total_cents)
+                ),
+                (None, _) => "DRAFT (not finalized)".to_string(),
+            };
+            (statement, status)
+        }
+        Which::Closing(date) => {
+            let (statement, finalized) =
+                obc_app::closing_for_display(store, &args.contract, date).await?;
+            let status = match &finalized {
+                Some(f) => finalized_status(f),
+                None => "DRAFT closing statement (not finalized)".to_string(),
+            };
+            (statement, status)
+        }
     };
     eprintln!("{status}");
     if args.format != Format::Table {
@@ -56,7 +83,10 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
             .audit(
                 actor,
                 "export.statement",
-                &format!("contract:{}/milestone:{}", args.contract, args.milestone),
+                &format!(
+                    "contract:{}/milestone:{}",
+                    args.contract, statement.milestone
+                ),
                 &format!(
                     "{}, {} student lines",
                     if args.format == Format::Csv {
@@ -72,10 +102,22 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
     emit(&render(&statement, args.format), args.output.as_deref())
 }
 
+fn finalized_status(f: &obc_store::StoredStatement) -> String {
+    format!(
+        "FINALIZED {} by {} (sha256 {})",
+        f.finalized_at, f.finalized_by, f.content_sha256
+    )
+}
+
 pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
-    let as_of = obc_app::parse_as_of(args.as_of.as_deref())?;
-    let (statement, stored) =
-        obc_app::finalize_statement(store, actor, &args.contract, &args.milestone, as_of).await?;
+    let (statement, stored) = match which(args)? {
+        Which::Milestone(milestone, as_of) => {
+            obc_app::finalize_statement(store, actor, &args.contract, milestone, as_of).await?
+        }
+        Which::Closing(date) => {
+            obc_app::finalize_closing(store, actor, &args.contract, date).await?
+        }
+    };
     eprintln!(
         "Finalized {} / {}: total {} (sha256 {})",
         stored.contract_id,

@@ -5,6 +5,7 @@
 mod acceptance;
 mod bad_input;
 mod browser;
+mod closing;
 mod demo;
 mod exhibit;
 mod help;

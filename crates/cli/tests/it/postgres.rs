@@ -254,6 +254,13 @@ fn ledger_catches_tampering_on_postgres() {
 }
 
 #[test]
+fn a_closing_pays_late_data_once_on_postgres() {
+    if server("a_closing_pays_late_data_once_on_postgres").is_some() {
+        crate::closing::closing_pays_late_data_once(on_postgres);
+    }
+}
+
+#[test]
 fn a_killed_import_leaves_nothing_on_postgres() {
     if server("a_killed_import_leaves_nothing_on_postgres").is_some() {
         crate::ledger::killed_import_leaves_nothing(on_postgres());

@@ -303,6 +303,7 @@ proptest! {
                 .filter_map(|(i, k)| k.2.map(|c| (format!("s{i}"), from_cents(c / 2))))
                 .collect(),
             corrections: Vec::new(),
+            nte_difference: Decimal::ZERO,
         };
         let name = ["enrollment", "midyear", "final"][milestone];
         match compute(StatementRequest {

@@ -1,7 +1,9 @@
 //! Property tests of the payout engine (SPEC section 5): random contracts, students, sessions
 //! and tests; the invariants every statement must keep. One test binary: `extremes` holds the
-//! no-panic property over extreme valid contracts.
+//! no-panic property over extreme valid contracts; `corrections` the property of corrections
+//! and closing statements.
 
+mod corrections;
 mod extremes;
 
 use obc_core::engine::{compute, PriorPayments, StatementRequest, StudentInput};
@@ -500,6 +502,7 @@ impl Scenario {
                 .filter_map(|(s, i)| s.base_paid.map(|c| (i.student.id.clone(), hundredths(c))))
                 .collect(),
             corrections: Vec::new(),
+            nte_difference: Decimal::ZERO,
         }
     }
 

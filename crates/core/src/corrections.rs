@@ -1,0 +1,206 @@
+//! Corrections of finalized statements (docs/RULES.md, "Corrections after finalization", and
+//! SPEC 5.11, closing statements). A finalized statement is never changed: when data arrives
+//! late (a re-sent session log, a rescored test), each finalized statement is computed again
+//! with today's data, and what it would pay now, minus what was paid for it, is paid or
+//! credited once on a later statement as an adjustment.
+//!
+//! Pure: the caller loads the finalized statements, their contract versions and today's data;
+//! these functions decide.
+
+use crate::engine::{
+    compute_unhashed, Correction, EngineError, PriorPayments, StatementRequest, StudentInput,
+};
+use crate::statement::{Line, Statement};
+use crate::Contract;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use time::Date;
+
+/// A finalized statement with the contract version it was computed under, so it can be
+/// computed again with today's data.
+#[derive(Debug, Clone, Copy)]
+pub struct FinalizedRun<'a> {
+    pub contract: &'a Contract,
+    pub contract_version: u32,
+    pub contract_hash: &'a str,
+    pub statement: &'a Statement,
+}
+
+/// What the finalized statements paid compared with what today's data computes for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Corrections {
+    /// The totals of the finalized statements given (after their caps): what was paid.
+    pub paid_before: Decimal,
+    /// One per finalized milestone line whose amount today's data changes, net of the
+    /// adjustments already paid for it: by finalized statement (in the order given), then
+    /// student id.
+    pub corrections: Vec<Correction>,
+    /// The base each student was paid by the finalized milestone statements, as today's data
+    /// computes them: the next statement's "base due minus what earlier milestones paid" uses
+    /// it, so a correction and a base catch-up never pay the same dollar twice.
+    pub base_paid: BTreeMap<String, Decimal>,
+    /// The NTE lines today's data gives the finalized milestone statements minus the NTE lines
+    /// all finalized statements (closings included) carried: a closing statement's NTE line.
+    pub nte_difference: Decimal,
+}
+
+impl Corrections {
+    /// What a milestone statement is computed with. The difference of earlier NTE lines is not
+    /// corrected there: the statement's own cap applies to everything it pays.
+    pub fn for_milestone(self) -> PriorPayments {
+        PriorPayments {
+            paid_before: self.paid_before,
+            base_paid: self.base_paid,
+            corrections: self.corrections,
+            nte_difference: Decimal::ZERO,
+        }
+    }
+
+    /// What a closing statement is computed with: the corrections and the NTE lines'
+    /// difference, so the contract's total paid becomes what its final data pays.
+    pub fn for_closing(self) -> PriorPayments {
+        PriorPayments {
+            nte_difference: self.nte_difference,
+            ..self.for_milestone()
+        }
+    }
+}
+
+/// The name under which a closing statement dated `date` is stored and shown, in place of a
+/// milestone's name. Contracts cannot name a milestone like it (see `contract.rs`).
+pub fn closing_name(date: Date) -> String {
+    format!("closing-{date}")
+}
+
+/// Whether a milestone name is the one a closing statement takes (`closing-YYYY-MM-DD`).
+pub fn is_closing_name(name: &str) -> bool {
+    name.strip_prefix("closing-")
+        .and_then(crate::model::parse_iso_date)
+        .is_some_and(|date| closing_name(date) == name)
+}
+
+/// Each finalized milestone statement computed again with today's `students`, in the order
+/// given (milestone date order), each with its own contract version and statement date.
+/// Closing statements are skipped: they have no lines of their own to recompute. Each
+/// recomputation sees the base and the totals the ones before it pay with today's data, so
+/// the recomputed statements are what the contract would have paid had today's data been
+/// known all along (their NTE lines included).
+pub fn recompute(
+    finalized: &[FinalizedRun<'_>],
+    students: &[StudentInput],
+) -> Result<Vec<Statement>, EngineError> {
+    let mut prior = PriorPayments::default();
+    let mut recomputed = Vec::new();
+    for run in finalized.iter().filter(|run| !run.statement.closing) {
+        let again = compute_unhashed(StatementRequest {
+            contract: run.contract,
+            contract_version: run.contract_version,
+            contract_hash: run.contract_hash.to_string(),
+            milestone: &run.statement.milestone,
+            as_of: crate::model::parse_iso_date(&run.statement.statement_date),
+            students: students.to_vec(),
+            prior: prior.clone(),
+        })?;
+        prior.paid_before += again.totals.statement_total;
+        for l in &again.lines {
+            *prior.base_paid.entry(l.student_id.clone()).or_default() += l.base_amount;
+        }
+        recomputed.push(again);
+    }
+    Ok(recomputed)
+}
+
+/// The correction rule. `finalized` holds every finalized statement that counts (milestone
+/// statements and closings, in date order) as it was paid; `recomputed` holds, in the same
+/// order, each finalized milestone statement (not the closings) computed again with today's
+/// data (see [`recompute`]).
+///
+/// A student's line of a finalized milestone statement is corrected when what today's data
+/// computes for it differs from what was paid for it: the line as finalized plus the
+/// adjustments later statements already paid for that milestone and student. A student with
+/// no line (added or removed since) counts as a line of 0.00 under the rule `no line`.
+pub fn corrections(finalized: &[&Statement], recomputed: &[Statement]) -> Corrections {
+    let mut out = Corrections {
+        // In cents even when nothing was paid ("0.00", not "0"): it is part of the inputs hash.
+        paid_before: crate::money::from_cents(0),
+        ..Corrections::default()
+    };
+    let mut already: HashMap<(&str, &str), Decimal> = HashMap::new();
+    let mut nte_paid = Decimal::ZERO;
+    for statement in finalized {
+        out.paid_before += statement.totals.statement_total;
+        for a in &statement.adjustments {
+            *already
+                .entry((a.milestone.as_str(), a.student_id.as_str()))
+                .or_default() += a.amount;
+        }
+        nte_paid += statement.totals.nte_cap.unwrap_or_default();
+    }
+    let milestones = finalized.iter().filter(|s| !s.closing);
+    for (paid, again) in milestones.zip(recomputed) {
+        let milestone = paid.milestone.as_str();
+        let was = by_student(&paid.lines);
+        let now = by_student(&again.lines);
+        let earlier_adjustments = already
+            .keys()
+            .filter(|(m, _)| *m == milestone)
+            .map(|(_, student)| *student);
+        let students: BTreeSet<&str> = was
+            .keys()
+            .chain(now.keys())
+            .copied()
+            .chain(earlier_adjustments)
+            .collect();
+        for student in students {
+            let (old, new) = (was.get(student), now.get(student));
+            let paid_for_line = amount(old)
+                + already
+                    .get(&(milestone, student))
+                    .copied()
+                    .unwrap_or_default();
+            if paid_for_line != amount(new) {
+                out.corrections.push(Correction {
+                    milestone: milestone.to_string(),
+                    student_id: student.to_string(),
+                    original_rule: rule(old),
+                    original_amount: paid_for_line,
+                    corrected_rule: rule(new),
+                    corrected_amount: amount(new),
+                });
+            }
+        }
+        for l in &again.lines {
+            *out.base_paid.entry(l.student_id.clone()).or_default() += l.base_amount;
+        }
+        out.nte_difference += again.totals.nte_cap.unwrap_or_default();
+    }
+    out.nte_difference -= nte_paid;
+    out
+}
+
+/// [`recompute`] then [`corrections`]: what a new statement needs to know about the finalized
+/// ones before it.
+pub fn corrections_of(
+    finalized: &[FinalizedRun<'_>],
+    students: &[StudentInput],
+) -> Result<Corrections, EngineError> {
+    let recomputed = recompute(finalized, students)?;
+    let paid: Vec<&Statement> = finalized.iter().map(|run| run.statement).collect();
+    Ok(corrections(&paid, &recomputed))
+}
+
+fn by_student(lines: &[Line]) -> HashMap<&str, &Line> {
+    lines.iter().map(|l| (l.student_id.as_str(), l)).collect()
+}
+
+fn amount(line: Option<&&Line>) -> Decimal {
+    line.map_or(Decimal::ZERO, |l| l.total)
+}
+
+fn rule(line: Option<&&Line>) -> String {
+    line.map_or_else(|| "no line".to_string(), |l| l.rule.clone())
+}
+
+#[cfg(test)]
+#[path = "corrections_tests.rs"]
+mod tests;
