@@ -8,6 +8,7 @@ pub mod contract;
 pub mod csv_text;
 pub mod design;
 pub mod engine;
+pub mod export;
 pub mod grade;
 pub mod model;
 pub mod money;
