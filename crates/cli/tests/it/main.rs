@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod demo;
 mod exhibit;
+mod export;
 mod help;
 mod idempotency;
 mod ledger;

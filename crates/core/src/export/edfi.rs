@@ -221,12 +221,12 @@ fn student_assessments(c: &Contract, students: &[&StudentInput]) -> Vec<Value> {
                 t.start_seconds / 60 % 60,
                 t.start_seconds % 60
             );
-            let identifier = t.test_id.clone().unwrap_or_else(|| {
-                format!(
-                    "{}-{}-{}-{}T{time}",
-                    t.student_id, t.assessment, t.subject, t.date
-                )
-            });
+            // Unique per student and assessment (Ed-Fi's key has both): MAP's TestID, else
+            // the sitting (SPEC 3.2's identity of a test without one).
+            let identifier = t
+                .test_id
+                .clone()
+                .unwrap_or_else(|| format!("{} {}T{time}", t.term_name, t.date));
             let mut notes = Vec::new();
             if let Some(pct) = t.rapid_guessing_pct {
                 notes.push(format!("rapid guessing {}%", pct.normalize()));
