@@ -104,6 +104,7 @@ mod tests {
         assert_eq!(format_dollars(d("0")), "$0.00");
         assert_eq!(format_dollars(d("-0.004")), "$0.00");
         assert_eq!(format_dollars(d("-1234.5")), "-$1,234.50");
+        assert_eq!(format_dollars(d("-1234567.89")), "-$1,234,567.89");
         assert_eq!(format_dollars(d("-0.05")), "-$0.05");
         assert_eq!(format_dollars(d("600.025")), "$600.02");
     }

@@ -355,3 +355,188 @@ fn edfi_export_needs_the_districts_edfi_id() {
     );
     assert!(!obc.path("edfi").exists(), "nothing is written");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The web app: the INDIGO download and API, the statement as a filed document
+// ---------------------------------------------------------------------------------------------
+
+use crate::web_support::{Req, WebApp, Who, MESA_CONTRACT};
+use axum::http::StatusCode;
+
+#[tokio::test]
+async fn indigo_download_and_api_give_the_cli_document_and_are_audited() {
+    let app = WebApp::new().await;
+    let s = app.login(Who::Brightpath).await;
+    let path = format!("/contracts/{MESA_CONTRACT}/indigo.json");
+    let page = app.send(s.with_cookie(Req::get(&path))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(
+        page.header("content-disposition"),
+        Some(format!("attachment; filename=\"{MESA_CONTRACT}.indigo.json\"").as_str())
+    );
+    let api = app
+        .send(s.with_token(Req::get(&format!(
+            "/api/contracts/{MESA_CONTRACT}/indigo"
+        ))))
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    let cli: Value = serde_json::from_str(&app.cli(&[
+        "export",
+        "indigo",
+        "--contract",
+        MESA_CONTRACT,
+    ]))
+    .unwrap();
+    assert_eq!(page.json(), cli, "the download is the CLI's document");
+    assert_eq!(api.json(), cli, "the API gives the CLI's document");
+    assert_valid(&cli);
+    let exports = app
+        .audit_actions(Who::Brightpath.username())
+        .await
+        .into_iter()
+        .filter(|(action, _, _)| action == "export.indigo")
+        .count();
+    assert_eq!(exports, 2, "the download and the API call are audited");
+    let contract_page = app
+        .send(s.with_cookie(Req::get(&format!("/contracts/{MESA_CONTRACT}"))))
+        .await;
+    assert!(contract_page.text().contains(&path), "the contract page links the download");
+    let openapi = app.send(Req::get("/api/openapi.json")).await.json();
+    assert!(openapi["paths"]["/api/contracts/{id}/indigo"]["get"].is_object());
+}
+
+/// The text of an HTML page with the tags taken out and spaces collapsed.
+fn page_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn the_print_view_is_a_letter_document_with_parties_amounts_and_every_student() {
+    let app = WebApp::new().await;
+    let s = app.login(Who::Mesa).await;
+    let milestone = "enrollment";
+    let path = format!("/contracts/{MESA_CONTRACT}/statements/{milestone}/print");
+    let statement_json = |app: &WebApp| -> Value {
+        serde_json::from_str(&app.cli(&[
+            "statement",
+            "--contract",
+            MESA_CONTRACT,
+            "--milestone",
+            milestone,
+            "--format",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let draft = app.send(s.with_cookie(Req::get(&path))).await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.text());
+    assert!(page_text(&draft.text()).contains("DRAFT"), "a draft says so");
+    app.cli(&[
+        "statement",
+        "finalize",
+        "--contract",
+        MESA_CONTRACT,
+        "--milestone",
+        milestone,
+    ]);
+    let statement = statement_json(&app);
+    let page = app.send(s.with_cookie(Req::get(&path))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    let text = page_text(&html);
+    assert!(text.contains("Finalized"), "{text}");
+    assert!(html.contains("href=\"/style.css\""), "the app's stylesheet, no inline style");
+    assert!(!html.contains("<style"), "the CSP allows no inline style");
+    // The summary page: parties by name, period, amounts with $ and thousands separators.
+    for fragment in [
+        "District (payer) Mesa Independent School District (dist-mesa)",
+        "Provider (payee) brightpath",
+        "Contract period 2024-08-12 to 2025-05-30",
+        "Milestone date 2024-10-15",
+    ] {
+        assert!(text.contains(fragment), "`{fragment}` in: {text}");
+    }
+    let dollars = |pointer: &str| {
+        let amount: Decimal = statement
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{pointer} in the statement JSON"))
+            .parse()
+            .unwrap();
+        obc_core::money::format_dollars(amount)
+    };
+    let total = dollars("/totals/statement_total");
+    assert!(total.contains(',') && total.starts_with('$'), "{total}");
+    assert!(
+        text.contains(&format!("Amount due on this statement {total}")),
+        "{total} in: {text}"
+    );
+    let contract = std::fs::read_to_string(example("contract.toml")).unwrap();
+    let nte: Decimal = contract
+        .lines()
+        .find_map(|l| l.strip_prefix("not_to_exceed = \""))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let total_amount: Decimal = statement["totals"]["statement_total"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let paid_before: Decimal = statement["totals"]["paid_before"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let used = obc_core::money::format_dollars(paid_before + total_amount);
+    let left = obc_core::money::format_dollars(nte - paid_before - total_amount);
+    for fragment in [
+        format!("Not to exceed (contract cap) {}", obc_core::money::format_dollars(nte)),
+        format!("Used, with this statement {used}"),
+        format!("Left under the cap {left}"),
+    ] {
+        assert!(text.contains(&fragment), "`{fragment}` in: {text}");
+    }
+    // Then every student's amount, in the statement's order.
+    let lines = statement["lines"].as_array().unwrap();
+    assert!(text.contains(&format!("Amount per student ({} students)", lines.len())));
+    let students_part = &html[html.find("students-page").expect("the students' page")..];
+    let mut from = 0;
+    for line in lines {
+        let id = line["student_id"].as_str().unwrap();
+        let amount: Decimal = line["total"].as_str().unwrap().parse().unwrap();
+        let row = format!(
+            "<tr><td>{id}</td><td>{}</td><td>{}</td>",
+            line["school_id"].as_str().unwrap(),
+            line["rule"].as_str().unwrap()
+        );
+        let at = students_part[from..]
+            .find(&row)
+            .unwrap_or_else(|| panic!("student {id}'s row, in order"));
+        from += at + row.len();
+        let rest = &students_part[from..];
+        let row_end = rest.find("</tr>").unwrap();
+        assert!(
+            rest[..row_end].contains(&obc_core::money::format_dollars(amount)),
+            "student {id}'s total"
+        );
+    }
+    // The stylesheet makes it a Letter document: a summary page, then the students.
+    let css = app.send(Req::get("/style.css")).await.text();
+    assert!(css.contains("@page { size: Letter"));
+    assert!(css.contains(".document .summary-page { break-after: page"));
+}
