@@ -1525,7 +1525,7 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
     for link in [
         "download?format=csv",
         "download?format=json",
-        "window.print()",
+        "/statements/final/print",
     ] {
         assert!(html.contains(link), "{link}");
     }
