@@ -314,3 +314,151 @@ pub fn resources(c: &Contract, target: &Target, students: &[StudentInput]) -> Re
         ("studentAssessments", student_assessments),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_kit::{contract, kid, row};
+
+    fn target() -> Target {
+        Target {
+            education_organization_id: 255901,
+        }
+    }
+
+    fn resource<'a>(resources: &'a Resources, name: &str) -> &'a Vec<Value> {
+        &resources.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    #[test]
+    fn sessions_of_one_day_and_category_are_one_event_and_outside_ones_are_left_out() {
+        let c = contract(&[]);
+        let student = kid("s1")
+            .enrolled("2024-09-01", Some("2024-12-20"))
+            .session("2024-09-03", SessionStatus::Attended, "t1", 30)
+            .session("2024-09-03", SessionStatus::Attended, "t2", 25)
+            .session("2024-09-03", SessionStatus::ProviderCancelled, "t1", 0)
+            .session("2024-09-04", SessionStatus::StudentAbsent, "t1", 0)
+            .session("2024-09-05", SessionStatus::DistrictCancelled, "t1", 0)
+            .session("2024-08-30", SessionStatus::Attended, "t1", 30)
+            .session("2025-01-06", SessionStatus::Attended, "t1", 30)
+            .build();
+        let resources = resources(&c, &target(), &[student]);
+        let events = resource(&resources, "studentInterventionAttendanceEvents");
+        let summary: Vec<(String, String, u64)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["eventDate"].as_str().unwrap().to_string(),
+                    e["attendanceEventCategoryDescriptor"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('#')
+                        .next()
+                        .unwrap()
+                        .to_string(),
+                    e["interventionDuration"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("2024-09-03", "Excused Absence", 0),
+            ("2024-09-03", "In Attendance", 55),
+            ("2024-09-04", "Unexcused Absence", 0),
+            ("2024-09-05", "Excused Absence", 0),
+        ];
+        assert_eq!(
+            summary,
+            expected
+                .iter()
+                .map(|(d, c, m)| (d.to_string(), c.to_string(), *m))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            events[1]["attendanceEventReason"],
+            "session s1-000 (attended, tutor t1); session s1-001 (attended, tutor t2)"
+        );
+        assert_eq!(
+            events[1]["interventionReference"],
+            json!({"educationOrganizationId": 255901, "interventionIdentificationCode": "ector-math-2025"})
+        );
+    }
+
+    #[test]
+    fn grades_map_to_edfi_grade_levels() {
+        let level = |g: &str| grade_level(&Grade::parse(g).unwrap());
+        assert_eq!(
+            level("6").as_deref(),
+            Some("uri://ed-fi.org/GradeLevelDescriptor#Sixth grade")
+        );
+        assert_eq!(
+            level("KG").as_deref(),
+            Some("uri://ed-fi.org/GradeLevelDescriptor#Kindergarten")
+        );
+        assert_eq!(
+            level("12").as_deref(),
+            Some("uri://ed-fi.org/GradeLevelDescriptor#Twelfth grade")
+        );
+        assert_eq!(level("UG"), None);
+    }
+
+    #[test]
+    fn student_assessments_carry_rit_and_percentile_of_the_contract_year() {
+        let c = contract(&[]);
+        let mut fall = row("Fall", "2024-09-05", "201");
+        fall.percentile = Some(Decimal::from(42));
+        fall.rapid_guessing_pct = Some(Decimal::from(35));
+        let mut spring = row("Spring", "2025-05-01", "212.5");
+        spring.test_id = Some("T-77".into());
+        let mut last_year = row("Spring", "2024-05-01", "190");
+        last_year.term_name = "Spring 2023-2024".into();
+        let student = kid("s1").test(fall).test(spring).test(last_year).build();
+        let resources = resources(&c, &target(), &[student]);
+        let tests = resource(&resources, "studentAssessments");
+        assert_eq!(tests.len(), 2, "last year's test is not the contract's");
+        assert_eq!(
+            tests[0]["studentAssessmentIdentifier"],
+            "Fall 2024-2025 2024-09-05T09:00:00"
+        );
+        assert_eq!(tests[0]["administrationDate"], "2024-09-05T09:00:00Z");
+        assert_eq!(tests[0]["schoolYearTypeReference"]["schoolYear"], 2025);
+        assert_eq!(
+            tests[0]["scoreResults"],
+            json!([
+                {"assessmentReportingMethodDescriptor": "uri://ed-fi.org/AssessmentReportingMethodDescriptor#RIT scale score",
+                 "resultDatatypeTypeDescriptor": "uri://ed-fi.org/ResultDatatypeTypeDescriptor#Integer", "result": "201"},
+                {"assessmentReportingMethodDescriptor": "uri://ed-fi.org/AssessmentReportingMethodDescriptor#Percentile",
+                 "resultDatatypeTypeDescriptor": "uri://ed-fi.org/ResultDatatypeTypeDescriptor#Integer", "result": "42"}
+            ])
+        );
+        assert_eq!(tests[0]["eventDescription"], "rapid guessing 35%");
+        assert_eq!(
+            tests[0]["period"]["assessmentPeriodDescriptor"],
+            "uri://nwea.org/AssessmentPeriodDescriptor#Fall"
+        );
+        assert_eq!(tests[1]["studentAssessmentIdentifier"], "T-77");
+        assert_eq!(
+            tests[1]["scoreResults"][0]["resultDatatypeTypeDescriptor"],
+            "uri://ed-fi.org/ResultDatatypeTypeDescriptor#Decimal"
+        );
+        let assessments = resource(&resources, "assessments");
+        assert_eq!(
+            assessments,
+            &vec![json!({
+                "assessmentIdentifier": "MAP Growth Mathematics",
+                "namespace": "uri://nwea.org",
+                "assessmentTitle": "MAP Growth Mathematics",
+                "academicSubjects": [{"academicSubjectDescriptor": "uri://ed-fi.org/AcademicSubjectDescriptor#Mathematics"}],
+            })]
+        );
+    }
+
+    #[test]
+    fn long_reasons_are_cut_to_edfis_length() {
+        let long = "x".repeat(300);
+        let cut = shorten(&long, 255);
+        assert_eq!(cut.chars().count(), 255);
+        assert!(cut.ends_with("..."));
+        assert_eq!(shorten("short", 255), "short");
+    }
+}

@@ -444,3 +444,122 @@ pub fn project(p: &Project) -> Value {
         "results": results(p),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{self, PriorPayments, StatementRequest};
+    use crate::test_kit::{contract, kid};
+
+    fn statement(c: &Contract, milestone: &str) -> Statement {
+        engine::compute(StatementRequest {
+            contract: c,
+            contract_version: 1,
+            contract_hash: "h".into(),
+            milestone,
+            as_of: None,
+            students: vec![kid("s1").attended(3).build(), kid("s2").attended(2).build()],
+            prior: PriorPayments::default(),
+        })
+        .unwrap()
+    }
+
+    fn party(id: &str) -> Party {
+        Party {
+            id: id.into(),
+            name: format!("{id} name"),
+        }
+    }
+
+    fn project_of<'a>(
+        c: &'a Contract,
+        finalized: &[&'a Statement],
+        draft: Option<&'a Statement>,
+    ) -> Value {
+        project(&Project {
+            contract: c,
+            version: 2,
+            contract_sha256: "abc",
+            district: party("ector"),
+            provider: party("fev"),
+            finalized: finalized
+                .iter()
+                .map(|s| Finalized {
+                    statement: s,
+                    finalized_on: "2024-10-20".into(),
+                })
+                .collect(),
+            draft,
+        })
+    }
+
+    #[test]
+    fn claim_periods_run_from_the_day_after_the_previous_milestone() {
+        let c = contract(&[]);
+        let enrollment = statement(&c, "enrollment");
+        let midyear = statement(&c, "midyear");
+        let p = project_of(&c, &[&enrollment], Some(&midyear));
+        let payments = p["outcome_payments"].as_array().unwrap();
+        assert_eq!(payments.len(), 3, "actual, actual in the plan, planned");
+        assert_eq!(payments[0]["period"]["start_date"]["value"], "2024-08-12");
+        assert_eq!(payments[0]["period"]["end_date"]["value"], "2024-10-15");
+        assert!(payments[0].get("outcome_payment_plan_id").is_none());
+        assert_eq!(payments[1]["outcome_payment_plan_id"]["value"], "contract-version-2");
+        assert_eq!(payments[2]["type"]["value"], "Planned");
+        assert_eq!(payments[2]["period"]["start_date"]["value"], "2024-10-16");
+        assert_eq!(p["stage_development"]["value"], "Implementation");
+        let paid: Decimal = p["outcome_payments"][0]["money"]["amount"]["value"]
+            .to_string()
+            .parse()
+            .unwrap();
+        assert_eq!(paid, enrollment.totals.statement_total);
+    }
+
+    #[test]
+    fn a_credit_is_a_positive_transaction_from_the_provider() {
+        let c = contract(&[]);
+        let mut credit = statement(&c, "midyear");
+        credit.totals.statement_total = Decimal::new(-12050, 2);
+        let p = project_of(&c, &[&credit], None);
+        let t = &p["transactions"][0];
+        assert_eq!(t["sending_organisation_id"]["value"], "fev");
+        assert_eq!(t["receiving_organisation_id"]["value"], "ector");
+        assert_eq!(t["money"]["amount"]["value"].to_string(), "120.5");
+        assert_eq!(t["transaction_type"]["value"], "Outcome Payment");
+    }
+
+    #[test]
+    fn stage_follows_what_was_finalized() {
+        let c = contract(&[]);
+        let enrollment = statement(&c, "enrollment");
+        let last = statement(&c, "final");
+        assert_eq!(
+            project_of(&c, &[], Some(&enrollment))["stage_development"]["value"],
+            "Contracted"
+        );
+        let done = project_of(&c, &[&enrollment, &last], None);
+        assert_eq!(done["stage_development"]["value"], "Complete");
+        assert_eq!(done["results"][1]["result_type"]["value"], "Final");
+        assert_eq!(done["results"][0]["result_type"]["value"], "Interim");
+        assert_eq!(done["dates"]["actual_completion_date"]["value"], "2024-10-20");
+    }
+
+    #[test]
+    fn the_rate_card_and_cap_are_in_the_pricing() {
+        let c = contract(&[]);
+        let p = project_of(&c, &[], None);
+        let pricing = &p["outcome_pricings"][0];
+        assert_eq!(
+            pricing["maximum_price_if_all_targets_achieved"]["amount"]["value"],
+            "600000.00"
+        );
+        let words = pricing["price_description"]["value"].as_str().unwrap();
+        assert!(words.contains("exceeds: measure >= 1.50 pays 1.25 x C"), "{words}");
+        assert!(words.contains("below: otherwise pays 0.00 x C"), "{words}");
+        assert!(words.contains("$600,000.00"), "{words}");
+        assert_eq!(
+            p["outcome_metrics"][2]["outcome_metric_target"]["value"],
+            "growth_vs_projected >= 1.00 (tier meets, which pays the full contingent part)"
+        );
+    }
+}
