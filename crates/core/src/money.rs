@@ -47,7 +47,9 @@ pub fn format_dollars(amount: Decimal) -> String {
         Some(rest) => ("-", rest),
         None => ("", plain.as_str()),
     };
-    let (whole, cents) = digits.split_once('.').expect("format_cents writes two decimals");
+    let (whole, cents) = digits
+        .split_once('.')
+        .expect("format_cents writes two decimals");
     let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
     for (i, digit) in whole.chars().enumerate() {
         if i > 0 && (whole.len() - i) % 3 == 0 {

@@ -147,7 +147,11 @@ fn amounts(statement: &Statement, not_to_exceed: Decimal) -> (Vec<AmountRow>, Ve
     if let Some(cap) = t.nte_cap {
         rows.push(amount("Not-to-exceed cap", cap, false));
     }
-    rows.push(amount("Amount due on this statement", t.statement_total, true));
+    rows.push(amount(
+        "Amount due on this statement",
+        t.statement_total,
+        true,
+    ));
     let used = t.paid_before + t.statement_total;
     let nte = vec![
         amount("Not to exceed (contract cap)", not_to_exceed, false),

@@ -119,7 +119,10 @@ fn indigo_export_validates_and_its_payments_are_the_ledgers_at_every_stage() {
             "after {milestone}: the export's actual payments are what the ledger posted"
         );
         assert_eq!(
-            decimal(&project["overall_project_finance"]["total_outcome_payments_made"]["amount"]["value"]),
+            decimal(
+                &project["overall_project_finance"]["total_outcome_payments_made"]["amount"]
+                    ["value"]
+            ),
             paid
         );
         let transactions: Decimal = project["transactions"]
@@ -134,7 +137,11 @@ fn indigo_export_validates_and_its_payments_are_the_ledgers_at_every_stage() {
             .sum();
         assert_eq!(transactions, paid, "after {milestone}: the transactions");
         let results = project["results"].as_array().unwrap();
-        assert_eq!(results.len(), done + 1, "one result per finalized statement");
+        assert_eq!(
+            results.len(),
+            done + 1,
+            "one result per finalized statement"
+        );
         let last = done + 1 == MILESTONES.len();
         assert_eq!(
             results[done]["result_type"]["value"],
@@ -147,7 +154,12 @@ fn indigo_export_validates_and_its_payments_are_the_ledgers_at_every_stage() {
     }
     // Every milestone finalized: nothing is planned beyond what was paid.
     let project = indigo(&obc);
-    let final_result = project["results"].as_array().unwrap().last().unwrap().clone();
+    let final_result = project["results"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert!(final_result["number_with_positive_social_outcomes"]["value"].is_u64());
     assert!(
         project["outcome_payments"]
@@ -206,7 +218,8 @@ fn indigo_export_maps_the_contract_terms() {
 #[test]
 fn a_misspelt_indigo_key_fails_the_schema() {
     // The schema is strict: the validation above would catch a key the standard does not have.
-    let document = serde_json::json!({"outcome_payments": [{"type": {"value": "Actual"}, "amout": 1}]});
+    let document =
+        serde_json::json!({"outcome_payments": [{"type": {"value": "Actual"}, "amout": 1}]});
     assert!(!schema_problems(INDIGO_SCHEMA, &document).is_empty());
     let document = serde_json::json!({"transactions": [{"date": {"value": "15/10/2024"}}]});
     assert!(!schema_problems(INDIGO_SCHEMA, &document).is_empty());
@@ -309,7 +322,10 @@ fn edfi_export_writes_one_array_per_resource_with_edfi_shapes() {
 
     let assessments = &files["assessments"];
     assert_eq!(assessments.len(), 1, "{assessments:?}");
-    assert_eq!(assessments[0]["assessmentIdentifier"], "MAP Growth Mathematics");
+    assert_eq!(
+        assessments[0]["assessmentIdentifier"],
+        "MAP Growth Mathematics"
+    );
     let student_assessments = &files["studentAssessments"];
     assert!(!student_assessments.is_empty());
     let mut identifiers = BTreeSet::new();
@@ -375,18 +391,11 @@ async fn indigo_download_and_api_give_the_cli_document_and_are_audited() {
         Some(format!("attachment; filename=\"{MESA_CONTRACT}.indigo.json\"").as_str())
     );
     let api = app
-        .send(s.with_token(Req::get(&format!(
-            "/api/contracts/{MESA_CONTRACT}/indigo"
-        ))))
+        .send(s.with_token(Req::get(&format!("/api/contracts/{MESA_CONTRACT}/indigo"))))
         .await;
     assert_eq!(api.status, StatusCode::OK);
-    let cli: Value = serde_json::from_str(&app.cli(&[
-        "export",
-        "indigo",
-        "--contract",
-        MESA_CONTRACT,
-    ]))
-    .unwrap();
+    let cli: Value =
+        serde_json::from_str(&app.cli(&["export", "indigo", "--contract", MESA_CONTRACT])).unwrap();
     assert_eq!(page.json(), cli, "the download is the CLI's document");
     assert_eq!(api.json(), cli, "the API gives the CLI's document");
     assert_valid(&cli);
@@ -400,7 +409,10 @@ async fn indigo_download_and_api_give_the_cli_document_and_are_audited() {
     let contract_page = app
         .send(s.with_cookie(Req::get(&format!("/contracts/{MESA_CONTRACT}"))))
         .await;
-    assert!(contract_page.text().contains(&path), "the contract page links the download");
+    assert!(
+        contract_page.text().contains(&path),
+        "the contract page links the download"
+    );
     let openapi = app.send(Req::get("/api/openapi.json")).await.json();
     assert!(openapi["paths"]["/api/contracts/{id}/indigo"]["get"].is_object());
 }
@@ -443,7 +455,10 @@ async fn the_print_view_is_a_letter_document_with_parties_amounts_and_every_stud
     };
     let draft = app.send(s.with_cookie(Req::get(&path))).await;
     assert_eq!(draft.status, StatusCode::OK, "{}", draft.text());
-    assert!(page_text(&draft.text()).contains("DRAFT"), "a draft says so");
+    assert!(
+        page_text(&draft.text()).contains("DRAFT"),
+        "a draft says so"
+    );
     app.cli(&[
         "statement",
         "finalize",
@@ -458,7 +473,10 @@ async fn the_print_view_is_a_letter_document_with_parties_amounts_and_every_stud
     let html = page.text();
     let text = page_text(&html);
     assert!(text.contains("Finalized"), "{text}");
-    assert!(html.contains("href=\"/style.css\""), "the app's stylesheet, no inline style");
+    assert!(
+        html.contains("href=\"/style.css\""),
+        "the app's stylesheet, no inline style"
+    );
     assert!(!html.contains("<style"), "the CSP allows no inline style");
     // The summary page: parties by name, period, amounts with $ and thousands separators.
     for fragment in [
@@ -505,7 +523,10 @@ async fn the_print_view_is_a_letter_document_with_parties_amounts_and_every_stud
     let used = obc_core::money::format_dollars(paid_before + total_amount);
     let left = obc_core::money::format_dollars(nte - paid_before - total_amount);
     for fragment in [
-        format!("Not to exceed (contract cap) {}", obc_core::money::format_dollars(nte)),
+        format!(
+            "Not to exceed (contract cap) {}",
+            obc_core::money::format_dollars(nte)
+        ),
         format!("Used, with this statement {used}"),
         format!("Left under the cap {left}"),
     ] {

@@ -202,13 +202,17 @@ fn student_assessments(c: &Contract, students: &[&StudentInput]) -> Vec<Value> {
             .iter()
             .filter(|t| t.term_name.ends_with(&year) && t.subject.eq_ignore_ascii_case(&c.subject))
             .collect();
-        tests.sort_by(|a, b| (a.date, a.start_seconds).cmp(&(b.date, b.start_seconds)));
+        tests.sort_by_key(|t| (t.date, t.start_seconds));
         for t in tests {
             let mut scores = Vec::new();
             let map = t.assessment.eq_ignore_ascii_case("MAP Growth");
             if let Some(score) = t.score {
                 scores.push(score_result(
-                    if map { "RIT scale score" } else { "Scale score" },
+                    if map {
+                        "RIT scale score"
+                    } else {
+                        "Scale score"
+                    },
                     score,
                 ));
             }
@@ -244,12 +248,7 @@ fn student_assessments(c: &Contract, students: &[&StudentInput]) -> Vec<Value> {
             if let Some(year) = school_year_of(&t.term_name) {
                 body["schoolYearTypeReference"] = json!({ "schoolYear": year });
             }
-            if let Some(term) = t
-                .term_name
-                .split_whitespace()
-                .next()
-                .and_then(Term::parse)
-            {
+            if let Some(term) = t.term_name.split_whitespace().next().and_then(Term::parse) {
                 body["period"] = json!({
                     "assessmentPeriodDescriptor": descriptor(NWEA, "AssessmentPeriodDescriptor", term.as_str()),
                 });

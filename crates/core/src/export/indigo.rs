@@ -504,7 +504,10 @@ mod tests {
         assert_eq!(payments[0]["period"]["start_date"]["value"], "2024-08-12");
         assert_eq!(payments[0]["period"]["end_date"]["value"], "2024-10-15");
         assert!(payments[0].get("outcome_payment_plan_id").is_none());
-        assert_eq!(payments[1]["outcome_payment_plan_id"]["value"], "contract-version-2");
+        assert_eq!(
+            payments[1]["outcome_payment_plan_id"]["value"],
+            "contract-version-2"
+        );
         assert_eq!(payments[2]["type"]["value"], "Planned");
         assert_eq!(payments[2]["period"]["start_date"]["value"], "2024-10-16");
         assert_eq!(p["stage_development"]["value"], "Implementation");
@@ -541,7 +544,10 @@ mod tests {
         assert_eq!(done["stage_development"]["value"], "Complete");
         assert_eq!(done["results"][1]["result_type"]["value"], "Final");
         assert_eq!(done["results"][0]["result_type"]["value"], "Interim");
-        assert_eq!(done["dates"]["actual_completion_date"]["value"], "2024-10-20");
+        assert_eq!(
+            done["dates"]["actual_completion_date"]["value"],
+            "2024-10-20"
+        );
     }
 
     #[test]
@@ -554,7 +560,10 @@ mod tests {
             "600000.00"
         );
         let words = pricing["price_description"]["value"].as_str().unwrap();
-        assert!(words.contains("exceeds: measure >= 1.50 pays 1.25 x C"), "{words}");
+        assert!(
+            words.contains("exceeds: measure >= 1.50 pays 1.25 x C"),
+            "{words}"
+        );
         assert!(words.contains("below: otherwise pays 0.00 x C"), "{words}");
         assert!(words.contains("$600,000.00"), "{words}");
         assert_eq!(

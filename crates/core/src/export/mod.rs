@@ -19,7 +19,10 @@ pub struct Party {
 /// JSON reader's double holds exactly, so the number reads back as the same decimal.
 pub fn money_number(amount: Decimal) -> Value {
     let text = crate::money::format_cents(amount);
-    Value::Number(text.parse::<Number>().expect("a decimal in cents is a JSON number"))
+    Value::Number(
+        text.parse::<Number>()
+            .expect("a decimal in cents is a JSON number"),
+    )
 }
 
 #[cfg(test)]
