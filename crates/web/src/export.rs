@@ -187,13 +187,7 @@ async fn statement_print(
     let (statement, finalized) =
         obc_app::statement_for_display(&state.store, &cv, &milestone, as_of).await?;
     let c = &cv.contract;
-    let status = match &finalized {
-        Some(f) if f.content_sha256 == statement.content_sha256() => format!(
-            "Finalized {} by {}; SHA-256 {}",
-            f.finalized_at, f.finalized_by, f.content_sha256
-        ),
-        _ => "DRAFT: not finalized; amounts may change until the statement is finalized".into(),
-    };
+    let status = pages::status_text(&finalized, &statement);
     let (amounts, nte) = amounts(&statement, c.not_to_exceed);
     let t = &statement.totals;
     Ok(render(&StatementPrint {

@@ -46,9 +46,6 @@ pub async fn run(store: &Store, actor: &str, command: &ExportCommand) -> Result<
         ExportCommand::Indigo { contract, out } => {
             let project = obc_app::export::indigo_project(store, contract).await?;
             let text = serde_json::to_string_pretty(&project)? + "\n";
-            store
-                .audit(actor, "export.indigo", &format!("contract:{contract}"), "")
-                .await?;
             match out {
                 Some(path) => {
                     std::fs::write(path, text)
@@ -60,6 +57,9 @@ pub async fn run(store: &Store, actor: &str, command: &ExportCommand) -> Result<
                 }
                 None => print!("{text}"),
             }
+            store
+                .audit(actor, "export.indigo", &format!("contract:{contract}"), "")
+                .await?;
             Ok(())
         }
         ExportCommand::Edfi {

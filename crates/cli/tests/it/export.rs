@@ -456,7 +456,7 @@ async fn the_print_view_is_a_letter_document_with_parties_amounts_and_every_stud
     let draft = app.send(s.with_cookie(Req::get(&path))).await;
     assert_eq!(draft.status, StatusCode::OK, "{}", draft.text());
     assert!(
-        page_text(&draft.text()).contains("DRAFT"),
+        page_text(&draft.text()).contains("Draft: not finalized"),
         "a draft says so"
     );
     app.cli(&[

@@ -107,7 +107,13 @@ fn outcome_metrics(p: &Project, students: Option<u32>) -> Vec<Value> {
         "Students the district enrolled in contract {} ({} tutoring, {} to {})",
         c.id, c.subject, c.period.start, c.period.end
     );
+    // The factors are checked on the session logs; the outcome compares two test terms.
     let metric = |id: &str, definition: String, target: String, other: Option<String>| {
+        let validation = if id.starts_with("outcome:") {
+            "Pre-Post analysis"
+        } else {
+            "Simple ex-post verification"
+        };
         let mut m = json!({
             "id": id,
             "definition": value(definition),
@@ -115,11 +121,7 @@ fn outcome_metrics(p: &Project, students: Option<u32>) -> Vec<Value> {
             "unit_type_of_targeted_service_users_or_beneficiaries": value("Individual"),
             "outcome_metric_target": value(target),
             "policy_sector": value("Education"),
-            "outcome_validation_method": value(if id == ATTENDANCE_METRIC || id == PROVIDER_DUTIES_METRIC {
-                "Simple ex-post verification"
-            } else {
-                "Pre-Post analysis"
-            }),
+            "outcome_validation_method": value(validation),
         });
         if let Some(n) = students {
             m["targeted_number_of_service_users_or_beneficiaries_total"] = value(n);
