@@ -184,6 +184,10 @@ enum Command {
     ///   obc exhibit contract.toml --format json          # the same content, for scripts
     #[command(verbatim_doc_comment)]
     Exhibit(commands::exhibit::ExhibitArgs),
+    /// Export a contract in another data standard: INDIGO (the Government Outcomes Lab's
+    /// standard for outcomes contracts) or Ed-Fi (a district's operational data store).
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
     /// Choose the students who most need tutoring from the imported roster and assessment
     /// results: grades, a percentile or RIT cut on a term, flags, a cap per school (lowest
     /// first). Prints counts by school and by flag next to the district's (the equity view)

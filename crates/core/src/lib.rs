@@ -9,6 +9,7 @@ pub mod corrections;
 pub mod csv_text;
 pub mod design;
 pub mod engine;
+pub mod export;
 pub mod grade;
 pub mod model;
 pub mod money;

@@ -38,6 +38,28 @@ pub fn format_cents(amount: Decimal) -> String {
     a.to_string()
 }
 
+/// Formats an amount as a finance office reads it: a dollar sign, thousands separators and
+/// exactly two decimals, rounded half to even like every amount (`$1,234.56`, `-$0.05`,
+/// `$0.00`). For documents people file; machine-readable files keep [`format_cents`].
+pub fn format_dollars(amount: Decimal) -> String {
+    let plain = format_cents(amount);
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, cents) = digits
+        .split_once('.')
+        .expect("format_cents writes two decimals");
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}${grouped}.{cents}")
+}
+
 /// Converts an amount to integer cents for storage (exact after [`round_cents`]).
 pub fn to_cents(amount: Decimal) -> i64 {
     let scaled = round_cents(amount) * Decimal::ONE_HUNDRED;
@@ -72,6 +94,21 @@ mod tests {
         assert_eq!(format_cents(d("-0.00")), "0.00");
         assert_eq!(format_cents(d("12")), "12.00");
         assert_eq!(from_cents(to_cents(d("720.03"))), d("720.03"));
+    }
+
+    #[test]
+    fn dollars_have_a_sign_thousands_separators_and_cents() {
+        assert_eq!(format_dollars(d("1234.56")), "$1,234.56");
+        assert_eq!(format_dollars(d("600000")), "$600,000.00");
+        assert_eq!(format_dollars(d("999.999")), "$1,000.00");
+        assert_eq!(format_dollars(d("999.99")), "$999.99");
+        assert_eq!(format_dollars(d("123456789.015")), "$123,456,789.02");
+        assert_eq!(format_dollars(d("0")), "$0.00");
+        assert_eq!(format_dollars(d("-0.004")), "$0.00");
+        assert_eq!(format_dollars(d("-1234.5")), "-$1,234.50");
+        assert_eq!(format_dollars(d("-1234567.89")), "-$1,234,567.89");
+        assert_eq!(format_dollars(d("-0.05")), "-$0.05");
+        assert_eq!(format_dollars(d("600.025")), "$600.02");
     }
 
     #[test]

@@ -393,6 +393,16 @@ impl Store {
         Ok(())
     }
 
+    /// An organisation's name as its roster or contract gave it, `None` when unknown.
+    pub async fn organisation_name(&self, id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// Ids of the organisations of a kind, sorted.
     pub async fn organisations(&self, kind: &str) -> Result<Vec<String>> {
         Ok(

@@ -547,6 +547,7 @@ pub fn openapi_document() -> Value {
     });
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::monitoring::openapi_paths());
+        paths.extend(crate::export::openapi_paths());
     }
     doc
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod charts;
 pub mod design;
 pub mod exhibit;
+pub mod export;
 pub mod monitoring;
 pub mod pages;
 
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(api::routes())
         .merge(monitoring::routes())
+        .merge(export::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .with_state(state);
     guarded(routes)

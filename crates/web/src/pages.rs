@@ -542,7 +542,8 @@ pub struct StatementQuery {
     pub format: Option<String>,
 }
 
-fn status_text(finalized: &Option<StoredStatement>, statement: &Statement) -> String {
+/// Whether the statement shown is the finalized one, a recomputation of it, or a draft.
+pub(crate) fn status_text(finalized: &Option<StoredStatement>, statement: &Statement) -> String {
     match finalized {
         Some(f) if f.content_sha256 == statement.content_sha256() => {
             format!("Finalized {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)

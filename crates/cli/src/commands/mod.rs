@@ -2,6 +2,7 @@
 //! `obc-core`. `obc demo` drives the very same functions as the individual commands.
 
 pub(crate) mod exhibit;
+pub(crate) mod export;
 mod imports;
 pub(crate) mod lint;
 pub(crate) mod progress;
@@ -118,6 +119,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Export(command) => export::run(store, actor, command).await,
         Command::Enroll { contract, file } => imports::enroll(store, actor, contract, file).await,
         Command::Statement(cmd) => match (&cmd.action, &cmd.args) {
             (Some(StatementAction::Finalize(args)), _) => {

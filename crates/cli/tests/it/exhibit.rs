@@ -27,7 +27,7 @@ fn exhibit_writes_a_printable_page_with_the_contract_hash_and_engine_amounts() {
     assert!(examples.len() >= 3);
     for x in examples {
         let total = x["total"].as_str().unwrap();
-        let shown = obc_core::design::exhibit::dollars(total.parse().unwrap());
+        let shown = obc_core::money::format_dollars(total.parse().unwrap());
         assert!(html.contains(&shown), "{shown} is printed in the page");
     }
 }

@@ -8,6 +8,7 @@ mod browser;
 mod closing;
 mod demo;
 mod exhibit;
+mod export;
 mod help;
 mod idempotency;
 mod ledger;

@@ -135,6 +135,11 @@ fn worked_example_statements_are_byte_identical_on_postgres() {
     );
     same(&sqlite, &postgres, &["contract", "list"]);
     same(&sqlite, &postgres, &["ledger", "--format", "csv"]);
+    same(
+        &sqlite,
+        &postgres,
+        &["export", "indigo", "--contract", BASELINE_CONTRACT],
+    );
     let verified = same(&sqlite, &postgres, &["ledger", "verify"]);
     assert!(
         verified.contains("3 finalized statements verified"),

@@ -285,6 +285,39 @@ fn probes(ids: &Ids) -> Vec<Probe> {
             E::Status(400),
         ],
     ));
+    // The filed statement and the INDIGO document (issue 13): read like the contract.
+    let print = "/contracts/{id}/statements/{milestone}/print";
+    p.push(get(
+        print,
+        format!("/contracts/{d}/statements/midyear/print"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        print,
+        format!("/contracts/{m}/statements/final/print?as_of=2025-06-30"),
+        Page,
+        mesa_only,
+    ));
+    p.push(get(
+        print,
+        format!("/contracts/{m}/statements/no-such-milestone/print"),
+        Page,
+        nobody,
+    ));
+    let indigo = "/contracts/{id}/indigo.json";
+    p.push(get(
+        indigo,
+        format!("/contracts/{d}/indigo.json"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        indigo,
+        format!("/contracts/{m}/indigo.json"),
+        Page,
+        mesa_only,
+    ));
     let fin = "/contracts/{id}/statements/{milestone}/finalize";
     p.push(probe(
         "POST",
@@ -625,6 +658,25 @@ fn probes(ids: &Ids) -> Vec<Probe> {
     p.push(get(
         "/api/contracts/{id}",
         "/api/contracts/no-such-contract".into(),
+        Api,
+        [UNAUTH, NF, NF, NF, NF, NF, NF],
+    ));
+    let aindigo = "/api/contracts/{id}/indigo";
+    p.push(get(
+        aindigo,
+        format!("/api/contracts/{d}/indigo"),
+        Api,
+        api_demo,
+    ));
+    p.push(get(
+        aindigo,
+        format!("/api/contracts/{m}/indigo"),
+        Bearer,
+        api_mesa,
+    ));
+    p.push(get(
+        aindigo,
+        "/api/contracts/no-such-contract/indigo".into(),
         Api,
         [UNAUTH, NF, NF, NF, NF, NF, NF],
     ));
@@ -1501,7 +1553,7 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
     for link in [
         "download?format=csv",
         "download?format=json",
-        "window.print()",
+        "/statements/final/print",
     ] {
         assert!(html.contains(link), "{link}");
     }

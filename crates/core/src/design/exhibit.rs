@@ -5,7 +5,7 @@
 use crate::contract::{Contract, Measure, Responsible};
 use crate::engine::{self, EngineError, PriorPayments, StatementRequest, StudentInput};
 use crate::model::{AssessmentResult, Enrollment, Session, SessionStatus, Student};
-use crate::money::{format_cents, round_cents};
+use crate::money::{format_dollars, round_cents};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use time::Date;
@@ -75,19 +75,19 @@ pub struct WorkedExample {
 
 impl Exhibit {
     pub fn price_text(&self) -> String {
-        dollars(self.price)
+        format_dollars(self.price)
     }
     pub fn base_text(&self) -> String {
-        dollars(self.base_part)
+        format_dollars(self.base_part)
     }
     pub fn contingent_text(&self) -> String {
-        dollars(self.contingent_part)
+        format_dollars(self.contingent_part)
     }
     pub fn nte_text(&self) -> String {
-        dollars(self.not_to_exceed)
+        format_dollars(self.not_to_exceed)
     }
     pub fn max_per_student_text(&self) -> String {
-        dollars(self.max_per_student)
+        format_dollars(self.max_per_student)
     }
     pub fn contingent_share_text(&self) -> String {
         percent(self.contingent_share)
@@ -99,38 +99,20 @@ impl TierRow {
         percent(self.pays)
     }
     pub fn amount_text(&self) -> String {
-        dollars(self.amount)
+        format_dollars(self.amount)
     }
 }
 
 impl WorkedExample {
     pub fn base_text(&self) -> String {
-        dollars(self.base)
+        format_dollars(self.base)
     }
     pub fn contingent_text(&self) -> String {
-        dollars(self.contingent)
+        format_dollars(self.contingent)
     }
     pub fn total_text(&self) -> String {
-        dollars(self.total)
+        format_dollars(self.total)
     }
-}
-
-/// An amount as people read it on paper: `$1,234.56`, rounded to cents half to even.
-pub fn dollars(amount: Decimal) -> String {
-    let cents = format_cents(amount);
-    let (sign, digits) = match cents.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", cents.as_str()),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}${grouped}.{fraction}")
 }
 
 /// A share as a percentage: `0.70` -> `70%`, `0.125` -> `12.5%`.
@@ -209,7 +191,7 @@ fn sections(contract: &Contract) -> Vec<Section> {
     let att = &contract.attendance;
     let duties = &contract.provider_duties;
     let out = &contract.outcome;
-    let c = dollars(contract.contingent_part());
+    let c = format_dollars(contract.contingent_part());
     let mut result = vec![
         Section {
             title: "Price".into(),
@@ -218,8 +200,8 @@ fn sections(contract: &Contract) -> Vec<Section> {
                 "Each enrolled student is priced at {}. Of this, {} ({}) is the base part, paid \
                  for enrolling and serving the student; {} ({}) is the contingent part, paid \
                  according to the rules below.",
-                dollars(contract.price_per_student),
-                dollars(contract.base_part()),
+                format_dollars(contract.price_per_student),
+                format_dollars(contract.base_part()),
                 percent(Decimal::ONE - contract.contingent_share),
                 c,
                 percent(contract.contingent_share),
@@ -331,7 +313,7 @@ fn sections(contract: &Contract) -> Vec<Section> {
         paragraphs: vec![format!(
             "All payments under this contract together never exceed {} (not to exceed); a \
              statement that would pass it is reduced to the remainder.",
-            dollars(contract.not_to_exceed)
+            format_dollars(contract.not_to_exceed)
         )],
     });
     result
@@ -371,7 +353,7 @@ fn milestones(contract: &Contract) -> Vec<MilestoneRow> {
                     "{} of the base part ({}) per student who started by then and attended a \
                      session",
                     percent(m.base_share),
-                    dollars(round_cents(contract.base_part() * m.base_share))
+                    format_dollars(round_cents(contract.base_part() * m.base_share))
                 ));
             }
             if m.contingent {
@@ -585,15 +567,6 @@ fn test(
 mod tests {
     use super::*;
     use crate::test_kit::{contract_with_schools, edit, EXAMPLE};
-
-    #[test]
-    fn dollars_group_thousands_and_keep_cents() {
-        assert_eq!(dollars(Decimal::new(120005, 2)), "$1,200.05");
-        assert_eq!(dollars(Decimal::new(600000, 0)), "$600,000.00");
-        assert_eq!(dollars(Decimal::new(5, 1)), "$0.50");
-        assert_eq!(dollars(Decimal::new(-123456789, 2)), "-$1,234,567.89");
-        assert_eq!(dollars(Decimal::new(600025, 3)), "$600.02");
-    }
 
     #[test]
     fn worked_examples_pay_what_the_engine_pays() {
