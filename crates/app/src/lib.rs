@@ -605,7 +605,7 @@ impl InputSnapshot {
             contract_hash: cv.sha256.clone(),
             milestone: &self.milestone,
             as_of: self.as_of,
-            students: self.students,
+            students: self.students.into(),
             prior: self.prior,
         })?)
     }

@@ -102,7 +102,7 @@ fn main() {
             contract_hash: String::new(),
             milestone: "final",
             as_of: None,
-            students: input,
+            students: input.into(),
             prior: PriorPayments::default(),
         })
         .expect("computes");
@@ -115,7 +115,7 @@ fn main() {
             contract_hash: String::new(),
             milestone: "final",
             as_of: None,
-            students: input,
+            students: input.into(),
             prior: PriorPayments::default(),
         })
         .expect("computes");

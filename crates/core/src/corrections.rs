@@ -98,7 +98,7 @@ pub fn recompute(
             contract_hash: run.contract_hash.to_string(),
             milestone: &run.statement.milestone,
             as_of: crate::model::parse_iso_date(&run.statement.statement_date),
-            students: students.to_vec(),
+            students: students.into(),
             prior: prior.clone(),
         })?;
         prior.paid_before += again.totals.statement_total;

@@ -42,7 +42,7 @@ impl Books {
             contract_hash: "test".into(),
             milestone,
             as_of: None,
-            students: data.to_vec(),
+            students: data.to_vec().into(),
             prior,
         })
         .unwrap();
@@ -57,7 +57,7 @@ impl Books {
             contract_version: 1,
             contract_hash: "test".into(),
             date: day(date),
-            students: data.to_vec(),
+            students: data.to_vec().into(),
             prior,
         });
         self.finalized.push(statement);

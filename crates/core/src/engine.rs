@@ -9,6 +9,7 @@ use crate::statement::{Adjustment, Line, RuleTotal, Statement, Totals};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use time::Date;
@@ -74,7 +75,10 @@ pub struct StatementRequest<'a> {
     pub milestone: &'a str,
     /// The statement date; the milestone's date when `None`.
     pub as_of: Option<Date>,
-    pub students: Vec<StudentInput>,
+    /// Owned, or borrowed when several statements are computed from one set of inputs (the
+    /// corrections' recomputations, progress): borrowed inputs already in canonical order
+    /// (see [`canonicalize`]) are never copied.
+    pub students: Cow<'a, [StudentInput]>,
     pub prior: PriorPayments,
 }
 
@@ -133,7 +137,9 @@ fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statemen
         })?
         .clone();
     let statement_date = req.as_of.unwrap_or(milestone.date);
-    canonicalize(&mut req.students);
+    if !is_canonical(&req.students) {
+        canonicalize(req.students.to_mut());
+    }
     let inputs_hash = if hashed {
         hash_inputs(
             &InputsHeader {
@@ -281,23 +287,46 @@ fn adjustments(corrections: &[Correction]) -> Vec<Adjustment> {
 /// relative order on equal date and time: there the later row wins (SPEC 5.2). Rows that do
 /// not compete for one term (another subject, assessment or term at the same date and time,
 /// as MAP writes a blank start time for every subject of a day) are ordered by what they are,
-/// so their arrival order does not reach the inputs hash either.
-fn canonicalize(students: &mut [StudentInput]) {
+/// so their arrival order does not reach the inputs hash either. Call it once on inputs that
+/// several statements borrow.
+pub fn canonicalize(students: &mut [StudentInput]) {
     students.sort_by(|a, b| a.student.id.cmp(&b.student.id));
     for s in students {
         s.sessions.sort_by(|a, b| a.session_id.cmp(&b.session_id));
         s.ambiguous_sessions
             .sort_by(|a, b| a.session_id.cmp(&b.session_id));
-        s.tests.sort_by_cached_key(|t| {
-            (
-                t.date,
-                t.start_seconds,
-                t.subject.to_ascii_lowercase(),
-                t.assessment.to_ascii_lowercase(),
-                t.term_name.clone(),
-            )
-        });
+        s.tests.sort_by(test_order);
     }
+}
+
+/// Whether [`canonicalize`] would leave the inputs as they are (its sorts are stable, so
+/// inputs already in its order are its result).
+fn is_canonical(students: &[StudentInput]) -> bool {
+    fn sorted<T>(items: &[T], le: impl Fn(&T, &T) -> bool) -> bool {
+        items.windows(2).all(|w| le(&w[0], &w[1]))
+    }
+    let by_session = |s: &[Session]| sorted(s, |a, b| a.session_id <= b.session_id);
+    sorted(students, |a, b| a.student.id <= b.student.id)
+        && students.iter().all(|s| {
+            by_session(&s.sessions)
+                && by_session(&s.ambiguous_sessions)
+                && sorted(&s.tests, |a, b| test_order(a, b).is_le())
+        })
+}
+
+/// The canonical order of a student's tests: date, start time, then what they are (subject
+/// and assessment without case, term).
+fn test_order(a: &AssessmentResult, b: &AssessmentResult) -> std::cmp::Ordering {
+    let caseless = |x: &str, y: &str| {
+        x.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(y.bytes().map(|c| c.to_ascii_lowercase()))
+    };
+    (a.date, a.start_seconds)
+        .cmp(&(b.date, b.start_seconds))
+        .then_with(|| caseless(&a.subject, &b.subject))
+        .then_with(|| caseless(&a.assessment, &b.assessment))
+        .then_with(|| a.term_name.cmp(&b.term_name))
 }
 
 /// What the inputs hash covers besides the prior payments and the students.

@@ -29,7 +29,7 @@ fn request<'a>(
         contract_hash: "test".into(),
         milestone,
         as_of: as_of.map(day),
-        students: kids.into_iter().map(Kid::build).collect(),
+        students: kids.into_iter().map(Kid::build).collect::<Vec<_>>().into(),
         prior,
     }
 }

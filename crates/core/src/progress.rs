@@ -15,6 +15,7 @@ use crate::ratio::Ratio;
 use crate::statement::{Line, RuleTotal, Statement};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use time::Date;
@@ -465,7 +466,7 @@ pub fn compute(req: ProgressRequest<'_>) -> Result<Progress, EngineError> {
             contract_hash: req.contract_hash.clone(),
             milestone: &milestone,
             as_of: Some(req.as_of),
-            students: req.students.clone(),
+            students: Cow::Borrowed(&req.students),
             prior: req.prior.clone(),
         })?;
         interims.push((term, statement));
@@ -476,7 +477,7 @@ pub fn compute(req: ProgressRequest<'_>) -> Result<Progress, EngineError> {
         contract_hash: req.contract_hash.clone(),
         milestone: &milestone,
         as_of: Some(req.as_of),
-        students: req.students,
+        students: req.students.into(),
         prior: req.prior,
     })?;
     let interim_lines: Vec<(Term, HashMap<&str, &Line>)> = interims
@@ -1700,7 +1701,7 @@ pub fn teacher_updates(req: ProgressRequest<'_>, week: Date) -> Result<TeacherWe
         contract_hash: req.contract_hash.clone(),
         milestone: &contingent_milestone(contract).name,
         as_of: Some(start - time::Duration::days(1)),
-        students: req.students.clone(),
+        students: Cow::Borrowed(&req.students),
         prior: req.prior.clone(),
     })?;
     let before: HashMap<&str, &Line> = before

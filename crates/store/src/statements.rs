@@ -70,7 +70,8 @@ impl Store {
     /// enrollment, the contract provider's sessions that count for this contract (its subject or
     /// none; a blank-subject session of a student the provider's contracts enroll twice that day
     /// is set apart as ambiguous) and the district's tests of the subject.
-    /// Students enrolled but missing from the roster are a data error.
+    /// Students enrolled but missing from the roster are a data error. The inputs come in the
+    /// engine's canonical order, so the statements computed from them never copy them.
     pub async fn statement_inputs(&self, contract: &Contract) -> Result<Vec<StudentInput>> {
         let enrollments = self.enrollments(&contract.id).await?;
         let mut students = self.students(&contract.district).await?;
@@ -81,7 +82,7 @@ impl Store {
         let mut tests = self
             .results_by_student(&contract.district, &contract.subject)
             .await?;
-        enrollments
+        let mut inputs = enrollments
             .into_iter()
             .map(|enrollment| {
                 let student = students.remove(&enrollment.student_id).ok_or_else(|| {
@@ -103,7 +104,9 @@ impl Store {
                     enrollment,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        obc_core::engine::canonicalize(&mut inputs);
+        Ok(inputs)
     }
 
     /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is

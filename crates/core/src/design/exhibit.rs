@@ -453,7 +453,7 @@ fn worked(
         contract_hash: String::new(),
         milestone: &milestone.name,
         as_of: None,
-        students: vec![example_student(contract, scenario)],
+        students: vec![example_student(contract, scenario)].into(),
         prior: PriorPayments::default(),
     })?;
     let line = statement
@@ -604,7 +604,7 @@ mod tests {
                 contract_hash: "abc".into(),
                 milestone: "final",
                 as_of: None,
-                students: vec![input],
+                students: vec![input].into(),
                 prior: PriorPayments::default(),
             })
             .unwrap();

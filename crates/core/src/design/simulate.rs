@@ -1178,7 +1178,7 @@ mod tests {
             contract_hash: String::new(),
             milestone: &contingent_milestone(contract).unwrap().name.clone(),
             as_of: None,
-            students,
+            students: students.into(),
             prior: PriorPayments::default(),
         })
         .unwrap()

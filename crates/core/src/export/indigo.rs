@@ -460,7 +460,7 @@ mod tests {
             contract_hash: "h".into(),
             milestone,
             as_of: None,
-            students: vec![kid("s1").attended(3).build(), kid("s2").attended(2).build()],
+            students: vec![kid("s1").attended(3).build(), kid("s2").attended(2).build()].into(),
             prior: PriorPayments::default(),
         })
         .unwrap()

@@ -36,7 +36,7 @@ fn milestone(
         contract_hash: "hash".into(),
         milestone: name,
         as_of: None,
-        students: data.to_vec(),
+        students: data.to_vec().into(),
         prior,
     })
     .unwrap()
@@ -83,7 +83,7 @@ impl Books<'_> {
             contract_version: 1,
             contract_hash: "hash".into(),
             date: day(offset),
-            students: data.to_vec(),
+            students: data.to_vec().into(),
             prior: self.prior(data).for_closing(),
         })
     }

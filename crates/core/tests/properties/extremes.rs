@@ -312,7 +312,7 @@ proptest! {
             contract_hash: "h".into(),
             milestone: name,
             as_of: as_of.map(day),
-            students: students.clone(),
+            students: students.clone().into(),
             prior: prior.clone(),
         }) {
             Ok(s) => {

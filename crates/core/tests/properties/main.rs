@@ -513,7 +513,7 @@ impl Scenario {
             contract_hash: "hash".into(),
             milestone: MILESTONES[self.milestone],
             as_of: self.as_of.map(day),
-            students,
+            students: students.into(),
             prior: self.prior(),
         })
         .unwrap()
