@@ -7,7 +7,7 @@ use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
 use obc_store::{
     ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ProviderEnrollments, RosterReport,
-    Store, StoreError, StoredStatement,
+    Store, StoreError, StoredInputs, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -623,15 +623,29 @@ pub async fn load_inputs(
         .contract
         .milestone(milestone)
         .ok_or_else(|| unknown(&cv))?;
-    let students = store.statement_inputs(&cv.contract).await?;
-    let prior = prior_with_corrections(store, &cv.contract.id, m.date, &students).await?;
-    let snapshot = InputSnapshot {
+    let date = m.date;
+    let snapshot = read_inputs(store, &cv, milestone, date, as_of, None).await?;
+    Ok((cv, snapshot))
+}
+
+/// Reads what a statement of `cv` at a milestone (dated `milestone_date`) is computed from:
+/// the rows as they were after audit record `inputs_as_of`, or as they are now (`None`).
+async fn read_inputs(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    milestone_date: time::Date,
+    as_of: Option<time::Date>,
+    inputs_as_of: Option<i64>,
+) -> Result<InputSnapshot> {
+    let students = store.statement_inputs(&cv.contract, inputs_as_of).await?;
+    let prior = prior_with_corrections(store, &cv.contract.id, milestone_date, &students).await?;
+    Ok(InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
         students,
         prior,
-    };
-    Ok((cv, snapshot))
+    })
 }
 
 /// What earlier finalized statements paid, and what they would pay with today's data.
@@ -782,9 +796,9 @@ pub async fn finalize_statement(
     as_of: Option<time::Date>,
 ) -> Result<(Statement, StoredStatement)> {
     let latest = store.contract(contract_id).await?;
+    // The inputs are not copied: the statement records the audit record they were read after.
+    let read_after = store.last_audit_id().await?;
     let (cv, inputs) = load_inputs(store, &latest, milestone, as_of).await?;
-    // The snapshot is written before the engine takes the inputs.
-    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
     let statement = inputs.compute(&cv)?;
     let date = cv
         .contract
@@ -798,7 +812,7 @@ pub async fn finalize_statement(
             date,
             &cv.contract.district,
             &cv.contract.provider,
-            &snapshot,
+            read_after,
         )
         .await?;
     Ok((statement, stored))
@@ -848,20 +862,23 @@ pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
                 stored.content_sha256
             ));
         }
-        match store.stored_inputs(stored.id).await? {
-            None => problems.push("its inputs are missing".into()),
-            Some(json) => match serde_json::from_str::<InputSnapshot>(&json) {
-                Err(e) => problems.push(format!("its inputs cannot be read: {e}")),
-                Ok(inputs) => match recompute(store, &stored, inputs).await {
-                    Err(e) => problems.push(format!("cannot be recomputed: {e}")),
-                    Ok(again) if again.to_json() != stored.content_json => problems.push(format!(
-                        "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
-                        obc_core::money::format_cents(again.totals.statement_total),
-                        again.content_sha256()
-                    )),
-                    Ok(_) => {}
-                },
-            },
+        match recompute(store, &stored).await {
+            Err(e) => problems.push(format!("cannot be recomputed: {e}")),
+            Ok(Recomputed::Missing) => problems.push("its inputs are missing".into()),
+            Ok(Recomputed::Unreadable(e)) => {
+                problems.push(format!("its inputs cannot be read: {e}"))
+            }
+            Ok(Recomputed::InputsChanged { as_of, sha256 }) => problems.push(format!(
+                "its input rows as of audit record {as_of} hash to {sha256}, not the recorded inputs hash: an input row (a session, test, roster row, enrollment or their history) was changed behind obc's back"
+            )),
+            Ok(Recomputed::Statement(again)) if again.to_json() != stored.content_json => {
+                problems.push(format!(
+                    "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
+                    obc_core::money::format_cents(again.totals.statement_total),
+                    again.content_sha256()
+                ))
+            }
+            Ok(Recomputed::Statement(_)) => {}
         }
         match Statement::from_json(&stored.content_json) {
             Err(e) => problems.push(format!("the stored JSON cannot be read: {e}")),
@@ -897,16 +914,62 @@ pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
     })
 }
 
-/// A finalized statement computed again from its stored inputs and contract version.
-async fn recompute(
-    store: &Store,
-    stored: &StoredStatement,
-    inputs: InputSnapshot,
-) -> Result<Statement> {
+/// What recomputing a finalized statement from what it recorded of its inputs gave.
+enum Recomputed {
+    Statement(Statement),
+    /// Neither a copy of the inputs nor the audit record they were read after.
+    Missing,
+    /// The stored copy of the inputs is not valid JSON of them.
+    Unreadable(serde_json::Error),
+    /// The input rows as of the recorded audit record no longer hash to the recorded hash.
+    InputsChanged {
+        as_of: i64,
+        sha256: String,
+    },
+}
+
+/// A finalized statement computed again with its contract version from its stored inputs:
+/// the JSON copy of statements finalized before migration 10, else the input rows rebuilt as
+/// they were after its `inputs_as_of` audit record, whose hash must be the recorded one.
+async fn recompute(store: &Store, stored: &StoredStatement) -> Result<Recomputed> {
     let cv = store
         .contract_version(&stored.contract_id, stored.contract_version)
         .await?;
-    inputs.compute(&cv)
+    match store.stored_inputs(stored.id).await? {
+        None => Ok(Recomputed::Missing),
+        Some(StoredInputs::Snapshot(json)) => match serde_json::from_str::<InputSnapshot>(&json) {
+            Err(e) => Ok(Recomputed::Unreadable(e)),
+            Ok(inputs) => Ok(Recomputed::Statement(inputs.compute(&cv)?)),
+        },
+        Some(StoredInputs::AsOf { audit_id, sha256 }) => {
+            let milestone = cv.contract.milestone(&stored.milestone).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "contract {} version {} has no milestone {}",
+                    stored.contract_id, stored.contract_version, stored.milestone
+                ))
+            })?;
+            // The statement date stands for the as-of date it was computed at: the engine
+            // uses nothing else of it.
+            let statement_date = obc_core::model::parse_iso_date(&stored.statement_date);
+            let inputs = read_inputs(
+                store,
+                &cv,
+                &stored.milestone,
+                milestone.date,
+                statement_date,
+                Some(audit_id),
+            )
+            .await?;
+            let again = inputs.compute(&cv)?;
+            if again.inputs_hash != sha256 {
+                return Ok(Recomputed::InputsChanged {
+                    as_of: audit_id,
+                    sha256: again.inputs_hash,
+                });
+            }
+            Ok(Recomputed::Statement(again))
+        }
+    }
 }
 
 async fn check_lines_and_postings(

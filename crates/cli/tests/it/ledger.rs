@@ -440,11 +440,11 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
             |obc| {
                 vec![
                     drop_trigger(obc, "ledger_is_kept", "ledger_entries"),
-                    drop_trigger(obc, "statement_inputs_are_kept", "statement_inputs"),
+                    drop_trigger(obc, "statement_inputs_as_of_are_kept", "statement_inputs_as_of"),
                     drop_trigger(obc, "statement_lines_are_kept", "statement_lines"),
                     drop_trigger(obc, "statements_are_kept", "statements"),
                     "DELETE FROM ledger_entries WHERE statement_id = 3".into(),
-                    "DELETE FROM statement_inputs WHERE statement_id = 3".into(),
+                    "DELETE FROM statement_inputs_as_of WHERE statement_id = 3".into(),
                     "DELETE FROM statement_lines WHERE statement_id = 3".into(),
                     "DELETE FROM statements WHERE id = 3".into(),
                 ]
