@@ -873,4 +873,38 @@ mod tests {
             );
         }
     }
+
+    #[tokio::test]
+    async fn an_adopted_or_rescored_test_reads_as_it_was_before_the_import() {
+        for store in stores().await {
+            import(&store, &[test(None, 152, false)]).await;
+            let legacy = store.last_audit_id().await.unwrap();
+            let both = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
+            import(&store, &both).await;
+            let adopted = store.last_audit_id().await.unwrap();
+            let rescored = test(Some("T1"), 158, true);
+            import(&store, &[rescored.clone()]).await;
+            // The same file again writes nothing, not even history.
+            assert_eq!(import(&store, &[rescored.clone()]).await, counts(0, 0, 1));
+            let history: i64 = sqlx::query_scalar("SELECT count(*) FROM assessment_history")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(history, 2);
+            let read = |as_of| {
+                let store = store.clone();
+                async move {
+                    store
+                        .results_by_student("d1", "reading", as_of)
+                        .await
+                        .unwrap()
+                        .remove("s1")
+                        .unwrap()
+                }
+            };
+            assert_eq!(read(Some(legacy)).await, [test(None, 152, false)]);
+            assert_eq!(read(Some(adopted)).await, both);
+            assert_eq!(read(None).await, [rescored, both[1].clone()]);
+        }
+    }
 }

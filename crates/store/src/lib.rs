@@ -673,6 +673,10 @@ mod tests {
                     "action_item_events",
                     "contract_versions",
                     "session_history",
+                    "assessment_history",
+                    "student_history",
+                    "enrollment_history",
+                    "statement_inputs_as_of",
                     "ledger_chain",
                 ] {
                     refused.push(format!("TRUNCATE {table} CASCADE"));

@@ -336,3 +336,64 @@ impl Store {
         Ok(n > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::stores;
+    use crate::{StoreError, StoredInputs};
+    use obc_core::engine::{self, StatementRequest};
+
+    const CONTRACT: &str = include_str!("../../core/tests/contract_example.toml");
+
+    #[tokio::test]
+    async fn a_finalization_records_its_inputs_as_of_and_refuses_inputs_imported_meanwhile() {
+        for store in stores().await {
+            let contract = obc_core::Contract::parse(CONTRACT).unwrap();
+            store
+                .ensure_organisation("ector", "district", "Ector")
+                .await
+                .unwrap();
+            store
+                .add_contract("t", &contract, CONTRACT, None)
+                .await
+                .unwrap();
+            let milestone = &contract.milestones[0];
+            let statement = engine::compute(StatementRequest {
+                contract: &contract,
+                contract_version: 1,
+                contract_hash: crate::hex_sha256(CONTRACT.as_bytes()),
+                milestone: &milestone.name,
+                as_of: None,
+                students: Vec::new(),
+                prior: Default::default(),
+            })
+            .unwrap();
+            let finalize = |read_after| {
+                store.finalize("t", &statement, milestone.date, "ector", "fev", read_after)
+            };
+            // Inputs imported after they were read: they may not be what was computed.
+            let read_after = store.last_audit_id().await.unwrap();
+            store
+                .import_roster("t", "roster", "ector", "Ector", &[], &[])
+                .await
+                .unwrap();
+            let refused = finalize(read_after).await.unwrap_err();
+            assert!(
+                matches!(&refused, StoreError::Conflict(m) if m.contains("imported while it was computed")),
+                "{refused}"
+            );
+            // Other audited actions meanwhile change no input.
+            let read_after = store.last_audit_id().await.unwrap();
+            store.audit("t", "user.login", "user:t", "").await.unwrap();
+            let as_of = store.last_audit_id().await.unwrap();
+            let stored = finalize(read_after).await.unwrap();
+            assert_eq!(
+                store.stored_inputs(stored.id).await.unwrap(),
+                Some(StoredInputs::AsOf {
+                    audit_id: as_of,
+                    sha256: statement.inputs_hash.clone()
+                })
+            );
+        }
+    }
+}

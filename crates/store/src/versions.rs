@@ -115,3 +115,103 @@ mod tests {
             .ends_with("FROM contract_versions WHERE written_by <= 3) AS contract_versions"));
     }
 }
+
+#[cfg(test)]
+mod import_tests {
+    use crate::test_support::stores;
+    use crate::Store;
+    use obc_core::model::parse_iso_date;
+    use obc_core::{Enrollment, Grade, School, Student};
+
+    fn student(grade: &str) -> Student {
+        Student {
+            id: "s1".into(),
+            school_id: "sch-1".into(),
+            grade: Grade::parse(grade),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            flags: Vec::new(),
+        }
+    }
+
+    async fn roster(store: &Store, grade: &str) -> i64 {
+        let school = School {
+            id: "sch-1".into(),
+            name: "One".into(),
+        };
+        store
+            .import_roster("t", "f", "d1", "D", &[school], &[student(grade)])
+            .await
+            .unwrap();
+        store.last_audit_id().await.unwrap()
+    }
+
+    async fn enroll(store: &Store, start: &str) -> i64 {
+        let row = Enrollment {
+            student_id: "s1".into(),
+            start: parse_iso_date(start).unwrap(),
+            end: None,
+        };
+        store.enroll("t", "f", "c1", &[row]).await.unwrap();
+        store.last_audit_id().await.unwrap()
+    }
+
+    async fn count(store: &Store, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn rows_read_as_of_an_import_are_those_it_left_and_identical_files_write_nothing() {
+        for store in stores().await {
+            let first = roster(&store, "6").await;
+            let second = roster(&store, "7").await;
+            assert_eq!(roster(&store, "7").await, second + 1, "audited");
+            assert_eq!(count(&store, "student_history").await, 1);
+            let grade = |as_of| {
+                let store = store.clone();
+                async move {
+                    store.students_as_of("d1", as_of).await.unwrap()["s1"]
+                        .grade
+                        .clone()
+                }
+            };
+            assert_eq!(grade(Some(first)).await, Some(Grade::Level(6)));
+            assert_eq!(grade(Some(second)).await, Some(Grade::Level(7)));
+            assert_eq!(grade(None).await, Some(Grade::Level(7)));
+            assert!(store
+                .students_as_of("d1", Some(first - 1))
+                .await
+                .unwrap()
+                .is_empty());
+
+            let first = enroll(&store, "2024-09-01").await;
+            enroll(&store, "2024-10-01").await;
+            enroll(&store, "2024-10-01").await;
+            assert_eq!(count(&store, "enrollment_history").await, 1);
+            let start = |as_of| {
+                let store = store.clone();
+                async move { store.enrollments_as_of("c1", as_of).await.unwrap()[0].start }
+            };
+            assert_eq!(start(Some(first)).await.to_string(), "2024-09-01");
+            assert_eq!(start(None).await.to_string(), "2024-10-01");
+
+            for history in ["student_history", "enrollment_history"] {
+                for sql in [
+                    format!("UPDATE {history} SET written_by = 5"),
+                    format!("DELETE FROM {history}"),
+                ] {
+                    let refused = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                        .execute(&store.pool)
+                        .await;
+                    assert!(
+                        refused.unwrap_err().to_string().contains("append-only"),
+                        "{sql}"
+                    );
+                }
+            }
+        }
+    }
+}
