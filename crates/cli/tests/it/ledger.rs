@@ -560,32 +560,7 @@ fn a_database_from_before_the_chain_verifies_after_upgrading() {
 /// and session history): opening it links its records as they are, and it verifies.
 pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
     finalize_all(&obc);
-    let mut undo = Vec::new();
-    for (trigger, table) in [
-        ("ledger_entries_are_complete", "ledger_entries"),
-        ("statement_lines_are_complete", "statement_lines"),
-        ("statement_inputs_are_complete", "statement_inputs"),
-        ("contract_versions_are_immutable", "contract_versions"),
-        ("contract_versions_are_kept", "contract_versions"),
-        ("session_history_is_append_only", "session_history"),
-        ("session_history_is_kept", "session_history"),
-    ] {
-        undo.push(drop_trigger(&obc, trigger, table));
-    }
-    if obc.is_postgres() {
-        undo.push(drop_trigger(
-            &obc,
-            "contract_versions_are_kept_truncate",
-            "contract_versions",
-        ));
-        undo.push(drop_trigger(
-            &obc,
-            "session_history_is_kept_truncate",
-            "session_history",
-        ));
-    }
-    undo.push("DROP TABLE ledger_chain".into());
-    undo.push("DELETE FROM schema_version WHERE version = 8".into());
+    let undo = forget_the_chain(&obc);
     let undo: Vec<&str> = undo.iter().map(String::as_str).collect();
     sql(&obc, &undo);
     let run = obc.run(&["ledger", "verify"]);
@@ -598,6 +573,38 @@ pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
     );
     // The upgraded database refuses edits of contract versions from now on.
     assert!(try_sql(&obc, &["DELETE FROM contract_versions"]).is_err());
+}
+
+/// The SQL that takes a database back to before migration 8 (no chain, none of its
+/// triggers): the next `obc` command runs it again and links the records as they are.
+fn forget_the_chain(obc: &Obc) -> Vec<String> {
+    let mut undo = Vec::new();
+    for (trigger, table) in [
+        ("ledger_entries_are_complete", "ledger_entries"),
+        ("statement_lines_are_complete", "statement_lines"),
+        ("statement_inputs_are_complete", "statement_inputs"),
+        ("contract_versions_are_immutable", "contract_versions"),
+        ("contract_versions_are_kept", "contract_versions"),
+        ("session_history_is_append_only", "session_history"),
+        ("session_history_is_kept", "session_history"),
+    ] {
+        undo.push(drop_trigger(obc, trigger, table));
+    }
+    if obc.is_postgres() {
+        undo.push(drop_trigger(
+            obc,
+            "contract_versions_are_kept_truncate",
+            "contract_versions",
+        ));
+        undo.push(drop_trigger(
+            obc,
+            "session_history_is_kept_truncate",
+            "session_history",
+        ));
+    }
+    undo.push("DROP TABLE ledger_chain".into());
+    undo.push("DELETE FROM schema_version WHERE version = 8".into());
+    undo
 }
 
 #[test]
@@ -836,4 +843,71 @@ pub(crate) fn tampered_input_rows_are_caught(obc: Obc) {
             "{what} undone"
         );
     }
+}
+
+#[test]
+fn a_statement_finalized_with_a_copy_of_its_inputs_verifies_from_the_copy() {
+    statement_with_a_copy_of_its_inputs_verifies(Obc::new());
+}
+
+/// A statement finalized before migration 10 kept a JSON copy of its inputs: made here by
+/// replacing a finalization's inputs reference with the copy obc used to write, and linking it
+/// again as the upgrade to the chain did. It verifies from the copy, whatever data arrives
+/// later, and an edited copy fails.
+pub(crate) fn statement_with_a_copy_of_its_inputs_verifies(obc: Obc) {
+    obc.load_example();
+    obc.finalize_example("enrollment");
+    let copy = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let location = if obc.is_postgres() {
+                obc.db_url()
+            } else {
+                obc.path("obc.db").display().to_string()
+            };
+            let store = obc_store::Store::open(&location, false).await.unwrap();
+            let cv = store
+                .contract(crate::support::BASELINE_CONTRACT)
+                .await
+                .unwrap();
+            let (_, inputs) = obc_app::load_inputs(&store, &cv, "enrollment", None)
+                .await
+                .unwrap();
+            store.close().await;
+            serde_json::to_string(&inputs).unwrap()
+        });
+    let mut undo = forget_the_chain(&obc);
+    undo.push(drop_trigger(
+        &obc,
+        "statement_inputs_as_of_are_kept",
+        "statement_inputs_as_of",
+    ));
+    undo.push("DELETE FROM statement_inputs_as_of".into());
+    undo.push(format!(
+        "INSERT INTO statement_inputs (statement_id, inputs_json) VALUES (1, '{}')",
+        copy.replace('\'', "''")
+    ));
+    sql(&obc, &undo.iter().map(String::as_str).collect::<Vec<_>>());
+    obc.write(
+        "late.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nses-00000001,2000000,T1000,2024-08-26,30,provider_cancelled\n",
+    );
+    obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+    assert!(obc
+        .ok(&["ledger", "verify"])
+        .contains("1 finalized statements verified"));
+    sql(
+        &obc,
+        &[
+            &drop_trigger(&obc, "statement_inputs_are_immutable", "statement_inputs"),
+            "UPDATE statement_inputs SET inputs_json = replace(inputs_json, '\"attended\"', '\"provider_cancelled\"')",
+        ],
+    );
+    let (stdout, _) = verify_fails(&obc);
+    assert!(
+        stdout.contains("recomputing from the stored inputs gives a different statement"),
+        "{stdout}"
+    );
 }

@@ -311,3 +311,10 @@ fn tampered_input_rows_are_caught_on_postgres() {
         crate::ledger::tampered_input_rows_are_caught(on_postgres());
     }
 }
+
+#[test]
+fn a_statement_with_a_copy_of_its_inputs_verifies_on_postgres() {
+    if server("a_statement_with_a_copy_of_its_inputs_verifies_on_postgres").is_some() {
+        crate::ledger::statement_with_a_copy_of_its_inputs_verifies(on_postgres());
+    }
+}
