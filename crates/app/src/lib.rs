@@ -916,7 +916,7 @@ pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
 
 /// What recomputing a finalized statement from what it recorded of its inputs gave.
 enum Recomputed {
-    Statement(Statement),
+    Statement(Box<Statement>),
     /// Neither a copy of the inputs nor the audit record they were read after.
     Missing,
     /// The stored copy of the inputs is not valid JSON of them.
@@ -939,7 +939,7 @@ async fn recompute(store: &Store, stored: &StoredStatement) -> Result<Recomputed
         None => Ok(Recomputed::Missing),
         Some(StoredInputs::Snapshot(json)) => match serde_json::from_str::<InputSnapshot>(&json) {
             Err(e) => Ok(Recomputed::Unreadable(e)),
-            Ok(inputs) => Ok(Recomputed::Statement(inputs.compute(&cv)?)),
+            Ok(inputs) => Ok(Recomputed::Statement(Box::new(inputs.compute(&cv)?))),
         },
         Some(StoredInputs::AsOf { audit_id, sha256 }) => {
             let milestone = cv.contract.milestone(&stored.milestone).ok_or_else(|| {
@@ -967,7 +967,7 @@ async fn recompute(store: &Store, stored: &StoredStatement) -> Result<Recomputed
                     sha256: again.inputs_hash,
                 });
             }
-            Ok(Recomputed::Statement(again))
+            Ok(Recomputed::Statement(Box::new(again)))
         }
     }
 }

@@ -883,9 +883,12 @@ mod tests {
             import(&store, &both).await;
             let adopted = store.last_audit_id().await.unwrap();
             let rescored = test(Some("T1"), 158, true);
-            import(&store, &[rescored.clone()]).await;
+            import(&store, std::slice::from_ref(&rescored)).await;
             // The same file again writes nothing, not even history.
-            assert_eq!(import(&store, &[rescored.clone()]).await, counts(0, 0, 1));
+            assert_eq!(
+                import(&store, std::slice::from_ref(&rescored)).await,
+                counts(0, 0, 1)
+            );
             let history: i64 = sqlx::query_scalar("SELECT count(*) FROM assessment_history")
                 .fetch_one(&store.pool)
                 .await
