@@ -214,4 +214,52 @@ mod import_tests {
             }
         }
     }
+
+    /// Adds a contract from `source` and enrolls student s1 in it for its whole period.
+    async fn contract_enrolling_s1(store: &Store, source: &str) {
+        let contract = obc_core::Contract::parse(source).unwrap();
+        store
+            .add_contract("t", &contract, source, None)
+            .await
+            .unwrap();
+        let row = Enrollment {
+            student_id: "s1".into(),
+            start: contract.period.start,
+            end: None,
+        };
+        store.enroll("t", "f", &contract.id, &[row]).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn contracts_and_versions_added_later_are_not_seen_as_of_before() {
+        const CONTRACT: &str = include_str!("../../core/tests/contract_example.toml");
+        for store in stores().await {
+            store
+                .ensure_organisation("ector", "district", "Ector")
+                .await
+                .unwrap();
+            contract_enrolling_s1(&store, CONTRACT).await;
+            let before = store.last_audit_id().await.unwrap();
+            // A version with a shorter period, and a second contract enrolling the student.
+            let shorter = CONTRACT.replace("end = 2025-05-30", "end = 2025-04-30");
+            contract_enrolling_s1(&store, &shorter).await;
+            let summer = CONTRACT.replace("ector-math-2025", "ector-math-2025-summer");
+            contract_enrolling_s1(&store, &summer).await;
+            let ends = |as_of| {
+                let store = store.clone();
+                async move {
+                    store
+                        .provider_enrollments_as_of("fev", as_of)
+                        .await
+                        .unwrap()
+                        .spans_of("ector", "s1")
+                        .iter()
+                        .map(|span| span.end.to_string())
+                        .collect::<Vec<_>>()
+                }
+            };
+            assert_eq!(ends(Some(before)).await, ["2025-05-30"]);
+            assert_eq!(ends(None).await, ["2025-04-30", "2025-05-30"]);
+        }
+    }
 }
