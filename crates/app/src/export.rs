@@ -108,6 +108,6 @@ pub async fn edfi_resources(
     let target = edfi::Target {
         education_organization_id: education_organization_id(&cv.contract.district, given_id)?,
     };
-    let students = store.statement_inputs(&cv.contract).await?;
+    let students = store.statement_inputs(&cv.contract, None).await?;
     Ok(edfi::resources(&cv.contract, &target, &students))
 }

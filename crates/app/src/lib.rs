@@ -8,7 +8,7 @@ use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
 use obc_store::{
     ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ProviderEnrollments, RosterReport,
-    Store, StoreError, StoredStatement,
+    Store, StoreError, StoredInputs, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -645,18 +645,36 @@ pub async fn load_inputs(
         .contract
         .milestone(milestone)
         .ok_or_else(|| unknown(&cv))?;
-    let students = store.statement_inputs(&cv.contract).await?;
-    let prior = corrections_before(store, &cv.contract.id, m.date, &students)
-        .await?
-        .for_milestone();
-    let snapshot = InputSnapshot {
+    let date = m.date;
+    let snapshot = read_inputs(store, &cv, milestone, date, as_of, None).await?;
+    Ok((cv, snapshot))
+}
+
+/// Reads what a statement of `cv` at a milestone (dated `milestone_date`) is computed from:
+/// the rows as they were after audit record `inputs_as_of`, or as they are now (`None`). A
+/// closing statement's "milestone" is its name and its date.
+async fn read_inputs(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    milestone_date: time::Date,
+    as_of: Option<time::Date>,
+    inputs_as_of: Option<i64>,
+) -> Result<InputSnapshot> {
+    let closing = obc_core::corrections::is_closing_name(milestone);
+    let students = store.statement_inputs(&cv.contract, inputs_as_of).await?;
+    let corrections = corrections_before(store, &cv.contract.id, milestone_date, &students).await?;
+    Ok(InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
         students,
-        prior,
-        closing: false,
-    };
-    Ok((cv, snapshot))
+        prior: if closing {
+            corrections.for_closing()
+        } else {
+            corrections.for_milestone()
+        },
+        closing,
+    })
 }
 
 /// Loads the finalized statements of a contract dated before `before`, with their contract
@@ -739,17 +757,8 @@ pub async fn load_closing_inputs(
             contingent.name
         )));
     }
-    let students = store.statement_inputs(&cv.contract).await?;
-    let prior = corrections_before(store, contract_id, date, &students)
-        .await?
-        .for_closing();
-    let snapshot = InputSnapshot {
-        milestone: obc_core::corrections::closing_name(date),
-        as_of: Some(date),
-        students,
-        prior,
-        closing: true,
-    };
+    let name = obc_core::corrections::closing_name(date);
+    let snapshot = read_inputs(store, &cv, &name, date, Some(date), None).await?;
     Ok((cv, snapshot))
 }
 
@@ -801,8 +810,9 @@ pub async fn finalize_closing(
     contract_id: &str,
     date: time::Date,
 ) -> Result<(Statement, StoredStatement)> {
+    let read_after = store.last_audit_id().await?;
     let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
-    finalize_computed(store, actor, &cv, inputs, date).await
+    finalize_computed(store, actor, &cv, inputs, date, read_after).await
 }
 
 /// Loads a contract's stored inputs and computes its statement at a milestone.
@@ -846,25 +856,27 @@ pub async fn finalize_statement(
     as_of: Option<time::Date>,
 ) -> Result<(Statement, StoredStatement)> {
     let latest = store.contract(contract_id).await?;
+    // The inputs are not copied: the statement records the audit record they were read after.
+    let read_after = store.last_audit_id().await?;
     let (cv, inputs) = load_inputs(store, &latest, milestone, as_of).await?;
     let date = cv
         .contract
         .milestone(milestone)
         .expect("load_inputs checked the milestone")
         .date;
-    finalize_computed(store, actor, &cv, inputs, date).await
+    finalize_computed(store, actor, &cv, inputs, date, read_after).await
 }
 
-/// Computes a statement from its inputs and stores it, finalized, with their snapshot.
+/// Computes a statement from its inputs and stores it, finalized, with the audit record its
+/// inputs were read after (`read_after`) and their hash, not a copy of them.
 async fn finalize_computed(
     store: &Store,
     actor: &str,
     cv: &ContractVersion,
     inputs: InputSnapshot,
     milestone_date: time::Date,
+    read_after: i64,
 ) -> Result<(Statement, StoredStatement)> {
-    // The snapshot is written before the engine takes the inputs.
-    let snapshot = serde_json::to_string(&inputs).expect("inputs serialize");
     let statement = inputs.compute(cv)?;
     let stored = store
         .finalize(
@@ -873,7 +885,7 @@ async fn finalize_computed(
             milestone_date,
             &cv.contract.district,
             &cv.contract.provider,
-            &snapshot,
+            read_after,
         )
         .await?;
     Ok((statement, stored))
@@ -923,20 +935,23 @@ pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
                 stored.content_sha256
             ));
         }
-        match store.stored_inputs(stored.id).await? {
-            None => problems.push("its inputs are missing".into()),
-            Some(json) => match serde_json::from_str::<InputSnapshot>(&json) {
-                Err(e) => problems.push(format!("its inputs cannot be read: {e}")),
-                Ok(inputs) => match recompute(store, &stored, inputs).await {
-                    Err(e) => problems.push(format!("cannot be recomputed: {e}")),
-                    Ok(again) if again.to_json() != stored.content_json => problems.push(format!(
-                        "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
-                        obc_core::money::format_cents(again.totals.statement_total),
-                        again.content_sha256()
-                    )),
-                    Ok(_) => {}
-                },
-            },
+        match recompute(store, &stored).await {
+            Err(e) => problems.push(format!("cannot be recomputed: {e}")),
+            Ok(Recomputed::Missing) => problems.push("its inputs are missing".into()),
+            Ok(Recomputed::Unreadable(e)) => {
+                problems.push(format!("its inputs cannot be read: {e}"))
+            }
+            Ok(Recomputed::InputsChanged { as_of, sha256 }) => problems.push(format!(
+                "its input rows as of audit record {as_of} hash to {sha256}, not the recorded inputs hash: an input row (a session, test, roster row, enrollment or their history) was changed behind obc's back"
+            )),
+            Ok(Recomputed::Statement(again)) if again.to_json() != stored.content_json => {
+                problems.push(format!(
+                    "recomputing from the stored inputs gives a different statement (total {}, sha256 {})",
+                    obc_core::money::format_cents(again.totals.statement_total),
+                    again.content_sha256()
+                ))
+            }
+            Ok(Recomputed::Statement(_)) => {}
         }
         match Statement::from_json(&stored.content_json) {
             Err(e) => problems.push(format!("the stored JSON cannot be read: {e}")),
@@ -972,16 +987,69 @@ pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
     })
 }
 
-/// A finalized statement computed again from its stored inputs and contract version.
-async fn recompute(
-    store: &Store,
-    stored: &StoredStatement,
-    inputs: InputSnapshot,
-) -> Result<Statement> {
+/// What recomputing a finalized statement from what it recorded of its inputs gave.
+enum Recomputed {
+    Statement(Box<Statement>),
+    /// Neither a copy of the inputs nor the audit record they were read after.
+    Missing,
+    /// The stored copy of the inputs is not valid JSON of them.
+    Unreadable(serde_json::Error),
+    /// The input rows as of the recorded audit record no longer hash to the recorded hash.
+    InputsChanged {
+        as_of: i64,
+        sha256: String,
+    },
+}
+
+/// A finalized statement computed again with its contract version from its stored inputs:
+/// the JSON copy of statements finalized before migration 10, else the input rows rebuilt as
+/// they were after its `inputs_as_of` audit record, whose hash must be the recorded one.
+async fn recompute(store: &Store, stored: &StoredStatement) -> Result<Recomputed> {
     let cv = store
         .contract_version(&stored.contract_id, stored.contract_version)
         .await?;
-    inputs.compute(&cv)
+    match store.stored_inputs(stored.id).await? {
+        None => Ok(Recomputed::Missing),
+        Some(StoredInputs::Snapshot(json)) => match serde_json::from_str::<InputSnapshot>(&json) {
+            Err(e) => Ok(Recomputed::Unreadable(e)),
+            Ok(inputs) => Ok(Recomputed::Statement(Box::new(inputs.compute(&cv)?))),
+        },
+        Some(StoredInputs::AsOf { audit_id, sha256 }) => {
+            // The statement date stands for the as-of date it was computed at: the engine
+            // uses nothing else of it. A closing is dated by it too.
+            let statement_date = obc_core::model::parse_iso_date(&stored.statement_date);
+            let milestone_date = match cv.contract.milestone(&stored.milestone) {
+                Some(m) => Some(m.date),
+                None if obc_core::corrections::is_closing_name(&stored.milestone) => {
+                    statement_date
+                }
+                None => None,
+            }
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "contract {} version {} has no milestone {}",
+                    stored.contract_id, stored.contract_version, stored.milestone
+                ))
+            })?;
+            let inputs = read_inputs(
+                store,
+                &cv,
+                &stored.milestone,
+                milestone_date,
+                statement_date,
+                Some(audit_id),
+            )
+            .await?;
+            let again = inputs.compute(&cv)?;
+            if again.inputs_hash != sha256 {
+                return Ok(Recomputed::InputsChanged {
+                    as_of: audit_id,
+                    sha256: again.inputs_hash,
+                });
+            }
+            Ok(Recomputed::Statement(Box::new(again)))
+        }
+    }
 }
 
 async fn check_lines_and_postings(

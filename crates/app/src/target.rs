@@ -15,7 +15,7 @@ pub async fn target(
     let mut students: Vec<_> = store.students(&district).await?.into_values().collect();
     students.sort_by(|a, b| a.id.cmp(&b.id));
     let tests: Vec<_> = store
-        .results_by_student(&district, &rules.subject)
+        .results_by_student(&district, &rules.subject, None)
         .await?
         .into_values()
         .flatten()

@@ -3,7 +3,8 @@
 //! verify` notices any row deleted, inserted or edited behind obc's back, even by someone who
 //! dropped the append-only triggers first.
 //!
-//! A statement's link covers its row, lines, inputs snapshot, ledger postings, its
+//! A statement's link covers its row, lines, inputs snapshot (or since migration 10 the audit
+//! id and hash of the inputs it used), ledger postings, its
 //! `statement.finalize` audit record and the session history of its contract's provider and
 //! district that was written before it (history rows are what a later correction is checked
 //! against). A contract version's link covers its row, source included.
@@ -182,8 +183,16 @@ async fn statement_content(
         }
         _ => Vec::new(),
     };
+    // Statements finalized since migration 10 record which inputs they used instead of a copy
+    // (older links keep their hash: the key is absent for them).
+    let inputs_as_of: Option<(i64, String)> = sqlx::query_as(
+        "SELECT inputs_as_of, inputs_sha256 FROM statement_inputs_as_of WHERE statement_id = $1",
+    )
+    .bind(statement_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let statement = json!([s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7, s.8, s.9, s.10, s.11]);
-    let text = json!({
+    let mut content = json!({
         "statement": statement,
         "inputs": inputs,
         "lines": lines,
@@ -191,8 +200,11 @@ async fn statement_content(
         "audit": audit,
         "parties": parties,
         "history": history,
-    })
-    .to_string();
+    });
+    if let Some(inputs_as_of) = inputs_as_of {
+        content["inputs_as_of"] = json!(inputs_as_of);
+    }
+    let text = content.to_string();
     Ok(Some(hex_sha256(text.as_bytes())))
 }
 

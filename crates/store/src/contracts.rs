@@ -1,5 +1,6 @@
 //! Contract versions and enrollments.
 
+use crate::versions::{rows_as_of, CONTRACT_VERSIONS, ENROLLMENTS};
 use crate::{audit, ensure_organisation, hex_sha256, Result, Store, StoreError};
 use obc_core::{Contract, Enrollment, EnrollmentSpan};
 use std::collections::{HashMap, HashSet};
@@ -16,6 +17,9 @@ pub struct ContractVersion {
     /// False when the same document was already the latest version (nothing changed).
     pub created: bool,
 }
+
+/// A stored enrollment after its student id: start and end dates.
+type StoredEnrollment = (String, Option<String>);
 
 /// What an enrollment file changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,17 +65,32 @@ impl Store {
     /// Where a provider works: its contracts' districts and enrolled students, with the days
     /// each contract (its latest version's period) enrolls them.
     pub async fn provider_enrollments(&self, provider: &str) -> Result<ProviderEnrollments> {
-        let contracts: Vec<(String, String)> = sqlx::query_as(
-            "SELECT DISTINCT contract_id, district_id FROM contract_versions WHERE provider_id = $1
+        self.provider_enrollments_as_of(provider, None).await
+    }
+
+    /// [`Store::provider_enrollments`] as it was after audit record `as_of` (`None`: now).
+    pub(crate) async fn provider_enrollments_as_of(
+        &self,
+        provider: &str,
+        as_of: Option<i64>,
+    ) -> Result<ProviderEnrollments> {
+        let contracts: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT contract_id, district_id FROM {} WHERE provider_id = $1
              ORDER BY contract_id",
-        )
+            rows_as_of(CONTRACT_VERSIONS, as_of)
+        )))
         .bind(provider)
         .fetch_all(&self.pool)
         .await?;
         let mut out = ProviderEnrollments::default();
         for (contract_id, district) in contracts {
-            let period = self.contract(&contract_id).await?.contract.period;
-            for e in self.enrollments(&contract_id).await? {
+            let period = self
+                .read_version(&contract_id, None, as_of)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("no contract \"{contract_id}\"")))?
+                .contract
+                .period;
+            for e in self.enrollments_as_of(&contract_id, as_of).await? {
                 let spans = out
                     .spans
                     .entry(district.clone())
@@ -130,9 +149,17 @@ impl Store {
             }
         }
         let version = latest.map_or(1, |(v, _, _)| v + 1);
+        let audit_id = audit(
+            &mut tx,
+            actor,
+            "contract.version",
+            &format!("contract:{}", contract.id),
+            &format!("version {version}, effective from {effective_from}, sha256 {sha256}"),
+        )
+        .await?;
         sqlx::query(
-            "INSERT INTO contract_versions (contract_id, version, district_id, provider_id, source, sha256, effective_from, created_at, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO contract_versions (contract_id, version, district_id, provider_id, source, sha256, effective_from, created_at, created_by, written_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&contract.id)
         .bind(version)
@@ -143,17 +170,10 @@ impl Store {
         .bind(&effective_from)
         .bind(crate::now())
         .bind(actor)
+        .bind(audit_id)
         .execute(&mut *tx)
         .await?;
         crate::chain::link_contract_version(&mut tx, &contract.id, version).await?;
-        audit(
-            &mut tx,
-            actor,
-            "contract.version",
-            &format!("contract:{}", contract.id),
-            &format!("version {version}, effective from {effective_from}, sha256 {sha256}"),
-        )
-        .await?;
         tx.commit().await?;
         Ok(ContractVersion {
             contract: contract.clone(),
@@ -167,14 +187,16 @@ impl Store {
 
     /// One version of a contract, as signed.
     pub async fn contract_version(&self, id: &str, version: u32) -> Result<ContractVersion> {
-        self.read_version(id, Some(version)).await?.ok_or_else(|| {
-            StoreError::NotFound(format!("no version {version} of contract \"{id}\""))
-        })
+        self.read_version(id, Some(version), None)
+            .await?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("no version {version} of contract \"{id}\""))
+            })
     }
 
     /// The latest version of a contract.
     pub async fn contract(&self, id: &str) -> Result<ContractVersion> {
-        self.read_version(id, None).await?.ok_or_else(|| {
+        self.read_version(id, None, None).await?.ok_or_else(|| {
             StoreError::NotFound(format!(
                 "no contract \"{id}\": add it with `obc contract add FILE.toml`"
             ))
@@ -197,16 +219,19 @@ impl Store {
         self.contract_version(id, version as u32).await
     }
 
-    /// A version of a contract, the latest when `version` is `None`.
+    /// A version of a contract, the latest (after audit record `as_of`, `None`: now) when
+    /// `version` is `None`.
     async fn read_version(
         &self,
         id: &str,
         version: Option<u32>,
+        as_of: Option<i64>,
     ) -> Result<Option<ContractVersion>> {
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT version, source, sha256, effective_from FROM contract_versions WHERE contract_id = $1
-             AND version = coalesce($2, (SELECT max(version) FROM contract_versions WHERE contract_id = $1))",
-        )
+             AND version = coalesce($2, (SELECT max(version) FROM {} WHERE contract_id = $1))",
+            rows_as_of(CONTRACT_VERSIONS, as_of)
+        )))
             .bind(id)
             .bind(version.map(i64::from))
             .fetch_optional(&self.pool)
@@ -245,48 +270,31 @@ impl Store {
         rows: &[Enrollment],
     ) -> Result<EnrollReport> {
         let mut tx = self.write_tx().await?;
+        let mut stored: HashMap<String, StoredEnrollment> = sqlx::query_as(
+            "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = $1",
+        )
+        .bind(contract_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(student, start, end)| (student, (start, end)))
+        .collect();
+        // What changes, decided before writing: the rows written record this file's audit id.
         let mut report = EnrollReport::default();
+        let mut changes = Vec::new();
         for e in rows {
-            let existing: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT start_date, end_date FROM enrollments WHERE contract_id = $1 AND student_id = $2")
-                    .bind(contract_id)
-                    .bind(&e.student_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
             let new = (e.start.to_string(), e.end.map(|d| d.to_string()));
-            match existing {
-                Some(old) if old == new => report.unchanged += 1,
-                Some(old) => {
-                    sqlx::query("UPDATE enrollments SET start_date = $1, end_date = $2 WHERE contract_id = $3 AND student_id = $4")
-                        .bind(&new.0)
-                        .bind(&new.1)
-                        .bind(contract_id)
-                        .bind(&e.student_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    audit(
-                        &mut tx,
-                        actor,
-                        "enrollment.update",
-                        &format!("contract:{contract_id}/student:{}", e.student_id),
-                        &format!("{source}: {:?} -> {:?}", old, new),
-                    )
-                    .await?;
-                    report.updated += 1;
-                }
-                None => {
-                    sqlx::query("INSERT INTO enrollments (contract_id, student_id, start_date, end_date) VALUES ($1, $2, $3, $4)")
-                        .bind(contract_id)
-                        .bind(&e.student_id)
-                        .bind(&new.0)
-                        .bind(&new.1)
-                        .execute(&mut *tx)
-                        .await?;
-                    report.added += 1;
-                }
+            let old = stored.insert(e.student_id.clone(), new.clone());
+            match &old {
+                Some(old) if *old == new => report.unchanged += 1,
+                Some(_) => report.updated += 1,
+                None => report.added += 1,
+            }
+            if old.as_ref() != Some(&new) {
+                changes.push((&e.student_id, old, new));
             }
         }
-        audit(
+        let audit_id = audit(
             &mut tx,
             actor,
             "enroll",
@@ -297,15 +305,61 @@ impl Store {
             ),
         )
         .await?;
+        let keep_replaced = crate::versions::keep_replaced(
+            crate::versions::ENROLLMENTS,
+            "WHERE r.contract_id = $2 AND r.student_id = $3",
+        );
+        for (student, old, new) in changes {
+            if let Some(old) = old {
+                sqlx::query(sqlx::AssertSqlSafe(keep_replaced.as_str()))
+                    .bind(audit_id)
+                    .bind(contract_id)
+                    .bind(student)
+                    .execute(&mut *tx)
+                    .await?;
+                audit(
+                    &mut tx,
+                    actor,
+                    "enrollment.update",
+                    &format!("contract:{contract_id}/student:{student}"),
+                    &format!("{source}: {:?} -> {:?}", old, new),
+                )
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO enrollments (contract_id, student_id, start_date, end_date, written_by) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (contract_id, student_id) DO UPDATE SET
+                   start_date = excluded.start_date, end_date = excluded.end_date, written_by = excluded.written_by",
+            )
+            .bind(contract_id)
+            .bind(student)
+            .bind(&new.0)
+            .bind(&new.1)
+            .bind(audit_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(report)
     }
 
     /// The enrollments of a contract, sorted by student id.
     pub async fn enrollments(&self, contract_id: &str) -> Result<Vec<Enrollment>> {
+        self.enrollments_as_of(contract_id, None).await
+    }
+
+    /// [`Store::enrollments`] as they were after audit record `as_of` (`None`: now).
+    pub(crate) async fn enrollments_as_of(
+        &self,
+        contract_id: &str,
+        as_of: Option<i64>,
+    ) -> Result<Vec<Enrollment>> {
         let rows: Vec<(String, String, Option<String>)> = self
             .bulk_rows(
-                "SELECT student_id, start_date, end_date FROM enrollments WHERE contract_id = $1 ORDER BY student_id",
+                &format!(
+                    "SELECT student_id, start_date, end_date FROM {} WHERE contract_id = $1 ORDER BY student_id",
+                    rows_as_of(ENROLLMENTS, as_of)
+                ),
                 &[contract_id],
             )
             .await?;

@@ -6,6 +6,7 @@
 //! left alone, so re-sending a file changes nothing. Dropping an import without `commit` rolls
 //! everything back.
 
+use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
 use obc_core::{AssessmentResult, Session, WindowGrowth};
 use rust_decimal::Decimal;
@@ -113,11 +114,13 @@ impl Store {
         })
     }
 
-    /// The sessions of a provider for a district's students, grouped by student id.
+    /// The sessions of a provider for a district's students, grouped by student id, as they
+    /// were after audit record `as_of` (`None`: now).
     pub async fn sessions_by_student(
         &self,
         provider: &str,
         district: &str,
+        as_of: Option<i64>,
     ) -> Result<std::collections::HashMap<String, Vec<Session>>> {
         type Row = (
             String,
@@ -131,8 +134,11 @@ impl Store {
         );
         let rows: Vec<Row> = self
             .bulk_rows(
-                "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
-                 FROM sessions WHERE provider_id = $1 AND district_id = $2",
+                &format!(
+                    "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
+                     FROM {} WHERE provider_id = $1 AND district_id = $2",
+                    rows_as_of(SESSIONS, as_of)
+                ),
                 &[provider, district],
             )
             .await?;
@@ -157,16 +163,19 @@ impl Store {
         Ok(map)
     }
 
-    /// A district's test events of one subject, grouped by student id, in stored key order.
+    /// A district's test events of one subject, grouped by student id, in stored key order, as
+    /// they were after audit record `as_of` (`None`: now).
     pub async fn results_by_student(
         &self,
         district: &str,
         subject: &str,
+        as_of: Option<i64>,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
         let rows: Vec<ResultRow> = self
             .bulk_rows(
                 &format!(
-                    "{SELECT_RESULTS} WHERE district_id = $1 AND lower(subject) = lower($2) ORDER BY {RESULT_KEY}"
+                    "{SELECT_RESULTS} {} WHERE district_id = $1 AND lower(subject) = lower($2) ORDER BY {RESULT_KEY}",
+                    rows_as_of(ASSESSMENTS, as_of)
                 ),
                 &[district, subject],
             )
@@ -189,7 +198,7 @@ impl Store {
         student: &str,
     ) -> Result<Vec<AssessmentResult>> {
         let rows: Vec<ResultRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_RESULTS} WHERE district_id = $1 AND student_id = $2 ORDER BY {RESULT_KEY}"
+            "{SELECT_RESULTS} assessment_results WHERE district_id = $1 AND student_id = $2 ORDER BY {RESULT_KEY}"
         )))
         .bind(district)
         .bind(student)
@@ -215,7 +224,7 @@ const TEST_COLUMNS: &str = "student_id, assessment, subject, term_name, test_dat
 
 const SELECT_RESULTS: &str =
     "SELECT student_id, assessment, subject, term_name, test_date, start_seconds, score,
-    percentile, rapid_guessing_pct, growth_measure, growth, test_id, norms FROM assessment_results";
+    percentile, rapid_guessing_pct, growth_measure, growth, test_id, norms FROM";
 
 type ResultRow = (
     String,
@@ -361,9 +370,9 @@ impl SessionImport {
         .await?;
         sqlx::query(
             "INSERT INTO session_history (provider_id, session_id, district_id, student_id, tutor_id,
-                    session_date, minutes, status, group_size, replaced_at, replaced_by, subject)
+                    session_date, minutes, status, group_size, replaced_at, replaced_by, subject, written_by)
              SELECT s.provider_id, s.session_id, s.district_id, s.student_id, s.tutor_id, s.session_date,
-                    s.minutes, s.status, s.group_size, $1, $2, s.subject
+                    s.minutes, s.status, s.group_size, $1, $2, s.subject, s.written_by
              FROM sessions s JOIN staged_sessions n ON s.session_id = n.session_id
              WHERE s.provider_id = $3 AND
                 (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size, s.subject)
@@ -375,19 +384,20 @@ impl SessionImport {
         .execute(&mut *self.tx)
         .await?;
         sqlx::query(
-            "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject)
-             SELECT $1, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
+            "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject, written_by)
+             SELECT $1, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject, $2
              FROM staged_sessions WHERE true
              ON CONFLICT (provider_id, session_id) DO UPDATE SET
                 district_id = excluded.district_id, student_id = excluded.student_id, tutor_id = excluded.tutor_id,
                 session_date = excluded.session_date, minutes = excluded.minutes, status = excluded.status,
-                group_size = excluded.group_size, subject = excluded.subject
+                group_size = excluded.group_size, subject = excluded.subject, written_by = excluded.written_by
              WHERE (sessions.district_id, sessions.student_id, sessions.tutor_id, sessions.session_date,
                     sessions.minutes, sessions.status, sessions.group_size, sessions.subject)
                 IS DISTINCT FROM (excluded.district_id, excluded.student_id, excluded.tutor_id, excluded.session_date,
                         excluded.minutes, excluded.status, excluded.group_size, excluded.subject)",
         )
         .bind(&self.provider)
+        .bind(audit_id)
         .execute(&mut *self.tx)
         .await?;
         crate::imports::finish(self.tx, "staged_sessions").await?;
@@ -514,8 +524,11 @@ impl AssessmentImport {
 
     /// A test stored before TestIDs were kept (test_id '') takes the TestID of the staged test
     /// of the same natural key (the smallest, when a sitting has two), so that re-importing a
-    /// file replaces it instead of adding a twin.
-    async fn adopt_test_ids(&mut self) -> Result<()> {
+    /// file replaces it instead of adding a twin. The import's audit id is not known yet: an
+    /// adopted row is marked by a negative `written_by` (-1 - the original) until
+    /// [`AssessmentImport::keep_adopted`] moves its earlier version to the history. Returns how
+    /// many rows were adopted.
+    async fn adopt_test_ids(&mut self) -> Result<u64> {
         let staged_test_id = "SELECT min(n.test_id) FROM staged_tests n
             WHERE n.test_id <> '' AND n.student_id = assessment_results.student_id
               AND n.assessment = assessment_results.assessment AND n.subject = assessment_results.subject
@@ -523,23 +536,48 @@ impl AssessmentImport {
               AND n.start_seconds = assessment_results.start_seconds
               AND NOT EXISTS (SELECT 1 FROM assessment_results r
                   WHERE r.district_id = $1 AND r.test_id = n.test_id AND r.test_id <> '')";
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE assessment_results SET test_id = ({staged_test_id})
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE assessment_results SET test_id = ({staged_test_id}), written_by = -1 - written_by
              WHERE district_id = $1 AND test_id = '' AND ({staged_test_id}) IS NOT NULL"
         )))
+        .bind(&self.district)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Keeps the versions of the tests [`AssessmentImport::adopt_test_ids`] gave a TestID as
+    /// they were (without one) in the history, replaced by import `audit_id`.
+    async fn keep_adopted(&mut self, audit_id: i64) -> Result<()> {
+        let columns = crate::versions::ASSESSMENTS.columns;
+        let as_they_were = columns.replace("test_id", "''");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO assessment_history ({columns}, written_by, replaced_by)
+             SELECT {as_they_were}, -1 - written_by, $1 FROM assessment_results
+             WHERE district_id = $2 AND written_by < 0"
+        )))
+        .bind(audit_id)
+        .bind(&self.district)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "UPDATE assessment_results SET written_by = $1 WHERE district_id = $2 AND written_by < 0",
+        )
+        .bind(audit_id)
         .bind(&self.district)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    /// Merges the staged results and commits.
+    /// Merges the staged results and commits. Replaced tests keep their earlier version in
+    /// `assessment_history`; every row written records the import's audit id.
     pub async fn commit(mut self, actor: &str, source: &str) -> Result<ImportCounts> {
         self.flush().await?;
-        self.adopt_test_ids().await?;
+        let adopted = self.adopt_test_ids().await?;
         let mut counts = ImportCounts::default();
-        for (staged, matching, conflict, values) in TEST_KINDS {
-            let all = format!("{NATURAL_KEY}, {TEST_VALUES}");
+        let all = format!("{NATURAL_KEY}, {TEST_VALUES}");
+        for (staged, matching, _, _) in TEST_KINDS {
             let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT count(*), count(*) - count(r.student_id),
                         CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND
@@ -556,20 +594,8 @@ impl AssessmentImport {
             counts.added += kind.added;
             counts.replaced += kind.replaced;
             counts.unchanged += kind.unchanged;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO assessment_results (district_id, {TEST_COLUMNS})
-                 SELECT $1, {TEST_COLUMNS} FROM staged_tests WHERE {staged}
-                 ON CONFLICT {conflict} DO UPDATE SET {}
-                 WHERE ({}) IS DISTINCT FROM ({})",
-                set_excluded(values),
-                qualified("assessment_results", values),
-                qualified("excluded", values),
-            )))
-            .bind(&self.district)
-            .execute(&mut *self.tx)
-            .await?;
         }
-        audit(
+        let audit_id = audit(
             &mut self.tx,
             actor,
             "import.assessments",
@@ -577,6 +603,39 @@ impl AssessmentImport {
             &counts.describe(source),
         )
         .await?;
+        if adopted > 0 {
+            self.keep_adopted(audit_id).await?;
+        }
+        for (staged, matching, conflict, values) in TEST_KINDS {
+            // A row adopted above (written by this import) already has its history.
+            sqlx::query(sqlx::AssertSqlSafe(crate::versions::keep_replaced(
+                crate::versions::ASSESSMENTS,
+                &format!(
+                    "JOIN staged_tests n ON {matching}
+                     WHERE r.district_id = $2 AND n.{staged} AND r.written_by <> $1
+                       AND ({}) IS DISTINCT FROM ({})",
+                    qualified("r", values),
+                    qualified("n", values),
+                ),
+            )))
+            .bind(audit_id)
+            .bind(&self.district)
+            .execute(&mut *self.tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO assessment_results (district_id, {TEST_COLUMNS}, written_by)
+                 SELECT $1, {TEST_COLUMNS}, $2 FROM staged_tests WHERE {staged}
+                 ON CONFLICT {conflict} DO UPDATE SET {}, written_by = excluded.written_by
+                 WHERE ({}) IS DISTINCT FROM ({})",
+                set_excluded(values),
+                qualified("assessment_results", values),
+                qualified("excluded", values),
+            )))
+            .bind(&self.district)
+            .bind(audit_id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         crate::imports::finish(self.tx, "staged_tests").await?;
         Ok(counts)
     }
@@ -638,7 +697,7 @@ mod tests {
                     unchanged: 0
                 }
             );
-            let stored = store.sessions_by_student("p1", "d1").await.unwrap();
+            let stored = store.sessions_by_student("p1", "d1", None).await.unwrap();
             let x5 = stored["s1"].iter().find(|s| s.session_id == "x5").unwrap();
             assert_eq!(x5.minutes, 45);
             let history: Vec<(String, i64)> =
@@ -658,7 +717,7 @@ mod tests {
             math.subject = "Mathematics".into();
             assert_eq!(upload(&store, &[math.clone()]).await.replaced, 1);
             assert_eq!(upload(&store, &[math]).await.unchanged, 1);
-            let stored = store.sessions_by_student("p1", "d1").await.unwrap();
+            let stored = store.sessions_by_student("p1", "d1", None).await.unwrap();
             assert_eq!(stored["s1"][0].subject, "Mathematics");
             let history: Vec<(String, String)> =
                 sqlx::query_as("SELECT session_id, subject FROM session_history")
@@ -681,7 +740,7 @@ mod tests {
             }
             drop(import);
             assert!(store
-                .sessions_by_student("p1", "d1")
+                .sessions_by_student("p1", "d1", None)
                 .await
                 .unwrap()
                 .is_empty());
@@ -715,7 +774,10 @@ mod tests {
             import.add(later.clone()).await.unwrap();
             let counts = import.commit("t", "f").await.unwrap();
             assert_eq!(counts.added, 1);
-            let stored = store.results_by_student("d1", "mathematics").await.unwrap();
+            let stored = store
+                .results_by_student("d1", "mathematics", None)
+                .await
+                .unwrap();
             assert_eq!(stored["s1"], vec![later]);
         }
     }
@@ -763,14 +825,20 @@ mod tests {
             let both = [growth.clone(), end_of_course.clone()];
             assert_eq!(import(&store, &both).await, counts(2, 0, 0));
             assert_eq!(import(&store, &both).await, counts(0, 0, 2));
-            let stored = store.results_by_student("d1", "reading").await.unwrap();
+            let stored = store
+                .results_by_student("d1", "reading", None)
+                .await
+                .unwrap();
             assert_eq!(stored["s1"], both);
             // The same TestID again with a corrected date is a rescore: it replaces.
             let mut rescored = growth.clone();
             rescored.date = obc_core::model::parse_iso_date("2014-03-18").unwrap();
             rescored.score = Some(Decimal::from(158));
             assert_eq!(import(&store, &[rescored.clone()]).await, counts(0, 1, 0));
-            let stored = store.results_by_student("d1", "reading").await.unwrap();
+            let stored = store
+                .results_by_student("d1", "reading", None)
+                .await
+                .unwrap();
             assert_eq!(stored["s1"], vec![end_of_course, rescored]);
         }
     }
@@ -786,7 +854,10 @@ mod tests {
             let both = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
             // T1 (the smaller id) takes over the stored row and replaces its values; T2 is new.
             assert_eq!(import(&store, &both).await, counts(1, 1, 0));
-            let stored = store.results_by_student("d1", "reading").await.unwrap();
+            let stored = store
+                .results_by_student("d1", "reading", None)
+                .await
+                .unwrap();
             assert_eq!(stored["s1"], both);
             // A file without TestIDs keeps the natural key: the later row wins.
             let (first, later) = (test(None, 150, true), test(None, 151, true));
@@ -795,9 +866,50 @@ mod tests {
                 counts(1, 0, 0)
             );
             assert_eq!(
-                store.results_by_student("d1", "reading").await.unwrap()["s1"].len(),
+                store
+                    .results_by_student("d1", "reading", None)
+                    .await
+                    .unwrap()["s1"]
+                    .len(),
                 3
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_adopted_or_rescored_test_reads_as_it_was_before_the_import() {
+        for store in stores().await {
+            import(&store, &[test(None, 152, false)]).await;
+            let legacy = store.last_audit_id().await.unwrap();
+            let both = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
+            import(&store, &both).await;
+            let adopted = store.last_audit_id().await.unwrap();
+            let rescored = test(Some("T1"), 158, true);
+            import(&store, std::slice::from_ref(&rescored)).await;
+            // The same file again writes nothing, not even history.
+            assert_eq!(
+                import(&store, std::slice::from_ref(&rescored)).await,
+                counts(0, 0, 1)
+            );
+            let history: i64 = sqlx::query_scalar("SELECT count(*) FROM assessment_history")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(history, 2);
+            let read = |as_of| {
+                let store = store.clone();
+                async move {
+                    store
+                        .results_by_student("d1", "reading", as_of)
+                        .await
+                        .unwrap()
+                        .remove("s1")
+                        .unwrap()
+                }
+            };
+            assert_eq!(read(Some(legacy)).await, [test(None, 152, false)]);
+            assert_eq!(read(Some(adopted)).await, both);
+            assert_eq!(read(None).await, [rescored, both[1].clone()]);
         }
     }
 }

@@ -5,6 +5,16 @@ use crate::{Result, Store, Tx};
 use obc_core::Statement;
 
 /// One ledger entry; the entries of a posting sum to zero.
+/// What a finalized statement records of its inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredInputs {
+    /// Statements finalized before migration 10: a JSON copy of every input.
+    Snapshot(String),
+    /// The input rows as they were after audit record `audit_id` (see docs/ARCHITECTURE.md),
+    /// whose canonical form hashes to `sha256` (the engine's inputs hash).
+    AsOf { audit_id: i64, sha256: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub statement_id: i64,
@@ -103,14 +113,23 @@ impl Store {
             .collect())
     }
 
-    /// The inputs snapshot a finalized statement was computed from.
-    pub async fn stored_inputs(&self, statement_id: i64) -> Result<Option<String>> {
-        Ok(
+    /// What a finalized statement records of the inputs it was computed from.
+    pub async fn stored_inputs(&self, statement_id: i64) -> Result<Option<StoredInputs>> {
+        let as_of: Option<(i64, String)> = sqlx::query_as(
+            "SELECT inputs_as_of, inputs_sha256 FROM statement_inputs_as_of WHERE statement_id = $1",
+        )
+        .bind(statement_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((audit_id, sha256)) = as_of {
+            return Ok(Some(StoredInputs::AsOf { audit_id, sha256 }));
+        }
+        let json: Option<String> =
             sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = $1")
                 .bind(statement_id)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(json.map(StoredInputs::Snapshot))
     }
 
     /// Writes a consistent copy of the whole database to `path` while it stays in use.

@@ -16,11 +16,12 @@ mod school_attendance;
 mod scope;
 mod statements;
 mod users;
+mod versions;
 
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
-pub use ledger::{LedgerEntry, StoredLine};
+pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
 pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
@@ -106,6 +107,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("sqlite/session_subject.sql")),
     (8, include_str!("sqlite/chain.sql")),
     (9, include_str!("sqlite/accounts.sql")),
+    (10, include_str!("sqlite/input_versions.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -118,6 +120,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("postgres/session_subject.sql")),
     (8, include_str!("postgres/chain.sql")),
     (9, include_str!("postgres/accounts.sql")),
+    (10, include_str!("postgres/input_versions.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
@@ -687,6 +690,10 @@ mod tests {
                     "action_item_events",
                     "contract_versions",
                     "session_history",
+                    "assessment_history",
+                    "student_history",
+                    "enrollment_history",
+                    "statement_inputs_as_of",
                     "ledger_chain",
                 ] {
                     refused.push(format!("TRUNCATE {table} CASCADE"));
@@ -791,7 +798,7 @@ mod tests {
             // The same sitting under another TestID is a second row.
             sqlx::raw_sql(
                 "INSERT INTO assessment_results VALUES ('d1', 's1', 'MAP Growth', 'Reading',
-                    'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', '2020')",
+                    'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', '2020', 0)",
             )
             .execute(&store.pool)
             .await
@@ -799,7 +806,7 @@ mod tests {
             // A TestID is unique within a district.
             let twin = sqlx::raw_sql(
                 "INSERT INTO assessment_results VALUES ('d1', 's2', 'MAP Growth', 'Reading',
-                    'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', NULL)",
+                    'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', NULL, 0)",
             )
             .execute(&store.pool)
             .await;

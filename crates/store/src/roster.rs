@@ -24,6 +24,9 @@ pub struct RosterReport {
     pub students_unchanged: usize,
 }
 
+/// A stored student after its id: school, grade, first and last name, flags (JSON).
+type StoredStudent = (String, Option<String>, String, String, String);
+
 fn flags_json(flags: &[(String, String)]) -> String {
     let map: std::collections::BTreeMap<&str, &str> = flags
         .iter()
@@ -83,39 +86,36 @@ impl Store {
                 students: students.iter().filter(|st| st.school_id == s.id).count(),
             });
         }
-        let existing: HashSet<String> =
-            sqlx::query_scalar("SELECT id FROM students WHERE district_id = $1")
-                .bind(district_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+        // The stored students, compared here: unchanged rows are not written at all.
+        let existing: HashMap<String, StoredStudent> = sqlx::query_as(
+            "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = $1",
+        )
+        .bind(district_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(id, school, grade, first, last, flags)| (id, (school, grade, first, last, flags)))
+        .collect();
+        let mut changed = Vec::new();
         for s in students {
-            let done = sqlx::query(
-                "INSERT INTO students (district_id, id, school_id, grade, first_name, last_name, flags)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (district_id, id) DO UPDATE SET
-                   school_id = excluded.school_id, grade = excluded.grade,
-                   first_name = excluded.first_name, last_name = excluded.last_name, flags = excluded.flags
-                 WHERE (students.school_id, students.grade, students.first_name, students.last_name, students.flags)
-                   IS DISTINCT FROM (excluded.school_id, excluded.grade, excluded.first_name, excluded.last_name, excluded.flags)",
-            )
-            .bind(district_id)
-            .bind(&s.id)
-            .bind(&s.school_id)
-            .bind(s.grade.as_ref().map(|g| g.to_string()))
-            .bind(&s.first_name)
-            .bind(&s.last_name)
-            .bind(flags_json(&s.flags))
-            .execute(&mut *tx)
-            .await?;
-            match (existing.contains(&s.id), done.rows_affected()) {
-                (false, _) => report.students_added += 1,
-                (true, 0) => report.students_unchanged += 1,
-                (true, _) => report.students_updated += 1,
+            let row: StoredStudent = (
+                s.school_id.clone(),
+                s.grade.as_ref().map(|g| g.to_string()),
+                s.first_name.clone(),
+                s.last_name.clone(),
+                flags_json(&s.flags),
+            );
+            match existing.get(&s.id) {
+                None => report.students_added += 1,
+                Some(stored) if *stored == row => {
+                    report.students_unchanged += 1;
+                    continue;
+                }
+                Some(_) => report.students_updated += 1,
             }
+            changed.push((&s.id, row));
         }
-        audit(
+        let audit_id = audit(
             &mut tx,
             actor,
             "import.roster",
@@ -129,6 +129,37 @@ impl Store {
             ),
         )
         .await?;
+        let keep_replaced = crate::versions::keep_replaced(
+            crate::versions::STUDENTS,
+            "WHERE r.district_id = $2 AND r.id = $3",
+        );
+        for (id, (school_id, grade, first_name, last_name, flags)) in changed {
+            if existing.contains_key(id) {
+                sqlx::query(sqlx::AssertSqlSafe(keep_replaced.as_str()))
+                    .bind(audit_id)
+                    .bind(district_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO students (district_id, id, school_id, grade, first_name, last_name, flags, written_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (district_id, id) DO UPDATE SET
+                   school_id = excluded.school_id, grade = excluded.grade, first_name = excluded.first_name,
+                   last_name = excluded.last_name, flags = excluded.flags, written_by = excluded.written_by",
+            )
+            .bind(district_id)
+            .bind(id)
+            .bind(school_id)
+            .bind(grade)
+            .bind(first_name)
+            .bind(last_name)
+            .bind(flags)
+            .bind(audit_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(report)
     }
@@ -149,9 +180,21 @@ impl Store {
 
     /// The students of a district by id.
     pub async fn students(&self, district_id: &str) -> Result<HashMap<String, Student>> {
+        self.students_as_of(district_id, None).await
+    }
+
+    /// [`Store::students`] as they were after audit record `as_of` (`None`: now).
+    pub(crate) async fn students_as_of(
+        &self,
+        district_id: &str,
+        as_of: Option<i64>,
+    ) -> Result<HashMap<String, Student>> {
         let rows: Vec<(String, String, Option<String>, String, String, String)> = self
             .bulk_rows(
-                "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = $1",
+                &format!(
+                    "SELECT id, school_id, grade, first_name, last_name, flags FROM {} WHERE district_id = $1",
+                    crate::versions::rows_as_of(crate::versions::STUDENTS, as_of)
+                ),
                 &[district_id],
             )
             .await?;

@@ -72,15 +72,24 @@ impl Store {
     /// is set apart as ambiguous) and the district's tests of the subject.
     /// Students enrolled but missing from the roster are a data error. The inputs come in the
     /// engine's canonical order, so the statements computed from them never copy them.
-    pub async fn statement_inputs(&self, contract: &Contract) -> Result<Vec<StudentInput>> {
-        let enrollments = self.enrollments(&contract.id).await?;
-        let mut students = self.students(&contract.district).await?;
-        let provider = self.provider_enrollments(&contract.provider).await?;
+    ///
+    /// `as_of` reads every row as it was after that audit record (what a finalization with
+    /// `inputs_as_of` used, see [`crate::versions`]); `None` reads the rows as they are now.
+    pub async fn statement_inputs(
+        &self,
+        contract: &Contract,
+        as_of: Option<i64>,
+    ) -> Result<Vec<StudentInput>> {
+        let enrollments = self.enrollments_as_of(&contract.id, as_of).await?;
+        let mut students = self.students_as_of(&contract.district, as_of).await?;
+        let provider = self
+            .provider_enrollments_as_of(&contract.provider, as_of)
+            .await?;
         let mut sessions = self
-            .sessions_by_student(&contract.provider, &contract.district)
+            .sessions_by_student(&contract.provider, &contract.district, as_of)
             .await?;
         let mut tests = self
-            .results_by_student(&contract.district, &contract.subject)
+            .results_by_student(&contract.district, &contract.subject, as_of)
             .await?;
         let mut inputs = enrollments
             .into_iter()
@@ -109,10 +118,24 @@ impl Store {
         Ok(inputs)
     }
 
+    /// The id of the newest audit record: the rows an import writes after it record a larger
+    /// one. A finalization reads its inputs after taking this.
+    pub async fn last_audit_id(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT CAST(coalesce(max(id), 0) AS BIGINT) FROM audit_log")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is
     /// finalized once; a later milestone already finalized blocks an earlier one.
-    /// `inputs_json` is the snapshot of everything the statement was computed from, kept so the
-    /// ledger can be verified by recomputation.
+    ///
+    /// The inputs are not copied: the statement records `inputs_as_of`, the newest audit record
+    /// when it is written, and its inputs hash, so the ledger can be verified by rebuilding the
+    /// inputs as they were then (see [`crate::versions`]). `read_after` is
+    /// [`Store::last_audit_id`] taken before the inputs were read: if an import wrote inputs
+    /// since, they may not be what the statement was computed from, and nothing is stored.
     pub async fn finalize(
         &self,
         actor: &str,
@@ -120,9 +143,30 @@ impl Store {
         milestone_date: time::Date,
         district: &str,
         provider: &str,
-        inputs_json: &str,
+        read_after: i64,
     ) -> Result<StoredStatement> {
         let mut tx = self.write_tx().await?;
+        let inputs_as_of: i64 =
+            sqlx::query_scalar("SELECT CAST(coalesce(max(id), 0) AS BIGINT) FROM audit_log")
+                .fetch_one(&mut *tx)
+                .await?;
+        let imports_since: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM audit_log WHERE id > $1 AND action IN ({})",
+            crate::versions::INPUT_WRITES
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+        .bind(read_after)
+        .fetch_one(&mut *tx)
+        .await?;
+        if imports_since > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the {} statement of {} was not finalized: data was imported while it was computed; finalize it again",
+                statement.milestone, statement.contract_id
+            )));
+        }
         let existing: Option<(String, String)> = sqlx::query_as(
             "SELECT milestone, milestone_date FROM statements WHERE contract_id = $1 AND (milestone = $2 OR milestone_date >= $3)
              ORDER BY milestone_date LIMIT 1",
@@ -184,11 +228,14 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        sqlx::query("INSERT INTO statement_inputs (statement_id, inputs_json) VALUES ($1, $2)")
-            .bind(id)
-            .bind(inputs_json)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO statement_inputs_as_of (statement_id, inputs_as_of, inputs_sha256) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(inputs_as_of)
+        .bind(&statement.inputs_hash)
+        .execute(&mut *tx)
+        .await?;
         crate::ledger::post(&mut tx, self.backend, id, statement, district, provider).await?;
         let audit_id = audit(
             &mut tx,
@@ -258,5 +305,66 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::stores;
+    use crate::{StoreError, StoredInputs};
+    use obc_core::engine::{self, StatementRequest};
+
+    const CONTRACT: &str = include_str!("../../core/tests/contract_example.toml");
+
+    #[tokio::test]
+    async fn a_finalization_records_its_inputs_as_of_and_refuses_inputs_imported_meanwhile() {
+        for store in stores().await {
+            let contract = obc_core::Contract::parse(CONTRACT).unwrap();
+            store
+                .ensure_organisation("ector", "district", "Ector")
+                .await
+                .unwrap();
+            store
+                .add_contract("t", &contract, CONTRACT, None)
+                .await
+                .unwrap();
+            let milestone = &contract.milestones[0];
+            let statement = engine::compute(StatementRequest {
+                contract: &contract,
+                contract_version: 1,
+                contract_hash: crate::hex_sha256(CONTRACT.as_bytes()),
+                milestone: &milestone.name,
+                as_of: None,
+                students: Vec::new(),
+                prior: Default::default(),
+            })
+            .unwrap();
+            let finalize = |read_after| {
+                store.finalize("t", &statement, milestone.date, "ector", "fev", read_after)
+            };
+            // Inputs imported after they were read: they may not be what was computed.
+            let read_after = store.last_audit_id().await.unwrap();
+            store
+                .import_roster("t", "roster", "ector", "Ector", &[], &[])
+                .await
+                .unwrap();
+            let refused = finalize(read_after).await.unwrap_err();
+            assert!(
+                matches!(&refused, StoreError::Conflict(m) if m.contains("imported while it was computed")),
+                "{refused}"
+            );
+            // Other audited actions meanwhile change no input.
+            let read_after = store.last_audit_id().await.unwrap();
+            store.audit("t", "user.login", "user:t", "").await.unwrap();
+            let as_of = store.last_audit_id().await.unwrap();
+            let stored = finalize(read_after).await.unwrap();
+            assert_eq!(
+                store.stored_inputs(stored.id).await.unwrap(),
+                Some(StoredInputs::AsOf {
+                    audit_id: as_of,
+                    sha256: statement.inputs_hash.clone()
+                })
+            );
+        }
     }
 }

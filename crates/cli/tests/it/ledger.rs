@@ -440,11 +440,11 @@ pub(crate) fn every_tamper_is_caught(new: impl Fn() -> Obc) {
             |obc| {
                 vec![
                     drop_trigger(obc, "ledger_is_kept", "ledger_entries"),
-                    drop_trigger(obc, "statement_inputs_are_kept", "statement_inputs"),
+                    drop_trigger(obc, "statement_inputs_as_of_are_kept", "statement_inputs_as_of"),
                     drop_trigger(obc, "statement_lines_are_kept", "statement_lines"),
                     drop_trigger(obc, "statements_are_kept", "statements"),
                     "DELETE FROM ledger_entries WHERE statement_id = 3".into(),
-                    "DELETE FROM statement_inputs WHERE statement_id = 3".into(),
+                    "DELETE FROM statement_inputs_as_of WHERE statement_id = 3".into(),
                     "DELETE FROM statement_lines WHERE statement_id = 3".into(),
                     "DELETE FROM statements WHERE id = 3".into(),
                 ]
@@ -560,32 +560,7 @@ fn a_database_from_before_the_chain_verifies_after_upgrading() {
 /// and session history): opening it links its records as they are, and it verifies.
 pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
     finalize_all(&obc);
-    let mut undo = Vec::new();
-    for (trigger, table) in [
-        ("ledger_entries_are_complete", "ledger_entries"),
-        ("statement_lines_are_complete", "statement_lines"),
-        ("statement_inputs_are_complete", "statement_inputs"),
-        ("contract_versions_are_immutable", "contract_versions"),
-        ("contract_versions_are_kept", "contract_versions"),
-        ("session_history_is_append_only", "session_history"),
-        ("session_history_is_kept", "session_history"),
-    ] {
-        undo.push(drop_trigger(&obc, trigger, table));
-    }
-    if obc.is_postgres() {
-        undo.push(drop_trigger(
-            &obc,
-            "contract_versions_are_kept_truncate",
-            "contract_versions",
-        ));
-        undo.push(drop_trigger(
-            &obc,
-            "session_history_is_kept_truncate",
-            "session_history",
-        ));
-    }
-    undo.push("DROP TABLE ledger_chain".into());
-    undo.push("DELETE FROM schema_version WHERE version = 8".into());
+    let undo = forget_the_chain(&obc);
     let undo: Vec<&str> = undo.iter().map(String::as_str).collect();
     sql(&obc, &undo);
     let run = obc.run(&["ledger", "verify"]);
@@ -598,6 +573,38 @@ pub(crate) fn database_from_before_the_chain_verifies(obc: Obc) {
     );
     // The upgraded database refuses edits of contract versions from now on.
     assert!(try_sql(&obc, &["DELETE FROM contract_versions"]).is_err());
+}
+
+/// The SQL that takes a database back to before migration 8 (no chain, none of its
+/// triggers): the next `obc` command runs it again and links the records as they are.
+fn forget_the_chain(obc: &Obc) -> Vec<String> {
+    let mut undo = Vec::new();
+    for (trigger, table) in [
+        ("ledger_entries_are_complete", "ledger_entries"),
+        ("statement_lines_are_complete", "statement_lines"),
+        ("statement_inputs_are_complete", "statement_inputs"),
+        ("contract_versions_are_immutable", "contract_versions"),
+        ("contract_versions_are_kept", "contract_versions"),
+        ("session_history_is_append_only", "session_history"),
+        ("session_history_is_kept", "session_history"),
+    ] {
+        undo.push(drop_trigger(obc, trigger, table));
+    }
+    if obc.is_postgres() {
+        undo.push(drop_trigger(
+            obc,
+            "contract_versions_are_kept_truncate",
+            "contract_versions",
+        ));
+        undo.push(drop_trigger(
+            obc,
+            "session_history_is_kept_truncate",
+            "session_history",
+        ));
+    }
+    undo.push("DROP TABLE ledger_chain".into());
+    undo.push("DELETE FROM schema_version WHERE version = 8".into());
+    undo
 }
 
 #[test]
@@ -679,4 +686,228 @@ pub(crate) fn busy_database_is_not_damage(obc: Obc) {
     }
     rt.block_on(sqlx::Connection::close(holder)).unwrap();
     obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+}
+
+/// Late data of every kind after the statements were finalized: a re-sent session, a rescored
+/// test, a changed roster row and a changed enrollment.
+fn import_late_data(obc: &Obc) {
+    obc.write(
+        "late.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nses-00000002,2000000,T1000,2024-09-18,45,student_absent\n",
+    );
+    obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+    let tests = std::fs::read_to_string(crate::support::example("AssessmentResults.csv")).unwrap();
+    let mut lines = tests.lines();
+    let header = lines.next().unwrap();
+    let first = lines.next().unwrap();
+    assert!(
+        first.contains(",2000000,") && first.contains(",211,"),
+        "{first}"
+    );
+    obc.write(
+        "rescored.csv",
+        format!("{header}\n{}\n", first.replace(",211,", ",214,")),
+    );
+    obc.ok(&["import", "assessments", "rescored.csv"]);
+    let roster = obc.path("roster");
+    std::fs::create_dir_all(&roster).unwrap();
+    for file in std::fs::read_dir(crate::support::example("roster")).unwrap() {
+        let file = file.unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        std::fs::write(
+            roster.join(file.file_name()),
+            text.replace("Lucas,Hernandez,,2000000", "Lucas,Hernandes,,2000000"),
+        )
+        .unwrap();
+    }
+    obc.ok(&["import", "roster", "roster"]);
+    obc.write(
+        "enrollment.csv",
+        "student_id,start_date,end_date\n2000001,2024-08-13,2025-01-31\n",
+    );
+    obc.ok(&[
+        "enroll",
+        "--contract",
+        crate::support::BASELINE_CONTRACT,
+        "enrollment.csv",
+    ]);
+    for history in [
+        "session_history",
+        "assessment_history",
+        "student_history",
+        "enrollment_history",
+    ] {
+        let kept = sql(obc, &[&format!("SELECT count(*) FROM {history}")])[0];
+        assert_eq!(kept, 1, "{history}: the replaced row is kept");
+    }
+}
+
+#[test]
+fn late_data_of_every_kind_after_finalization_still_verifies() {
+    late_data_of_every_kind_still_verifies(Obc::new());
+}
+
+/// Finalized statements verify after late data of every kind (their inputs are rebuilt as
+/// they were), and a finalization copies none of its inputs.
+pub(crate) fn late_data_of_every_kind_still_verifies(obc: Obc) {
+    finalize_all(&obc);
+    let before = obc.example_statement("final", "json");
+    import_late_data(&obc);
+    assert_eq!(
+        sql(&obc, &["SELECT count(*) FROM statement_inputs"]),
+        [0],
+        "no copy of the inputs"
+    );
+    assert_eq!(
+        sql(&obc, &["SELECT count(*) FROM statement_inputs_as_of"]),
+        [3]
+    );
+    assert!(obc
+        .ok(&["ledger", "verify"])
+        .contains("3 finalized statements verified"));
+    assert_eq!(obc.example_statement("final", "json"), before);
+    // Sending the same files again writes nothing, not even history.
+    import_late_data(&obc);
+}
+
+#[test]
+fn ledger_verify_catches_a_tampered_input_row() {
+    tampered_input_rows_are_caught(Obc::new());
+}
+
+/// Each input row edited behind obc's back (a current row, a history row a finalization
+/// used, the import id that dates a row) makes `ledger verify` fail; undone, it verifies again.
+pub(crate) fn tampered_input_rows_are_caught(obc: Obc) {
+    finalize_all(&obc);
+    import_late_data(&obc);
+    let guards = [
+        drop_trigger(&obc, "session_history_is_append_only", "session_history"),
+        drop_trigger(
+            &obc,
+            "assessment_history_is_append_only",
+            "assessment_history",
+        ),
+    ];
+    sql(&obc, &guards.iter().map(String::as_str).collect::<Vec<_>>());
+    let written_by = sql(
+        &obc,
+        &["SELECT written_by FROM sessions WHERE session_id = 'ses-00000003'"],
+    )[0];
+    let restore =
+        format!("UPDATE sessions SET written_by = {written_by} WHERE session_id = 'ses-00000003'");
+    // (what, the tamper, its undo)
+    let tampers: [(&str, &str, &str); 6] = [
+        (
+            "a session's status",
+            "UPDATE sessions SET status = 'provider_cancelled' WHERE session_id = 'ses-00000001'",
+            "UPDATE sessions SET status = 'attended' WHERE session_id = 'ses-00000001'",
+        ),
+        (
+            "a replaced session the statements used",
+            "UPDATE session_history SET status = 'provider_cancelled'",
+            "UPDATE session_history SET status = 'attended'",
+        ),
+        (
+            "a replaced test the statements used",
+            "UPDATE assessment_history SET score = '250'",
+            "UPDATE assessment_history SET score = '211'",
+        ),
+        (
+            "a roster row",
+            "UPDATE students SET first_name = first_name || 'x' WHERE id = '2000002'",
+            "UPDATE students SET first_name = substr(first_name, 1, length(first_name) - 1) WHERE id = '2000002'",
+        ),
+        (
+            "an enrollment",
+            "UPDATE enrollments SET end_date = '2025-03-01' WHERE student_id = '2000003'",
+            "UPDATE enrollments SET end_date = NULL WHERE student_id = '2000003'",
+        ),
+        (
+            "a session dated after the finalizations",
+            "UPDATE sessions SET written_by = 999999 WHERE session_id = 'ses-00000003'",
+            &restore,
+        ),
+    ];
+    for (what, tamper, undo) in tampers {
+        sql(&obc, &[tamper]);
+        let (stdout, _) = verify_fails(&obc);
+        assert!(
+            stdout.contains("MISMATCH mesa-math-2025-baseline / enrollment:")
+                && stdout.contains("its input rows as of audit record"),
+            "{what}: {stdout}"
+        );
+        sql(&obc, &[undo]);
+        assert!(
+            obc.ok(&["ledger", "verify"])
+                .contains("3 finalized statements verified"),
+            "{what} undone"
+        );
+    }
+}
+
+#[test]
+fn a_statement_finalized_with_a_copy_of_its_inputs_verifies_from_the_copy() {
+    statement_with_a_copy_of_its_inputs_verifies(Obc::new());
+}
+
+/// A statement finalized before migration 10 kept a JSON copy of its inputs: made here by
+/// replacing a finalization's inputs reference with the copy obc used to write, and linking it
+/// again as the upgrade to the chain did. It verifies from the copy, whatever data arrives
+/// later, and an edited copy fails.
+pub(crate) fn statement_with_a_copy_of_its_inputs_verifies(obc: Obc) {
+    obc.load_example();
+    obc.finalize_example("enrollment");
+    let copy = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let location = if obc.is_postgres() {
+                obc.db_url()
+            } else {
+                obc.path("obc.db").display().to_string()
+            };
+            let store = obc_store::Store::open(&location, false).await.unwrap();
+            let cv = store
+                .contract(crate::support::BASELINE_CONTRACT)
+                .await
+                .unwrap();
+            let (_, inputs) = obc_app::load_inputs(&store, &cv, "enrollment", None)
+                .await
+                .unwrap();
+            store.close().await;
+            serde_json::to_string(&inputs).unwrap()
+        });
+    let mut undo = forget_the_chain(&obc);
+    undo.push(drop_trigger(
+        &obc,
+        "statement_inputs_as_of_are_kept",
+        "statement_inputs_as_of",
+    ));
+    undo.push("DELETE FROM statement_inputs_as_of".into());
+    undo.push(format!(
+        "INSERT INTO statement_inputs (statement_id, inputs_json) VALUES (1, '{}')",
+        copy.replace('\'', "''")
+    ));
+    sql(&obc, &undo.iter().map(String::as_str).collect::<Vec<_>>());
+    obc.write(
+        "late.csv",
+        "session_id,student_id,tutor_id,date,minutes,status\nses-00000001,2000000,T1000,2024-08-26,30,provider_cancelled\n",
+    );
+    obc.ok(&["import", "sessions", "late.csv", "--provider", "brightpath"]);
+    assert!(obc
+        .ok(&["ledger", "verify"])
+        .contains("1 finalized statements verified"));
+    sql(
+        &obc,
+        &[
+            &drop_trigger(&obc, "statement_inputs_are_immutable", "statement_inputs"),
+            "UPDATE statement_inputs SET inputs_json = replace(inputs_json, '\"attended\"', '\"provider_cancelled\"')",
+        ],
+    );
+    let (stdout, _) = verify_fails(&obc);
+    assert!(
+        stdout.contains("recomputing from the stored inputs gives a different statement"),
+        "{stdout}"
+    );
 }

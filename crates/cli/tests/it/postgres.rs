@@ -309,3 +309,24 @@ async fn parallel_pushes_with_one_key_import_once_on_postgres() {
         .await;
     }
 }
+
+#[test]
+fn late_data_of_every_kind_still_verifies_on_postgres() {
+    if server("late_data_of_every_kind_still_verifies_on_postgres").is_some() {
+        crate::ledger::late_data_of_every_kind_still_verifies(on_postgres());
+    }
+}
+
+#[test]
+fn tampered_input_rows_are_caught_on_postgres() {
+    if server("tampered_input_rows_are_caught_on_postgres").is_some() {
+        crate::ledger::tampered_input_rows_are_caught(on_postgres());
+    }
+}
+
+#[test]
+fn a_statement_with_a_copy_of_its_inputs_verifies_on_postgres() {
+    if server("a_statement_with_a_copy_of_its_inputs_verifies_on_postgres").is_some() {
+        crate::ledger::statement_with_a_copy_of_its_inputs_verifies(on_postgres());
+    }
+}
