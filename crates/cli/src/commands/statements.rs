@@ -49,6 +49,7 @@ fn which(args: &StatementArgs) -> Result<Which<'_>> {
 /// standard error.
 pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
     let money = |cents| obc_core::money::format_cents(obc_core::money::from_cents(cents));
+    let working = working(&format!("Computing the statement of {}", args.contract));
     let (statement, status) = match which(args)? {
         Which::Milestone(milestone, as_of) => {
             let cv = store.contract(&args.contract).await?;
@@ -76,6 +77,7 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
             (statement, status)
         }
     };
+    working.finish_and_clear();
     eprintln!("{status}");
     if args.format != Format::Table {
         // A CSV or JSON statement is an export of student data: who took it is recorded.
@@ -102,6 +104,19 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
     emit(&render(&statement, args.format), args.output.as_deref())
 }
 
+/// A spinner with the elapsed time on standard error while a statement is read and computed
+/// (hidden when standard error is not a terminal), so a long one is not taken for a hang.
+fn working(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}... {elapsed}")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 fn finalized_status(f: &obc_store::StoredStatement) -> String {
     format!(
         "FINALIZED {} by {} (sha256 {})",
@@ -110,6 +125,7 @@ fn finalized_status(f: &obc_store::StoredStatement) -> String {
 }
 
 pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
+    let working = working(&format!("Finalizing the statement of {}", args.contract));
     let (statement, stored) = match which(args)? {
         Which::Milestone(milestone, as_of) => {
             obc_app::finalize_statement(store, actor, &args.contract, milestone, as_of).await?
@@ -118,6 +134,7 @@ pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Resul
             obc_app::finalize_closing(store, actor, &args.contract, date).await?
         }
     };
+    working.finish_and_clear();
     eprintln!(
         "Finalized {} / {}: total {} (sha256 {})",
         stored.contract_id,
