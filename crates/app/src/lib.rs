@@ -1020,9 +1020,7 @@ async fn recompute(store: &Store, stored: &StoredStatement) -> Result<Recomputed
             let statement_date = obc_core::model::parse_iso_date(&stored.statement_date);
             let milestone_date = match cv.contract.milestone(&stored.milestone) {
                 Some(m) => Some(m.date),
-                None if obc_core::corrections::is_closing_name(&stored.milestone) => {
-                    statement_date
-                }
+                None if obc_core::corrections::is_closing_name(&stored.milestone) => statement_date,
                 None => None,
             }
             .ok_or_else(|| {

@@ -57,7 +57,7 @@ impl Books {
             contract_version: 1,
             contract_hash: "test".into(),
             date: day(date),
-            students: data.to_vec().into(),
+            students: data.to_vec(),
             prior,
         });
         self.finalized.push(statement);

@@ -335,7 +335,7 @@ mod tests {
                 contract_hash: crate::hex_sha256(CONTRACT.as_bytes()),
                 milestone: &milestone.name,
                 as_of: None,
-                students: Vec::new(),
+                students: Vec::new().into(),
                 prior: Default::default(),
             })
             .unwrap();

@@ -83,7 +83,7 @@ impl Books<'_> {
             contract_version: 1,
             contract_hash: "hash".into(),
             date: day(offset),
-            students: data.to_vec().into(),
+            students: data.to_vec(),
             prior: self.prior(data).for_closing(),
         })
     }
