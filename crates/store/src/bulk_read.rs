@@ -7,17 +7,20 @@
 //! On SQLite these reads run on a read-only `rusqlite` connection of the same file on a
 //! blocking thread (write-ahead log: they see every committed import and never block a writer).
 //! rusqlite is the well-kept synchronous SQLite binding and shares sqlx's `libsqlite3-sys`, so it
-//! adds no second SQLite. The SQL is the same portable text on both backends; only the transport
-//! differs, so the rows, their order and every decision made from them are the same.
-//! PostgreSQL keeps the pool (sqlx's PostgreSQL rows are decoded by the driver itself).
+//! adds no second SQLite. On PostgreSQL they run on a small pool of sqlx's own PostgreSQL
+//! driver, which decodes each value once instead of through `AnyValue`. The SQL is the same
+//! portable text on both backends; only the transport differs, so the rows, their order and
+//! every decision made from them are the same.
 
 use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use std::path::PathBuf;
 
-/// A row both transports can decode: a tuple of `String`, `i64` and their `Option`s.
+/// A row every transport can decode: a tuple of `String`, `i64` and their `Option`s.
 pub(crate) trait BulkRow:
     for<'r> sqlx::FromRow<'r, AnyRow>
+    + for<'r> sqlx::FromRow<'r, PgRow>
     + for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>
     + Send
     + Unpin
@@ -27,6 +30,7 @@ pub(crate) trait BulkRow:
 
 impl<T> BulkRow for T where
     T: for<'r> sqlx::FromRow<'r, AnyRow>
+        + for<'r> sqlx::FromRow<'r, PgRow>
         + for<'a> TryFrom<&'a rusqlite::Row<'a>, Error = rusqlite::Error>
         + Send
         + Unpin
@@ -34,24 +38,66 @@ impl<T> BulkRow for T where
 {
 }
 
+/// How bulk reads reach the database.
+#[derive(Clone)]
+pub(crate) enum BulkReader {
+    /// A read-only rusqlite connection of this file per read.
+    Sqlite(PathBuf),
+    /// A lazily connected pool of sqlx's PostgreSQL driver.
+    Postgres(PgPool),
+    /// The store's own pool: an in-memory database, or a `sqlite:` URL (percent-encoded).
+    Pool,
+}
+
+impl BulkReader {
+    /// For the SQLite database at `location`, whose file is `file`.
+    pub(crate) fn sqlite(location: &str, file: &str) -> BulkReader {
+        if file.starts_with(':') || location.starts_with("sqlite:") {
+            BulkReader::Pool
+        } else {
+            BulkReader::Sqlite(PathBuf::from(file))
+        }
+    }
+
+    /// For the PostgreSQL database at `url`; it connects on its first read.
+    pub(crate) fn postgres(url: &str) -> Result<BulkReader> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(std::time::Duration::from_secs(30))
+            .connect_lazy(url)?;
+        Ok(BulkReader::Postgres(pool))
+    }
+
+    pub(crate) async fn close(&self) {
+        if let BulkReader::Postgres(pool) = self {
+            pool.close().await;
+        }
+    }
+}
+
 impl Store {
     /// Every row `sql` selects, with `binds` for `$1, $2, ...` (each bound once, in order).
     pub(crate) async fn bulk_rows<T: BulkRow>(&self, sql: &str, binds: &[&str]) -> Result<Vec<T>> {
-        match &self.sqlite_file {
-            Some(file) => {
+        macro_rules! fetch_all {
+            ($pool:expr) => {{
+                let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_string()));
+                for b in binds {
+                    query = query.bind(*b);
+                }
+                query.fetch_all($pool).await?
+            }};
+        }
+        match &self.bulk {
+            BulkReader::Sqlite(file) => {
                 let (file, sql) = (file.clone(), sql.to_string());
                 let binds: Vec<String> = binds.iter().map(|b| b.to_string()).collect();
                 tokio::task::spawn_blocking(move || read_sqlite(file, &sql, &binds))
                     .await
                     .map_err(|e| StoreError::Corrupt(format!("a bulk read stopped: {e}")))?
             }
-            None => {
-                let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_string()));
-                for b in binds {
-                    query = query.bind(*b);
-                }
-                Ok(query.fetch_all(&self.pool).await?)
-            }
+            // The same query on a pool of either driver (their query types differ).
+            BulkReader::Postgres(pool) => Ok(fetch_all!(pool)),
+            BulkReader::Pool => Ok(fetch_all!(&self.pool)),
         }
     }
 }

@@ -191,8 +191,8 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// The SQLite file, for the bulk reads of [`bulk_read`]; `None` on PostgreSQL.
-    sqlite_file: Option<std::path::PathBuf>,
+    /// How the bulk reads of [`bulk_read`] reach the database.
+    bulk: bulk_read::BulkReader,
 }
 
 impl Store {
@@ -242,9 +242,7 @@ impl Store {
         let store = Store {
             pool,
             backend: Backend::Sqlite,
-            // An in-memory database or a `sqlite:` URL (percent-encoded) keeps to the pool.
-            sqlite_file: (!file.starts_with(':') && !path.starts_with("sqlite:"))
-                .then(|| std::path::PathBuf::from(file)),
+            bulk: bulk_read::BulkReader::sqlite(path, file),
         };
         store.migrate().await.map_err(|e| match e {
             StoreError::Db(e) => unusable(e),
@@ -264,7 +262,7 @@ impl Store {
         let store = Store {
             pool,
             backend: Backend::Postgres,
-            sqlite_file: None,
+            bulk: bulk_read::BulkReader::postgres(url)?,
         };
         if !create {
             let exists: bool =
@@ -369,6 +367,7 @@ impl Store {
     /// Closes the pool, flushing the WAL.
     pub async fn close(self) {
         self.pool.close().await;
+        self.bulk.close().await;
     }
 
     /// Records who did what to which record.
