@@ -13,9 +13,9 @@ writes it to bench/results-N.md.
 
 Every step runs as a child process, timed, with its peak RSS (wait4's ru_maxrss). A step that
 fails, runs out of time or passes --max-rss-gb is shown as failed; the script goes on.
-With OBC_BENCH_POSTGRES_URL set (a server URL obc can use; psql must be installed), obc's load
-and draft statement also run on PostgreSQL at 100k students, in a database `obc_bench` that the
-script creates afresh.
+With OBC_BENCH_POSTGRES_URL set (a server URL obc can use; psql must be installed), obc's steps
+also run on PostgreSQL at 100k students, in a database `obc_bench` that the script creates
+afresh.
 
 The script installs DuckDB's Python package from PyPI into bench/.venv on its first run and
 re-runs itself there. Nothing else is needed but python3 and cargo.
@@ -244,19 +244,33 @@ def contract_facts(path: Path) -> ContractFacts:
 # obc
 
 
-def obc_steps(data: DataSet, facts: ContractFacts, db: str, work: Path, limits, full: bool):
-    """obc's load, statements and re-import on database `db` (a fresh SQLite file or a
-    PostgreSQL URL); `full` adds the finalizations and the re-import. Returns the steps, the
-    draft statement's file."""
+def obc_steps(data: DataSet, facts: ContractFacts, db: str, work: Path, limits):
+    """obc's load, the finalizations of the milestones before the final one, the final draft
+    statement, its finalization and a re-import of the sessions, on database `db` (a fresh
+    SQLite file or a PostgreSQL URL). Returns the steps and the draft statement's file."""
     obc = [str(OBC), "--db", db]
     c = facts.id
+    sessions = ["import", "sessions", data.sessions, "--provider", facts.provider]
     loads = [
         ("load: roster", ["import", "roster", data.roster]),
         ("load: MAP results", ["import", "assessments", data.assessments]),
-        ("load: sessions", ["import", "sessions", data.sessions, "--provider", facts.provider]),
+        ("load: sessions", sessions),
         ("load: contract", ["contract", "add", data.contract]),
         ("load: enrollments", ["enroll", "--contract", c, data.enrollment]),
     ]
+    statement = work / "statement-final.json"
+    statement.unlink(missing_ok=True)
+    final = ["--contract", c, "--milestone", facts.final_milestone]
+    later = [
+        *[
+            (f"finalize {m}", ["statement", "finalize", "--contract", c, "--milestone", m])
+            for m in facts.earlier_milestones
+        ],
+        ("final statement (draft)", ["statement", *final, "--format", "json", "-o", statement]),
+        ("finalize final", ["statement", "finalize", *final]),
+        ("re-import identical sessions", sessions),
+    ]
+
     def step(name, args):
         s = run_step(name, obc + args, work, limits)
         if "://" not in db:
@@ -264,25 +278,10 @@ def obc_steps(data: DataSet, facts: ContractFacts, db: str, work: Path, limits, 
         return s
 
     steps = [step("init", ["init"])]
-    for name, args in loads:
-        steps.append(step(name, args))
+    steps += [step(name, args) for name, args in loads]
     loaded = all(s.ok for s in steps)
-    statement = work / "statement-final.json"
-    statement.unlink(missing_ok=True)
-    later = []
-    if full:
-        for m in facts.earlier_milestones:
-            later.append((f"finalize {m}", ["statement", "finalize", "--contract", c, "--milestone", m], None))
-    draft = ["statement", "--contract", c, "--milestone", facts.final_milestone, "--format", "json", "-o", statement]
-    later.append(("final statement (draft)", draft, None))
-    if full:
-        later.append(("finalize final", ["statement", "finalize", "--contract", c, "--milestone", facts.final_milestone], None))
-        later.append(("re-import identical sessions", loads[2][1], None))
-    for name, args, _ in later:
-        if loaded:
-            steps.append(step(name, args))
-        else:
-            steps.append(skipped(name, "load failed"))
+    for name, args in later:
+        steps.append(step(name, args) if loaded else skipped(name, "load failed"))
     return steps, statement
 
 
@@ -628,7 +627,7 @@ def bench_size(students: int, args, limits) -> bool:
     for p in [db, Path(f"{db}-wal"), Path(f"{db}-shm")]:
         p.unlink(missing_ok=True)
 
-    obc_steps_done, statement = obc_steps(data, facts, str(db), work, limits, full=True)
+    obc_steps_done, statement = obc_steps(data, facts, str(db), work, limits)
     duck, result, duck_db = duckdb_steps(data, work, limits)
     duck_db_bytes = sum(p.stat().st_size for p in [duck_db, Path(f"{duck_db}.wal")] if p.exists())
     extra = []
@@ -665,7 +664,7 @@ def bench_size(students: int, args, limits) -> bool:
 
 
 def postgres(data, facts, work, limits, sqlite_steps) -> list[str]:
-    """obc's load and draft statement on PostgreSQL, next to SQLite's."""
+    """obc's steps on PostgreSQL, next to SQLite's."""
     url = os.environ["OBC_BENCH_POSTGRES_URL"]
     base = url.rsplit("/", 1)[0]
     fresh = f"{base}/obc_bench"
@@ -674,11 +673,11 @@ def postgres(data, facts, work, limits, sqlite_steps) -> list[str]:
         if done.returncode != 0:
             return [f"PostgreSQL: could not create obc_bench ({done.stderr.strip()})."]
     (work / "postgres").mkdir(exist_ok=True)
-    steps, _ = obc_steps(data, facts, fresh, work / "postgres", limits, full=False)
+    steps, _ = obc_steps(data, facts, fresh, work / "postgres", limits)
     sqlite = {s.name: s for s in sqlite_steps}
     lines = [
         "",
-        "PostgreSQL (obc's load and draft statement):",
+        "PostgreSQL (the same obc steps):",
         "",
         "| step | PostgreSQL s | SQLite s | PostgreSQL / SQLite | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: |",
