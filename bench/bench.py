@@ -325,7 +325,7 @@ def statement_lines(path: Path):
 
 DUCKDB_LOADS = {
     "roster": [
-        (name, f"read_csv('{{dir}}/roster/{name}.csv', all_varchar = true)".replace("{{dir}}", "{dir}"))
+        (name, "read_csv('{dir}/roster/" + name + ".csv', all_varchar = true)")
         for name in ["orgs", "users", "enrollments", "demographics"]
     ],
     "map": [
@@ -470,7 +470,14 @@ def duckdb_steps(data: DataSet, work: Path, limits):
 # ---------------------------------------------------------------------------------------------
 # Agreement
 
-COUNTS = ["planned", "attended", "student_absent", "district_cancelled", "provider_cancelled", "minutes"]
+COUNTS = [
+    "planned",
+    "attended",
+    "student_absent",
+    "district_cancelled",
+    "provider_cancelled",
+    "minutes",
+]
 SCORES = ["baseline", "outcome"]
 RATE = Decimal("0.0001")
 
@@ -575,7 +582,7 @@ def targets(obc: dict, duck: dict, csv_bytes: int) -> list[str]:
     return ["| issue 9 target | measured |", "| --- | ---: |", *[f"| {t} | {m} |" for t, m in rows]]
 
 
-def table(students: int, obc: list[Step], duck: list[Step], csv_bytes: int, duck_db: int, extra: list[str]) -> str:
+def table(students, obc: list[Step], duck: list[Step], csv_bytes, duck_db, extra) -> str:
     loads = [s for s in obc if s.name.startswith("load: ")]
     rows = [*obc, total("load (total)", loads)]
     by_name = {s.name: s for s in rows}
@@ -632,7 +639,9 @@ def bench_size(students: int, args, limits) -> bool:
     duck_db_bytes = sum(p.stat().st_size for p in [duck_db, Path(f"{duck_db}.wal")] if p.exists())
     extra = []
     if gen.ok:
-        extra.append(f"Generating the files took {gen.seconds:.1f} s (peak RSS {mib(gen.peak_rss_kb)}).")
+        extra.append(
+            f"Generating the files took {gen.seconds:.1f} s (peak RSS {mib(gen.peak_rss_kb)})."
+        )
 
     agree = True
     draft = next(s for s in obc_steps_done if s.name == "final statement (draft)")
@@ -666,15 +675,16 @@ def bench_size(students: int, args, limits) -> bool:
 def postgres(data, facts, work, limits, sqlite_steps) -> list[str]:
     """obc's steps on PostgreSQL, next to SQLite's."""
     url = os.environ["OBC_BENCH_POSTGRES_URL"]
-    base = url.rsplit("/", 1)[0]
-    fresh = f"{base}/obc_bench"
+    fresh = f"{url.rsplit('/', 1)[0]}/obc_bench"
     for sql in ["DROP DATABASE IF EXISTS obc_bench", "CREATE DATABASE obc_bench"]:
         done = subprocess.run(["psql", url, "-qc", sql], capture_output=True, text=True)
         if done.returncode != 0:
             return [f"PostgreSQL: could not create obc_bench ({done.stderr.strip()})."]
     (work / "postgres").mkdir(exist_ok=True)
     steps, _ = obc_steps(data, facts, fresh, work / "postgres", limits)
-    sqlite = {s.name: s for s in sqlite_steps}
+    steps.append(total("load (total)", [s for s in steps if s.name.startswith("load: ")]))
+    sqlite_loads = [s for s in sqlite_steps if s.name.startswith("load: ")]
+    sqlite = {s.name: s for s in [*sqlite_steps, total("load (total)", sqlite_loads)]}
     lines = [
         "",
         "PostgreSQL (the same obc steps):",
@@ -682,13 +692,11 @@ def postgres(data, facts, work, limits, sqlite_steps) -> list[str]:
         "| step | PostgreSQL s | SQLite s | PostgreSQL / SQLite | peak RSS |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    loads = [s for s in steps if s.name.startswith("load: ")]
-    for s in [*steps, total("load (total)", loads)]:
+    for s in steps:
         q = sqlite.get(s.name)
-        if s.name == "load (total)":
-            q = total("load (total)", [x for x in sqlite_steps if x.name.startswith("load: ")])
-        ratio = f"{s.seconds / q.seconds:.1f}x" if q and s.ok and q.ok and q.seconds > 0 else "-"
-        lines.append(f"| {s.name} | {seconds(s)} | {seconds(q)} | {ratio} | {mib(s.peak_rss_kb)} |")
+        lines.append(
+            f"| {s.name} | {seconds(s)} | {seconds(q)} | {ratio_of(s, q)} | {mib(s.peak_rss_kb)} |"
+        )
     return lines
 
 
@@ -702,12 +710,15 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "duckdb":
         duckdb_child(*sys.argv[2:5], sys.argv[5] if len(sys.argv) > 5 else None)
         return 0
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="students per run, comma-separated")
-    parser.add_argument("--regenerate", action="store_true", help="generate the files even if cached")
-    parser.add_argument("--no-build", action="store_true", help="use target/release/obc as it is")
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds before a step counts as failed")
-    parser.add_argument("--max-rss-gb", type=float, default=12, help="a step above this RSS is killed and failed")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add = parser.add_argument
+    add("--sizes", default="10000,100000,1000000", help="students per run, comma-separated")
+    add("--regenerate", action="store_true", help="generate the files even if cached")
+    add("--no-build", action="store_true", help="use target/release/obc as it is")
+    add("--timeout", type=float, default=3600, help="seconds before a step counts as failed")
+    add("--max-rss-gb", type=float, default=12, help="a step above this RSS is killed, failed")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     ensure_venv()
