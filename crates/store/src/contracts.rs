@@ -1,5 +1,6 @@
 //! Contract versions and enrollments.
 
+use crate::upserts::{Cell, Upserts};
 use crate::versions::{rows_as_of, CONTRACT_VERSIONS, ENROLLMENTS};
 use crate::{audit, ensure_organisation, hex_sha256, Result, Store, StoreError};
 use obc_core::{Contract, Enrollment, EnrollmentSpan};
@@ -309,7 +310,15 @@ impl Store {
             crate::versions::ENROLLMENTS,
             "WHERE r.contract_id = $2 AND r.student_id = $3",
         );
+        let mut upserts = Upserts::new(
+            self.backend,
+            "enrollments",
+            "contract_id, student_id, start_date, end_date, written_by",
+            "ON CONFLICT (contract_id, student_id) DO UPDATE SET
+               start_date = excluded.start_date, end_date = excluded.end_date, written_by = excluded.written_by",
+        );
         for (student, old, new) in changes {
+            // The replaced version is kept before the batch holding its successor is written.
             if let Some(old) = old {
                 sqlx::query(sqlx::AssertSqlSafe(keep_replaced.as_str()))
                     .bind(audit_id)
@@ -326,19 +335,21 @@ impl Store {
                 )
                 .await?;
             }
-            sqlx::query(
-                "INSERT INTO enrollments (contract_id, student_id, start_date, end_date, written_by) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (contract_id, student_id) DO UPDATE SET
-                   start_date = excluded.start_date, end_date = excluded.end_date, written_by = excluded.written_by",
-            )
-            .bind(contract_id)
-            .bind(student)
-            .bind(&new.0)
-            .bind(&new.1)
-            .bind(audit_id)
-            .execute(&mut *tx)
-            .await?;
+            upserts
+                .push(
+                    &mut tx,
+                    student,
+                    vec![
+                        Cell::Text(Some(contract_id.to_string())),
+                        Cell::Text(Some(student.clone())),
+                        Cell::Text(Some(new.0)),
+                        Cell::Text(new.1),
+                        Cell::Int(audit_id),
+                    ],
+                )
+                .await?;
         }
+        upserts.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(report)
     }

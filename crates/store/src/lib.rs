@@ -15,6 +15,7 @@ mod roster;
 mod school_attendance;
 mod scope;
 mod statements;
+mod upserts;
 mod users;
 mod versions;
 

@@ -1,5 +1,6 @@
 //! Rosters: a district, its schools and its students.
 
+use crate::upserts::{Cell, Upserts};
 use crate::{audit, ensure_organisation, Result, Store};
 use obc_core::{Grade, School, Student};
 use std::collections::{HashMap, HashSet};
@@ -133,7 +134,16 @@ impl Store {
             crate::versions::STUDENTS,
             "WHERE r.district_id = $2 AND r.id = $3",
         );
+        let mut upserts = Upserts::new(
+            self.backend,
+            "students",
+            "district_id, id, school_id, grade, first_name, last_name, flags, written_by",
+            "ON CONFLICT (district_id, id) DO UPDATE SET
+               school_id = excluded.school_id, grade = excluded.grade, first_name = excluded.first_name,
+               last_name = excluded.last_name, flags = excluded.flags, written_by = excluded.written_by",
+        );
         for (id, (school_id, grade, first_name, last_name, flags)) in changed {
+            // The replaced version is kept before the batch holding its successor is written.
             if existing.contains_key(id) {
                 sqlx::query(sqlx::AssertSqlSafe(keep_replaced.as_str()))
                     .bind(audit_id)
@@ -142,24 +152,25 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(
-                "INSERT INTO students (district_id, id, school_id, grade, first_name, last_name, flags, written_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (district_id, id) DO UPDATE SET
-                   school_id = excluded.school_id, grade = excluded.grade, first_name = excluded.first_name,
-                   last_name = excluded.last_name, flags = excluded.flags, written_by = excluded.written_by",
-            )
-            .bind(district_id)
-            .bind(id)
-            .bind(school_id)
-            .bind(grade)
-            .bind(first_name)
-            .bind(last_name)
-            .bind(flags)
-            .bind(audit_id)
-            .execute(&mut *tx)
-            .await?;
+            let text = |t: String| Cell::Text(Some(t));
+            upserts
+                .push(
+                    &mut tx,
+                    id,
+                    vec![
+                        text(district_id.to_string()),
+                        text(id.clone()),
+                        text(school_id),
+                        Cell::Text(grade),
+                        text(first_name),
+                        text(last_name),
+                        text(flags),
+                        Cell::Int(audit_id),
+                    ],
+                )
+                .await?;
         }
+        upserts.flush(&mut tx).await?;
         tx.commit().await?;
         Ok(report)
     }
