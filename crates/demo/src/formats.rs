@@ -397,6 +397,10 @@ impl RosterStudent<'_> {
 pub(crate) const DEMOGRAPHICS_HEADER: &str = "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus,englishLearner,disability,economicallyDisadvantaged";
 
 /// The MAP combined data file's columns that the generators fill.
+/// The largest whole-dollar NTE obc accepts (contract values stay below $1,000,000,000), so a
+/// state-scale contract of a million students is still a valid contract.
+const MAX_NTE: usize = 999_999_999;
+
 pub(crate) const ASSESSMENTS_HEADER: &str = "TermName,DistrictName,SchoolName,StudentLastName,StudentFirstName,StudentID,Grade,Subject,Course,TestType,TestName,TestStartDate,TestDurationMinutes,TestRITScore,TestStandardError,TestPercentile,FallToSpringProjectedGrowth,FallToSpringObservedGrowth,FallToWinterProjectedGrowth,FallToWinterObservedGrowth,FallToSpringConditionalGrowthPercentile,FallToWinterConditionalGrowthPercentile,RapidGuessingPercentage";
 
 /// One row of the MAP combined data file.
@@ -534,7 +538,7 @@ period = {{ start = 2024-08-12, end = 2025-05-30 }}
 subject = "Mathematics"
 price_per_student = "1200.00"
 contingent_share = "0.40"
-not_to_exceed = "{nte}.00"       # {students} students x 1200.00
+not_to_exceed = "{nte}.00"       # {nte_note}
 
 [attendance]
 min_rate = "0.70"
@@ -603,8 +607,15 @@ bands = [
             id = self.id,
             district = self.district,
             provider = self.provider,
-            nte = self.students * 1200,
-            students = self.students,
+            nte = self.students.saturating_mul(1200).min(MAX_NTE),
+            nte_note = if self.students.saturating_mul(1200) > MAX_NTE {
+                format!(
+                    "{} students x 1200.00 is above obc's bound for a contract value: the cap binds",
+                    self.students
+                )
+            } else {
+                format!("{} students x 1200.00", self.students)
+            },
         )
     }
 }
