@@ -4,6 +4,7 @@
 pub(crate) mod exhibit;
 pub(crate) mod export;
 mod imports;
+mod review;
 pub(crate) mod lint;
 pub(crate) mod progress;
 pub(crate) mod simulate;
@@ -125,6 +126,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             (Some(StatementAction::Finalize(args)), _) => {
                 statements::finalize(store, actor, args).await
             }
+            (Some(action), _) => review::run(store, actor, action).await,
             (None, Some(args)) => statements::show(store, actor, args).await,
             (None, None) => bail!("give --contract and --milestone (see obc statement --help)"),
         },
