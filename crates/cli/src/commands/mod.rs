@@ -4,9 +4,9 @@
 pub(crate) mod exhibit;
 pub(crate) mod export;
 mod imports;
-mod review;
 pub(crate) mod lint;
 pub(crate) mod progress;
+mod review;
 pub(crate) mod simulate;
 mod statements;
 pub(crate) mod target;
