@@ -139,3 +139,93 @@ fn a_dispute_names_a_student_of_the_statement_and_a_draft_is_issued_once() {
     ));
     assert!(unknown.contains("student nobody has no line"), "{unknown}");
 }
+
+/// The web flow on the mesa contract's enrollment statement: the admin issues it, brightpath
+/// disputes a line, the demo provider cannot touch it, finalizing waits for the resolution and
+/// both approvals, and the page shows the dispute and its resolution.
+#[tokio::test]
+async fn the_statement_page_issues_takes_approvals_and_disputes_and_resolves() {
+    use crate::web_support::{html_escape, Req, WebApp, Who, MESA_CONTRACT};
+    let app = WebApp::new().await;
+    let page = format!("/contracts/{MESA_CONTRACT}/statements/{MILESTONE}");
+    let admin = app.login(Who::Admin).await;
+    let provider = app.login(Who::Brightpath).await;
+    let district = app.login(Who::Mesa).await;
+    let other_provider = app.login(Who::Provider).await;
+    let post = |s: &crate::web_support::Session, action: &str, fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", s.csrf.as_str())];
+        form.extend(fields.iter().copied());
+        s.with_cookie(Req::post(&format!("{page}/{action}")).form(&form))
+    };
+
+    let html = app.send(admin.with_cookie(Req::get(&page))).await.text();
+    assert!(html.contains("Issue for review"), "the admin may issue");
+    let r = app.send(post(&admin, "issue", &[])).await;
+    assert_eq!(r.location(), Some(page.as_str()), "{}", r.excerpt());
+    let html = app.send(provider.with_cookie(Req::get(&page))).await.text();
+    assert!(
+        html.contains("Dispute line") && html.contains(">Approve<"),
+        "{html}"
+    );
+
+    let student = app.ids.mesa_enrolled.clone();
+    let dispute = [
+        ("student", student.as_str()),
+        ("reason", "two sessions missing"),
+    ];
+    let r = app.send(post(&other_provider, "dispute", &dispute)).await;
+    assert_eq!(
+        r.status.as_u16(),
+        404,
+        "another provider's contract: {}",
+        r.excerpt()
+    );
+    let r = app.send(post(&provider, "dispute", &dispute)).await;
+    assert_eq!(r.location(), Some(page.as_str()), "{}", r.excerpt());
+
+    let r = app.send(post(&admin, "finalize", &[])).await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.excerpt());
+    assert!(r.text().contains("still open"), "{}", r.excerpt());
+    let resolution = [
+        ("dispute", "1"),
+        ("ruling", "upheld"),
+        ("reason", "log corrected"),
+    ];
+    app.send(post(&admin, "resolve", &resolution)).await;
+    app.send(post(&district, "approve", &[])).await;
+    app.send(post(&provider, "approve", &[])).await;
+    let r = app.send(post(&admin, "finalize", &[])).await;
+    assert_eq!(r.location(), Some(page.as_str()), "{}", r.excerpt());
+
+    let html = app.send(district.with_cookie(Req::get(&page))).await.text();
+    assert!(
+        html.contains("District: approved; provider: approved"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&html_escape("two sessions missing")),
+        "{html}"
+    );
+    assert!(html.contains("upheld: log corrected"), "{html}");
+    assert!(
+        !html.contains("Dispute line"),
+        "a finalized statement's review is closed"
+    );
+
+    let api = app
+        .send(admin.with_cookie(Req::get(&format!(
+            "/api/contracts/{MESA_CONTRACT}/statements/{MILESTONE}/review"
+        ))))
+        .await
+        .json();
+    assert_eq!(api["disputes"][0]["student"], student.as_str());
+    assert_eq!(api["disputes"][0]["resolution"]["ruling"], "upheld");
+    let actions: Vec<String> = app
+        .audit_actions(Who::Brightpath.username())
+        .await
+        .into_iter()
+        .map(|(action, _, _)| action)
+        .filter(|action| action.starts_with("statement."))
+        .collect();
+    assert_eq!(actions, ["statement.dispute", "statement.approve"]);
+}
