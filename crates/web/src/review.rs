@@ -20,15 +20,42 @@ use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/contracts/{id}/statements/{milestone}/issue", post(issue_form))
-        .route("/contracts/{id}/statements/{milestone}/approve", post(approve_form))
-        .route("/contracts/{id}/statements/{milestone}/dispute", post(dispute_form))
-        .route("/contracts/{id}/statements/{milestone}/resolve", post(resolve_form))
-        .route("/api/contracts/{id}/statements/{milestone}/review", get(review_api))
-        .route("/api/contracts/{id}/statements/{milestone}/issue", post(issue_api))
-        .route("/api/contracts/{id}/statements/{milestone}/approve", post(approve_api))
-        .route("/api/contracts/{id}/statements/{milestone}/dispute", post(dispute_api))
-        .route("/api/contracts/{id}/statements/{milestone}/resolve", post(resolve_api))
+        .route(
+            "/contracts/{id}/statements/{milestone}/issue",
+            post(issue_form),
+        )
+        .route(
+            "/contracts/{id}/statements/{milestone}/approve",
+            post(approve_form),
+        )
+        .route(
+            "/contracts/{id}/statements/{milestone}/dispute",
+            post(dispute_form),
+        )
+        .route(
+            "/contracts/{id}/statements/{milestone}/resolve",
+            post(resolve_form),
+        )
+        .route(
+            "/api/contracts/{id}/statements/{milestone}/review",
+            get(review_api),
+        )
+        .route(
+            "/api/contracts/{id}/statements/{milestone}/issue",
+            post(issue_api),
+        )
+        .route(
+            "/api/contracts/{id}/statements/{milestone}/approve",
+            post(approve_api),
+        )
+        .route(
+            "/api/contracts/{id}/statements/{milestone}/dispute",
+            post(dispute_api),
+        )
+        .route(
+            "/api/contracts/{id}/statements/{milestone}/resolve",
+            post(resolve_api),
+        )
 }
 
 /// The party a viewer reviews for: district staff for their district, provider staff for
@@ -135,9 +162,12 @@ impl ResolveFields {
             Some(NumberOrText::Text(t)) => t.trim().parse::<usize>().ok(),
             None => None,
         }
-            .ok_or_else(|| WebError::bad_request("dispute: expected a dispute number (1, 2, ...)"))?;
+        .ok_or_else(|| WebError::bad_request("dispute: expected a dispute number (1, 2, ...)"))?;
         let ruling = Ruling::parse(&self.ruling).ok_or_else(|| {
-            WebError::bad_request(format!("ruling {:?}: expected upheld or rejected", self.ruling))
+            WebError::bad_request(format!(
+                "ruling {:?}: expected upheld or rejected",
+                self.ruling
+            ))
         })?;
         Ok(Step::Resolve {
             dispute,
@@ -255,7 +285,7 @@ async fn review_api(
         .store
         .review(&viewer.scope(), &id, &milestone)
         .await?
-        .ok_or_else(|| WebError::not_found())?;
+        .ok_or_else(WebError::not_found)?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -413,7 +443,8 @@ pub fn openapi_paths() -> serde_json::Map<String, Value> {
         "409": {"$ref": "#/components/responses/Error"}
     });
     let post = |summary: &str, body: Option<Value>| {
-        let mut op = json!({"post": {"summary": summary, "parameters": params, "responses": answers}});
+        let mut op =
+            json!({"post": {"summary": summary, "parameters": params, "responses": answers}});
         if let Some(schema) = body {
             op["post"]["requestBody"] =
                 json!({"required": true, "content": {"application/json": {"schema": schema}}});
@@ -428,11 +459,17 @@ pub fn openapi_paths() -> serde_json::Map<String, Value> {
     );
     paths.insert(
         format!("{base}/issue"),
-        post("Issue the draft for review until today + review_days (admin)", None),
+        post(
+            "Issue the draft for review until today + review_days (admin)",
+            None,
+        ),
     );
     paths.insert(
         format!("{base}/approve"),
-        post("Approve the issued draft for the caller's party (district or provider staff)", None),
+        post(
+            "Approve the issued draft for the caller's party (district or provider staff)",
+            None,
+        ),
     );
     paths.insert(
         format!("{base}/dispute"),
