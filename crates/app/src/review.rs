@@ -12,7 +12,8 @@ pub fn today() -> Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-/// Issues the milestone's draft, as computed now, for review on `on`.
+/// Issues the milestone's draft, as computed now, for review on `on` (today or earlier: an
+/// issue sent before it was recorded).
 pub async fn issue_statement(
     store: &Store,
     actor: &str,
@@ -20,6 +21,11 @@ pub async fn issue_statement(
     milestone: &str,
     on: Date,
 ) -> Result<StoredReview> {
+    if on > today() {
+        return Err(AppError::Invalid(format!(
+            "cannot issue on {on}, a day still to come: issue it on that day"
+        )));
+    }
     let cv = store.contract(contract_id).await?;
     let draft = compute_statement(store, &cv, milestone, None).await?;
     let issued = IssuedDraft {

@@ -10,8 +10,9 @@ pub async fn run(store: &Store, actor: &str, action: &StatementAction) -> Result
     let (target, step) = match action {
         StatementAction::Finalize(_) => bail!("finalize is not a review step"),
         StatementAction::Issue { target, on } => {
-            let on = match obc_app::parse_as_of(on.as_deref())? {
-                Some(date) => date,
+            let on = match on {
+                Some(text) => obc_core::model::parse_user_date(text)
+                    .map_err(|why| anyhow::anyhow!("--on {text}: {why}"))?,
                 None => obc_app::review::today(),
             };
             let review = obc_app::review::issue_statement(

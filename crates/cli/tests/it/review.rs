@@ -118,6 +118,8 @@ fn after_the_deadline_disputes_are_refused_and_finalizing_needs_no_approval() {
 fn a_dispute_names_a_student_of_the_statement_and_a_draft_is_issued_once() {
     let obc = Obc::new();
     obc.load_example();
+    let future = obc.fails(&review_args("issue", &["--on", "2199-01-01"]));
+    assert!(future.contains("a day still to come"), "{future}");
     let not_issued = obc.fails(&review_args("approve", &["--party", "district"]));
     assert!(
         not_issued.contains("was not issued for review"),
