@@ -77,6 +77,17 @@ fn an_issued_draft_is_finalized_after_its_disputes_are_resolved_and_both_parties
         ),
         "{stderr}"
     );
+    let shown = obc.run(&[
+        "statement",
+        "--contract",
+        BASELINE_CONTRACT,
+        "--milestone",
+        MILESTONE,
+        "--format",
+        "csv",
+    ]);
+    assert!(shown.stderr().contains("-> rejected: the logs show provider changes"));
+    assert_eq!(shown.ok(), csv, "shown as finalized, with its review beside it");
     // The finalized statement is the same bytes as one finalized without a review.
     let plain = Obc::new();
     plain.load_example();
