@@ -575,8 +575,16 @@ pub async fn statement(
         obc_app::statement_for_display(&state.store, &cv, &milestone, as_of).await?;
     let t = &statement.totals;
     let link = viewer.role() != Role::Auditor;
-    let review =
-        crate::review::section(&state, &viewer, &id, &milestone, finalized.is_some()).await?;
+    let shown_sha256 = statement.content_sha256();
+    let review = crate::review::section(
+        &state,
+        &viewer,
+        &id,
+        &milestone,
+        finalized.is_some(),
+        &shown_sha256,
+    )
+    .await?;
     Ok(render(&StatementPage {
         nav: Nav::of(&viewer),
         contract_id: id.clone(),

@@ -353,6 +353,9 @@ pub struct ReviewSection {
 }
 
 pub struct IssuedView {
+    /// The issued draft's total when the statement shown is not that draft (recomputed since,
+    /// e.g. after an upheld dispute's correction).
+    pub issued_total_if_changed: Option<String>,
     pub issued_on: String,
     pub issued_by: String,
     pub deadline: String,
@@ -378,10 +381,14 @@ pub async fn section(
     id: &str,
     milestone: &str,
     finalized: bool,
+    shown_sha256: &str,
 ) -> Result<ReviewSection, WebError> {
     let review = state.store.review(&viewer.scope(), id, milestone).await?;
     let role = viewer.role();
-    let issued = review.as_ref().map(issued_view).transpose()?;
+    let issued = review
+        .as_ref()
+        .map(|r| issued_view(r, shown_sha256))
+        .transpose()?;
     let open = issued
         .as_ref()
         .is_some_and(|i| i.disputes.iter().any(|d| d.open));
@@ -395,7 +402,7 @@ pub async fn section(
     })
 }
 
-fn issued_view(review: &StoredReview) -> Result<IssuedView, WebError> {
+fn issued_view(review: &StoredReview, shown_sha256: &str) -> Result<IssuedView, WebError> {
     let state = review.state()?;
     let approved = |p| {
         if state.approved_by(p) {
@@ -405,6 +412,8 @@ fn issued_view(review: &StoredReview) -> Result<IssuedView, WebError> {
         }
     };
     Ok(IssuedView {
+        issued_total_if_changed: (review.statement_sha256 != shown_sha256)
+            .then(|| format_cents(from_cents(review.total_cents))),
         issued_on: review.issued_on.to_string(),
         issued_by: review.issued_by.clone(),
         deadline: review.deadline.to_string(),

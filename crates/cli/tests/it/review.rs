@@ -86,8 +86,14 @@ fn an_issued_draft_is_finalized_after_its_disputes_are_resolved_and_both_parties
         "--format",
         "csv",
     ]);
-    assert!(shown.stderr().contains("-> rejected: the logs show provider changes"));
-    assert_eq!(shown.ok(), csv, "shown as finalized, with its review beside it");
+    assert!(shown
+        .stderr()
+        .contains("-> rejected: the logs show provider changes"));
+    assert_eq!(
+        shown.ok(),
+        csv,
+        "shown as finalized, with its review beside it"
+    );
     // The finalized statement is the same bytes as one finalized without a review.
     let plain = Obc::new();
     plain.load_example();
@@ -199,6 +205,19 @@ async fn the_statement_page_issues_takes_approvals_and_disputes_and_resolves() {
     let r = app.send(post(&admin, "finalize", &[])).await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.excerpt());
     assert!(r.text().contains("still open"), "{}", r.excerpt());
+
+    // The provider's corrected log changes the draft: the page says it differs from the issued one.
+    let changed = "differs from the draft issued for review";
+    assert!(!app
+        .send(admin.with_cookie(Req::get(&page)))
+        .await
+        .text()
+        .contains(changed));
+    let log = crate::web_http::own_sessions(&app.ids, Who::Brightpath, "review-1");
+    let file = app.obc.write("corrected.csv", log);
+    app.cli(&["import", "sessions", &file, "--provider", "brightpath"]);
+    let html = app.send(admin.with_cookie(Req::get(&page))).await.text();
+    assert!(html.contains(changed), "{html}");
     let resolution = [
         ("dispute", "1"),
         ("ruling", "upheld"),

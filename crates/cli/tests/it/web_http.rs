@@ -95,7 +95,7 @@ fn get(route: &'static str, path: String, via: Via, expect: [E; 7]) -> Probe {
 
 /// A session log with one session of the user's "own" enrolled student (the demo's for the
 /// admin and the demo's users, dist-mesa's for its users).
-fn own_sessions(ids: &Ids, who: Who, session_id: &str) -> Vec<u8> {
+pub(crate) fn own_sessions(ids: &Ids, who: Who, session_id: &str) -> Vec<u8> {
     let student = if who.is_mesa_side() {
         &ids.mesa_enrolled
     } else {
