@@ -2,8 +2,9 @@
 //! resolutions (SPEC 5.12). The rules are `obc_core::review`'s: a new step is judged by
 //! replaying the stored ones, in the transaction that appends it.
 
-use crate::{audit, parse_date, Result, Scope, Store, StoreError, Tx};
+use crate::{audit, parse_date, Result, Scope, Store, StoreError};
 use obc_core::review::{Disputed, Party, Review, Ruling, Step};
+use sqlx::AnyConnection;
 use time::Date;
 
 /// One stored step of a review.
@@ -154,10 +155,9 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredReview>> {
-        let mut tx = self.write_tx().await?;
-        let review = load(&mut tx, scope, contract_id, milestone).await?;
-        tx.commit().await?;
-        Ok(review)
+        // A read: no write lock, so it goes on while an import writes.
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, scope, contract_id, milestone).await
     }
 
     /// Records an approval, dispute or resolution taken on `on`, if the review rules allow it
@@ -226,6 +226,24 @@ impl Store {
     }
 }
 
+/// Inside a finalization's transaction: refuses it if the statement was issued for review and
+/// the review does not allow it today, so a dispute recorded meanwhile is never overtaken.
+pub(crate) async fn check_may_finalize(
+    conn: &mut AnyConnection,
+    contract_id: &str,
+    milestone: &str,
+) -> Result<()> {
+    let Some(review) = load(conn, &Scope::All, contract_id, milestone).await? else {
+        return Ok(());
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    review.state()?.may_finalize(today).map_err(|refusal| {
+        StoreError::Conflict(format!(
+            "the {milestone} statement of {contract_id} was issued for review: {refusal}"
+        ))
+    })
+}
+
 fn not_issued(contract_id: &str, milestone: &str) -> StoreError {
     StoreError::NotFound(format!(
         "the {milestone} statement of {contract_id} was not issued for review"
@@ -288,18 +306,18 @@ fn columns(
 }
 
 async fn load(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     scope: &Scope,
     contract_id: &str,
     milestone: &str,
 ) -> Result<Option<StoredReview>> {
-    Ok(load_with_id(tx, scope, contract_id, milestone)
+    Ok(load_with_id(conn, scope, contract_id, milestone)
         .await?
         .map(|(_, review)| review))
 }
 
 async fn load_with_id(
-    tx: &mut Tx,
+    conn: &mut AnyConnection,
     scope: &Scope,
     contract_id: &str,
     milestone: &str,
@@ -315,7 +333,7 @@ async fn load_with_id(
     .bind(milestone)
     .bind(district)
     .bind(provider)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some((
         id,
@@ -338,7 +356,7 @@ async fn load_with_id(
          FROM review_events WHERE review_id = $1 ORDER BY id",
     )
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     let events = rows.into_iter().map(event).collect::<Result<Vec<_>>>()?;
     Ok(Some((
@@ -476,6 +494,85 @@ mod tests {
                     "admin statement.resolve"
                 ]
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_store_refuses_to_finalize_an_issued_draft_with_an_open_dispute() {
+        const CONTRACT: &str = include_str!("../../core/tests/contract_example.toml");
+        for store in stores().await {
+            let contract = obc_core::Contract::parse(CONTRACT).unwrap();
+            store
+                .ensure_organisation("ector", "district", "Ector")
+                .await
+                .unwrap();
+            store
+                .add_contract("t", &contract, CONTRACT, None)
+                .await
+                .unwrap();
+            let milestone = &contract.milestones[0];
+            let statement = obc_core::engine::compute(obc_core::engine::StatementRequest {
+                contract: &contract,
+                contract_version: 1,
+                contract_hash: crate::hex_sha256(CONTRACT.as_bytes()),
+                milestone: &milestone.name,
+                as_of: None,
+                students: Vec::new().into(),
+                prior: Default::default(),
+            })
+            .unwrap();
+            let issued = IssuedDraft {
+                contract_id: &contract.id,
+                milestone: &milestone.name,
+                ..draft()
+            };
+            // Issued long ago: the deadline has passed, only the open dispute stands in the way.
+            store
+                .issue_review("admin", &issued, day(1), 10)
+                .await
+                .unwrap();
+            let dispute = Step::Dispute {
+                party: Party::District,
+                disputed: Disputed::Statement,
+                reason: "wrong period".into(),
+            };
+            store
+                .record_review_step(
+                    "d",
+                    &Scope::All,
+                    &contract.id,
+                    &milestone.name,
+                    dispute,
+                    day(2),
+                )
+                .await
+                .unwrap();
+            let read_after = store.last_audit_id().await.unwrap();
+            let finalize =
+                || store.finalize("t", &statement, milestone.date, "ector", "fev", read_after);
+            let refused = finalize().await.unwrap_err();
+            assert!(
+                matches!(&refused, StoreError::Conflict(m) if m.contains("dispute 1 (the whole statement by the district) still open")),
+                "{refused}"
+            );
+            let resolve = Step::Resolve {
+                dispute: 1,
+                ruling: Ruling::Rejected,
+                reason: "the period is the contract's".into(),
+            };
+            store
+                .record_review_step(
+                    "admin",
+                    &Scope::All,
+                    &contract.id,
+                    &milestone.name,
+                    resolve,
+                    day(3),
+                )
+                .await
+                .unwrap();
+            // Resolving is an audited action, not an input: the read stays valid.
+            finalize().await.unwrap();
         }
     }
 
