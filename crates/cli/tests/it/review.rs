@@ -25,7 +25,12 @@ fn finalize(obc: &Obc) -> crate::support::Run {
 
 #[test]
 fn an_issued_draft_is_finalized_after_its_disputes_are_resolved_and_both_parties_approved() {
-    let obc = Obc::new();
+    issued_draft_waits_for_its_review(Obc::new);
+}
+
+/// On databases made by `new` (SQLite here, PostgreSQL in `postgres.rs`).
+pub(crate) fn issued_draft_waits_for_its_review(new: impl Fn() -> Obc) {
+    let obc = new();
     obc.load_example();
     let issued = obc.run(&review_args("issue", &[])).ok();
     assert!(issued.is_empty(), "{issued}");
@@ -95,7 +100,7 @@ fn an_issued_draft_is_finalized_after_its_disputes_are_resolved_and_both_parties
         "shown as finalized, with its review beside it"
     );
     // The finalized statement is the same bytes as one finalized without a review.
-    let plain = Obc::new();
+    let plain = new();
     plain.load_example();
     assert_eq!(plain.finalize_example(MILESTONE), csv);
 
