@@ -16,6 +16,7 @@ use std::io::Read;
 
 pub mod export;
 pub mod progress;
+pub mod review;
 pub mod target;
 
 /// Why a use case did not happen.
@@ -855,6 +856,7 @@ pub async fn finalize_statement(
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<(Statement, StoredStatement)> {
+    review::check_may_finalize(store, contract_id, milestone).await?;
     let latest = store.contract(contract_id).await?;
     // The inputs are not copied: the statement records the audit record they were read after.
     let read_after = store.last_audit_id().await?;

@@ -343,6 +343,68 @@ enum StatementAction {
     /// Compute and finalize: the statement is stored with its hash, posted once, and never
     /// changed afterwards.
     Finalize(StatementArgs),
+    /// Issue the milestone's draft for review (SPEC 5.12): the district and the provider may
+    /// approve it or dispute lines until the deadline (`review_days` after the issue date).
+    Issue {
+        #[command(flatten)]
+        target: ReviewTarget,
+        /// The issue date (YYYY-MM-DD), default today: the review deadline counts from it.
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Record a party's approval of an issued draft (today).
+    Approve {
+        #[command(flatten)]
+        target: ReviewTarget,
+        #[arg(long, value_enum)]
+        party: ReviewParty,
+    },
+    /// Record a party's dispute of a student's line, or of the whole statement without
+    /// --student, with its reason (today, until the review deadline).
+    Dispute {
+        #[command(flatten)]
+        target: ReviewTarget,
+        #[arg(long, value_enum)]
+        party: ReviewParty,
+        #[arg(long)]
+        student: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resolve a dispute (numbered 1, 2, ... in the order raised): upheld once the data is
+    /// corrected by an import, or rejected, with a reason.
+    Resolve {
+        #[command(flatten)]
+        target: ReviewTarget,
+        #[arg(long)]
+        dispute: usize,
+        #[arg(long, value_enum)]
+        ruling: ReviewRuling,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// The statement a review step is about.
+#[derive(Args, Clone)]
+struct ReviewTarget {
+    #[arg(long)]
+    contract: String,
+    #[arg(long)]
+    milestone: String,
+}
+
+/// The party a review step is taken for (the CLI acts as the intermediary, on its behalf).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReviewParty {
+    District,
+    Provider,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReviewRuling {
+    Upheld,
+    Rejected,
 }
 
 #[derive(Args, Clone)]

@@ -142,7 +142,12 @@ pub struct Contract {
     /// Sorted by date.
     pub milestones: Vec<Milestone>,
     pub school_adjustments: Vec<SchoolAdjustment>,
+    /// Days the district and the provider have to review an issued draft (SPEC 5.12).
+    pub review_days: u32,
 }
+
+/// `review_days` when the contract does not say (SPEC 5.12).
+pub const DEFAULT_REVIEW_DAYS: u32 = 10;
 
 impl Contract {
     /// B = P x (1 - contingent_share), unrounded.
@@ -321,6 +326,7 @@ struct RawContract {
     milestone: Sp<Vec<RawMilestone>>,
     #[serde(default)]
     school_adjustment: Vec<Sp<RawSchoolAdjustment>>,
+    review_days: Option<Sp<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -576,6 +582,7 @@ impl Validator<'_> {
         let rate_card = self.rate_card(&raw.rate_card);
         let milestones = self.milestones(&raw.milestone);
         let school_adjustments = self.school_adjustments(&raw.school_adjustment);
+        let review_days = self.review_days(raw.review_days.as_ref());
         Contract {
             id: self.text("id", &raw.id),
             district: self.text("district", &raw.district),
@@ -591,6 +598,20 @@ impl Validator<'_> {
             rate_card,
             milestones,
             school_adjustments,
+            review_days,
+        }
+    }
+
+    fn review_days(&mut self, raw: Option<&Sp<i64>>) -> u32 {
+        let Some(raw) = raw else {
+            return DEFAULT_REVIEW_DAYS;
+        };
+        match u32::try_from(*raw.get_ref()) {
+            Ok(days) => days,
+            Err(_) => {
+                self.problem(raw.span(), "`review_days` must be a non-negative integer");
+                DEFAULT_REVIEW_DAYS
+            }
         }
     }
 
@@ -921,6 +942,20 @@ mod tests {
         assert_eq!(c.milestones.last().unwrap().name, "final");
         assert_eq!(c.school_adjustment("sch-9").unwrap().0, 0);
         assert_eq!(c.outcome.projected[&Grade::Level(6)], Decimal::new(77, 1));
+    }
+
+    #[test]
+    fn review_days_defaults_to_ten_and_may_be_set() {
+        assert_eq!(Contract::parse(EXAMPLE).unwrap().review_days, 10);
+        let src = format!("review_days = 5\n{EXAMPLE}");
+        assert_eq!(Contract::parse(&src).unwrap().review_days, 5);
+    }
+
+    #[test]
+    fn negative_review_days_is_refused() {
+        let p = problems(&format!("review_days = -1\n{EXAMPLE}"));
+        assert!(p[0].message.contains("review_days"), "{p:?}");
+        assert_eq!(p[0].line, 1);
     }
 
     #[test]

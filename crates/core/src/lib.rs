@@ -16,6 +16,7 @@ pub mod money;
 pub mod postings;
 pub mod progress;
 pub mod ratio;
+pub mod review;
 pub mod statement;
 #[cfg(test)]
 mod test_kit;

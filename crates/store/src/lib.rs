@@ -11,6 +11,7 @@ mod contracts;
 mod imports;
 mod ledger;
 mod meetings;
+mod reviews;
 mod roster;
 mod school_attendance;
 mod scope;
@@ -24,6 +25,7 @@ pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
+pub use reviews::{IssuedDraft, ReviewEvent, StoredReview};
 pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
@@ -109,6 +111,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("sqlite/chain.sql")),
     (9, include_str!("sqlite/accounts.sql")),
     (10, include_str!("sqlite/input_versions.sql")),
+    (11, include_str!("sqlite/reviews.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -122,6 +125,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("postgres/chain.sql")),
     (9, include_str!("postgres/accounts.sql")),
     (10, include_str!("postgres/input_versions.sql")),
+    (11, include_str!("postgres/reviews.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

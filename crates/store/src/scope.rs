@@ -29,7 +29,7 @@ impl User {
 impl Scope {
     /// The two bind values of the `(? IS NULL OR district_id = ?) AND (? IS NULL OR provider_id = ?)`
     /// filter used by every contract query.
-    fn binds(&self) -> (Option<&str>, Option<&str>) {
+    pub(crate) fn binds(&self) -> (Option<&str>, Option<&str>) {
         match self {
             Scope::All => (None, None),
             Scope::District(d) => (Some(d), None),

@@ -146,6 +146,8 @@ impl Store {
         read_after: i64,
     ) -> Result<StoredStatement> {
         let mut tx = self.write_tx().await?;
+        crate::reviews::check_may_finalize(&mut tx, &statement.contract_id, &statement.milestone)
+            .await?;
         let inputs_as_of: i64 =
             sqlx::query_scalar("SELECT CAST(coalesce(max(id), 0) AS BIGINT) FROM audit_log")
                 .fetch_one(&mut *tx)

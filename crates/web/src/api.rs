@@ -548,6 +548,7 @@ pub fn openapi_document() -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::monitoring::openapi_paths());
         paths.extend(crate::export::openapi_paths());
+        paths.extend(crate::review::openapi_paths());
     }
     doc
 }

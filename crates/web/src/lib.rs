@@ -14,6 +14,7 @@ pub mod exhibit;
 pub mod export;
 pub mod monitoring;
 pub mod pages;
+pub mod review;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -164,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(monitoring::routes())
         .merge(export::routes())
+        .merge(review::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .with_state(state);
     guarded(routes)

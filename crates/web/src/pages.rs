@@ -534,6 +534,7 @@ pub struct StatementPage {
     pub met_target: u32,
     pub cost_per_outcome: String,
     pub inputs_hash: String,
+    pub review: crate::review::ReviewSection,
 }
 
 #[derive(Deserialize, Default)]
@@ -574,6 +575,16 @@ pub async fn statement(
         obc_app::statement_for_display(&state.store, &cv, &milestone, as_of).await?;
     let t = &statement.totals;
     let link = viewer.role() != Role::Auditor;
+    let shown_sha256 = statement.content_sha256();
+    let review = crate::review::section(
+        &state,
+        &viewer,
+        &id,
+        &milestone,
+        finalized.is_some(),
+        &shown_sha256,
+    )
+    .await?;
     Ok(render(&StatementPage {
         nav: Nav::of(&viewer),
         contract_id: id.clone(),
@@ -617,6 +628,7 @@ pub async fn statement(
             .map(format_cents)
             .unwrap_or_else(|| "none".into()),
         inputs_hash: statement.inputs_hash.clone(),
+        review,
     }))
 }
 

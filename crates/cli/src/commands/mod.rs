@@ -6,6 +6,7 @@ pub(crate) mod export;
 mod imports;
 pub(crate) mod lint;
 pub(crate) mod progress;
+mod review;
 pub(crate) mod simulate;
 mod statements;
 pub(crate) mod target;
@@ -125,6 +126,7 @@ async fn dispatch(store: &Store, actor: &str, cli: &Cli) -> Result<()> {
             (Some(StatementAction::Finalize(args)), _) => {
                 statements::finalize(store, actor, args).await
             }
+            (Some(action), _) => review::run(store, actor, action).await,
             (None, Some(args)) => statements::show(store, actor, args).await,
             (None, None) => bail!("give --contract and --milestone (see obc statement --help)"),
         },

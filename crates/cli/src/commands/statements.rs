@@ -79,6 +79,7 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
     };
     working.finish_and_clear();
     eprintln!("{status}");
+    super::review::print_review_of(store, &args.contract, &statement.milestone).await?;
     if args.format != Format::Table {
         // A CSV or JSON statement is an export of student data: who took it is recorded.
         store
@@ -142,6 +143,7 @@ pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Resul
         obc_core::money::format_cents(statement.totals.statement_total),
         stored.content_sha256
     );
+    super::review::print_review_of(store, &stored.contract_id, &stored.milestone).await?;
     emit(&render(&statement, args.format), args.output.as_deref())
 }
 

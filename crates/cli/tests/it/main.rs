@@ -16,6 +16,7 @@ mod lint;
 mod nwea_samples;
 mod postgres;
 mod progress;
+mod review;
 mod session_checks;
 mod sessions_by_subject;
 mod simulate;

@@ -266,6 +266,13 @@ fn a_closing_pays_late_data_once_on_postgres() {
 }
 
 #[test]
+fn an_issued_draft_waits_for_its_review_on_postgres() {
+    if server("an_issued_draft_waits_for_its_review_on_postgres").is_some() {
+        crate::review::issued_draft_waits_for_its_review(on_postgres);
+    }
+}
+
+#[test]
 fn a_killed_import_leaves_nothing_on_postgres() {
     if server("a_killed_import_leaves_nothing_on_postgres").is_some() {
         crate::ledger::killed_import_leaves_nothing(on_postgres());

@@ -95,7 +95,7 @@ fn get(route: &'static str, path: String, via: Via, expect: [E; 7]) -> Probe {
 
 /// A session log with one session of the user's "own" enrolled student (the demo's for the
 /// admin and the demo's users, dist-mesa's for its users).
-fn own_sessions(ids: &Ids, who: Who, session_id: &str) -> Vec<u8> {
+pub(crate) fn own_sessions(ids: &Ids, who: Who, session_id: &str) -> Vec<u8> {
     let student = if who.is_mesa_side() {
         &ids.mesa_enrolled
     } else {
@@ -949,6 +949,8 @@ fn probes(ids: &Ids) -> Vec<Probe> {
         [UNAUTH, OK, OK, OK, OK, OK, OK],
     ));
 
+    p.extend(review_probes());
+
     // -- Signing out: last --------------------------------------------------------------------
     p.push(probe(
         "POST",
@@ -983,6 +985,137 @@ fn probes(ids: &Ids) -> Vec<Probe> {
         [UNAUTH; 7],
     ));
     p
+}
+
+/// Review and disputes of the mesa contract's final statement (SPEC 5.12), in an order that
+/// walks it: the admin issues it, the mesa parties dispute, the admin resolves, they approve.
+fn review_probes() -> Vec<Probe> {
+    use Via::{Api, Page};
+    let m = MESA_CONTRACT;
+    let base = move |action: &str| format!("/contracts/{m}/statements/final/{action}");
+    let page = move |action: &'static str, fields: &'static [(&'static str, &'static str)]| {
+        move |s: &Session| {
+            let mut form = vec![("csrf", s.csrf.as_str())];
+            form.extend(fields.iter().copied());
+            Req::post(&base(action)).form(&form)
+        }
+    };
+    let api = move |action: &'static str, body: &'static [u8]| {
+        move |s: &Session| {
+            api_post(
+                s,
+                &format!("/api{}", base(action)),
+                "application/json",
+                body,
+            )
+        }
+    };
+    let back = E::See("/contracts/mesa-math-2025-baseline/statements/final");
+    let parties = [LOGIN, FORB, FORB, NF, NF, back, back];
+    let admin = [LOGIN, back, FORB, FORB, FORB, FORB, FORB];
+    let route = |action: &str| -> &'static str {
+        match action {
+            "issue" => "/contracts/{id}/statements/{milestone}/issue",
+            "approve" => "/contracts/{id}/statements/{milestone}/approve",
+            "dispute" => "/contracts/{id}/statements/{milestone}/dispute",
+            "resolve" => "/contracts/{id}/statements/{milestone}/resolve",
+            "api review" => "/api/contracts/{id}/statements/{milestone}/review",
+            "api issue" => "/api/contracts/{id}/statements/{milestone}/issue",
+            "api approve" => "/api/contracts/{id}/statements/{milestone}/approve",
+            "api dispute" => "/api/contracts/{id}/statements/{milestone}/dispute",
+            _ => "/api/contracts/{id}/statements/{milestone}/resolve",
+        }
+    };
+    vec![
+        probe(
+            "POST",
+            route("issue"),
+            base("issue") + " (no CSRF)",
+            Page,
+            move |_| Req::post(&base("issue")).form(&[]),
+            [LOGIN, FORB, FORB, FORB, FORB, FORB, FORB],
+        ),
+        probe(
+            "POST",
+            route("issue"),
+            base("issue"),
+            Page,
+            page("issue", &[]),
+            admin,
+        ),
+        probe(
+            "POST",
+            route("dispute"),
+            base("dispute"),
+            Page,
+            page("dispute", &[("reason", "sessions missing")]),
+            parties,
+        ),
+        probe(
+            "POST",
+            route("resolve"),
+            base("resolve"),
+            Page,
+            page(
+                "resolve",
+                &[
+                    ("dispute", "1"),
+                    ("ruling", "rejected"),
+                    ("reason", "logs match"),
+                ],
+            ),
+            admin,
+        ),
+        get(
+            route("api review"),
+            format!("/api{}", base("review")),
+            Api,
+            [UNAUTH, OK, OK, NF, NF, OK, OK],
+        ),
+        probe(
+            "POST",
+            route("api dispute"),
+            format!("/api{}", base("dispute")),
+            Api,
+            api("dispute", br#"{"reason": "one more"}"#),
+            [UNAUTH, FORB, FORB, NF, NF, OK, OK],
+        ),
+        probe(
+            "POST",
+            route("api resolve"),
+            format!("/api{}", base("resolve")),
+            Api,
+            api(
+                "resolve",
+                br#"{"dispute": 3, "ruling": "upheld", "reason": "corrected"}"#,
+            ),
+            [UNAUTH, OK, FORB, FORB, FORB, FORB, FORB],
+        ),
+        probe(
+            "POST",
+            route("api issue"),
+            format!("/api{}", base("issue")) + " (already issued)",
+            Api,
+            api("issue", b""),
+            [UNAUTH, E::Status(409), FORB, FORB, FORB, FORB, FORB],
+        ),
+        probe(
+            "POST",
+            route("api approve"),
+            format!("/api{}", base("approve")),
+            Api,
+            api("approve", b""),
+            [UNAUTH, FORB, FORB, NF, NF, OK, OK],
+        ),
+        probe(
+            "POST",
+            route("approve"),
+            base("approve") + " (already approved)",
+            Page,
+            page("approve", &[]),
+            [LOGIN, FORB, FORB, NF, NF, E::Status(409), E::Status(409)],
+        ),
+    ]
 }
 
 /// Makes a probe's request for a session and sends it.
