@@ -260,10 +260,20 @@ impl Review {
     }
 }
 
+/// The longest reason kept: a paragraph, not a file (a reason is stored and shown on every page
+/// of the review).
+pub const MAX_REASON_CHARS: usize = 2_000;
+
 fn required_reason(reason: &str, what: &str) -> Result<String, Refusal> {
     let reason = reason.trim();
     if reason.is_empty() {
         return refuse(format!("{what} needs a reason"));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return refuse(format!(
+            "the reason of {what} has {} characters; at most {MAX_REASON_CHARS} are kept",
+            reason.chars().count()
+        ));
     }
     Ok(reason.to_owned())
 }
@@ -344,6 +354,23 @@ mod tests {
         };
         let err = review().apply(step, ISSUED).unwrap_err();
         assert_eq!(err.0, "a dispute needs a reason");
+    }
+
+    #[test]
+    fn a_reason_longer_than_a_paragraph_is_refused() {
+        let step = |n| Step::Dispute {
+            party: Party::Provider,
+            disputed: Disputed::Statement,
+            reason: "x".repeat(n),
+        };
+        assert!(review().apply(step(MAX_REASON_CHARS), ISSUED).is_ok());
+        let err = review()
+            .apply(step(MAX_REASON_CHARS + 1), ISSUED)
+            .unwrap_err();
+        assert_eq!(
+            err.0,
+            "the reason of a dispute has 2001 characters; at most 2000 are kept"
+        );
     }
 
     #[test]
