@@ -5,7 +5,7 @@
 use crate::{AppError, Result};
 use obc_core::export::{edfi, indigo, Party};
 use obc_core::Statement;
-use obc_store::{ContractVersion, Store, StoreError};
+use obc_store::{ContractVersion, Store};
 
 async fn party(store: &Store, id: &str) -> Result<Party> {
     Ok(Party {
@@ -23,12 +23,8 @@ pub async fn finalized_statements(
     contract_id: &str,
 ) -> Result<Vec<(Statement, String)>> {
     let mut out = Vec::new();
-    for stored in store.finalized_statements().await? {
-        if stored.contract_id != contract_id {
-            continue;
-        }
-        let statement = Statement::from_json(&stored.content_json)
-            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+    for stored in store.finalized_statements_of(contract_id).await? {
+        let statement = crate::stored_statement(&stored)?;
         let day = stored
             .finalized_at
             .get(..10)

@@ -678,6 +678,12 @@ async fn read_inputs(
     })
 }
 
+/// A finalized statement read back from its stored JSON (the bytes that were finalized).
+pub fn stored_statement(stored: &StoredStatement) -> Result<Statement> {
+    Ok(Statement::from_json(&stored.content_json)
+        .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?)
+}
+
 /// Loads the finalized statements of a contract dated before `before`, with their contract
 /// versions, and runs the correction rule of obc-core ([`obc_core::corrections`]) on them with
 /// today's data: what they paid, the corrections of their lines and the base already paid.
@@ -689,12 +695,8 @@ async fn corrections_before(
 ) -> Result<Corrections> {
     let before = before.to_string();
     let mut earlier = Vec::new();
-    for stored in store.finalized_statements().await? {
-        if stored.contract_id != contract_id {
-            continue;
-        }
-        let statement = Statement::from_json(&stored.content_json)
-            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+    for stored in store.finalized_statements_of(contract_id).await? {
+        let statement = stored_statement(&stored)?;
         if statement.milestone_date < before {
             earlier.push((stored.contract_version, statement));
         }
@@ -772,8 +774,7 @@ pub async fn closing_for_display(
 ) -> Result<(Statement, Option<StoredStatement>)> {
     let name = obc_core::corrections::closing_name(date);
     if let Some(stored) = store.finalized(contract_id, &name).await? {
-        let statement = Statement::from_json(&stored.content_json)
-            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+        let statement = stored_statement(&stored)?;
         return Ok((statement, Some(stored)));
     }
     let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
@@ -838,8 +839,7 @@ pub async fn statement_for_display(
 ) -> Result<(Statement, Option<StoredStatement>)> {
     let finalized = store.finalized(&cv.contract.id, milestone).await?;
     if let (Some(stored), None) = (&finalized, as_of) {
-        let statement = Statement::from_json(&stored.content_json)
-            .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?;
+        let statement = stored_statement(stored)?;
         return Ok((statement, finalized));
     }
     Ok((
