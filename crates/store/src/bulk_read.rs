@@ -135,7 +135,7 @@ mod tests {
     use crate::test_support::stores;
 
     #[tokio::test]
-    async fn both_transports_read_the_same_rows_in_the_same_order() {
+    async fn bulk_reads_return_the_selected_rows_in_order_with_nulls() {
         for store in stores().await {
             store
                 .ensure_organisation("d1", "district", "One")
