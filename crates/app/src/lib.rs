@@ -7,8 +7,8 @@ use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
 use obc_store::{
-    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ProviderEnrollments, RosterReport,
-    Store, StoreError, StoredInputs, StoredStatement,
+    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ImportDigest, ProviderEnrollments,
+    RosterReport, Store, StoreError, StoredInputs, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -233,49 +233,169 @@ pub enum Reach {
     ContractDistricts,
 }
 
-/// Imports a provider's session log (CSV or JSON).
+/// Imports a provider's session log (CSV or JSON). `open` gives the file from its first byte;
+/// it is read twice when the provider's latest import recorded the same file bytes: once to
+/// check it and resolve its districts, and, only when that resolution differs, again to import
+/// it. An identical re-send thus costs a read, not a merge (`obc_store::resends`).
 pub async fn import_sessions<R: Read>(
     store: &Store,
     actor: &str,
-    reader: SessionReader<R>,
+    mut open: impl FnMut() -> std::io::Result<R>,
     name: &str,
     provider: &str,
     reach: Reach,
     tick: Tick<'_>,
 ) -> Result<SessionsImport> {
-    let student_districts = store.student_districts().await?;
-    let provider_contracts = store.provider_enrollments(provider).await?;
+    let unreadable = |e: std::io::Error| AppError::from(ImportError::io(name, &e));
+    let file_sha256 = sha256_of(open().map_err(unreadable)?).map_err(unreadable)?;
+    let context = SessionContext {
+        student_districts: store.student_districts().await?,
+        provider_contracts: store.provider_enrollments(provider).await?,
+        reach,
+    };
+    let latest = store
+        .latest_import(obc_store::SESSIONS_KIND, provider)
+        .await?;
+    if let Some(latest) = latest.filter(|l| l.digest.file_sha256 == file_sha256) {
+        let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
+        let mut checks = SessionRowChecks::new(name);
+        for row in reader {
+            tick();
+            checks.check(&context, row);
+        }
+        let checked = checks.finish()?;
+        if checked.rows_sha256 == latest.digest.rows_sha256
+            && store
+                .record_identical_resend(
+                    actor,
+                    obc_store::SESSIONS_ACTION,
+                    &format!("provider:{provider}"),
+                    (obc_store::SESSIONS_KIND, provider),
+                    &latest,
+                    &format!(
+                        "{name}: {} rows, identical to the import of audit record {}: nothing changed",
+                        checked.rows, latest.audit_id
+                    ),
+                )
+                .await?
+        {
+            let counts = ImportCounts {
+                unchanged: latest.rows,
+                ..ImportCounts::default()
+            };
+            return Ok(checked.report(provider, counts));
+        }
+    }
+    let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
     let mut import = store.begin_sessions(provider).await?;
-    let mut errors = ImportErrors::new();
-    let mut not_enrolled: HashSet<String> = HashSet::new();
-    let mut ambiguous = Vec::new();
-    let mut rows = 0u64;
+    let mut checks = SessionRowChecks::new(name);
     for row in reader {
         tick();
+        if let Some((district, session)) = checks.check(&context, row) {
+            import.add(district, session).await?;
+        }
+    }
+    let checked = checks.finish()?;
+    let digest = ImportDigest {
+        file_sha256,
+        rows_sha256: checked.rows_sha256.clone(),
+    };
+    let counts = import.commit(actor, name, Some(&digest)).await?;
+    Ok(checked.report(provider, counts))
+}
+
+/// SHA-256 of a whole file, hex.
+fn sha256_of(mut reader: impl Read) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        match reader.read(&mut buffer)? {
+            0 => return Ok(obc_core::engine::hex(&hasher.finalize())),
+            n => hasher.update(&buffer[..n]),
+        }
+    }
+}
+
+/// What a session row is checked against: who is in which roster, and the provider's
+/// enrollments.
+struct SessionContext {
+    student_districts: HashMap<String, Vec<String>>,
+    provider_contracts: ProviderEnrollments,
+    reach: Reach,
+}
+
+/// The checks of a session file's rows, row by row: every problem, the students not enrolled,
+/// the ambiguous sessions, and a digest of each accepted row's district (what an import
+/// resolves beyond the file's bytes).
+struct SessionRowChecks<'a> {
+    name: &'a str,
+    errors: ImportErrors,
+    not_enrolled: HashSet<String>,
+    ambiguous: Vec<String>,
+    rows: u64,
+    districts: sha2::Sha256,
+}
+
+/// A session file that passed its checks.
+struct CheckedSessions {
+    rows: u64,
+    rows_sha256: String,
+    not_enrolled: Vec<String>,
+    ambiguous: Vec<String>,
+}
+
+impl<'a> SessionRowChecks<'a> {
+    fn new(name: &'a str) -> Self {
+        use sha2::Digest;
+        SessionRowChecks {
+            name,
+            errors: ImportErrors::new(),
+            not_enrolled: HashSet::new(),
+            ambiguous: Vec::new(),
+            rows: 0,
+            districts: sha2::Sha256::new(),
+        }
+    }
+
+    /// Checks one row; its district and session when it may be imported (no problem so far).
+    fn check<'c>(
+        &mut self,
+        context: &'c SessionContext,
+        row: std::result::Result<(u64, SessionRow), ImportError>,
+    ) -> Option<(&'c str, obc_core::Session)> {
+        use sha2::Digest;
         let (line, row) = match row {
             Ok(r) => r,
             Err(e) => {
-                errors.push(e);
-                continue;
+                self.errors.push(e);
+                return None;
             }
         };
-        rows += 1;
-        let district = match resolve_district(&student_districts, &provider_contracts, &row, reach)
-        {
+        self.rows += 1;
+        let district = match resolve_district(
+            &context.student_districts,
+            &context.provider_contracts,
+            &row,
+            context.reach,
+        ) {
             Ok(d) => d,
             Err((column, expected)) => {
                 let value = match column {
                     "district" => &row.district,
                     _ => &row.session.student_id,
                 };
-                errors.push(ImportError::value(name, line, column, value, expected));
-                continue;
+                self.errors
+                    .push(ImportError::value(self.name, line, column, value, expected));
+                return None;
             }
         };
         let session = row.session;
-        let spans = provider_contracts.enrollment(district, &session.student_id);
+        let spans = context
+            .provider_contracts
+            .enrollment(district, &session.student_id);
         if spans.is_none() {
-            not_enrolled.insert(session.student_id.clone());
+            self.not_enrolled.insert(session.student_id.clone());
         }
         let enrolling = spans
             .unwrap_or_default()
@@ -283,26 +403,43 @@ pub async fn import_sessions<R: Read>(
             .filter(|s| s.contains(session.date))
             .count();
         if obc_core::session_is_ambiguous(&session.subject, enrolling) {
-            ambiguous.push(session.session_id.clone());
+            self.ambiguous.push(session.session_id.clone());
         }
-        if errors.total == 0 {
-            import.add(district, session).await?;
+        // Length-prefixed, so no two sequences of districts hash alike.
+        self.districts.update((district.len() as u64).to_le_bytes());
+        self.districts.update(district.as_bytes());
+        (self.errors.total == 0).then_some((district, session))
+    }
+
+    /// Every problem found, or what the accepted file says.
+    fn finish(self) -> Result<CheckedSessions> {
+        use sha2::Digest;
+        if self.errors.total > 0 {
+            return Err(self.errors.into());
+        }
+        let mut not_enrolled: Vec<String> = self.not_enrolled.into_iter().collect();
+        not_enrolled.sort();
+        let mut ambiguous = self.ambiguous;
+        ambiguous.sort();
+        Ok(CheckedSessions {
+            rows: self.rows,
+            rows_sha256: obc_core::engine::hex(&self.districts.finalize()),
+            not_enrolled,
+            ambiguous,
+        })
+    }
+}
+
+impl CheckedSessions {
+    fn report(self, provider: &str, counts: ImportCounts) -> SessionsImport {
+        SessionsImport {
+            provider_id: provider.to_string(),
+            rows: self.rows,
+            counts,
+            not_enrolled: self.not_enrolled,
+            ambiguous: self.ambiguous,
         }
     }
-    if errors.total > 0 {
-        return Err(errors.into());
-    }
-    let counts = import.commit(actor, name).await?;
-    let mut not_enrolled: Vec<String> = not_enrolled.into_iter().collect();
-    not_enrolled.sort();
-    ambiguous.sort();
-    Ok(SessionsImport {
-        provider_id: provider.to_string(),
-        rows,
-        counts,
-        not_enrolled,
-        ambiguous,
-    })
 }
 
 /// The district of a session's student, or the column and what was expected.

@@ -76,11 +76,10 @@ async fn example_store(dir: &Path) -> Store {
     import_assessments(&store, ACTOR, reader, "a.csv", &district, &mut || {})
         .await
         .expect("assessments");
-    let reader = SessionReader::open(&example("sessions.csv")).expect("sessions");
     import_sessions(
         &store,
         ACTOR,
-        reader,
+        || std::fs::File::open(example("sessions.csv")),
         "s.csv",
         PROVIDER,
         Reach::AnyDistrict,
@@ -210,11 +209,10 @@ fn refused_session_files_change_nothing() {
     let original = std::fs::read(example("sessions.csv")).unwrap();
     let refused = fuzz(&original, CASES, |store, bytes| {
         Box::pin(async move {
-            let reader = SessionReader::new("s.csv", bytes.as_slice())?;
             import_sessions(
                 store,
                 ACTOR,
-                reader,
+                || Ok(bytes.as_slice()),
                 "s.csv",
                 PROVIDER,
                 Reach::ContractDistricts,

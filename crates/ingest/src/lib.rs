@@ -108,7 +108,7 @@ impl ImportError {
     }
 
     /// The error for a file that cannot be opened or read.
-    pub(crate) fn io(file: &str, err: &std::io::Error) -> ImportError {
+    pub fn io(file: &str, err: &std::io::Error) -> ImportError {
         ImportError::file(file, format!("a readable file ({err})"))
     }
 }

@@ -6,12 +6,17 @@
 //! left alone, so re-sending a file changes nothing. Dropping an import without `commit` rolls
 //! everything back.
 
+use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
 use obc_core::{AssessmentResult, Session, WindowGrowth};
 use rust_decimal::Decimal;
 
 const BATCH: usize = 500;
+
+/// The kind of session imports in [`crate::resends`], and their audit action.
+pub const SESSIONS_KIND: &str = "sessions";
+pub const SESSIONS_ACTION: &str = "import.sessions";
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -342,7 +347,14 @@ impl SessionImport {
     }
 
     /// Merges the staged sessions and commits; `source` names the file for the audit log.
-    pub async fn commit(mut self, actor: &str, source: &str) -> Result<ImportCounts> {
+    /// `digest` (when the caller has one) lets an identical re-send of the file be recognised
+    /// (see [`crate::resends`]).
+    pub async fn commit(
+        mut self,
+        actor: &str,
+        source: &str,
+        digest: Option<&ImportDigest>,
+    ) -> Result<ImportCounts> {
         self.flush().await?;
         let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
             "SELECT count(*),
@@ -360,7 +372,7 @@ impl SessionImport {
         let audit_id = audit(
             &mut self.tx,
             actor,
-            "import.sessions",
+            SESSIONS_ACTION,
             &format!("provider:{}", self.provider),
             &format!(
                 "{} (replaced versions kept in session_history)",
@@ -399,6 +411,15 @@ impl SessionImport {
         .bind(&self.provider)
         .bind(audit_id)
         .execute(&mut *self.tx)
+        .await?;
+        crate::resends::remember(
+            &mut self.tx,
+            SESSIONS_KIND,
+            &self.provider,
+            digest,
+            total as u64,
+            audit_id,
+        )
         .await?;
         crate::imports::finish(self.tx, "staged_sessions").await?;
         Ok(counts)
@@ -665,7 +686,7 @@ mod tests {
         for s in sessions {
             import.add("d1", s.clone()).await.unwrap();
         }
-        import.commit("test", "file").await.unwrap()
+        import.commit("test", "file", None).await.unwrap()
     }
 
     #[tokio::test]

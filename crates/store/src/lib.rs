@@ -11,6 +11,7 @@ mod contracts;
 mod imports;
 mod ledger;
 mod meetings;
+mod resends;
 mod reviews;
 mod roster;
 mod school_attendance;
@@ -22,9 +23,10 @@ mod versions;
 
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
-pub use imports::{AssessmentImport, ImportCounts, SessionImport};
+pub use imports::{AssessmentImport, ImportCounts, SessionImport, SESSIONS_ACTION, SESSIONS_KIND};
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
+pub use resends::{ImportDigest, LatestImport};
 pub use reviews::{IssuedDraft, ReviewEvent, StoredReview};
 pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
@@ -112,6 +114,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("sqlite/accounts.sql")),
     (10, include_str!("sqlite/input_versions.sql")),
     (11, include_str!("sqlite/reviews.sql")),
+    (15, include_str!("sqlite/import_digests.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -126,6 +129,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("postgres/accounts.sql")),
     (10, include_str!("postgres/input_versions.sql")),
     (11, include_str!("postgres/reviews.sql")),
+    (15, include_str!("postgres/import_digests.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -278,7 +278,7 @@ mod tests {
             ] {
                 import.add("d1", s).await.unwrap();
             }
-            import.commit("test", "sessions.csv").await.unwrap();
+            import.commit("test", "sessions.csv", None).await.unwrap();
             assert!(store.sessions_to_review("c1").await.unwrap().is_empty());
             upload(
                 &store,

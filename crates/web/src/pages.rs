@@ -1095,11 +1095,13 @@ pub(crate) async fn run_upload(
             };
             let provider = org
                 .ok_or_else(|| WebError::bad_request("say which provider the sessions are for"))?;
-            let reader = obc_ingest::SessionReader::new(name, upload.body.reader()?)
-                .map_err(obc_app::AppError::from);
-            match reader {
-                Err(e) => Err(e),
-                Ok(reader) => obc_app::import_sessions(&state.store, actor, reader, name, &provider, reach, &mut || {})
+            let open = || {
+                upload
+                    .body
+                    .reader()
+                    .map_err(|e| std::io::Error::other(e.message))
+            };
+            obc_app::import_sessions(&state.store, actor, open, name, &provider, reach, &mut || {})
                     .await
                     .map(|r| {
                         let mut lines = vec![format!(
@@ -1120,8 +1122,7 @@ pub(crate) async fn run_upload(
                             ));
                         }
                         lines
-                    }),
-            }
+                    })
         }
         "attendance" => {
             viewer.require(&[Role::Admin, Role::District])?;

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use obc_ingest::{AssessmentReader, SessionReader};
+use obc_ingest::AssessmentReader;
 use obc_store::Store;
 use std::path::Path;
 
@@ -89,12 +89,11 @@ pub async fn assessments(
 }
 
 pub async fn sessions(store: &Store, actor: &str, file: &Path, provider: &str) -> Result<()> {
-    let reader = SessionReader::open(file).map_err(obc_app::AppError::from)?;
     let bar = progress("checking and staging sessions");
     let done = obc_app::import_sessions(
         store,
         actor,
-        reader,
+        || std::fs::File::open(file).map(std::io::BufReader::new),
         &file.display().to_string(),
         provider,
         obc_app::Reach::AnyDistrict,

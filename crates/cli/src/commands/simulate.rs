@@ -164,11 +164,10 @@ async fn load_history(
     )
     .await?;
     let sessions = file("sessions.csv")?;
-    let reader = obc_ingest::SessionReader::open(&sessions).map_err(obc_app::AppError::from)?;
     obc_app::import_sessions(
         store,
         actor,
-        reader,
+        || std::fs::File::open(&sessions).map(std::io::BufReader::new),
         &sessions.display().to_string(),
         &contract.provider,
         obc_app::Reach::AnyDistrict,

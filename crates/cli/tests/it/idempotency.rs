@@ -125,6 +125,43 @@ fn a_resent_session_replaces_the_earlier_one() {
     assert!(obc.audit().contains("resent.csv: 0 added, 1 replaced"));
 }
 
+/// Issue 9: an identical re-send is recognised by the file's bytes and what it resolves, and
+/// costs no merge; a file sent after another one is merged again, since the other may have
+/// replaced its rows.
+#[test]
+fn an_identical_resend_changes_nothing_without_a_merge_and_an_interleaved_one_is_merged() {
+    let obc = Obc::new();
+    obc.load_example();
+    let original = obc.example_statement("final", "csv");
+    let import = |file: &str| obc.ok(&["import", "sessions", file, "--provider", "brightpath"]);
+    let identical = "identical to the import of audit record";
+
+    let again = import(&example("sessions.csv"));
+    assert!(
+        again.contains("3336 rows, 0 added, 0 replaced (earlier versions kept), 3336 unchanged"),
+        "{again}"
+    );
+    assert_eq!(obc.audit().matches(identical).count(), 1, "{}", obc.audit());
+
+    obc.write("resent.csv", RESENT_SESSION);
+    assert!(import("resent.csv").contains("1 rows, 0 added, 1 replaced"));
+    assert_ne!(obc.example_statement("final", "csv"), original);
+
+    // The whole log again: the latest import was another file, so this one is merged and puts
+    // the session back as it was.
+    let merged = import(&example("sessions.csv"));
+    assert!(
+        merged.contains("3336 rows, 0 added, 1 replaced (earlier versions kept), 3335 unchanged"),
+        "{merged}"
+    );
+    assert_eq!(obc.example_statement("final", "csv"), original);
+    assert_eq!(obc.audit().matches(identical).count(), 1);
+
+    // And once more: now it is the latest import, recognised again.
+    assert!(import(&example("sessions.csv")).contains("3336 unchanged"));
+    assert_eq!(obc.audit().matches(identical).count(), 2);
+}
+
 #[test]
 fn a_changed_contract_becomes_version_2() {
     let obc = Obc::new();
