@@ -77,7 +77,17 @@ impl WebError {
     pub fn bad_request(message: impl Into<String>) -> WebError {
         WebError::new(StatusCode::BAD_REQUEST, message)
     }
+    /// A failure that is ours, not the client's: logged in full, answered without details (a
+    /// database's error text can name tables, paths and values).
+    pub fn internal(error: &dyn std::fmt::Display) -> WebError {
+        tracing::error!(error = %error, "internal error");
+        WebError::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR_MESSAGE)
+    }
 }
+
+/// What a client is told of a failure that is ours.
+pub const INTERNAL_ERROR_MESSAGE: &str =
+    "the server hit an internal error, which was logged: try again, or tell the administrator";
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
@@ -87,7 +97,7 @@ impl From<StoreError> for WebError {
             e @ StoreError::Busy(_) => {
                 WebError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }
-            e => WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            e => WebError::internal(&e),
         }
     }
 }
@@ -181,12 +191,45 @@ pub const ANONYMOUS_BODY_BYTES: usize = 16 * 1024;
 const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The layers every request passes: security headers on every answer, panics answered with
-/// the error page, bodies of anonymous requests bounded.
+/// the error page, bodies of anonymous requests bounded, and every request logged.
 fn guarded(routes: Router) -> Router {
     routes
         .layer(middleware::from_fn(limit_anonymous_bodies))
         .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(log_requests))
+}
+
+/// One structured log event per request: method, path (never the query, which may hold a
+/// searched name), status and milliseconds.
+async fn log_requests(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    if status >= 500 {
+        tracing::warn!(%method, path, status, ms, "request");
+    } else {
+        tracing::info!(%method, path, status, ms, "request");
+    }
+    response
+}
+
+/// Logs to standard error as `tracing` events, at the level `OBC_LOG` names (`error`, `warn`,
+/// `info`: the default, `debug`, `trace`).
+pub fn init_logging() {
+    let level = std::env::var("OBC_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    // A second call (tests start several servers in one process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Adds the security headers to every response. Everything but the stylesheet may hold
@@ -220,12 +263,7 @@ async fn catch_panics(request: Request, next: Next) -> Response {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".into());
-            eprintln!("error: {route} panicked: {what}");
-            WebError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the server hit an internal error, which was logged: try again, or tell the administrator",
-            )
-            .into_response()
+            WebError::internal(&format_args!("{route} panicked: {what}")).into_response()
         }
     }
 }
@@ -289,7 +327,9 @@ mod busy_tests {
                 Some(&axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS))
             );
         }
-        let damaged = WebError::from(StoreError::Corrupt("x".into())).into_response();
+        let damaged = WebError::from(StoreError::Corrupt("table statements: x".into()));
+        assert_eq!(damaged.message, INTERNAL_ERROR_MESSAGE, "no database text");
+        let damaged = damaged.into_response();
         assert_eq!(damaged.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(damaged
             .headers()

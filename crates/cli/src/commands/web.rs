@@ -159,6 +159,7 @@ pub async fn serve(store: &Store, listen: &str, secure_cookies: bool) -> Result<
         None => listen.to_string(),
     };
     println!("obc is serving on http://{shown}/ (Ctrl-C to stop)");
+    obc_web::init_logging();
     obc_web::serve(state, listen).await?;
     Ok(())
 }
