@@ -7,8 +7,8 @@ use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
 use obc_store::{
-    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ImportDigest, ProviderEnrollments,
-    RosterReport, Store, StoreError, StoredInputs, StoredStatement,
+    ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ImportDigest, LatestImport,
+    ProviderEnrollments, RosterReport, Store, StoreError, StoredInputs, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -152,62 +152,184 @@ pub struct AssessmentsImport {
     pub flagged: Vec<String>,
 }
 
-/// Imports a MAP combined data file or generic assessment CSV for a district.
+/// Imports a MAP combined data file or generic assessment CSV for a district. Like
+/// [`import_sessions`], `open` gives the file from its first byte, and a file with the bytes of
+/// the district's latest import is only checked: when the same rows are in the roster (the one
+/// thing an import adds to the file), nothing would change.
 pub async fn import_assessments<R: Read>(
     store: &Store,
     actor: &str,
-    reader: AssessmentReader<R>,
+    mut open: impl FnMut() -> std::io::Result<R>,
     name: &str,
     district: &str,
     tick: Tick<'_>,
 ) -> Result<AssessmentsImport> {
+    let unreadable = |e: std::io::Error| AppError::from(ImportError::io(name, &e));
+    let file_sha256 = sha256_of(open().map_err(unreadable)?).map_err(unreadable)?;
     let rostered: HashSet<String> = store.students(district).await?.into_keys().collect();
-    let mut import = store.begin_assessments(district).await?;
-    let mut errors = ImportErrors::new();
-    let mut report = AssessmentsImport {
-        district_id: district.to_string(),
-        rows: 0,
-        counts: ImportCounts::default(),
-        skipped: 0,
-        flagged: Vec::new(),
+    let resend = Resend {
+        kind: obc_store::ASSESSMENTS_KIND,
+        action: obc_store::ASSESSMENTS_ACTION,
+        record: format!("district:{district}"),
+        scope: district,
     };
+    if let Some(latest) = resend.latest_with(store, &file_sha256).await? {
+        let reader = AssessmentReader::new(name, open().map_err(unreadable)?)?;
+        let mut checks = AssessmentRowChecks::new(name, district);
+        for row in reader {
+            tick();
+            checks.check(&rostered, row);
+        }
+        let (mut report, rows_sha256) = checks.finish()?;
+        if resend
+            .recorded_as_identical(store, actor, &latest, name, report.rows, &rows_sha256)
+            .await?
+        {
+            report.counts.unchanged = latest.rows;
+            return Ok(report);
+        }
+    }
+    let reader = AssessmentReader::new(name, open().map_err(unreadable)?)?;
+    let mut import = store.begin_assessments(district).await?;
+    let mut checks = AssessmentRowChecks::new(name, district);
     for row in reader {
         tick();
+        if let Some(result) = checks.check(&rostered, row) {
+            import.add(result).await?;
+        }
+    }
+    let (mut report, rows_sha256) = checks.finish()?;
+    let digest = ImportDigest {
+        file_sha256,
+        rows_sha256,
+    };
+    report.counts = import.commit(actor, name, Some(&digest)).await?;
+    Ok(report)
+}
+
+/// The checks of an assessment file's rows: every problem, the rows skipped (students not in
+/// the roster), the flagged tests, and a digest of which rows were kept.
+struct AssessmentRowChecks<'a> {
+    name: &'a str,
+    errors: ImportErrors,
+    report: AssessmentsImport,
+    kept: sha2::Sha256,
+}
+
+impl<'a> AssessmentRowChecks<'a> {
+    fn new(name: &'a str, district: &str) -> Self {
+        use sha2::Digest;
+        AssessmentRowChecks {
+            name,
+            errors: ImportErrors::new(),
+            report: AssessmentsImport {
+                district_id: district.to_string(),
+                rows: 0,
+                counts: ImportCounts::default(),
+                skipped: 0,
+                flagged: Vec::new(),
+            },
+            kept: sha2::Sha256::new(),
+        }
+    }
+
+    /// Checks one row; the result when it may be imported (rostered, no problem so far).
+    fn check(
+        &mut self,
+        rostered: &HashSet<String>,
+        row: std::result::Result<(u64, obc_core::AssessmentResult), ImportError>,
+    ) -> Option<obc_core::AssessmentResult> {
+        use sha2::Digest;
         let (line, result) = match row {
             Ok(r) => r,
             Err(e) => {
-                errors.push(e);
-                continue;
+                self.errors.push(e);
+                return None;
             }
         };
+        let report = &mut self.report;
         report.rows += 1;
-        if !rostered.contains(&result.student_id) {
+        let kept = rostered.contains(&result.student_id);
+        self.kept.update([u8::from(kept)]);
+        if !kept {
             report.skipped += 1;
-            continue;
+            return None;
         }
         if let Some(pct) = result
             .rapid_guessing_pct
             .filter(|p| *p >= Decimal::from(30))
         {
             report.flagged.push(format!(
-                "{name}:{line}: student {} rapid guessing {pct}%",
-                result.student_id
+                "{}:{line}: student {} rapid guessing {pct}%",
+                self.name, result.student_id
             ));
         } else if !result.growth_measure {
             report.flagged.push(format!(
-                "{name}:{line}: student {} GrowthMeasureYN is false (not valid for growth)",
-                result.student_id
+                "{}:{line}: student {} GrowthMeasureYN is false (not valid for growth)",
+                self.name, result.student_id
             ));
         }
-        if errors.total == 0 {
-            import.add(result).await?;
+        (self.errors.total == 0).then_some(result)
+    }
+
+    /// Every problem found, or the report (without counts) and the digest of the kept rows.
+    fn finish(self) -> Result<(AssessmentsImport, String)> {
+        use sha2::Digest;
+        if self.errors.total > 0 {
+            return Err(self.errors.into());
         }
+        Ok((self.report, obc_core::engine::hex(&self.kept.finalize())))
     }
-    if errors.total > 0 {
-        return Err(errors.into());
+}
+
+/// An import kind whose identical re-send is recognised (`obc_store::resends`).
+struct Resend<'a> {
+    kind: &'a str,
+    action: &'a str,
+    /// The audit log's record of the import.
+    record: String,
+    /// The organisation whose latest import is compared with.
+    scope: &'a str,
+}
+
+impl Resend<'_> {
+    /// The organisation's latest import of the kind, when it had these file bytes.
+    async fn latest_with(&self, store: &Store, file_sha256: &str) -> Result<Option<LatestImport>> {
+        Ok(store
+            .latest_import(self.kind, self.scope)
+            .await?
+            .filter(|l| l.digest.file_sha256 == file_sha256))
     }
-    report.counts = import.commit(actor, name).await?;
-    Ok(report)
+
+    /// Records the re-send in the audit log when what it resolved equals the latest import's
+    /// (and that is still the latest): then it changes nothing and is not merged.
+    async fn recorded_as_identical(
+        &self,
+        store: &Store,
+        actor: &str,
+        latest: &LatestImport,
+        name: &str,
+        rows: u64,
+        rows_sha256: &str,
+    ) -> Result<bool> {
+        if rows_sha256 != latest.digest.rows_sha256 {
+            return Ok(false);
+        }
+        let detail = format!(
+            "{name}: {rows} rows, identical to the import of audit record {}: nothing changed",
+            latest.audit_id
+        );
+        Ok(store
+            .record_identical_resend(
+                actor,
+                self.action,
+                &self.record,
+                (self.kind, self.scope),
+                latest,
+                &detail,
+            )
+            .await?)
+    }
 }
 
 /// What a session upload did.
@@ -253,10 +375,13 @@ pub async fn import_sessions<R: Read>(
         provider_contracts: store.provider_enrollments(provider).await?,
         reach,
     };
-    let latest = store
-        .latest_import(obc_store::SESSIONS_KIND, provider)
-        .await?;
-    if let Some(latest) = latest.filter(|l| l.digest.file_sha256 == file_sha256) {
+    let resend = Resend {
+        kind: obc_store::SESSIONS_KIND,
+        action: obc_store::SESSIONS_ACTION,
+        record: format!("provider:{provider}"),
+        scope: provider,
+    };
+    if let Some(latest) = resend.latest_with(store, &file_sha256).await? {
         let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
         let mut checks = SessionRowChecks::new(name);
         for row in reader {
@@ -264,20 +389,16 @@ pub async fn import_sessions<R: Read>(
             checks.check(&context, row);
         }
         let checked = checks.finish()?;
-        if checked.rows_sha256 == latest.digest.rows_sha256
-            && store
-                .record_identical_resend(
-                    actor,
-                    obc_store::SESSIONS_ACTION,
-                    &format!("provider:{provider}"),
-                    (obc_store::SESSIONS_KIND, provider),
-                    &latest,
-                    &format!(
-                        "{name}: {} rows, identical to the import of audit record {}: nothing changed",
-                        checked.rows, latest.audit_id
-                    ),
-                )
-                .await?
+        if resend
+            .recorded_as_identical(
+                store,
+                actor,
+                &latest,
+                name,
+                checked.rows,
+                &checked.rows_sha256,
+            )
+            .await?
         {
             let counts = ImportCounts {
                 unchanged: latest.rows,

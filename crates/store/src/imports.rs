@@ -14,9 +14,11 @@ use rust_decimal::Decimal;
 
 const BATCH: usize = 500;
 
-/// The kind of session imports in [`crate::resends`], and their audit action.
+/// The kinds of import in [`crate::resends`], and their audit actions.
 pub const SESSIONS_KIND: &str = "sessions";
 pub const SESSIONS_ACTION: &str = "import.sessions";
+pub const ASSESSMENTS_KIND: &str = "assessments";
+pub const ASSESSMENTS_ACTION: &str = "import.assessments";
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -593,7 +595,13 @@ impl AssessmentImport {
 
     /// Merges the staged results and commits. Replaced tests keep their earlier version in
     /// `assessment_history`; every row written records the import's audit id.
-    pub async fn commit(mut self, actor: &str, source: &str) -> Result<ImportCounts> {
+    /// `digest` as for sessions.
+    pub async fn commit(
+        mut self,
+        actor: &str,
+        source: &str,
+        digest: Option<&ImportDigest>,
+    ) -> Result<ImportCounts> {
         self.flush().await?;
         let adopted = self.adopt_test_ids().await?;
         let mut counts = ImportCounts::default();
@@ -619,7 +627,7 @@ impl AssessmentImport {
         let audit_id = audit(
             &mut self.tx,
             actor,
-            "import.assessments",
+            ASSESSMENTS_ACTION,
             &format!("district:{}", self.district),
             &counts.describe(source),
         )
@@ -657,6 +665,15 @@ impl AssessmentImport {
             .execute(&mut *self.tx)
             .await?;
         }
+        crate::resends::remember(
+            &mut self.tx,
+            ASSESSMENTS_KIND,
+            &self.district,
+            digest,
+            counts.added + counts.replaced + counts.unchanged,
+            audit_id,
+        )
+        .await?;
         crate::imports::finish(self.tx, "staged_tests").await?;
         Ok(counts)
     }
@@ -793,7 +810,7 @@ mod tests {
             let mut import = store.begin_assessments("d1").await.unwrap();
             import.add(r.clone()).await.unwrap();
             import.add(later.clone()).await.unwrap();
-            let counts = import.commit("t", "f").await.unwrap();
+            let counts = import.commit("t", "f", None).await.unwrap();
             assert_eq!(counts.added, 1);
             let stored = store
                 .results_by_student("d1", "mathematics", None)
@@ -826,7 +843,7 @@ mod tests {
         for t in tests {
             import.add(t.clone()).await.unwrap();
         }
-        import.commit("t", "f").await.unwrap()
+        import.commit("t", "f", None).await.unwrap()
     }
 
     fn counts(added: u64, replaced: u64, unchanged: u64) -> ImportCounts {

@@ -23,7 +23,10 @@ mod versions;
 
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
-pub use imports::{AssessmentImport, ImportCounts, SessionImport, SESSIONS_ACTION, SESSIONS_KIND};
+pub use imports::{
+    AssessmentImport, ImportCounts, SessionImport, ASSESSMENTS_ACTION, ASSESSMENTS_KIND,
+    SESSIONS_ACTION, SESSIONS_KIND,
+};
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
 pub use resends::{ImportDigest, LatestImport};

@@ -1070,11 +1070,13 @@ pub(crate) async fn run_upload(
         "assessments" => {
             viewer.require(&[Role::Admin, Role::District])?;
             let district = obc_app::district_for(&state.store, org.as_deref()).await?;
-            let reader = obc_ingest::AssessmentReader::new(name, upload.body.reader()?)
-                .map_err(obc_app::AppError::from);
-            match reader {
-                Err(e) => Err(e),
-                Ok(reader) => obc_app::import_assessments(&state.store, actor, reader, name, &district, &mut || {})
+            let open = || {
+                upload
+                    .body
+                    .reader()
+                    .map_err(|e| std::io::Error::other(e.message))
+            };
+            obc_app::import_assessments(&state.store, actor, open, name, &district, &mut || {})
                     .await
                     .map(|r| {
                         let mut lines = vec![format!(
@@ -1083,8 +1085,7 @@ pub(crate) async fn run_upload(
                         )];
                         lines.extend(r.flagged.into_iter().take(20));
                         lines
-                    }),
-            }
+                    })
         }
         "sessions" => {
             viewer.require(&[Role::Admin, Role::Provider])?;

@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use obc_ingest::AssessmentReader;
 use obc_store::Store;
 use std::path::Path;
 
@@ -73,12 +72,11 @@ pub async fn assessments(
     district: Option<&str>,
 ) -> Result<()> {
     let district = obc_app::district_for(store, district).await?;
-    let reader = AssessmentReader::open(file).map_err(obc_app::AppError::from)?;
     let bar = progress("checking and staging test results");
     let done = obc_app::import_assessments(
         store,
         actor,
-        reader,
+        || std::fs::File::open(file).map(std::io::BufReader::new),
         &file.display().to_string(),
         &district,
         &mut every_4096_rows(&bar),

@@ -153,11 +153,10 @@ async fn load_history(
     .await?;
     let district = obc_app::district_for(store, None).await?;
     let results = file("AssessmentResults.csv")?;
-    let reader = obc_ingest::AssessmentReader::open(&results).map_err(obc_app::AppError::from)?;
     obc_app::import_assessments(
         store,
         actor,
-        reader,
+        || std::fs::File::open(&results).map(std::io::BufReader::new),
         &results.display().to_string(),
         &district,
         &mut || {},

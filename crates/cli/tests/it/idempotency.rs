@@ -162,6 +162,39 @@ fn an_identical_resend_changes_nothing_without_a_merge_and_an_interleaved_one_is
     assert_eq!(obc.audit().matches(identical).count(), 2);
 }
 
+/// The same for MAP results: what an import adds to the file's bytes is which rows are in the
+/// roster, so a re-send after the roster gained a student is merged.
+#[test]
+fn an_identical_map_resend_is_not_merged_unless_the_roster_changed() {
+    let obc = Obc::new();
+    obc.load_example();
+    let import = || obc.ok(&["import", "assessments", &example("AssessmentResults.csv")]);
+    let identical = "identical to the import of audit record";
+
+    let again = import();
+    assert!(
+        again.contains("507 rows read, 0 added, 0 replaced, 503 unchanged, 4 skipped"),
+        "{again}"
+    );
+    assert_eq!(obc.audit().matches(identical).count(), 1);
+
+    // A student whose two tests were skipped joins the roster: the same bytes now add them.
+    obc.write(
+        "newcomer.csv",
+        "student_id,school_id,grade,first_name,last_name\n9900001,sch-001,7,Al,New\n",
+    );
+    obc.ok(&["import", "roster", "newcomer.csv", "--district", "dist-mesa"]);
+    let merged = import();
+    assert!(
+        merged.contains("507 rows read, 2 added, 0 replaced, 503 unchanged, 2 skipped"),
+        "{merged}"
+    );
+    assert_eq!(obc.audit().matches(identical).count(), 1);
+
+    assert!(import().contains("505 unchanged, 2 skipped"));
+    assert_eq!(obc.audit().matches(identical).count(), 2);
+}
+
 #[test]
 fn a_changed_contract_becomes_version_2() {
     let obc = Obc::new();
