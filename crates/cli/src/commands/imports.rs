@@ -24,7 +24,7 @@ fn every_4096_rows(bar: &ProgressBar) -> impl FnMut() + '_ {
     let mut rows = 0u64;
     move || {
         rows += 1;
-        if rows % STEP == 0 {
+        if rows.is_multiple_of(STEP) {
             bar.inc(STEP);
         }
     }
