@@ -12,6 +12,7 @@ pub mod charts;
 pub mod design;
 pub mod exhibit;
 pub mod export;
+pub mod listing;
 pub mod monitoring;
 pub mod pages;
 pub mod review;

@@ -8,6 +8,7 @@
 
 mod cadence;
 mod compute;
+mod current_date;
 mod meetings;
 mod render;
 mod snapshot;
@@ -19,6 +20,7 @@ mod testing;
 
 pub use cadence::*;
 pub use compute::*;
+pub use current_date::*;
 pub use meetings::*;
 pub use render::*;
 pub use snapshot::*;
