@@ -298,7 +298,10 @@ mod tests {
         assert_eq!(last.prev.as_deref(), Some("/x?school=sch%201&page=2"));
         assert_eq!(last.next, None);
         let empty = list(Vec::new(), &ListQuery::default());
-        assert_eq!((empty.pages, empty.page, empty.first, empty.last), (1, 1, 0, 0));
+        assert_eq!(
+            (empty.pages, empty.page, empty.first, empty.last),
+            (1, 1, 0, 0)
+        );
     }
 
     #[test]
@@ -323,15 +326,9 @@ mod tests {
         assert_eq!(&scores[17..], &[None, None]);
         // The sorted header reverses; the others sort ascending; all keep search and filters.
         assert_eq!(down.headers[1].sorted, "descending");
-        assert_eq!(
-            down.headers[1].href,
-            "/x?school=sch%201&sort=score&dir=asc"
-        );
+        assert_eq!(down.headers[1].href, "/x?school=sch%201&sort=score&dir=asc");
         assert_eq!(down.headers[0].sorted, "none");
-        assert_eq!(
-            up.headers[1].href,
-            "/x?school=sch%201&sort=score&dir=desc"
-        );
+        assert_eq!(up.headers[1].href, "/x?school=sch%201&sort=score&dir=desc");
         let unknown = list(rows(5), &query("", "nope", "desc", 1));
         assert_eq!(unknown.rows[0].0, "s001");
         assert_eq!(unknown.sort, "");
