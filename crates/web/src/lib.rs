@@ -16,6 +16,7 @@ pub mod listing;
 pub mod monitoring;
 pub mod pages;
 pub mod review;
+pub mod students;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};

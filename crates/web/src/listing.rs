@@ -319,11 +319,11 @@ mod tests {
         let up = list(rows(20), &query("", "score", "asc", 1));
         let scores: Vec<Option<i64>> = up.rows.iter().map(|r| r.2).collect();
         assert_eq!(&scores[..3], &[Some(3), Some(10), Some(20)]);
-        assert_eq!(&scores[17..], &[None, None]);
+        assert_eq!(&scores[18..], &[None, None]);
         let down = list(rows(20), &query("", "score", "desc", 1));
         let scores: Vec<Option<i64>> = down.rows.iter().map(|r| r.2).collect();
         assert_eq!(scores[0], Some(97));
-        assert_eq!(&scores[17..], &[None, None]);
+        assert_eq!(&scores[18..], &[None, None]);
         // The sorted header reverses; the others sort ascending; all keep search and filters.
         assert_eq!(down.headers[1].sorted, "descending");
         assert_eq!(down.headers[1].href, "/x?school=sch%201&sort=score&dir=asc");
