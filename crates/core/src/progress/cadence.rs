@@ -54,7 +54,9 @@ impl Cadence {
 /// Checks the cadence at `as_of`: meetings are due every `every_days` days from the start of
 /// the program (the first enrollment's start, `program_start`, or the period's start if later)
 /// until the period's end; a meeting `every_days` days after the previous one is on time.
-/// Meetings dated outside the period or after `as_of` are ignored.
+/// Meetings dated outside the period or after `as_of` are ignored. From the period's last day
+/// on nothing is due any more: no meeting is overdue and there is no next one (the meetings
+/// that were not held are the gaps).
 pub fn cadence(
     contract: &Contract,
     program_start: Option<Date>,
@@ -101,12 +103,12 @@ pub fn cadence(
     let end = as_of.min(period.end);
     if end > previous {
         if let Some(g) = gap(previous, end) {
-            out.overdue = as_of <= period.end;
+            out.overdue = as_of < period.end;
             out.missed.push(g);
         }
     }
     let due = previous + time::Duration::days(n);
-    if due <= period.end {
+    if due <= period.end && as_of < period.end {
         out.next_due = Some(due.to_string());
     }
     out
@@ -164,6 +166,12 @@ mod tests {
         assert!(!c.overdue);
         assert_eq!(c.next_due, None);
         assert!(c.missed.iter().all(|g| g.to != "2025-06-30"));
+        // On the period's last day (an ended contract's current date) the same: a next due
+        // date in the past would be a meeting that can no longer be held.
+        let c = cadence(&k, None, &meetings, day("2025-05-30"), 14);
+        assert!(!c.overdue);
+        assert_eq!(c.next_due, None);
+        assert_eq!(c.missed.last().map(|g| g.to.as_str()), Some("2025-05-30"));
         assert_eq!(meeting_cadence_days(&k), 14);
         // The first student starts 2024-09-16: meetings are due from then on. The meeting of
         // 2024-08-26 counts as held at the start; 09-16 -> 10-10: 24 days, one missed.
