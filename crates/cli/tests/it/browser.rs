@@ -628,7 +628,10 @@ async fn lists(b: &mut Browser) -> Result<()> {
         .await?;
     b.wait_for_path(&format!("/contracts/{CONTRACT}/students"))
         .await?;
-    ensure!(b.h1().await?.starts_with(&format!("Students of {CONTRACT}")));
+    ensure!(b
+        .h1()
+        .await?
+        .starts_with(&format!("Students of {CONTRACT}")));
     let rows = "#students-table tbody tr";
     ensure!(b.count(rows).await? == 100, "a first page of 100 students");
     b.shot("lists-students").await?;
@@ -659,7 +662,8 @@ async fn lists(b: &mut Browser) -> Result<()> {
     let off = count_in(&b.text("#students").await?)?;
     ensure!(off < all, "the filter keeps {off} of {all}");
     ensure!(b.count(rows).await? as u64 == off.min(100));
-    b.click("#students-table th a[href*='sort=at_risk']").await?;
+    b.click("#students-table th a[href*='sort=at_risk']")
+        .await?;
     b.wait_for("th[aria-sort=ascending]").await?;
     b.shot("lists-progress-filtered-sorted").await?;
     b.goto("/").await?;
