@@ -113,6 +113,25 @@ impl<T> Page<T> {
     pub fn filtered(&self) -> bool {
         self.total != self.unfiltered
     }
+
+    /// The same page with its rows turned into what a template shows.
+    pub fn map<U>(self, row: impl Fn(&T) -> U) -> Page<U> {
+        Page {
+            rows: self.rows.iter().map(row).collect(),
+            total: self.total,
+            unfiltered: self.unfiltered,
+            page: self.page,
+            pages: self.pages,
+            first: self.first,
+            last: self.last,
+            prev: self.prev,
+            next: self.next,
+            headers: self.headers,
+            search: self.search,
+            sort: self.sort,
+            dir: self.dir,
+        }
+    }
 }
 
 /// The rows `keep` keeps, sorted as the query asks (stably: rows equal on the column keep

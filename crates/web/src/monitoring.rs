@@ -185,6 +185,16 @@ pub struct AsOfQuery {
     as_of: Option<String>,
 }
 
+/// The meetings page's query: the date and the open action items' list.
+#[derive(Deserialize, Default)]
+pub struct MeetingsQuery {
+    as_of: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<usize>,
+}
+
 async fn meeting_list(
     state: &AppState,
     viewer: &Viewer,
@@ -461,20 +471,82 @@ pub struct MeetingsPage {
     pub contract_id: String,
     pub cadence: CadenceView,
     pub meetings: Vec<MeetingRow>,
-    pub items: Vec<ItemRow>,
+    /// The open action items, one page of them.
+    pub list: Page<ItemRow>,
     pub can_open: bool,
     /// The open form's date: the contract's current date.
     pub default_date: String,
+}
+
+fn item_columns() -> Vec<Column<ItemRow>> {
+    vec![
+        Column {
+            key: "item",
+            label: "Item",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::number(i.id),
+        },
+        Column {
+            key: "owner",
+            label: "Owner",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(i.owner),
+        },
+        Column {
+            key: "due",
+            label: "Due",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(&i.due),
+        },
+        Column {
+            key: "student",
+            label: "Student",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(&i.student),
+        },
+        Column {
+            key: "what",
+            label: "What",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(&i.text),
+        },
+        Column {
+            key: "from",
+            label: "From",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::number(i.meeting_id),
+        },
+    ]
 }
 
 pub async fn meetings_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    Query(query): Query<AsOfQuery>,
+    Query(query): Query<MeetingsQuery>,
 ) -> Result<Response, WebError> {
     let list = meeting_list(&state, &viewer, &id, query.as_of.as_deref()).await?;
     let as_of = list.cadence.as_of.clone();
+    let items: Vec<ItemRow> = list
+        .open_action_items
+        .iter()
+        .map(|i| item_row(i, &as_of))
+        .collect();
+    let items_query = ListQuery {
+        q: query.q,
+        sort: query.sort,
+        dir: query.dir,
+        page: query.page,
+    };
+    let as_of_param = query.as_of.unwrap_or_default();
+    let items = listing::paginate(
+        items,
+        |i| items_query.matches(&[&i.student, &i.text, &format!("#{}", i.id)]),
+        &item_columns(),
+        &items_query,
+        &format!("/contracts/{id}/meetings"),
+        &[("as_of", &as_of_param)],
+    );
     Ok(render(&MeetingsPage {
         nav: Nav::of(&viewer),
         contract_id: id,
@@ -490,11 +562,7 @@ pub async fn meetings_page(
                 opened_at: m.opened_at.clone(),
             })
             .collect(),
-        items: list
-            .open_action_items
-            .iter()
-            .map(|i| item_row(i, &as_of))
-            .collect(),
+        list: items,
         can_open: WRITERS.contains(&viewer.role()),
         default_date: as_of,
     }))
@@ -749,31 +817,13 @@ pub async fn meeting_page(
         &base,
         &[("school", &school), ("factor", &factor)],
     );
-    let page = Page {
-        rows: page
-            .rows
-            .iter()
-            .map(|e| AgendaRow {
-                school: e.school.clone(),
-                factor: factor_text(e.factor),
-                student_id: e.student_id.clone(),
-                name: e.name.clone(),
-                why: e.why.clone(),
-            })
-            .collect(),
-        total: page.total,
-        unfiltered: page.unfiltered,
-        page: page.page,
-        pages: page.pages,
-        first: page.first,
-        last: page.last,
-        prev: page.prev,
-        next: page.next,
-        headers: page.headers,
-        search: page.search,
-        sort: page.sort,
-        dir: page.dir,
-    };
+    let page = page.map(|e| AgendaRow {
+        school: e.school.clone(),
+        factor: factor_text(e.factor),
+        student_id: e.student_id.clone(),
+        name: e.name.clone(),
+        why: e.why.clone(),
+    });
     Ok(render(&MeetingPage {
         nav: Nav::of(&viewer),
         id: m.id,

@@ -508,7 +508,7 @@ pub async fn progress_page(
     let base = format!("/contracts/{id}/progress");
     let names = ctx.names.is_some();
     let page = ctx.page(&query, &filter, &progress_columns(names), &base);
-    let list = map_page(page, |l| ProgressRow {
+    let list = page.map(|l| ProgressRow {
         student_id: l.s.student_id.clone(),
         name: l.name.to_string(),
         link: ctx.link(&viewer, &l.s.student_id),
@@ -598,25 +598,6 @@ pub async fn progress_page(
         attendance_days: checks.attendance_days,
         to_review,
     }))
-}
-
-/// The same page with its rows turned into what the template shows.
-fn map_page<T, U>(page: Page<T>, row: impl Fn(&T) -> U) -> Page<U> {
-    Page {
-        rows: page.rows.iter().map(row).collect(),
-        total: page.total,
-        unfiltered: page.unfiltered,
-        page: page.page,
-        pages: page.pages,
-        first: page.first,
-        last: page.last,
-        prev: page.prev,
-        next: page.next,
-        headers: page.headers,
-        search: page.search,
-        sort: page.sort,
-        dir: page.dir,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -754,7 +735,7 @@ pub async fn students_page(
     let base = format!("/contracts/{id}/students");
     let names = ctx.names.is_some();
     let page = ctx.page(&query, &filter, &student_columns(names), &base);
-    let list = map_page(page, |l| {
+    let list = page.map(|l| {
         let sc = &l.s.scores;
         let (status, off) = status_words(l.s);
         StudentRow {

@@ -665,6 +665,8 @@ async fn lists(b: &mut Browser) -> Result<()> {
     b.click("#students-table th a[href*='sort=at_risk']")
         .await?;
     b.wait_for("th[aria-sort=ascending]").await?;
+    b.js("document.getElementById('students').scrollIntoView();")
+        .await?;
     b.shot("lists-progress-filtered-sorted").await?;
     b.goto("/").await?;
     b.sign_out().await

@@ -679,7 +679,7 @@ pub(crate) async fn a_meeting_is_opened_noted_and_its_items_closed_and_the_pages
     for id in [first, second] {
         assert!(html.contains(&format!("<a href=\"/meetings/{id}\">Meeting {id}</a>")));
     }
-    assert!(html.contains("<h2>Open action items (1)</h2>"));
+    assert!(html.contains("<h2 id=\"items\">Open action items (1)</h2>"));
     assert!(html.contains("Keep one tutor per student"));
     assert!(!html.contains("Release from 2nd period"));
     let list = api(
