@@ -24,7 +24,7 @@ use axum::{Form, Json, Router};
 use obc_app::progress::{self as app, MeetingList};
 use obc_core::money::format_dollars;
 use obc_core::progress::{
-    ActionItem, ActionStatus, Attendee, Cadence, Factor, Meeting, MeetingNote, MeetingView, Owner,
+    ActionItem, ActionStatus, Attendee, Cadence, Factor, Meeting, MeetingNote, MeetingView,
     Progress, Side, Status,
 };
 use obc_store::{ContractVersion, Role, Viewer as MeetingViewer};
@@ -139,10 +139,6 @@ fn non_empty(what: &str, text: &str) -> Result<(), WebError> {
     Ok(())
 }
 
-fn blank_to_none(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
-}
-
 // ---------------------------------------------------------------------------------------------
 // The use cases, shared by the pages and the API
 // ---------------------------------------------------------------------------------------------
@@ -225,6 +221,14 @@ async fn open_meeting(
     Ok(m)
 }
 
+/// A refusal of what was typed is the request's fault: 400, as every form error here.
+fn typed_wrong(e: obc_app::AppError) -> WebError {
+    match e {
+        obc_app::AppError::Invalid(m) => WebError::bad_request(m),
+        e => e.into(),
+    }
+}
+
 async fn add_attendee(
     state: &AppState,
     viewer: &Viewer,
@@ -233,16 +237,9 @@ async fn add_attendee(
     side: &str,
 ) -> Result<Attendee, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    non_empty("the attendee's name", name)?;
-    let side = Side::parse(side.trim()).ok_or_else(|| {
-        WebError::bad_request(format!(
-            "side {side}: expected district, provider, intermediary or other"
-        ))
-    })?;
-    Ok(state
-        .store
-        .add_attendee(&viewer.user.username, m.id, name.trim(), side)
-        .await?)
+    app::add_attendee(&state.store, &viewer.user.username, m.id, name, side)
+        .await
+        .map_err(typed_wrong)
 }
 
 async fn add_note(
@@ -259,17 +256,16 @@ async fn add_note(
             "provider staff cannot write district-only notes",
         ));
     }
-    non_empty("the note", text)?;
-    Ok(state
-        .store
-        .add_meeting_note(
-            &viewer.user.username,
-            m.id,
-            blank_to_none(student).as_deref(),
-            text.trim(),
-            district_only,
-        )
-        .await?)
+    app::add_note(
+        &state.store,
+        &viewer.user.username,
+        m.id,
+        student.as_deref(),
+        text,
+        district_only,
+    )
+    .await
+    .map_err(typed_wrong)
 }
 
 async fn add_action(
@@ -282,23 +278,18 @@ async fn add_action(
     student: Option<String>,
 ) -> Result<ActionItem, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    let owner = Owner::parse(owner.trim()).ok_or_else(|| {
-        WebError::bad_request(format!("owner {owner}: expected district or provider"))
-    })?;
-    let due = parse_date("due date", Some(due))?
-        .ok_or_else(|| WebError::bad_request("give the action item a due date"))?;
-    non_empty("the action item", text)?;
-    Ok(state
-        .store
-        .add_action_item(
-            &viewer.user.username,
-            m.id,
-            blank_to_none(student).as_deref(),
-            text.trim(),
-            owner,
-            due,
-        )
-        .await?)
+    let due = parse_date("due date", Some(due))?;
+    app::add_action(
+        &state.store,
+        &viewer.user.username,
+        m.id,
+        owner,
+        due,
+        text,
+        student.as_deref(),
+    )
+    .await
+    .map_err(typed_wrong)
 }
 
 /// Closes (`done`, `dropped`) or reopens (`open`) an action item of the meeting's contract
@@ -312,20 +303,17 @@ async fn set_status(
     note: &str,
 ) -> Result<ActionItem, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    let visible = state
-        .store
-        .action_items(&m.contract_id, &meeting_viewer(viewer), false)
-        .await?;
-    if !visible.iter().any(|i| i.id == item) {
-        return Err(WebError::not_found());
-    }
-    let status = ActionStatus::parse(status.trim()).ok_or_else(|| {
-        WebError::bad_request(format!("status {status}: expected done, dropped or open"))
-    })?;
-    Ok(state
-        .store
-        .set_action_status(&viewer.user.username, item, status, note.trim())
-        .await?)
+    app::set_action_status(
+        &state.store,
+        &viewer.user.username,
+        &meeting_viewer(viewer),
+        &m.contract_id,
+        item,
+        status,
+        note,
+    )
+    .await
+    .map_err(typed_wrong)
 }
 
 // ---------------------------------------------------------------------------------------------
