@@ -6,8 +6,8 @@
 use crate::{AppError, Result};
 use obc_core::engine::{PriorPayments, StudentInput};
 use obc_core::progress::{
-    self, ActionItem, Cadence, Factor, Meeting, Progress, ProgressRequest, Side, Status,
-    StudentProgress, TeacherWeek,
+    self, ActionItem, ActionStatus, Attendee, Cadence, Factor, Meeting, MeetingNote, Owner,
+    Progress, ProgressRequest, Side, Status, StudentProgress, TeacherWeek,
 };
 use obc_store::{ContractVersion, Store, Viewer};
 
@@ -93,6 +93,100 @@ pub async fn teacher_updates(
         request(cv, students, prior, week),
         week,
     )?)
+}
+
+/// Reads a side as typed (`district`, `provider`, `intermediary`, `other`).
+pub fn parse_side(text: &str) -> Result<Side> {
+    Side::parse(text.trim()).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "side {text}: expected district, provider, intermediary or other"
+        ))
+    })
+}
+
+/// Refuses an empty name, note or action item (`what` names it in the message).
+fn non_empty(what: &str, text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(AppError::Invalid(format!("{what} is empty")));
+    }
+    Ok(())
+}
+
+/// Adds an attendee to a meeting: `side` as typed.
+pub async fn add_attendee(
+    store: &Store,
+    actor: &str,
+    meeting_id: i64,
+    name: &str,
+    side: &str,
+) -> Result<Attendee> {
+    non_empty("the attendee's name", name)?;
+    let side = parse_side(side)?;
+    Ok(store
+        .add_attendee(actor, meeting_id, name.trim(), side)
+        .await?)
+}
+
+/// Writes a note of a meeting about a student of the contract (blank: the meeting as a whole);
+/// the store refuses a student the contract does not enroll.
+pub async fn add_note(
+    store: &Store,
+    actor: &str,
+    meeting_id: i64,
+    student: Option<&str>,
+    text: &str,
+    district_only: bool,
+) -> Result<MeetingNote> {
+    non_empty("the note", text)?;
+    let student = student.map(str::trim).filter(|s| !s.is_empty());
+    Ok(store
+        .add_meeting_note(actor, meeting_id, student, text.trim(), district_only)
+        .await?)
+}
+
+/// Adds an action item to a meeting: `owner` as typed (`district`, `provider`), due on `due`,
+/// about a student of the contract or none (blank).
+pub async fn add_action(
+    store: &Store,
+    actor: &str,
+    meeting_id: i64,
+    owner: &str,
+    due: Option<time::Date>,
+    text: &str,
+    student: Option<&str>,
+) -> Result<ActionItem> {
+    let owner = Owner::parse(owner.trim()).ok_or_else(|| {
+        AppError::Invalid(format!("owner {owner}: expected district or provider"))
+    })?;
+    let due = due.ok_or_else(|| AppError::Invalid("give the action item a due date".into()))?;
+    non_empty("the action item", text)?;
+    let student = student.map(str::trim).filter(|s| !s.is_empty());
+    Ok(store
+        .add_action_item(actor, meeting_id, student, text.trim(), owner, due)
+        .await?)
+}
+
+/// Closes (`done`, `dropped`) or reopens (`open`) an action item of a contract, if the viewer
+/// may see it (`NotFound` otherwise, as if it did not exist).
+pub async fn set_action_status(
+    store: &Store,
+    actor: &str,
+    viewer: &Viewer,
+    contract_id: &str,
+    item: i64,
+    status: &str,
+    note: &str,
+) -> Result<ActionItem> {
+    let visible = store.action_items(contract_id, viewer, false).await?;
+    if !visible.iter().any(|i| i.id == item) {
+        return Err(obc_store::StoreError::NotFound(format!("action item {item}")).into());
+    }
+    let status = ActionStatus::parse(status.trim()).ok_or_else(|| {
+        AppError::Invalid(format!("status {status}: expected done, dropped or open"))
+    })?;
+    Ok(store
+        .set_action_status(actor, item, status, note.trim())
+        .await?)
 }
 
 /// Reads an attendee written `SIDE:NAME` (`district:Ana Ruiz`).

@@ -1159,7 +1159,7 @@ fn totals(
         r.students += 1;
         r.base += l.base_amount;
         r.contingent += l.contingent_amount;
-        if l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE {
+        if l.met_target() {
             t.met_target += 1;
         }
     }

@@ -54,6 +54,13 @@ pub struct Line {
     pub notes: Vec<String>,
 }
 
+impl Line {
+    /// SPEC 5.8's "met the target": a tier rule whose tier pays at least 100%.
+    pub fn met_target(&self) -> bool {
+        self.rule.starts_with("tier:") && self.tier_pays >= Decimal::ONE
+    }
+}
+
 /// A correction of a finalized statement's line, paid or credited on this statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adjustment {

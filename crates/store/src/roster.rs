@@ -194,6 +194,17 @@ impl Store {
         self.students_as_of(district_id, None).await
     }
 
+    /// A district's school names by school id, as its roster named them (for pages that show
+    /// words, not codes).
+    pub async fn school_names(&self, district_id: &str) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM schools WHERE district_id = $1")
+                .bind(district_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// [`Store::students`] as they were after audit record `as_of` (`None`: now).
     pub(crate) async fn students_as_of(
         &self,

@@ -86,6 +86,32 @@ pub fn histogram(
     bin_width: f64,
     marker: Option<(f64, &str)>,
 ) -> String {
+    histogram_with_links(title, values, bin_width, marker, None)
+}
+
+/// A [`histogram`] whose bars link to the records behind them: `link(from, to)` gives a bar's
+/// address from its bin's edges (`from` inclusive, `to` exclusive; `None` for the open side of
+/// the overflow bars).
+pub fn histogram_linked(
+    title: &str,
+    values: &[f64],
+    bin_width: f64,
+    marker: Option<(f64, &str)>,
+    link: &dyn Fn(Option<f64>, Option<f64>) -> String,
+) -> String {
+    histogram_with_links(title, values, bin_width, marker, Some(link))
+}
+
+/// A bin's edges: (from, to), `None` on the open side of an overflow bin.
+type BinEdges = (Option<f64>, Option<f64>);
+
+fn histogram_with_links(
+    title: &str,
+    values: &[f64],
+    bin_width: f64,
+    marker: Option<(f64, &str)>,
+    link: Option<&dyn Fn(Option<f64>, Option<f64>) -> String>,
+) -> String {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let skipped = values.len() - finite.len();
     if finite.is_empty() {
@@ -129,26 +155,29 @@ pub fn histogram(
 
     let decimals = decimals_for(bw);
     let label = |v: f64| trim_num(v, decimals);
-    // Columns left to right: (count, is overflow, words for the description and tooltip).
-    let mut columns: Vec<(usize, bool, String)> = Vec::new();
+    // Columns left to right: (count, is overflow, words for the description and tooltip,
+    // the bin's edges).
+    let mut columns: Vec<(usize, bool, String, BinEdges)> = Vec::new();
     if under > 0 {
-        columns.push((under, true, format!("below {}", label(edge(low_k)))));
+        let words = format!("below {}", label(edge(low_k)));
+        columns.push((under, true, words, (None, Some(edge(low_k)))));
     }
     for (i, &count) in regular.iter().enumerate() {
         let k = lo + i as i64;
         let words = format!("from {} to under {}", label(edge(k)), label(edge(k + 1)));
-        columns.push((count, false, words));
+        columns.push((count, false, words, (Some(edge(k)), Some(edge(k + 1)))));
     }
     if over > 0 {
-        columns.push((over, true, format!("at {} or above", label(edge(high_k)))));
+        let words = format!("at {} or above", label(edge(high_k)));
+        columns.push((over, true, words, (Some(edge(high_k)), None)));
     }
 
     let n = finite.len();
     let mut desc = format!("{n} {}: ", plural(n, "student", "students"));
     let parts: Vec<String> = columns
         .iter()
-        .filter(|(count, _, _)| *count > 0)
-        .map(|(count, _, words)| format!("{count} {words}"))
+        .filter(|(count, _, _, _)| *count > 0)
+        .map(|(count, _, words, _)| format!("{count} {words}"))
         .collect();
     desc.push_str(&parts.join("; "));
     desc.push('.');
@@ -198,10 +227,19 @@ pub fn histogram(
         t += step;
     }
     let gap = (col_w * 0.12).min(4.0);
-    for (i, (count, overflow, words)) in columns.iter().enumerate() {
+    for (i, (count, overflow, words, (from, to))) in columns.iter().enumerate() {
         let x = x0 + i as f64 * col_w;
         let y = y_of(*count as f64);
         let fill = if *overflow { OVERFLOW } else { BLUE };
+        let linked = link.filter(|_| *count > 0);
+        if let Some(link) = linked {
+            w!(
+                out,
+                r#"<a href="{}" aria-label="{}">"#,
+                esc(&link(*from, *to)),
+                esc(&format!("{count} {words}: list them"))
+            );
+        }
         w!(
             out,
             r#"<rect class="bar" data-count="{count}" x="{}" y="{}" width="{}" height="{}" fill="{fill}"><title>{}</title></rect>"#,
@@ -211,6 +249,9 @@ pub fn histogram(
             num(y1 - y),
             esc(&format!("{count} {words}"))
         );
+        if linked.is_some() {
+            out.push_str("</a>");
+        }
         if *count > 0 && col_w >= 16.0 {
             w!(
                 out,
@@ -587,12 +628,33 @@ pub fn waterfall(title: &str, steps: &[WaterfallStep]) -> String {
         parts.join("; ")
     );
 
-    let (width, height) = (640.0, 350.0);
+    let width = 640.0;
+    let col_w = (width - 32.0) / steps.len() as f64;
+    // Labels shrink (to 9 px) until their longest word fits a column, then wrap onto as many
+    // lines as they need, never cut; the chart grows to hold them.
+    let longest = steps
+        .iter()
+        .flat_map(|s| s.label.split_whitespace())
+        .map(|w| w.chars().count())
+        .max()
+        .unwrap_or(1) as f64;
+    let label_size = (13.0 * (col_w - 6.0) / (longest * CHAR_W))
+        .floor()
+        .clamp(9.0, 13.0);
+    let max_chars = ((col_w - 6.0) / (CHAR_W * label_size / 13.0))
+        .floor()
+        .max(4.0) as usize;
+    let labels: Vec<Vec<String>> = steps
+        .iter()
+        .map(|s| wrap_whole(&s.label, max_chars))
+        .collect();
+    let label_lines = labels.iter().map(Vec::len).max().unwrap_or(1).max(2);
+    let extra = 14.0 * (label_lines - 2) as f64;
+    let height = 350.0 + extra;
     let below = if lo < 0.0 { 18.0 } else { 0.0 };
-    let (x0, x1, y0, y1) = (16.0, width - 16.0, 72.0, height - 50.0 - below);
-    let (plot_w, plot_h) = (x1 - x0, y1 - y0);
+    let (x0, x1, y0, y1) = (16.0, width - 16.0, 72.0, height - 50.0 - below - extra);
+    let plot_h = y1 - y0;
     let y_of = |v: f64| y1 - (v - lo) / (hi - lo) * plot_h;
-    let col_w = plot_w / steps.len() as f64;
     let bar_w = (col_w * 0.6).min(96.0);
     let center = |i: usize| x0 + col_w * (i as f64 + 0.5);
     let colour = |k: StepKind| match k {
@@ -642,7 +704,6 @@ pub fn waterfall(title: &str, steps: &[WaterfallStep]) -> String {
             num(y)
         );
     }
-    let max_chars = ((col_w - 6.0) / CHAR_W).floor().max(4.0) as usize;
     for (i, (step, &(start, end))) in steps.iter().zip(&bars).enumerate() {
         let (top, bottom) = (y_of(start.max(end)), y_of(start.min(end)));
         let kind = words(step.kind);
@@ -676,12 +737,12 @@ pub fn waterfall(title: &str, steps: &[WaterfallStep]) -> String {
             num(ly),
             esc(&step.amount_text)
         );
-        for (line_no, line) in wrap(&step.label, max_chars, 2).iter().enumerate() {
+        for (line_no, line) in labels[i].iter().enumerate() {
             w!(
                 out,
-                r#"<text x="{}" y="{}" font-size="13" fill="{MUTED}" text-anchor="middle">{}</text>"#,
+                r#"<text class="step-label" x="{}" y="{}" font-size="{label_size}" fill="{MUTED}" text-anchor="middle">{}</text>"#,
                 num(center(i)),
-                num(height - 30.0 + 14.0 * line_no as f64),
+                num(height - 30.0 - extra + 14.0 * line_no as f64),
                 esc(line)
             );
         }
@@ -1052,41 +1113,27 @@ fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// Word-wraps a label into at most `max_lines` lines of `max_chars`, with an ellipsis if cut.
-fn wrap(s: &str, max_chars: usize, max_lines: usize) -> Vec<String> {
+/// Word-wraps a label into lines of at most `max_chars`, as many as it takes: a word longer
+/// than a line is split across lines rather than cut, so no label loses letters.
+fn wrap_whole(s: &str, max_chars: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
-    let mut cut = false;
     for word in s.split_whitespace() {
-        if current.is_empty() {
-            current.push_str(word);
-        } else if current.chars().count() + 1 + word.chars().count() <= max_chars {
-            current.push(' ');
-            current.push_str(word);
-        } else if lines.len() + 1 < max_lines {
-            lines.push(std::mem::take(&mut current));
-            current.push_str(word);
-        } else {
-            cut = true;
-            break;
+        let chars: Vec<char> = word.chars().collect();
+        for piece in chars.chunks(max_chars.max(1)) {
+            let piece: String = piece.iter().collect();
+            if current.is_empty() {
+                current = piece;
+            } else if current.chars().count() + 1 + piece.chars().count() <= max_chars {
+                current.push(' ');
+                current.push_str(&piece);
+            } else {
+                lines.push(std::mem::replace(&mut current, piece));
+            }
         }
     }
     if !current.is_empty() {
         lines.push(current);
-    }
-    for line in &mut lines {
-        *line = truncate(line, max_chars);
-    }
-    if cut {
-        if let Some(last) = lines.last_mut() {
-            if !last.ends_with('…') {
-                let keep = last.chars().count().min(max_chars.saturating_sub(1));
-                let mut shortened: String = last.chars().take(keep).collect();
-                shortened.truncate(shortened.trim_end().len());
-                shortened.push('…');
-                *last = shortened;
-            }
-        }
     }
     lines
 }
@@ -1362,6 +1409,56 @@ mod tests {
     }
 
     #[test]
+    fn waterfall_labels_are_never_cut() {
+        let label = "Attendance excluded (district responsible)";
+        let steps: Vec<WaterfallStep> = (0..8)
+            .map(|i| {
+                step(
+                    if i == 3 { label } else { "Full price" },
+                    10.0,
+                    StepKind::Total,
+                )
+            })
+            .collect();
+        let svg = waterfall("W", &steps);
+        assert_well_formed(&svg);
+        assert!(!svg.contains('…'), "{svg}");
+        let shown: Vec<&str> = svg
+            .split(r#"<text class="step-label""#)
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1))
+            .map(|t| t.trim_end_matches("</text"))
+            .collect();
+        for word in label.split_whitespace() {
+            assert!(shown.contains(&word), "{word} in {shown:?}");
+        }
+    }
+
+    #[test]
+    fn histogram_bars_link_to_the_students_of_their_bin() {
+        let link = |from: Option<f64>, to: Option<f64>| {
+            format!(
+                "/students?from={}&to={}",
+                from.unwrap_or(-9.0),
+                to.unwrap_or(9.0)
+            )
+        };
+        let svg = histogram_linked("G", &[0.1, 1.1, 1.2, 9.0], 0.5, None, &link);
+        assert_well_formed(&svg);
+        assert!(
+            svg.contains(r#"<a href="/students?from=0&amp;to=0.5""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"<a href="/students?from=1&amp;to=1.5""#));
+        // The overflow bar links to everything above the range.
+        assert!(svg.contains(&format!(
+            r#"<a href="/students?from={}&amp;to=9""#,
+            HISTOGRAM_RANGE.1
+        )));
+        assert!(!histogram("G", &[0.1], 0.5, None).contains("<a "));
+    }
+
+    #[test]
     fn waterfall_bars_follow_the_running_total() {
         let steps = [
             step("Full price", 100.0, StepKind::Total),
@@ -1484,7 +1581,11 @@ mod tests {
         assert_eq!(nice_step(1.0, 5.0), 0.2);
         assert_eq!(nice_step(37.0, 5.0), 10.0);
         assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(wrap("Base not earned", 8, 2), ["Base not", "earned"]);
-        assert_eq!(wrap("one two three four", 8, 2), ["one two", "three…"]);
+        assert_eq!(wrap_whole("Base not earned", 8), ["Base not", "earned"]);
+        assert_eq!(
+            wrap_whole("one two three four", 8),
+            ["one two", "three", "four"]
+        );
+        assert_eq!(wrap_whole("excluded", 5), ["exclu", "ded"]);
     }
 }

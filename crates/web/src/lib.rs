@@ -12,9 +12,11 @@ pub mod charts;
 pub mod design;
 pub mod exhibit;
 pub mod export;
+pub mod listing;
 pub mod monitoring;
 pub mod pages;
 pub mod review;
+pub mod students;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};

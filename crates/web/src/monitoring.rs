@@ -10,7 +10,9 @@
 
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
+use crate::listing::{self, Column, ListQuery, Page, SortKey};
 use crate::pages::{contract_in_scope, render, Nav};
+use crate::students::{self, factor_text, school_name};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::body::Bytes;
@@ -20,20 +22,22 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use obc_app::progress::{self as app, MeetingList};
-use obc_core::money::format_cents;
+use obc_core::money::format_dollars;
 use obc_core::progress::{
-    ActionItem, ActionStatus, Attendee, Cadence, Factor, FactorProgress, Meeting, MeetingNote,
-    MeetingView, Owner, Progress, Side, Status, Summary,
+    ActionItem, ActionStatus, Attendee, Cadence, Factor, Meeting, MeetingNote, MeetingView,
+    Progress, Side, Status,
 };
 use obc_store::{ContractVersion, Role, Viewer as MeetingViewer};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/contracts/{id}/progress", get(progress_page))
+        .route("/contracts/{id}/progress", get(students::progress_page))
+        .route("/contracts/{id}/students", get(students::students_page))
         .route(
             "/contracts/{id}/meetings",
             get(meetings_page).post(open_meeting_form),
@@ -81,12 +85,14 @@ pub(crate) fn meeting_viewer(viewer: &Viewer) -> MeetingViewer {
 /// Auditors only read.
 const WRITERS: [Role; 3] = [Role::Admin, Role::District, Role::Provider];
 
-fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
+/// The contract's current date: today clamped to its period (its end once it ended), the
+/// date progress and meetings are judged at when nobody names one.
+pub(crate) fn current_date(cv: &ContractVersion) -> time::Date {
+    obc_core::progress::current_date(&cv.contract, time::OffsetDateTime::now_utc().date())
 }
 
 /// A date from a form or query (`what` names it in the message); empty means `None`.
-fn parse_date(what: &str, text: Option<&str>) -> Result<Option<time::Date>, WebError> {
+pub(crate) fn parse_date(what: &str, text: Option<&str>) -> Result<Option<time::Date>, WebError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) => obc_core::model::parse_user_date(t)
@@ -133,17 +139,13 @@ fn non_empty(what: &str, text: &str) -> Result<(), WebError> {
     Ok(())
 }
 
-fn blank_to_none(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
-}
-
 // ---------------------------------------------------------------------------------------------
 // The use cases, shared by the pages and the API
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
 pub struct ProgressQuery {
-    /// The date to judge at (default: today).
+    /// The date to judge at (default: the contract's current date).
     as_of: Option<String>,
     /// Any value but empty, `0` or `false`: only the students off track on a factor.
     off_track: Option<String>,
@@ -165,7 +167,8 @@ async fn progress_of(
     query: &ProgressQuery,
 ) -> Result<(ContractVersion, Progress), WebError> {
     let cv = contract_in_scope(state, viewer, id).await?;
-    let as_of = parse_date("as-of date", query.as_of.as_deref())?.unwrap_or_else(today);
+    let as_of =
+        parse_date("as-of date", query.as_of.as_deref())?.unwrap_or_else(|| current_date(&cv));
     let mut p = app::compute_progress(&state.store, &cv, as_of).await?;
     if query.off_track_only() {
         app::retain_off_track(&mut p);
@@ -178,14 +181,24 @@ pub struct AsOfQuery {
     as_of: Option<String>,
 }
 
+/// The meetings page's query: the date and the open action items' list.
+#[derive(Deserialize, Default)]
+pub struct MeetingsQuery {
+    as_of: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<usize>,
+}
+
 async fn meeting_list(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
     as_of: Option<&str>,
 ) -> Result<MeetingList, WebError> {
-    contract_in_scope(state, viewer, id).await?;
-    let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(today);
+    let cv = contract_in_scope(state, viewer, id).await?;
+    let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(|| current_date(&cv));
     Ok(app::meeting_list(&state.store, id, &meeting_viewer(viewer), as_of).await?)
 }
 
@@ -198,14 +211,22 @@ async fn open_meeting(
     attendees: &[(String, Side)],
 ) -> Result<Meeting, WebError> {
     viewer.require(&WRITERS)?;
-    contract_in_scope(state, viewer, id).await?;
-    let held_on = parse_date("meeting date", date)?.unwrap_or_else(today);
+    let cv = contract_in_scope(state, viewer, id).await?;
+    let held_on = parse_date("meeting date", date)?.unwrap_or_else(|| current_date(&cv));
     for (name, _) in attendees {
         non_empty("an attendee's name", name)?;
     }
     let (m, _) =
         app::open_meeting(&state.store, &viewer.user.username, id, held_on, attendees).await?;
     Ok(m)
+}
+
+/// A refusal of what was typed is the request's fault: 400, as every form error here.
+fn typed_wrong(e: obc_app::AppError) -> WebError {
+    match e {
+        obc_app::AppError::Invalid(m) => WebError::bad_request(m),
+        e => e.into(),
+    }
 }
 
 async fn add_attendee(
@@ -216,16 +237,9 @@ async fn add_attendee(
     side: &str,
 ) -> Result<Attendee, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    non_empty("the attendee's name", name)?;
-    let side = Side::parse(side.trim()).ok_or_else(|| {
-        WebError::bad_request(format!(
-            "side {side}: expected district, provider, intermediary or other"
-        ))
-    })?;
-    Ok(state
-        .store
-        .add_attendee(&viewer.user.username, m.id, name.trim(), side)
-        .await?)
+    app::add_attendee(&state.store, &viewer.user.username, m.id, name, side)
+        .await
+        .map_err(typed_wrong)
 }
 
 async fn add_note(
@@ -242,17 +256,16 @@ async fn add_note(
             "provider staff cannot write district-only notes",
         ));
     }
-    non_empty("the note", text)?;
-    Ok(state
-        .store
-        .add_meeting_note(
-            &viewer.user.username,
-            m.id,
-            blank_to_none(student).as_deref(),
-            text.trim(),
-            district_only,
-        )
-        .await?)
+    app::add_note(
+        &state.store,
+        &viewer.user.username,
+        m.id,
+        student.as_deref(),
+        text,
+        district_only,
+    )
+    .await
+    .map_err(typed_wrong)
 }
 
 async fn add_action(
@@ -265,23 +278,18 @@ async fn add_action(
     student: Option<String>,
 ) -> Result<ActionItem, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    let owner = Owner::parse(owner.trim()).ok_or_else(|| {
-        WebError::bad_request(format!("owner {owner}: expected district or provider"))
-    })?;
-    let due = parse_date("due date", Some(due))?
-        .ok_or_else(|| WebError::bad_request("give the action item a due date"))?;
-    non_empty("the action item", text)?;
-    Ok(state
-        .store
-        .add_action_item(
-            &viewer.user.username,
-            m.id,
-            blank_to_none(student).as_deref(),
-            text.trim(),
-            owner,
-            due,
-        )
-        .await?)
+    let due = parse_date("due date", Some(due))?;
+    app::add_action(
+        &state.store,
+        &viewer.user.username,
+        m.id,
+        owner,
+        due,
+        text,
+        student.as_deref(),
+    )
+    .await
+    .map_err(typed_wrong)
 }
 
 /// Closes (`done`, `dropped`) or reopens (`open`) an action item of the meeting's contract
@@ -295,191 +303,29 @@ async fn set_status(
     note: &str,
 ) -> Result<ActionItem, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    let visible = state
-        .store
-        .action_items(&m.contract_id, &meeting_viewer(viewer), false)
-        .await?;
-    if !visible.iter().any(|i| i.id == item) {
-        return Err(WebError::not_found());
-    }
-    let status = ActionStatus::parse(status.trim()).ok_or_else(|| {
-        WebError::bad_request(format!("status {status}: expected done, dropped or open"))
-    })?;
-    Ok(state
-        .store
-        .set_action_status(&viewer.user.username, item, status, note.trim())
-        .await?)
+    app::set_action_status(
+        &state.store,
+        &viewer.user.username,
+        &meeting_viewer(viewer),
+        &m.contract_id,
+        item,
+        status,
+        note,
+    )
+    .await
+    .map_err(typed_wrong)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-fn status_text(s: Status) -> &'static str {
+pub(crate) fn status_text(s: Status) -> &'static str {
     match s {
         Status::OnTrack => "on track",
         Status::OffTrack => "off track",
         Status::NotJudged => "not judged",
     }
-}
-
-fn factor_text(f: Factor) -> &'static str {
-    match f {
-        Factor::Attendance => "Attendance",
-        Factor::ProviderDuties => "Provider duties",
-        Factor::Outcome => "Outcome",
-    }
-}
-
-/// Off-track counts and money of a group of students.
-pub struct SummaryRow {
-    pub label: String,
-    pub students: u32,
-    pub active: u32,
-    pub attendance: u32,
-    pub provider_duties: u32,
-    pub outcome: u32,
-    pub off_track_any: u32,
-    pub at_risk: String,
-}
-
-fn summary_row(label: &str, s: &Summary) -> SummaryRow {
-    SummaryRow {
-        label: label.to_string(),
-        students: s.students,
-        active: s.active,
-        attendance: s.attendance.off_track,
-        provider_duties: s.provider_duties.off_track,
-        outcome: s.outcome.off_track,
-        off_track_any: s.off_track_any,
-        at_risk: format_cents(s.at_risk),
-    }
-}
-
-/// One factor of a student: its status and why.
-pub struct FactorCell {
-    pub status: &'static str,
-    pub off: bool,
-    pub summary: String,
-}
-
-fn factor_cell(f: &FactorProgress) -> FactorCell {
-    FactorCell {
-        status: status_text(f.status),
-        off: f.status == Status::OffTrack,
-        summary: f.summary.clone(),
-    }
-}
-
-pub struct ProgressRow {
-    pub student_id: String,
-    pub link: Option<String>,
-    pub school_id: String,
-    pub enrollment: &'static str,
-    pub attendance: FactorCell,
-    pub provider_duties: FactorCell,
-    pub outcome: FactorCell,
-    pub rule_today: String,
-    pub contingent_today: String,
-    pub at_risk: String,
-    pub notes: String,
-}
-
-#[derive(Template)]
-#[template(path = "progress.html")]
-pub struct ProgressPage {
-    pub nav: Nav,
-    pub contract_id: String,
-    pub as_of: String,
-    pub off_track_only: bool,
-    pub milestone: String,
-    pub target: String,
-    pub total: SummaryRow,
-    pub schools: Vec<SummaryRow>,
-    pub full_contingent: String,
-    pub contingent_today: String,
-    pub statement_today: String,
-    pub rows: Vec<ProgressRow>,
-    /// Student-days of school attendance the district uploaded (0: no session can be checked).
-    pub attendance_days: u64,
-    /// Sessions marked attended on days the student was absent from school.
-    pub to_review: Vec<ReviewRow>,
-}
-
-/// A session to review (session verification, SPEC 6).
-pub struct ReviewRow {
-    pub student_id: String,
-    pub link: Option<String>,
-    pub session_id: String,
-    pub tutor_id: String,
-    pub date: String,
-    pub minutes: u32,
-}
-
-pub async fn progress_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-    Query(query): Query<ProgressQuery>,
-) -> Result<Response, WebError> {
-    let (cv, p) = progress_of(&state, &viewer, &id, &query).await?;
-    let link = viewer.role() != Role::Auditor;
-    let district = &cv.contract.district;
-    let checks = obc_app::sessions_to_review(&state.store, &id).await?;
-    let to_review = checks
-        .flagged
-        .into_iter()
-        .map(|f| ReviewRow {
-            link: link.then(|| format!("/students/{district}/{}", f.student_id)),
-            student_id: f.student_id,
-            session_id: f.session_id,
-            tutor_id: f.tutor_id,
-            date: f.date.to_string(),
-            minutes: f.minutes,
-        })
-        .collect();
-    Ok(render(&ProgressPage {
-        nav: Nav::of(&viewer),
-        contract_id: id.clone(),
-        as_of: p.as_of.clone(),
-        off_track_only: query.off_track_only(),
-        milestone: p.milestone.clone(),
-        target: format!(
-            "{} {} at least {} (tier {})",
-            p.window, p.measure, p.target_min, p.target_tier
-        ),
-        total: summary_row("All schools", &p.totals),
-        schools: p
-            .by_school
-            .iter()
-            .map(|s| summary_row(&s.school_id, &s.summary))
-            .collect(),
-        full_contingent: format_cents(p.totals.full_contingent),
-        contingent_today: format_cents(p.totals.contingent_today),
-        statement_today: format_cents(p.statement_today.contingent),
-        rows: p
-            .students
-            .iter()
-            .map(|s| ProgressRow {
-                student_id: s.student_id.clone(),
-                link: link.then(|| format!("/students/{district}/{}", s.student_id)),
-                school_id: s.school_id.clone(),
-                enrollment: s.enrollment.as_str(),
-                attendance: factor_cell(&s.attendance),
-                provider_duties: factor_cell(&s.provider_duties),
-                outcome: factor_cell(&s.outcome),
-                rule_today: match &s.projected_from {
-                    Some(w) => format!("{} (projected from {w})", s.rule_today),
-                    None => s.rule_today.clone(),
-                },
-                contingent_today: format_cents(s.contingent_today),
-                at_risk: format_cents(s.at_risk),
-                notes: s.notes.join("; "),
-            })
-            .collect(),
-        attendance_days: checks.attendance_days,
-        to_review,
-    }))
 }
 
 /// The cadence as the pages show it.
@@ -524,19 +370,24 @@ fn cadence_view(c: &Cadence) -> CadenceView {
     }
 }
 
-/// What the dashboard shows of a contract's meetings: the cadence checked today.
+/// What the dashboard shows of a contract's meetings: the cadence checked at the contract's
+/// current date.
 pub struct MeetingFlag {
     /// A meeting was missed (or one is overdue).
     pub missed: bool,
     pub text: String,
 }
 
-/// The cadence of a contract checked today, for the dashboard.
+/// The cadence of a contract checked at its current date, for the dashboard.
 pub(crate) async fn meeting_flag(
     state: &AppState,
     contract_id: &str,
 ) -> Result<MeetingFlag, WebError> {
-    let c = state.store.meeting_cadence(contract_id, today()).await?;
+    let cv = state.store.contract(contract_id).await?;
+    let c = state
+        .store
+        .meeting_cadence(contract_id, current_date(&cv))
+        .await?;
     let missed = c.missed_meetings();
     let mut text = match missed {
         0 => "on schedule".to_string(),
@@ -608,19 +459,82 @@ pub struct MeetingsPage {
     pub contract_id: String,
     pub cadence: CadenceView,
     pub meetings: Vec<MeetingRow>,
-    pub items: Vec<ItemRow>,
+    /// The open action items, one page of them.
+    pub list: Page<ItemRow>,
     pub can_open: bool,
-    pub today: String,
+    /// The open form's date: the contract's current date.
+    pub default_date: String,
+}
+
+fn item_columns() -> Vec<Column<ItemRow>> {
+    vec![
+        Column {
+            key: "item",
+            label: "Item",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::number(i.id),
+        },
+        Column {
+            key: "owner",
+            label: "Owner",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(i.owner),
+        },
+        Column {
+            key: "due",
+            label: "Due",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(&i.due),
+        },
+        Column {
+            key: "student",
+            label: "Student",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(&i.student),
+        },
+        Column {
+            key: "what",
+            label: "What",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::text(&i.text),
+        },
+        Column {
+            key: "from",
+            label: "From",
+            numeric: false,
+            sort_by: |i: &ItemRow| SortKey::number(i.meeting_id),
+        },
+    ]
 }
 
 pub async fn meetings_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
-    Query(query): Query<AsOfQuery>,
+    Query(query): Query<MeetingsQuery>,
 ) -> Result<Response, WebError> {
     let list = meeting_list(&state, &viewer, &id, query.as_of.as_deref()).await?;
     let as_of = list.cadence.as_of.clone();
+    let items: Vec<ItemRow> = list
+        .open_action_items
+        .iter()
+        .map(|i| item_row(i, &as_of))
+        .collect();
+    let items_query = ListQuery {
+        q: query.q,
+        sort: query.sort,
+        dir: query.dir,
+        page: query.page,
+    };
+    let as_of_param = query.as_of.unwrap_or_default();
+    let items = listing::paginate(
+        items,
+        |i| items_query.matches(&[&i.student, &i.text, &format!("#{}", i.id)]),
+        &item_columns(),
+        &items_query,
+        &format!("/contracts/{id}/meetings"),
+        &[("as_of", &as_of_param)],
+    );
     Ok(render(&MeetingsPage {
         nav: Nav::of(&viewer),
         contract_id: id,
@@ -636,20 +550,67 @@ pub async fn meetings_page(
                 opened_at: m.opened_at.clone(),
             })
             .collect(),
-        items: list
-            .open_action_items
-            .iter()
-            .map(|i| item_row(i, &as_of))
-            .collect(),
+        list: items,
         can_open: WRITERS.contains(&viewer.role()),
-        today: today().to_string(),
+        default_date: as_of,
     }))
 }
 
-pub struct GroupRow {
-    pub school_id: String,
+/// One off-track student on one factor, as the agenda lists them.
+pub struct AgendaRow {
+    pub school: String,
     pub factor: &'static str,
-    pub students: Vec<(String, String)>,
+    pub student_id: String,
+    pub name: String,
+    pub why: String,
+}
+
+/// [`AgendaRow`] before its page is cut: the sort keys need the factor's order and the school.
+pub struct AgendaEntry {
+    school_id: String,
+    school: String,
+    factor: Factor,
+    student_id: String,
+    name: String,
+    why: String,
+}
+
+fn agenda_columns(names: bool) -> Vec<Column<AgendaEntry>> {
+    let mut columns = vec![
+        Column {
+            key: "school",
+            label: "School",
+            numeric: false,
+            sort_by: |e: &AgendaEntry| SortKey::text(&e.school),
+        },
+        Column {
+            key: "factor",
+            label: "Factor",
+            numeric: false,
+            sort_by: |e: &AgendaEntry| SortKey::text(e.factor.as_str()),
+        },
+        Column {
+            key: "student",
+            label: "Student",
+            numeric: false,
+            sort_by: |e: &AgendaEntry| SortKey::text(&e.student_id),
+        },
+    ];
+    if names {
+        columns.push(Column {
+            key: "name",
+            label: "Name",
+            numeric: false,
+            sort_by: |e: &AgendaEntry| SortKey::text(&e.name),
+        });
+    }
+    columns.push(Column {
+        key: "why",
+        label: "Why",
+        numeric: false,
+        sort_by: |e: &AgendaEntry| SortKey::text(&e.why),
+    });
+    columns
 }
 
 pub struct ChangeRow {
@@ -671,6 +632,19 @@ pub struct NoteRow {
     pub text: String,
 }
 
+/// The agenda's query: the off-track list's filters and the student the forms are about.
+#[derive(Deserialize, Default)]
+pub struct MeetingQuery {
+    school: Option<String>,
+    factor: Option<String>,
+    /// Fills the forms' student field (the agenda's "note" links).
+    student: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<usize>,
+}
+
 #[derive(Template)]
 #[template(path = "meeting.html")]
 pub struct MeetingPage {
@@ -688,7 +662,13 @@ pub struct MeetingPage {
     pub students: usize,
     pub off_track_any: usize,
     pub at_risk: String,
-    pub off_track: Vec<GroupRow>,
+    /// Off-track students by school and factor, one page of them.
+    pub list: Page<AgendaRow>,
+    pub names: bool,
+    /// (id, name) of the schools with an off-track student, and the one filtered on.
+    pub schools: Vec<(String, String)>,
+    pub school: String,
+    pub factor: String,
     /// `None` at a contract's first meeting.
     pub previous: Option<(i64, String)>,
     pub newly_off_track: Vec<ChangeRow>,
@@ -700,9 +680,13 @@ pub struct MeetingPage {
     pub new_items: Vec<ItemRow>,
     pub can_write: bool,
     pub can_district_only: bool,
-    /// The students of the snapshot the viewer may see, for the note and action forms.
-    pub student_ids: Vec<String>,
-    pub today: String,
+    /// The student the forms are about (from the query), validated on the server when sent.
+    pub student: String,
+    /// The date action items are judged overdue at: the contract's current date.
+    pub current: String,
+    /// The action form's default due date: a cadence after the later of the meeting and the
+    /// current date, so a new item is not born overdue.
+    pub default_due: String,
 }
 
 fn change_rows(list: &[obc_core::progress::Change]) -> Vec<ChangeRow> {
@@ -719,14 +703,40 @@ fn change_rows(list: &[obc_core::progress::Change]) -> Vec<ChangeRow> {
         .collect()
 }
 
+/// Student names by id for viewers who may open a student's record (not auditors).
+async fn student_names(
+    state: &AppState,
+    viewer: &Viewer,
+    district: &str,
+) -> Result<Option<HashMap<String, String>>, WebError> {
+    if viewer.role() == Role::Auditor {
+        return Ok(None);
+    }
+    Ok(Some(
+        state
+            .store
+            .students(district)
+            .await?
+            .into_values()
+            .map(|s| (s.id, format!("{} {}", s.first_name, s.last_name)))
+            .collect(),
+    ))
+}
+
 pub async fn meeting_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(meeting): Path<i64>,
+    Query(query): Query<MeetingQuery>,
 ) -> Result<Response, WebError> {
     let v = meeting_view(&state, &viewer, meeting).await?;
     let m = &v.meeting;
-    let today = today().to_string();
+    let cv = state.store.contract(&m.contract_id).await?;
+    let current = current_date(&cv);
+    let held_on = parse_date("meeting date", Some(&m.held_on))?.unwrap_or(current);
+    let every = i64::from(v.cadence.every_days);
+    let default_due = (held_on.max(current) + time::Duration::days(every)).to_string();
+    let current = current.to_string();
     let off_track_any = v
         .snapshot
         .rows
@@ -739,6 +749,69 @@ pub async fn meeting_page(
         .count();
     let at_risk: Decimal = v.snapshot.rows.iter().map(|r| r.at_risk).sum();
     let role = viewer.role();
+    let district = &cv.contract.district;
+    let names = student_names(&state, &viewer, district).await?;
+    let school_names = state.store.school_names(district).await?;
+    let entries: Vec<AgendaEntry> = v
+        .off_track
+        .iter()
+        .flat_map(|g| {
+            let school = school_name(&school_names, &g.school_id).to_string();
+            let names = &names;
+            g.students.iter().map(move |(student, why)| AgendaEntry {
+                school_id: g.school_id.clone(),
+                school: school.clone(),
+                factor: g.factor,
+                name: names
+                    .as_ref()
+                    .and_then(|n| n.get(student))
+                    .cloned()
+                    .unwrap_or_default(),
+                student_id: student.clone(),
+                why: why.clone(),
+            })
+        })
+        .collect();
+    let mut schools: Vec<(String, String)> = v
+        .off_track
+        .iter()
+        .map(|g| {
+            (
+                g.school_id.clone(),
+                school_name(&school_names, &g.school_id).to_string(),
+            )
+        })
+        .collect();
+    schools.sort_by(|a, b| a.1.cmp(&b.1));
+    schools.dedup();
+    let school = query.school.clone().unwrap_or_default();
+    let factor = query.factor.clone().unwrap_or_default();
+    let list = ListQuery {
+        q: query.q.clone(),
+        sort: query.sort.clone(),
+        dir: query.dir.clone(),
+        page: query.page,
+    };
+    let base = format!("/meetings/{meeting}");
+    let page = listing::paginate(
+        entries,
+        |e| {
+            (school.is_empty() || e.school_id == school)
+                && (factor.is_empty() || e.factor.as_str() == factor)
+                && list.matches(&[&e.student_id, &e.name, &e.school])
+        },
+        &agenda_columns(names.is_some()),
+        &list,
+        &base,
+        &[("school", &school), ("factor", &factor)],
+    );
+    let page = page.map(|e| AgendaRow {
+        school: e.school.clone(),
+        factor: factor_text(e.factor),
+        student_id: e.student_id.clone(),
+        name: e.name.clone(),
+        why: e.why.clone(),
+    });
     Ok(render(&MeetingPage {
         nav: Nav::of(&viewer),
         id: m.id,
@@ -757,16 +830,12 @@ pub async fn meeting_page(
             .collect(),
         students: v.snapshot.rows.len(),
         off_track_any,
-        at_risk: format_cents(at_risk),
-        off_track: v
-            .off_track
-            .iter()
-            .map(|g| GroupRow {
-                school_id: g.school_id.clone(),
-                factor: factor_text(g.factor),
-                students: g.students.clone(),
-            })
-            .collect(),
+        at_risk: format_dollars(at_risk),
+        list: page,
+        names: names.is_some(),
+        schools,
+        school,
+        factor,
         previous: match (&v.changes, v.previous_meeting) {
             (Some(c), Some(id)) => Some((id, c.since.clone())),
             _ => None,
@@ -790,7 +859,7 @@ pub async fn meeting_page(
         carried: v
             .carried_items
             .iter()
-            .map(|i| item_row(i, &today))
+            .map(|i| item_row(i, &current))
             .collect(),
         notes: v
             .notes
@@ -808,16 +877,12 @@ pub async fn meeting_page(
                 text: n.text.clone(),
             })
             .collect(),
-        new_items: v.new_items.iter().map(|i| item_row(i, &today)).collect(),
+        new_items: v.new_items.iter().map(|i| item_row(i, &current)).collect(),
         can_write: WRITERS.contains(&role),
         can_district_only: matches!(role, Role::Admin | Role::District),
-        student_ids: v
-            .snapshot
-            .rows
-            .iter()
-            .map(|r| r.student_id.clone())
-            .collect(),
-        today,
+        student: query.student.unwrap_or_default(),
+        current,
+        default_due,
     }))
 }
 
@@ -1141,7 +1206,7 @@ pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
         json!({"name": "meeting", "in": "path", "required": true, "schema": {"type": "integer"}});
     let item =
         json!({"name": "item", "in": "path", "required": true, "schema": {"type": "integer"}});
-    let as_of = json!({"name": "as_of", "in": "query", "description": "Default: today", "schema": {"type": "string", "format": "date"}});
+    let as_of = json!({"name": "as_of", "in": "query", "description": "Default: the contract's current date (today within its period, else its start or end)", "schema": {"type": "string", "format": "date"}});
     let ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
     let post = |summary: &str, params: Value, body: Value, done: &str| {
         json!({"post": {

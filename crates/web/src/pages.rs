@@ -217,6 +217,8 @@ pub struct ContractPage {
     pub total_cost: String,
     pub cost_per_outcome: String,
     pub growth_chart: String,
+    /// Why "at or above projection" and "met the target" differ (empty when they agree).
+    pub target_note: String,
     pub attendance_chart: String,
     pub waterfall_chart: String,
     pub schools: Vec<SchoolRow>,
@@ -357,12 +359,14 @@ pub async fn contract(
             .cost_per_outcome
             .map(format_cents)
             .unwrap_or_else(|| "none".into()),
-        growth_chart: charts::histogram(
+        growth_chart: charts::histogram_linked(
             "Growth versus projected growth, per student",
             &growth,
             0.25,
             Some((1.0, "meets projection")),
+            &|from, to| growth_bin_link(&id, from, to),
         ),
+        target_note: obc_core::progress::reconcile_target(&statement.lines).explain(),
         attendance_chart: charts::line_chart(
             "Weekly attendance rate (attended / offered)",
             &attendance,
@@ -378,6 +382,16 @@ pub async fn contract(
         ),
         schools: school_rows(&statement),
     }))
+}
+
+/// The students list of a contract filtered to one bin of the growth histogram.
+fn growth_bin_link(contract: &str, from: Option<f64>, to: Option<f64>) -> String {
+    let edge = |e: Option<f64>| e.map(|e| e.to_string()).unwrap_or_default();
+    let (from, to) = (edge(from), edge(to));
+    crate::listing::href(
+        &format!("/contracts/{contract}/students"),
+        &[("measure_from", &from), ("measure_to", &to)],
+    ) + "#students"
 }
 
 /// Attended / offered per week (Monday), over all enrolled students.

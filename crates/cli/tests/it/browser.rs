@@ -619,6 +619,59 @@ async fn auditor(b: &mut Browser) -> Result<()> {
     b.sign_out().await
 }
 
+/// The students list and the progress page as district staff work them (issue 10): pages of
+/// at most 100 rows, a search, filters and a sort, all plain links and forms.
+async fn lists(b: &mut Browser) -> Result<()> {
+    b.sign_in("district", "district").await?;
+    b.goto(&format!("/contracts/{CONTRACT}")).await?;
+    b.click(&format!("main a[href='/contracts/{CONTRACT}/students']"))
+        .await?;
+    b.wait_for_path(&format!("/contracts/{CONTRACT}/students"))
+        .await?;
+    ensure!(b
+        .h1()
+        .await?
+        .starts_with(&format!("Students of {CONTRACT}")));
+    let rows = "#students-table tbody tr";
+    ensure!(b.count(rows).await? == 100, "a first page of 100 students");
+    b.shot("lists-students").await?;
+
+    b.click("a[rel=next]").await?;
+    b.wait_for("a[rel=prev]").await?;
+    ensure!(b.count(rows).await? == 100, "a second page of 100 students");
+    let id = b.text("#students-table tbody tr th").await?;
+    b.shot("lists-students-page-2").await?;
+
+    b.fill("#q", &id).await?;
+    b.click("form.filters button[type=submit]").await?;
+    b.wait_for(&format!("#q[value='{id}']")).await?;
+    let found = table_rows(b, "#students-table").await?;
+    ensure!(
+        !found.is_empty() && found.len() < 100,
+        "the search finds {id}: {found:?}"
+    );
+    b.shot("lists-students-search").await?;
+
+    b.goto(&format!("/contracts/{CONTRACT}/progress")).await?;
+    let all = count_in(&b.text("#students").await?)?;
+    b.js("document.getElementById('factor').value = 'outcome'; \
+          document.getElementById('status').value = 'off_track';")
+        .await?;
+    b.click("form.filters button[type=submit]").await?;
+    b.wait_for("option[value=off_track][selected]").await?;
+    let off = count_in(&b.text("#students").await?)?;
+    ensure!(off < all, "the filter keeps {off} of {all}");
+    ensure!(b.count(rows).await? as u64 == off.min(100));
+    b.click("#students-table th a[href*='sort=at_risk']")
+        .await?;
+    b.wait_for("th[aria-sort=ascending]").await?;
+    b.js("document.getElementById('students').scrollIntoView();")
+        .await?;
+    b.shot("lists-progress-filtered-sorted").await?;
+    b.goto("/").await?;
+    b.sign_out().await
+}
+
 async fn walkthrough(b: &mut Browser, dir: &Path) -> Result<()> {
     // Pages need a session; a wrong password is refused with a message.
     b.goto("/").await?;
@@ -636,6 +689,7 @@ async fn walkthrough(b: &mut Browser, dir: &Path) -> Result<()> {
     admin(b).await?;
     provider(b, dir).await?;
     district(b).await?;
+    lists(b).await?;
     auditor(b).await
 }
 

@@ -107,6 +107,265 @@ fn item_id(view: &Value, text: &str) -> i64 {
         .unwrap_or_else(|| panic!("no action item {text:?} in {view}"))
 }
 
+/// An amount as the pages show it (`$1,234.56`), from the CLI's `1234.56`.
+fn dollars(plain: &str) -> String {
+    obc_core::money::format_dollars(plain.parse().expect("an amount"))
+}
+
+/// The baseline contract's period end (`examples/baseline_seed7/contract.toml`), long past:
+/// the contract's current date.
+const PERIOD_END: &str = "2025-05-30";
+
+/// The students of the first table with an id attribute `table`, by the row headers' text.
+fn row_ids(html: &str, table: &str) -> Vec<String> {
+    let Some(start) = html.find(&format!("<table id=\"{table}\">")) else {
+        return Vec::new();
+    };
+    let body = &html[start..start + html[start..].find("</table>").expect("table end")];
+    body.split("<th scope=\"row\">")
+        .skip(1)
+        .map(|cell| {
+            let cell = &cell[..cell.find("</th>").expect("cell end")];
+            // A linked id: `<a href="...">ID</a>`.
+            let text = cell
+                .rsplit('>')
+                .nth(1)
+                .map_or(cell, |t| t.trim_end_matches("</a"));
+            if cell.starts_with("<a ") { text } else { cell }.to_string()
+        })
+        .collect()
+}
+
+/// The count in a list heading: `<h2 id="students">Students ... (N)</h2>`.
+fn heading_count(html: &str, id: &str) -> usize {
+    let start = html
+        .find(&format!("<h2 id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no heading {id}"));
+    let h = &html[start..start + html[start..].find("</h2>").expect("heading end")];
+    h[h.rfind('(').expect("(") + 1..h.rfind(')').expect(")")]
+        .parse()
+        .expect("a count")
+}
+
+pub(crate) async fn the_students_list_pages_searches_filters_and_sorts(app: WebApp) {
+    let cli: Value = serde_json::from_str(&app.cli(&[
+        "progress",
+        "--contract",
+        MESA_CONTRACT,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]))
+    .expect("obc progress --format json");
+    let students = cli["students"].as_array().expect("students");
+    let base = format!("/contracts/{MESA_CONTRACT}/students?as_of={AS_OF}");
+    let admin = app.login(Who::Admin).await;
+    let html = page(&app, &admin, &base).await;
+    assert!(html.contains(&format!(
+        "<h1>Students of {MESA_CONTRACT} as of {AS_OF}</h1>"
+    )));
+    assert_eq!(heading_count(&html, "students"), students.len());
+    let ids = row_ids(&html, "students-table");
+    assert_eq!(ids.len(), students.len().min(100));
+    // The contract page links the list.
+    let contract = page(&app, &admin, &format!("/contracts/{MESA_CONTRACT}")).await;
+    assert!(contract.contains(&format!(
+        "<a href=\"/contracts/{MESA_CONTRACT}/students\">Students</a>"
+    )));
+
+    // Sorting by student, both ways.
+    let mut all: Vec<String> = students
+        .iter()
+        .map(|s| s["student_id"].as_str().expect("id").to_string())
+        .collect();
+    all.sort_by_key(|id| id.to_lowercase());
+    let up = row_ids(
+        &page(&app, &admin, &format!("{base}&sort=student&dir=asc")).await,
+        "students-table",
+    );
+    assert_eq!(up[0], all[0]);
+    let down = row_ids(
+        &page(&app, &admin, &format!("{base}&sort=student&dir=desc")).await,
+        "students-table",
+    );
+    assert_eq!(&down[0], all.last().expect("a student"));
+    // A numeric column sorts by number: the most at risk first on the progress page.
+    let most = students
+        .iter()
+        .map(|s| {
+            s["at_risk"]
+                .as_str()
+                .expect("at_risk")
+                .parse::<rust_decimal::Decimal>()
+                .expect("amount")
+        })
+        .max()
+        .expect("a student");
+    let html = page(
+        &app,
+        &admin,
+        &format!("/contracts/{MESA_CONTRACT}/progress?as_of={AS_OF}&sort=at_risk&dir=desc"),
+    )
+    .await;
+    let table = &html[html.find("<table id=\"students-table\">").expect("table")..];
+    let body = &table[table.find("<tbody>").expect("body")..];
+    let first_row = &body[..body.find("</tr>").expect("row")];
+    assert!(
+        first_row.ends_with(&format!("{}</td>", obc_core::money::format_dollars(most))),
+        "{first_row}"
+    );
+
+    // Filtering by school, factor and status counts what the CLI counts.
+    let school = students[0]["school_id"].as_str().expect("school");
+    let expected = students
+        .iter()
+        .filter(|s| s["school_id"] == school && s["outcome"]["status"] == "off_track")
+        .count();
+    let html = page(
+        &app,
+        &admin,
+        &format!("{base}&school={school}&factor=outcome&status=off_track"),
+    )
+    .await;
+    assert_eq!(heading_count(&html, "students"), expected);
+    assert!(html.contains(&format!("<option value=\"{school}\" selected>")));
+    for bad in ["factor=nope", "status=nope", "measure_from=x"] {
+        let r = app
+            .send(admin.with_cookie(Req::get(&format!("{base}&{bad}"))))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Paging: at most 100 rows a page, the next page starts where the first ended.
+    if students.len() > 100 {
+        let second = row_ids(
+            &page(&app, &admin, &format!("{base}&sort=student&dir=asc&page=2")).await,
+            "students-table",
+        );
+        assert_eq!(second[0], all[100]);
+    }
+
+    // Search by id, and by name for those who may see names.
+    let student = app.ids.mesa_enrolled.clone();
+    let record = page(
+        &app,
+        &admin,
+        &format!("/students/{MESA_DISTRICT}/{student}"),
+    )
+    .await;
+    let h1 = &record[record.find("<h1>").expect("h1") + 4..record.find("</h1>").expect("h1 end")];
+    let name = h1.split_once(": ").expect("Student ID: NAME").1.to_string();
+    let found = row_ids(
+        &page(&app, &admin, &format!("{base}&q={student}")).await,
+        "students-table",
+    );
+    assert!(found.contains(&student), "{found:?}");
+    let by_name = format!("{base}&q={}", name.replace(' ', "+"));
+    for who in [Who::Admin, Who::Mesa, Who::Brightpath, Who::Auditor] {
+        let s = app.login(who).await;
+        let html = page(&app, &s, &by_name).await;
+        let found = row_ids(&html, "students-table");
+        let sees_names = who != Who::Auditor;
+        assert_eq!(
+            found.contains(&student),
+            sees_names,
+            "{}: {found:?}",
+            who.label()
+        );
+        assert_eq!(
+            html.contains(&format!("<td>{name}</td>")),
+            sees_names,
+            "{}",
+            who.label()
+        );
+        assert_eq!(
+            html.contains(">Name</a></th>"),
+            sees_names,
+            "{}",
+            who.label()
+        );
+        if who == Who::Brightpath {
+            for word in DEMOGRAPHICS {
+                assert!(!html.contains(word), "{word}");
+            }
+        }
+    }
+    // Outside the scope: 404.
+    for who in [Who::District, Who::Provider] {
+        let s = app.login(who).await;
+        let r = app.send(s.with_cookie(Req::get(&base))).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", who.label());
+    }
+}
+
+pub(crate) async fn progress_and_meetings_default_to_the_contract_current_date(app: WebApp) {
+    let mesa = app.login(Who::Mesa).await;
+    let html = page(&app, &mesa, &format!("/contracts/{MESA_CONTRACT}/progress")).await;
+    assert!(
+        html.contains(&format!(
+            "<h1>Progress of {MESA_CONTRACT} as of {PERIOD_END}</h1>"
+        )),
+        "the period ended: its end, not today"
+    );
+    let json = api(
+        &app,
+        &mesa,
+        &format!("/api/contracts/{MESA_CONTRACT}/progress"),
+    )
+    .await;
+    assert_eq!(json["as_of"], PERIOD_END);
+    let list = api(
+        &app,
+        &mesa,
+        &format!("/api/contracts/{MESA_CONTRACT}/meetings"),
+    )
+    .await;
+    assert_eq!(list["cadence"]["as_of"], PERIOD_END);
+    if let Some(next) = list["cadence"]["next_due"].as_str() {
+        assert!(next >= PERIOD_END, "next due {next} in the past");
+    }
+    let html = page(&app, &mesa, &format!("/contracts/{MESA_CONTRACT}/meetings")).await;
+    assert!(html.contains(&format!("name=\"date\" value=\"{PERIOD_END}\"")));
+    // A meeting opened without a date is held on the current date; its action form's due
+    // date is a cadence later, so a new item is not born overdue.
+    let id = open_meeting(&app, &mesa, MESA_CONTRACT, "", "").await;
+    let view = api(&app, &mesa, &format!("/api/meetings/{id}")).await;
+    assert_eq!(view["meeting"]["held_on"], PERIOD_END);
+    let html = page(&app, &mesa, &format!("/meetings/{id}")).await;
+    let due = html
+        .split("id=\"action-due\" name=\"due\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a default due date")
+        .to_string();
+    assert!(due.as_str() > PERIOD_END, "{due}");
+    post_ok(
+        &app,
+        &mesa,
+        &format!("/meetings/{id}/actions"),
+        &[
+            ("owner", "district"),
+            ("due", &due),
+            ("text", "Born on time"),
+        ],
+    )
+    .await;
+    let html = page(&app, &mesa, &format!("/meetings/{id}")).await;
+    let row = html
+        .split("<tr id=\"item-")
+        .map(|r| &r[..r.find("</tr>").unwrap_or(r.len())])
+        .find(|r| r.contains("Born on time"))
+        .expect("the new item");
+    assert!(!row.contains("overdue"), "{row}");
+    // The note form is near the top, not below the agenda, and takes a student id.
+    let form = html.find("action=\"/meetings/").expect("a form");
+    let agenda = html.find("<h2 id=\"off-track\">").expect("the agenda");
+    assert!(form < agenda);
+    assert!(html.contains("<input type=\"text\" id=\"note-student\" name=\"student\""));
+    assert!(!html.contains("<select id=\"note-student\""));
+}
+
 const DEMOGRAPHICS: [&str; 5] = [
     "english_learner",
     "disability",
@@ -126,10 +385,7 @@ pub(crate) async fn progress_pages_for_every_role_equal_the_cli(app: WebApp) {
         "json",
     ]))
     .expect("obc progress --format json");
-    let at_risk = cli["totals"]["at_risk"]
-        .as_str()
-        .expect("at_risk")
-        .to_string();
+    let at_risk = dollars(cli["totals"]["at_risk"].as_str().expect("at_risk"));
     let students = cli["students"].as_array().expect("students").len();
     let off_track = cli["totals"]["off_track_any"]
         .as_u64()
@@ -148,15 +404,18 @@ pub(crate) async fn progress_pages_for_every_role_equal_the_cli(app: WebApp) {
             "<h1>Progress of {MESA_CONTRACT} as of {AS_OF}</h1>"
         )));
         assert!(html.contains("<h2>Off track by school and factor</h2>"));
-        assert!(html.contains("<th scope=\"row\">All schools</th>"));
+        assert!(html.contains(">All schools</a></th>"));
         assert!(
             html.contains(&format!("<strong>{at_risk}</strong>")),
             "{at_risk}"
         );
-        assert!(html.contains(&format!("<h2>Students ({students})</h2>")));
-        assert!(
-            html.contains("<label for=\"as_of\">") && html.contains("<label for=\"off_track\">")
-        );
+        assert!(html.contains(&format!("<h2 id=\"students\">Students ({students})</h2>")));
+        for field in ["as_of", "q", "school", "factor", "status"] {
+            assert!(
+                html.contains(&format!("<label for=\"{field}\">")),
+                "{field}"
+            );
+        }
         // Student pages are linked for those who may open them (not auditors).
         assert_eq!(
             html.contains(&format!("href=\"/students/{MESA_DISTRICT}/")),
@@ -177,9 +436,14 @@ pub(crate) async fn progress_pages_for_every_role_equal_the_cli(app: WebApp) {
         }
         // Only the students off track, the counts still over all.
         let html = page(&app, &s, &format!("{path}&off_track=1")).await;
-        assert!(html.contains(&format!("<h2>Students off track ({off_track})</h2>")));
+        assert!(html.contains(&format!(
+            "<h2 id=\"students\">Students off track on a factor ({off_track})</h2>"
+        )));
         assert!(html.contains(&format!("<strong>{at_risk}</strong>")));
-        assert!(html.contains(" checked>"), "the box stays ticked");
+        assert!(
+            html.contains("<option value=\"off_track\" selected>"),
+            "the filter stays chosen"
+        );
         let json = api(&app, &s, &format!("{api_path}&off_track=1")).await;
         assert_eq!(json["students"].as_array().map(Vec::len), Some(off_track));
         assert_eq!(json["totals"], cli["totals"]);
@@ -415,7 +679,7 @@ pub(crate) async fn a_meeting_is_opened_noted_and_its_items_closed_and_the_pages
     for id in [first, second] {
         assert!(html.contains(&format!("<a href=\"/meetings/{id}\">Meeting {id}</a>")));
     }
-    assert!(html.contains("<h2>Open action items (1)</h2>"));
+    assert!(html.contains("<h2 id=\"items\">Open action items (1)</h2>"));
     assert!(html.contains("Keep one tutor per student"));
     assert!(!html.contains("Release from 2nd period"));
     let list = api(
@@ -1097,7 +1361,7 @@ pub(crate) async fn openapi_describes_the_monitoring_routes(app: WebApp) {
 /// Every test above as a `#[tokio::test]` on the app `$app` makes, like `web_http::web_tests`.
 macro_rules! monitoring_tests {
     ($app:path) => {
-        $crate::web_monitoring::monitoring_tests!(@ $app; progress_pages_for_every_role_equal_the_cli, a_meeting_is_opened_noted_and_its_items_closed_and_the_pages_show_it, providers_never_see_district_only_notes_nor_other_contracts_meetings, auditors_read_the_pages_but_write_nothing, every_meeting_post_needs_the_csrf_token_unless_it_uses_an_api_token, the_dashboard_flags_missed_meetings_and_the_contract_page_links_its_monitoring, openapi_describes_the_monitoring_routes);
+        $crate::web_monitoring::monitoring_tests!(@ $app; progress_pages_for_every_role_equal_the_cli, a_meeting_is_opened_noted_and_its_items_closed_and_the_pages_show_it, providers_never_see_district_only_notes_nor_other_contracts_meetings, auditors_read_the_pages_but_write_nothing, every_meeting_post_needs_the_csrf_token_unless_it_uses_an_api_token, the_dashboard_flags_missed_meetings_and_the_contract_page_links_its_monitoring, openapi_describes_the_monitoring_routes, the_students_list_pages_searches_filters_and_sorts, progress_and_meetings_default_to_the_contract_current_date);
     };
     (@ $app:path; $($name:ident),*) => {
         $(
