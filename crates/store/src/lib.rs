@@ -5,12 +5,14 @@
 //! importing the same file twice changes nothing. Finalized statements and the audit log are
 //! append-only, enforced by triggers as well as by this API.
 
+mod audit_log;
 mod bulk_read;
 mod chain;
 mod contracts;
 mod imports;
 mod ledger;
 mod meetings;
+mod provider_activity;
 mod reviews;
 mod roster;
 mod school_attendance;
@@ -20,11 +22,13 @@ mod upserts;
 mod users;
 mod versions;
 
+pub use audit_log::{AuditEvent, AuditFilter, UploadRecord};
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
+pub use provider_activity::{DaySessions, NoShows};
 pub use reviews::{IssuedDraft, ReviewEvent, StoredReview};
 pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};

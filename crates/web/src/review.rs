@@ -3,6 +3,7 @@
 //! staff of its provider approve it or dispute lines. The scope is checked on the server: a
 //! contract outside the viewer's scope answers 404.
 
+use crate::access::{self, Effect, RouteSpec};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::pages;
@@ -11,52 +12,79 @@ use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use obc_core::money::{format_cents, from_cents};
 use obc_core::review::{Disputed, Party, Ruling, Step};
 use obc_store::{Role, StoredReview};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/contracts/{id}/statements/{milestone}/issue",
-            post(issue_form),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/approve",
-            post(approve_form),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/dispute",
-            post(dispute_form),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/resolve",
-            post(resolve_form),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/review",
-            get(review_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/issue",
-            post(issue_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/approve",
-            post(approve_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/dispute",
-            post(dispute_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/resolve",
-            post(resolve_api),
-        )
-}
+/// The review's routes: the intermediary issues and resolves, the parties approve and dispute.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/issue",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(issue_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/approve",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(approve_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/dispute",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(dispute_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/resolve",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(resolve_form),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/statements/{milestone}/review",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(review_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/issue",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(issue_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/approve",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(approve_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/dispute",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(dispute_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/resolve",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(resolve_api),
+    },
+];
 
 /// The party a viewer reviews for: district staff for their district, provider staff for
 /// their provider; nobody else approves or disputes.

@@ -519,6 +519,19 @@ async fn admin(b: &mut Browser) -> Result<()> {
             "the statement page is wider than a 390px phone (see {phone}): {fit}"
         ));
     }
+    // A new user through the users page: the generated password is shown once.
+    b.goto("/users").await?;
+    b.fill("#new-username", "browser-auditor").await?;
+    b.click("form[action='/users'] button[type=submit]").await?;
+    b.wait_for("#secret").await?;
+    let users = table_rows(b, "#users").await?;
+    ensure!(
+        users
+            .iter()
+            .any(|r| r[0] == "browser-auditor" && r[1] == "admin"),
+        "the new user is listed: {users:?}"
+    );
+    b.shot("admin-users-added").await?;
     axe_tour(b, "admin", &[]).await?;
     b.sign_out().await
 }
@@ -607,6 +620,26 @@ async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {
             == 2,
         "the uploaded sessions are listed"
     );
+    // The dashboard's upload history shows the upload and what it changed.
+    b.goto("/").await?;
+    let uploads = table_rows(b, "#upload-history").await?;
+    ensure!(
+        uploads
+            .first()
+            .is_some_and(|r| r[2].ends_with("sessions-good.csv") && r[3] == "2" && r[4] == "0"),
+        "the newest upload added 2 rows: {uploads:?}"
+    );
+    ensure!(
+        b.count("#provider-console svg[role=img]").await? == 1,
+        "the sessions-per-week chart"
+    );
+    ensure!(
+        table_rows(b, "#no-shows-by-tutor").await?.len() > 1,
+        "no-shows by tutor"
+    );
+    b.js("document.querySelector('#provider-console').scrollIntoView();")
+        .await?;
+    b.shot("provider-console").await?;
     axe_tour(b, "provider", &[]).await?;
     b.sign_out().await
 }
@@ -677,6 +710,33 @@ async fn auditor(b: &mut Browser) -> Result<()> {
         "the district's sign-in is in the audit log"
     );
     b.shot("auditor-audit-log").await?;
+    // Filtered to the provider's imports.
+    b.fill("#actor", "provider").await?;
+    b.fill("#action", "import.").await?;
+    b.click("form.filters button[type=submit]").await?;
+    let start = Instant::now();
+    while !b
+        .client
+        .current_url()
+        .await?
+        .query()
+        .is_some_and(|q| q.contains("actor=provider"))
+    {
+        ensure!(
+            start.elapsed() < STEP_TIMEOUT,
+            "the filter form was not sent"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let filtered = table_rows(b, "#audit").await?;
+    ensure!(
+        !filtered.is_empty()
+            && filtered
+                .iter()
+                .all(|r| r[1] == "provider" && r[2].starts_with("import.")),
+        "only the provider's imports: {filtered:?}"
+    );
+    b.shot("auditor-audit-filtered").await?;
 
     b.click("header nav a[href='/ledger']").await?;
     b.wait_for_path("/ledger").await?;
@@ -688,6 +748,15 @@ async fn auditor(b: &mut Browser) -> Result<()> {
         "the demo's finalized statements: {rows:?}"
     );
     b.shot("auditor-ledger").await?;
+    b.click("form[action='/ledger/verify'] button[type=submit]")
+        .await?;
+    b.wait_for("#verification").await?;
+    let outcome = b.text("#verification p").await?;
+    ensure!(
+        outcome.starts_with("Verified"),
+        "the ledger verifies: {outcome:?}"
+    );
+    b.shot("auditor-ledger-verified").await?;
 
     // Read-only: the upload page is refused.
     b.goto("/upload").await?;
