@@ -210,6 +210,43 @@ mod tests {
             .is_err());
     }
 
+    /// Each spec's `method` is its handler's: a request with it is routed (whatever the
+    /// answer), one with the other method is 405 unless the table routes that too.
+    #[tokio::test]
+    async fn every_route_answers_the_method_its_spec_names() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("routes.db");
+        let store = obc_store::Store::open(db.to_str().unwrap(), true)
+            .await
+            .unwrap();
+        let router = crate::router(AppState::new(store));
+        let table = crate::route_table();
+        for spec in &table {
+            let path = spec.path.replace(['{', '}'], "");
+            let other = if spec.method == "GET" { "POST" } else { "GET" };
+            let status = |method: &str| {
+                let request = axum::http::Request::builder()
+                    .method(method)
+                    .uri(&path)
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                let router = router.clone();
+                async move { router.oneshot(request).await.unwrap().status() }
+            };
+            let method_not_allowed = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+            assert_ne!(status(spec.method).await, method_not_allowed, "{}", spec.path);
+            if !table.iter().any(|s| s.path == spec.path && s.method == other) {
+                assert_eq!(
+                    status(other).await,
+                    method_not_allowed,
+                    "{other} {}",
+                    spec.path
+                );
+            }
+        }
+    }
+
     #[test]
     fn roles_are_admitted_only_when_listed() {
         assert!(Allowed::Anyone.admits(Role::Auditor));

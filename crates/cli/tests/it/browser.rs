@@ -46,6 +46,8 @@ const CHROMIUM_FLAGS: [&str; 10] = [
 
 /// How long the demo database and chromedriver may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long axe-core may take to check one page.
+const AXE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a page may take to show what a step waits for.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -874,6 +876,16 @@ fn browser_walkthrough_of_every_role() {
             .await
             .context("start Chromium through chromedriver")?;
         eprintln!("browser test: Chromium up after {:?}", started.elapsed());
+        // axe-core needs more than the default minute on the 600-row statement page of a
+        // busy machine.
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(AXE_TIMEOUT),
+                Some(START_TIMEOUT),
+                Some(Duration::ZERO),
+            ))
+            .await
+            .context("set the script timeout")?;
         let mut browser = Browser {
             client,
             // localhost, not 127.0.0.1: the session cookie is Secure, which Chrome accepts
