@@ -235,8 +235,16 @@ mod tests {
                 async move { router.oneshot(request).await.unwrap().status() }
             };
             let method_not_allowed = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-            assert_ne!(status(spec.method).await, method_not_allowed, "{}", spec.path);
-            if !table.iter().any(|s| s.path == spec.path && s.method == other) {
+            assert_ne!(
+                status(spec.method).await,
+                method_not_allowed,
+                "{}",
+                spec.path
+            );
+            if !table
+                .iter()
+                .any(|s| s.path == spec.path && s.method == other)
+            {
                 assert_eq!(
                     status(other).await,
                     method_not_allowed,

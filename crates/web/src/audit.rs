@@ -72,15 +72,15 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
 /// The audit log's filter as the form and the links carry it; empty fields do not filter.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct AuditQuery {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub actor: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub action: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub from: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub to: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub contract: String,
     #[serde(default, skip_serializing)]
     pub page: Option<u64>,
@@ -382,10 +382,7 @@ mod tests {
         assert_eq!(filter.actor.as_deref(), Some("admin"));
         assert_eq!(filter.from.as_deref(), Some("2025-01-02"));
         assert_eq!(filter.action, None);
-        assert_eq!(
-            query.query_string(),
-            "actor=+admin+&action=&from=2025-01-02&to=&contract="
-        );
+        assert_eq!(query.query_string(), "actor=+admin+&from=2025-01-02");
         let bad = AuditQuery {
             to: "yesterday".into(),
             ..AuditQuery::default()
