@@ -3,7 +3,7 @@
 //! staff of its provider approve it or dispute lines. The scope is checked on the server: a
 //! contract outside the viewer's scope answers 404.
 
-use crate::access::{self, Effect, RouteSpec};
+use crate::access::{self, Effect, RouteSpec, WriteCapability};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::pages;
@@ -112,38 +112,42 @@ async fn in_scope(
         .ok_or_else(WebError::not_found)
 }
 
+/// The intermediary's capability to issue and resolve.
+fn intermediary(viewer: &Viewer, csrf: Option<&str>) -> Result<WriteCapability, WebError> {
+    viewer.may_write_as(&[Role::Admin], csrf)
+}
+
+/// A party's capability to approve and dispute.
+fn party(viewer: &Viewer, csrf: Option<&str>) -> Result<WriteCapability, WebError> {
+    viewer.may_write_as(&[Role::District, Role::Provider], csrf)
+}
+
 async fn issue(
     state: &AppState,
     viewer: &Viewer,
+    cap: &WriteCapability,
     id: &str,
     milestone: &str,
 ) -> Result<StoredReview, WebError> {
-    viewer.require(&[Role::Admin])?;
     in_scope(state, viewer, id, milestone).await?;
     let today = obc_app::review::today();
-    Ok(
-        obc_app::review::issue_statement(&state.store, &viewer.user.username, id, milestone, today)
-            .await?,
-    )
+    Ok(obc_app::review::issue_statement(&state.store, cap.actor(), id, milestone, today).await?)
 }
 
-/// Records a step after checking who may take it: parties approve and dispute, the
-/// intermediary resolves.
+/// Records a step with the capability of the role that takes it: parties approve and
+/// dispute (`party`), the intermediary resolves (`intermediary`).
 async fn step(
     state: &AppState,
     viewer: &Viewer,
+    cap: &WriteCapability,
     id: &str,
     milestone: &str,
     step: Step,
 ) -> Result<StoredReview, WebError> {
-    match &step {
-        Step::Resolve { .. } => viewer.require(&[Role::Admin])?,
-        _ => viewer.require(&[Role::District, Role::Provider])?,
-    }
     in_scope(state, viewer, id, milestone).await?;
     Ok(obc_app::review::review_step(
         &state.store,
-        &viewer.user.username,
+        cap.actor(),
         &viewer.scope(),
         id,
         milestone,
@@ -228,8 +232,8 @@ async fn issue_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    issue(&state, &viewer, &id, &milestone).await?;
+    let cap = intermediary(&viewer, form.csrf.as_deref())?;
+    issue(&state, &viewer, &cap, &id, &milestone).await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -239,9 +243,17 @@ async fn approve_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
+    let cap = party(&viewer, form.csrf.as_deref())?;
     let party = party_of(&viewer)?;
-    step(&state, &viewer, &id, &milestone, Step::Approve { party }).await?;
+    step(
+        &state,
+        &viewer,
+        &cap,
+        &id,
+        &milestone,
+        Step::Approve { party },
+    )
+    .await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -251,9 +263,9 @@ async fn dispute_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<DisputeFields>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
+    let cap = party(&viewer, form.csrf.as_deref())?;
     let dispute = form.step(&viewer)?;
-    step(&state, &viewer, &id, &milestone, dispute).await?;
+    step(&state, &viewer, &cap, &id, &milestone, dispute).await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -263,10 +275,9 @@ async fn resolve_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<ResolveFields>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    viewer.require(&[Role::Admin])?;
+    let cap = intermediary(&viewer, form.csrf.as_deref())?;
     let resolution = form.step()?;
-    step(&state, &viewer, &id, &milestone, resolution).await?;
+    step(&state, &viewer, &cap, &id, &milestone, resolution).await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -323,8 +334,8 @@ async fn issue_api(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
-    let review = issue(&state, &viewer, &id, &milestone).await?;
+    let cap = intermediary(&viewer, csrf_header(&headers))?;
+    let review = issue(&state, &viewer, &cap, &id, &milestone).await?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -334,9 +345,17 @@ async fn approve_api(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let cap = party(&viewer, csrf_header(&headers))?;
     let party = party_of(&viewer)?;
-    let review = step(&state, &viewer, &id, &milestone, Step::Approve { party }).await?;
+    let review = step(
+        &state,
+        &viewer,
+        &cap,
+        &id,
+        &milestone,
+        Step::Approve { party },
+    )
+    .await?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -352,9 +371,9 @@ async fn dispute_api(
     Path((id, milestone)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let cap = party(&viewer, csrf_header(&headers))?;
     let dispute = body::<DisputeFields>(&bytes)?.step(&viewer)?;
-    let review = step(&state, &viewer, &id, &milestone, dispute).await?;
+    let review = step(&state, &viewer, &cap, &id, &milestone, dispute).await?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -365,10 +384,9 @@ async fn resolve_api(
     Path((id, milestone)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
-    viewer.require(&[Role::Admin])?;
+    let cap = intermediary(&viewer, csrf_header(&headers))?;
     let resolution = body::<ResolveFields>(&bytes)?.step()?;
-    let review = step(&state, &viewer, &id, &milestone, resolution).await?;
+    let review = step(&state, &viewer, &cap, &id, &milestone, resolution).await?;
     Ok(Json(review_json(&review)?))
 }
 
