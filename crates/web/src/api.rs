@@ -556,7 +556,17 @@ pub fn openapi_document() -> Value {
             "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {}})),
             "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {}})),
             "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements")}},
-            "/api/audit": {"get": {"summary": "The audit log (admin, auditor), newest first, filtered by the query's actor, action (exact, or a family ending in '.'), from and to (YYYY-MM-DD) and contract", "responses": ok("Audit events")}},
+            "/api/audit": {"get": {
+                "summary": "The audit log (admin, auditor), newest first, every event that passes the filters",
+                "parameters": [
+                    {"name": "actor", "in": "query", "description": "The username exactly", "schema": {"type": "string"}},
+                    {"name": "action", "in": "query", "description": "The action exactly (login), or a family ending in '.' (import.)", "schema": {"type": "string"}},
+                    {"name": "from", "in": "query", "description": "Events on this UTC day or later", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "description": "Events on this UTC day or earlier", "schema": {"type": "string", "format": "date"}},
+                    {"name": "contract", "in": "query", "description": "Events on the contract and its statements", "schema": {"type": "string"}}
+                ],
+                "responses": ok("Audit events")
+            }},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         },
         "components": {
