@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
-use obc_store::{ApiToken, Role, UserSummary};
+use obc_store::{ApiToken, Role, Store, User, UserSummary};
 use serde::Deserialize;
 
 /// Accounts' routes: everyone's own password, users and tokens for admins.
@@ -211,9 +211,81 @@ pub async fn users_page(
     render_users(&state, &viewer, None, None).await
 }
 
-/// An admin's capability to change accounts.
-fn admin_writes(viewer: &Viewer, csrf: Option<&str>) -> Result<WriteCapability, WebError> {
-    viewer.may_write_as(&[Role::Admin], csrf)
+/// The admin's handle on accounts, the only way the handlers below change users and tokens
+/// (lldap's `get_admin_handler`): made from an admin's write capability, it records the
+/// viewer as the actor of every change and offers nothing else of the store.
+struct AccountAdmin<'a> {
+    store: &'a Store,
+    cap: WriteCapability,
+}
+
+impl<'a> AccountAdmin<'a> {
+    /// The handle, if the viewer is an admin and sent the form's token; else 403.
+    fn of(viewer: &Viewer, store: &'a Store, csrf: Option<&str>) -> Result<Self, WebError> {
+        Ok(AccountAdmin {
+            store,
+            cap: viewer.may_write_as(&[Role::Admin], csrf)?,
+        })
+    }
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        org: Option<&str>,
+    ) -> Result<User, WebError> {
+        Ok(self
+            .store
+            .add_user(self.cap.actor(), username, password_hash, role, org)
+            .await?)
+    }
+
+    /// A new password; the user's sign-ins end.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<(), WebError> {
+        Ok(self
+            .store
+            .set_password(self.cap.actor(), username, password_hash, None)
+            .await?)
+    }
+
+    /// Disables (sign-ins end, tokens revoked) or enables a user other than the admin.
+    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), WebError> {
+        if disabled && username == self.cap.actor() {
+            return Err(WebError::new(
+                StatusCode::CONFLICT,
+                "you cannot disable yourself: ask another admin",
+            ));
+        }
+        Ok(self
+            .store
+            .set_disabled(self.cap.actor(), username, disabled)
+            .await?)
+    }
+
+    async fn issue_token(
+        &self,
+        user: &User,
+        token: &str,
+        label: &str,
+        days: u16,
+    ) -> Result<ApiToken, WebError> {
+        Ok(self
+            .store
+            .add_api_token(
+                self.cap.actor(),
+                user,
+                token,
+                label,
+                time::Duration::days(i64::from(days)),
+            )
+            .await?)
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<(), WebError> {
+        self.store.revoke_api_token(self.cap.actor(), id).await?;
+        Ok(())
+    }
 }
 
 /// A password for a new user or a reset: random, shown to the admin once.
@@ -256,7 +328,7 @@ pub async fn add_user(
     viewer: Viewer,
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, WebError> {
-    let cap = admin_writes(&viewer, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
     let username = form.username.trim();
     check_username(username)?;
     let role = Role::parse(&form.role)
@@ -270,10 +342,7 @@ pub async fn add_user(
         ));
     }
     let (password, hash) = generated_password()?;
-    let user = state
-        .store
-        .add_user(cap.actor(), username, &hash, role, org)
-        .await?;
+    let user = admin.add_user(username, &hash, role, org).await?;
     render_users(
         &state,
         &viewer,
@@ -295,12 +364,9 @@ pub async fn reset_password(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let cap = admin_writes(&viewer, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
     let (password, hash) = generated_password()?;
-    state
-        .store
-        .set_password(cap.actor(), &username, &hash, None)
-        .await?;
+    admin.set_password(&username, &hash).await?;
     render_users(
         &state,
         &viewer,
@@ -330,7 +396,7 @@ pub async fn issue_token(
     viewer: Viewer,
     Form(form): Form<NewTokenForm>,
 ) -> Result<Response, WebError> {
-    let cap = admin_writes(&viewer, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
     if !(1..=MAX_TOKEN_DAYS).contains(&form.days) {
         return Err(WebError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -356,15 +422,8 @@ pub async fn issue_token(
         ));
     }
     let token = auth::random_token();
-    let stored = state
-        .store
-        .add_api_token(
-            cap.actor(),
-            &account.user,
-            &token,
-            label,
-            time::Duration::days(i64::from(form.days)),
-        )
+    let stored = admin
+        .issue_token(&account.user, &token, label, form.days)
         .await?;
     render_users(
         &state,
@@ -383,21 +442,6 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
-/// An admin's change from the users page: role and token checked, then back to the page.
-async fn admin_change<F, Fut>(
-    viewer: &Viewer,
-    form: &CsrfForm,
-    change: F,
-) -> Result<Response, WebError>
-where
-    F: FnOnce(WriteCapability) -> Fut,
-    Fut: std::future::Future<Output = Result<(), WebError>>,
-{
-    let cap = admin_writes(viewer, form.csrf.as_deref())?;
-    change(cap).await?;
-    Ok(Redirect::to("/users").into_response())
-}
-
 /// POST /users/{username}/disable: their sessions end and their tokens are revoked. An admin
 /// cannot disable themselves (nobody might be left to enable them).
 pub async fn disable_user(
@@ -406,19 +450,9 @@ pub async fn disable_user(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    admin_change(&viewer, &form, |cap| async move {
-        if username == cap.actor() {
-            return Err(WebError::new(
-                StatusCode::CONFLICT,
-                "you cannot disable yourself: ask another admin",
-            ));
-        }
-        Ok(state
-            .store
-            .set_disabled(cap.actor(), &username, true)
-            .await?)
-    })
-    .await
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    admin.set_disabled(&username, true).await?;
+    Ok(Redirect::to("/users").into_response())
 }
 
 /// POST /users/{username}/enable: they may sign in again (their old tokens stay revoked).
@@ -428,13 +462,9 @@ pub async fn enable_user(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    admin_change(&viewer, &form, |cap| async move {
-        Ok(state
-            .store
-            .set_disabled(cap.actor(), &username, false)
-            .await?)
-    })
-    .await
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    admin.set_disabled(&username, false).await?;
+    Ok(Redirect::to("/users").into_response())
 }
 
 /// POST /tokens/{id}/revoke: the token is refused from now on.
@@ -444,9 +474,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    admin_change(&viewer, &form, |cap| async move {
-        state.store.revoke_api_token(cap.actor(), &id).await?;
-        Ok(())
-    })
-    .await
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    admin.revoke_token(&id).await?;
+    Ok(Redirect::to("/users").into_response())
 }
