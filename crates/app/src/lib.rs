@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
+pub mod consoles;
 pub mod export;
 pub mod progress;
 pub mod review;

@@ -45,6 +45,42 @@ impl ImportCounts {
             self.added, self.replaced, self.unchanged
         )
     }
+
+    /// The source and counts back from [`ImportCounts::describe`]'s words (anything after
+    /// the counts, like a note in parentheses, is ignored); `None` for other wording.
+    pub(crate) fn read_description(detail: &str) -> Option<(String, ImportCounts)> {
+        let (source, counts) = detail.rsplit_once(": ")?;
+        let mut numbers = counts.split(", ").map(|part| {
+            let (n, _) = part.split_once(' ')?;
+            n.parse::<u64>().ok()
+        });
+        let counts = ImportCounts {
+            added: numbers.next()??,
+            replaced: numbers.next()??,
+            unchanged: numbers.next()??,
+        };
+        Some((source.to_string(), counts))
+    }
+}
+
+#[cfg(test)]
+mod description_tests {
+    use super::ImportCounts;
+
+    #[test]
+    fn an_import_description_reads_back() {
+        let counts = ImportCounts {
+            added: 3,
+            replaced: 1,
+            unchanged: 20,
+        };
+        let detail = format!("{} (replaced versions kept)", counts.describe("a: b.csv"));
+        assert_eq!(
+            ImportCounts::read_description(&detail),
+            Some(("a: b.csv".to_string(), counts))
+        );
+        assert_eq!(ImportCounts::read_description("4 schools added"), None);
+    }
 }
 
 /// Ends an import: empties its staging table (a temporary table lives on with the pooled

@@ -5,6 +5,7 @@
 //! importing the same file twice changes nothing. Finalized statements and the audit log are
 //! append-only, enforced by triggers as well as by this API.
 
+mod audit_log;
 mod bulk_read;
 mod chain;
 mod contracts;
@@ -12,6 +13,7 @@ mod imports;
 mod ledger;
 mod meetings;
 mod resends;
+mod provider_activity;
 mod reviews;
 mod roster;
 mod school_attendance;
@@ -21,6 +23,7 @@ mod upserts;
 mod users;
 mod versions;
 
+pub use audit_log::{AuditEvent, AuditFilter, UploadRecord};
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use imports::{
@@ -30,6 +33,7 @@ pub use imports::{
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
 pub use resends::{ImportDigest, LatestImport};
+pub use provider_activity::{DaySessions, NoShows};
 pub use reviews::{IssuedDraft, ReviewEvent, StoredReview};
 pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};

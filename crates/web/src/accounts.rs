@@ -1,6 +1,8 @@
-//! Accounts on the web: every signed-in user changes their own password; admins disable and
-//! enable users and revoke API tokens. Every change is audited by the store.
+//! Accounts on the web: every signed-in user changes their own password; admins add users,
+//! reset their passwords, disable and enable them, and issue and revoke API tokens. Every
+//! change is audited by the store; new passwords and tokens are shown once, never stored.
 
+use crate::access::{self, Effect, RouteSpec, WriteCapability};
 use crate::auth::{self, Viewer};
 use crate::pages::{render, Nav};
 use crate::{AppState, WebError};
@@ -9,19 +11,76 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
-use obc_store::{ApiToken, Role, UserSummary};
+use axum::Form;
+use obc_store::{ApiToken, Role, Store, User, UserSummary};
 use serde::Deserialize;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/account", get(account_page))
-        .route("/account/password", post(change_password))
-        .route("/users", get(users_page))
-        .route("/users/{username}/disable", post(disable_user))
-        .route("/users/{username}/enable", post(enable_user))
-        .route("/tokens/{id}/revoke", post(revoke_token))
-}
+/// Accounts' routes: everyone's own password, users and tokens for admins.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/account",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(account_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/account/password",
+        allowed: access::SIGNED_IN,
+        effect: Effect::OwnAccount,
+        handler: || post(change_password),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/users",
+        allowed: access::ADMIN,
+        effect: Effect::Reads,
+        handler: || get(users_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/users",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(add_user),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/users/{username}/password",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(reset_password),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/tokens",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(issue_token),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/users/{username}/disable",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(disable_user),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/users/{username}/enable",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(enable_user),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/tokens/{id}/revoke",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(revoke_token),
+    },
+];
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -117,37 +176,270 @@ pub struct UsersPage {
     pub nav: Nav,
     pub users: Vec<UserSummary>,
     pub tokens: Vec<ApiToken>,
+    /// What the last change did.
+    pub message: Option<String>,
+    /// A new password or token, shown this once.
+    pub secret: Option<String>,
+    /// The organisations a district or provider user may belong to.
+    pub districts: Vec<String>,
+    pub providers: Vec<String>,
 }
 
-/// GET /users (admins): every user and API token, with the forms that disable, enable and
-/// revoke.
+async fn render_users(
+    state: &AppState,
+    viewer: &Viewer,
+    message: Option<String>,
+    secret: Option<String>,
+) -> Result<Response, WebError> {
+    Ok(render(&UsersPage {
+        nav: Nav::of(viewer),
+        users: state.store.users().await?,
+        tokens: state.store.api_tokens(None).await?,
+        message,
+        secret,
+        districts: state.store.organisations("district").await?,
+        providers: state.store.organisations("provider").await?,
+    }))
+}
+
+/// GET /users (admins): every user and API token, with the forms that add users, reset
+/// passwords, disable, enable, issue and revoke.
 pub async fn users_page(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, WebError> {
-    viewer.require(&[Role::Admin])?;
-    Ok(render(&UsersPage {
-        nav: Nav::of(&viewer),
-        users: state.store.users().await?,
-        tokens: state.store.api_tokens(None).await?,
-    }))
+    render_users(&state, &viewer, None, None).await
+}
+
+/// The admin's handle on accounts, the only way the handlers below change users and tokens
+/// (lldap's `get_admin_handler`): made from an admin's write capability, it records the
+/// viewer as the actor of every change and offers nothing else of the store.
+struct AccountAdmin<'a> {
+    store: &'a Store,
+    cap: WriteCapability,
+}
+
+impl<'a> AccountAdmin<'a> {
+    /// The handle, if the viewer is an admin and sent the form's token; else 403.
+    fn of(viewer: &Viewer, store: &'a Store, csrf: Option<&str>) -> Result<Self, WebError> {
+        Ok(AccountAdmin {
+            store,
+            cap: viewer.may_write_as(&[Role::Admin], csrf)?,
+        })
+    }
+
+    async fn add_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        org: Option<&str>,
+    ) -> Result<User, WebError> {
+        Ok(self
+            .store
+            .add_user(self.cap.actor(), username, password_hash, role, org)
+            .await?)
+    }
+
+    /// A new password; the user's sign-ins end.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<(), WebError> {
+        Ok(self
+            .store
+            .set_password(self.cap.actor(), username, password_hash, None)
+            .await?)
+    }
+
+    /// Disables (sign-ins end, tokens revoked) or enables a user other than the admin.
+    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), WebError> {
+        if disabled && username == self.cap.actor() {
+            return Err(WebError::new(
+                StatusCode::CONFLICT,
+                "you cannot disable yourself: ask another admin",
+            ));
+        }
+        Ok(self
+            .store
+            .set_disabled(self.cap.actor(), username, disabled)
+            .await?)
+    }
+
+    async fn issue_token(
+        &self,
+        user: &User,
+        token: &str,
+        label: &str,
+        days: u16,
+    ) -> Result<ApiToken, WebError> {
+        Ok(self
+            .store
+            .add_api_token(
+                self.cap.actor(),
+                user,
+                token,
+                label,
+                time::Duration::days(i64::from(days)),
+            )
+            .await?)
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<(), WebError> {
+        self.store.revoke_api_token(self.cap.actor(), id).await?;
+        Ok(())
+    }
+}
+
+/// A password for a new user or a reset: random, shown to the admin once.
+fn generated_password() -> Result<(String, String), WebError> {
+    let password = auth::random_token()[..20].to_string();
+    let hash = auth::hash_password(&password)
+        .map_err(|e| WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok((password, hash))
+}
+
+/// Usernames appear in paths (`/users/{username}/...`): letters, digits, `.`, `_`, `-`.
+fn check_username(username: &str) -> Result<(), WebError> {
+    let fine = (1..=64).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if fine {
+        Ok(())
+    } else {
+        Err(WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a username has 1 to 64 letters, digits, dots, underscores or hyphens",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    csrf: Option<String>,
+    username: String,
+    role: String,
+    #[serde(default)]
+    org: String,
+}
+
+/// POST /users: a new user with a role and, for district and provider staff, their
+/// organisation; the generated password is shown once.
+pub async fn add_user(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, WebError> {
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let username = form.username.trim();
+    check_username(username)?;
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "choose a role"))?;
+    let staff = matches!(role, Role::District | Role::Provider);
+    let org = Some(form.org.trim()).filter(|o| staff && !o.is_empty());
+    if staff && org.is_none() {
+        return Err(WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("a {} user needs an organisation", role.as_str()),
+        ));
+    }
+    let (password, hash) = generated_password()?;
+    let user = admin.add_user(username, &hash, role, org).await?;
+    render_users(
+        &state,
+        &viewer,
+        Some(format!(
+            "User {} added ({}). Give them this password; they can change it on their account page.",
+            user.username,
+            user.role.as_str()
+        )),
+        Some(password),
+    )
+    .await
+}
+
+/// POST /users/{username}/password: a new generated password, shown once; the user's
+/// sign-ins end.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(username): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let (password, hash) = generated_password()?;
+    admin.set_password(&username, &hash).await?;
+    render_users(
+        &state,
+        &viewer,
+        Some(format!(
+            "The password of {username} was reset and their sign-ins ended. Give them this password:"
+        )),
+        Some(password),
+    )
+    .await
+}
+
+/// The longest an API token issued on the web is valid.
+const MAX_TOKEN_DAYS: u16 = 365;
+
+#[derive(Deserialize)]
+pub struct NewTokenForm {
+    csrf: Option<String>,
+    username: String,
+    label: String,
+    days: u16,
+}
+
+/// POST /tokens: an API token for an active user, valid 1 to 365 days; the token is shown
+/// once (only its SHA-256 is stored).
+pub async fn issue_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<NewTokenForm>,
+) -> Result<Response, WebError> {
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    if !(1..=MAX_TOKEN_DAYS).contains(&form.days) {
+        return Err(WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("a token is valid 1 to {MAX_TOKEN_DAYS} days"),
+        ));
+    }
+    let label = form.label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a token needs a label of at most 100 characters (what it is for)",
+        ));
+    }
+    let account = state
+        .store
+        .user_for_login(form.username.trim())
+        .await?
+        .ok_or_else(WebError::not_found)?;
+    if account.disabled {
+        return Err(WebError::new(
+            StatusCode::CONFLICT,
+            "the user is disabled: enable them first",
+        ));
+    }
+    let token = auth::random_token();
+    let stored = admin
+        .issue_token(&account.user, &token, label, form.days)
+        .await?;
+    render_users(
+        &state,
+        &viewer,
+        Some(format!(
+            "Token {} issued to {}, valid until {}. Copy it now: it is not shown again. Use it as Authorization: Bearer <token>.",
+            stored.id, stored.username, stored.expires_at
+        )),
+        Some(token),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
     csrf: Option<String>,
-}
-
-/// An admin's change from the users page: role and token checked, then back to the page.
-async fn admin_change(
-    viewer: &Viewer,
-    form: &CsrfForm,
-    change: impl std::future::Future<Output = Result<(), WebError>>,
-) -> Result<Response, WebError> {
-    viewer.require(&[Role::Admin])?;
-    viewer.check_csrf(form.csrf.as_deref())?;
-    change.await?;
-    Ok(Redirect::to("/users").into_response())
 }
 
 /// POST /users/{username}/disable: their sessions end and their tokens are revoked. An admin
@@ -158,19 +450,9 @@ pub async fn disable_user(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    admin_change(&viewer, &form, async {
-        if username == viewer.user.username {
-            return Err(WebError::new(
-                StatusCode::CONFLICT,
-                "you cannot disable yourself: ask another admin",
-            ));
-        }
-        Ok(state
-            .store
-            .set_disabled(&viewer.user.username, &username, true)
-            .await?)
-    })
-    .await
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    admin.set_disabled(&username, true).await?;
+    Ok(Redirect::to("/users").into_response())
 }
 
 /// POST /users/{username}/enable: they may sign in again (their old tokens stay revoked).
@@ -180,13 +462,9 @@ pub async fn enable_user(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    admin_change(&viewer, &form, async {
-        Ok(state
-            .store
-            .set_disabled(&viewer.user.username, &username, false)
-            .await?)
-    })
-    .await
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    admin.set_disabled(&username, false).await?;
+    Ok(Redirect::to("/users").into_response())
 }
 
 /// POST /tokens/{id}/revoke: the token is refused from now on.
@@ -196,12 +474,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    admin_change(&viewer, &form, async {
-        state
-            .store
-            .revoke_api_token(&viewer.user.username, &id)
-            .await?;
-        Ok(())
-    })
-    .await
+    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    admin.revoke_token(&id).await?;
+    Ok(Redirect::to("/users").into_response())
 }

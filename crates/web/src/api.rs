@@ -2,6 +2,7 @@
 //! Authenticate with the session cookie (state-changing calls then need `X-CSRF-Token`) or
 //! with `Authorization: Bearer <token>` (`obc user token`). Described at `/api/openapi.json`.
 
+use crate::access::{self, Allowed, Effect, RouteSpec};
 use crate::auth::Viewer;
 use crate::pages::{self, StatementQuery, Upload};
 use crate::{AppState, WebError};
@@ -11,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
-use axum::{Json, Router};
+use axum::Json;
 use obc_store::{IdempotencyClaim, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -67,25 +68,93 @@ pub(crate) fn csrf_header(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/me", get(me))
-        .route("/api/contracts", upload_route("contract").get(contracts))
-        .route("/api/contracts/{id}", get(contract))
-        .route("/api/contracts/{id}/statements/{milestone}", get(statement))
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/finalize",
-            post(finalize),
-        )
-        .route("/api/students/{district}/{student}", get(student))
-        .route("/api/sessions", post(upload_sessions))
-        .route("/api/rosters", upload_route("roster"))
-        .route("/api/assessments", upload_route("assessments"))
-        .route("/api/school-attendance", upload_route("attendance"))
-        .route("/api/ledger", get(ledger))
-        .route("/api/audit", get(audit))
-}
+/// The API's routes (the audit log's are in `audit.rs`).
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/api/openapi.json",
+        allowed: Allowed::Anyone,
+        effect: Effect::Reads,
+        handler: || get(openapi),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/me",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(me),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(contracts),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || upload_route("contract"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(contract),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/statements/{milestone}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(statement),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/finalize",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(finalize),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/students/{district}/{student}",
+        allowed: access::STAFF,
+        effect: Effect::Reads,
+        handler: || get(student),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/sessions",
+        allowed: access::PROVIDERS,
+        effect: Effect::Writes,
+        handler: || post(upload_sessions),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/rosters",
+        allowed: access::DISTRICT_DATA,
+        effect: Effect::Writes,
+        handler: || upload_route("roster"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/assessments",
+        allowed: access::DISTRICT_DATA,
+        effect: Effect::Writes,
+        handler: || upload_route("assessments"),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/school-attendance",
+        allowed: access::DISTRICT_DATA,
+        effect: Effect::Writes,
+        handler: || upload_route("attendance"),
+    },
+];
 
 async fn me(ApiViewer(viewer): ApiViewer) -> Json<Value> {
     Json(json!({
@@ -162,13 +231,11 @@ async fn finalize(
     Path((id, milestone)): Path<(String, String)>,
     Query(query): Query<FinalizeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
-    viewer.require(&[Role::Admin])?;
+    let cap = viewer.may_write_as(&[Role::Admin], csrf_header(&headers))?;
     pages::contract_in_scope(&state, &viewer, &id).await?;
     let as_of = obc_app::parse_as_of(query.as_of.as_deref())?;
     let (statement, stored) =
-        obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
-            .await?;
+        obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
     Ok(Json(json!({
         "contract": id, "milestone": milestone, "sha256": stored.content_sha256,
         "total": obc_core::money::format_cents(statement.totals.statement_total),
@@ -180,7 +247,6 @@ async fn student(
     ApiViewer(viewer): ApiViewer,
     Path((district, student_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
     let record = state
         .store
         .student_in_scope(&viewer.scope(), &district, &student_id)
@@ -231,7 +297,8 @@ async fn upload_json(
     query: UploadQuery,
     body: std::fs::File,
 ) -> Result<(StatusCode, Value), ApiError> {
-    viewer.check_csrf(csrf_header(headers))?;
+    // The upload names its actor itself (`pages::run_upload`); the capability is the check.
+    viewer.may_write(csrf_header(headers))?;
     let upload = Upload {
         csrf: None,
         file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
@@ -415,37 +482,6 @@ fn upload_route(kind: &'static str) -> MethodRouter<AppState> {
     )
 }
 
-async fn ledger(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-) -> Result<Json<Value>, ApiError> {
-    let rows = pages::ledger_rows(&state, &viewer.scope()).await?;
-    Ok(Json(Value::Array(
-        rows.into_iter()
-            .map(|r| {
-                json!({"contract": r.contract_id, "version": r.version, "milestone": r.milestone,
-                       "statement_date": r.statement_date, "total": r.total, "sha256": r.sha256, "finalized": r.finalized})
-            })
-            .collect(),
-    )))
-}
-
-async fn audit(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-) -> Result<Json<Value>, ApiError> {
-    viewer.require(&[Role::Admin, Role::Auditor])?;
-    let rows = state.store.audit_log().await?;
-    Ok(Json(Value::Array(
-        rows.into_iter()
-            .map(|(at, actor, action, record, detail)| {
-                json!({"at": at, "actor": actor, "action": action, "record": record, "detail": detail})
-            })
-            .collect(),
-    )))
-}
-
-/// GET /api/openapi.json: the API's description (OpenAPI 3.1).
 async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
@@ -520,7 +556,17 @@ pub fn openapi_document() -> Value {
             "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {}})),
             "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {}})),
             "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements")}},
-            "/api/audit": {"get": {"summary": "The audit log (admin, auditor)", "responses": ok("Audit events")}},
+            "/api/audit": {"get": {
+                "summary": "The audit log (admin, auditor), newest first, every event that passes the filters",
+                "parameters": [
+                    {"name": "actor", "in": "query", "description": "The username exactly", "schema": {"type": "string"}},
+                    {"name": "action", "in": "query", "description": "The action exactly (login), or a family ending in '.' (import.)", "schema": {"type": "string"}},
+                    {"name": "from", "in": "query", "description": "Events on this UTC day or later", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "description": "Events on this UTC day or earlier", "schema": {"type": "string", "format": "date"}},
+                    {"name": "contract", "in": "query", "description": "Events on the contract and its statements", "schema": {"type": "string"}}
+                ],
+                "responses": ok("Audit events")
+            }},
             "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
         },
         "components": {

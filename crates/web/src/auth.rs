@@ -130,6 +130,10 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Already signed in by the route's access check (`access::enforce`).
+        if let Some(viewer) = parts.extensions.get::<Viewer>() {
+            return Ok(viewer.clone());
+        }
         if let Some(token) = parts
             .headers
             .get(AUTHORIZATION)

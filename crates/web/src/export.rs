@@ -1,6 +1,7 @@
 //! Documents made from a contract for others to file or load: the INDIGO project document
 //! (download and API) and the statement as a printable Letter document for a finance office.
 
+use crate::access::{self, Effect, RouteSpec};
 use crate::api::{ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::pages::{self, render};
@@ -10,21 +11,36 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use obc_core::money::format_dollars;
 use obc_core::Statement;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/contracts/{id}/indigo.json", get(indigo_download))
-        .route("/api/contracts/{id}/indigo", get(indigo_api))
-        .route(
-            "/contracts/{id}/statements/{milestone}/print",
-            get(statement_print),
-        )
-}
+/// The exports' routes.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/indigo.json",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(indigo_download),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/indigo",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(indigo_api),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/print",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(statement_print),
+    },
+];
 
 /// The INDIGO document of a contract in the viewer's scope; the export is audited.
 async fn indigo_document(state: &AppState, viewer: &Viewer, id: &str) -> Result<Value, WebError> {

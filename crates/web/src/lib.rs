@@ -5,8 +5,10 @@
 //! [`obc_store::Scope`], which every query ANDs into its WHERE clause. Records outside the scope
 //! answer 404, exactly like records that do not exist, so ids cannot be probed.
 
+pub mod access;
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod design;
@@ -15,9 +17,11 @@ pub mod export;
 pub mod listing;
 pub mod monitoring;
 pub mod pages;
+pub mod provider_console;
 pub mod review;
 pub mod students;
 
+use access::{Allowed, Effect, RouteSpec};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::{
@@ -144,40 +148,148 @@ pub(crate) fn with_retry_after(status: StatusCode, mut response: Response) -> Re
 /// The `Retry-After` of a busy answer, in seconds.
 const RETRY_AFTER_SECONDS: &str = "5";
 
-/// Every route of the app.
+/// The routes of the pages, sign-in and design tools (the other modules list their own).
+const PAGE_ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/login",
+        allowed: Allowed::Anyone,
+        effect: Effect::Reads,
+        handler: || get(auth::login_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/login",
+        allowed: Allowed::Anyone,
+        effect: Effect::OwnAccount,
+        handler: || post(auth::login),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/logout",
+        allowed: access::SIGNED_IN,
+        effect: Effect::OwnAccount,
+        handler: || post(auth::logout),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/style.css",
+        allowed: Allowed::Anyone,
+        effect: Effect::Reads,
+        handler: || get(pages::stylesheet),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(pages::dashboard),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(pages::contract),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(pages::statement),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/download",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(pages::download),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/finalize",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(pages::finalize),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/students/{district}/{student}",
+        allowed: access::STAFF,
+        effect: Effect::Reads,
+        handler: || get(pages::student),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/upload",
+        allowed: access::STAFF,
+        effect: Effect::Reads,
+        handler: || get(pages::upload_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/upload/{kind}",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(pages::upload),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/design",
+        allowed: access::DESIGNERS,
+        effect: Effect::Reads,
+        handler: || get(design::design_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/design",
+        allowed: access::DESIGNERS,
+        effect: Effect::Reads,
+        handler: || post(design::review),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/design/exhibit",
+        allowed: access::DESIGNERS,
+        effect: Effect::Reads,
+        handler: || post(design::exhibit),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/design/target",
+        allowed: access::DESIGNERS,
+        effect: Effect::Reads,
+        handler: || get(design::target),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/design/target/enrollment.csv",
+        allowed: access::DESIGNERS,
+        effect: Effect::Reads,
+        handler: || get(design::target_csv),
+    },
+];
+
+/// Every route of the app, the table [`router`] is built from.
+pub fn route_table() -> Vec<&'static RouteSpec> {
+    [
+        PAGE_ROUTES,
+        accounts::ROUTES,
+        audit::ROUTES,
+        api::ROUTES,
+        monitoring::ROUTES,
+        export::ROUTES,
+        review::ROUTES,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every route of the app, from [`route_table`], each behind its access check.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/style.css", get(pages::stylesheet))
-        .route("/", get(pages::dashboard))
-        .route("/contracts/{id}", get(pages::contract))
-        .route(
-            "/contracts/{id}/statements/{milestone}",
-            get(pages::statement),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/download",
-            get(pages::download),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/finalize",
-            post(pages::finalize),
-        )
-        .route("/students/{district}/{student}", get(pages::student))
-        .route("/upload", get(pages::upload_page))
-        .route("/upload/{kind}", post(pages::upload))
-        .route("/design", get(design::design_page).post(design::review))
-        .route("/design/exhibit", post(design::exhibit))
-        .route("/design/target", get(design::target))
-        .route("/design/target/enrollment.csv", get(design::target_csv))
-        .route("/audit", get(pages::audit))
-        .route("/ledger", get(pages::ledger))
-        .merge(accounts::routes())
-        .merge(api::routes())
-        .merge(monitoring::routes())
-        .merge(export::routes())
-        .merge(review::routes())
+    let routes = access::build(&state, &route_table())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .with_state(state);
     guarded(routes)

@@ -8,6 +8,7 @@
 //! (`Store::meeting_view`, `Store::action_items`): providers see only their own students and
 //! never district-only notes. Contracts and meetings outside the user's scope answer 404.
 
+use crate::access::{self, Effect, RouteSpec};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
@@ -20,7 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use obc_app::progress::{self as app, MeetingList};
 use obc_core::money::format_dollars;
 use obc_core::progress::{
@@ -34,36 +35,128 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/contracts/{id}/progress", get(students::progress_page))
-        .route("/contracts/{id}/students", get(students::students_page))
-        .route(
-            "/contracts/{id}/meetings",
-            get(meetings_page).post(open_meeting_form),
-        )
-        .route("/meetings/{meeting}", get(meeting_page))
-        .route("/meetings/{meeting}/attendees", post(attendee_form))
-        .route("/meetings/{meeting}/notes", post(note_form))
-        .route("/meetings/{meeting}/actions", post(action_form))
-        .route(
-            "/meetings/{meeting}/actions/{item}/status",
-            post(status_form),
-        )
-        .route("/api/contracts/{id}/progress", get(progress_api))
-        .route(
-            "/api/contracts/{id}/meetings",
-            get(meetings_api).post(open_meeting_api),
-        )
-        .route("/api/meetings/{meeting}", get(meeting_api))
-        .route("/api/meetings/{meeting}/attendees", post(attendee_api))
-        .route("/api/meetings/{meeting}/notes", post(note_api))
-        .route("/api/meetings/{meeting}/actions", post(action_api))
-        .route(
-            "/api/meetings/{meeting}/actions/{item}/status",
-            post(status_api),
-        )
-}
+/// Progress monitoring's and meetings' routes.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/progress",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(students::progress_page),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/students",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(students::students_page),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/meetings",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(meetings_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/meetings",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(open_meeting_form),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/meetings/{meeting}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(meeting_page),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/meetings/{meeting}/attendees",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(attendee_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/meetings/{meeting}/notes",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(note_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/meetings/{meeting}/actions",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(action_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/meetings/{meeting}/actions/{item}/status",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(status_form),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/progress",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(progress_api),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/meetings",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(meetings_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/meetings",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(open_meeting_api),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/meetings/{meeting}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(meeting_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/meetings/{meeting}/attendees",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(attendee_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/meetings/{meeting}/notes",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(note_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/meetings/{meeting}/actions",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(action_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/meetings/{meeting}/actions/{item}/status",
+        allowed: access::STAFF,
+        effect: Effect::Writes,
+        handler: || post(status_api),
+    },
+];
 
 // ---------------------------------------------------------------------------------------------
 // What a user may see and do

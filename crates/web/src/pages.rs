@@ -13,7 +13,7 @@ use obc_core::engine::StudentInput;
 use obc_core::money::format_cents;
 use obc_core::statement::Line;
 use obc_core::{SessionStatus, Statement};
-use obc_store::{ContractVersion, Role, Scope, StoredStatement};
+use obc_store::{ContractVersion, Role, StoredStatement};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -97,6 +97,8 @@ pub struct ContractRow {
 pub struct DashboardPage {
     pub nav: Nav,
     pub rows: Vec<ContractRow>,
+    /// The provider's own sessions and uploads (provider staff only).
+    pub provider: Option<crate::provider_console::ProviderSection>,
 }
 
 /// A contract the viewer may see, else 404.
@@ -184,6 +186,7 @@ pub async fn dashboard(
     Ok(render(&DashboardPage {
         nav: Nav::of(&viewer),
         rows,
+        provider: crate::provider_console::section(&state, &viewer).await?,
     }))
 }
 
@@ -1312,76 +1315,4 @@ pub async fn stylesheet() -> Response {
         include_str!("../templates/style.css"),
     )
         .into_response()
-}
-
-#[derive(Template)]
-#[template(path = "audit.html")]
-pub struct AuditPage {
-    pub nav: Nav,
-    pub rows: Vec<(String, String, String, String, String)>,
-}
-
-pub async fn audit(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
-    viewer.require(&[Role::Admin, Role::Auditor])?;
-    let mut rows = state.store.audit_log().await?;
-    rows.reverse();
-    Ok(render(&AuditPage {
-        nav: Nav::of(&viewer),
-        rows,
-    }))
-}
-
-pub struct LedgerRow {
-    pub contract_id: String,
-    pub version: u32,
-    pub milestone: String,
-    pub statement_date: String,
-    pub total: String,
-    pub sha256: String,
-    pub finalized: String,
-}
-
-#[derive(Template)]
-#[template(path = "ledger.html")]
-pub struct LedgerPage {
-    pub nav: Nav,
-    pub rows: Vec<LedgerRow>,
-}
-
-/// Finalized statements in the viewer's scope.
-pub(crate) async fn ledger_rows(
-    state: &AppState,
-    scope: &Scope,
-) -> Result<Vec<LedgerRow>, WebError> {
-    let visible: Vec<String> = state
-        .store
-        .contracts_in_scope(scope)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    Ok(state
-        .store
-        .finalized_statements()
-        .await?
-        .into_iter()
-        .filter(|s| visible.contains(&s.contract_id))
-        .map(|s| LedgerRow {
-            contract_id: s.contract_id,
-            version: s.contract_version,
-            milestone: s.milestone,
-            statement_date: s.statement_date,
-            total: format_cents(obc_core::money::from_cents(s.total_cents)),
-            sha256: s.content_sha256,
-            finalized: format!("{} by {}", s.finalized_at, s.finalized_by),
-        })
-        .collect())
-}
-
-pub async fn ledger(State(state): State<AppState>, viewer: Viewer) -> Result<Response, WebError> {
-    let rows = ledger_rows(&state, &viewer.scope()).await?;
-    Ok(render(&LedgerPage {
-        nav: Nav::of(&viewer),
-        rows,
-    }))
 }

@@ -3,6 +3,7 @@
 //! staff of its provider approve it or dispute lines. The scope is checked on the server: a
 //! contract outside the viewer's scope answers 404.
 
+use crate::access::{self, Effect, RouteSpec, WriteCapability};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::pages;
@@ -11,52 +12,79 @@ use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use obc_core::money::{format_cents, from_cents};
 use obc_core::review::{Disputed, Party, Ruling, Step};
 use obc_store::{Role, StoredReview};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/contracts/{id}/statements/{milestone}/issue",
-            post(issue_form),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/approve",
-            post(approve_form),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/dispute",
-            post(dispute_form),
-        )
-        .route(
-            "/contracts/{id}/statements/{milestone}/resolve",
-            post(resolve_form),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/review",
-            get(review_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/issue",
-            post(issue_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/approve",
-            post(approve_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/dispute",
-            post(dispute_api),
-        )
-        .route(
-            "/api/contracts/{id}/statements/{milestone}/resolve",
-            post(resolve_api),
-        )
-}
+/// The review's routes: the intermediary issues and resolves, the parties approve and dispute.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/issue",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(issue_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/approve",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(approve_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/dispute",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(dispute_form),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/resolve",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(resolve_form),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/statements/{milestone}/review",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(review_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/issue",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(issue_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/approve",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(approve_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/dispute",
+        allowed: access::PARTIES,
+        effect: Effect::Writes,
+        handler: || post(dispute_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/resolve",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(resolve_api),
+    },
+];
 
 /// The party a viewer reviews for: district staff for their district, provider staff for
 /// their provider; nobody else approves or disputes.
@@ -84,38 +112,42 @@ async fn in_scope(
         .ok_or_else(WebError::not_found)
 }
 
+/// The intermediary's capability to issue and resolve.
+fn intermediary(viewer: &Viewer, csrf: Option<&str>) -> Result<WriteCapability, WebError> {
+    viewer.may_write_as(&[Role::Admin], csrf)
+}
+
+/// A party's capability to approve and dispute.
+fn party(viewer: &Viewer, csrf: Option<&str>) -> Result<WriteCapability, WebError> {
+    viewer.may_write_as(&[Role::District, Role::Provider], csrf)
+}
+
 async fn issue(
     state: &AppState,
     viewer: &Viewer,
+    cap: &WriteCapability,
     id: &str,
     milestone: &str,
 ) -> Result<StoredReview, WebError> {
-    viewer.require(&[Role::Admin])?;
     in_scope(state, viewer, id, milestone).await?;
     let today = obc_app::review::today();
-    Ok(
-        obc_app::review::issue_statement(&state.store, &viewer.user.username, id, milestone, today)
-            .await?,
-    )
+    Ok(obc_app::review::issue_statement(&state.store, cap.actor(), id, milestone, today).await?)
 }
 
-/// Records a step after checking who may take it: parties approve and dispute, the
-/// intermediary resolves.
+/// Records a step with the capability of the role that takes it: parties approve and
+/// dispute (`party`), the intermediary resolves (`intermediary`).
 async fn step(
     state: &AppState,
     viewer: &Viewer,
+    cap: &WriteCapability,
     id: &str,
     milestone: &str,
     step: Step,
 ) -> Result<StoredReview, WebError> {
-    match &step {
-        Step::Resolve { .. } => viewer.require(&[Role::Admin])?,
-        _ => viewer.require(&[Role::District, Role::Provider])?,
-    }
     in_scope(state, viewer, id, milestone).await?;
     Ok(obc_app::review::review_step(
         &state.store,
-        &viewer.user.username,
+        cap.actor(),
         &viewer.scope(),
         id,
         milestone,
@@ -200,8 +232,8 @@ async fn issue_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    issue(&state, &viewer, &id, &milestone).await?;
+    let cap = intermediary(&viewer, form.csrf.as_deref())?;
+    issue(&state, &viewer, &cap, &id, &milestone).await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -211,9 +243,17 @@ async fn approve_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
+    let cap = party(&viewer, form.csrf.as_deref())?;
     let party = party_of(&viewer)?;
-    step(&state, &viewer, &id, &milestone, Step::Approve { party }).await?;
+    step(
+        &state,
+        &viewer,
+        &cap,
+        &id,
+        &milestone,
+        Step::Approve { party },
+    )
+    .await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -223,9 +263,9 @@ async fn dispute_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<DisputeFields>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
+    let cap = party(&viewer, form.csrf.as_deref())?;
     let dispute = form.step(&viewer)?;
-    step(&state, &viewer, &id, &milestone, dispute).await?;
+    step(&state, &viewer, &cap, &id, &milestone, dispute).await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -235,10 +275,9 @@ async fn resolve_form(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<ResolveFields>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    viewer.require(&[Role::Admin])?;
+    let cap = intermediary(&viewer, form.csrf.as_deref())?;
     let resolution = form.step()?;
-    step(&state, &viewer, &id, &milestone, resolution).await?;
+    step(&state, &viewer, &cap, &id, &milestone, resolution).await?;
     Ok(back_to_statement(&id, &milestone))
 }
 
@@ -295,8 +334,8 @@ async fn issue_api(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
-    let review = issue(&state, &viewer, &id, &milestone).await?;
+    let cap = intermediary(&viewer, csrf_header(&headers))?;
+    let review = issue(&state, &viewer, &cap, &id, &milestone).await?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -306,9 +345,17 @@ async fn approve_api(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let cap = party(&viewer, csrf_header(&headers))?;
     let party = party_of(&viewer)?;
-    let review = step(&state, &viewer, &id, &milestone, Step::Approve { party }).await?;
+    let review = step(
+        &state,
+        &viewer,
+        &cap,
+        &id,
+        &milestone,
+        Step::Approve { party },
+    )
+    .await?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -324,9 +371,9 @@ async fn dispute_api(
     Path((id, milestone)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let cap = party(&viewer, csrf_header(&headers))?;
     let dispute = body::<DisputeFields>(&bytes)?.step(&viewer)?;
-    let review = step(&state, &viewer, &id, &milestone, dispute).await?;
+    let review = step(&state, &viewer, &cap, &id, &milestone, dispute).await?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -337,10 +384,9 @@ async fn resolve_api(
     Path((id, milestone)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
-    viewer.require(&[Role::Admin])?;
+    let cap = intermediary(&viewer, csrf_header(&headers))?;
     let resolution = body::<ResolveFields>(&bytes)?.step()?;
-    let review = step(&state, &viewer, &id, &milestone, resolution).await?;
+    let review = step(&state, &viewer, &cap, &id, &milestone, resolution).await?;
     Ok(Json(review_json(&review)?))
 }
 

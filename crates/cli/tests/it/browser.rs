@@ -7,8 +7,12 @@
 //! district user is refused a student of another district; the auditor reads the audit log and
 //! the ledger. Each step leaves a screenshot in `artifacts/browser/` at the workspace root.
 //!
-//! Needs Debian's `chromium` and `chromium-driver`. Without them the test is skipped with a
-//! note, unless `OBC_BROWSER_TESTS=1` (set by `.ci/run`), where it fails.
+//! Every page the walkthrough visits, for every role, is checked with axe-core (installed from
+//! npm by `.ci/run` into `target/npm`, or named by `OBC_AXE_JS`): any accessibility violation
+//! fails the test, listed with its rule, impact and the elements it found.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`, and axe-core. Without them the test is
+//! skipped with a note, unless `OBC_BROWSER_TESTS=1` (set by `.ci/run`), where it fails.
 
 use crate::support::{example, Obc};
 use anyhow::{bail, ensure, Context, Result};
@@ -42,6 +46,8 @@ const CHROMIUM_FLAGS: [&str; 10] = [
 
 /// How long the demo database and chromedriver may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long axe-core may take to check one page.
+const AXE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a page may take to show what a step waits for.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -49,18 +55,32 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const CONTRACT: &str = "demo-math-2025";
 const OTHER_DISTRICT_STUDENT: &str = "/students/dist-mesa/2000000";
 
-/// Whether the browser is installed; when it is not, fails under `OBC_BROWSER_TESTS=1` and
-/// otherwise says why the test does nothing.
+/// axe-core's browser script: `OBC_AXE_JS`, or where `.ci/run` installs it from npm.
+fn axe_script_path() -> PathBuf {
+    std::env::var_os("OBC_AXE_JS").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/npm/node_modules/axe-core/axe.min.js")
+        },
+        PathBuf::from,
+    )
+}
+
+/// Whether the browser and axe-core are installed; when they are not, fails under
+/// `OBC_BROWSER_TESTS=1` and otherwise says why the test does nothing.
 fn browser_installed() -> bool {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+    let axe = axe_script_path();
+    let missing: Vec<String> = [Path::new(CHROMIUM), Path::new(CHROMEDRIVER), &axe]
         .into_iter()
-        .filter(|p| !Path::new(p).exists())
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
         .collect();
     if missing.is_empty() {
         return true;
     }
     let note = format!(
-        "browser tests need {} (Debian: apt-get install chromium chromium-driver)",
+        "browser tests need {} (Debian: apt-get install chromium chromium-driver; axe-core: \
+         npm install --prefix target/npm axe-core@{AXE_VERSION}, or set OBC_AXE_JS)",
         missing.join(" and ")
     );
     if std::env::var("OBC_BROWSER_TESTS").is_ok_and(|v| v == "1") {
@@ -159,14 +179,30 @@ impl Drop for Process {
     }
 }
 
+/// The axe-core release `.ci/run` installs.
+const AXE_VERSION: &str = "4.14.1";
+
+/// Runs axe-core on the page (the script was injected first) and hands back its violations
+/// as `{id, impact, help, targets}`. WebDriver scripts run outside the page's Content
+/// Security Policy, so the app's policy (no scripts at all) does not stop them.
+const AXE_RUN: &str = "const done = arguments[arguments.length - 1]; \
+    axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({ \
+      id: v.id, impact: v.impact, help: v.help, \
+      targets: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))), e => done(String(e)));";
+
 /// A signed-out browser on the app, which names its screenshots by step.
 struct Browser {
     client: Client,
     base: String,
     shots: PathBuf,
     step: u32,
-    /// Problems that do not stop the walkthrough (layout); the test fails on them at the end.
+    /// Problems that do not stop the walkthrough (layout, accessibility); the test fails on
+    /// them at the end.
     problems: Vec<String>,
+    /// axe-core's script, injected into each page it checks.
+    axe: String,
+    /// The pages axe checked, as `role path`.
+    checked: Vec<String>,
 }
 
 impl Browser {
@@ -177,8 +213,46 @@ impl Browser {
             .with_context(|| format!("open {path}"))
     }
 
-    /// Saves the visible page as `NN-name.png`; returns the file's name.
+    /// Checks the current page with axe-core; each violation becomes a problem naming the
+    /// page, the rule, its impact and the first elements it found.
+    async fn axe(&mut self, role: &str) -> Result<()> {
+        let path = self.client.current_url().await?;
+        let page = format!(
+            "{role} {}{}",
+            path.path(),
+            path.query().map(|q| format!("?{q}")).unwrap_or_default()
+        );
+        self.client
+            .execute(&format!("{}\nreturn typeof axe;", self.axe), Vec::new())
+            .await
+            .context("inject axe-core")?;
+        let violations = self.client.execute_async(AXE_RUN, Vec::new()).await?;
+        let Some(violations) = violations.as_array() else {
+            bail!("axe-core failed on {page}: {violations}");
+        };
+        for v in violations {
+            self.problems.push(format!(
+                "axe on {page}: {} ({}): {}; at {}",
+                v["id"].as_str().unwrap_or("?"),
+                v["impact"].as_str().unwrap_or("?"),
+                v["help"].as_str().unwrap_or(""),
+                v["targets"]
+            ));
+        }
+        self.checked.push(page);
+        Ok(())
+    }
+
+    /// Saves the visible page as `NN-name.png` (named `role-what`) after checking it with
+    /// axe-core; returns the file's name.
     async fn shot(&mut self, name: &str) -> Result<String> {
+        let role = name.split('-').next().unwrap_or(name).to_string();
+        self.axe(&role).await?;
+        self.screenshot(name).await
+    }
+
+    /// Saves the visible page as `NN-name.png`, unchecked (a failure's last view).
+    async fn screenshot(&mut self, name: &str) -> Result<String> {
         self.step += 1;
         let png = self
             .client
@@ -447,6 +521,20 @@ async fn admin(b: &mut Browser) -> Result<()> {
             "the statement page is wider than a 390px phone (see {phone}): {fit}"
         ));
     }
+    // A new user through the users page: the generated password is shown once.
+    b.goto("/users").await?;
+    b.fill("#new-username", "browser-auditor").await?;
+    b.click("form[action='/users'] button[type=submit]").await?;
+    b.wait_for("#secret").await?;
+    let users = table_rows(b, "#users").await?;
+    ensure!(
+        users
+            .iter()
+            .any(|r| r[0] == "browser-auditor" && r[1] == "admin"),
+        "the new user is listed: {users:?}"
+    );
+    b.shot("admin-users-added").await?;
+    axe_tour(b, "admin", &[]).await?;
     b.sign_out().await
 }
 
@@ -468,6 +556,7 @@ async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {
         .context("the link's href")?;
     let student = href.rsplit('/').next().unwrap_or_default().to_string();
     b.goto(&href).await?;
+    b.axe("provider").await?;
     let before = count_in(&b.text("main h2:last-of-type").await?)?;
 
     // A file with a negative duration on line 3: rejected, every problem listed.
@@ -533,6 +622,27 @@ async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {
             == 2,
         "the uploaded sessions are listed"
     );
+    // The dashboard's upload history shows the upload and what it changed.
+    b.goto("/").await?;
+    let uploads = table_rows(b, "#upload-history").await?;
+    ensure!(
+        uploads
+            .first()
+            .is_some_and(|r| r[2].ends_with("sessions-good.csv") && r[3] == "2" && r[4] == "0"),
+        "the newest upload added 2 rows: {uploads:?}"
+    );
+    ensure!(
+        b.count("#provider-console svg[role=img]").await? == 1,
+        "the sessions-per-week chart"
+    );
+    ensure!(
+        table_rows(b, "#no-shows-by-tutor").await?.len() > 1,
+        "no-shows by tutor"
+    );
+    b.js("document.querySelector('#provider-console').scrollIntoView();")
+        .await?;
+    b.shot("provider-console").await?;
+    axe_tour(b, "provider", &[]).await?;
     b.sign_out().await
 }
 
@@ -560,6 +670,7 @@ async fn district(b: &mut Browser) -> Result<()> {
 
     // Uploads: roster and results, not sessions.
     b.goto("/upload").await?;
+    b.axe("district").await?;
     ensure!(b.count("#roster-file").await? == 1 && b.count("#assessments-file").await? == 1);
     ensure!(b.count("#sessions-file").await? == 0, "no sessions form");
 
@@ -576,6 +687,7 @@ async fn district(b: &mut Browser) -> Result<()> {
     );
     b.shot("district-refused-other-district").await?;
     b.goto("/").await?;
+    axe_tour(b, "district", &[]).await?;
     b.sign_out().await
 }
 
@@ -600,6 +712,33 @@ async fn auditor(b: &mut Browser) -> Result<()> {
         "the district's sign-in is in the audit log"
     );
     b.shot("auditor-audit-log").await?;
+    // Filtered to the provider's imports.
+    b.fill("#actor", "provider").await?;
+    b.fill("#action", "import.").await?;
+    b.click("form.filters button[type=submit]").await?;
+    let start = Instant::now();
+    while !b
+        .client
+        .current_url()
+        .await?
+        .query()
+        .is_some_and(|q| q.contains("actor=provider"))
+    {
+        ensure!(
+            start.elapsed() < STEP_TIMEOUT,
+            "the filter form was not sent"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let filtered = table_rows(b, "#audit").await?;
+    ensure!(
+        !filtered.is_empty()
+            && filtered
+                .iter()
+                .all(|r| r[1] == "provider" && r[2].starts_with("import.")),
+        "only the provider's imports: {filtered:?}"
+    );
+    b.shot("auditor-audit-filtered").await?;
 
     b.click("header nav a[href='/ledger']").await?;
     b.wait_for_path("/ledger").await?;
@@ -611,11 +750,22 @@ async fn auditor(b: &mut Browser) -> Result<()> {
         "the demo's finalized statements: {rows:?}"
     );
     b.shot("auditor-ledger").await?;
+    b.click("form[action='/ledger/verify'] button[type=submit]")
+        .await?;
+    b.wait_for("#verification").await?;
+    let outcome = b.text("#verification p").await?;
+    ensure!(
+        outcome.starts_with("Verified"),
+        "the ledger verifies: {outcome:?}"
+    );
+    b.shot("auditor-ledger-verified").await?;
 
     // Read-only: the upload page is refused.
     b.goto("/upload").await?;
     ensure!(b.h1().await? == "Not allowed", "the auditor may not upload");
+    b.axe("auditor").await?;
     b.goto("/").await?;
+    axe_tour(b, "auditor", &[]).await?;
     b.sign_out().await
 }
 
@@ -670,6 +820,39 @@ async fn lists(b: &mut Browser) -> Result<()> {
     b.shot("lists-progress-filtered-sorted").await?;
     b.goto("/").await?;
     b.sign_out().await
+}
+
+/// Pages of the demo contract every signed-in role opens (some answer "not allowed").
+const CONTRACT_PAGES: [&str; 5] = [
+    "/contracts/demo-math-2025",
+    "/contracts/demo-math-2025/students",
+    "/contracts/demo-math-2025/statements/midyear",
+    "/contracts/demo-math-2025/progress",
+    "/contracts/demo-math-2025/meetings",
+];
+
+/// Opens every page of the header's menu and of `CONTRACT_PAGES`, then `more`, and checks
+/// each with axe-core as `role`.
+async fn axe_tour(b: &mut Browser, role: &str, more: &[&str]) -> Result<()> {
+    let menu = b
+        .js("return Array.from(document.querySelectorAll('header nav a')).map(a => a.getAttribute('href'));")
+        .await?;
+    let mut pages: Vec<String> = serde_json::from_value(menu)?;
+    pages.extend(CONTRACT_PAGES.iter().chain(more).map(|p| p.to_string()));
+    for page in pages {
+        b.goto(&page).await?;
+        b.axe(role).await?;
+    }
+    // The first meeting of the contract, when the role may see its meetings.
+    b.goto(CONTRACT_PAGES[4]).await?;
+    let meeting = b
+        .js("const a = document.querySelector('main a[href^=\"/meetings/\"]'); return a ? a.getAttribute('href') : null;")
+        .await?;
+    if let Some(meeting) = meeting.as_str() {
+        b.goto(meeting).await?;
+        b.axe(role).await?;
+    }
+    b.goto("/").await
 }
 
 async fn walkthrough(b: &mut Browser, dir: &Path) -> Result<()> {
@@ -736,6 +919,7 @@ fn browser_walkthrough_of_every_role() {
         json!({ "binary": CHROMIUM, "args": args }),
     );
 
+    let axe = std::fs::read_to_string(axe_script_path()).expect("read axe-core's script");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -747,6 +931,16 @@ fn browser_walkthrough_of_every_role() {
             .await
             .context("start Chromium through chromedriver")?;
         eprintln!("browser test: Chromium up after {:?}", started.elapsed());
+        // axe-core needs more than the default minute on the 600-row statement page of a
+        // busy machine.
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(AXE_TIMEOUT),
+                Some(START_TIMEOUT),
+                Some(Duration::ZERO),
+            ))
+            .await
+            .context("set the script timeout")?;
         let mut browser = Browser {
             client,
             // localhost, not 127.0.0.1: the session cookie is Secure, which Chrome accepts
@@ -755,12 +949,19 @@ fn browser_walkthrough_of_every_role() {
             shots: shots.clone(),
             step: 0,
             problems: Vec::new(),
+            axe,
+            checked: Vec::new(),
         };
         let result = walkthrough(&mut browser, obc.dir()).await;
+        eprintln!(
+            "browser test: axe-core {AXE_VERSION} checked {} pages:\n{}",
+            browser.checked.len(),
+            browser.checked.join("\n")
+        );
         if let Err(e) = &result {
             let at = browser.client.current_url().await.map(|u| u.to_string());
             eprintln!("browser test failed at {at:?}: {e:#}");
-            let _ = browser.shot("FAILED").await;
+            let _ = browser.screenshot("FAILED").await;
         }
         let _ = browser.client.close().await;
         result?;
