@@ -1139,6 +1139,12 @@ fn monitoring_probes(meeting: i64) -> Vec<Probe> {
             mesa_pages,
         ),
         get(
+            "/contracts/{id}/students",
+            format!("/contracts/{m}/students"),
+            Page,
+            mesa_pages,
+        ),
+        get(
             "/api/contracts/{id}/progress",
             format!("/api/contracts/{m}/progress?as_of=2025-02-03"),
             Bearer,
