@@ -8,7 +8,7 @@
 //! (`Store::meeting_view`, `Store::action_items`): providers see only their own students and
 //! never district-only notes. Contracts and meetings outside the user's scope answer 404.
 
-use crate::access::{self, Effect, RouteSpec};
+use crate::access::{self, Effect, RouteSpec, WriteCapability};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
@@ -216,7 +216,6 @@ async fn writable_meeting(
     viewer: &Viewer,
     meeting: i64,
 ) -> Result<Meeting, WebError> {
-    viewer.require(&WRITERS)?;
     let m = match state.store.meeting(meeting).await {
         Err(obc_store::StoreError::NotFound(_)) => return Err(WebError::not_found()),
         other => other?,
@@ -299,18 +298,17 @@ async fn meeting_list(
 async fn open_meeting(
     state: &AppState,
     viewer: &Viewer,
+    write: &WriteCapability,
     id: &str,
     date: Option<&str>,
     attendees: &[(String, Side)],
 ) -> Result<Meeting, WebError> {
-    viewer.require(&WRITERS)?;
     let cv = contract_in_scope(state, viewer, id).await?;
     let held_on = parse_date("meeting date", date)?.unwrap_or_else(|| current_date(&cv));
     for (name, _) in attendees {
         non_empty("an attendee's name", name)?;
     }
-    let (m, _) =
-        app::open_meeting(&state.store, &viewer.user.username, id, held_on, attendees).await?;
+    let (m, _) = app::open_meeting(&state.store, write.actor(), id, held_on, attendees).await?;
     Ok(m)
 }
 
@@ -325,12 +323,13 @@ fn typed_wrong(e: obc_app::AppError) -> WebError {
 async fn add_attendee(
     state: &AppState,
     viewer: &Viewer,
+    write: &WriteCapability,
     meeting: i64,
     name: &str,
     side: &str,
 ) -> Result<Attendee, WebError> {
     let m = writable_meeting(state, viewer, meeting).await?;
-    app::add_attendee(&state.store, &viewer.user.username, m.id, name, side)
+    app::add_attendee(&state.store, write.actor(), m.id, name, side)
         .await
         .map_err(typed_wrong)
 }
@@ -338,6 +337,7 @@ async fn add_attendee(
 async fn add_note(
     state: &AppState,
     viewer: &Viewer,
+    write: &WriteCapability,
     meeting: i64,
     student: Option<String>,
     text: &str,
@@ -351,7 +351,7 @@ async fn add_note(
     }
     app::add_note(
         &state.store,
-        &viewer.user.username,
+        write.actor(),
         m.id,
         student.as_deref(),
         text,
@@ -364,6 +364,7 @@ async fn add_note(
 async fn add_action(
     state: &AppState,
     viewer: &Viewer,
+    write: &WriteCapability,
     meeting: i64,
     owner: &str,
     due: &str,
@@ -374,7 +375,7 @@ async fn add_action(
     let due = parse_date("due date", Some(due))?;
     app::add_action(
         &state.store,
-        &viewer.user.username,
+        write.actor(),
         m.id,
         owner,
         due,
@@ -390,6 +391,7 @@ async fn add_action(
 async fn set_status(
     state: &AppState,
     viewer: &Viewer,
+    write: &WriteCapability,
     meeting: i64,
     item: i64,
     status: &str,
@@ -398,7 +400,7 @@ async fn set_status(
     let m = writable_meeting(state, viewer, meeting).await?;
     app::set_action_status(
         &state.store,
-        &viewer.user.username,
+        write.actor(),
         &meeting_viewer(viewer),
         &m.contract_id,
         item,
@@ -1003,10 +1005,17 @@ pub async fn open_meeting_form(
     Path(id): Path<String>,
     Form(form): Form<OpenForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    viewer.require(&WRITERS)?;
+    let write = viewer.may_write(form.csrf.as_deref())?;
     let attendees = attendee_lines(&form.attendees)?;
-    let m = open_meeting(&state, &viewer, &id, form.date.as_deref(), &attendees).await?;
+    let m = open_meeting(
+        &state,
+        &viewer,
+        &write,
+        &id,
+        form.date.as_deref(),
+        &attendees,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/meetings/{}", m.id)).into_response())
 }
 
@@ -1025,8 +1034,8 @@ pub async fn attendee_form(
     Path(meeting): Path<i64>,
     Form(form): Form<AttendeeForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    add_attendee(&state, &viewer, meeting, &form.name, &form.side).await?;
+    let write = viewer.may_write(form.csrf.as_deref())?;
+    add_attendee(&state, &viewer, &write, meeting, &form.name, &form.side).await?;
     Ok(Redirect::to(&format!("/meetings/{meeting}#attendees")).into_response())
 }
 
@@ -1046,10 +1055,11 @@ pub async fn note_form(
     Path(meeting): Path<i64>,
     Form(form): Form<NoteForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
+    let write = viewer.may_write(form.csrf.as_deref())?;
     add_note(
         &state,
         &viewer,
+        &write,
         meeting,
         form.student,
         &form.text,
@@ -1077,10 +1087,11 @@ pub async fn action_form(
     Path(meeting): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
+    let write = viewer.may_write(form.csrf.as_deref())?;
     add_action(
         &state,
         &viewer,
+        &write,
         meeting,
         &form.owner,
         &form.due,
@@ -1106,8 +1117,17 @@ pub async fn status_form(
     Path((meeting, item)): Path<(i64, i64)>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    set_status(&state, &viewer, meeting, item, &form.status, &form.note).await?;
+    let write = viewer.may_write(form.csrf.as_deref())?;
+    set_status(
+        &state,
+        &viewer,
+        &write,
+        meeting,
+        item,
+        &form.status,
+        &form.note,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/meetings/{meeting}#item-{item}")).into_response())
 }
 
@@ -1163,8 +1183,7 @@ async fn open_meeting_api(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<MeetingView>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
-    viewer.require(&WRITERS)?;
+    let write = viewer.may_write(csrf_header(&headers))?;
     let body: OpenBody = if body.is_empty() {
         OpenBody::default()
     } else {
@@ -1184,7 +1203,15 @@ async fn open_meeting_api(
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let m = open_meeting(&state, &viewer, &id, body.date.as_deref(), &attendees).await?;
+    let m = open_meeting(
+        &state,
+        &viewer,
+        &write,
+        &id,
+        body.date.as_deref(),
+        &attendees,
+    )
+    .await?;
     Ok(Json(meeting_view(&state, &viewer, m.id).await?))
 }
 
@@ -1203,10 +1230,10 @@ async fn attendee_api(
     Path(meeting): Path<i64>,
     body: Bytes,
 ) -> Result<Json<Attendee>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let write = viewer.may_write(csrf_header(&headers))?;
     let body: AttendeeBody = json_body(&body)?;
     Ok(Json(
-        add_attendee(&state, &viewer, meeting, &body.name, &body.side).await?,
+        add_attendee(&state, &viewer, &write, meeting, &body.name, &body.side).await?,
     ))
 }
 
@@ -1225,12 +1252,13 @@ async fn note_api(
     Path(meeting): Path<i64>,
     body: Bytes,
 ) -> Result<Json<MeetingNote>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let write = viewer.may_write(csrf_header(&headers))?;
     let body: NoteBody = json_body(&body)?;
     Ok(Json(
         add_note(
             &state,
             &viewer,
+            &write,
             meeting,
             body.student,
             &body.text,
@@ -1255,12 +1283,13 @@ async fn action_api(
     Path(meeting): Path<i64>,
     body: Bytes,
 ) -> Result<Json<ActionItem>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let write = viewer.may_write(csrf_header(&headers))?;
     let body: ActionBody = json_body(&body)?;
     Ok(Json(
         add_action(
             &state,
             &viewer,
+            &write,
             meeting,
             &body.owner,
             &body.due,
@@ -1285,10 +1314,19 @@ async fn status_api(
     Path((meeting, item)): Path<(i64, i64)>,
     body: Bytes,
 ) -> Result<Json<ActionItem>, ApiError> {
-    viewer.check_csrf(csrf_header(&headers))?;
+    let write = viewer.may_write(csrf_header(&headers))?;
     let body: StatusBody = json_body(&body)?;
     Ok(Json(
-        set_status(&state, &viewer, meeting, item, &body.status, &body.note).await?,
+        set_status(
+            &state,
+            &viewer,
+            &write,
+            meeting,
+            item,
+            &body.status,
+            &body.note,
+        )
+        .await?,
     ))
 }
 

@@ -183,7 +183,13 @@ fn an_identical_map_resend_is_not_merged_unless_the_roster_changed() {
         "newcomer.csv",
         "student_id,school_id,grade,first_name,last_name\n9900001,sch-001,7,Al,New\n",
     );
-    obc.ok(&["import", "roster", "newcomer.csv", "--district", "dist-mesa"]);
+    obc.ok(&[
+        "import",
+        "roster",
+        "newcomer.csv",
+        "--district",
+        "dist-mesa",
+    ]);
     let merged = import();
     assert!(
         merged.contains("507 rows read, 2 added, 0 replaced, 503 unchanged, 2 skipped"),
