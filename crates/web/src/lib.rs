@@ -15,6 +15,7 @@ pub mod export;
 pub mod monitoring;
 pub mod pages;
 pub mod review;
+pub mod statements;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -142,15 +143,19 @@ pub fn router(state: AppState) -> Router {
         .route("/contracts/{id}", get(pages::contract))
         .route(
             "/contracts/{id}/statements/{milestone}",
-            get(pages::statement),
+            get(statements::statement),
         )
         .route(
             "/contracts/{id}/statements/{milestone}/download",
-            get(pages::download),
+            get(statements::download),
         )
         .route(
             "/contracts/{id}/statements/{milestone}/finalize",
-            post(pages::finalize),
+            get(statements::confirm_finalize).post(statements::finalize),
+        )
+        .route(
+            "/contracts/{id}/statements/{milestone}/students/{student}",
+            get(statements::explanation),
         )
         .route("/students/{district}/{student}", get(pages::student))
         .route("/upload", get(pages::upload_page))

@@ -1,0 +1,753 @@
+//! The statement of a milestone on the web, read like an invoice: a one-page summary (parties
+//! by name, amounts as `$1,234.56`, the not-to-exceed used and left, why numbers differ), a
+//! legend of rules in words, the students' table searched, filtered, sorted and paged, each
+//! student's explanation as `obc explain` prints it, the Letter printout, the downloads and
+//! finalization behind a confirmation that names the amount.
+
+mod listing;
+mod summary;
+
+use crate::auth::Viewer;
+use crate::pages::{contract_in_scope, render, Nav};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use listing::{Column, ListQuery, Listing, Names};
+use obc_core::money::format_dollars;
+use obc_core::ratio::Ratio;
+use obc_core::rule_words::{legend, rule_label};
+use obc_core::statement::Line;
+use obc_core::Statement;
+use obc_store::{ContractVersion, Role, StoredStatement};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+use summary::AmountRow;
+
+#[derive(Deserialize, Default)]
+pub struct StatementQuery {
+    pub as_of: Option<String>,
+    pub format: Option<String>,
+}
+
+/// Whether the statement shown is the finalized one, a recomputation of it, or a draft.
+pub(crate) fn status_text(finalized: &Option<StoredStatement>, statement: &Statement) -> String {
+    match finalized {
+        Some(f) if f.content_sha256 == statement.content_sha256() => {
+            format!("Finalized {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)
+        }
+        Some(f) => format!(
+            "Finalized {} by {} with a total of {}; the inputs changed since, so this is a recomputation (corrections go on the next statement)",
+            f.finalized_at,
+            f.finalized_by,
+            format_dollars(obc_core::money::from_cents(f.total_cents))
+        ),
+        None => "Draft: not finalized".into(),
+    }
+}
+
+/// A milestone's statement as shown to a viewer who may see its contract: the finalized one,
+/// else a draft (see [`obc_app::statement_for_display`]).
+struct Shown {
+    cv: ContractVersion,
+    statement: Statement,
+    finalized: Option<StoredStatement>,
+    /// `&as_of=DATE` when a date was asked for, to keep in links.
+    as_of_param: String,
+}
+
+async fn shown(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    milestone: &str,
+    as_of: Option<&str>,
+) -> Result<Shown, WebError> {
+    let cv = contract_in_scope(state, viewer, id).await?;
+    cv.contract
+        .milestone(milestone)
+        .ok_or_else(WebError::not_found)?;
+    let as_of = as_of.filter(|d| !d.trim().is_empty());
+    let date = obc_app::parse_as_of(as_of).map_err(|e| WebError::bad_request(e.to_string()))?;
+    let (statement, finalized) =
+        obc_app::statement_for_display(&state.store, &cv, milestone, date).await?;
+    Ok(Shown {
+        cv,
+        statement,
+        finalized,
+        // Validated as a date just above, so it needs no encoding.
+        as_of_param: as_of.map(|d| format!("&as_of={d}")).unwrap_or_default(),
+    })
+}
+
+/// An organisation as "Name (id)", or its id when it has no other name.
+async fn party_name(state: &AppState, id: &str) -> Result<String, WebError> {
+    Ok(match state.store.organisation_name(id).await? {
+        Some(name) if name != id => format!("{name} ({id})"),
+        _ => id.to_string(),
+    })
+}
+
+/// The parties, period and dates of a statement, as its summary names them.
+pub struct Heading {
+    pub contract_id: String,
+    pub contract_version: u32,
+    pub milestone: String,
+    pub milestone_date: String,
+    pub statement_date: String,
+    pub district: String,
+    pub provider: String,
+    pub period: String,
+    pub status: String,
+    pub amounts: Vec<AmountRow>,
+    pub nte: Vec<AmountRow>,
+    pub differences: Vec<String>,
+    pub legend: Vec<LegendRow>,
+    pub met_target: u32,
+    pub cost_per_outcome: String,
+}
+
+/// A rule of the statement: its words, its code (as in the CSV), its students and amounts.
+pub struct LegendRow {
+    pub rule: String,
+    pub words: String,
+    pub students: u32,
+    pub base: String,
+    pub contingent: String,
+    pub total: String,
+}
+
+async fn heading(state: &AppState, shown: &Shown) -> Result<Heading, WebError> {
+    let (statement, c) = (&shown.statement, &shown.cv.contract);
+    let t = &statement.totals;
+    let words: HashMap<String, String> = legend(statement).into_iter().collect();
+    Ok(Heading {
+        contract_id: statement.contract_id.clone(),
+        contract_version: statement.contract_version,
+        milestone: statement.milestone.clone(),
+        milestone_date: statement.milestone_date.clone(),
+        statement_date: statement.statement_date.clone(),
+        district: party_name(state, &c.district).await?,
+        provider: party_name(state, &c.provider).await?,
+        period: format!("{} to {}", c.period.start, c.period.end),
+        status: status_text(&shown.finalized, statement),
+        amounts: summary::amounts(statement),
+        nte: summary::not_to_exceed(statement, c.not_to_exceed),
+        differences: summary::differences(statement, c.not_to_exceed),
+        legend: t
+            .by_rule
+            .iter()
+            .map(|r| LegendRow {
+                rule: r.rule.clone(),
+                words: words.get(&r.rule).cloned().unwrap_or_default(),
+                students: r.students,
+                base: format_dollars(r.base),
+                contingent: format_dollars(r.contingent),
+                total: format_dollars(r.base + r.contingent),
+            })
+            .collect(),
+        met_target: t.met_target,
+        cost_per_outcome: t
+            .cost_per_outcome
+            .map(format_dollars)
+            .unwrap_or_else(|| "none (no student met the target)".into()),
+    })
+}
+
+/// A rate or measure as a percentage with one decimal (`92.6%`), blank when undefined.
+fn percent(ratio: Option<Ratio>) -> String {
+    ratio
+        .map(|r| format!("{}%", (r.round(3) * Decimal::ONE_HUNDRED).normalize()))
+        .unwrap_or_default()
+}
+
+/// An option of a filter's select.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A column heading: a link that sorts by it (or reverses its order).
+pub struct HeaderCell {
+    pub label: &'static str,
+    pub href: String,
+    pub numeric: bool,
+    /// `ascending` or `descending` on the column sorted by.
+    pub aria_sort: Option<&'static str>,
+    /// The arrow after the sorted column's label.
+    pub arrow: &'static str,
+}
+
+/// A link of the pager; `None` when there is nowhere to go.
+pub struct PageLink {
+    pub label: &'static str,
+    pub href: Option<String>,
+}
+
+/// A student's line as the compact table shows it.
+pub struct StudentRow {
+    pub student_id: String,
+    pub student_link: Option<String>,
+    pub name: String,
+    pub school: String,
+    pub rule: String,
+    pub rule_code: String,
+    pub attended: String,
+    pub attendance: String,
+    pub measure: String,
+    pub base: String,
+    pub contingent: String,
+    pub total: String,
+    pub reason: String,
+    pub clauses: String,
+    pub notes: String,
+    pub explain: String,
+}
+
+/// The students' table of the statement page: the search form, one page of rows, the pager.
+pub struct StudentTable {
+    pub q: String,
+    pub sort: &'static str,
+    pub dir: &'static str,
+    pub schools: Vec<Choice>,
+    pub rules: Vec<Choice>,
+    pub show_names: bool,
+    pub headers: Vec<HeaderCell>,
+    pub rows: Vec<StudentRow>,
+    pub showing: String,
+    pub pager: Vec<PageLink>,
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+pub struct StatementPage {
+    pub nav: Nav,
+    pub h: Heading,
+    pub can_finalize: bool,
+    pub as_of_param: String,
+    pub table: StudentTable,
+    pub inputs_hash: String,
+    pub review: crate::review::ReviewSection,
+    /// For the review section, which names them so.
+    pub contract_id: String,
+    pub milestone: String,
+}
+
+fn header_label(column: Column) -> &'static str {
+    match column {
+        Column::Student => "Student",
+        Column::Name => "Name",
+        Column::School => "School",
+        Column::Rule => "Rule",
+        Column::Attendance => "Attendance",
+        Column::Measure => "Measure",
+        Column::Base => "Base",
+        Column::Contingent => "Contingent",
+        Column::Total => "Total",
+    }
+}
+
+/// The table's page asked for by `query`, with names where the viewer may see them.
+async fn student_table(
+    state: &AppState,
+    viewer: &Viewer,
+    shown: &Shown,
+    query: &ListQuery,
+) -> Result<StudentTable, WebError> {
+    let district = &shown.cv.contract.district;
+    let statement = &shown.statement;
+    // Auditors read statements but never students' names (nor their pages).
+    let show_names = viewer.role() != Role::Auditor;
+    let schools = state.store.school_names(district).await?;
+    let all_names = if show_names && query.needs_all_names() {
+        Some(state.store.student_names(district, None).await?)
+    } else {
+        None
+    };
+    let names = Names {
+        students: all_names.as_ref(),
+        schools: &schools,
+    };
+    let listing = listing::list(&statement.lines, &names, query);
+    let page_names = match (&all_names, show_names) {
+        (Some(all), _) => listing
+            .rows
+            .iter()
+            .filter_map(|l| Some((l.student_id.clone(), all.get(&l.student_id)?.clone())))
+            .collect(),
+        (None, true) => {
+            let ids: Vec<&str> = listing.rows.iter().map(|l| l.student_id.as_str()).collect();
+            state.store.student_names(district, Some(&ids)).await?
+        }
+        (None, false) => HashMap::new(),
+    };
+    let suffix = &shown.as_of_param;
+    let base = format!(
+        "/contracts/{}/statements/{}",
+        statement.contract_id, statement.milestone
+    );
+    let rows = listing
+        .rows
+        .iter()
+        .map(|l| StudentRow {
+            student_id: l.student_id.clone(),
+            student_link: show_names.then(|| format!("/students/{district}/{}", l.student_id)),
+            name: page_names.get(&l.student_id).cloned().unwrap_or_default(),
+            school: names.school(&l.school_id).to_string(),
+            rule: rule_label(&l.rule, l.tier_pays),
+            rule_code: l.rule.clone(),
+            attended: format!("{} of {}", l.attended, l.planned),
+            attendance: percent(l.attendance_rate),
+            measure: percent(l.measure),
+            base: format_dollars(l.base_amount),
+            contingent: format_dollars(l.contingent_amount),
+            total: format_dollars(l.total),
+            reason: l.reason.clone(),
+            clauses: clauses(l),
+            notes: l.notes.join("; "),
+            explain: format!(
+                "{base}/students/{}{}",
+                l.student_id,
+                suffix.replacen('&', "?", 1)
+            ),
+        })
+        .collect();
+    let selected = |value: Option<&str>, v: &str| value == Some(v);
+    let school_ids: BTreeSet<&str> = statement
+        .lines
+        .iter()
+        .map(|l| l.school_id.as_str())
+        .collect();
+    let mut school_choices: Vec<Choice> = school_ids
+        .into_iter()
+        .map(|id| Choice {
+            value: id.to_string(),
+            label: names.school(id).to_string(),
+            selected: selected(query.school(), id),
+        })
+        .collect();
+    school_choices.sort_by(|a, b| a.label.cmp(&b.label));
+    let rules = legend(statement)
+        .into_iter()
+        .map(|(code, words)| Choice {
+            selected: selected(query.rule(), &code),
+            label: format!("{code}: {words}"),
+            value: code,
+        })
+        .collect();
+    let (column, descending) = (listing.column, listing.descending);
+    let headers = Column::ALL
+        .into_iter()
+        .filter(|c| show_names || *c != Column::Name)
+        .map(|c| {
+            let next = if c == column {
+                !descending
+            } else {
+                c.descends_first()
+            };
+            HeaderCell {
+                label: header_label(c),
+                href: format!("{}{suffix}", query.href(1, Some((c, next)))),
+                numeric: c.descends_first(),
+                aria_sort: (c == column).then_some(if descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }),
+                arrow: match (c == column, descending) {
+                    (false, _) => "",
+                    (true, false) => " ▲",
+                    (true, true) => " ▼",
+                },
+            }
+        })
+        .collect();
+    Ok(StudentTable {
+        q: query.search().unwrap_or_default().to_string(),
+        sort: column.key(),
+        dir: if descending { "desc" } else { "asc" },
+        schools: school_choices,
+        rules,
+        show_names,
+        headers,
+        showing: showing(&listing, statement.lines.len()),
+        pager: pager(&listing, query, suffix),
+        rows,
+    })
+}
+
+/// The contract clauses behind a line's amounts.
+fn clauses(l: &Line) -> String {
+    if l.contingent_clause.is_empty() {
+        format!("base: {}", l.base_clause)
+    } else {
+        format!(
+            "base: {}; contingent: {}",
+            l.base_clause, l.contingent_clause
+        )
+    }
+}
+
+/// "Students 101 to 116 of 116" (and how many the filters left out of all).
+fn showing(listing: &Listing, all: usize) -> String {
+    let (first, last) = listing.range();
+    let of = if listing.matched == all {
+        format!("{all}")
+    } else {
+        format!("{} matching, of {all} on the statement", listing.matched)
+    };
+    if listing.matched == 0 {
+        return format!("No student matches (0 of {all}).");
+    }
+    format!(
+        "Students {first} to {last} of {of}; page {} of {}.",
+        listing.page, listing.pages
+    )
+}
+
+fn pager(listing: &Listing, query: &ListQuery, suffix: &str) -> Vec<PageLink> {
+    let link = |label: &'static str, page: usize, usable: bool| PageLink {
+        label,
+        href: usable.then(|| format!("{}{suffix}", query.href(page, None))),
+    };
+    let (page, pages) = (listing.page, listing.pages);
+    vec![
+        link("First", 1, page > 1),
+        link("Previous", page.saturating_sub(1), page > 1),
+        link("Next", page + 1, page < pages),
+        link("Last", pages, page < pages),
+    ]
+}
+
+/// `GET /contracts/{id}/statements/{milestone}`: the summary, the legend, a page of students.
+pub async fn statement(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+    Query(list): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    let shown_sha256 = shown.statement.content_sha256();
+    let review = crate::review::section(
+        &state,
+        &viewer,
+        &id,
+        &milestone,
+        shown.finalized.is_some(),
+        &shown_sha256,
+    )
+    .await?;
+    let table = student_table(&state, &viewer, &shown, &list).await?;
+    Ok(render(&StatementPage {
+        nav: Nav::of(&viewer),
+        h: heading(&state, &shown).await?,
+        can_finalize: viewer.role() == Role::Admin && shown.finalized.is_none(),
+        as_of_param: shown.as_of_param.clone(),
+        table,
+        inputs_hash: shown.statement.inputs_hash.clone(),
+        review,
+        contract_id: id,
+        milestone,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "statement_student.html")]
+pub struct ExplanationPage {
+    pub nav: Nav,
+    pub contract_id: String,
+    pub milestone: String,
+    pub student_id: String,
+    pub name: Option<String>,
+    pub student_link: Option<String>,
+    pub school: String,
+    pub rule: String,
+    pub base: String,
+    pub contingent: String,
+    pub total: String,
+    pub explanation: String,
+    pub back: String,
+}
+
+/// `GET /contracts/{id}/statements/{milestone}/students/{student}`: one student's line
+/// explained as `obc explain` prints it (counts, rates and their formulas, scores, rule, clauses).
+pub async fn explanation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone, student)): Path<(String, String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    let statement = &shown.statement;
+    let line = statement
+        .lines
+        .iter()
+        .find(|l| l.student_id == student)
+        .ok_or_else(WebError::not_found)?;
+    let explanation = statement
+        .explain(&student)
+        .ok_or_else(WebError::not_found)?;
+    let district = &shown.cv.contract.district;
+    let show_names = viewer.role() != Role::Auditor;
+    let name = if show_names {
+        state
+            .store
+            .student_names(district, Some(&[student.as_str()]))
+            .await?
+            .remove(&student)
+    } else {
+        None
+    };
+    let schools = state.store.school_names(district).await?;
+    Ok(render(&ExplanationPage {
+        nav: Nav::of(&viewer),
+        student_link: show_names.then(|| format!("/students/{district}/{student}")),
+        name,
+        school: format!(
+            "{} ({})",
+            schools.get(&line.school_id).unwrap_or(&line.school_id),
+            line.school_id
+        ),
+        rule: obc_core::rule_words::rule_in_words(&line.rule, line.tier_pays),
+        base: format_dollars(line.base_amount),
+        contingent: format_dollars(line.contingent_amount),
+        total: format_dollars(line.total),
+        explanation,
+        back: format!(
+            "/contracts/{id}/statements/{milestone}{}{}",
+            ListQuery {
+                q: Some(student.clone()),
+                ..ListQuery::default()
+            }
+            .href(1, None),
+            shown.as_of_param
+        ),
+        contract_id: id,
+        milestone,
+        student_id: student,
+    }))
+}
+
+/// A statement file; exports of student data are recorded in the audit log.
+pub(crate) async fn statement_file(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    milestone: &str,
+    query: &StatementQuery,
+) -> Result<Response, WebError> {
+    let shown = shown(state, viewer, id, milestone, query.as_of.as_deref()).await?;
+    let statement = shown.statement;
+    let (body, content_type, ext) = match query.format.as_deref().unwrap_or("json") {
+        "csv" => (statement.to_csv(), "text/csv; charset=utf-8", "csv"),
+        "json" => (statement.to_json(), "application/json", "json"),
+        other => {
+            return Err(WebError::bad_request(format!(
+                "format {other}: expected csv or json"
+            )))
+        }
+    };
+    state
+        .store
+        .audit(
+            &viewer.user.username,
+            "export.statement",
+            &format!("contract:{id}/milestone:{milestone}"),
+            &format!("{ext}, {} student lines", statement.lines.len()),
+        )
+        .await?;
+    Ok((
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-{milestone}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    statement_file(&state, &viewer, &id, &milestone, &query).await
+}
+
+#[derive(Template)]
+#[template(path = "statement_finalize.html")]
+pub struct ConfirmPage {
+    pub nav: Nav,
+    pub contract_id: String,
+    pub milestone: String,
+    pub statement_date: String,
+    pub amount: String,
+    pub students: u32,
+    pub as_of: String,
+    pub as_of_param: String,
+}
+
+/// `GET .../finalize`: what finalizing would fix for good, and the form that does it.
+pub async fn confirm_finalize(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    viewer.require(&[Role::Admin])?;
+    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    if let Some(f) = &shown.finalized {
+        return Err(WebError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "{id} {milestone} is already finalized ({} by {})",
+                f.finalized_at, f.finalized_by
+            ),
+        ));
+    }
+    let t = &shown.statement.totals;
+    Ok(render(&ConfirmPage {
+        nav: Nav::of(&viewer),
+        statement_date: shown.statement.statement_date.clone(),
+        amount: format_dollars(t.statement_total),
+        students: t.students,
+        as_of: query.as_of.unwrap_or_default(),
+        as_of_param: shown.as_of_param.replacen('&', "?", 1),
+        contract_id: id,
+        milestone,
+    }))
+}
+
+/// The value of the confirmation field of the finalize form.
+const CONFIRMED: &str = "yes";
+
+#[derive(Deserialize)]
+pub struct FinalizeForm {
+    csrf: Option<String>,
+    as_of: Option<String>,
+    /// [`CONFIRMED`] when the admin confirmed on the confirmation page.
+    confirm: Option<String>,
+}
+
+/// `POST .../finalize`: finalizes, once confirmed (finalizing cannot be undone).
+pub async fn finalize(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Form(form): Form<FinalizeForm>,
+) -> Result<Response, WebError> {
+    viewer.check_csrf(form.csrf.as_deref())?;
+    viewer.require(&[Role::Admin])?;
+    contract_in_scope(&state, &viewer, &id).await?;
+    if form.confirm.as_deref() != Some(CONFIRMED) {
+        return Err(WebError::bad_request(format!(
+            "finalizing cannot be undone: confirm it on /contracts/{id}/statements/{milestone}/finalize"
+        )));
+    }
+    let as_of = obc_app::parse_as_of(form.as_of.as_deref().filter(|s| !s.is_empty()))
+        .map_err(WebError::from)?;
+    obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
+        .await?;
+    Ok(Redirect::to(&format!("/contracts/{id}/statements/{milestone}")).into_response())
+}
+
+/// A student's amounts on the filed statement.
+pub struct PrintedLine {
+    pub student_id: String,
+    pub school: String,
+    pub rule: String,
+    pub base: String,
+    pub contingent: String,
+    pub total: String,
+}
+
+/// A correction of an earlier statement, paid or credited on this one.
+pub struct CorrectionRow {
+    pub student_id: String,
+    pub milestone: String,
+    pub change: String,
+    pub amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "statement_print.html")]
+pub struct StatementPrint {
+    pub h: Heading,
+    pub contract_hash: String,
+    pub students: Vec<PrintedLine>,
+    pub corrections: Vec<CorrectionRow>,
+    pub inputs_hash: String,
+}
+
+/// `GET .../print`: the statement as a finance office files it, a summary page (parties,
+/// period, amounts, the cap used and left, the rules in words) then every student's amount.
+/// The finalized statement when there is one, else the draft, as on the statement page.
+pub async fn print(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, WebError> {
+    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    let schools = state.store.school_names(&shown.cv.contract.district).await?;
+    let statement = &shown.statement;
+    Ok(render(&StatementPrint {
+        h: heading(&state, &shown).await?,
+        contract_hash: statement.contract_hash.clone(),
+        students: statement
+            .lines
+            .iter()
+            .map(|l| PrintedLine {
+                student_id: l.student_id.clone(),
+                school: schools
+                    .get(&l.school_id)
+                    .unwrap_or(&l.school_id)
+                    .clone(),
+                rule: rule_label(&l.rule, l.tier_pays),
+                base: format_dollars(l.base_amount),
+                contingent: format_dollars(l.contingent_amount),
+                total: format_dollars(l.total),
+            })
+            .collect(),
+        corrections: statement
+            .adjustments
+            .iter()
+            .map(|a| CorrectionRow {
+                student_id: a.student_id.clone(),
+                milestone: a.milestone.clone(),
+                change: format!(
+                    "{} {} -> {} {}",
+                    a.original_rule,
+                    format_dollars(a.original_amount),
+                    a.corrected_rule,
+                    format_dollars(a.corrected_amount)
+                ),
+                amount: format_dollars(a.amount),
+            })
+            .collect(),
+        inputs_hash: statement.inputs_hash.clone(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_show_as_percentages() {
+        assert_eq!(percent(Ratio::new(25, 27)), "92.6%");
+        assert_eq!(percent(Ratio::new(1, 1)), "100%");
+        assert_eq!(percent(Ratio::new(-1, 1)), "-100%");
+        assert_eq!(percent(None), "");
+    }
+}
