@@ -306,7 +306,11 @@ mod tests {
             assert_eq!(all["1"], "A B");
             let some = store.student_names("d1", Some(&["2", "9"])).await.unwrap();
             assert_eq!(some.keys().collect::<Vec<_>>(), ["2"]);
-            assert!(store.student_names("d1", Some(&[])).await.unwrap().is_empty());
+            assert!(store
+                .student_names("d1", Some(&[]))
+                .await
+                .unwrap()
+                .is_empty());
             assert!(store.student_names("d2", None).await.unwrap().is_empty());
         }
     }

@@ -699,7 +699,10 @@ pub async fn print(
     Query(query): Query<StatementQuery>,
 ) -> Result<Response, WebError> {
     let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
-    let schools = state.store.school_names(&shown.cv.contract.district).await?;
+    let schools = state
+        .store
+        .school_names(&shown.cv.contract.district)
+        .await?;
     let statement = &shown.statement;
     Ok(render(&StatementPrint {
         h: heading(&state, &shown).await?,
@@ -709,10 +712,7 @@ pub async fn print(
             .iter()
             .map(|l| PrintedLine {
                 student_id: l.student_id.clone(),
-                school: schools
-                    .get(&l.school_id)
-                    .unwrap_or(&l.school_id)
-                    .clone(),
+                school: schools.get(&l.school_id).unwrap_or(&l.school_id).clone(),
                 rule: rule_label(&l.rule, l.tier_pays),
                 base: format_dollars(l.base_amount),
                 contingent: format_dollars(l.contingent_amount),

@@ -26,4 +26,5 @@ mod target;
 mod web_http;
 mod web_memory;
 mod web_monitoring;
+mod web_statements;
 mod web_support;

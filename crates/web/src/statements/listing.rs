@@ -73,7 +73,11 @@ impl Column {
     pub fn descends_first(self) -> bool {
         matches!(
             self,
-            Column::Attendance | Column::Measure | Column::Base | Column::Contingent | Column::Total
+            Column::Attendance
+                | Column::Measure
+                | Column::Base
+                | Column::Contingent
+                | Column::Total
         )
     }
 }
@@ -319,7 +323,10 @@ mod tests {
             schools: &schools,
         };
         let first = list(&lines, &names, &query(&[]));
-        assert_eq!((first.rows.len(), first.matched, first.pages), (100, 250, 3));
+        assert_eq!(
+            (first.rows.len(), first.matched, first.pages),
+            (100, 250, 3)
+        );
         assert_eq!(first.rows[0].student_id, "s000");
         assert_eq!(first.range(), (1, 100));
         let last = list(&lines, &names, &query(&[("page", "3")]));
@@ -350,7 +357,10 @@ mod tests {
             students: None,
             schools: &schools,
         };
-        assert_eq!(list(&lines, &without, &query(&[("q", "lovelace")])).matched, 0);
+        assert_eq!(
+            list(&lines, &without, &query(&[("q", "lovelace")])).matched,
+            0
+        );
         let none = list(&lines, &without, &query(&[("q", "zzz")]));
         assert_eq!((none.rows.len(), none.pages, none.range()), (0, 1, (0, 0)));
     }
@@ -428,7 +438,11 @@ mod tests {
             schools: &schools,
         };
         let started = std::time::Instant::now();
-        let listing = list(&lines, &names, &query(&[("q", "name s09"), ("sort", "total")]));
+        let listing = list(
+            &lines,
+            &names,
+            &query(&[("q", "name s09"), ("sort", "total")]),
+        );
         let elapsed = started.elapsed();
         assert_eq!(listing.matched, 10_000);
         assert_eq!(listing.rows.len(), PAGE_ROWS);

@@ -171,20 +171,32 @@ mod tests {
             ]
         );
         let notes = differences(&s, nte).join("\n");
-        assert!(notes.contains("$2,160.00 + $1,440.00 = $3,600.00 over 3 students"), "{notes}");
+        assert!(
+            notes.contains("$2,160.00 + $1,440.00 = $3,600.00 over 3 students"),
+            "{notes}"
+        );
         assert!(notes.contains("The amount due ($2,000.00) is less than the $3,600.00 owed: the contract's not-to-exceed of $3,000.00 less $1,000.00 paid on earlier statements leaves $2,000.00, so the cap takes off $1,600.00."), "{notes}");
-        assert!(notes.contains("paid so far with this statement: $3,000.00"), "{notes}");
+        assert!(
+            notes.contains("paid so far with this statement: $3,000.00"),
+            "{notes}"
+        );
         assert!(notes.contains("2 of 3 students met the target"), "{notes}");
     }
 
     #[test]
     fn an_uncapped_base_milestone_says_the_lines_are_the_amount_due() {
         let totals = CAPPED
-            .replace(r#""nte_cap":"-1600.00","statement_total":"2000.00""#, r#""statement_total":"3600.00""#)
+            .replace(
+                r#""nte_cap":"-1600.00","statement_total":"2000.00""#,
+                r#""statement_total":"3600.00""#,
+            )
             .replace(r#""paid_before":"1000.00""#, r#""paid_before":"0.00""#);
         let s = statement(&totals, false);
         let notes = differences(&s, Decimal::from(100_000)).join("\n");
-        assert!(notes.contains("The amount due equals the student lines ($3,600.00)"), "{notes}");
+        assert!(
+            notes.contains("The amount due equals the student lines ($3,600.00)"),
+            "{notes}"
+        );
         assert!(!notes.contains("earlier statements"), "{notes}");
         assert!(notes.contains("base parts only"), "{notes}");
         assert!(amounts(&s).iter().all(|a| a.label != "Not-to-exceed cap"));
