@@ -6,7 +6,7 @@
 use crate::support::Table;
 use crate::web_support::*;
 use axum::http::StatusCode;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// The mesa contract's final statement page.
 fn final_page() -> String {
@@ -25,7 +25,7 @@ fn listed(html: &str) -> Vec<String> {
 }
 
 /// The mesa final statement's student lines from `obc statement` (CSV rows by column).
-fn lines(app: &WebApp) -> Vec<HashMap<String, String>> {
+fn lines(app: &WebApp) -> Vec<BTreeMap<String, String>> {
     let csv = app.cli(&[
         "statement",
         "--contract",
