@@ -607,7 +607,7 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
     let pdf = b.client.print(letter).await?;
     std::fs::write(b.shots.join("statement-print.pdf"), pdf)?;
     b.client.set_window_size(1280, 1000).await?;
-    Ok(())
+    b.goto(&page).await
 }
 
 async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {
