@@ -239,6 +239,22 @@ impl Browser {
         Ok(())
     }
 
+    /// Waits until the text of `css` says `what` (a form's answer replaced the page).
+    async fn wait_for_text(&self, css: &str, what: &str) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            if let Ok(text) = self.text(css).await {
+                if text.contains(what) {
+                    return Ok(text);
+                }
+            }
+            if start.elapsed() > STEP_TIMEOUT {
+                bail!("expected `{css}` to say {what:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn count(&self, css: &str) -> Result<usize> {
         Ok(self.client.find_all(Locator::Css(css)).await?.len())
     }
@@ -490,11 +506,12 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
     let student = first.first().context("a first row")?[0].clone();
     b.fill("#q", &student).await?;
     b.click("form.filters button[type=submit]").await?;
-    b.wait_for("p.showing").await?;
+    b.wait_for_text("p.showing", "matching").await?;
     let rows = table_rows(b, "table.students").await?;
     ensure!(
         rows.len() == 1 && rows[0][0] == student,
-        "a search for {student}: {rows:?}"
+        "a search for {student}: {} rows",
+        rows.len()
     );
     b.shot("statement-search").await?;
 
@@ -512,7 +529,7 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
         .select_by_label(&school)
         .await?;
     b.click("form.filters button[type=submit]").await?;
-    b.wait_for("p.showing").await?;
+    b.wait_for_text("p.showing", "matching").await?;
     let rows = table_rows(b, "table.students").await?;
     let school_column = 2;
     ensure!(
@@ -542,9 +559,8 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
         "totals largest first"
     );
     b.click("nav.pager a[href*='page=2']").await?;
-    b.wait_for("p.showing").await?;
-    let showing = b.text("p.showing").await?;
-    ensure!(showing.starts_with("Students 101 to 200 of"), "{showing}");
+    b.wait_for_text("p.showing", "Students 101 to 200 of")
+        .await?;
     let next = table_rows(b, "table.students").await?;
     ensure!(
         amount(&next[0][total_column]) <= amount(&sorted[99][total_column]),
