@@ -488,6 +488,21 @@ async fn cut_off(b: &Browser, table: &str, within: &str) -> Result<Value> {
     .await
 }
 
+/// The position of the students' table's column whose heading starts with `label`.
+async fn column_of(b: &Browser, label: &str) -> Result<usize> {
+    let headings: Vec<String> = serde_json::from_value(
+        b.js(
+            "return Array.from(document.querySelectorAll('table.students thead th')) \
+              .map(th => th.textContent.trim());",
+        )
+        .await?,
+    )?;
+    headings
+        .iter()
+        .position(|h| h.starts_with(label))
+        .with_context(|| format!("no column {label} in {headings:?}"))
+}
+
 /// The admin works with the demo's final statement at 1366px: searches, filters, pages and
 /// sorts its students, reads an explanation, confirms the finalization with its amount, and
 /// opens the Letter printout; no amount is cut off on the page nor in print width.
@@ -531,7 +546,7 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
     b.click("form.filters button[type=submit]").await?;
     b.wait_for_text("p.showing", "matching").await?;
     let rows = table_rows(b, "table.students").await?;
-    let school_column = 2;
+    let school_column = column_of(b, "School").await?;
     ensure!(
         !rows.is_empty() && rows.iter().all(|r| r[school_column] == school),
         "only {school}'s students: {:?}",
@@ -546,7 +561,7 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
     b.click("table.students th a[href*='sort=total']").await?;
     b.wait_for("th[aria-sort='descending']").await?;
     let sorted = table_rows(b, "table.students").await?;
-    let total_column = sorted[0].len() - 2;
+    let total_column = column_of(b, "Total").await?;
     let amount = |text: &str| {
         text.replace(['$', ','], "")
             .parse::<f64>()

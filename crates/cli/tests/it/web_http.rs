@@ -1706,10 +1706,14 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
             "student {id}'s reason is on the page: {}",
             row["reason"]
         );
-        assert!(both.contains(&format!(
-            "<td class=\"num\">{}</td>",
+        // The student's amount is on the student's row.
+        let at = both.find(&link).expect("the student's row");
+        let row_html = &both[at..at + both[at..].find("</tr>").expect("the row's end")];
+        let amount = format!(
+            "<td class=\"num\"><strong>{}</strong></td>",
             dollars(&row["total"])
-        )));
+        );
+        assert!(row_html.contains(&amount), "{id}: {amount} in {row_html}");
     }
     assert_eq!(students, 116);
     assert_eq!(html.matches("<a href=\"/students/").count(), 100);

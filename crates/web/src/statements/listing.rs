@@ -38,16 +38,17 @@ pub enum Column {
 }
 
 impl Column {
+    /// In the table's order: the amounts next to the student, then why.
     pub const ALL: [Column; 9] = [
         Column::Student,
         Column::Name,
+        Column::Base,
+        Column::Contingent,
+        Column::Total,
         Column::School,
         Column::Rule,
         Column::Attendance,
         Column::Measure,
-        Column::Base,
-        Column::Contingent,
-        Column::Total,
     ];
 
     /// The column's name in a link's `sort=`.
