@@ -6,6 +6,7 @@
 
 mod listing;
 mod summary;
+mod table;
 
 use crate::auth::Viewer;
 use crate::pages::{contract_in_scope, render, Nav};
@@ -16,17 +17,15 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use listing::{Column, ListQuery, Listing, Names};
+use listing::{ListQuery, Names};
 use obc_core::money::format_dollars;
-use obc_core::ratio::Ratio;
 use obc_core::rule_words::{legend, rule_label};
-use obc_core::statement::Line;
 use obc_core::Statement;
 use obc_store::{ContractVersion, Role, StoredStatement};
-use rust_decimal::Decimal;
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use summary::AmountRow;
+use table::{StudentTable, TableView};
 
 #[derive(Deserialize, Default)]
 pub struct StatementQuery {
@@ -158,71 +157,6 @@ async fn heading(state: &AppState, shown: &Shown) -> Result<Heading, WebError> {
     })
 }
 
-/// A rate or measure as a percentage with one decimal (`92.6%`), blank when undefined.
-fn percent(ratio: Option<Ratio>) -> String {
-    ratio
-        .map(|r| format!("{}%", (r.round(3) * Decimal::ONE_HUNDRED).normalize()))
-        .unwrap_or_default()
-}
-
-/// An option of a filter's select.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-/// A column heading: a link that sorts by it (or reverses its order).
-pub struct HeaderCell {
-    pub label: &'static str,
-    pub href: String,
-    pub numeric: bool,
-    /// `ascending` or `descending` on the column sorted by.
-    pub aria_sort: Option<&'static str>,
-    /// The arrow after the sorted column's label.
-    pub arrow: &'static str,
-}
-
-/// A link of the pager; `None` when there is nowhere to go.
-pub struct PageLink {
-    pub label: &'static str,
-    pub href: Option<String>,
-}
-
-/// A student's line as the compact table shows it.
-pub struct StudentRow {
-    pub student_id: String,
-    pub student_link: Option<String>,
-    pub name: String,
-    pub school: String,
-    pub rule: String,
-    pub rule_code: String,
-    pub attended: String,
-    pub attendance: String,
-    pub measure: String,
-    pub base: String,
-    pub contingent: String,
-    pub total: String,
-    pub reason: String,
-    pub clauses: String,
-    pub notes: String,
-    pub explain: String,
-}
-
-/// The students' table of the statement page: the search form, one page of rows, the pager.
-pub struct StudentTable {
-    pub q: String,
-    pub sort: &'static str,
-    pub dir: &'static str,
-    pub schools: Vec<Choice>,
-    pub rules: Vec<Choice>,
-    pub show_names: bool,
-    pub headers: Vec<HeaderCell>,
-    pub rows: Vec<StudentRow>,
-    pub showing: String,
-    pub pager: Vec<PageLink>,
-}
-
 #[derive(Template)]
 #[template(path = "statement.html")]
 pub struct StatementPage {
@@ -230,26 +164,13 @@ pub struct StatementPage {
     pub h: Heading,
     pub can_finalize: bool,
     pub as_of_param: String,
-    pub table: StudentTable,
+    /// The students' table, rendered on its own (`statement_students.html`).
+    pub table: String,
     pub inputs_hash: String,
     pub review: crate::review::ReviewSection,
     /// For the review section, which names them so.
     pub contract_id: String,
     pub milestone: String,
-}
-
-fn header_label(column: Column) -> &'static str {
-    match column {
-        Column::Student => "Student",
-        Column::Name => "Name",
-        Column::School => "School",
-        Column::Rule => "Rule",
-        Column::Attendance => "Attendance",
-        Column::Measure => "Measure",
-        Column::Base => "Base",
-        Column::Contingent => "Contingent",
-        Column::Total => "Total",
-    }
 }
 
 /// The table's page asked for by `query`, with names where the viewer may see them.
@@ -260,7 +181,6 @@ async fn student_table(
     query: &ListQuery,
 ) -> Result<StudentTable, WebError> {
     let district = &shown.cv.contract.district;
-    let statement = &shown.statement;
     // Auditors read statements but never students' names (nor their pages).
     let show_names = viewer.role() != Role::Auditor;
     let schools = state.store.school_names(district).await?;
@@ -273,7 +193,7 @@ async fn student_table(
         students: all_names.as_ref(),
         schools: &schools,
     };
-    let listing = listing::list(&statement.lines, &names, query);
+    let listing = listing::list(&shown.statement.lines, &names, query);
     let page_names = match (&all_names, show_names) {
         (Some(all), _) => listing
             .rows
@@ -286,142 +206,18 @@ async fn student_table(
         }
         (None, false) => HashMap::new(),
     };
-    let suffix = &shown.as_of_param;
-    let base = format!(
-        "/contracts/{}/statements/{}",
-        statement.contract_id, statement.milestone
-    );
-    let rows = listing
-        .rows
-        .iter()
-        .map(|l| StudentRow {
-            student_id: l.student_id.clone(),
-            student_link: show_names.then(|| format!("/students/{district}/{}", l.student_id)),
-            name: page_names.get(&l.student_id).cloned().unwrap_or_default(),
-            school: names.school(&l.school_id).to_string(),
-            rule: rule_label(&l.rule, l.tier_pays),
-            rule_code: l.rule.clone(),
-            attended: format!("{} of {}", l.attended, l.planned),
-            attendance: percent(l.attendance_rate),
-            measure: percent(l.measure),
-            base: format_dollars(l.base_amount),
-            contingent: format_dollars(l.contingent_amount),
-            total: format_dollars(l.total),
-            reason: l.reason.clone(),
-            clauses: clauses(l),
-            notes: l.notes.join("; "),
-            explain: format!(
-                "{base}/students/{}{}",
-                l.student_id,
-                suffix.replacen('&', "?", 1)
-            ),
-        })
-        .collect();
-    let selected = |value: Option<&str>, v: &str| value == Some(v);
-    let school_ids: BTreeSet<&str> = statement
-        .lines
-        .iter()
-        .map(|l| l.school_id.as_str())
-        .collect();
-    let mut school_choices: Vec<Choice> = school_ids
-        .into_iter()
-        .map(|id| Choice {
-            value: id.to_string(),
-            label: names.school(id).to_string(),
-            selected: selected(query.school(), id),
-        })
-        .collect();
-    school_choices.sort_by(|a, b| a.label.cmp(&b.label));
-    let rules = legend(statement)
-        .into_iter()
-        .map(|(code, words)| Choice {
-            selected: selected(query.rule(), &code),
-            label: format!("{code}: {words}"),
-            value: code,
-        })
-        .collect();
-    let (column, descending) = (listing.column, listing.descending);
-    let headers = Column::ALL
-        .into_iter()
-        .filter(|c| show_names || *c != Column::Name)
-        .map(|c| {
-            let next = if c == column {
-                !descending
-            } else {
-                c.descends_first()
-            };
-            HeaderCell {
-                label: header_label(c),
-                href: format!("{}{suffix}", query.href(1, Some((c, next)))),
-                numeric: c.descends_first(),
-                aria_sort: (c == column).then_some(if descending {
-                    "descending"
-                } else {
-                    "ascending"
-                }),
-                arrow: match (c == column, descending) {
-                    (false, _) => "",
-                    (true, false) => " ▲",
-                    (true, true) => " ▼",
-                },
-            }
-        })
-        .collect();
-    Ok(StudentTable {
-        q: query.search().unwrap_or_default().to_string(),
-        sort: column.key(),
-        dir: if descending { "desc" } else { "asc" },
-        schools: school_choices,
-        rules,
-        show_names,
-        headers,
-        showing: showing(&listing, statement.lines.len()),
-        pager: pager(&listing, query, suffix),
-        rows,
-    })
-}
-
-/// The contract clauses behind a line's amounts.
-fn clauses(l: &Line) -> String {
-    if l.contingent_clause.is_empty() {
-        format!("base: {}", l.base_clause)
-    } else {
-        format!(
-            "base: {}; contingent: {}",
-            l.base_clause, l.contingent_clause
-        )
-    }
-}
-
-/// "Students 101 to 116 of 116" (and how many the filters left out of all).
-fn showing(listing: &Listing, all: usize) -> String {
-    let (first, last) = listing.range();
-    let of = if listing.matched == all {
-        format!("{all}")
-    } else {
-        format!("{} matching, of {all} on the statement", listing.matched)
-    };
-    if listing.matched == 0 {
-        return format!("No student matches (0 of {all}).");
-    }
-    format!(
-        "Students {first} to {last} of {of}; page {} of {}.",
-        listing.page, listing.pages
-    )
-}
-
-fn pager(listing: &Listing, query: &ListQuery, suffix: &str) -> Vec<PageLink> {
-    let link = |label: &'static str, page: usize, usable: bool| PageLink {
-        label,
-        href: usable.then(|| format!("{}{suffix}", query.href(page, None))),
-    };
-    let (page, pages) = (listing.page, listing.pages);
-    vec![
-        link("First", 1, page > 1),
-        link("Previous", page.saturating_sub(1), page > 1),
-        link("Next", page + 1, page < pages),
-        link("Last", pages, page < pages),
-    ]
+    Ok(table::build(
+        &shown.statement,
+        &listing,
+        query,
+        &TableView {
+            district,
+            show_names,
+            names: &names,
+            page_names: &page_names,
+            as_of_param: &shown.as_of_param,
+        },
+    ))
 }
 
 /// `GET /contracts/{id}/statements/{milestone}`: the summary, the legend, a page of students.
@@ -443,7 +239,15 @@ pub async fn statement(
         &shown_sha256,
     )
     .await?;
-    let table = student_table(&state, &viewer, &shown, &list).await?;
+    let table = student_table(&state, &viewer, &shown, &list)
+        .await?
+        .render()
+        .map_err(|e| {
+            WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("page failed to render: {e}"),
+            )
+        })?;
     Ok(render(&StatementPage {
         nav: Nav::of(&viewer),
         h: heading(&state, &shown).await?,
@@ -737,17 +541,4 @@ pub async fn print(
             .collect(),
         inputs_hash: statement.inputs_hash.clone(),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_show_as_percentages() {
-        assert_eq!(percent(Ratio::new(25, 27)), "92.6%");
-        assert_eq!(percent(Ratio::new(1, 1)), "100%");
-        assert_eq!(percent(Ratio::new(-1, 1)), "-100%");
-        assert_eq!(percent(None), "");
-    }
 }
