@@ -34,9 +34,9 @@ pub struct StatementQuery {
 }
 
 /// Whether the statement shown is the finalized one, a recomputation of it, or a draft.
-pub(crate) fn status_text(finalized: &Option<StoredStatement>, statement: &Statement) -> String {
-    match finalized {
-        Some(f) if f.content_sha256 == statement.content_sha256() => {
+fn status_text(shown: &Shown) -> String {
+    match &shown.finalized {
+        Some(f) if shown.sha256() == f.content_sha256 => {
             format!("Finalized {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)
         }
         Some(f) => format!(
@@ -55,6 +55,8 @@ struct Shown {
     cv: ContractVersion,
     statement: Statement,
     finalized: Option<StoredStatement>,
+    /// The statement is the finalized one read back (no other date was asked for).
+    stored: bool,
     /// `&as_of=DATE` when a date was asked for, to keep in links.
     as_of_param: String,
 }
@@ -77,10 +79,22 @@ async fn shown(
     Ok(Shown {
         cv,
         statement,
+        stored: finalized.is_some() && date.is_none(),
         finalized,
         // Validated as a date just above, so it needs no encoding.
         as_of_param: as_of.map(|d| format!("&as_of={d}")).unwrap_or_default(),
     })
+}
+
+impl Shown {
+    /// The statement's content hash: the stored one of a finalized statement read back, else
+    /// computed (which serializes every line: only when a page needs it).
+    fn sha256(&self) -> String {
+        match &self.finalized {
+            Some(f) if self.stored => f.content_sha256.clone(),
+            _ => self.statement.content_sha256(),
+        }
+    }
 }
 
 /// An organisation as "Name (id)", or its id when it has no other name.
@@ -133,7 +147,7 @@ async fn heading(state: &AppState, shown: &Shown) -> Result<Heading, WebError> {
         district: party_name(state, &c.district).await?,
         provider: party_name(state, &c.provider).await?,
         period: format!("{} to {}", c.period.start, c.period.end),
-        status: status_text(&shown.finalized, statement),
+        status: status_text(shown),
         amounts: summary::amounts(statement),
         nte: summary::not_to_exceed(statement, c.not_to_exceed),
         differences: summary::differences(statement, c.not_to_exceed),
@@ -229,14 +243,13 @@ pub async fn statement(
     Query(list): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
-    let shown_sha256 = shown.statement.content_sha256();
     let review = crate::review::section(
         &state,
         &viewer,
         &id,
         &milestone,
         shown.finalized.is_some(),
-        &shown_sha256,
+        &|| shown.sha256(),
     )
     .await?;
     let table = student_table(&state, &viewer, &shown, &list)
