@@ -81,8 +81,8 @@ async fn shown(
         statement,
         stored: finalized.is_some() && date.is_none(),
         finalized,
-        // Validated as a date just above, so it needs no encoding.
-        as_of_param: as_of.map(|d| format!("&as_of={d}")).unwrap_or_default(),
+        // A date as it prints (2025-06-30): nothing to encode.
+        as_of_param: date.map(|d| format!("&as_of={d}")).unwrap_or_default(),
     })
 }
 
@@ -438,7 +438,7 @@ pub async fn confirm_finalize(
         statement_date: shown.statement.statement_date.clone(),
         amount: format_dollars(t.statement_total),
         students: t.students,
-        as_of: query.as_of.unwrap_or_default(),
+        as_of: shown.as_of_param.replace("&as_of=", ""),
         as_of_param: shown.as_of_param.replacen('&', "?", 1),
         contract_id: id,
         milestone,

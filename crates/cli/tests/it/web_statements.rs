@@ -136,6 +136,13 @@ pub(crate) async fn the_students_table_searches_filters_sorts_and_pages(app: Web
     let ascending = page("?sort=total&dir=asc".into()).await;
     assert_eq!(listed(&ascending)[0], *by_total.last().unwrap().1);
 
+    // A statement as of a date keeps its date in every link and in the form.
+    let dated = page("?as_of=2025-06-30&sort=total&dir=desc".into()).await;
+    assert!(dated
+        .contains("href=\"?sort=total&#38;dir=desc&#38;page=2&#38;as_of=2025-06-30#students\""));
+    assert!(dated.contains("<input type=\"hidden\" name=\"as_of\" value=\"2025-06-30\">"));
+    assert!(dated.contains("/download?format=csv&#38;as_of=2025-06-30"));
+
     // Nothing matches: said, not an error; a page past the end shows the last.
     let html = page("?q=no-such-student".into()).await;
     assert!(listed(&html).is_empty());
