@@ -17,6 +17,7 @@ pub mod postings;
 pub mod progress;
 pub mod ratio;
 pub mod review;
+pub mod rule_words;
 pub mod statement;
 #[cfg(test)]
 mod test_kit;

@@ -189,13 +189,7 @@ impl Store {
         Ok(map)
     }
 
-    /// The students of a district by id.
-    pub async fn students(&self, district_id: &str) -> Result<HashMap<String, Student>> {
-        self.students_as_of(district_id, None).await
-    }
-
-    /// A district's school names by school id, as its roster named them (for pages that show
-    /// words, not codes).
+    /// A district's schools: school id -> name as its roster gave it.
     pub async fn school_names(&self, district_id: &str) -> Result<HashMap<String, String>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT id, name FROM schools WHERE district_id = $1")
@@ -203,6 +197,36 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows.into_iter().collect())
+    }
+
+    /// "First Last" of a district's students by id: of those in `only`, or of every student
+    /// (to search a long list by name).
+    pub async fn student_names(
+        &self,
+        district_id: &str,
+        only: Option<&[&str]>,
+    ) -> Result<HashMap<String, String>> {
+        let mut sql =
+            "SELECT id, first_name, last_name FROM students WHERE district_id = $1".to_string();
+        let mut binds = vec![district_id];
+        if let Some(ids) = only {
+            if ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND id IN ({})", placeholders.join(", ")));
+            binds.extend_from_slice(ids);
+        }
+        let rows: Vec<(String, String, String)> = self.bulk_rows(&sql, &binds).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, first, last)| (id, format!("{first} {last}")))
+            .collect())
+    }
+
+    /// The students of a district by id.
+    pub async fn students(&self, district_id: &str) -> Result<HashMap<String, Student>> {
+        self.students_as_of(district_id, None).await
     }
 
     /// [`Store::students`] as they were after audit record `as_of` (`None`: now).
@@ -260,6 +284,35 @@ mod tests {
             .fetch_all(&store.pool)
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn names_of_schools_and_students_are_read_per_district() {
+        for store in stores().await {
+            let school = [School {
+                id: "sch-1".into(),
+                name: "Lincoln Middle School".into(),
+            }];
+            let students = [student("1", "6"), student("2", "7")];
+            store
+                .import_roster("t", "f", "d1", "D", &school, &students)
+                .await
+                .unwrap();
+            let schools = store.school_names("d1").await.unwrap();
+            assert_eq!(schools["sch-1"], "Lincoln Middle School");
+            assert!(store.school_names("d2").await.unwrap().is_empty());
+            let all = store.student_names("d1", None).await.unwrap();
+            assert_eq!(all.len(), 2);
+            assert_eq!(all["1"], "A B");
+            let some = store.student_names("d1", Some(&["2", "9"])).await.unwrap();
+            assert_eq!(some.keys().collect::<Vec<_>>(), ["2"]);
+            assert!(store
+                .student_names("d1", Some(&[]))
+                .await
+                .unwrap()
+                .is_empty());
+            assert!(store.student_names("d2", None).await.unwrap().is_empty());
+        }
     }
 
     #[tokio::test]

@@ -4,7 +4,8 @@
 
 use crate::access::{self, Allowed, Effect, RouteSpec};
 use crate::auth::Viewer;
-use crate::pages::{self, StatementQuery, Upload};
+use crate::pages::{self, Upload};
+use crate::statements::{self, StatementQuery};
 use crate::{AppState, WebError};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -216,7 +217,7 @@ async fn statement(
     Path((id, milestone)): Path<(String, String)>,
     Query(query): Query<StatementQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(pages::statement_file(&state, &viewer, &id, &milestone, &query).await?)
+    Ok(statements::statement_file(&state, &viewer, &id, &milestone, &query).await?)
 }
 
 #[derive(Deserialize, Default)]

@@ -19,6 +19,7 @@ pub mod monitoring;
 pub mod pages;
 pub mod provider_console;
 pub mod review;
+pub mod statements;
 pub mod students;
 
 use access::{Allowed, Effect, RouteSpec};
@@ -197,21 +198,35 @@ const PAGE_ROUTES: &[RouteSpec] = &[
         path: "/contracts/{id}/statements/{milestone}",
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
-        handler: || get(pages::statement),
+        handler: || get(statements::statement),
     },
     RouteSpec {
         method: "GET",
         path: "/contracts/{id}/statements/{milestone}/download",
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
-        handler: || get(pages::download),
+        handler: || get(statements::download),
     },
     RouteSpec {
         method: "POST",
         path: "/contracts/{id}/statements/{milestone}/finalize",
         allowed: access::ADMIN,
         effect: Effect::Writes,
-        handler: || post(pages::finalize),
+        handler: || post(statements::finalize),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/finalize",
+        allowed: access::ADMIN,
+        effect: Effect::Reads,
+        handler: || get(statements::confirm_finalize),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/students/{student}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(statements::explanation),
     },
     RouteSpec {
         method: "GET",

@@ -4,19 +4,17 @@ use crate::auth::Viewer;
 use crate::charts::{self, StepKind, WaterfallStep};
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::extract::{Multipart, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{Html, IntoResponse, Response};
 use obc_core::engine::StudentInput;
 use obc_core::money::format_cents;
 use obc_core::statement::Line;
 use obc_core::{SessionStatus, Statement};
-use obc_store::{ContractVersion, Role, StoredStatement};
+use obc_store::{ContractVersion, Role};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, Write};
 
@@ -517,214 +515,6 @@ fn line_row(l: &Line, district: &str, link: bool) -> LineRow {
         reason: l.reason.clone(),
         notes: l.notes.join("; "),
     }
-}
-
-pub struct RuleRow {
-    pub rule: String,
-    pub students: u32,
-    pub base: String,
-    pub contingent: String,
-    pub total: String,
-}
-
-#[derive(Template)]
-#[template(path = "statement.html")]
-pub struct StatementPage {
-    pub nav: Nav,
-    pub contract_id: String,
-    pub contract_version: u32,
-    pub milestone: String,
-    pub milestone_date: String,
-    pub statement_date: String,
-    pub status: String,
-    pub can_finalize: bool,
-    pub query: String,
-    pub lines: Vec<LineRow>,
-    pub by_rule: Vec<RuleRow>,
-    pub students: u32,
-    pub base: String,
-    pub contingent: String,
-    pub lines_total: String,
-    pub nte_cap: Option<String>,
-    pub statement_total: String,
-    pub paid_before: String,
-    pub met_target: u32,
-    pub cost_per_outcome: String,
-    pub inputs_hash: String,
-    pub review: crate::review::ReviewSection,
-}
-
-#[derive(Deserialize, Default)]
-pub struct StatementQuery {
-    pub as_of: Option<String>,
-    pub format: Option<String>,
-}
-
-/// Whether the statement shown is the finalized one, a recomputation of it, or a draft.
-pub(crate) fn status_text(finalized: &Option<StoredStatement>, statement: &Statement) -> String {
-    match finalized {
-        Some(f) if f.content_sha256 == statement.content_sha256() => {
-            format!("Finalized {} by {} (sha256 {})", f.finalized_at, f.finalized_by, f.content_sha256)
-        }
-        Some(f) => format!(
-            "Finalized {} by {} with a total of {}; the inputs changed since, so this is a recomputation (corrections go on the next statement)",
-            f.finalized_at,
-            f.finalized_by,
-            format_cents(obc_core::money::from_cents(f.total_cents))
-        ),
-        None => "Draft: not finalized".into(),
-    }
-}
-
-pub async fn statement(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, milestone)): Path<(String, String)>,
-    Query(query): Query<StatementQuery>,
-) -> Result<Response, WebError> {
-    let cv = contract_in_scope(&state, &viewer, &id).await?;
-    cv.contract
-        .milestone(&milestone)
-        .ok_or_else(WebError::not_found)?;
-    let as_of = obc_app::parse_as_of(query.as_of.as_deref())
-        .map_err(|e| WebError::bad_request(e.to_string()))?;
-    let (statement, finalized) =
-        obc_app::statement_for_display(&state.store, &cv, &milestone, as_of).await?;
-    let t = &statement.totals;
-    let link = viewer.role() != Role::Auditor;
-    let shown_sha256 = statement.content_sha256();
-    let review = crate::review::section(
-        &state,
-        &viewer,
-        &id,
-        &milestone,
-        finalized.is_some(),
-        &shown_sha256,
-    )
-    .await?;
-    Ok(render(&StatementPage {
-        nav: Nav::of(&viewer),
-        contract_id: id.clone(),
-        contract_version: statement.contract_version,
-        milestone: milestone.clone(),
-        milestone_date: statement.milestone_date.clone(),
-        statement_date: statement.statement_date.clone(),
-        status: status_text(&finalized, &statement),
-        can_finalize: viewer.role() == Role::Admin && finalized.is_none(),
-        query: query
-            .as_of
-            .as_ref()
-            .map(|d| format!("&as_of={d}"))
-            .unwrap_or_default(),
-        lines: statement
-            .lines
-            .iter()
-            .map(|l| line_row(l, &cv.contract.district, link))
-            .collect(),
-        by_rule: t
-            .by_rule
-            .iter()
-            .map(|r| RuleRow {
-                rule: r.rule.clone(),
-                students: r.students,
-                base: format_cents(r.base),
-                contingent: format_cents(r.contingent),
-                total: format_cents(r.base + r.contingent),
-            })
-            .collect(),
-        students: t.students,
-        base: format_cents(t.base),
-        contingent: format_cents(t.contingent),
-        lines_total: format_cents(t.lines_total),
-        nte_cap: t.nte_cap.map(format_cents),
-        statement_total: format_cents(t.statement_total),
-        paid_before: format_cents(t.paid_before),
-        met_target: t.met_target,
-        cost_per_outcome: t
-            .cost_per_outcome
-            .map(format_cents)
-            .unwrap_or_else(|| "none".into()),
-        inputs_hash: statement.inputs_hash.clone(),
-        review,
-    }))
-}
-
-/// A statement file; exports of student data are recorded in the audit log.
-pub(crate) async fn statement_file(
-    state: &AppState,
-    viewer: &Viewer,
-    id: &str,
-    milestone: &str,
-    query: &StatementQuery,
-) -> Result<Response, WebError> {
-    let cv = contract_in_scope(state, viewer, id).await?;
-    cv.contract
-        .milestone(milestone)
-        .ok_or_else(WebError::not_found)?;
-    let as_of = obc_app::parse_as_of(query.as_of.as_deref())
-        .map_err(|e| WebError::bad_request(e.to_string()))?;
-    let (statement, _) =
-        obc_app::statement_for_display(&state.store, &cv, milestone, as_of).await?;
-    let (body, content_type, ext) = match query.format.as_deref().unwrap_or("json") {
-        "csv" => (statement.to_csv(), "text/csv; charset=utf-8", "csv"),
-        "json" => (statement.to_json(), "application/json", "json"),
-        other => {
-            return Err(WebError::bad_request(format!(
-                "format {other}: expected csv or json"
-            )))
-        }
-    };
-    state
-        .store
-        .audit(
-            &viewer.user.username,
-            "export.statement",
-            &format!("contract:{id}/milestone:{milestone}"),
-            &format!("{ext}, {} student lines", statement.lines.len()),
-        )
-        .await?;
-    Ok((
-        [
-            (CONTENT_TYPE, content_type.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-{milestone}.{ext}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-pub async fn download(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, milestone)): Path<(String, String)>,
-    Query(query): Query<StatementQuery>,
-) -> Result<Response, WebError> {
-    statement_file(&state, &viewer, &id, &milestone, &query).await
-}
-
-#[derive(Deserialize)]
-pub struct FinalizeForm {
-    csrf: Option<String>,
-    as_of: Option<String>,
-}
-
-pub async fn finalize(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, milestone)): Path<(String, String)>,
-    Form(form): Form<FinalizeForm>,
-) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    viewer.require(&[Role::Admin])?;
-    contract_in_scope(&state, &viewer, &id).await?;
-    let as_of = obc_app::parse_as_of(form.as_of.as_deref().filter(|s| !s.is_empty()))
-        .map_err(WebError::from)?;
-    obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
-        .await?;
-    Ok(Redirect::to(&format!("/contracts/{id}/statements/{milestone}")).into_response())
 }
 
 pub struct SessionRow {

@@ -427,13 +427,14 @@ pub async fn section(
     id: &str,
     milestone: &str,
     finalized: bool,
-    shown_sha256: &str,
+    shown_sha256: &(dyn Fn() -> String + Sync),
 ) -> Result<ReviewSection, WebError> {
     let review = state.store.review(&viewer.scope(), id, milestone).await?;
     let role = viewer.role();
+    // The shown statement's hash costs a serialization of every line: only with a review.
     let issued = review
         .as_ref()
-        .map(|r| issued_view(r, shown_sha256))
+        .map(|r| issued_view(r, &shown_sha256()))
         .transpose()?;
     let open = issued
         .as_ref()

@@ -313,6 +313,22 @@ impl Browser {
         Ok(())
     }
 
+    /// Waits until the text of `css` says `what` (a form's answer replaced the page).
+    async fn wait_for_text(&self, css: &str, what: &str) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            if let Ok(text) = self.text(css).await {
+                if text.contains(what) {
+                    return Ok(text);
+                }
+            }
+            if start.elapsed() > STEP_TIMEOUT {
+                bail!("expected `{css}` to say {what:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn count(&self, css: &str) -> Result<usize> {
         Ok(self.client.find_all(Locator::Css(css)).await?.len())
     }
@@ -459,10 +475,17 @@ async fn admin(b: &mut Browser) -> Result<()> {
     b.wait_for_path(&format!("/contracts/{CONTRACT}/statements/final"))
         .await?;
     ensure!(b.h1().await? == format!("Statement: {CONTRACT}, milestone final"));
-    ensure!(b.count("main table tbody tr").await? > 100, "student lines");
     ensure!(
-        b.count("button[type=submit]").await? >= 2,
-        "the admin may finalize the draft (and sign out)"
+        b.count("main table.students tbody tr").await? == 100,
+        "a page of 100 student lines"
+    );
+    ensure!(
+        b.count(&format!(
+            "a[href='/contracts/{CONTRACT}/statements/final/finalize']"
+        ))
+        .await?
+            == 1,
+        "the admin may finalize the draft"
     );
     // The download links exist and answer with the statement.
     let downloads = b
@@ -535,7 +558,175 @@ async fn admin(b: &mut Browser) -> Result<()> {
     );
     b.shot("admin-users-added").await?;
     axe_tour(b, "admin", &[]).await?;
+    statement_workflow(b).await?;
     b.sign_out().await
+}
+
+/// The cells of the students' table (or of `table`) whose right edge passes the right edge of
+/// `within` (the window when `null`): amounts cut off or scrolled out of sight.
+async fn cut_off(b: &Browser, table: &str, within: &str) -> Result<Value> {
+    b.js(&format!(
+        "const limit = {within} ? document.querySelector({within}).getBoundingClientRect().right \
+                                : document.documentElement.clientWidth; \
+         return Array.from(document.querySelectorAll({table:?} + ' td.num, ' + {table:?} + ' th.num')) \
+           .filter(c => c.getBoundingClientRect().right > limit + 0.5 || c.scrollWidth > c.clientWidth + 1) \
+           .slice(0, 5).map(c => c.textContent.trim() + ' at ' + c.getBoundingClientRect().right + 'px');",
+        within = if within.is_empty() { "null".to_string() } else { format!("{within:?}") },
+    ))
+    .await
+}
+
+/// The position of the students' table's column whose heading starts with `label`.
+async fn column_of(b: &Browser, label: &str) -> Result<usize> {
+    let headings: Vec<String> = serde_json::from_value(
+        b.js(
+            "return Array.from(document.querySelectorAll('table.students thead th')) \
+              .map(th => th.textContent.trim());",
+        )
+        .await?,
+    )?;
+    headings
+        .iter()
+        .position(|h| h.starts_with(label))
+        .with_context(|| format!("no column {label} in {headings:?}"))
+}
+
+/// The admin works with the demo's final statement at 1366px: searches, filters, pages and
+/// sorts its students, reads an explanation, confirms the finalization with its amount, and
+/// opens the Letter printout; no amount is cut off on the page nor in print width.
+async fn statement_workflow(b: &mut Browser) -> Result<()> {
+    let page = format!("/contracts/{CONTRACT}/statements/final");
+    b.client.set_window_size(1366, 900).await?;
+    b.goto(&page).await?;
+    let cut = cut_off(b, "table.students", "").await?;
+    ensure!(cut == json!([]), "amounts cut off at 1366px: {cut}");
+    let cut = cut_off(b, "table.amounts", "").await?;
+    ensure!(cut == json!([]), "summary amounts cut off at 1366px: {cut}");
+    b.shot("statement-summary-1366").await?;
+
+    // Search by a student's id.
+    let first = table_rows(b, "table.students").await?;
+    let student = first.first().context("a first row")?[0].clone();
+    b.fill("#q", &student).await?;
+    b.click("form.filters button[type=submit]").await?;
+    b.wait_for_text("p.showing", "matching").await?;
+    let rows = table_rows(b, "table.students").await?;
+    ensure!(
+        rows.len() == 1 && rows[0][0] == student,
+        "a search for {student}: {} rows",
+        rows.len()
+    );
+    b.shot("statement-search").await?;
+
+    // Filter by a school, chosen by its name.
+    b.goto(&page).await?;
+    let school = b
+        .client
+        .find(Locator::Css("#school option:nth-child(2)"))
+        .await?
+        .text()
+        .await?;
+    b.client
+        .find(Locator::Css("#school"))
+        .await?
+        .select_by_label(&school)
+        .await?;
+    b.click("form.filters button[type=submit]").await?;
+    b.wait_for_text("p.showing", "matching").await?;
+    let rows = table_rows(b, "table.students").await?;
+    let school_column = column_of(b, "School").await?;
+    ensure!(
+        !rows.is_empty() && rows.iter().all(|r| r[school_column] == school),
+        "only {school}'s students: {:?}",
+        rows.iter()
+            .map(|r| r[school_column].clone())
+            .collect::<Vec<_>>()
+    );
+    b.shot("statement-filter-school").await?;
+
+    // Sort by total (largest first), then the next page keeps that order.
+    b.goto(&page).await?;
+    b.click("table.students th a[href*='sort=total']").await?;
+    b.wait_for("th[aria-sort='descending']").await?;
+    let sorted = table_rows(b, "table.students").await?;
+    let total_column = column_of(b, "Total").await?;
+    let amount = |text: &str| {
+        text.replace(['$', ','], "")
+            .parse::<f64>()
+            .unwrap_or(f64::NAN)
+    };
+    ensure!(
+        sorted
+            .windows(2)
+            .all(|w| amount(&w[0][total_column]) >= amount(&w[1][total_column])),
+        "totals largest first"
+    );
+    b.click("nav.pager a[href*='page=2']").await?;
+    b.wait_for_text("p.showing", "Students 101 to 200 of")
+        .await?;
+    let next = table_rows(b, "table.students").await?;
+    ensure!(
+        amount(&next[0][total_column]) <= amount(&sorted[99][total_column]),
+        "page 2 continues the order"
+    );
+    b.shot("statement-sorted-page-2").await?;
+
+    // A student's explanation, from the row's details.
+    b.click("table.students tbody tr:first-child details summary")
+        .await?;
+    b.click("table.students tbody tr:first-child details a")
+        .await?;
+    b.wait_for("pre.explanation").await?;
+    let explanation = b.text("pre.explanation").await?;
+    ensure!(
+        explanation.contains("attendance_rate") && explanation.contains("4. Amounts"),
+        "the explanation of `obc explain`: {explanation}"
+    );
+    b.shot("statement-explanation").await?;
+
+    // Finalize: a confirmation names the amount; confirming finalizes.
+    b.goto(&page).await?;
+    b.click(&format!("a[href='{page}/finalize']")).await?;
+    b.wait_for_path(&format!("{page}/finalize")).await?;
+    let question = b.h1().await?;
+    ensure!(
+        question.starts_with("Finalize $") && question.ends_with("students?"),
+        "{question}"
+    );
+    ensure!(b
+        .text("p.confirm")
+        .await?
+        .contains("This cannot be undone."));
+    b.shot("statement-finalize-confirm").await?;
+    b.click("form[action$='/finalize'] button[type=submit]")
+        .await?;
+    b.wait_for_path(&page).await?;
+    let status = b.text("td.status").await?;
+    ensure!(status.starts_with("Finalized"), "finalized: {status}");
+    b.shot("statement-finalized").await?;
+
+    // The printout: every student, no amount past the Letter document's width.
+    b.goto(&format!("{page}/print")).await?;
+    ensure!(
+        b.count(".students-page table.compact tbody tr").await? > 100,
+        "every student in the printout"
+    );
+    b.client.set_window_size(816, 1056).await?;
+    let cut = cut_off(b, ".document table", ".document").await?;
+    ensure!(cut == json!([]), "amounts cut off in print width: {cut}");
+    b.shot("statement-print").await?;
+    let letter = fantoccini::wd::PrintConfiguration::builder()
+        .size(fantoccini::wd::PrintSize {
+            width: 21.59,
+            height: 27.94,
+        })
+        .shrink_to_fit(false)
+        .build()
+        .map_err(|e| anyhow::anyhow!("a Letter print configuration: {e}"))?;
+    let pdf = b.client.print(letter).await?;
+    std::fs::write(b.shots.join("statement-print.pdf"), pdf)?;
+    b.client.set_window_size(1280, 1000).await?;
+    b.goto(&page).await
 }
 
 async fn provider(b: &mut Browser, dir: &Path) -> Result<()> {

@@ -376,7 +376,7 @@ fn edfi_export_needs_the_districts_edfi_id() {
 // The web app: the INDIGO download and API, the statement as a filed document
 // ---------------------------------------------------------------------------------------------
 
-use crate::web_support::{Req, WebApp, Who, MESA_CONTRACT};
+use crate::web_support::{html_escape, Req, WebApp, Who, MESA_CONTRACT};
 use axum::http::StatusCode;
 
 #[tokio::test]
@@ -536,14 +536,23 @@ async fn the_print_view_is_a_letter_document_with_parties_amounts_and_every_stud
     let lines = statement["lines"].as_array().unwrap();
     assert!(text.contains(&format!("Amount per student ({} students)", lines.len())));
     let students_part = &html[html.find("students-page").expect("the students' page")..];
+    // Schools by name, rules in words.
+    let schools = app.store.school_names("dist-mesa").await.unwrap();
     let mut from = 0;
     for line in lines {
         let id = line["student_id"].as_str().unwrap();
         let amount: Decimal = line["total"].as_str().unwrap().parse().unwrap();
+        let tier_pays: Decimal = line["tier_pays"].as_str().unwrap().parse().unwrap();
+        let school_id = line["school_id"].as_str().unwrap();
+        let school = &schools[school_id];
+        assert_ne!(school, school_id, "the roster names the school");
         let row = format!(
             "<tr><td>{id}</td><td>{}</td><td>{}</td>",
-            line["school_id"].as_str().unwrap(),
-            line["rule"].as_str().unwrap()
+            html_escape(school),
+            html_escape(&obc_core::rule_words::rule_label(
+                line["rule"].as_str().unwrap(),
+                tier_pays
+            ))
         );
         let at = students_part[from..]
             .find(&row)

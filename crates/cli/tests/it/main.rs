@@ -27,4 +27,5 @@ mod web_consoles;
 mod web_http;
 mod web_memory;
 mod web_monitoring;
+mod web_statements;
 mod web_support;

@@ -19,6 +19,7 @@ mod web {
     crate::web_http::web_tests!(app);
     crate::web_monitoring::monitoring_tests!(app);
     crate::web_consoles::console_tests!(app);
+    crate::web_statements::statement_tests!(app);
 }
 
 /// The PostgreSQL server of the tests, or `None` when none is configured.

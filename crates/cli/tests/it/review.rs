@@ -207,7 +207,9 @@ async fn the_statement_page_issues_takes_approvals_and_disputes_and_resolves() {
     let r = app.send(post(&provider, "dispute", &dispute)).await;
     assert_eq!(r.location(), Some(page.as_str()), "{}", r.excerpt());
 
-    let r = app.send(post(&admin, "finalize", &[])).await;
+    let r = app
+        .send(post(&admin, "finalize", &[("confirm", "yes")]))
+        .await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.excerpt());
     assert!(r.text().contains("still open"), "{}", r.excerpt());
 
@@ -231,7 +233,9 @@ async fn the_statement_page_issues_takes_approvals_and_disputes_and_resolves() {
     app.send(post(&admin, "resolve", &resolution)).await;
     app.send(post(&district, "approve", &[])).await;
     app.send(post(&provider, "approve", &[])).await;
-    let r = app.send(post(&admin, "finalize", &[])).await;
+    let r = app
+        .send(post(&admin, "finalize", &[("confirm", "yes")]))
+        .await;
     assert_eq!(r.location(), Some(page.as_str()), "{}", r.excerpt());
 
     let html = app.send(district.with_cookie(Req::get(&page))).await.text();

@@ -319,14 +319,38 @@ fn probes(ids: &Ids, meeting: i64) -> Vec<Probe> {
         mesa_only,
     ));
     let fin = "/contracts/{id}/statements/{milestone}/finalize";
+    // The confirmation page: admins only, for a draft of a contract they see.
+    p.push(get(
+        fin,
+        format!("/contracts/{d}/statements/final/finalize"),
+        Page,
+        [LOGIN, OK, FORB, FORB, FORB, FORB, FORB],
+    ));
+    p.push(get(
+        fin,
+        format!("/contracts/{m}/statements/no-such-milestone/finalize"),
+        Page,
+        [LOGIN, NF, FORB, FORB, FORB, FORB, FORB],
+    ));
     p.push(probe(
         "POST",
         fin,
-        format!("/contracts/{m}/statements/enrollment/finalize (with CSRF)"),
+        format!("/contracts/{m}/statements/enrollment/finalize (with CSRF, unconfirmed)"),
         Page,
         move |s| {
             Req::post(&format!("/contracts/{m}/statements/enrollment/finalize"))
                 .form(&[("csrf", &s.csrf)])
+        },
+        [LOGIN, E::Status(400), FORB, FORB, FORB, FORB, FORB],
+    ));
+    p.push(probe(
+        "POST",
+        fin,
+        format!("/contracts/{m}/statements/enrollment/finalize (with CSRF, confirmed)"),
+        Page,
+        move |s| {
+            Req::post(&format!("/contracts/{m}/statements/enrollment/finalize"))
+                .form(&[("csrf", &s.csrf), ("confirm", "yes")])
         },
         [
             LOGIN,
@@ -345,6 +369,26 @@ fn probes(ids: &Ids, meeting: i64) -> Vec<Probe> {
         Page,
         move |_| Req::post(&format!("/contracts/{d}/statements/final/finalize")).form(&[]),
         [LOGIN, FORB, FORB, FORB, FORB, FORB, FORB],
+    ));
+    // A student's explanation on a statement: like the statement; no line, 404.
+    let why = "/contracts/{id}/statements/{milestone}/students/{student}";
+    p.push(get(
+        why,
+        format!("/contracts/{d}/statements/final/students/{de}"),
+        Page,
+        demo_only,
+    ));
+    p.push(get(
+        why,
+        format!("/contracts/{m}/statements/final/students/{me}?as_of=2025-06-30"),
+        Page,
+        mesa_only,
+    ));
+    p.push(get(
+        why,
+        format!("/contracts/{d}/statements/final/students/{du}"),
+        Page,
+        nobody,
     ));
     let stu = "/students/{district}/{student}";
     p.push(get(
@@ -1843,11 +1887,8 @@ pub(crate) async fn dashboards_list_only_contracts_in_scope(app: WebApp) {
 
 pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_totals(app: WebApp) {
     let s = app.login(Who::Mesa).await;
-    let page = app
-        .send(s.with_cookie(Req::get(&format!(
-            "/contracts/{MESA_CONTRACT}/statements/final"
-        ))))
-        .await;
+    let url = format!("/contracts/{MESA_CONTRACT}/statements/final");
+    let page = app.send(s.with_cookie(Req::get(&url))).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("Draft: not finalized"));
@@ -1855,6 +1896,12 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
         !html.contains("/finalize\""),
         "only admins see the finalize button"
     );
+    // 116 students: 100 on the first page, 16 on the second.
+    let second = app
+        .send(s.with_cookie(Req::get(&format!("{url}?page=2"))))
+        .await
+        .text();
+    let both = format!("{html}{second}");
     let csv = app.cli(&[
         "statement",
         "--contract",
@@ -1865,6 +1912,9 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
         "csv",
     ]);
     let table = Table::parse(&csv);
+    let dollars = |amount: &str| {
+        obc_core::money::format_dollars(amount.parse().expect("an amount in the CSV"))
+    };
     let mut students = 0;
     for row in &table.rows {
         let id = &row["student_id"];
@@ -1872,29 +1922,45 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
             continue;
         }
         students += 1;
-        assert!(
-            html.contains(&format!(
-                "<a href=\"/students/{MESA_DISTRICT}/{id}\">{id}</a>"
-            )),
-            "student {id} is linked to their page"
+        let link = format!("<a href=\"/students/{MESA_DISTRICT}/{id}\">{id}</a>");
+        assert_eq!(
+            both.matches(&link).count(),
+            1,
+            "student {id} is linked to their page, on one page"
         );
         assert!(
-            html.contains(&html_escape(&row["reason"])),
+            both.contains(&html_escape(&row["reason"])),
             "student {id}'s reason is on the page: {}",
             row["reason"]
         );
-        assert!(html.contains(&format!("<td>{}</td>", html_escape(&row["rule"]))));
+        // The student's amount is on the student's row.
+        let at = both.find(&link).expect("the student's row");
+        let row_html = &both[at..at + both[at..].find("</tr>").expect("the row's end")];
+        let amount = format!(
+            "<td class=\"num\"><strong>{}</strong></td>",
+            dollars(&row["total"])
+        );
+        assert!(row_html.contains(&amount), "{id}: {amount} in {row_html}");
     }
     assert_eq!(students, 116);
+    assert_eq!(html.matches("<a href=\"/students/").count(), 100);
+    assert!(
+        html.contains("Students 1 to 100 of 116; page 1 of 2."),
+        "{html}"
+    );
+    assert!(second.contains("Students 101 to 116 of 116; page 2 of 2."));
     let total = table.row("TOTAL");
     for column in ["base_amount", "contingent_amount", "total"] {
         assert!(
-            html.contains(&format!("<td class=\"num\">{}</td>", total[column])),
+            html.contains(&format!(
+                "<td class=\"num\">{}</td>",
+                dollars(&total[column])
+            )),
             "the TOTAL {column} {} is on the page",
             total[column]
         );
     }
-    let statement_total = &table.row("STATEMENT_TOTAL")["total"];
+    let statement_total = dollars(&table.row("STATEMENT_TOTAL")["total"]);
     assert!(
         html.contains(&format!("<strong>{statement_total}</strong>")),
         "statement total {statement_total}"
@@ -1902,7 +1968,7 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
     for rule in table.rows_keyed("BY_RULE") {
         assert!(
             html.contains(&format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td>",
+                "<span class=\"code\">({})</span></td><td class=\"num\">{}</td>",
                 html_escape(&rule["rule"]),
                 rule["school_id"]
             )),
@@ -1917,19 +1983,15 @@ pub(crate) async fn the_statement_page_shows_every_student_with_reasons_and_tota
     ] {
         assert!(html.contains(link), "{link}");
     }
-    // The auditor reads the same statement, without links to student pages.
+    // The auditor reads the same statement, without links to student pages nor names.
     let auditor = app.login(Who::Auditor).await;
-    let html = app
-        .send(auditor.with_cookie(Req::get(&format!(
-            "/contracts/{MESA_CONTRACT}/statements/final"
-        ))))
-        .await
-        .text();
+    let html = app.send(auditor.with_cookie(Req::get(&url))).await.text();
     assert!(html.contains(&format!("<strong>{statement_total}</strong>")));
     assert!(
         !html.contains("href=\"/students/"),
         "auditors get no student links"
     );
+    assert!(!html.contains(">Name"), "auditors get no names column");
 }
 
 pub(crate) async fn downloads_equal_the_cli_byte_for_byte_and_are_audited(app: WebApp) {
@@ -2015,10 +2077,42 @@ pub(crate) async fn finalize_by_form_and_by_api(app: WebApp) {
     let page = app.send(admin.with_cookie(Req::get(&url))).await.text();
     assert!(page.contains("Draft: not finalized"));
     assert!(
-        page.contains(&format!("action=\"{url}/finalize\"")),
-        "the admin sees the finalize form"
+        page.contains(&format!("href=\"{url}/finalize\"")),
+        "the admin sees the link to finalize"
     );
-    assert!(page.contains(&format!("name=\"csrf\" value=\"{}\"", admin.csrf)));
+    // Which asks for confirmation with the amount and the students.
+    let confirm = app
+        .send(admin.with_cookie(Req::get(&format!("{url}/finalize"))))
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    let confirm = confirm.text();
+    let draft: Value = serde_json::from_str(&app.cli(&[
+        "statement",
+        "--contract",
+        MESA_CONTRACT,
+        "--milestone",
+        "enrollment",
+        "--format",
+        "json",
+    ]))
+    .expect("the draft's JSON");
+    let amount = obc_core::money::format_dollars(
+        draft["totals"]["statement_total"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("a total"),
+    );
+    assert!(
+        confirm.contains(&format!(
+            "Finalize {amount} for {} students?",
+            draft["totals"]["students"]
+        )),
+        "{confirm}"
+    );
+    assert!(confirm.contains("This cannot be undone."));
+    assert!(confirm.contains(&format!("action=\"{url}/finalize\"")));
+    assert!(confirm.contains(&format!("name=\"csrf\" value=\"{}\"", admin.csrf)));
+    assert!(confirm.contains("name=\"confirm\" value=\"yes\""));
 
     // Without the form's token, or with a stale one: 403, still a draft.
     let finalize = format!("{url}/finalize");
@@ -2034,16 +2128,34 @@ pub(crate) async fn finalize_by_form_and_by_api(app: WebApp) {
         .await
         .text()
         .contains("Draft: not finalized"));
-    // District staff may not finalize, even with their token.
+    // District staff may not finalize, even with their token and a confirmation.
     let mesa = app.login(Who::Mesa).await;
     let r = app
-        .send(mesa.with_cookie(Req::post(&finalize).form(&[("csrf", &mesa.csrf)])))
+        .send(
+            mesa.with_cookie(
+                Req::post(&finalize).form(&[("csrf", &mesa.csrf), ("confirm", "yes")]),
+            ),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-
-    // With it: back to the statement, now finalized, without the button.
+    // Without the confirmation: 400, still a draft.
     let r = app
         .send(admin.with_cookie(Req::post(&finalize).form(&[("csrf", &admin.csrf)])))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(app
+        .send(admin.with_cookie(Req::get(&url)))
+        .await
+        .text()
+        .contains("Draft: not finalized"));
+
+    // With both: back to the statement, now finalized, without the button.
+    let r = app
+        .send(
+            admin.with_cookie(
+                Req::post(&finalize).form(&[("csrf", &admin.csrf), ("confirm", "yes")]),
+            ),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(r.location(), Some(url.as_str()));
@@ -2053,10 +2165,16 @@ pub(crate) async fn finalize_by_form_and_by_api(app: WebApp) {
         "{page}"
     );
     assert!(!page.contains("/finalize\""));
-    // Twice: 409, and nothing changes.
+    // Twice: 409, and nothing changes; its confirmation page says so too.
     let again = app
-        .send(admin.with_cookie(Req::post(&finalize).form(&[("csrf", &admin.csrf)])))
+        .send(
+            admin.with_cookie(
+                Req::post(&finalize).form(&[("csrf", &admin.csrf), ("confirm", "yes")]),
+            ),
+        )
         .await;
+    let confirm_again = app.send(admin.with_cookie(Req::get(&finalize))).await;
+    assert_eq!(confirm_again.status, StatusCode::CONFLICT);
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
     assert!(again.text().contains("already finalized"));
 

@@ -1,0 +1,453 @@
+//! The student table of a statement as people work with it: searched by student id or name,
+//! filtered by school and rule, sorted by any column and paged. A pure function over the
+//! statement's lines, so that a page of a 100,000-line statement costs a few milliseconds and
+//! at most [`PAGE_ROWS`] rows of HTML; the downloads stay whole.
+
+use obc_core::statement::Line;
+use serde::Deserialize;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// The most rows a page shows.
+pub const PAGE_ROWS: usize = 100;
+
+/// What the viewer asked of the table, from the query string (`?q=&school=&rule=&sort=&dir=&page=`).
+/// Every field is text, so that a hand-edited link shows the table instead of an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub school: Option<String>,
+    pub rule: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<String>,
+}
+
+/// A sortable column of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Student,
+    Name,
+    School,
+    Rule,
+    Attendance,
+    Measure,
+    Base,
+    Contingent,
+    Total,
+}
+
+impl Column {
+    /// In the table's order: the amounts next to the student, then why.
+    pub const ALL: [Column; 9] = [
+        Column::Student,
+        Column::Name,
+        Column::Base,
+        Column::Contingent,
+        Column::Total,
+        Column::School,
+        Column::Rule,
+        Column::Attendance,
+        Column::Measure,
+    ];
+
+    /// The column's name in a link's `sort=`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Column::Student => "student",
+            Column::Name => "name",
+            Column::School => "school",
+            Column::Rule => "rule",
+            Column::Attendance => "attendance",
+            Column::Measure => "measure",
+            Column::Base => "base",
+            Column::Contingent => "contingent",
+            Column::Total => "total",
+        }
+    }
+
+    fn parse(key: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    /// Numbers read largest first when first sorted; text A to Z.
+    pub fn descends_first(self) -> bool {
+        matches!(
+            self,
+            Column::Attendance
+                | Column::Measure
+                | Column::Base
+                | Column::Contingent
+                | Column::Total
+        )
+    }
+}
+
+/// Names to show and search: students' (only for viewers who may see them) and schools'.
+pub struct Names<'a> {
+    pub students: Option<&'a HashMap<String, String>>,
+    pub schools: &'a HashMap<String, String>,
+}
+
+impl Names<'_> {
+    pub fn student(&self, id: &str) -> Option<&str> {
+        self.students?.get(id).map(String::as_str)
+    }
+
+    /// The school's name, or its id when the roster named none.
+    pub fn school<'s>(&'s self, id: &'s str) -> &'s str {
+        self.schools.get(id).map_or(id, String::as_str)
+    }
+}
+
+impl ListQuery {
+    /// The search text, trimmed; `None` when blank.
+    pub fn search(&self) -> Option<&str> {
+        non_blank(&self.q)
+    }
+
+    pub fn school(&self) -> Option<&str> {
+        non_blank(&self.school)
+    }
+
+    pub fn rule(&self) -> Option<&str> {
+        non_blank(&self.rule)
+    }
+
+    /// The column sorted on (the student id unless another is named) and whether descending.
+    pub fn order(&self) -> (Column, bool) {
+        let column = non_blank(&self.sort)
+            .and_then(Column::parse)
+            .unwrap_or(Column::Student);
+        let descending = match non_blank(&self.dir) {
+            Some("desc") => true,
+            Some("asc") => false,
+            _ => column.descends_first(),
+        };
+        (column, descending)
+    }
+
+    /// Whether the table needs every student's name (to search or sort by it), not only those
+    /// of the page shown.
+    pub fn needs_all_names(&self) -> bool {
+        self.search().is_some() || self.order().0 == Column::Name
+    }
+
+    /// The query string of this table with another page, or another sort (which starts again
+    /// at page 1), for links. Starts with `?`.
+    pub fn href(&self, page: usize, order: Option<(Column, bool)>) -> String {
+        let (column, descending) = order.unwrap_or_else(|| self.order());
+        let page = if order.is_some() { 1 } else { page };
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (name, value) in [
+            ("q", self.search()),
+            ("school", self.school()),
+            ("rule", self.rule()),
+        ] {
+            if let Some(value) = value {
+                pairs.push((name, value.to_string()));
+            }
+        }
+        pairs.push(("sort", column.key().to_string()));
+        pairs.push(("dir", if descending { "desc" } else { "asc" }.to_string()));
+        pairs.push(("page", page.to_string()));
+        let encoded: Vec<String> = pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode(value)))
+            .collect();
+        format!("?{}", encoded.join("&"))
+    }
+}
+
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `value` percent-encoded for a query string.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// One page of the table.
+#[derive(Debug)]
+pub struct Listing<'a> {
+    /// The lines of this page, in order.
+    pub rows: Vec<&'a Line>,
+    /// How many lines match the search and filters.
+    pub matched: usize,
+    /// The page shown (1-based; a page past the end shows the last).
+    pub page: usize,
+    pub pages: usize,
+    pub column: Column,
+    pub descending: bool,
+}
+
+impl Listing<'_> {
+    /// The 1-based positions of the first and last rows shown (0, 0 when none).
+    pub fn range(&self) -> (usize, usize) {
+        if self.rows.is_empty() {
+            return (0, 0);
+        }
+        let first = (self.page - 1) * PAGE_ROWS + 1;
+        (first, first + self.rows.len() - 1)
+    }
+}
+
+/// The lines that match `query`, sorted (ties by student id) and cut to the page asked for.
+pub fn list<'a>(lines: &'a [Line], names: &Names, query: &ListQuery) -> Listing<'a> {
+    let search = query.search().map(str::to_lowercase);
+    let school = query.school();
+    let rule = query.rule();
+    let mut rows: Vec<&Line> = lines
+        .iter()
+        .filter(|l| school.is_none_or(|s| l.school_id == s))
+        .filter(|l| rule.is_none_or(|r| l.rule == r))
+        .filter(|l| {
+            search.as_deref().is_none_or(|needle| {
+                l.student_id.to_lowercase().contains(needle)
+                    || names
+                        .student(&l.student_id)
+                        .is_some_and(|name| name.to_lowercase().contains(needle))
+            })
+        })
+        .collect();
+    let (column, descending) = query.order();
+    rows.sort_by(|a, b| {
+        let order = compare(column, a, b, names);
+        let order = if descending { order.reverse() } else { order };
+        order.then_with(|| a.student_id.cmp(&b.student_id))
+    });
+    let matched = rows.len();
+    let pages = matched.div_ceil(PAGE_ROWS).max(1);
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
+        .collect();
+    Listing {
+        rows,
+        matched,
+        page,
+        pages,
+        column,
+        descending,
+    }
+}
+
+fn compare(column: Column, a: &Line, b: &Line, names: &Names) -> Ordering {
+    match column {
+        Column::Student => a.student_id.cmp(&b.student_id),
+        Column::Name => names
+            .student(&a.student_id)
+            .cmp(&names.student(&b.student_id)),
+        Column::School => names.school(&a.school_id).cmp(names.school(&b.school_id)),
+        Column::Rule => a.rule.cmp(&b.rule),
+        Column::Attendance => a.attendance_rate.cmp(&b.attendance_rate),
+        Column::Measure => a.measure.cmp(&b.measure),
+        Column::Base => a.base_amount.cmp(&b.base_amount),
+        Column::Contingent => a.contingent_amount.cmp(&b.contingent_amount),
+        Column::Total => a.total.cmp(&b.total),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn line(id: &str, school: &str, rule: &str, total: i64) -> Line {
+        let json = format!(
+            r#"{{"student_id":"{id}","school_id":"{school}","grade":null,"enrollment_start":"2024-09-01","enrollment_end":null,"planned":0,"attended":0,"student_absent":0,"district_cancelled":0,"provider_cancelled":0,"minutes":0,"attendance_rate":null,"same_tutor_rate":null,"provider_cancel_rate":null,"availability_rate":null,"baseline":null,"outcome":null,"observed_growth":null,"projected_growth":null,"measure":null,"growth_vs_projected":null,"rule":"{rule}","tier_pays":"1","base_amount":"0.00","contingent_amount":"0.00","total":"{total}.00","base_clause":"","contingent_clause":"","reason":"","notes":[]}}"#
+        );
+        serde_json::from_str(&json).expect("a line")
+    }
+
+    /// 250 students s000..s249 at two schools, rules alternating, totals 0..249.
+    fn lines() -> Vec<Line> {
+        (0..250)
+            .map(|i| {
+                line(
+                    &format!("s{i:03}"),
+                    if i % 2 == 0 { "sch-a" } else { "sch-b" },
+                    if i % 5 == 0 { "excluded" } else { "tier:meets" },
+                    i,
+                )
+            })
+            .collect()
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> ListQuery {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        ListQuery {
+            q: get("q"),
+            school: get("school"),
+            rule: get("rule"),
+            sort: get("sort"),
+            dir: get("dir"),
+            page: get("page"),
+        }
+    }
+
+    fn ids(listing: &Listing) -> Vec<String> {
+        listing.rows.iter().map(|l| l.student_id.clone()).collect()
+    }
+
+    fn no_names() -> HashMap<String, String> {
+        HashMap::new()
+    }
+
+    #[test]
+    fn pages_hold_at_most_100_rows_and_a_page_past_the_end_shows_the_last() {
+        let lines = lines();
+        let schools = no_names();
+        let names = Names {
+            students: None,
+            schools: &schools,
+        };
+        let first = list(&lines, &names, &query(&[]));
+        assert_eq!(
+            (first.rows.len(), first.matched, first.pages),
+            (100, 250, 3)
+        );
+        assert_eq!(first.rows[0].student_id, "s000");
+        assert_eq!(first.range(), (1, 100));
+        let last = list(&lines, &names, &query(&[("page", "3")]));
+        assert_eq!(last.rows.len(), 50);
+        assert_eq!(last.range(), (201, 250));
+        for wild in ["99", "0", "-1", "x"] {
+            let page = list(&lines, &names, &query(&[("page", wild)])).page;
+            assert_eq!(page, if wild == "99" { 3 } else { 1 }, "page={wild}");
+        }
+    }
+
+    #[test]
+    fn search_matches_ids_and_only_the_names_given() {
+        let lines = lines();
+        let schools = no_names();
+        let students: HashMap<String, String> =
+            [("s007".to_string(), "Ada Lovelace".to_string())].into();
+        let with_names = Names {
+            students: Some(&students),
+            schools: &schools,
+        };
+        let found = list(&lines, &with_names, &query(&[("q", " LOVELACE ")]));
+        assert_eq!(ids(&found), ["s007"]);
+        let found = list(&lines, &with_names, &query(&[("q", "s12")]));
+        assert_eq!(found.matched, 10, "s120..s129");
+        // Without names (a viewer who may not see them) a name finds nothing.
+        let without = Names {
+            students: None,
+            schools: &schools,
+        };
+        assert_eq!(
+            list(&lines, &without, &query(&[("q", "lovelace")])).matched,
+            0
+        );
+        let none = list(&lines, &without, &query(&[("q", "zzz")]));
+        assert_eq!((none.rows.len(), none.pages, none.range()), (0, 1, (0, 0)));
+    }
+
+    #[test]
+    fn filters_combine_and_sorting_breaks_ties_by_student() {
+        let lines = lines();
+        let schools: HashMap<String, String> = [
+            ("sch-a".to_string(), "Zeta School".to_string()),
+            ("sch-b".to_string(), "Alpha School".to_string()),
+        ]
+        .into();
+        let names = Names {
+            students: None,
+            schools: &schools,
+        };
+        let filtered = list(
+            &lines,
+            &names,
+            &query(&[("school", "sch-a"), ("rule", "excluded")]),
+        );
+        // Even and a multiple of 5: multiples of 10.
+        assert_eq!(filtered.matched, 25);
+        assert!(filtered
+            .rows
+            .iter()
+            .all(|l| l.school_id == "sch-a" && l.rule == "excluded"));
+        // Totals sort largest first by default.
+        let by_total = list(&lines, &names, &query(&[("sort", "total")]));
+        assert_eq!(by_total.rows[0].total, Decimal::from(249));
+        assert!(by_total.descending);
+        let ascending = list(&lines, &names, &query(&[("sort", "total"), ("dir", "asc")]));
+        assert_eq!(ascending.rows[0].student_id, "s000");
+        // Schools sort by name: Alpha (sch-b, odd ids) first, ties by id.
+        let by_school = list(&lines, &names, &query(&[("sort", "school")]));
+        assert_eq!(&ids(&by_school)[..2], ["s001", "s003"]);
+        // An unknown column sorts by student.
+        let unknown = list(&lines, &names, &query(&[("sort", "nope"), ("dir", "desc")]));
+        assert_eq!(unknown.rows[0].student_id, "s249");
+    }
+
+    #[test]
+    fn links_keep_the_search_and_filters_and_a_new_sort_starts_at_page_1() {
+        let q = query(&[("q", "Ana & Bo"), ("rule", "tier:meets"), ("page", "2")]);
+        assert_eq!(
+            q.href(3, None),
+            "?q=Ana%20%26%20Bo&rule=tier%3Ameets&sort=student&dir=asc&page=3"
+        );
+        assert_eq!(
+            q.href(2, Some((Column::Total, true))),
+            "?q=Ana%20%26%20Bo&rule=tier%3Ameets&sort=total&dir=desc&page=1"
+        );
+        assert!(q.needs_all_names());
+        assert!(!query(&[("sort", "total")]).needs_all_names());
+        assert!(query(&[("sort", "name")]).needs_all_names());
+    }
+
+    #[test]
+    fn a_page_of_100000_lines_is_listed_quickly() {
+        let template = line("s", "sch-a", "tier:meets", 1);
+        let lines: Vec<Line> = (0..100_000)
+            .map(|i| Line {
+                student_id: format!("s{i:06}"),
+                total: Decimal::from(i % 977),
+                ..template.clone()
+            })
+            .collect();
+        let schools = no_names();
+        let students: HashMap<String, String> = lines
+            .iter()
+            .map(|l| (l.student_id.clone(), format!("Name {}", l.student_id)))
+            .collect();
+        let names = Names {
+            students: Some(&students),
+            schools: &schools,
+        };
+        let started = std::time::Instant::now();
+        let listing = list(
+            &lines,
+            &names,
+            &query(&[("q", "name s09"), ("sort", "total")]),
+        );
+        let elapsed = started.elapsed();
+        assert_eq!(listing.matched, 10_000);
+        assert_eq!(listing.rows.len(), PAGE_ROWS);
+        // Generous for a debug build on a shared machine; release is far faster.
+        assert!(elapsed.as_millis() < 2_000, "{elapsed:?}");
+    }
+}
