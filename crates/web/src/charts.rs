@@ -205,7 +205,8 @@ fn histogram_with_links(
     let offset = if under > 0 { 1.0 } else { 0.0 };
 
     let mut out = String::new();
-    open_svg(&mut out, "histogram", width, height, title, &desc);
+    let role = if link.is_some() { "group" } else { "img" };
+    open_svg_as(&mut out, role, "histogram", (width, height), title, &desc);
     let mut t = 0.0;
     while t <= top + EPS {
         let y = y_of(t);
@@ -994,12 +995,24 @@ fn no_data(title: &str) -> String {
     out
 }
 
-/// The `<svg>` opening: scalable, labelled for assistive technology, on a white card.
+/// The `<svg>` opening: scalable, labelled for assistive technology, on a white card. A chart
+/// whose bars are links is a labelled `group`, not an `img`: an image may not hold controls.
 fn open_svg(out: &mut String, kind: &str, width: f64, height: f64, title: &str, desc: &str) {
+    open_svg_as(out, "img", kind, (width, height), title, desc)
+}
+
+fn open_svg_as(
+    out: &mut String,
+    role: &str,
+    kind: &str,
+    (width, height): (f64, f64),
+    title: &str,
+    desc: &str,
+) {
     let id = chart_id(kind, title, desc);
     w!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="{id}-title {id}-desc" font-family="{FONT}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="{role}" aria-labelledby="{id}-title {id}-desc" font-family="{FONT}">"#,
         trim_num(width, 0),
         trim_num(height, 0)
     );

@@ -440,7 +440,7 @@ async fn admin(b: &mut Browser) -> Result<()> {
     ensure!(b.h1().await?.starts_with(&format!("Contract {CONTRACT}")));
     // The three charts are inline SVG images that the browser lays out at a real size.
     let sizes = b
-        .js("return Array.from(document.querySelectorAll('figure svg[role=img]')).map(s => { \
+        .js("return Array.from(document.querySelectorAll('figure svg[role=img], figure svg[role=group]')).map(s => { \
              const r = s.getBoundingClientRect(); \
              return { w: r.width, h: r.height, \
                       title: (s.querySelector('title') || {}).textContent || '', \
