@@ -9,13 +9,13 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use obc_core::engine::StudentInput;
-use obc_core::money::format_cents;
+use obc_core::money::format_dollars;
 use obc_core::statement::Line;
 use obc_core::{SessionStatus, Statement};
 use obc_store::{ContractVersion, Role};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Seek, Write};
 
 /// Renders a template, or a plain 500 if the template itself fails.
@@ -171,11 +171,11 @@ pub async fn dashboard(
             version: summary.version,
             students: t.students,
             met_target: t.met_target,
-            paid: format_cents(t.paid_before),
-            projected_total: format_cents(t.paid_before + t.statement_total),
+            paid: format_dollars(t.paid_before),
+            projected_total: format_dollars(t.paid_before + t.statement_total),
             cost_per_outcome: t
                 .cost_per_outcome
-                .map(format_cents)
+                .map(format_dollars)
                 .unwrap_or_else(|| "none".into()),
             meetings,
             problem: None,
@@ -237,12 +237,13 @@ pub struct SchoolRow {
     pub total: String,
 }
 
-fn school_rows(statement: &Statement) -> Vec<SchoolRow> {
+/// Each school's row, named as the roster names it.
+fn school_rows(statement: &Statement, names: &HashMap<String, String>) -> Vec<SchoolRow> {
     let mut by_school: BTreeMap<&str, (SchoolRow, Decimal, Decimal)> = BTreeMap::new();
     for l in &statement.lines {
         let (row, contingent, total) = by_school.entry(l.school_id.as_str()).or_insert_with(|| {
             let row = SchoolRow {
-                school: l.school_id.clone(),
+                school: crate::students::school_name(names, &l.school_id).to_string(),
                 students: 0,
                 met_target: 0,
                 district_fault: 0,
@@ -264,8 +265,8 @@ fn school_rows(statement: &Statement) -> Vec<SchoolRow> {
     by_school
         .into_values()
         .map(|(row, contingent, total)| SchoolRow {
-            contingent: format_cents(contingent),
-            total: format_cents(total),
+            contingent: format_dollars(contingent),
+            total: format_dollars(total),
             ..row
         })
         .collect()
@@ -283,9 +284,9 @@ fn changes_since_final(closing: &Statement) -> String {
         return "No changes since the final statement.".to_string();
     }
     format!(
-        "Changes since the final statement: {}${} for {} student{} (a closing statement pays them: obc statement --contract {} --closing --as-of DATE).",
+        "Changes since the final statement: {}{} for {} student{} (a closing statement pays them: obc statement --contract {} --closing --as-of DATE).",
         if total.is_sign_negative() { "-" } else { "+" },
-        format_cents(total.abs()),
+        format_dollars(total.abs()),
         students.len(),
         if students.len() == 1 { "" } else { "s" },
         closing.contract_id
@@ -315,7 +316,7 @@ pub async fn contract(
                     format!(
                         "finalized {} ({})",
                         f.finalized_at,
-                        format_cents(obc_core::money::from_cents(f.total_cents))
+                        format_dollars(obc_core::money::from_cents(f.total_cents))
                     )
                 })
                 .unwrap_or_else(|| "draft".into()),
@@ -344,21 +345,21 @@ pub async fn contract(
         sha256: cv.sha256.clone(),
         district: c.district.clone(),
         provider: c.provider.clone(),
-        price: format_cents(c.price_per_student),
+        price: format_dollars(c.price_per_student),
         share: (c.contingent_share * Decimal::ONE_HUNDRED)
             .normalize()
             .to_string()
             + "%",
-        nte: format_cents(c.not_to_exceed),
+        nte: format_dollars(c.not_to_exceed),
         source: cv.source.clone(),
         milestones,
         changes_since_final,
         students: t.students,
         met_target: t.met_target,
-        total_cost: format_cents(t.paid_before + t.statement_total),
+        total_cost: format_dollars(t.paid_before + t.statement_total),
         cost_per_outcome: t
             .cost_per_outcome
-            .map(format_cents)
+            .map(format_dollars)
             .unwrap_or_else(|| "none".into()),
         growth_chart: charts::histogram_linked(
             "Growth versus projected growth, per student",
@@ -381,7 +382,7 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, &statement),
         ),
-        schools: school_rows(&statement),
+        schools: school_rows(&statement, &state.store.school_names(&c.district).await?),
     }))
 }
 
@@ -431,7 +432,7 @@ fn waterfall(cv: &ContractVersion, statement: &Statement) -> Vec<WaterfallStep> 
     let step = |label: String, amount: Decimal, kind: StepKind| WaterfallStep {
         label,
         amount: money(amount),
-        amount_text: format_cents(amount),
+        amount_text: format_dollars(amount),
         kind,
     };
     let mut steps = vec![step(
@@ -509,9 +510,9 @@ fn line_row(l: &Line, district: &str, link: bool) -> LineRow {
         outcome: dec(&l.outcome),
         measure: ratio(&l.measure),
         rule: l.rule.clone(),
-        base: format_cents(l.base_amount),
-        contingent: format_cents(l.contingent_amount),
-        total: format_cents(l.total),
+        base: format_dollars(l.base_amount),
+        contingent: format_dollars(l.contingent_amount),
+        total: format_dollars(l.total),
         reason: l.reason.clone(),
         notes: l.notes.join("; "),
     }
