@@ -18,6 +18,7 @@ pub mod progress;
 pub mod ratio;
 pub mod review;
 pub mod statement;
+pub mod statement_pass;
 #[cfg(test)]
 mod test_kit;
 
