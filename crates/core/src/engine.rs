@@ -196,12 +196,15 @@ impl<'a> LineMaker<'a> {
     }
 
     /// What the inputs hash of this statement covers besides its prior payments and students.
-    pub fn header<'h>(&'h self, contract_version: u32, contract_hash: &'h str) -> InputsHeader<'h> {
+    pub fn header<'h>(&self, contract_version: u32, contract_hash: &'h str) -> InputsHeader<'h>
+    where
+        'a: 'h,
+    {
         InputsHeader {
             contract: self.contract,
             contract_version,
             contract_hash,
-            milestone: Cow::Borrowed(&self.milestone.name),
+            milestone: Cow::Owned(self.milestone.name.clone()),
             statement_date: self.statement_date,
         }
     }

@@ -102,6 +102,27 @@ impl Store {
     }
 }
 
+/// The `AND column IN ($k, ...)` that limits a bulk read to some students (nothing for
+/// `None`: every student), with the binds: `first` (bound as `$1, ...`) then the students'.
+pub(crate) fn students_in<'a>(
+    column: &str,
+    first: &[&'a str],
+    students: Option<&[&'a str]>,
+) -> (String, Vec<&'a str>) {
+    let mut binds = first.to_vec();
+    let Some(students) = students else {
+        return (String::new(), binds);
+    };
+    let placeholders: Vec<String> = (0..students.len())
+        .map(|i| format!("${}", first.len() + 1 + i))
+        .collect();
+    binds.extend_from_slice(students);
+    (
+        format!(" AND {column} IN ({})", placeholders.join(", ")),
+        binds,
+    )
+}
+
 fn read_sqlite<T: BulkRow>(file: PathBuf, sql: &str, binds: &[String]) -> Result<Vec<T>> {
     let fail = |e: rusqlite::Error| match e {
         rusqlite::Error::SqliteFailure(code, _)
