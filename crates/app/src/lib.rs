@@ -712,6 +712,7 @@ impl FinalizedBefore {
         for stored in store.finalized_statements_of(contract_id).await? {
             let statement = stored_statement(&stored)?;
             if statement.milestone_date < before {
+                let statement = obc_core::statement_pass::slim_finalized(statement);
                 statements.push((stored.contract_version, statement));
             }
         }

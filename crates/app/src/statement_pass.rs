@@ -64,13 +64,16 @@ pub(crate) async fn compute(
     } else {
         Hashing::Later(BufWriter::new(tempfile::tempfile().map_err(spill_failed)?))
     };
-    let mut chunks = store.statement_input_chunks(contract, inputs_as_of).await?;
-    while let Some(chunk) = chunks.next_chunk().await? {
-        for student in &chunk {
-            pass.add(student)?;
-            hashing.add(student)?;
-        }
-    }
+    let chunks = store.statement_input_chunks(contract, inputs_as_of).await?;
+    chunks
+        .for_each(|chunk| -> Result<()> {
+            for student in chunk {
+                pass.add(student)?;
+                hashing.add(student)?;
+            }
+            Ok(())
+        })
+        .await?;
     let (mut statement, prior) = if closing {
         let prior = pass.corrections()?.for_closing();
         (

@@ -144,6 +144,14 @@ impl<'a> StatementPass<'a> {
     }
 }
 
+/// A finalized statement reduced to what a pass reads of it: its header, totals, adjustments
+/// and each line's student, rule and amounts. A pass holds every finalized milestone statement
+/// before the one it computes; their lines' text would be most of its memory.
+pub fn slim_finalized(mut statement: Statement) -> Statement {
+    statement.lines = statement.lines.into_iter().map(slim).collect();
+    statement
+}
+
 /// A recomputed line keeps what the contract-wide steps and the corrections read: its text,
 /// rebuilt for every student of every finalized milestone, would be most of the pass's memory.
 fn slim(mut line: Line) -> Line {

@@ -29,6 +29,21 @@ impl StatementInputs<'_> {
         self.students
     }
 
+    /// Gives every chunk to `each` in order, reading the next chunk while `each` works on the
+    /// current one (the database and the engine then use a core each).
+    pub async fn for_each<E: From<StoreError>>(
+        mut self,
+        mut each: impl FnMut(&[StudentInput]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut chunk = self.next_chunk().await?;
+        while let Some(current) = chunk {
+            let (next, done) = tokio::join!(self.next_chunk(), async { each(&current) });
+            done?;
+            chunk = next?;
+        }
+        Ok(())
+    }
+
     /// The next students' inputs in canonical order; `None` after the last.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<StudentInput>>> {
         let enrollments: Vec<Enrollment> =
@@ -38,15 +53,12 @@ impl StatementInputs<'_> {
         }
         let (store, contract, as_of) = (self.store, &self.contract, self.as_of);
         let ids: Vec<&str> = enrollments.iter().map(|e| e.student_id.as_str()).collect();
-        let mut students = store
-            .students_of(&contract.district, Some(&ids), as_of)
-            .await?;
-        let mut sessions = store
-            .sessions_of(&contract.provider, &contract.district, Some(&ids), as_of)
-            .await?;
-        let mut tests = store
-            .results_of(&contract.district, &contract.subject, Some(&ids), as_of)
-            .await?;
+        // Three reads side by side: on SQLite each runs on a blocking thread of its own.
+        let (mut students, mut sessions, mut tests) = tokio::try_join!(
+            store.students_of(&contract.district, Some(&ids), as_of),
+            store.sessions_of(&contract.provider, &contract.district, Some(&ids), as_of),
+            store.results_of(&contract.district, &contract.subject, Some(&ids), as_of),
+        )?;
         let mut inputs = enrollments
             .into_iter()
             .map(|enrollment| {
@@ -256,7 +268,8 @@ impl Store {
             }));
         }
         let json = statement.to_json();
-        let sha = statement.content_sha256();
+        // Hashed from the JSON just written: building it twice would double the peak memory.
+        let sha = obc_core::engine::sha256_hex(json.as_bytes());
         let total_cents = to_cents(statement.totals.statement_total);
         let now = crate::now();
         let id = sqlx::query_scalar::<_, i64>(
