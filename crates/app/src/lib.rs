@@ -707,14 +707,13 @@ struct FinalizedBefore {
 
 impl FinalizedBefore {
     async fn load(store: &Store, contract_id: &str, before: time::Date) -> Result<FinalizedBefore> {
-        let before = before.to_string();
         let mut statements = Vec::new();
-        for stored in store.finalized_statements_of(contract_id).await? {
-            let statement = stored_statement(&stored)?;
-            if statement.milestone_date < before {
-                let statement = obc_core::statement_pass::slim_finalized(statement);
-                statements.push((stored.contract_version, statement));
-            }
+        for stored in store
+            .finalized_statements_before(contract_id, before)
+            .await?
+        {
+            let statement = obc_core::statement_pass::slim_finalized(stored_statement(&stored)?);
+            statements.push((stored.contract_version, statement));
         }
         let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
         for (version, _) in &statements {

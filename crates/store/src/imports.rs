@@ -143,8 +143,7 @@ impl Store {
             Option<i64>,
             String,
         );
-        let (filter, binds) =
-            crate::bulk_read::students_in("student_id", &[provider, district], students);
+        let (filter, binds) = self.students_in("student_id", &[provider, district], students);
         let rows: Vec<Row> = self
             .bulk_rows(
                 &format!(
@@ -195,8 +194,7 @@ impl Store {
         students: Option<&[&str]>,
         as_of: Option<i64>,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
-        let (filter, binds) =
-            crate::bulk_read::students_in("student_id", &[district, subject], students);
+        let (filter, binds) = self.students_in("student_id", &[district, subject], students);
         let rows: Vec<ResultRow> = self
             .bulk_rows(
                 &format!(

@@ -210,7 +210,7 @@ impl Store {
         students: Option<&[&str]>,
         as_of: Option<i64>,
     ) -> Result<HashMap<String, Student>> {
-        let (filter, binds) = crate::bulk_read::students_in("id", &[district_id], students);
+        let (filter, binds) = self.students_in("id", &[district_id], students);
         let rows: Vec<(String, String, Option<String>, String, String, String)> = self
             .bulk_rows(
                 &format!(

@@ -387,6 +387,24 @@ impl Store {
         Ok(rows.into_iter().map(stored).collect())
     }
 
+    /// The finalized statements of one contract dated before `before`, in milestone date
+    /// order: those a statement of that date corrects.
+    pub async fn finalized_statements_before(
+        &self,
+        contract_id: &str,
+        before: time::Date,
+    ) -> Result<Vec<StoredStatement>> {
+        let sql = format!(
+            "{SELECT_STATEMENT} WHERE contract_id = $1 AND milestone_date < $2 ORDER BY milestone_date"
+        );
+        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(contract_id)
+            .bind(before.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(stored).collect())
+    }
+
     /// Whether any finalized statement used this contract (then its versions are frozen).
     pub async fn contract_is_used(&self, contract_id: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM statements WHERE contract_id = $1")
