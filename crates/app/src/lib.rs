@@ -18,6 +18,7 @@ pub mod consoles;
 pub mod export;
 pub mod progress;
 pub mod review;
+mod statement_pass;
 pub mod target;
 
 /// Why a use case did not happen.
@@ -871,13 +872,28 @@ impl InputSnapshot {
     }
 }
 
-/// Loads what a statement is computed from, as stored now.
+/// Loads what a statement is computed from, as stored now, every student at once (see
+/// [`compute_statement`], which streams them).
 pub async fn load_inputs(
     store: &Store,
     cv: &ContractVersion,
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<(ContractVersion, InputSnapshot)> {
+    let (cv, date) = effective_version(store, cv, milestone, as_of).await?;
+    let snapshot = read_inputs(store, &cv, milestone, date, as_of, None).await?;
+    Ok((cv, snapshot))
+}
+
+/// The version of `cv`'s contract that a statement at a milestone, dated `as_of`, is computed
+/// under (an amendment applies to statements dated on or after its effective date), and the
+/// milestone's date in it.
+async fn effective_version(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<(ContractVersion, time::Date)> {
     let unknown = |cv: &ContractVersion| {
         let known: Vec<_> = cv
             .contract
@@ -897,17 +913,15 @@ pub async fn load_inputs(
         .milestone(milestone)
         .ok_or_else(|| unknown(cv))?
         .date;
-    // An amendment applies to statements dated on or after its effective date.
     let cv = store
         .contract_effective(&cv.contract.id, as_of.unwrap_or(date))
         .await?;
-    let m = cv
+    let date = cv
         .contract
         .milestone(milestone)
-        .ok_or_else(|| unknown(&cv))?;
-    let date = m.date;
-    let snapshot = read_inputs(store, &cv, milestone, date, as_of, None).await?;
-    Ok((cv, snapshot))
+        .ok_or_else(|| unknown(&cv))?
+        .date;
+    Ok((cv, date))
 }
 
 /// Reads what a statement of `cv` at a milestone (dated `milestone_date`) is computed from:
@@ -943,6 +957,53 @@ pub fn stored_statement(stored: &StoredStatement) -> Result<Statement> {
         .map_err(|e| StoreError::Corrupt(format!("finalized statement {}: {e}", stored.id)))?)
 }
 
+/// The finalized statements of a contract dated before `before` (milestone date order), with
+/// the contract version each was computed under.
+struct FinalizedBefore {
+    statements: Vec<(u32, Statement)>,
+    versions: HashMap<u32, ContractVersion>,
+}
+
+impl FinalizedBefore {
+    async fn load(store: &Store, contract_id: &str, before: time::Date) -> Result<FinalizedBefore> {
+        let mut statements = Vec::new();
+        for stored in store
+            .finalized_statements_before(contract_id, before)
+            .await?
+        {
+            let statement = obc_core::statement_pass::slim_finalized(stored_statement(&stored)?);
+            statements.push((stored.contract_version, statement));
+        }
+        let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
+        for (version, _) in &statements {
+            if !versions.contains_key(version) {
+                let cv = store.contract_version(contract_id, *version).await?;
+                versions.insert(*version, cv);
+            }
+        }
+        Ok(FinalizedBefore {
+            statements,
+            versions,
+        })
+    }
+
+    /// What the correction rule of obc-core ([`obc_core::corrections`]) takes.
+    fn runs(&self) -> Vec<FinalizedRun<'_>> {
+        self.statements
+            .iter()
+            .map(|(version, statement)| {
+                let cv = &self.versions[version];
+                FinalizedRun {
+                    contract: &cv.contract,
+                    contract_version: cv.version,
+                    contract_hash: &cv.sha256,
+                    statement,
+                }
+            })
+            .collect()
+    }
+}
+
 /// Loads the finalized statements of a contract dated before `before`, with their contract
 /// versions, and runs the correction rule of obc-core ([`obc_core::corrections`]) on them with
 /// today's data: what they paid, the corrections of their lines and the base already paid.
@@ -952,44 +1013,36 @@ async fn corrections_before(
     before: time::Date,
     students: &[StudentInput],
 ) -> Result<Corrections> {
-    let before = before.to_string();
-    let mut earlier = Vec::new();
-    for stored in store.finalized_statements_of(contract_id).await? {
-        let statement = stored_statement(&stored)?;
-        if statement.milestone_date < before {
-            earlier.push((stored.contract_version, statement));
-        }
-    }
-    let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
-    for (version, _) in &earlier {
-        if !versions.contains_key(version) {
-            let cv = store.contract_version(contract_id, *version).await?;
-            versions.insert(*version, cv);
-        }
-    }
-    let runs: Vec<FinalizedRun> = earlier
-        .iter()
-        .map(|(version, statement)| {
-            let cv = &versions[version];
-            FinalizedRun {
-                contract: &cv.contract,
-                contract_version: cv.version,
-                contract_hash: &cv.sha256,
-                statement,
-            }
-        })
-        .collect();
-    Ok(obc_core::corrections::corrections_of(&runs, students)?)
+    let finalized = FinalizedBefore::load(store, contract_id, before).await?;
+    Ok(obc_core::corrections::corrections_of(
+        &finalized.runs(),
+        students,
+    )?)
 }
 
-/// Loads what a closing statement dated `date` is computed from (SPEC 5.11): the contract
-/// version in effect that day, today's data and every finalized statement before it. A closing
-/// comes after the contingent milestone is finalized and is dated after the last milestone.
-pub async fn load_closing_inputs(
+/// Computes a statement of `cv` in one pass over its inputs (see [`statement_pass`]): the
+/// milestone's (dated `milestone_date`), or the closing `wanted` names, with the corrections
+/// of the contract's finalized statements before it, from the inputs as they were after audit
+/// record `inputs_as_of` (`None`: now).
+async fn stream_statement(
+    store: &Store,
+    cv: &ContractVersion,
+    wanted: statement_pass::Wanted<'_>,
+    milestone_date: time::Date,
+    inputs_as_of: Option<i64>,
+) -> Result<Statement> {
+    let finalized = FinalizedBefore::load(store, &cv.contract.id, milestone_date).await?;
+    statement_pass::compute(store, cv, wanted, &finalized.runs(), inputs_as_of).await
+}
+
+/// The contract version a closing statement dated `date` is computed under (SPEC 5.11): the
+/// one in effect that day. A closing comes after the contingent milestone is finalized and is
+/// dated after the last milestone.
+async fn closing_version(
     store: &Store,
     contract_id: &str,
     date: time::Date,
-) -> Result<(ContractVersion, InputSnapshot)> {
+) -> Result<ContractVersion> {
     let cv = store.contract_effective(contract_id, date).await?;
     let last = cv
         .contract
@@ -1019,9 +1072,20 @@ pub async fn load_closing_inputs(
             contingent.name
         )));
     }
-    let name = obc_core::corrections::closing_name(date);
-    let snapshot = read_inputs(store, &cv, &name, date, Some(date), None).await?;
-    Ok((cv, snapshot))
+    Ok(cv)
+}
+
+/// The closing statement dated `date` computed now from today's data and every finalized
+/// statement before it, with the contract version it is computed under.
+async fn compute_closing(
+    store: &Store,
+    contract_id: &str,
+    date: time::Date,
+) -> Result<(ContractVersion, Statement)> {
+    let cv = closing_version(store, contract_id, date).await?;
+    let wanted = statement_pass::Wanted::Closing(date);
+    let statement = stream_statement(store, &cv, wanted, date, None).await?;
+    Ok((cv, statement))
 }
 
 /// The closing statement to show for a date: the finalized one when a closing of that date
@@ -1036,8 +1100,7 @@ pub async fn closing_for_display(
         let statement = stored_statement(&stored)?;
         return Ok((statement, Some(stored)));
     }
-    let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
-    Ok((inputs.compute(&cv)?, None))
+    Ok((compute_closing(store, contract_id, date).await?.1, None))
 }
 
 /// What late data changes since the contract's final (contingent) statement was finalized: the
@@ -1060,8 +1123,8 @@ pub async fn changes_since_final(
     }
     let last = cv.contract.milestones.iter().map(|m| m.date).max();
     let after_last = last.and_then(|d| d.next_day()).unwrap_or(today);
-    let (cv, inputs) = load_closing_inputs(store, &cv.contract.id, today.max(after_last)).await?;
-    Ok(Some(inputs.compute(&cv)?))
+    let (_, statement) = compute_closing(store, &cv.contract.id, today.max(after_last)).await?;
+    Ok(Some(statement))
 }
 
 /// Computes and finalizes a closing statement dated `date`; it is posted like any statement.
@@ -1072,19 +1135,32 @@ pub async fn finalize_closing(
     date: time::Date,
 ) -> Result<(Statement, StoredStatement)> {
     let read_after = store.last_audit_id().await?;
-    let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
-    finalize_computed(store, actor, &cv, inputs, date, read_after).await
+    let (cv, statement) = compute_closing(store, contract_id, date).await?;
+    finalize_computed(store, actor, &cv, statement, date, read_after).await
 }
 
-/// Loads a contract's stored inputs and computes its statement at a milestone.
+/// Computes a contract's statement at a milestone from its stored inputs, in one pass over
+/// them (never every student's sessions at once).
 pub async fn compute_statement(
     store: &Store,
     cv: &ContractVersion,
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<Statement> {
-    let (cv, inputs) = load_inputs(store, cv, milestone, as_of).await?;
-    inputs.compute(&cv)
+    Ok(milestone_statement(store, cv, milestone, as_of).await?.1)
+}
+
+/// [`compute_statement`], with the contract version it was computed under.
+async fn milestone_statement(
+    store: &Store,
+    cv: &ContractVersion,
+    milestone: &str,
+    as_of: Option<time::Date>,
+) -> Result<(ContractVersion, Statement)> {
+    let (cv, date) = effective_version(store, cv, milestone, as_of).await?;
+    let wanted = statement_pass::Wanted::Milestone { milestone, as_of };
+    let statement = stream_statement(store, &cv, wanted, date, None).await?;
+    Ok((cv, statement))
 }
 
 /// The statement to show for a milestone: the finalized one, read back from what was stored,
@@ -1119,26 +1195,25 @@ pub async fn finalize_statement(
     let latest = store.contract(contract_id).await?;
     // The inputs are not copied: the statement records the audit record they were read after.
     let read_after = store.last_audit_id().await?;
-    let (cv, inputs) = load_inputs(store, &latest, milestone, as_of).await?;
+    let (cv, statement) = milestone_statement(store, &latest, milestone, as_of).await?;
     let date = cv
         .contract
         .milestone(milestone)
-        .expect("load_inputs checked the milestone")
+        .expect("milestone_statement checked the milestone")
         .date;
-    finalize_computed(store, actor, &cv, inputs, date, read_after).await
+    finalize_computed(store, actor, &cv, statement, date, read_after).await
 }
 
-/// Computes a statement from its inputs and stores it, finalized, with the audit record its
-/// inputs were read after (`read_after`) and their hash, not a copy of them.
+/// Stores a computed statement, finalized, with the audit record its inputs were read after
+/// (`read_after`) and their hash, not a copy of them.
 async fn finalize_computed(
     store: &Store,
     actor: &str,
     cv: &ContractVersion,
-    inputs: InputSnapshot,
+    statement: Statement,
     milestone_date: time::Date,
     read_after: i64,
 ) -> Result<(Statement, StoredStatement)> {
-    let statement = inputs.compute(cv)?;
     let stored = store
         .finalize(
             actor,
@@ -1290,16 +1365,16 @@ async fn recompute(store: &Store, stored: &StoredStatement) -> Result<Recomputed
                     stored.contract_id, stored.contract_version, stored.milestone
                 ))
             })?;
-            let inputs = read_inputs(
-                store,
-                &cv,
-                &stored.milestone,
-                milestone_date,
-                statement_date,
-                Some(audit_id),
-            )
-            .await?;
-            let again = inputs.compute(&cv)?;
+            let wanted = if obc_core::corrections::is_closing_name(&stored.milestone) {
+                statement_pass::Wanted::Closing(milestone_date)
+            } else {
+                statement_pass::Wanted::Milestone {
+                    milestone: &stored.milestone,
+                    as_of: statement_date,
+                }
+            };
+            let again =
+                stream_statement(store, &cv, wanted, milestone_date, Some(audit_id)).await?;
             if again.inputs_hash != sha256 {
                 return Ok(Recomputed::InputsChanged {
                     as_of: audit_id,

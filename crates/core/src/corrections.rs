@@ -7,10 +7,9 @@
 //! Pure: the caller loads the finalized statements, their contract versions and today's data;
 //! these functions decide.
 
-use crate::engine::{
-    compute_unhashed, Correction, EngineError, PriorPayments, StatementRequest, StudentInput,
-};
+use crate::engine::{Correction, EngineError, PriorPayments, StudentInput};
 use crate::statement::{Line, Statement};
+use crate::statement_pass::StatementPass;
 use crate::Contract;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -79,41 +78,10 @@ pub fn is_closing_name(name: &str) -> bool {
         .is_some_and(|date| closing_name(date) == name)
 }
 
-/// Each finalized milestone statement computed again with today's `students`, in the order
-/// given (milestone date order), each with its own contract version and statement date.
-/// Closing statements are skipped: they have no lines of their own to recompute. Each
-/// recomputation sees the base and the totals the ones before it pay with today's data, so
-/// the recomputed statements are what the contract would have paid had today's data been
-/// known all along (their NTE lines included).
-pub fn recompute(
-    finalized: &[FinalizedRun<'_>],
-    students: &[StudentInput],
-) -> Result<Vec<Statement>, EngineError> {
-    let mut prior = PriorPayments::default();
-    let mut recomputed = Vec::new();
-    for run in finalized.iter().filter(|run| !run.statement.closing) {
-        let again = compute_unhashed(StatementRequest {
-            contract: run.contract,
-            contract_version: run.contract_version,
-            contract_hash: run.contract_hash.to_string(),
-            milestone: &run.statement.milestone,
-            as_of: crate::model::parse_iso_date(&run.statement.statement_date),
-            students: students.into(),
-            prior: prior.clone(),
-        })?;
-        prior.paid_before += again.totals.statement_total;
-        for l in &again.lines {
-            *prior.base_paid.entry(l.student_id.clone()).or_default() += l.base_amount;
-        }
-        recomputed.push(again);
-    }
-    Ok(recomputed)
-}
-
 /// The correction rule. `finalized` holds every finalized statement that counts (milestone
 /// statements and closings, in date order) as it was paid; `recomputed` holds, in the same
 /// order, each finalized milestone statement (not the closings) computed again with today's
-/// data (see [`recompute`]).
+/// data (see [`corrections_of`]).
 ///
 /// A student's line of a finalized milestone statement is corrected when what today's data
 /// computes for it differs from what was paid for it: the line as finalized plus the
@@ -178,15 +146,26 @@ pub fn corrections(finalized: &[&Statement], recomputed: &[Statement]) -> Correc
     out
 }
 
-/// [`recompute`] then [`corrections`]: what a new statement needs to know about the finalized
-/// ones before it.
+/// Each finalized milestone statement computed again with today's `students`, in the order
+/// given (milestone date order), each with its own contract version and statement date, then
+/// [`corrections`]: what a new statement needs to know about the finalized ones before it.
+/// Closing statements are not recomputed: they have no lines of their own. Each recomputation
+/// sees the base and the totals the ones before it pay with today's data, so the recomputed
+/// statements are what the contract would have paid had today's data been known all along
+/// (their NTE lines included). The pass of [`crate::statement_pass`] over `students`.
 pub fn corrections_of(
     finalized: &[FinalizedRun<'_>],
     students: &[StudentInput],
 ) -> Result<Corrections, EngineError> {
-    let recomputed = recompute(finalized, students)?;
-    let paid: Vec<&Statement> = finalized.iter().map(|run| run.statement).collect();
-    Ok(corrections(&paid, &recomputed))
+    let mut students = std::borrow::Cow::Borrowed(students);
+    if !crate::engine::is_canonical(&students) {
+        crate::engine::canonicalize(students.to_mut());
+    }
+    let mut pass = StatementPass::new(finalized, None)?;
+    for s in students.iter() {
+        pass.add(s)?;
+    }
+    pass.corrections()
 }
 
 fn by_student(lines: &[Line]) -> HashMap<&str, &Line> {

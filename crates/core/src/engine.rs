@@ -122,82 +122,149 @@ pub fn compute_unhashed(req: StatementRequest<'_>) -> Result<Statement, EngineEr
 }
 
 fn compute_inner(mut req: StatementRequest<'_>, hashed: bool) -> Result<Statement, EngineError> {
-    let contract = req.contract;
-    let milestone = contract
-        .milestone(req.milestone)
-        .ok_or_else(|| EngineError::UnknownMilestone {
-            contract: contract.id.clone(),
-            milestone: req.milestone.to_string(),
-            known: contract
-                .milestones
-                .iter()
-                .map(|m| m.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?
-        .clone();
-    let statement_date = req.as_of.unwrap_or(milestone.date);
+    let maker = LineMaker::new(req.contract, req.milestone, req.as_of)?;
     if !is_canonical(&req.students) {
         canonicalize(req.students.to_mut());
     }
     let inputs_hash = if hashed {
         hash_inputs(
-            &InputsHeader {
-                contract: req.contract,
-                contract_version: req.contract_version,
-                contract_hash: &req.contract_hash,
-                milestone: req.milestone,
-                statement_date,
-            },
+            &maker.header(req.contract_version, &req.contract_hash),
             &req.prior,
             &req.students,
         )
     } else {
         String::new()
     };
-
-    let ctx = Context {
-        contract,
-        milestone: &milestone,
-        statement_date,
-        cumulative_share: cumulative_base_share(contract, &milestone),
-    };
-    let mut lines: Vec<Line> = req
-        .students
-        .iter()
-        .filter(|s| enrolled_during_period(contract, &s.enrollment))
-        .map(|s| ctx.line(s, &req.prior))
-        .collect::<Result<_, _>>()?;
-    if milestone.contingent {
-        apply_school_adjustments(contract, &mut lines);
+    let mut lines = Vec::with_capacity(req.students.len());
+    for s in req.students.iter() {
+        let paid = req
+            .prior
+            .base_paid
+            .get(&s.student.id)
+            .copied()
+            .unwrap_or_default();
+        lines.extend(maker.line(s, paid)?);
     }
-    for line in &mut lines {
-        line.total = line.base_amount + line.contingent_amount;
-        // Below a billion per line, every sum of lines stays exact and fits in stored cents.
-        if line.total.abs() >= crate::money::MAX_MAGNITUDE {
-            return Err(EngineError::AmountTooLarge {
-                student: line.student_id.clone(),
-                amount: line.total,
-            });
-        }
-    }
-    let adjustments = adjustments(&req.prior.corrections);
-    let totals = totals(contract, &lines, &adjustments, &req.prior);
-    Ok(Statement {
-        contract_id: contract.id.clone(),
-        contract_version: req.contract_version,
-        contract_hash: req.contract_hash.clone(),
-        milestone: milestone.name.clone(),
-        milestone_date: milestone.date.to_string(),
-        statement_date: statement_date.to_string(),
-        contingent: milestone.contingent,
-        closing: false,
-        engine_version: ENGINE_VERSION.to_string(),
+    maker.statement(
+        req.contract_version,
+        &req.contract_hash,
         inputs_hash,
         lines,
-        adjustments,
-        totals,
-    })
+        &req.prior,
+    )
+}
+
+/// The two steps of a milestone statement, for callers that stream the students: the line of
+/// one student, computed from that student's inputs alone, then the contract-wide steps over
+/// the lines (school adjustments, the line bound, adjustments, totals and the NTE cap).
+/// [`compute`] is exactly these two steps.
+#[derive(Debug, Clone)]
+pub struct LineMaker<'a> {
+    contract: &'a Contract,
+    milestone: Milestone,
+    statement_date: Date,
+    cumulative_share: Decimal,
+}
+
+impl<'a> LineMaker<'a> {
+    /// For the statement of `contract` at `milestone`, dated `as_of` (the milestone's date
+    /// when `None`).
+    pub fn new(
+        contract: &'a Contract,
+        milestone: &str,
+        as_of: Option<Date>,
+    ) -> Result<LineMaker<'a>, EngineError> {
+        let milestone = contract
+            .milestone(milestone)
+            .ok_or_else(|| EngineError::UnknownMilestone {
+                contract: contract.id.clone(),
+                milestone: milestone.to_string(),
+                known: contract
+                    .milestones
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?
+            .clone();
+        Ok(LineMaker {
+            contract,
+            statement_date: as_of.unwrap_or(milestone.date),
+            cumulative_share: cumulative_base_share(contract, &milestone),
+            milestone,
+        })
+    }
+
+    /// What the inputs hash of this statement covers besides its prior payments and students.
+    pub fn header<'h>(&self, contract_version: u32, contract_hash: &'h str) -> InputsHeader<'h>
+    where
+        'a: 'h,
+    {
+        InputsHeader {
+            contract: self.contract,
+            contract_version,
+            contract_hash,
+            milestone: Cow::Owned(self.milestone.name.clone()),
+            statement_date: self.statement_date,
+        }
+    }
+
+    /// The line of one student, given the base earlier milestones paid them; `None` when the
+    /// student was not enrolled during the contract period.
+    pub fn line(
+        &self,
+        input: &StudentInput,
+        base_paid: Decimal,
+    ) -> Result<Option<Line>, EngineError> {
+        if !enrolled_during_period(self.contract, &input.enrollment) {
+            return Ok(None);
+        }
+        self.line_of(input, base_paid).map(Some)
+    }
+
+    /// The statement of `lines` (the students' lines in canonical order): `prior`'s
+    /// corrections become its adjustments and `prior.paid_before` its NTE headroom.
+    pub fn statement(
+        &self,
+        contract_version: u32,
+        contract_hash: &str,
+        inputs_hash: String,
+        mut lines: Vec<Line>,
+        prior: &PriorPayments,
+    ) -> Result<Statement, EngineError> {
+        let contract = self.contract;
+        let milestone = &self.milestone;
+        if milestone.contingent {
+            apply_school_adjustments(contract, &mut lines);
+        }
+        for line in &mut lines {
+            line.total = line.base_amount + line.contingent_amount;
+            // Below a billion per line, every sum of lines stays exact and fits in stored cents.
+            if line.total.abs() >= crate::money::MAX_MAGNITUDE {
+                return Err(EngineError::AmountTooLarge {
+                    student: line.student_id.clone(),
+                    amount: line.total,
+                });
+            }
+        }
+        let adjustments = adjustments(&prior.corrections);
+        let totals = totals(contract, &lines, &adjustments, prior);
+        Ok(Statement {
+            contract_id: contract.id.clone(),
+            contract_version,
+            contract_hash: contract_hash.to_string(),
+            milestone: milestone.name.clone(),
+            milestone_date: milestone.date.to_string(),
+            statement_date: self.statement_date.to_string(),
+            contingent: milestone.contingent,
+            closing: false,
+            engine_version: ENGINE_VERSION.to_string(),
+            inputs_hash,
+            lines,
+            adjustments,
+            totals,
+        })
+    }
 }
 
 /// Everything a closing statement depends on (SPEC 5.11).
@@ -221,31 +288,54 @@ pub struct ClosingRequest<'a> {
 /// statement, and the difference of the NTE lines, so that everything paid on the contract,
 /// this statement included, is what its final data pays, never above the NTE.
 pub fn compute_closing(mut req: ClosingRequest<'_>) -> Statement {
-    let name = crate::corrections::closing_name(req.date);
     canonicalize(&mut req.students);
-    let inputs_hash = hash_inputs(
-        &InputsHeader {
-            contract: req.contract,
-            contract_version: req.contract_version,
-            contract_hash: &req.contract_hash,
-            milestone: &name,
-            statement_date: req.date,
-        },
-        &req.prior,
-        &req.students,
+    let header = closing_header(
+        req.contract,
+        req.contract_version,
+        &req.contract_hash,
+        req.date,
     );
-    let adjustments = adjustments(&req.prior.corrections);
-    let mut totals = totals(req.contract, &[], &adjustments, &req.prior);
-    let nte_line = cents(req.prior.nte_difference);
+    let inputs_hash = hash_inputs(&header, &req.prior, &req.students);
+    closing_statement(&header, &req.prior, inputs_hash)
+}
+
+/// What the inputs hash of a closing statement dated `date` covers besides its prior payments
+/// and students; its milestone is the closing's name.
+pub fn closing_header<'h>(
+    contract: &'h Contract,
+    contract_version: u32,
+    contract_hash: &'h str,
+    date: Date,
+) -> InputsHeader<'h> {
+    InputsHeader {
+        contract,
+        contract_version,
+        contract_hash,
+        milestone: Cow::Owned(crate::corrections::closing_name(date)),
+        statement_date: date,
+    }
+}
+
+/// The closing statement of `header` ([`closing_header`]) from its prior payments and the
+/// hash of its inputs.
+pub fn closing_statement(
+    header: &InputsHeader<'_>,
+    prior: &PriorPayments,
+    inputs_hash: String,
+) -> Statement {
+    let date = header.statement_date;
+    let adjustments = adjustments(&prior.corrections);
+    let mut totals = totals(header.contract, &[], &adjustments, prior);
+    let nte_line = cents(prior.nte_difference);
     totals.nte_cap = (!nte_line.is_zero()).then_some(nte_line);
     totals.statement_total = cents(totals.adjustments + nte_line);
     Statement {
-        contract_id: req.contract.id.clone(),
-        contract_version: req.contract_version,
-        contract_hash: req.contract_hash,
-        milestone: name,
-        milestone_date: req.date.to_string(),
-        statement_date: req.date.to_string(),
+        contract_id: header.contract.id.clone(),
+        contract_version: header.contract_version,
+        contract_hash: header.contract_hash.to_string(),
+        milestone: header.milestone.to_string(),
+        milestone_date: date.to_string(),
+        statement_date: date.to_string(),
         contingent: false,
         closing: true,
         engine_version: ENGINE_VERSION.to_string(),
@@ -301,7 +391,7 @@ pub fn canonicalize(students: &mut [StudentInput]) {
 
 /// Whether [`canonicalize`] would leave the inputs as they are (its sorts are stable, so
 /// inputs already in its order are its result).
-fn is_canonical(students: &[StudentInput]) -> bool {
+pub fn is_canonical(students: &[StudentInput]) -> bool {
     fn sorted<T>(items: &[T], le: impl Fn(&T, &T) -> bool) -> bool {
         items.windows(2).all(|w| le(&w[0], &w[1]))
     }
@@ -330,11 +420,12 @@ fn test_order(a: &AssessmentResult, b: &AssessmentResult) -> std::cmp::Ordering 
 }
 
 /// What the inputs hash covers besides the prior payments and the students.
-struct InputsHeader<'a> {
+#[derive(Debug, Clone)]
+pub struct InputsHeader<'a> {
     contract: &'a Contract,
     contract_version: u32,
     contract_hash: &'a str,
-    milestone: &'a str,
+    milestone: Cow<'a, str>,
     statement_date: Date,
 }
 
@@ -344,30 +435,64 @@ fn hash_inputs(
     prior: &PriorPayments,
     students: &[StudentInput],
 ) -> String {
-    struct HashWriter(Sha256);
-    impl std::io::Write for HashWriter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut w = HashWriter(Sha256::new());
-    let header = (
-        &header.contract.id,
-        header.contract_version,
-        header.contract_hash,
-        header.milestone,
-        header.statement_date.to_string(),
-        prior,
-    );
-    serde_json::to_writer(&mut w, &header).expect("hashing never fails");
+    let mut hasher = InputsHasher::new(header, prior);
     for s in students {
-        serde_json::to_writer(&mut w, s).expect("hashing never fails");
+        hasher.add(s);
     }
-    hex(&w.0.finalize())
+    hasher.finish()
+}
+
+/// The inputs hash built one student at a time, in canonical order: the header and the prior
+/// payments first, then each student's canonical JSON.
+pub struct InputsHasher(HashWriter);
+
+/// Feeds what is written to it to SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl InputsHasher {
+    pub fn new(header: &InputsHeader<'_>, prior: &PriorPayments) -> InputsHasher {
+        let mut w = HashWriter(Sha256::new());
+        let header = (
+            &header.contract.id,
+            header.contract_version,
+            header.contract_hash,
+            &header.milestone,
+            header.statement_date.to_string(),
+            prior,
+        );
+        serde_json::to_writer(&mut w, &header).expect("hashing never fails");
+        InputsHasher(w)
+    }
+
+    /// Adds the next student in canonical order.
+    pub fn add(&mut self, student: &StudentInput) {
+        serde_json::to_writer(&mut self.0, student).expect("hashing never fails");
+    }
+
+    /// Adds students' canonical JSON as [`write_input`] wrote it, in canonical order.
+    pub fn add_json(&mut self, json: &[u8]) {
+        self.0 .0.update(json);
+    }
+
+    pub fn finish(self) -> String {
+        hex(&self.0 .0.finalize())
+    }
+}
+
+/// Writes a student's inputs as the inputs hash reads them, for a caller that must hash them
+/// after its pass over the students (the prior payments, hashed first, come from that pass).
+pub fn write_input(student: &StudentInput, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(w, student).map_err(std::io::Error::from)
 }
 
 /// SHA-256 of bytes as lowercase hex: the hashes statements and the ledger record.
@@ -398,13 +523,6 @@ pub fn cumulative_base_share(contract: &Contract, milestone: &Milestone) -> Deci
 /// A student has a line when enrolled at some point of the period.
 fn enrolled_during_period(contract: &Contract, e: &Enrollment) -> bool {
     e.start <= contract.period.end && e.end.is_none_or(|end| end >= contract.period.start)
-}
-
-struct Context<'a> {
-    contract: &'a Contract,
-    milestone: &'a Milestone,
-    statement_date: Date,
-    cumulative_share: Decimal,
 }
 
 /// Session counts and rates of one student (SPEC 5.1).
@@ -631,8 +749,8 @@ struct Decision {
     reason: String,
 }
 
-impl Context<'_> {
-    fn line(&self, input: &StudentInput, prior: &PriorPayments) -> Result<Line, EngineError> {
+impl LineMaker<'_> {
+    fn line_of(&self, input: &StudentInput, paid: Decimal) -> Result<Line, EngineError> {
         let c = self.counts(input);
         let mut scores = self.scores(input)?;
         scores.notes.extend(self.ambiguous_note(input));
@@ -646,11 +764,6 @@ impl Context<'_> {
         } else {
             Decimal::ZERO
         };
-        let paid = prior
-            .base_paid
-            .get(&input.student.id)
-            .copied()
-            .unwrap_or_default();
         let base_amount = cents(round_cents((due - paid).max(Decimal::ZERO)));
         let base_clause = format!("milestone.{}", self.milestone.name);
         let base_reason = if eligible {

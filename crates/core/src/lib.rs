@@ -19,6 +19,7 @@ pub mod ratio;
 pub mod review;
 pub mod rule_words;
 pub mod statement;
+pub mod statement_pass;
 #[cfg(test)]
 mod test_kit;
 

@@ -102,6 +102,46 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The `AND ...` that limits a bulk read to some students (nothing for `None`: every
+    /// student), with the binds: `first` (bound as `$1, ...`) then the students'. `students`
+    /// are sorted by bytes. SQLite compares text by bytes, so there the range from the first
+    /// to the last holds them all (and maybe students of the district not named, which the
+    /// caller drops): one index range, where a list of thousands of ids would cost more to
+    /// parse than to read. PostgreSQL may compare by a collation, so there each one is named.
+    pub(crate) fn students_in<'a>(
+        &self,
+        column: &str,
+        first: &[&'a str],
+        students: Option<&[&'a str]>,
+    ) -> (String, Vec<&'a str>) {
+        let mut binds = first.to_vec();
+        let Some(students) = students else {
+            return (String::new(), binds);
+        };
+        debug_assert!(students.windows(2).all(|w| w[0] <= w[1]), "sorted by bytes");
+        let (Some(low), Some(high)) = (students.first(), students.last()) else {
+            return (" AND 1 = 0".to_string(), binds);
+        };
+        let n = first.len();
+        if self.backend == crate::Backend::Sqlite {
+            binds.extend([*low, *high]);
+            return (
+                format!(" AND {column} BETWEEN ${} AND ${}", n + 1, n + 2),
+                binds,
+            );
+        }
+        let placeholders: Vec<String> = (0..students.len())
+            .map(|i| format!("${}", n + 1 + i))
+            .collect();
+        binds.extend_from_slice(students);
+        (
+            format!(" AND {column} IN ({})", placeholders.join(", ")),
+            binds,
+        )
+    }
+}
+
 fn read_sqlite<T: BulkRow>(file: PathBuf, sql: &str, binds: &[String]) -> Result<Vec<T>> {
     let fail = |e: rusqlite::Error| match e {
         rusqlite::Error::SqliteFailure(code, _)

@@ -165,6 +165,17 @@ impl Store {
         district: &str,
         as_of: Option<i64>,
     ) -> Result<std::collections::HashMap<String, Vec<Session>>> {
+        self.sessions_of(provider, district, None, as_of).await
+    }
+
+    /// [`Store::sessions_by_student`] of the students named (`None`: every student).
+    pub(crate) async fn sessions_of(
+        &self,
+        provider: &str,
+        district: &str,
+        students: Option<&[&str]>,
+        as_of: Option<i64>,
+    ) -> Result<std::collections::HashMap<String, Vec<Session>>> {
         type Row = (
             String,
             String,
@@ -175,14 +186,15 @@ impl Store {
             Option<i64>,
             String,
         );
+        let (filter, binds) = self.students_in("student_id", &[provider, district], students);
         let rows: Vec<Row> = self
             .bulk_rows(
                 &format!(
                     "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size, subject
-                     FROM {} WHERE provider_id = $1 AND district_id = $2",
+                     FROM {} WHERE provider_id = $1 AND district_id = $2{filter}",
                     rows_as_of(SESSIONS, as_of)
                 ),
-                &[provider, district],
+                &binds,
             )
             .await?;
         let mut map: std::collections::HashMap<String, Vec<Session>> =
@@ -214,13 +226,25 @@ impl Store {
         subject: &str,
         as_of: Option<i64>,
     ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
+        self.results_of(district, subject, None, as_of).await
+    }
+
+    /// [`Store::results_by_student`] of the students named (`None`: every student).
+    pub(crate) async fn results_of(
+        &self,
+        district: &str,
+        subject: &str,
+        students: Option<&[&str]>,
+        as_of: Option<i64>,
+    ) -> Result<std::collections::HashMap<String, Vec<AssessmentResult>>> {
+        let (filter, binds) = self.students_in("student_id", &[district, subject], students);
         let rows: Vec<ResultRow> = self
             .bulk_rows(
                 &format!(
-                    "{SELECT_RESULTS} {} WHERE district_id = $1 AND lower(subject) = lower($2) ORDER BY {RESULT_KEY}",
+                    "{SELECT_RESULTS} {} WHERE district_id = $1 AND lower(subject) = lower($2){filter} ORDER BY {RESULT_KEY}",
                     rows_as_of(ASSESSMENTS, as_of)
                 ),
-                &[district, subject],
+                &binds,
             )
             .await?;
         let mut map: std::collections::HashMap<String, Vec<AssessmentResult>> =

@@ -235,13 +235,24 @@ impl Store {
         district_id: &str,
         as_of: Option<i64>,
     ) -> Result<HashMap<String, Student>> {
+        self.students_of(district_id, None, as_of).await
+    }
+
+    /// [`Store::students_as_of`] of the students named (`None`: every student).
+    pub(crate) async fn students_of(
+        &self,
+        district_id: &str,
+        students: Option<&[&str]>,
+        as_of: Option<i64>,
+    ) -> Result<HashMap<String, Student>> {
+        let (filter, binds) = self.students_in("id", &[district_id], students);
         let rows: Vec<(String, String, Option<String>, String, String, String)> = self
             .bulk_rows(
                 &format!(
-                    "SELECT id, school_id, grade, first_name, last_name, flags FROM {} WHERE district_id = $1",
+                    "SELECT id, school_id, grade, first_name, last_name, flags FROM {} WHERE district_id = $1{filter}",
                     crate::versions::rows_as_of(crate::versions::STUDENTS, as_of)
                 ),
-                &[district_id],
+                &binds,
             )
             .await?;
         Ok(rows

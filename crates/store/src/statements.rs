@@ -1,10 +1,91 @@
 //! Statement inputs and finalized statements. A finalized statement is written once and
 //! never edited (triggers refuse UPDATE and DELETE); what it paid feeds later milestones.
 
+use crate::ProviderEnrollments;
 use crate::{audit, Result, Store, StoreError};
 use obc_core::engine::StudentInput;
 use obc_core::money::to_cents;
+use obc_core::Enrollment;
 use obc_core::{Contract, Statement};
+
+/// How many students a chunk of [`StatementInputs`] holds: a few megabytes of rows, and few
+/// enough ids for one query's binds on both backends.
+const STUDENTS_PER_CHUNK: usize = 2000;
+
+/// A contract's statement inputs, read a chunk of students at a time in canonical order (see
+/// [`Store::statement_input_chunks`]).
+pub struct StatementInputs<'s> {
+    store: &'s Store,
+    contract: Contract,
+    as_of: Option<i64>,
+    students: usize,
+    enrollments: std::vec::IntoIter<Enrollment>,
+    provider: ProviderEnrollments,
+}
+
+impl StatementInputs<'_> {
+    /// How many enrolled students the chunks hold in all.
+    pub fn students(&self) -> usize {
+        self.students
+    }
+
+    /// Gives every chunk to `each` in order, reading the next chunk while `each` works on the
+    /// current one (the database and the engine then use a core each).
+    pub async fn for_each<E: From<StoreError>>(
+        mut self,
+        mut each: impl FnMut(&[StudentInput]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut chunk = self.next_chunk().await?;
+        while let Some(current) = chunk {
+            let (next, done) = tokio::join!(self.next_chunk(), async { each(&current) });
+            done?;
+            chunk = next?;
+        }
+        Ok(())
+    }
+
+    /// The next students' inputs in canonical order; `None` after the last.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<StudentInput>>> {
+        let enrollments: Vec<Enrollment> =
+            self.enrollments.by_ref().take(STUDENTS_PER_CHUNK).collect();
+        if enrollments.is_empty() {
+            return Ok(None);
+        }
+        let (store, contract, as_of) = (self.store, &self.contract, self.as_of);
+        let ids: Vec<&str> = enrollments.iter().map(|e| e.student_id.as_str()).collect();
+        // Three reads side by side: on SQLite each runs on a blocking thread of its own.
+        let (mut students, mut sessions, mut tests) = tokio::try_join!(
+            store.students_of(&contract.district, Some(&ids), as_of),
+            store.sessions_of(&contract.provider, &contract.district, Some(&ids), as_of),
+            store.results_of(&contract.district, &contract.subject, Some(&ids), as_of),
+        )?;
+        let mut inputs = enrollments
+            .into_iter()
+            .map(|enrollment| {
+                let student = students.remove(&enrollment.student_id).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "student {} is enrolled in {} but not in district {}'s roster",
+                        enrollment.student_id, contract.id, contract.district
+                    ))
+                })?;
+                let (sessions, ambiguous_sessions) = obc_core::sessions_for_contract(
+                    sessions.remove(&student.id).unwrap_or_default(),
+                    &contract.subject,
+                    self.provider.spans_of(&contract.district, &student.id),
+                );
+                Ok(StudentInput {
+                    sessions,
+                    ambiguous_sessions,
+                    tests: tests.remove(&student.id).unwrap_or_default(),
+                    student,
+                    enrollment,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        obc_core::engine::canonicalize(&mut inputs);
+        Ok(Some(inputs))
+    }
+}
 
 /// A finalized statement as stored.
 #[derive(Debug, Clone)]
@@ -66,56 +147,51 @@ const SELECT_STATEMENT: &str =
     total_cents, content_json, finalized_at, finalized_by FROM statements";
 
 impl Store {
-    /// Everything the engine needs for a contract's enrolled students: roster record,
-    /// enrollment, the contract provider's sessions that count for this contract (its subject or
-    /// none; a blank-subject session of a student the provider's contracts enroll twice that day
-    /// is set apart as ambiguous) and the district's tests of the subject.
-    /// Students enrolled but missing from the roster are a data error. The inputs come in the
-    /// engine's canonical order, so the statements computed from them never copy them.
-    ///
-    /// `as_of` reads every row as it was after that audit record (what a finalization with
-    /// `inputs_as_of` used, see [`crate::versions`]); `None` reads the rows as they are now.
+    /// Everything the engine needs for a contract's enrolled students, all at once (see
+    /// [`Store::statement_input_chunks`]): for callers that keep every student's inputs.
     pub async fn statement_inputs(
         &self,
         contract: &Contract,
         as_of: Option<i64>,
     ) -> Result<Vec<StudentInput>> {
-        let enrollments = self.enrollments_as_of(&contract.id, as_of).await?;
-        let mut students = self.students_as_of(&contract.district, as_of).await?;
+        let mut chunks = self.statement_input_chunks(contract, as_of).await?;
+        let mut inputs = Vec::new();
+        while let Some(chunk) = chunks.next_chunk().await? {
+            inputs.extend(chunk);
+        }
+        Ok(inputs)
+    }
+
+    /// Everything the engine needs for a contract's enrolled students, in the engine's
+    /// canonical order, read a chunk of students at a time so a statement never holds every
+    /// session: roster record, enrollment, the contract provider's sessions that count for
+    /// this contract (its subject or none; a blank-subject session of a student the provider's
+    /// contracts enroll twice that day is set apart as ambiguous) and the district's tests of
+    /// the subject. Students enrolled but missing from the roster are a data error.
+    ///
+    /// `as_of` reads every row as it was after that audit record (what a finalization with
+    /// `inputs_as_of` used, see [`crate::versions`]); `None` reads the rows as they are now.
+    /// Each chunk is its own read: a finalization refuses inputs imported meanwhile (see
+    /// [`Store::finalize`]), and rows read as of an audit record never change.
+    pub async fn statement_input_chunks(
+        &self,
+        contract: &Contract,
+        as_of: Option<i64>,
+    ) -> Result<StatementInputs<'_>> {
+        let mut enrollments = self.enrollments_as_of(&contract.id, as_of).await?;
+        // The engine's order is by bytes; the database's may follow a collation.
+        enrollments.sort_by(|a, b| a.student_id.cmp(&b.student_id));
         let provider = self
             .provider_enrollments_as_of(&contract.provider, as_of)
             .await?;
-        let mut sessions = self
-            .sessions_by_student(&contract.provider, &contract.district, as_of)
-            .await?;
-        let mut tests = self
-            .results_by_student(&contract.district, &contract.subject, as_of)
-            .await?;
-        let mut inputs = enrollments
-            .into_iter()
-            .map(|enrollment| {
-                let student = students.remove(&enrollment.student_id).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "student {} is enrolled in {} but not in district {}'s roster",
-                        enrollment.student_id, contract.id, contract.district
-                    ))
-                })?;
-                let (sessions, ambiguous_sessions) = obc_core::sessions_for_contract(
-                    sessions.remove(&student.id).unwrap_or_default(),
-                    &contract.subject,
-                    provider.spans_of(&contract.district, &student.id),
-                );
-                Ok(StudentInput {
-                    sessions,
-                    ambiguous_sessions,
-                    tests: tests.remove(&student.id).unwrap_or_default(),
-                    student,
-                    enrollment,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        obc_core::engine::canonicalize(&mut inputs);
-        Ok(inputs)
+        Ok(StatementInputs {
+            store: self,
+            contract: contract.clone(),
+            as_of,
+            students: enrollments.len(),
+            enrollments: enrollments.into_iter(),
+            provider,
+        })
     }
 
     /// The id of the newest audit record: the rows an import writes after it record a larger
@@ -192,7 +268,8 @@ impl Store {
             }));
         }
         let json = statement.to_json();
-        let sha = statement.content_sha256();
+        // Hashed from the JSON just written: building it twice would double the peak memory.
+        let sha = obc_core::engine::sha256_hex(json.as_bytes());
         let total_cents = to_cents(statement.totals.statement_total);
         let now = crate::now();
         let id = sqlx::query_scalar::<_, i64>(
@@ -305,6 +382,24 @@ impl Store {
         let sql = format!("{SELECT_STATEMENT} WHERE contract_id = $1 ORDER BY milestone_date");
         let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(stored).collect())
+    }
+
+    /// The finalized statements of one contract dated before `before`, in milestone date
+    /// order: those a statement of that date corrects.
+    pub async fn finalized_statements_before(
+        &self,
+        contract_id: &str,
+        before: time::Date,
+    ) -> Result<Vec<StoredStatement>> {
+        let sql = format!(
+            "{SELECT_STATEMENT} WHERE contract_id = $1 AND milestone_date < $2 ORDER BY milestone_date"
+        );
+        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(contract_id)
+            .bind(before.to_string())
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.into_iter().map(stored).collect())

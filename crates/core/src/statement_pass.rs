@@ -1,0 +1,288 @@
+//! A statement computed in one pass over its students, streamed one at a time in canonical
+//! order, never all of them at once (docs/SCALE.md).
+//!
+//! A line depends on its student's inputs alone, plus the base earlier milestones paid that
+//! student; everything contract-wide (school medians, totals, the NTE cap, corrections) reads
+//! only the lines. So each student is taken once: the lines of every finalized milestone
+//! statement computed again with today's data (for the corrections), then the line of the
+//! statement asked for. When the pass ends, the contract-wide steps run over the lines, exactly
+//! as [`crate::engine::compute`] and [`crate::corrections::corrections_of`] do on inputs held in
+//! memory: the statements are byte for byte the same.
+
+use crate::corrections::{corrections, Corrections, FinalizedRun};
+use crate::engine::{EngineError, LineMaker, PriorPayments, StudentInput};
+use crate::statement::{Line, Statement};
+use rust_decimal::Decimal;
+
+/// A finalized milestone statement being computed again with today's data.
+struct Recomputation<'a> {
+    run: FinalizedRun<'a>,
+    maker: LineMaker<'a>,
+    lines: Vec<Line>,
+}
+
+/// The pass: [`StatementPass::add`] each student in canonical order (by student id, each
+/// student's rows canonical, see [`crate::engine::canonicalize`]), then
+/// [`StatementPass::finish`].
+pub struct StatementPass<'a> {
+    finalized: Vec<&'a Statement>,
+    recomputations: Vec<Recomputation<'a>>,
+    target: Option<LineMaker<'a>>,
+    lines: Vec<Line>,
+    last_student: Option<String>,
+}
+
+impl<'a> StatementPass<'a> {
+    /// `finalized`: every finalized statement before the one asked for, in milestone date
+    /// order, with its contract version (as [`crate::corrections::corrections_of`] takes them).
+    /// `target` makes the lines of the statement asked for; `None` for the corrections only
+    /// (a closing statement's, which has no line of its own).
+    pub fn new(
+        finalized: &[FinalizedRun<'a>],
+        target: Option<LineMaker<'a>>,
+    ) -> Result<StatementPass<'a>, EngineError> {
+        let recomputations = finalized
+            .iter()
+            .filter(|run| !run.statement.closing)
+            .map(|run| {
+                Ok(Recomputation {
+                    run: *run,
+                    maker: LineMaker::new(
+                        run.contract,
+                        &run.statement.milestone,
+                        crate::model::parse_iso_date(&run.statement.statement_date),
+                    )?,
+                    lines: Vec::new(),
+                })
+            })
+            .collect::<Result<_, EngineError>>()?;
+        Ok(StatementPass {
+            finalized: finalized.iter().map(|run| run.statement).collect(),
+            recomputations,
+            target,
+            lines: Vec::new(),
+            last_student: None,
+        })
+    }
+
+    /// Takes the next student: their line of every finalized milestone statement computed
+    /// again, each seeing the base the ones before paid them, then their line of the target.
+    ///
+    /// # Panics
+    /// When students come out of canonical order: the lines would be out of order.
+    pub fn add(&mut self, student: &StudentInput) -> Result<(), EngineError> {
+        let id = &student.student.id;
+        assert!(
+            self.last_student.as_ref().is_none_or(|last| last < id),
+            "students streamed out of order: {id} after {:?}",
+            self.last_student
+        );
+        self.last_student = Some(id.clone());
+        let mut base_paid = Decimal::ZERO;
+        for r in &mut self.recomputations {
+            if let Some(line) = r.maker.line(student, base_paid)? {
+                base_paid += line.base_amount;
+                r.lines.push(slim(line));
+            }
+        }
+        if let Some(maker) = &self.target {
+            self.lines.extend(maker.line(student, base_paid)?);
+        }
+        Ok(())
+    }
+
+    /// The corrections of the finalized statements: each recomputed statement's totals (each
+    /// seeing what the ones before it pay), compared with what was paid.
+    pub fn corrections(self) -> Result<Corrections, EngineError> {
+        Ok(self.finish_corrections()?.0)
+    }
+
+    /// The statement asked for (its inputs hash empty: the caller hashes the inputs after the
+    /// prior payments, which only the pass decides) and the prior payments it was computed with.
+    ///
+    /// # Panics
+    /// When the pass was made without a target.
+    pub fn statement(
+        self,
+        contract_version: u32,
+        contract_hash: &str,
+    ) -> Result<(Statement, PriorPayments), EngineError> {
+        let (found, target, lines) = self.finish_corrections()?;
+        let maker = target.expect("a pass computing a statement has a target");
+        let prior = found.for_milestone();
+        let statement = maker.statement(
+            contract_version,
+            contract_hash,
+            String::new(),
+            lines,
+            &prior,
+        )?;
+        Ok((statement, prior))
+    }
+
+    fn finish_corrections(
+        self,
+    ) -> Result<(Corrections, Option<LineMaker<'a>>, Vec<Line>), EngineError> {
+        let mut prior = PriorPayments::default();
+        let mut recomputed = Vec::with_capacity(self.recomputations.len());
+        for r in self.recomputations {
+            let again = r.maker.statement(
+                r.run.contract_version,
+                r.run.contract_hash,
+                String::new(),
+                r.lines,
+                &prior,
+            )?;
+            prior.paid_before += again.totals.statement_total;
+            recomputed.push(again);
+        }
+        Ok((
+            corrections(&self.finalized, &recomputed),
+            self.target,
+            self.lines,
+        ))
+    }
+}
+
+/// A finalized statement reduced to what a pass reads of it: its header, totals, adjustments
+/// and each line's student, rule and amounts. A pass holds every finalized milestone statement
+/// before the one it computes; their lines' text would be most of its memory.
+pub fn slim_finalized(mut statement: Statement) -> Statement {
+    statement.lines = statement.lines.into_iter().map(slim).collect();
+    statement
+}
+
+/// A recomputed line keeps what the contract-wide steps and the corrections read: its text,
+/// rebuilt for every student of every finalized milestone, would be most of the pass's memory.
+fn slim(mut line: Line) -> Line {
+    line.reason = String::new();
+    line.notes = Vec::new();
+    line.base_clause = String::new();
+    line.contingent_clause = String::new();
+    line.enrollment_start = String::new();
+    line.enrollment_end = None;
+    line.grade = None;
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corrections::corrections_of;
+    use crate::engine::{canonicalize, compute, InputsHasher, StatementRequest};
+    use crate::model::SessionStatus::{Attended, ProviderCancelled, StudentAbsent};
+    use crate::test_kit::*;
+
+    /// Students of two schools with every kind of line, in canonical order.
+    fn students(spring_of_b: &str) -> Vec<StudentInput> {
+        let mut students = vec![
+            kid("a").judged_with_growth(12).build(),
+            kid("b")
+                .attended(20)
+                .scores("200", spring_of_b, "10")
+                .school("sch-2")
+                .build(),
+            kid("c")
+                .sessions(10, StudentAbsent, "t1")
+                .attended(12)
+                .build(),
+            kid("d")
+                .sessions(12, ProviderCancelled, "t2")
+                .judged_with_growth(3)
+                .build(),
+            kid("e")
+                .enrolled("2025-02-01", None)
+                .from("2025-02-03")
+                .judged_with_growth(9)
+                .build(),
+            kid("f")
+                .enrolled("2023-01-01", Some("2023-06-01"))
+                .attended(3)
+                .build(),
+            kid("g")
+                .attended(4)
+                .ambiguous()
+                .session_on("2024-10-01", Attended, "t3")
+                .build(),
+            kid("h").sessions(5, StudentAbsent, "t1").build(),
+        ];
+        canonicalize(&mut students);
+        students
+    }
+
+    fn milestone(
+        contract: &crate::Contract,
+        name: &str,
+        students: &[StudentInput],
+        finalized: &[FinalizedRun<'_>],
+    ) -> Statement {
+        compute(StatementRequest {
+            contract,
+            contract_version: 1,
+            contract_hash: "hash".into(),
+            milestone: name,
+            as_of: None,
+            students: students.into(),
+            prior: corrections_of(finalized, students).unwrap().for_milestone(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pass_gives_the_engines_statement_byte_for_byte_with_corrections() {
+        let contract = contract_with_schools(&[]);
+        let run = |statement| FinalizedRun {
+            contract: &contract,
+            contract_version: 1,
+            contract_hash: "hash",
+            statement,
+        };
+        let before = students("205");
+        let enrollment = milestone(&contract, "enrollment", &before, &[]);
+        let midyear = milestone(&contract, "midyear", &before, &[run(&enrollment)]);
+        // Late data: b's spring test rescored, a session of h re-sent as attended.
+        let mut today = students("230");
+        today[7].sessions[0].status = Attended;
+        let finalized = [run(&enrollment), run(&midyear)];
+        for name in ["midyear", "final"] {
+            let earlier = if name == "midyear" {
+                &finalized[..1]
+            } else {
+                &finalized[..]
+            };
+            let expected = milestone(&contract, name, &today, earlier);
+            let mut pass = StatementPass::new(
+                earlier,
+                Some(LineMaker::new(&contract, name, None).unwrap()),
+            )
+            .unwrap();
+            for s in &today {
+                pass.add(s).unwrap();
+            }
+            let (mut statement, prior) = pass.statement(1, "hash").unwrap();
+            let maker = LineMaker::new(&contract, name, None).unwrap();
+            let mut hasher = InputsHasher::new(&maker.header(1, "hash"), &prior);
+            for s in &today {
+                hasher.add(s);
+            }
+            statement.inputs_hash = hasher.finish();
+            assert_eq!(statement.to_json(), expected.to_json(), "{name}");
+            if name == "final" {
+                assert!(
+                    !statement.adjustments.is_empty(),
+                    "the late data corrects a line"
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "out of order")]
+    fn students_out_of_order_are_refused() {
+        let contract = contract(&[]);
+        let maker = LineMaker::new(&contract, "final", None).unwrap();
+        let mut pass = StatementPass::new(&[], Some(maker)).unwrap();
+        pass.add(&kid("b").build()).unwrap();
+        pass.add(&kid("a").build()).unwrap();
+    }
+}
