@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
+pub mod drafts;
 pub mod export;
 pub mod progress;
 pub mod review;
@@ -53,6 +54,19 @@ impl From<ImportError> for AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Runs CPU-heavy work (the engine, reading back a large statement) on the runtime's blocking
+/// threads, so the threads answering requests stay free: a sign-in never waits behind a
+/// statement being computed. A panic in `work` is the caller's panic.
+pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("a computation was cancelled: {e}"),
+        },
+    }
+}
 
 /// Calls `tick` once per row read, for progress bars.
 pub type Tick<'a> = &'a mut (dyn FnMut() + Send);
@@ -582,6 +596,11 @@ pub struct InputSnapshot {
 }
 
 impl InputSnapshot {
+    /// [`InputSnapshot::compute`] on a blocking thread ([`off_thread`]).
+    pub async fn compute_off_thread(self, cv: ContractVersion) -> Result<Statement> {
+        off_thread(move || self.compute(&cv)).await
+    }
+
     /// Runs the engine on the snapshot (it takes the inputs: no copy of every session).
     pub fn compute(self, cv: &ContractVersion) -> Result<Statement> {
         if self.closing {
@@ -664,7 +683,8 @@ async fn read_inputs(
 ) -> Result<InputSnapshot> {
     let closing = obc_core::corrections::is_closing_name(milestone);
     let students = store.statement_inputs(&cv.contract, inputs_as_of).await?;
-    let corrections = corrections_before(store, &cv.contract.id, milestone_date, &students).await?;
+    let (students, corrections) =
+        corrections_before(store, &cv.contract.id, milestone_date, students).await?;
     Ok(InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
@@ -687,40 +707,48 @@ pub fn stored_statement(stored: &StoredStatement) -> Result<Statement> {
 /// Loads the finalized statements of a contract dated before `before`, with their contract
 /// versions, and runs the correction rule of obc-core ([`obc_core::corrections`]) on them with
 /// today's data: what they paid, the corrections of their lines and the base already paid.
+/// The parsing and the recomputations run off the async threads; `students` comes back.
 async fn corrections_before(
     store: &Store,
     contract_id: &str,
     before: time::Date,
-    students: &[StudentInput],
-) -> Result<Corrections> {
-    let before = before.to_string();
-    let mut earlier = Vec::new();
-    for stored in store.finalized_statements_of(contract_id).await? {
-        let statement = stored_statement(&stored)?;
-        if statement.milestone_date < before {
-            earlier.push((stored.contract_version, statement));
-        }
-    }
+    students: Vec<StudentInput>,
+) -> Result<(Vec<StudentInput>, Corrections)> {
+    let mut finalized = store.finalized_statements_of(contract_id).await?;
     let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
-    for (version, _) in &earlier {
-        if !versions.contains_key(version) {
-            let cv = store.contract_version(contract_id, *version).await?;
-            versions.insert(*version, cv);
+    for stored in &finalized {
+        if !versions.contains_key(&stored.contract_version) {
+            let cv = store
+                .contract_version(contract_id, stored.contract_version)
+                .await?;
+            versions.insert(stored.contract_version, cv);
         }
     }
-    let runs: Vec<FinalizedRun> = earlier
-        .iter()
-        .map(|(version, statement)| {
-            let cv = &versions[version];
-            FinalizedRun {
-                contract: &cv.contract,
-                contract_version: cv.version,
-                contract_hash: &cv.sha256,
-                statement,
+    off_thread(move || {
+        let before = before.to_string();
+        let mut earlier = Vec::new();
+        for stored in finalized.drain(..) {
+            let statement = stored_statement(&stored)?;
+            if statement.milestone_date < before {
+                earlier.push((stored.contract_version, statement));
             }
-        })
-        .collect();
-    Ok(obc_core::corrections::corrections_of(&runs, students)?)
+        }
+        let runs: Vec<FinalizedRun> = earlier
+            .iter()
+            .map(|(version, statement)| {
+                let cv = &versions[version];
+                FinalizedRun {
+                    contract: &cv.contract,
+                    contract_version: cv.version,
+                    contract_hash: &cv.sha256,
+                    statement,
+                }
+            })
+            .collect();
+        let corrections = obc_core::corrections::corrections_of(&runs, &students)?;
+        Ok((students, corrections))
+    })
+    .await
 }
 
 /// Loads what a closing statement dated `date` is computed from (SPEC 5.11): the contract
@@ -778,7 +806,7 @@ pub async fn closing_for_display(
         return Ok((statement, Some(stored)));
     }
     let (cv, inputs) = load_closing_inputs(store, contract_id, date).await?;
-    Ok((inputs.compute(&cv)?, None))
+    Ok((inputs.compute_off_thread(cv).await?, None))
 }
 
 /// What late data changes since the contract's final (contingent) statement was finalized: the
@@ -789,6 +817,21 @@ pub async fn changes_since_final(
     cv: &ContractVersion,
     today: time::Date,
 ) -> Result<Option<Statement>> {
+    let Some(date) = changes_since_final_date(store, cv, today).await? else {
+        return Ok(None);
+    };
+    let (cv, inputs) = load_closing_inputs(store, &cv.contract.id, date).await?;
+    Ok(Some(inputs.compute_off_thread(cv).await?))
+}
+
+/// The date of the draft closing statement that shows what late data changes since the
+/// contract's final statement: `today`, or the day after the last milestone if later; `None`
+/// while the contingent milestone is not finalized.
+pub async fn changes_since_final_date(
+    store: &Store,
+    cv: &ContractVersion,
+    today: time::Date,
+) -> Result<Option<time::Date>> {
     let Some(contingent) = cv.contract.milestones.iter().find(|m| m.contingent) else {
         return Ok(None);
     };
@@ -801,8 +844,7 @@ pub async fn changes_since_final(
     }
     let last = cv.contract.milestones.iter().map(|m| m.date).max();
     let after_last = last.and_then(|d| d.next_day()).unwrap_or(today);
-    let (cv, inputs) = load_closing_inputs(store, &cv.contract.id, today.max(after_last)).await?;
-    Ok(Some(inputs.compute(&cv)?))
+    Ok(Some(today.max(after_last)))
 }
 
 /// Computes and finalizes a closing statement dated `date`; it is posted like any statement.
@@ -825,7 +867,7 @@ pub async fn compute_statement(
     as_of: Option<time::Date>,
 ) -> Result<Statement> {
     let (cv, inputs) = load_inputs(store, cv, milestone, as_of).await?;
-    inputs.compute(&cv)
+    inputs.compute_off_thread(cv).await
 }
 
 /// The statement to show for a milestone: the finalized one, read back from what was stored,
@@ -879,7 +921,7 @@ async fn finalize_computed(
     milestone_date: time::Date,
     read_after: i64,
 ) -> Result<(Statement, StoredStatement)> {
-    let statement = inputs.compute(cv)?;
+    let statement = inputs.compute_off_thread(cv.clone()).await?;
     let stored = store
         .finalize(
             actor,

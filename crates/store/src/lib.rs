@@ -8,6 +8,7 @@
 mod bulk_read;
 mod chain;
 mod contracts;
+mod drafts;
 mod imports;
 mod ledger;
 mod meetings;
@@ -22,6 +23,7 @@ mod versions;
 
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
+pub use drafts::StoredDraft;
 pub use imports::{AssessmentImport, ImportCounts, SessionImport};
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;
@@ -112,6 +114,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("sqlite/accounts.sql")),
     (10, include_str!("sqlite/input_versions.sql")),
     (11, include_str!("sqlite/reviews.sql")),
+    (12, include_str!("sqlite/drafts.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -126,6 +129,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("postgres/accounts.sql")),
     (10, include_str!("postgres/input_versions.sql")),
     (11, include_str!("postgres/reviews.sql")),
+    (12, include_str!("postgres/drafts.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

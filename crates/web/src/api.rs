@@ -169,6 +169,7 @@ async fn finalize(
     let (statement, stored) =
         obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
             .await?;
+    state.refresh_drafts().await?;
     Ok(Json(json!({
         "contract": id, "milestone": milestone, "sha256": stored.content_sha256,
         "total": obc_core::money::format_cents(statement.totals.statement_total),

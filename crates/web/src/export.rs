@@ -184,8 +184,9 @@ async fn statement_print(
         .ok_or_else(WebError::not_found)?;
     let as_of = obc_app::parse_as_of(query.as_of.as_deref())
         .map_err(|e| WebError::bad_request(e.to_string()))?;
-    let (statement, finalized) =
-        obc_app::statement_for_display(&state.store, &cv, &milestone, as_of).await?;
+    let (statement, finalized) = (state.drafts)
+        .statement_for_display(&state.store, &cv, &milestone, as_of)
+        .await?;
     let c = &cv.contract;
     let status = pages::status_text(&finalized, &statement);
     let (amounts, nte) = amounts(&statement, c.not_to_exceed);
