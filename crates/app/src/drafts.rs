@@ -373,6 +373,109 @@ impl<K: PartialEq, V: Clone> Recent<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rejected_imports_tests::example_store;
+
+    const CONTRACT: &str = "mesa-math-2025-baseline";
+
+    /// The draft stored in the database for the current inputs, once its write has landed.
+    async fn stored(store: &Store, cv: &ContractVersion, name: &str) -> StoredDraft {
+        for _ in 0..1000 {
+            let key = store.draft_inputs_key(&cv.contract).await.unwrap();
+            match store.draft_statement(&cv.contract.id, name).await.unwrap() {
+                Some(draft) if draft.inputs_key == key => return draft,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+        panic!("the draft {name} was not stored");
+    }
+
+    #[tokio::test]
+    async fn twenty_concurrent_requests_compute_a_draft_once_as_a_fresh_computation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = example_store(dir.path()).await;
+        let cv = store.contract(CONTRACT).await.unwrap();
+        let drafts = Drafts::new();
+        let all = futures_join((0..20).map(|_| drafts.statement(&store, &cv, "final"))).await;
+        let first = all[0].as_ref().unwrap();
+        for draft in &all {
+            assert!(Arc::ptr_eq(draft.as_ref().unwrap(), first), "computed once");
+        }
+        let fresh = crate::compute_statement(&store, &cv, "final", None)
+            .await
+            .unwrap()
+            .to_json();
+        assert!(
+            first.statement.to_json() == fresh,
+            "the draft is the statement"
+        );
+        let saved = stored(&store, &cv, "final").await;
+        assert!(saved.statement_json == fresh, "stored byte for byte");
+        let summary: DraftSummary = serde_json::from_str(&saved.summary_json).unwrap();
+        assert_eq!(
+            summary.totals.statement_total,
+            first.statement.totals.statement_total
+        );
+        assert!(summary
+            .weekly_attendance
+            .iter()
+            .all(|w| w.week.weekday() == time::Weekday::Monday && w.attended <= w.offered));
+        assert!(summary.weekly_attendance.iter().any(|w| w.attended > 0));
+
+        // Another process (a restart) reads it back instead of computing it.
+        let restarted = Drafts::new();
+        let again = restarted.statement(&store, &cv, "final").await.unwrap();
+        assert!(again.statement.to_json() == fresh);
+    }
+
+    #[tokio::test]
+    async fn a_draft_is_computed_again_when_its_inputs_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = example_store(dir.path()).await;
+        let cv = store.contract(CONTRACT).await.unwrap();
+        let drafts = Drafts::new();
+        let before = drafts.statement(&store, &cv, "midyear").await.unwrap();
+        let same = drafts.statement(&store, &cv, "midyear").await.unwrap();
+        assert!(Arc::ptr_eq(&before, &same), "kept while the inputs stay");
+        // One student's enrollment ends before the statement's period starts.
+        let student = &before.statement.lines[0].student_id;
+        let change = format!("student_id,start_date,end_date\n{student},2024-08-01,2024-08-02\n");
+        crate::enroll(&store, "t", CONTRACT, "e.csv", change.as_bytes())
+            .await
+            .unwrap();
+        let after = drafts.statement(&store, &cv, "midyear").await.unwrap();
+        assert_ne!(after.inputs_key, before.inputs_key);
+        let fresh = crate::compute_statement(&store, &cv, "midyear", None)
+            .await
+            .unwrap();
+        assert!(after.statement.to_json() == fresh.to_json());
+        assert!(after.statement.to_json() != before.statement.to_json());
+        let summary = drafts.summary(&store, &cv, "midyear").await.unwrap();
+        assert_eq!(summary.totals.students, fresh.totals.students);
+    }
+
+    /// Runs the futures concurrently on this thread, in order.
+    async fn futures_join<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+        let mut pinned: Vec<_> = futures.map(Box::pin).collect();
+        let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+        std::future::poll_fn(|cx| {
+            let mut pending = false;
+            for (future, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+                if slot.is_none() {
+                    match future.as_mut().poll(cx) {
+                        std::task::Poll::Ready(v) => *slot = Some(v),
+                        std::task::Poll::Pending => pending = true,
+                    }
+                }
+            }
+            if pending {
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
+        out.into_iter().map(|v| v.unwrap()).collect()
+    }
 
     #[test]
     fn recent_values_keep_the_newest_and_replace_by_key() {

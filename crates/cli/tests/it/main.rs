@@ -23,6 +23,7 @@ mod simulate;
 mod state_scale;
 mod support;
 mod target;
+mod web_drafts;
 mod web_http;
 mod web_memory;
 mod web_monitoring;

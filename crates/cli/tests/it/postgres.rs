@@ -18,6 +18,7 @@ mod web {
 
     crate::web_http::web_tests!(app);
     crate::web_monitoring::monitoring_tests!(app);
+    crate::web_drafts::drafts_tests!(app);
 }
 
 /// The PostgreSQL server of the tests, or `None` when none is configured.
