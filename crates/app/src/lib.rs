@@ -717,11 +717,14 @@ async fn corrections_before(
     let mut finalized = store.finalized_statements_of(contract_id).await?;
     let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
     for stored in &finalized {
-        if !versions.contains_key(&stored.contract_version) {
-            let cv = store
-                .contract_version(contract_id, stored.contract_version)
-                .await?;
-            versions.insert(stored.contract_version, cv);
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            versions.entry(stored.contract_version)
+        {
+            slot.insert(
+                store
+                    .contract_version(contract_id, stored.contract_version)
+                    .await?,
+            );
         }
     }
     off_thread(move || {
