@@ -89,7 +89,8 @@ impl Drafts {
 
     /// The statement to show for a milestone, as [`crate::statement_for_display`] decides it,
     /// from memory or storage when it can: the finalized one when it exists and no other date
-    /// is asked for, else the stored draft (or, with an as-of date, one computed now).
+    /// is asked for, else the stored draft (or, with an as-of date, one computed now). The
+    /// finalized record comes without its JSON (`content_json` is empty).
     pub async fn statement_for_display(
         &self,
         store: &Store,
@@ -97,9 +98,9 @@ impl Drafts {
         milestone: &str,
         as_of: Option<time::Date>,
     ) -> Result<(Arc<Statement>, Option<StoredStatement>)> {
-        let finalized = store.finalized(&cv.contract.id, milestone).await?;
+        let finalized = store.finalized_record(&cv.contract.id, milestone).await?;
         let statement = match (&finalized, as_of) {
-            (Some(stored), None) => self.finalized_statement(stored).await?,
+            (Some(record), None) => self.finalized_statement(store, record).await?,
             (_, None) => self
                 .statement(store, cv, milestone)
                 .await?
@@ -187,7 +188,7 @@ impl Drafts {
                 milestones.sort_by_key(|m| !m.contingent);
                 for m in milestones {
                     // A finalized milestone's page shows the finalized statement.
-                    let finalized = store.finalized(&cv.contract.id, &m.name).await;
+                    let finalized = store.finalized_record(&cv.contract.id, &m.name).await;
                     if !m.contingent && matches!(finalized, Ok(Some(_))) {
                         continue;
                     }
@@ -202,15 +203,24 @@ impl Drafts {
         });
     }
 
-    /// A finalized statement parsed once from its stored JSON.
-    async fn finalized_statement(&self, stored: &StoredStatement) -> Result<Arc<Statement>> {
-        if let Some(statement) = self.finalized.get(&stored.id) {
+    /// A finalized statement read and parsed once from its stored JSON.
+    async fn finalized_statement(
+        &self,
+        store: &Store,
+        record: &StoredStatement,
+    ) -> Result<Arc<Statement>> {
+        let _flight = self.flight(format!("finalized/{}", record.id)).await;
+        if let Some(statement) = self.finalized.get(&record.id) {
             return Ok(statement);
         }
-        let json = stored.clone();
-        let statement = Arc::new(off_thread(move || crate::stored_statement(&json)).await?);
+        let stored = (store
+            .finalized(&record.contract_id, &record.milestone)
+            .await?)
+            .filter(|stored| stored.id == record.id)
+            .ok_or_else(|| obc_store::StoreError::NotFound("a finalized statement".into()))?;
+        let statement = Arc::new(off_thread(move || crate::stored_statement(&stored)).await?);
         self.finalized
-            .put(stored.id, statement.clone(), KEPT_STATEMENTS);
+            .put(record.id, statement.clone(), KEPT_STATEMENTS);
         Ok(statement)
     }
 

@@ -839,7 +839,7 @@ pub async fn changes_since_final_date(
         return Ok(None);
     };
     if store
-        .finalized(&cv.contract.id, &contingent.name)
+        .finalized_record(&cv.contract.id, &contingent.name)
         .await?
         .is_none()
     {

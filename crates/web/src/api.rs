@@ -118,7 +118,7 @@ async fn contract(
     let cv = pages::contract_in_scope(&state, &viewer, &id).await?;
     let mut milestones = Vec::new();
     for m in &cv.contract.milestones {
-        let finalized = state.store.finalized(&id, &m.name).await?;
+        let finalized = state.store.finalized_record(&id, &m.name).await?;
         milestones.push(json!({
             "name": m.name,
             "date": m.date.to_string(),

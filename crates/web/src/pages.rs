@@ -309,7 +309,7 @@ pub async fn contract(
     let c = &cv.contract;
     let mut milestones = Vec::new();
     for m in &c.milestones {
-        let finalized = state.store.finalized(&id, &m.name).await?;
+        let finalized = state.store.finalized_record(&id, &m.name).await?;
         milestones.push(MilestoneRow {
             name: m.name.clone(),
             date: m.date.to_string(),

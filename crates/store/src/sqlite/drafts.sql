@@ -1,4 +1,4 @@
--- Migration 12: draft statements stored for display (docs/ARCHITECTURE.md, "Stored drafts").
+-- Migration 12: draft statements stored for display, and indexes for the pages' reads (docs/ARCHITECTURE.md, "Stored drafts").
 -- A draft is what the engine computes now for a contract's milestone (or a closing date); the
 -- web app shows it instead of recomputing on every request. `inputs_key` says which inputs it
 -- was computed from (Store::draft_inputs_key); a draft whose key differs from the current one
@@ -17,3 +17,8 @@ CREATE TABLE draft_statements (
     computed_at    TEXT NOT NULL,
     PRIMARY KEY (contract_id, name)
 );
+
+-- The pages' reads by student: a student's sessions and enrollments (without them a student
+-- page scans every session of the district).
+CREATE INDEX sessions_by_district_student ON sessions (district_id, student_id);
+CREATE INDEX enrollments_by_student ON enrollments (student_id);
