@@ -271,7 +271,8 @@ def table(students, rows, sign_ins, args, server_pid, started) -> str:
         f"p95 {pct(95):,.0f} ms, max {sign_ins[-1]:,.0f} ms.",
         f"Pages meeting both targets (p95 <= {TARGET_P95_MS} ms, HTML < 1 MB): {met} of "
         f"{len(rows)}. Server peak RSS {rss_mib(server_pid, 'VmHWM'):,.0f} MiB; "
-        f"run took {time.time() - started:,.0f} s.",
+        f"run took {time.time() - started:,.0f} s; {os.cpu_count()} cores, load average at "
+        f"the end {os.getloadavg()[0]:.1f} (other processes share the cores).",
         "",
     ]
     return "\n".join(out)
