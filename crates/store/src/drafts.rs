@@ -3,8 +3,14 @@
 //! it instead of recomputing. A draft is never a finalized statement; it may be replaced at any
 //! time. Whether it is still current is [`Store::draft_inputs_key`]'s to say.
 
+use crate::statements::{stored, StatementRow};
 use crate::{Result, Store, StoredStatement};
 use obc_core::Contract;
+
+/// A finalized statement's columns with an empty `content_json`.
+const FINALIZED_RECORD: &str =
+    "SELECT id, contract_id, contract_version, milestone, statement_date,
+    content_sha256, total_cents, CAST('' AS TEXT), finalized_at, finalized_by FROM statements";
 
 /// The audit actions that write a district's own inputs (record `district:ID`).
 const DISTRICT_WRITES: [&str; 3] = [
@@ -37,38 +43,23 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredStatement>> {
-        let row: Option<(i64, i64, String, String, i64, String, String)> = sqlx::query_as(
-            "SELECT id, contract_version, statement_date, content_sha256, total_cents, finalized_at,
-                finalized_by FROM statements WHERE contract_id = $1 AND milestone = $2",
-        )
-        .bind(contract_id)
-        .bind(milestone)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(
-            |(
-                id,
-                version,
-                statement_date,
-                content_sha256,
-                total_cents,
-                finalized_at,
-                finalized_by,
-            )| {
-                StoredStatement {
-                    id,
-                    contract_id: contract_id.to_string(),
-                    contract_version: version as u32,
-                    milestone: milestone.to_string(),
-                    statement_date,
-                    content_sha256,
-                    total_cents,
-                    content_json: String::new(),
-                    finalized_at,
-                    finalized_by,
-                }
-            },
-        ))
+        let sql = format!("{FINALIZED_RECORD} WHERE contract_id = $1 AND milestone = $2");
+        let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(contract_id)
+            .bind(milestone)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(stored))
+    }
+
+    /// Every finalized statement's record without its JSON, by contract and milestone date
+    /// (the ledger page's list).
+    pub async fn finalized_records(&self) -> Result<Vec<StoredStatement>> {
+        let sql = format!("{FINALIZED_RECORD} ORDER BY contract_id, milestone_date");
+        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(stored).collect())
     }
 
     /// The key of everything a draft statement of `contract` (or its progress) is computed
