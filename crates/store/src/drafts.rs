@@ -1,7 +1,8 @@
 //! Draft statements stored for display (migration 12): what the engine computed for a
 //! contract's milestone, kept with the key of the inputs it was computed from, so a page reads
 //! it instead of recomputing. A draft is never a finalized statement; it may be replaced at any
-//! time. Whether it is still current is [`Store::draft_inputs_key`]'s to say.
+//! time. Whether it is still current is [`Store::draft_inputs_key`]'s to say. Pages also read
+//! finalized statements' records here without their JSON ([`Store::finalized_record`]).
 
 use crate::statements::{stored, StatementRow};
 use crate::{Result, Store, StoredStatement};
