@@ -234,7 +234,7 @@ impl Drafts {
         load: impl Future<Output = Result<(ContractVersion, InputSnapshot)>>,
     ) -> Result<Arc<Draft>> {
         let id = slot(cv, name);
-        let _flight = self
+        let flight = self
             .flight(format!("statement/{}/{name}", cv.contract.id))
             .await;
         // The key is read before the inputs, so a draft is never kept under a newer key than
@@ -258,24 +258,22 @@ impl Drafts {
         let draft = off_thread(move || compute(key, effective, inputs)).await?;
         let draft = Arc::new(draft);
         self.drafts.put(id, draft.clone(), KEPT_STATEMENTS);
-        // Stored in the background: the pages waiting for it already have it.
-        let (store, saved, contract_id, name) = (
-            store.clone(),
-            draft.clone(),
-            cv.contract.id.clone(),
-            name.to_string(),
-        );
-        tokio::spawn(async move {
-            let stored = off_thread(move || StoredDraft {
-                inputs_key: saved.inputs_key.clone(),
-                statement_json: saved.statement.to_json(),
-                summary_json: serde_json::to_string(&saved.summary).expect("a summary serializes"),
-            })
-            .await;
-            if let Err(e) = store.save_draft(&contract_id, &name, &stored).await {
-                eprintln!("note: the draft {name} of {contract_id} was not stored: {e}");
-            }
-        });
+        // The pages waiting for it have it now; this request stores it. (Not a spawned task:
+        // its write lock would be held as long as the runtime does not poll it.)
+        drop(flight);
+        let saved = draft.clone();
+        let stored = off_thread(move || StoredDraft {
+            inputs_key: saved.inputs_key.clone(),
+            statement_json: saved.statement.to_json(),
+            summary_json: serde_json::to_string(&saved.summary).expect("a summary serializes"),
+        })
+        .await;
+        if let Err(e) = store.save_draft(&cv.contract.id, name, &stored).await {
+            eprintln!(
+                "note: the draft {name} of {} was not stored: {e}",
+                cv.contract.id
+            );
+        }
         Ok(draft)
     }
 

@@ -42,6 +42,9 @@ pub struct AppState {
     pub drafts: Arc<obc_app::drafts::Drafts>,
     /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
     pub secure_cookies: bool,
+    /// Refresh the drafts in the background after an import or a finalization ([`serve`]
+    /// turns it on; in-process tests leave it off, so no task of theirs holds a write lock).
+    pub refresh_drafts_in_background: bool,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             limiter: Arc::default(),
             drafts: Arc::default(),
             secure_cookies: true,
+            refresh_drafts_in_background: false,
         }
     }
 
@@ -58,6 +62,9 @@ impl AppState {
     /// that may have changed them (an import, a finalization) and at start: the next page
     /// reads them instead of computing them.
     pub async fn refresh_drafts(&self) -> Result<(), StoreError> {
+        if !self.refresh_drafts_in_background {
+            return Ok(());
+        }
         let mut contracts = Vec::new();
         for (id, _) in self.store.contracts().await? {
             contracts.push(self.store.contract(&id).await?);
@@ -283,8 +290,9 @@ async fn limit_anonymous_bodies(request: Request, next: Next) -> Response {
 }
 
 /// Serves the app until the process is stopped.
-pub async fn serve(state: AppState, listen: &str) -> std::io::Result<()> {
+pub async fn serve(mut state: AppState, listen: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    state.refresh_drafts_in_background = true;
     if let Err(e) = state.refresh_drafts().await {
         eprintln!("note: the stored drafts were not refreshed at start: {e}");
     }
