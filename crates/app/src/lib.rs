@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 pub mod consoles;
+pub mod drafts;
 pub mod export;
 pub mod progress;
 pub mod review;
@@ -55,6 +56,19 @@ impl From<ImportError> for AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Runs CPU-heavy work (the engine, reading back a large statement) on the runtime's blocking
+/// threads, so the threads answering requests stay free: a sign-in never waits behind a
+/// statement being computed. A panic in `work` is the caller's panic.
+pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("a computation was cancelled: {e}"),
+        },
+    }
+}
 
 /// Calls `tick` once per row read, for progress bars.
 pub type Tick<'a> = &'a mut (dyn FnMut() + Send);
@@ -842,6 +856,11 @@ pub struct InputSnapshot {
 }
 
 impl InputSnapshot {
+    /// [`InputSnapshot::compute`] on a blocking thread ([`off_thread`]).
+    pub async fn compute_off_thread(self, cv: ContractVersion) -> Result<Statement> {
+        off_thread(move || self.compute(&cv)).await
+    }
+
     /// Runs the engine on the snapshot (it takes the inputs: no copy of every session).
     pub fn compute(self, cv: &ContractVersion) -> Result<Statement> {
         if self.closing {
@@ -937,7 +956,8 @@ async fn read_inputs(
 ) -> Result<InputSnapshot> {
     let closing = obc_core::corrections::is_closing_name(milestone);
     let students = store.statement_inputs(&cv.contract, inputs_as_of).await?;
-    let corrections = corrections_before(store, &cv.contract.id, milestone_date, &students).await?;
+    let (students, corrections) =
+        corrections_before(store, &cv.contract.id, milestone_date, students).await?;
     Ok(InputSnapshot {
         milestone: milestone.to_string(),
         as_of,
@@ -1007,17 +1027,19 @@ impl FinalizedBefore {
 /// Loads the finalized statements of a contract dated before `before`, with their contract
 /// versions, and runs the correction rule of obc-core ([`obc_core::corrections`]) on them with
 /// today's data: what they paid, the corrections of their lines and the base already paid.
+/// The parsing and the recomputations run off the async threads; `students` comes back.
 async fn corrections_before(
     store: &Store,
     contract_id: &str,
     before: time::Date,
-    students: &[StudentInput],
-) -> Result<Corrections> {
+    students: Vec<StudentInput>,
+) -> Result<(Vec<StudentInput>, Corrections)> {
     let finalized = FinalizedBefore::load(store, contract_id, before).await?;
-    Ok(obc_core::corrections::corrections_of(
-        &finalized.runs(),
-        students,
-    )?)
+    off_thread(move || {
+        let corrections = obc_core::corrections::corrections_of(&finalized.runs(), &students)?;
+        Ok((students, corrections))
+    })
+    .await
 }
 
 /// Computes a statement of `cv` in one pass over its inputs (see [`statement_pass`]): the
@@ -1075,6 +1097,19 @@ async fn closing_version(
     Ok(cv)
 }
 
+/// Loads what a closing statement dated `date` is computed from, every student at once (the
+/// web app's stored drafts, which also chart the sessions; [`compute_closing`] streams them).
+pub async fn load_closing_inputs(
+    store: &Store,
+    contract_id: &str,
+    date: time::Date,
+) -> Result<(ContractVersion, InputSnapshot)> {
+    let cv = closing_version(store, contract_id, date).await?;
+    let name = obc_core::corrections::closing_name(date);
+    let snapshot = read_inputs(store, &cv, &name, date, Some(date), None).await?;
+    Ok((cv, snapshot))
+}
+
 /// The closing statement dated `date` computed now from today's data and every finalized
 /// statement before it, with the contract version it is computed under.
 async fn compute_closing(
@@ -1111,11 +1146,25 @@ pub async fn changes_since_final(
     cv: &ContractVersion,
     today: time::Date,
 ) -> Result<Option<Statement>> {
+    let Some(date) = changes_since_final_date(store, cv, today).await? else {
+        return Ok(None);
+    };
+    Ok(Some(compute_closing(store, &cv.contract.id, date).await?.1))
+}
+
+/// The date of the draft closing statement that shows what late data changes since the
+/// contract's final statement: `today`, or the day after the last milestone if later; `None`
+/// while the contingent milestone is not finalized.
+pub async fn changes_since_final_date(
+    store: &Store,
+    cv: &ContractVersion,
+    today: time::Date,
+) -> Result<Option<time::Date>> {
     let Some(contingent) = cv.contract.milestones.iter().find(|m| m.contingent) else {
         return Ok(None);
     };
     if store
-        .finalized(&cv.contract.id, &contingent.name)
+        .finalized_record(&cv.contract.id, &contingent.name)
         .await?
         .is_none()
     {
@@ -1123,8 +1172,7 @@ pub async fn changes_since_final(
     }
     let last = cv.contract.milestones.iter().map(|m| m.date).max();
     let after_last = last.and_then(|d| d.next_day()).unwrap_or(today);
-    let (_, statement) = compute_closing(store, &cv.contract.id, today.max(after_last)).await?;
-    Ok(Some(statement))
+    Ok(Some(today.max(after_last)))
 }
 
 /// Computes and finalizes a closing statement dated `date`; it is posted like any statement.

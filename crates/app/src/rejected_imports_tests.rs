@@ -63,7 +63,7 @@ async fn dump(db: &Path) -> Vec<String> {
 }
 
 /// The worked example, loaded as its README says, in a fresh SQLite file.
-async fn example_store(dir: &Path) -> Store {
+pub(crate) async fn example_store(dir: &Path) -> Store {
     let store = Store::open(dir.join("obc.db").to_str().unwrap(), true)
         .await
         .expect("a store");

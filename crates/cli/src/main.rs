@@ -484,10 +484,15 @@ fn main() -> ExitCode {
     if let Command::Lint(args) = &cli.command {
         return commands::lint::run(args);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The web app answers many requests at once on every core (the engine and argon2 run on
+    // blocking threads besides); a command does one thing at a time.
+    let runtime = match cli.command {
+        Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start: {e}");

@@ -9,6 +9,7 @@ mod audit_log;
 mod bulk_read;
 mod chain;
 mod contracts;
+mod drafts;
 mod imports;
 mod ledger;
 mod meetings;
@@ -26,6 +27,7 @@ mod versions;
 pub use audit_log::{AuditEvent, AuditFilter, UploadRecord};
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
+pub use drafts::StoredDraft;
 pub use imports::{
     AssessmentImport, ImportCounts, SessionImport, ASSESSMENTS_ACTION, ASSESSMENTS_KIND,
     SESSIONS_ACTION, SESSIONS_KIND,
@@ -121,6 +123,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("sqlite/accounts.sql")),
     (10, include_str!("sqlite/input_versions.sql")),
     (11, include_str!("sqlite/reviews.sql")),
+    (12, include_str!("sqlite/drafts.sql")),
     (15, include_str!("sqlite/import_digests.sql")),
 ];
 
@@ -136,6 +139,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("postgres/accounts.sql")),
     (10, include_str!("postgres/input_versions.sql")),
     (11, include_str!("postgres/reviews.sql")),
+    (12, include_str!("postgres/drafts.sql")),
     (15, include_str!("postgres/import_digests.sql")),
 ];
 

@@ -102,7 +102,7 @@ pub struct StoredStatement {
     pub finalized_by: String,
 }
 
-type StatementRow = (
+pub(crate) type StatementRow = (
     i64,
     String,
     i64,
@@ -115,7 +115,7 @@ type StatementRow = (
     String,
 );
 
-fn stored(row: StatementRow) -> StoredStatement {
+pub(crate) fn stored(row: StatementRow) -> StoredStatement {
     let (
         id,
         contract_id,

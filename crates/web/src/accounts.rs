@@ -143,7 +143,7 @@ pub async fn change_password(
         .user_for_login(&username)
         .await?
         .ok_or_else(WebError::not_found)?;
-    if !auth::verify_password(&form.current, &account.password_hash) {
+    if !auth::password_matches(form.current.clone(), Some(account.password_hash)).await {
         return Err(WebError::forbidden("the current password is wrong"));
     }
     attempt.succeeded();
@@ -155,7 +155,8 @@ pub async fn change_password(
     }
     auth::check_new_password(&form.new)
         .map_err(|e| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
-    let hash = auth::hash_password(&form.new)
+    let hash = auth::hash_password_off_thread(form.new.clone())
+        .await
         .map_err(|e| WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let this_session = auth::cookie(&headers, auth::SESSION_COOKIE);
     state

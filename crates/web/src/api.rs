@@ -188,7 +188,7 @@ async fn contract(
     let cv = pages::contract_in_scope(&state, &viewer, &id).await?;
     let mut milestones = Vec::new();
     for m in &cv.contract.milestones {
-        let finalized = state.store.finalized(&id, &m.name).await?;
+        let finalized = state.store.finalized_record(&id, &m.name).await?;
         milestones.push(json!({
             "name": m.name,
             "date": m.date.to_string(),
@@ -237,6 +237,7 @@ async fn finalize(
     let as_of = obc_app::parse_as_of(query.as_of.as_deref())?;
     let (statement, stored) =
         obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
+    state.refresh_drafts().await?;
     Ok(Json(json!({
         "contract": id, "milestone": milestone, "sha256": stored.content_sha256,
         "total": obc_core::money::format_cents(statement.totals.statement_total),

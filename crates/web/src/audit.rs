@@ -257,7 +257,7 @@ pub(crate) async fn ledger_rows(
         .collect();
     Ok(state
         .store
-        .finalized_statements()
+        .finalized_records()
         .await?
         .into_iter()
         .filter(|s| visible.contains(&s.contract_id))

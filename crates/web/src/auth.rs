@@ -59,6 +59,25 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// [`hash_password`] for a request handler: argon2 takes tens of milliseconds of CPU on
+/// purpose, so it runs on a blocking thread and the async threads keep answering.
+pub async fn hash_password_off_thread(password: String) -> Result<String, String> {
+    obc_app::off_thread(move || hash_password(&password)).await
+}
+
+/// [`verify_password`] for a request handler, on a blocking thread; `None` checks against
+/// a hash no password matches (an unknown username costs the same work).
+pub async fn password_matches(password: String, hash: Option<String>) -> bool {
+    obc_app::off_thread(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            verify_password(&password, unknown_user_hash());
+            false
+        }
+    })
+    .await
+}
+
 /// 32 random bytes as hex: session cookies, CSRF and API tokens.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -381,13 +400,8 @@ pub async fn login(
     let found = state.store.user_for_login(&form.username).await?;
     // An unknown username costs the same argon2 work as a wrong password, so the answer's
     // timing does not tell which usernames exist.
-    let verified = match &found {
-        Some(account) => verify_password(&form.password, &account.password_hash),
-        None => {
-            verify_password(&form.password, unknown_user_hash());
-            false
-        }
-    };
+    let hash = found.as_ref().map(|account| account.password_hash.clone());
+    let verified = password_matches(form.password.clone(), hash).await;
     let account = match found {
         Some(account) if verified => account,
         _ => {

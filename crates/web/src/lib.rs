@@ -44,8 +44,14 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Store,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Draft statements and progress, stored and kept in memory so that a page does not
+    /// recompute them (see `obc_app::drafts`).
+    pub drafts: Arc<obc_app::drafts::Drafts>,
     /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
     pub secure_cookies: bool,
+    /// Refresh the drafts in the background after an import or a finalization ([`serve`]
+    /// turns it on; in-process tests leave it off, so no task of theirs holds a write lock).
+    pub refresh_drafts_in_background: bool,
 }
 
 impl AppState {
@@ -53,8 +59,25 @@ impl AppState {
         AppState {
             store,
             limiter: Arc::default(),
+            drafts: Arc::default(),
             secure_cookies: true,
+            refresh_drafts_in_background: false,
         }
+    }
+
+    /// Brings every contract's stored drafts up to date in the background, after something
+    /// that may have changed them (an import, a finalization) and at start: the next page
+    /// reads them instead of computing them.
+    pub async fn refresh_drafts(&self) -> Result<(), StoreError> {
+        if !self.refresh_drafts_in_background {
+            return Ok(());
+        }
+        let mut contracts = Vec::new();
+        for (id, _) in self.store.contracts().await? {
+            contracts.push(self.store.contract(&id).await?);
+        }
+        self.drafts.refresh_in_background(&self.store, contracts);
+        Ok(())
     }
 }
 
@@ -434,8 +457,12 @@ async fn limit_anonymous_bodies(request: Request, next: Next) -> Response {
 }
 
 /// Serves the app until the process is stopped.
-pub async fn serve(state: AppState, listen: &str) -> std::io::Result<()> {
+pub async fn serve(mut state: AppState, listen: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    state.refresh_drafts_in_background = true;
+    if let Err(e) = state.refresh_drafts().await {
+        eprintln!("note: the stored drafts were not refreshed at start: {e}");
+    }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).await
 }

@@ -257,13 +257,13 @@ async fn progress_of(
     viewer: &Viewer,
     id: &str,
     query: &ProgressQuery,
-) -> Result<(ContractVersion, Progress), WebError> {
+) -> Result<(ContractVersion, std::sync::Arc<Progress>), WebError> {
     let cv = contract_in_scope(state, viewer, id).await?;
     let as_of =
         parse_date("as-of date", query.as_of.as_deref())?.unwrap_or_else(|| current_date(&cv));
-    let mut p = app::compute_progress(&state.store, &cv, as_of).await?;
+    let mut p = state.drafts.progress(&state.store, &cv, as_of).await?;
     if query.off_track_only() {
-        app::retain_off_track(&mut p);
+        app::retain_off_track(std::sync::Arc::make_mut(&mut p));
     }
     Ok((cv, p))
 }
@@ -1149,7 +1149,7 @@ async fn progress_api(
     Query(query): Query<ProgressQuery>,
 ) -> Result<Json<Progress>, ApiError> {
     let (_, p) = progress_of(&state, &viewer, &id, &query).await?;
-    Ok(Json(p))
+    Ok(Json(std::sync::Arc::unwrap_or_clone(p)))
 }
 
 async fn meetings_api(

@@ -8,15 +8,16 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use obc_core::engine::StudentInput;
+
 use obc_core::money::format_dollars;
 use obc_core::statement::Line;
-use obc_core::{SessionStatus, Statement};
+use obc_core::Statement;
 use obc_store::{ContractVersion, Role};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Seek, Write};
+use std::sync::Arc;
 
 /// Renders a template, or a plain 500 if the template itself fails.
 pub fn render<T: Template>(page: &T) -> Response {
@@ -111,20 +112,26 @@ pub(crate) async fn contract_in_scope(
     Ok(state.store.contract(id).await?)
 }
 
-/// The statement of a milestone as the viewer asked for it.
+/// The draft statement of a milestone as the viewer asked for it: the stored draft, or with
+/// an as-of date one computed now.
 pub(crate) async fn statement_of(
     state: &AppState,
     cv: &ContractVersion,
     milestone: &str,
     as_of: Option<&str>,
-) -> Result<Statement, WebError> {
+) -> Result<Arc<Statement>, WebError> {
     let as_of = obc_app::parse_as_of(as_of).map_err(|e| WebError::bad_request(e.to_string()))?;
-    obc_app::compute_statement(&state.store, cv, milestone, as_of)
-        .await
-        .map_err(|e| match e {
-            obc_app::AppError::Invalid(m) => WebError::new(StatusCode::NOT_FOUND, m),
-            e => e.into(),
-        })
+    let statement = match as_of {
+        None => (state.drafts.statement(&state.store, cv, milestone).await)
+            .map(|draft| draft.statement.clone()),
+        Some(_) => obc_app::compute_statement(&state.store, cv, milestone, as_of)
+            .await
+            .map(Arc::new),
+    };
+    statement.map_err(|e| match e {
+        obc_app::AppError::Invalid(m) => WebError::new(StatusCode::NOT_FOUND, m),
+        e => e.into(),
+    })
 }
 
 fn contingent_milestone(cv: &ContractVersion) -> &str {
@@ -143,8 +150,13 @@ pub async fn dashboard(
     for summary in state.store.contracts_in_scope(&viewer.scope()).await? {
         let cv = state.store.contract(&summary.id).await?;
         let meetings = crate::monitoring::meeting_flag(&state, &summary.id).await?;
-        let statement = match statement_of(&state, &cv, contingent_milestone(&cv), None).await {
-            Ok(statement) => statement,
+        let draft = state
+            .drafts
+            .summary(&state.store, &cv, contingent_milestone(&cv))
+            .await
+            .map_err(WebError::from);
+        let draft = match draft {
+            Ok(draft) => draft,
             Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
                 rows.push(ContractRow {
                     id: summary.id,
@@ -163,7 +175,7 @@ pub async fn dashboard(
             }
             Err(e) => return Err(e),
         };
-        let t = &statement.totals;
+        let t = &draft.totals;
         rows.push(ContractRow {
             id: summary.id,
             district: summary.district_id,
@@ -302,7 +314,7 @@ pub async fn contract(
     let c = &cv.contract;
     let mut milestones = Vec::new();
     for m in &c.milestones {
-        let finalized = state.store.finalized(&id, &m.name).await?;
+        let finalized = state.store.finalized_record(&id, &m.name).await?;
         milestones.push(MilestoneRow {
             name: m.name.clone(),
             date: m.date.to_string(),
@@ -323,15 +335,17 @@ pub async fn contract(
         });
     }
     let today = time::OffsetDateTime::now_utc().date();
-    let changes_since_final = obc_app::changes_since_final(&state.store, &cv, today)
+    let changes_since_final = (state.drafts)
+        .changes_since_final(&state.store, &cv, today)
         .await?
         .map(|closing| changes_since_final(&closing))
         .unwrap_or_default();
-    // One load of the inputs serves the statement and the attendance chart.
-    let (effective, inputs) =
-        obc_app::load_inputs(&state.store, &cv, contingent_milestone(&cv), None).await?;
-    let attendance = weekly_attendance(&inputs.students);
-    let statement = inputs.compute(&effective)?;
+    // One stored draft serves the statement and the attendance chart.
+    let draft = (state.drafts)
+        .statement(&state.store, &cv, contingent_milestone(&cv))
+        .await?;
+    let attendance = weekly_attendance(&draft.summary.weekly_attendance);
+    let statement = &draft.statement;
     let t = &statement.totals;
     let growth: Vec<f64> = statement
         .lines
@@ -380,7 +394,7 @@ pub async fn contract(
         ),
         waterfall_chart: charts::waterfall(
             "From full price to amount payable",
-            &waterfall(&cv, &statement),
+            &waterfall(&cv, statement),
         ),
         schools: school_rows(&statement, &state.store.school_names(&c.district).await?),
     }))
@@ -397,28 +411,12 @@ fn growth_bin_link(contract: &str, from: Option<f64>, to: Option<f64>) -> String
 }
 
 /// Attended / offered per week (Monday), over all enrolled students.
-fn weekly_attendance(inputs: &[StudentInput]) -> Vec<(String, Option<f64>)> {
-    let mut weeks: BTreeMap<time::Date, (u32, u32)> = BTreeMap::new();
-    for s in inputs {
-        for session in &s.sessions {
-            let monday = session.date
-                - time::Duration::days(i64::from(session.date.weekday().number_days_from_monday()));
-            let entry = weeks.entry(monday).or_default();
-            match session.status {
-                SessionStatus::Attended => {
-                    entry.0 += 1;
-                    entry.1 += 1;
-                }
-                SessionStatus::StudentAbsent => entry.1 += 1,
-                _ => {}
-            }
-        }
-    }
+fn weekly_attendance(weeks: &[obc_app::drafts::WeekAttendance]) -> Vec<(String, Option<f64>)> {
     weeks
-        .into_iter()
-        .map(|(week, (attended, offered))| {
-            let rate = (offered > 0).then(|| f64::from(attended) / f64::from(offered));
-            (week.to_string(), rate)
+        .iter()
+        .map(|w| {
+            let rate = (w.offered > 0).then(|| f64::from(w.attended) / f64::from(w.offered));
+            (w.week.to_string(), rate)
         })
         .collect()
 }
@@ -982,6 +980,9 @@ pub(crate) async fn run_upload(
         }
         _ => return Err(WebError::not_found()),
     };
+    if result.is_ok() {
+        state.refresh_drafts().await?;
+    }
     match result {
         Ok(summary) => Ok(UploadOutcome {
             accepted: true,

@@ -50,10 +50,10 @@ fn status_text(shown: &Shown) -> String {
 }
 
 /// A milestone's statement as shown to a viewer who may see its contract: the finalized one,
-/// else a draft (see [`obc_app::statement_for_display`]).
+/// else the stored draft (see [`obc_app::drafts::Drafts::statement_for_display`]).
 struct Shown {
     cv: ContractVersion,
-    statement: Statement,
+    statement: std::sync::Arc<Statement>,
     finalized: Option<StoredStatement>,
     /// The statement is the finalized one read back (no other date was asked for).
     stored: bool,
@@ -74,8 +74,9 @@ async fn shown(
         .ok_or_else(WebError::not_found)?;
     let as_of = as_of.filter(|d| !d.trim().is_empty());
     let date = obc_app::parse_as_of(as_of).map_err(|e| WebError::bad_request(e.to_string()))?;
-    let (statement, finalized) =
-        obc_app::statement_for_display(&state.store, &cv, milestone, date).await?;
+    let (statement, finalized) = (state.drafts)
+        .statement_for_display(&state.store, &cv, milestone, date)
+        .await?;
     Ok(Shown {
         cv,
         statement,

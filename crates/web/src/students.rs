@@ -185,7 +185,7 @@ pub(crate) fn school_name<'a>(schools: &'a HashMap<String, String>, id: &'a str)
 /// its codes.
 struct Context {
     cv: ContractVersion,
-    progress: Progress,
+    progress: std::sync::Arc<Progress>,
     /// Student names by id; `None` for viewers who may not see them.
     names: Option<HashMap<String, String>>,
     schools: HashMap<String, String>,
@@ -201,7 +201,7 @@ async fn context(
 ) -> Result<Context, WebError> {
     let cv = contract_in_scope(state, viewer, id).await?;
     let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(|| current_date(&cv));
-    let progress = obc_app::progress::compute_progress(&state.store, &cv, as_of).await?;
+    let progress = state.drafts.progress(&state.store, &cv, as_of).await?;
     let c = &cv.contract;
     // The viewers who may open a student's record may read their name (the student page).
     let names = if viewer.role() == Role::Auditor {

@@ -24,6 +24,7 @@ mod state_scale;
 mod support;
 mod target;
 mod web_consoles;
+mod web_drafts;
 mod web_http;
 mod web_memory;
 mod web_monitoring;

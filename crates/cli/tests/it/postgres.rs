@@ -20,6 +20,7 @@ mod web {
     crate::web_monitoring::monitoring_tests!(app);
     crate::web_consoles::console_tests!(app);
     crate::web_statements::statement_tests!(app);
+    crate::web_drafts::drafts_tests!(app);
 }
 
 /// The PostgreSQL server of the tests, or `None` when none is configured.

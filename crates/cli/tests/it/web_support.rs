@@ -313,6 +313,12 @@ impl WebApp {
         }
     }
 
+    /// The app as a new server process on the same database would serve it: nothing kept in
+    /// memory (stored drafts are read back from the database).
+    pub fn restart(&mut self) {
+        self.router = obc_web::router(obc_web::AppState::new(self.store.clone()));
+    }
+
     /// The API token of a user (`obc user token`).
     pub fn token(&self, who: Who) -> &str {
         &self.tokens[&who]
