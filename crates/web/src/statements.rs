@@ -464,8 +464,7 @@ pub async fn finalize(
     Path((id, milestone)): Path<(String, String)>,
     Form(form): Form<FinalizeForm>,
 ) -> Result<Response, WebError> {
-    viewer.check_csrf(form.csrf.as_deref())?;
-    viewer.require(&[Role::Admin])?;
+    let cap = viewer.may_write_as(&[Role::Admin], form.csrf.as_deref())?;
     contract_in_scope(&state, &viewer, &id).await?;
     if form.confirm.as_deref() != Some(CONFIRMED) {
         return Err(WebError::bad_request(format!(
@@ -474,8 +473,8 @@ pub async fn finalize(
     }
     let as_of = obc_app::parse_as_of(form.as_of.as_deref().filter(|s| !s.is_empty()))
         .map_err(WebError::from)?;
-    obc_app::finalize_statement(&state.store, &viewer.user.username, &id, &milestone, as_of)
-        .await?;
+    obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
+    state.refresh_drafts().await?;
     Ok(Redirect::to(&format!("/contracts/{id}/statements/{milestone}")).into_response())
 }
 
