@@ -4,7 +4,6 @@
 //! time. Whether it is still current is [`Store::draft_inputs_key`]'s to say. Pages also read
 //! finalized statements' records here without their JSON ([`Store::finalized_record`]).
 
-use crate::statements::{stored, StatementRow};
 use crate::{Result, Store, StoredStatement};
 use obc_core::Contract;
 
@@ -44,23 +43,14 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredStatement>> {
-        let sql = format!("{FINALIZED_RECORD} WHERE contract_id = $1 AND milestone = $2");
-        let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(contract_id)
-            .bind(milestone)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(stored))
+        self.finalized_of(FINALIZED_RECORD, contract_id, milestone)
+            .await
     }
 
     /// Every finalized statement's record without its JSON, by contract and milestone date
     /// (the ledger page's list).
     pub async fn finalized_records(&self) -> Result<Vec<StoredStatement>> {
-        let sql = format!("{FINALIZED_RECORD} ORDER BY contract_id, milestone_date");
-        let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(stored).collect())
+        self.every_finalized(FINALIZED_RECORD).await
     }
 
     /// The key of everything a draft statement of `contract` (or its progress) is computed

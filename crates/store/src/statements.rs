@@ -359,7 +359,23 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredStatement>> {
-        let sql = format!("{SELECT_STATEMENT} WHERE contract_id = $1 AND milestone = $2");
+        self.finalized_of(SELECT_STATEMENT, contract_id, milestone)
+            .await
+    }
+
+    /// Every finalized statement, by contract then milestone date.
+    pub async fn finalized_statements(&self) -> Result<Vec<StoredStatement>> {
+        self.every_finalized(SELECT_STATEMENT).await
+    }
+
+    /// A milestone's finalized statement as `select` reads it (with or without its JSON).
+    pub(crate) async fn finalized_of(
+        &self,
+        select: &str,
+        contract_id: &str,
+        milestone: &str,
+    ) -> Result<Option<StoredStatement>> {
+        let sql = format!("{select} WHERE contract_id = $1 AND milestone = $2");
         let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
             .bind(milestone)
@@ -368,9 +384,9 @@ impl Store {
         Ok(row.map(stored))
     }
 
-    /// Every finalized statement, by contract then milestone date.
-    pub async fn finalized_statements(&self) -> Result<Vec<StoredStatement>> {
-        let sql = format!("{SELECT_STATEMENT} ORDER BY contract_id, milestone_date");
+    /// Every finalized statement as `select` reads it, by contract then milestone date.
+    pub(crate) async fn every_finalized(&self, select: &str) -> Result<Vec<StoredStatement>> {
+        let sql = format!("{select} ORDER BY contract_id, milestone_date");
         let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;

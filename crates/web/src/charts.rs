@@ -1172,7 +1172,11 @@ mod tests {
         assert!(svg.contains("width=\"100%\""));
         // An image, or a labelled group when its bars are links (an image holds no controls).
         let linked = svg.contains("<a href=");
-        let role = if linked { "role=\"group\"" } else { "role=\"img\"" };
+        let role = if linked {
+            "role=\"group\""
+        } else {
+            "role=\"img\""
+        };
         assert!(svg.contains(role), "{role} expected");
         let mut stack: Vec<&str> = Vec::new();
         let mut rest = svg;

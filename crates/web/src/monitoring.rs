@@ -363,8 +363,7 @@ async fn add_note(
 
 async fn add_action(
     state: &AppState,
-    viewer: &Viewer,
-    write: &WriteCapability,
+    (viewer, write): (&Viewer, &WriteCapability),
     meeting: i64,
     owner: &str,
     due: &str,
@@ -1090,8 +1089,7 @@ pub async fn action_form(
     let write = viewer.may_write(form.csrf.as_deref())?;
     add_action(
         &state,
-        &viewer,
-        &write,
+        (&viewer, &write),
         meeting,
         &form.owner,
         &form.due,
@@ -1288,8 +1286,7 @@ async fn action_api(
     Ok(Json(
         add_action(
             &state,
-            &viewer,
-            &write,
+            (&viewer, &write),
             meeting,
             &body.owner,
             &body.due,

@@ -396,7 +396,7 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, statement),
         ),
-        schools: school_rows(&statement, &state.store.school_names(&c.district).await?),
+        schools: school_rows(statement, &state.store.school_names(&c.district).await?),
     }))
 }
 
