@@ -10,6 +10,7 @@
 //!
 //! Drafts are for display: finalization computes and verifies its statement as before.
 
+use crate::consoles::ProviderConsole;
 use crate::progress::compute_progress;
 use crate::{load_closing_inputs, load_inputs, off_thread, InputSnapshot, Result};
 use obc_core::progress::Progress;
@@ -51,6 +52,7 @@ pub struct Draft {
 /// statement holds about 100 MB.
 const KEPT_STATEMENTS: usize = 4;
 const KEPT_PROGRESS: usize = 2;
+const KEPT_CONSOLES: usize = 16;
 
 /// The stored drafts and progress of a running web app, with their in-memory copies.
 #[derive(Default)]
@@ -61,6 +63,8 @@ pub struct Drafts {
     finalized: Recent<i64, Arc<Statement>>,
     /// By (contract, as-of date), with the inputs key they were computed from.
     progress: Recent<(String, time::Date), (String, Arc<Progress>)>,
+    /// Providers' consoles by provider, with the newest import they were computed after.
+    consoles: Recent<String, (i64, Arc<ProviderConsole>)>,
     /// One lock per draft being computed, so concurrent requests compute it once.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -174,6 +178,26 @@ impl Drafts {
         self.progress
             .put(id, (key, progress.clone()), KEPT_PROGRESS);
         Ok(progress)
+    }
+
+    /// A provider's console ([`crate::consoles::provider_console`]), computed once per import
+    /// (it counts every session of the provider: seconds at state scale) and kept in memory.
+    pub async fn provider_console(
+        &self,
+        store: &Store,
+        provider: &str,
+    ) -> Result<Arc<ProviderConsole>> {
+        let _flight = self.flight(format!("console/{provider}")).await;
+        let key = store.last_import_audit_id().await?;
+        if let Some((kept_key, console)) = self.consoles.get(&provider.to_string()) {
+            if kept_key == key {
+                return Ok(console);
+            }
+        }
+        let console = Arc::new(crate::consoles::provider_console(store, provider).await?);
+        self.consoles
+            .put(provider.to_string(), (key, console.clone()), KEPT_CONSOLES);
+        Ok(console)
     }
 
     /// Brings the drafts of every milestone of these contracts up to date in the background

@@ -204,6 +204,16 @@ impl Store {
         )
     }
 
+    /// The newest audit record of an import of any kind (0 before the first): what a page
+    /// computed from imported rows keys its cache by.
+    pub async fn last_import_audit_id(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(coalesce(max(id), 0) AS BIGINT) FROM audit_log WHERE action LIKE 'import.%'",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Finalizes a computed statement: stores its canonical JSON, hash and lines. A milestone is
     /// finalized once; a later milestone already finalized blocks an earlier one.
     ///

@@ -4,7 +4,7 @@
 use crate::auth::Viewer;
 use crate::charts::{binned_histogram, CountBin};
 use crate::{AppState, WebError};
-use obc_app::consoles::{provider_console, WeekSessions};
+use obc_app::consoles::WeekSessions;
 use obc_store::{NoShows, Role, UploadRecord};
 
 /// A tutor's or school's line: sessions, no-shows and their share.
@@ -33,12 +33,15 @@ pub(crate) async fn section(
     let (Role::Provider, Some(provider)) = (viewer.role(), &viewer.user.org_id) else {
         return Ok(None);
     };
-    let console = provider_console(&state.store, provider).await?;
+    let console = state
+        .drafts
+        .provider_console(&state.store, provider)
+        .await?;
     Ok(Some(ProviderSection {
         weekly_chart: weekly_chart(&console.weeks),
-        by_tutor: rows(console.by_tutor),
-        by_school: rows(console.by_school),
-        uploads: console.uploads,
+        by_tutor: rows(console.by_tutor.clone()),
+        by_school: rows(console.by_school.clone()),
+        uploads: console.uploads.clone(),
     }))
 }
 

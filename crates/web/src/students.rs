@@ -204,18 +204,11 @@ async fn context(
     let progress = state.drafts.progress(&state.store, &cv, as_of).await?;
     let c = &cv.contract;
     // The viewers who may open a student's record may read their name (the student page).
+    // Names only (not whole roster rows with their flags): a search may look for any of them.
     let names = if viewer.role() == Role::Auditor {
         None
     } else {
-        let roster = state.store.students(&c.district).await?;
-        Some(
-            progress
-                .students
-                .iter()
-                .filter_map(|s| roster.get(&s.student_id))
-                .map(|s| (s.id.clone(), format!("{} {}", s.first_name, s.last_name)))
-                .collect(),
-        )
+        Some(state.store.student_names(&c.district, None).await?)
     };
     let schools = state.store.school_names(&c.district).await?;
     let org = |id: &str| {
