@@ -52,6 +52,7 @@ pub struct Draft {
 /// statement holds about 100 MB.
 const KEPT_STATEMENTS: usize = 4;
 const KEPT_PROGRESS: usize = 2;
+/// Providers' consoles and districts' name lists: small next to a statement.
 const KEPT_CONSOLES: usize = 16;
 
 /// The stored drafts and progress of a running web app, with their in-memory copies.
@@ -65,6 +66,8 @@ pub struct Drafts {
     progress: Recent<(String, time::Date), (String, Arc<Progress>)>,
     /// Providers' consoles by provider, with the newest import they were computed after.
     consoles: Recent<String, (i64, Arc<ProviderConsole>)>,
+    /// Districts' student names by id, with the newest import they were read after.
+    names: Recent<String, (i64, Arc<HashMap<String, String>>)>,
     /// One lock per draft being computed, so concurrent requests compute it once.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -198,6 +201,26 @@ impl Drafts {
         self.consoles
             .put(provider.to_string(), (key, console.clone()), KEPT_CONSOLES);
         Ok(console)
+    }
+
+    /// A district's student names by id ("First Last"), read once per import and kept in
+    /// memory: a list searched by name needs every one of them on each request.
+    pub async fn student_names(
+        &self,
+        store: &Store,
+        district: &str,
+    ) -> Result<Arc<HashMap<String, String>>> {
+        let _flight = self.flight(format!("names/{district}")).await;
+        let key = store.last_import_audit_id().await?;
+        if let Some((kept_key, names)) = self.names.get(&district.to_string()) {
+            if kept_key == key {
+                return Ok(names);
+            }
+        }
+        let names = Arc::new(store.student_names(district, None).await?);
+        self.names
+            .put(district.to_string(), (key, names.clone()), KEPT_CONSOLES);
+        Ok(names)
     }
 
     /// Brings the drafts of every milestone of these contracts up to date in the background

@@ -187,7 +187,7 @@ struct Context {
     cv: ContractVersion,
     progress: std::sync::Arc<Progress>,
     /// Student names by id; `None` for viewers who may not see them.
-    names: Option<HashMap<String, String>>,
+    names: Option<std::sync::Arc<HashMap<String, String>>>,
     schools: HashMap<String, String>,
     district: String,
     provider: String,
@@ -208,7 +208,12 @@ async fn context(
     let names = if viewer.role() == Role::Auditor {
         None
     } else {
-        Some(state.store.student_names(&c.district, None).await?)
+        Some(
+            state
+                .drafts
+                .student_names(&state.store, &c.district)
+                .await?,
+        )
     };
     let schools = state.store.school_names(&c.district).await?;
     let org = |id: &str| {
