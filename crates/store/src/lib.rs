@@ -125,6 +125,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("sqlite/reviews.sql")),
     (12, include_str!("sqlite/drafts.sql")),
     (15, include_str!("sqlite/import_digests.sql")),
+    (16, include_str!("sqlite/audit_index.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -141,6 +142,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("postgres/reviews.sql")),
     (12, include_str!("postgres/drafts.sql")),
     (15, include_str!("postgres/import_digests.sql")),
+    (16, include_str!("postgres/audit_index.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

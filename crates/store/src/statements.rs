@@ -208,7 +208,9 @@ impl Store {
     /// computed from imported rows keys its cache by.
     pub async fn last_import_audit_id(&self) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "SELECT CAST(coalesce(max(id), 0) AS BIGINT) FROM audit_log WHERE action LIKE 'import.%'",
+            // A range, not LIKE 'import.%': both backends read it from the action index.
+            "SELECT CAST(coalesce(max(id), 0) AS BIGINT) FROM audit_log
+             WHERE action >= 'import.' AND action < 'import/'",
         )
         .fetch_one(&self.pool)
         .await?)
