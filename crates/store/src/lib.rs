@@ -126,6 +126,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("sqlite/drafts.sql")),
     (15, include_str!("sqlite/import_digests.sql")),
     (16, include_str!("sqlite/audit_index.sql")),
+    (17, include_str!("sqlite/statement_records.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -143,6 +144,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("postgres/drafts.sql")),
     (15, include_str!("postgres/import_digests.sql")),
     (16, include_str!("postgres/audit_index.sql")),
+    (17, include_str!("postgres/statement_records.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

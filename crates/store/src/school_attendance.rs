@@ -66,14 +66,19 @@ impl Store {
     /// date, then session id.
     pub async fn sessions_to_review(&self, contract_id: &str) -> Result<Vec<FlaggedSession>> {
         let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            // From the school absences to the sessions (CROSS JOIN keeps SQLite's planner to
+            // that order): a district without attendance data, or with few absences, costs
+            // nothing, where starting from the sessions would read millions of them.
             "SELECT s.student_id, s.session_id, s.tutor_id, s.session_date, s.minutes
-             FROM sessions s
-             JOIN (SELECT DISTINCT district_id, provider_id FROM contract_versions WHERE contract_id = $1) c
-               ON s.provider_id = c.provider_id AND s.district_id = c.district_id
+             FROM school_attendance a
+             CROSS JOIN sessions s
              JOIN enrollments e ON e.contract_id = $1 AND e.student_id = s.student_id
-             JOIN school_attendance a
-               ON a.district_id = s.district_id AND a.student_id = s.student_id AND a.date = s.session_date
-             WHERE s.status = 'attended' AND a.present = 0
+             WHERE a.present = 0
+               AND a.district_id IN (SELECT district_id FROM contract_versions WHERE contract_id = $1)
+               AND s.district_id = a.district_id AND s.student_id = a.student_id AND s.session_date = a.date
+               AND s.status = 'attended'
+               AND EXISTS (SELECT 1 FROM contract_versions c WHERE c.contract_id = $1
+                           AND c.provider_id = s.provider_id AND c.district_id = s.district_id)
              ORDER BY s.student_id, s.session_date, s.session_id",
         )
         .bind(contract_id)

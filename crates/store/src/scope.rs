@@ -126,7 +126,11 @@ impl Store {
         if provider_filter.is_some() && enrollments.is_empty() {
             return Ok(None);
         }
-        let Some(mut student) = self.students(district_id).await?.remove(student_id) else {
+        let Some(mut student) = self
+            .students_of(district_id, Some(&[student_id]), None)
+            .await?
+            .remove(student_id)
+        else {
             return Ok(None);
         };
         if provider_filter.is_some() {
