@@ -24,7 +24,7 @@ use std::collections::HashMap;
 /// worked example print whole, a state's statement (100,000 students: 17 MB of rows) by school.
 pub const PRINT_ALL_MAX: usize = 2_000;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub struct PrintQuery {
     /// A school id: print that school's students only.
     pub school: Option<String>,
@@ -52,7 +52,7 @@ fn scope(lines: usize, school: Option<&str>) -> Scope<'_> {
 /// A school's students and amounts, named as the roster names it.
 pub struct SchoolAmounts {
     pub school: String,
-    /// Its own printout, when the statement prints by school.
+    /// Its own printout (none for a school's own printout and for the schools' sum).
     pub href: Option<String>,
     pub students: u32,
     pub base: String,
@@ -108,6 +108,18 @@ impl CorrectionRow {
     }
 }
 
+/// What a printout shows before the students: a school's printout heads with the school's row,
+/// the statement's with its summary page and the amounts by school.
+pub enum Part {
+    School(SchoolAmounts),
+    Schools {
+        schools: Vec<SchoolAmounts>,
+        /// The schools' sum, then what leads from it to the amount due.
+        all: SchoolAmounts,
+        to_due: Vec<AmountRow>,
+    },
+}
+
 #[derive(Template)]
 #[template(path = "statement_print.html")]
 pub struct StatementPrint {
@@ -119,18 +131,14 @@ pub struct StatementPrint {
     pub whole: String,
     /// The CSV download, every student's line.
     pub csv: String,
-    /// The school of a one-school printout.
-    pub school: Option<SchoolAmounts>,
-    /// Every school, then their sum and what leads from it to the amount due (empty for a
-    /// school's printout).
-    pub schools: Vec<SchoolAmounts>,
-    pub all_schools: Option<SchoolAmounts>,
-    pub to_due: Vec<AmountRow>,
+    pub part: Part,
     /// The students' rows; `None` when the statement prints by school.
     pub students: Option<Vec<PrintedLine>>,
     pub lines: usize,
     pub print_all_max: usize,
     pub corrections: Vec<CorrectionRow>,
+    /// Whose corrections are listed, when not all of them.
+    pub corrections_of: &'static str,
 }
 
 /// The corrections a printout lists: all of them, a school's students', or (printing by
@@ -175,14 +183,8 @@ pub async fn print(
     let scope = scope(statement.lines.len(), print.school.as_deref());
     let base = format!("/contracts/{id}/statements/{milestone}");
     let as_of = shown.as_of_param.trim_start_matches("&as_of=");
-    let printout = |school: &str| {
-        crate::listing::href(
-            &format!("{base}/print"),
-            &[("school", school), ("as_of", as_of)],
-        )
-    };
     let totals = school_totals(&statement.lines);
-    let (school, schools, all_schools, to_due) = match scope {
+    let part = match scope {
         Scope::School(school) => {
             let t = totals
                 .iter()
@@ -193,13 +195,11 @@ pub async fn print(
                         format!("No student of school {school} is on this statement."),
                     )
                 })?;
-            let named = format!("{} ({school})", name(school));
-            (
-                Some(SchoolAmounts::new(named, None, t)),
-                vec![],
-                None,
-                vec![],
-            )
+            let named = match name(school) {
+                unnamed if unnamed == school => unnamed,
+                named => format!("{named} ({school})"),
+            };
+            Part::School(SchoolAmounts::new(named, None, t))
         }
         _ => {
             let sum = SchoolTotal {
@@ -209,21 +209,22 @@ pub async fn print(
                 total: totals.iter().map(|t| t.total).sum::<Decimal>(),
                 ..SchoolTotal::default()
             };
-            let link = scope == Scope::Schools;
-            let schools = totals
-                .iter()
-                .map(|t| {
-                    let href = link.then(|| printout(&t.school_id));
-                    SchoolAmounts::new(name(&t.school_id), href, t)
-                })
-                .collect();
-            let all = SchoolAmounts::new("All schools".into(), None, &sum);
-            (
-                None,
-                schools,
-                Some(all),
-                summary::from_lines_to_due(statement),
-            )
+            let printout = |school: &str| {
+                crate::listing::href(
+                    &format!("{base}/print"),
+                    &[("school", school), ("as_of", as_of)],
+                )
+            };
+            Part::Schools {
+                schools: totals
+                    .iter()
+                    .map(|t| {
+                        SchoolAmounts::new(name(&t.school_id), Some(printout(&t.school_id)), t)
+                    })
+                    .collect(),
+                all: SchoolAmounts::new("All schools".into(), None, &sum),
+                to_due: summary::from_lines_to_due(statement),
+            }
         }
     };
     let students = match scope {
@@ -251,14 +252,18 @@ pub async fn print(
         back: crate::listing::href(&base, &[("as_of", as_of)]),
         whole: crate::listing::href(&format!("{base}/print"), &[("as_of", as_of)]),
         csv: format!("{base}/download?format=csv{}", shown.as_of_param),
-        school,
-        schools,
-        all_schools,
-        to_due,
+        part,
         students,
         lines: statement.lines.len(),
         print_all_max: PRINT_ALL_MAX,
         corrections: corrections(statement, &scope),
+        corrections_of: match scope {
+            Scope::All => "",
+            Scope::School(_) => " (this school's students)",
+            Scope::Schools => {
+                " (of students without a line on this statement; each school's printout lists its students')"
+            }
+        },
     }))
 }
 
@@ -274,5 +279,48 @@ mod tests {
         assert_eq!(scope(100_000, Some("")), Scope::Schools);
         assert_eq!(scope(100_000, Some("sch-1")), Scope::School("sch-1"));
         assert_eq!(scope(600, Some("sch-1")), Scope::School("sch-1"));
+    }
+
+    /// A statement of students `(id, school)` with a correction for each of `corrected`.
+    fn statement(students: &[(&str, &str)], corrected: &[&str]) -> Statement {
+        let line = |(id, school): &(&str, &str)| {
+            format!(
+                r#"{{"student_id":"{id}","school_id":"{school}","grade":null,"enrollment_start":"2024-08-12","enrollment_end":null,"planned":0,"attended":0,"student_absent":0,"district_cancelled":0,"provider_cancelled":0,"minutes":0,"attendance_rate":null,"same_tutor_rate":null,"provider_cancel_rate":null,"availability_rate":null,"baseline":null,"outcome":null,"observed_growth":null,"projected_growth":null,"measure":null,"growth_vs_projected":null,"rule":"excluded","tier_pays":"0","base_amount":"0","contingent_amount":"0","total":"0","base_clause":"","contingent_clause":"","reason":"","notes":[]}}"#
+            )
+        };
+        let adjustment = |id: &&str| {
+            format!(
+                r#"{{"student_id":"{id}","milestone":"midyear","original_rule":"excluded","original_amount":"0","corrected_rule":"district_fault","corrected_amount":"360.00","amount":"360.00","reason":""}}"#
+            )
+        };
+        let json = format!(
+            r#"{{"contract_id":"c","contract_version":1,"contract_hash":"h","milestone":"final","milestone_date":"2025-06-30","statement_date":"2025-06-30","contingent":true,"engine_version":"e","inputs_hash":"i","lines":[{}],"adjustments":[{}],"totals":{{"students":0,"planned":0,"attended":0,"student_absent":0,"district_cancelled":0,"provider_cancelled":0,"base":"0","contingent":"0","lines_total":"0","paid_before":"0","nte_remaining":"0","nte_cap":null,"statement_total":"0","by_rule":[],"met_target":0,"cost_per_outcome":null}}}}"#,
+            students.iter().map(line).collect::<Vec<_>>().join(","),
+            corrected
+                .iter()
+                .map(adjustment)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        Statement::from_json(&json).expect("a statement")
+    }
+
+    #[test]
+    fn a_schools_printout_lists_its_students_corrections_and_the_schools_the_others() {
+        let s = statement(
+            &[("a1", "sch-a"), ("b1", "sch-b"), ("a2", "sch-a")],
+            &["a2", "b1", "gone"],
+        );
+        let of = |scope: Scope| -> Vec<String> {
+            corrections(&s, &scope)
+                .into_iter()
+                .map(|c| c.student_id)
+                .collect()
+        };
+        assert_eq!(of(Scope::All), ["a2", "b1", "gone"]);
+        assert_eq!(of(Scope::School("sch-a")), ["a2"]);
+        assert_eq!(of(Scope::School("sch-b")), ["b1"]);
+        // Printing by school, the statement's printout lists the corrections no school lists.
+        assert_eq!(of(Scope::Schools), ["gone"]);
     }
 }
