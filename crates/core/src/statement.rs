@@ -6,6 +6,7 @@ use crate::money::format_cents;
 use crate::ratio::Ratio;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// One student's line (SPEC 5.10).
@@ -59,6 +60,45 @@ impl Line {
     pub fn met_target(&self) -> bool {
         self.rule.starts_with("tier:") && self.tier_pays >= Decimal::ONE
     }
+}
+
+/// One school's students and amounts on a statement (the contract page's table, the printout's
+/// amounts by school).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchoolTotal {
+    pub school_id: String,
+    pub students: u32,
+    /// Students who met the target ([`Line::met_target`]).
+    pub met_target: u32,
+    pub district_fault: u32,
+    pub provider_fault: u32,
+    pub excluded: u32,
+    pub base: Decimal,
+    pub contingent: Decimal,
+    pub total: Decimal,
+}
+
+/// Each school's students and amounts, by school id. Sums of the rounded lines, so the schools
+/// add up exactly to the statement's base, contingent and student lines' total.
+pub fn school_totals(lines: &[Line]) -> Vec<SchoolTotal> {
+    let mut by_school: BTreeMap<&str, SchoolTotal> = BTreeMap::new();
+    for l in lines {
+        let s = by_school
+            .entry(l.school_id.as_str())
+            .or_insert_with(|| SchoolTotal {
+                school_id: l.school_id.clone(),
+                ..SchoolTotal::default()
+            });
+        s.students += 1;
+        s.met_target += u32::from(l.met_target());
+        s.district_fault += u32::from(l.rule == "district_fault");
+        s.provider_fault += u32::from(l.rule == "provider_fault");
+        s.excluded += u32::from(l.rule == "excluded");
+        s.base += l.base_amount;
+        s.contingent += l.contingent_amount;
+        s.total += l.total;
+    }
+    by_school.into_values().collect()
 }
 
 /// A correction of a finalized statement's line, paid or credited on this statement.
@@ -601,4 +641,54 @@ impl Statement {
 
 fn show_opt(v: &Option<Decimal>) -> String {
     v.map_or("-".into(), |d| d.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{compute, PriorPayments, StatementRequest};
+    use crate::test_kit::*;
+
+    #[test]
+    fn school_totals_add_up_to_the_statement() {
+        let c = contract(&[]);
+        let kids = vec![
+            kid("a1").school("sch-a").judged_with_growth(15),
+            kid("a2").school("sch-a").judged_with_growth(5),
+            kid("b1").school("sch-b").judged_with_growth(10),
+            kid("b2").school("sch-b").attended(3),
+            kid("b3").school("sch-b"),
+        ];
+        let statement = compute(StatementRequest {
+            contract: &c,
+            contract_version: 1,
+            contract_hash: "test".into(),
+            milestone: "final",
+            as_of: None,
+            students: kids.into_iter().map(Kid::build).collect::<Vec<_>>().into(),
+            prior: PriorPayments::default(),
+        })
+        .unwrap();
+        let schools = school_totals(&statement.lines);
+        let ids: Vec<&str> = schools.iter().map(|s| s.school_id.as_str()).collect();
+        assert_eq!(ids, ["sch-a", "sch-b"]);
+        let (a, b) = (&schools[0], &schools[1]);
+        assert_eq!((a.students, b.students), (2, 3));
+        // a1 exceeds (1.5 x projection), a2 approaches, b1 meets: two met the target. b2 (3
+        // sessions) and b3 (none) were not offered the minimum: the district's fault.
+        assert_eq!((a.met_target, b.met_target), (1, 1));
+        assert_eq!((a.district_fault, b.district_fault), (0, 2));
+        assert_eq!((b.provider_fault, b.excluded), (0, 0));
+        // A base of 720.00 for each student with sessions; 480.00 x 1.25 and x 0.50
+        // contingent at sch-a, x 1.00 for each of sch-b's.
+        assert_eq!((a.base, a.contingent), (dec("1440.00"), dec("840.00")));
+        assert_eq!((b.base, b.contingent), (dec("1440.00"), dec("1440.00")));
+        assert_eq!((a.total, b.total), (dec("2280.00"), dec("2880.00")));
+        let t = &statement.totals;
+        let sum = |f: fn(&SchoolTotal) -> Decimal| schools.iter().map(f).sum::<Decimal>();
+        assert_eq!(sum(|s| s.base), t.base);
+        assert_eq!(sum(|s| s.contingent), t.contingent);
+        assert_eq!(sum(|s| s.total), t.lines_total);
+        assert_eq!(schools.iter().map(|s| s.students).sum::<u32>(), t.students);
+    }
 }

@@ -15,7 +15,7 @@ use obc_core::Statement;
 use obc_store::{ContractVersion, Role};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek, Write};
 use std::sync::Arc;
 
@@ -251,35 +251,17 @@ pub struct SchoolRow {
 
 /// Each school's row, named as the roster names it.
 fn school_rows(statement: &Statement, names: &HashMap<String, String>) -> Vec<SchoolRow> {
-    let mut by_school: BTreeMap<&str, (SchoolRow, Decimal, Decimal)> = BTreeMap::new();
-    for l in &statement.lines {
-        let (row, contingent, total) = by_school.entry(l.school_id.as_str()).or_insert_with(|| {
-            let row = SchoolRow {
-                school: crate::students::school_name(names, &l.school_id).to_string(),
-                students: 0,
-                met_target: 0,
-                district_fault: 0,
-                provider_fault: 0,
-                excluded: 0,
-                contingent: String::new(),
-                total: String::new(),
-            };
-            (row, Decimal::ZERO, Decimal::ZERO)
-        });
-        row.students += 1;
-        row.met_target += u32::from(l.rule.starts_with("tier:") && l.tier_pays >= Decimal::ONE);
-        row.district_fault += u32::from(l.rule == "district_fault");
-        row.provider_fault += u32::from(l.rule == "provider_fault");
-        row.excluded += u32::from(l.rule == "excluded");
-        *contingent += l.contingent_amount;
-        *total += l.total;
-    }
-    by_school
-        .into_values()
-        .map(|(row, contingent, total)| SchoolRow {
-            contingent: format_dollars(contingent),
-            total: format_dollars(total),
-            ..row
+    obc_core::statement::school_totals(&statement.lines)
+        .into_iter()
+        .map(|s| SchoolRow {
+            school: crate::students::school_name(names, &s.school_id).to_string(),
+            students: s.students,
+            met_target: s.met_target,
+            district_fault: s.district_fault,
+            provider_fault: s.provider_fault,
+            excluded: s.excluded,
+            contingent: format_dollars(s.contingent),
+            total: format_dollars(s.total),
         })
         .collect()
 }

@@ -5,8 +5,11 @@
 //! finalization behind a confirmation that names the amount.
 
 mod listing;
+mod printout;
 mod summary;
 mod table;
+
+pub use printout::{print, PRINT_ALL_MAX};
 
 use crate::auth::Viewer;
 use crate::pages::{contract_in_scope, render, Nav};
@@ -19,7 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use listing::{ListQuery, Names};
 use obc_core::money::format_dollars;
-use obc_core::rule_words::{legend, rule_label};
+use obc_core::rule_words::legend;
 use obc_core::Statement;
 use obc_store::{ContractVersion, Role, StoredStatement};
 use serde::Deserialize;
@@ -476,82 +479,4 @@ pub async fn finalize(
     obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
     state.refresh_drafts().await?;
     Ok(Redirect::to(&format!("/contracts/{id}/statements/{milestone}")).into_response())
-}
-
-/// A student's amounts on the filed statement.
-pub struct PrintedLine {
-    pub student_id: String,
-    pub school: String,
-    pub rule: String,
-    pub base: String,
-    pub contingent: String,
-    pub total: String,
-}
-
-/// A correction of an earlier statement, paid or credited on this one.
-pub struct CorrectionRow {
-    pub student_id: String,
-    pub milestone: String,
-    pub change: String,
-    pub amount: String,
-}
-
-#[derive(Template)]
-#[template(path = "statement_print.html")]
-pub struct StatementPrint {
-    pub h: Heading,
-    pub contract_hash: String,
-    pub students: Vec<PrintedLine>,
-    pub corrections: Vec<CorrectionRow>,
-    pub inputs_hash: String,
-}
-
-/// `GET .../print`: the statement as a finance office files it, a summary page (parties,
-/// period, amounts, the cap used and left, the rules in words) then every student's amount.
-/// The finalized statement when there is one, else the draft, as on the statement page.
-pub async fn print(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, milestone)): Path<(String, String)>,
-    Query(query): Query<StatementQuery>,
-) -> Result<Response, WebError> {
-    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
-    let schools = state
-        .store
-        .school_names(&shown.cv.contract.district)
-        .await?;
-    let statement = &shown.statement;
-    Ok(render(&StatementPrint {
-        h: heading(&state, &shown).await?,
-        contract_hash: statement.contract_hash.clone(),
-        students: statement
-            .lines
-            .iter()
-            .map(|l| PrintedLine {
-                student_id: l.student_id.clone(),
-                school: schools.get(&l.school_id).unwrap_or(&l.school_id).clone(),
-                rule: rule_label(&l.rule, l.tier_pays),
-                base: format_dollars(l.base_amount),
-                contingent: format_dollars(l.contingent_amount),
-                total: format_dollars(l.total),
-            })
-            .collect(),
-        corrections: statement
-            .adjustments
-            .iter()
-            .map(|a| CorrectionRow {
-                student_id: a.student_id.clone(),
-                milestone: a.milestone.clone(),
-                change: format!(
-                    "{} {} -> {} {}",
-                    a.original_rule,
-                    format_dollars(a.original_amount),
-                    a.corrected_rule,
-                    format_dollars(a.corrected_amount)
-                ),
-                amount: format_dollars(a.amount),
-            })
-            .collect(),
-        inputs_hash: statement.inputs_hash.clone(),
-    }))
 }

@@ -705,8 +705,11 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
     ensure!(status.starts_with("Finalized"), "finalized: {status}");
     b.shot("statement-finalized").await?;
 
-    // The printout: every student, no amount past the Letter document's width.
+    // The printout: the amounts by school, every student, no amount past the Letter
+    // document's width.
     b.goto(&format!("{page}/print")).await?;
+    let schools = table_rows(b, ".schools-page table.by-school").await?;
+    ensure!(schools.len() == 4, "the demo's 4 schools: {schools:?}");
     ensure!(
         b.count(".students-page table.compact tbody tr").await? > 100,
         "every student in the printout"
@@ -723,8 +726,27 @@ async fn statement_workflow(b: &mut Browser) -> Result<()> {
         .shrink_to_fit(false)
         .build()
         .map_err(|e| anyhow::anyhow!("a Letter print configuration: {e}"))?;
-    let pdf = b.client.print(letter).await?;
+    let pdf = b.client.print(letter.clone()).await?;
     std::fs::write(b.shots.join("statement-print.pdf"), pdf)?;
+
+    // One school's printout, from its name: only its students.
+    let school = &schools[0][0];
+    b.click(".schools-page table.by-school tbody tr:first-child a")
+        .await?;
+    b.wait_for(".school-heading").await?;
+    let rows = table_rows(b, ".students-page table.compact").await?;
+    ensure!(
+        !rows.is_empty() && rows.iter().all(|r| &r[1] == school),
+        "only {school}'s students"
+    );
+    let cut = cut_off(b, ".document table", ".document").await?;
+    ensure!(
+        cut == json!([]),
+        "amounts cut off in a school's printout: {cut}"
+    );
+    b.shot("statement-print-school").await?;
+    let pdf = b.client.print(letter).await?;
+    std::fs::write(b.shots.join("statement-print-school.pdf"), pdf)?;
     b.client.set_window_size(1280, 1000).await?;
     b.goto(&page).await
 }

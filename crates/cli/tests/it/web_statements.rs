@@ -290,10 +290,204 @@ pub(crate) async fn paid_so_far_is_current_after_a_finalization(app: WebApp) {
     );
 }
 
+/// A statement's JSON from `obc statement`.
+fn statement_json(app: &WebApp, contract: &str) -> serde_json::Value {
+    let json = app.cli(&[
+        "statement",
+        "--contract",
+        contract,
+        "--milestone",
+        "final",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str(&json).expect("the statement's JSON")
+}
+
+/// An amount of a statement's JSON as the printout writes it.
+fn dollars(statement: &serde_json::Value, pointer: &str) -> String {
+    let amount: rust_decimal::Decimal = statement
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_else(|| panic!("{pointer} in the statement"))
+        .parse()
+        .expect("an amount");
+    obc_core::money::format_dollars(amount)
+}
+
+/// A printout's section (`<section class="NAME">`), empty when it has none.
+fn section<'h>(html: &'h str, name: &str) -> &'h str {
+    let Some(at) = html.find(&format!("<section class=\"{name}\"")) else {
+        return "";
+    };
+    &html[at..at + html[at..].find("</section>").expect("the section ends")]
+}
+
+/// The first cells of a section's rows, in order.
+fn first_cells(section: &str) -> Vec<String> {
+    section
+        .split("<tr><td>")
+        .skip(1)
+        .map(|row| row[..row.find("</td>").expect("a cell")].to_string())
+        .collect()
+}
+
+/// The amounts of a section's row whose header cell is `label`.
+fn row_cells(section: &str, label: &str) -> Vec<String> {
+    let at = section
+        .find(&format!(">{label}</th>"))
+        .unwrap_or_else(|| panic!("a row {label} in {section}"));
+    let row = &section[at..at + section[at..].find("</tr>").expect("the row ends")];
+    row.split("<td class=\"num\">")
+        .skip(1)
+        .map(|cell| cell[..cell.find("</td>").expect("a cell")].to_string())
+        .collect()
+}
+
+pub(crate) async fn the_printout_lists_schools_above_its_cap_and_one_schools_students(app: WebApp) {
+    let admin = app.login(Who::Admin).await;
+    let get = |path: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let r = app.send(admin.with_cookie(Req::get(&path))).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.excerpt());
+            let html = r.text();
+            assert!(html.len() < 1_000_000, "{path}: {} bytes", html.len());
+            html
+        }
+    };
+
+    // The demo's 600 students print whole, after the amounts by school.
+    let demo = statement_json(&app, DEMO_CONTRACT);
+    let html = get(format!("/contracts/{DEMO_CONTRACT}/statements/final/print")).await;
+    let students: Vec<&str> = demo["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["student_id"].as_str().unwrap())
+        .collect();
+    assert!(students.len() > 500, "{} students", students.len());
+    assert_eq!(first_cells(section(&html, "students-page")), students);
+    assert!(
+        html.contains("Amounts by school (4 schools)"),
+        "the demo's 4 schools"
+    );
+    assert_eq!(
+        row_cells(section(&html, "schools-page"), "All schools")[3],
+        dollars(&demo, "/totals/lines_total")
+    );
+
+    // A state's statement above the cap: its schools, no student.
+    let data = app.obc.path("state");
+    let data = data.to_str().unwrap();
+    app.cli(&["demo", "--students", "2500", "--export", data]);
+    let contract = "state-math-2025";
+    for args in [
+        vec!["import", "roster", &format!("{data}/roster")],
+        vec![
+            "import",
+            "assessments",
+            &format!("{data}/AssessmentResults.csv"),
+            "--district",
+            "state-district",
+        ],
+        vec!["contract", "add", &format!("{data}/contract.toml")],
+        vec![
+            "enroll",
+            "--contract",
+            contract,
+            &format!("{data}/enrollment.csv"),
+        ],
+        vec![
+            "import",
+            "sessions",
+            &format!("{data}/sessions.csv"),
+            "--provider",
+            "state-tutoring",
+        ],
+    ] {
+        app.cli(&args);
+    }
+    let state = statement_json(&app, contract);
+    let lines = state["lines"].as_array().unwrap();
+    assert!(lines.len() > obc_web::statements::PRINT_ALL_MAX);
+    let print = format!("/contracts/{contract}/statements/final/print");
+    let html = get(print.clone()).await;
+    assert!(
+        section(&html, "students-page").is_empty(),
+        "no student rows"
+    );
+    assert!(html.contains(&format!("This statement has {} student lines", lines.len())));
+    assert!(html.contains(&format!(
+        "href=\"/contracts/{contract}/statements/final/download?format=csv\""
+    )));
+    let schools_page = section(&html, "schools-page");
+    let all = row_cells(schools_page, "All schools");
+    assert_eq!(all[0], lines.len().to_string());
+    assert_eq!(all[1], dollars(&state, "/totals/base"));
+    assert_eq!(all[2], dollars(&state, "/totals/contingent"));
+    assert_eq!(all[3], dollars(&state, "/totals/lines_total"));
+    assert_eq!(
+        row_cells(
+            schools_page,
+            "<strong>Amount due on this statement</strong>"
+        )[0],
+        format!(
+            "<strong>{}</strong>",
+            dollars(&state, "/totals/statement_total")
+        )
+    );
+
+    // Each school's printout: exactly its students, in the statement's order.
+    let mut schools: Vec<&str> = lines
+        .iter()
+        .map(|l| l["school_id"].as_str().unwrap())
+        .collect();
+    schools.dedup();
+    schools.sort_unstable();
+    schools.dedup();
+    assert!(schools.len() > 1, "{schools:?}");
+    for &school in &schools {
+        let link = format!("{print}?school={school}");
+        assert!(
+            html.contains(&format!("href=\"{link}\"")),
+            "a link to {link}"
+        );
+        let page = get(link).await;
+        let expected: Vec<&str> = lines
+            .iter()
+            .filter(|l| l["school_id"] == school)
+            .map(|l| l["student_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            first_cells(section(&page, "students-page")),
+            expected,
+            "{school}"
+        );
+        assert!(!page.contains("Amounts by school"), "{school}");
+    }
+
+    // As of a date, the links keep it; an unknown school is not found.
+    let as_of = "as_of=2025-06-01";
+    let html = get(format!("{print}?{as_of}")).await;
+    let link = format!("{print}?school={}&{as_of}", schools[0]);
+    assert!(
+        html.contains(&format!("href=\"{}\"", html_escape(&link))),
+        "{link}"
+    );
+    let page = get(link).await;
+    assert!(page.contains("<th scope=\"row\">Statement date</th><td>2025-06-01</td>"));
+    let r = app
+        .send(admin.with_cookie(Req::get(&format!("{print}?school=no-such-school"))))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("No student of school no-such-school"));
+}
+
 /// Every test above as a `#[tokio::test]` on the app `$app` makes, like `web_http::web_tests`.
 macro_rules! statement_tests {
     ($app:path) => {
-        $crate::web_statements::statement_tests!(@ $app; the_students_table_searches_filters_sorts_and_pages, names_are_shown_to_district_and_provider_never_to_auditors, a_students_explanation_is_what_obc_explain_prints, paid_so_far_is_current_after_a_finalization);
+        $crate::web_statements::statement_tests!(@ $app; the_students_table_searches_filters_sorts_and_pages, names_are_shown_to_district_and_provider_never_to_auditors, a_students_explanation_is_what_obc_explain_prints, paid_so_far_is_current_after_a_finalization, the_printout_lists_schools_above_its_cap_and_one_schools_students);
     };
     (@ $app:path; $($name:ident),*) => {
         $(

@@ -34,6 +34,14 @@ pub fn amounts(statement: &Statement) -> Vec<AmountRow> {
         amount("Contingent parts", t.contingent, false),
         amount("Student lines, in all", t.lines_total, false),
     ];
+    rows.extend(from_lines_to_due(statement));
+    rows
+}
+
+/// From the student lines' sum to the amount due: corrections, the cap, the amount due.
+pub fn from_lines_to_due(statement: &Statement) -> Vec<AmountRow> {
+    let t = &statement.totals;
+    let mut rows = Vec::new();
     if !t.adjustments.is_zero() {
         rows.push(amount(
             "Corrections of earlier statements",
