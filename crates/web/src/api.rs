@@ -611,10 +611,12 @@ async fn wait_for_key(
         } = claim
         {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let stored: Value = serde_json::from_str(&response).unwrap_or(Value::Null);
-            return Ok(Some(
-                (status, [("idempotent-replay", "true")], Json(stored)).into_response(),
-            ));
+            // The stored answer byte for byte: the same `UploadReport` the first request got.
+            let headers = [
+                ("content-type", "application/json"),
+                ("idempotent-replay", "true"),
+            ];
+            return Ok(Some((status, headers, response).into_response()));
         }
         if std::time::Instant::now() >= give_up {
             return Err(WebError::new(
@@ -705,7 +707,7 @@ pub fn openapi_document() -> Value {
     };
     let mut contract_post = upload(
         "Add a contract document (TOML); a changed document becomes a new version, in force from its effective date (admin)",
-        json!({"application/toml": {}}),
+        json!({"application/toml": {"schema": {"type": "string"}}}),
     )["post"]
         .clone();
     contract_post["parameters"]
@@ -742,7 +744,7 @@ pub fn openapi_document() -> Value {
             "/api/sessions": {"post": {
                 "summary": "Upload a session log, CSV or JSON (provider). Send an Idempotency-Key header so a retry never imports twice.",
                 "parameters": [org, name, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {"required": true, "content": {"text/csv": {}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
                 "responses": {
                     "200": report("Imported"),
                     "422": report("Rejected: nothing was imported"),
@@ -750,9 +752,9 @@ pub fn openapi_document() -> Value {
                     "409": {"$ref": "#/components/responses/Error"}
                 }
             }},
-            "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {}, "text/csv": {}})),
-            "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {}})),
-            "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {}})),
+            "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}, "text/csv": {"schema": {"type": "string"}}})),
+            "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {"schema": {"type": "string"}}})),
+            "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {"schema": {"type": "string"}}})),
             "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements", schemas::list_of::<crate::audit::LedgerRow>())}},
             "/api/audit": {"get": {
                 "summary": "The audit log (admin, auditor), newest first, every event that passes the filters",

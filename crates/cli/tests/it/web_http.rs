@@ -3181,8 +3181,8 @@ pub(crate) async fn openapi_describes_every_api_route(app: WebApp) {
     }
 }
 
-/// Every response of every operation has a schema, every `$ref` resolves, and the bodies the
-/// API answers (reads, writes and refusals) have what their schemas require.
+/// Every request body and response of every operation has a schema, every `$ref` resolves,
+/// and the bodies the API answers (reads, writes and refusals) have what their schemas require.
 pub(crate) async fn openapi_types_every_response(app: WebApp) {
     let doc = app.send(Req::get("/api/openapi.json")).await.json();
     let mut refs = Vec::new();
@@ -3192,6 +3192,16 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
     }
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("a path item") {
+            for (media, body) in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    body["schema"].is_object(),
+                    "{method} {path}: request {media} has no schema"
+                );
+            }
             let responses = op["responses"].as_object().expect("responses");
             assert!(
                 responses.keys().any(|s| s.starts_with('2')),
@@ -3226,10 +3236,10 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
     let student = app.ids.mesa_enrolled.clone();
     let statement = "/api/contracts/{id}/statements/{milestone}";
     // Writes first, so that the reads have finalized statements, a review and a meeting.
-    let mut calls: Vec<(&str, String, Req)> = vec![
+    let mut calls: Vec<(&str, &str, Req)> = vec![
         (
             "/api/contracts/{id}/statements/{milestone}/finalize",
-            "200".into(),
+            "200",
             bearer(
                 Who::Admin,
                 Req::post(&format!(
@@ -3239,7 +3249,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
         ),
         (
             "/api/contracts/{id}/statements/{milestone}/issue",
-            "200".into(),
+            "200",
             bearer(
                 Who::Admin,
                 Req::post(&format!("/api/contracts/{m}/statements/enrollment/issue")),
@@ -3247,7 +3257,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
         ),
         (
             "/api/contracts/{id}/statements/{milestone}/dispute",
-            "200".into(),
+            "200",
             json_post(
                 Who::Brightpath,
                 &format!("/api/contracts/{m}/statements/enrollment/dispute"),
@@ -3256,7 +3266,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
         ),
         (
             "/api/contracts/{id}/statements/{milestone}/resolve",
-            "200".into(),
+            "200",
             json_post(
                 Who::Admin,
                 &format!("/api/contracts/{m}/statements/enrollment/resolve"),
@@ -3265,7 +3275,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
         ),
         (
             "/api/contracts/{id}/meetings",
-            "200".into(),
+            "200",
             json_post(
                 Who::Admin,
                 &format!("/api/contracts/{m}/meetings"),
@@ -3274,7 +3284,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
         ),
         (
             "/api/rosters",
-            "422".into(),
+            "422",
             bearer(
                 Who::Mesa,
                 Req::post("/api/rosters").body("text/csv", b"student_id\n"),
@@ -3282,7 +3292,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
         ),
         (
             "/api/contracts/{id}",
-            "404".into(),
+            "404",
             bearer(Who::Admin, Req::get("/api/contracts/no-such-contract")),
         ),
     ];
@@ -3294,7 +3304,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
             let url = req.path.clone();
             let r = app.send(req).await;
             assert_eq!(r.status.as_str(), status, "{method} {url}: {}", r.excerpt());
-            let response = follow(&doc, &doc["paths"][path][&method]["responses"][&status]);
+            let response = follow(&doc, &doc["paths"][path][&method]["responses"][status]);
             let media = r.header("content-type").unwrap_or_default();
             let media = media.split(';').next().unwrap_or_default().to_string();
             let schema = &response["content"][&media]["schema"];
@@ -3309,15 +3319,27 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
             if let Err(why) = conforms(&doc, schema, &body, "body") {
                 panic!("{method} {url}: {why}\n{body:#}");
             }
+            // The writes leave something in each list whose items the schema describes.
+            let filled = match path {
+                "/api/ledger" => body[0].is_object(),
+                "/api/meetings/{meeting}" => {
+                    body["attendees"][1].is_object() && body["notes"][0].is_object()
+                }
+                "/api/contracts/{id}/statements/{milestone}/review" => {
+                    body["disputes"][0]["resolution"].is_object()
+                }
+                _ => true,
+            };
+            assert!(filled, "{method} {url}: {body}");
             seen.push(path);
             if path == "/api/contracts/{id}/meetings" && method == "post" {
                 meeting = body["meeting"]["id"].as_i64();
                 let id = meeting.expect("the meeting's id");
                 let at = |p: &str| format!("/api/meetings/{id}{p}");
                 calls.extend([
-                    ("/api/meetings/{meeting}/attendees", "200".into(), json_post(Who::Admin, &at("/attendees"), r#"{"name": "Ben", "side": "provider"}"#)),
-                    ("/api/meetings/{meeting}/notes", "200".into(), json_post(Who::Mesa, &at("/notes"), &format!(r#"{{"student": "{student}", "text": "reads daily", "district_only": true}}"#))),
-                    ("/api/meetings/{meeting}/actions", "200".into(), json_post(Who::Mesa, &at("/actions"), r#"{"owner": "provider", "due": "2025-03-01", "text": "call home"}"#)),
+                    ("/api/meetings/{meeting}/attendees", "200", json_post(Who::Admin, &at("/attendees"), r#"{"name": "Ben", "side": "provider"}"#)),
+                    ("/api/meetings/{meeting}/notes", "200", json_post(Who::Mesa, &at("/notes"), &format!(r#"{{"student": "{student}", "text": "reads daily", "district_only": true}}"#))),
+                    ("/api/meetings/{meeting}/actions", "200", json_post(Who::Mesa, &at("/actions"), r#"{"owner": "provider", "due": "2025-03-01", "text": "call home"}"#)),
                 ]);
             }
             if path == "/api/meetings/{meeting}/actions" {
@@ -3327,7 +3349,7 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
                 );
                 calls.push((
                     "/api/meetings/{meeting}/actions/{item}/status",
-                    "200".into(),
+                    "200",
                     json_post(
                         Who::Admin,
                         &format!("/api/meetings/{id}/actions/{item}/status"),
@@ -3376,9 +3398,11 @@ pub(crate) async fn openapi_types_every_response(app: WebApp) {
                     ),
                     ("/api/openapi.json", "/api/openapi.json".into()),
                 ];
-                calls.extend(reads.into_iter().map(|(path, url)| {
-                    (path, "200".to_string(), bearer(Who::Admin, Req::get(&url)))
-                }));
+                calls.extend(
+                    reads
+                        .into_iter()
+                        .map(|(path, url)| (path, "200", bearer(Who::Admin, Req::get(&url)))),
+                );
             }
         }
     }
