@@ -5,6 +5,7 @@
 use crate::access::{self, Allowed, Effect, RouteSpec};
 use crate::auth::Viewer;
 use crate::pages::{self, Upload};
+use crate::schemas;
 use crate::statements::{self, StatementQuery};
 use crate::{AppState, WebError};
 use axum::body::Body;
@@ -15,38 +16,45 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Json;
 use obc_store::{IdempotencyClaim, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-/// An API failure: JSON `{"error": ..., "problems": [...]}` with the HTTP status.
-pub struct ApiError(WebError, Option<Value>);
+/// An API failure: JSON [`ErrorBody`] with the HTTP status.
+pub struct ApiError(WebError);
+
+/// The body of every refusal or failure of the API.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// What went wrong, for people.
+    error: String,
+}
 
 impl From<WebError> for ApiError {
     fn from(e: WebError) -> Self {
-        ApiError(e, None)
+        ApiError(e)
     }
 }
 
 impl From<obc_store::StoreError> for ApiError {
     fn from(e: obc_store::StoreError) -> Self {
-        ApiError(e.into(), None)
+        ApiError(e.into())
     }
 }
 
 impl From<obc_app::AppError> for ApiError {
     fn from(e: obc_app::AppError) -> Self {
-        ApiError(e.into(), None)
+        ApiError(e.into())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.0.message });
-        if let Some(problems) = self.1 {
-            body["problems"] = problems;
-        }
-        crate::with_retry_after(self.0.status, (self.0.status, Json(body)).into_response())
+        let WebError { status, message } = self.0;
+        let body = ErrorBody { error: message };
+        crate::with_retry_after(status, (status, Json(body)).into_response())
     }
 }
 
@@ -157,58 +165,123 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
     },
 ];
 
-async fn me(ApiViewer(viewer): ApiViewer) -> Json<Value> {
-    Json(json!({
-        "username": viewer.user.username,
-        "role": viewer.role().as_str(),
-        "organisation": viewer.user.org_id,
-        "csrf_token": viewer.csrf,
-    }))
+/// GET /api/me.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    username: String,
+    /// `admin`, `auditor`, `district` or `provider`.
+    role: &'static str,
+    /// The district or provider of district and provider staff.
+    #[schema(required = true)]
+    organisation: Option<String>,
+    /// The session's token for `X-CSRF-Token` (none when signed in with an API token).
+    #[schema(required = true)]
+    csrf_token: Option<String>,
+}
+
+async fn me(ApiViewer(viewer): ApiViewer) -> Json<Me> {
+    Json(Me {
+        role: viewer.role().as_str(),
+        username: viewer.user.username,
+        organisation: viewer.user.org_id,
+        csrf_token: viewer.csrf,
+    })
+}
+
+/// A contract of GET /api/contracts.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ContractListed {
+    id: String,
+    /// The latest version.
+    version: u32,
+    district: String,
+    provider: String,
 }
 
 async fn contracts(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = state
+) -> Result<Json<Vec<ContractListed>>, ApiError> {
+    let list = state
         .store
         .contracts_in_scope(&viewer.scope())
         .await?
         .into_iter()
-        .map(|c| json!({"id": c.id, "version": c.version, "district": c.district_id, "provider": c.provider_id}))
+        .map(|c| ContractListed {
+            id: c.id,
+            version: c.version,
+            district: c.district_id,
+            provider: c.provider_id,
+        })
         .collect();
-    Ok(Json(Value::Array(list)))
+    Ok(Json(list))
+}
+
+/// GET /api/contracts/{id}.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ContractDetail {
+    id: String,
+    version: u32,
+    /// SHA-256 of the contract document.
+    sha256: String,
+    district: String,
+    provider: String,
+    /// The contract document (TOML) as added.
+    source: String,
+    milestones: Vec<MilestoneDetail>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MilestoneDetail {
+    name: String,
+    date: String,
+    base_share: String,
+    contingent: bool,
+    /// The finalized statement, once there is one.
+    #[schema(required = true)]
+    finalized: Option<FinalizedMark>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct FinalizedMark {
+    at: String,
+    by: String,
+    /// SHA-256 of the statement's JSON.
+    sha256: String,
+    total: String,
 }
 
 async fn contract(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ContractDetail>, ApiError> {
     let cv = pages::contract_in_scope(&state, &viewer, &id).await?;
     let mut milestones = Vec::new();
     for m in &cv.contract.milestones {
         let finalized = state.store.finalized_record(&id, &m.name).await?;
-        milestones.push(json!({
-            "name": m.name,
-            "date": m.date.to_string(),
-            "base_share": m.base_share.to_string(),
-            "contingent": m.contingent,
-            "finalized": finalized.map(|f| json!({
-                "at": f.finalized_at, "by": f.finalized_by, "sha256": f.content_sha256,
-                "total": obc_core::money::format_cents(obc_core::money::from_cents(f.total_cents)),
-            })),
-        }));
+        milestones.push(MilestoneDetail {
+            name: m.name.clone(),
+            date: m.date.to_string(),
+            base_share: m.base_share.to_string(),
+            contingent: m.contingent,
+            finalized: finalized.map(|f| FinalizedMark {
+                at: f.finalized_at,
+                by: f.finalized_by,
+                sha256: f.content_sha256,
+                total: obc_core::money::format_cents(obc_core::money::from_cents(f.total_cents)),
+            }),
+        });
     }
-    Ok(Json(json!({
-        "id": id,
-        "version": cv.version,
-        "sha256": cv.sha256,
-        "district": cv.contract.district,
-        "provider": cv.contract.provider,
-        "source": cv.source,
-        "milestones": milestones,
-    })))
+    Ok(Json(ContractDetail {
+        id,
+        version: cv.version,
+        sha256: cv.sha256,
+        district: cv.contract.district.clone(),
+        provider: cv.contract.provider.clone(),
+        source: cv.source,
+        milestones,
+    }))
 }
 
 async fn statement(
@@ -231,54 +304,148 @@ async fn finalize(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
     Query(query): Query<FinalizeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Finalized>, ApiError> {
     let cap = viewer.may_write_as(&[Role::Admin], csrf_header(&headers))?;
     pages::contract_in_scope(&state, &viewer, &id).await?;
     let as_of = obc_app::parse_as_of(query.as_of.as_deref())?;
     let (statement, stored) =
         obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
     state.refresh_drafts().await?;
-    Ok(Json(json!({
-        "contract": id, "milestone": milestone, "sha256": stored.content_sha256,
-        "total": obc_core::money::format_cents(statement.totals.statement_total),
-    })))
+    Ok(Json(Finalized {
+        contract: id,
+        milestone,
+        sha256: stored.content_sha256,
+        total: obc_core::money::format_cents(statement.totals.statement_total),
+    }))
+}
+
+/// POST .../finalize: the statement finalized.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Finalized {
+    contract: String,
+    milestone: String,
+    /// SHA-256 of the statement's JSON, as the ledger keeps it.
+    sha256: String,
+    total: String,
 }
 
 async fn student(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     Path((district, student_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StudentTimeline>, ApiError> {
     let record = state
         .store
         .student_in_scope(&viewer.scope(), &district, &student_id)
         .await?
         .ok_or_else(WebError::not_found)?;
-    let s = &record.student;
-    let mut body = json!({
-        "district": district,
-        "id": s.id,
-        "school": s.school_id,
-        "grade": s.grade.as_ref().map(|g| g.to_string()),
-        "first_name": s.first_name,
-        "last_name": s.last_name,
-        "enrollments": record.enrollments.iter().map(|(c, start, end)| json!({"contract": c, "start": start, "end": end})).collect::<Vec<_>>(),
-        "sessions": record.sessions.iter().map(|(p, x)| session_json(p, x)).collect::<Vec<_>>(),
-        // Kept (SPEC 5) but flagged for review: the provider enrolls the student in no contract.
-        "sessions_not_enrolled_with_provider": record.unenrolled_sessions.iter().map(|(p, x)| session_json(p, x)).collect::<Vec<_>>(),
-        "tests": record.tests.iter().map(|t| json!({
-            "assessment": t.assessment, "subject": t.subject, "term": t.term_name, "date": t.date.to_string(),
-            "score": t.score.map(|d| d.to_string()), "percentile": t.percentile.map(|d| d.to_string()),
-        })).collect::<Vec<_>>(),
-    });
-    if viewer.role() != Role::Provider {
-        body["flags"] = json!(s
-            .flags
-            .iter()
-            .cloned()
-            .collect::<std::collections::BTreeMap<_, _>>());
+    let sessions = |list: &[(String, obc_core::Session)]| {
+        list.iter().map(SessionEntry::of).collect::<Vec<_>>()
+    };
+    let s = record.student;
+    Ok(Json(StudentTimeline {
+        district,
+        id: s.id,
+        school: s.school_id,
+        grade: s.grade.as_ref().map(|g| g.to_string()),
+        first_name: s.first_name,
+        last_name: s.last_name,
+        enrollments: record
+            .enrollments
+            .into_iter()
+            .map(|(contract, start, end)| Enrollment {
+                contract,
+                start,
+                end,
+            })
+            .collect(),
+        sessions: sessions(&record.sessions),
+        sessions_not_enrolled_with_provider: sessions(&record.unenrolled_sessions),
+        tests: record
+            .tests
+            .into_iter()
+            .map(|t| TestEntry {
+                date: t.date.to_string(),
+                score: t.score.map(|d| d.to_string()),
+                percentile: t.percentile.map(|d| d.to_string()),
+                assessment: t.assessment,
+                subject: t.subject,
+                term: t.term_name,
+            })
+            .collect(),
+        flags: (viewer.role() != Role::Provider).then(|| s.flags.into_iter().collect()),
+    }))
+}
+
+/// GET /api/students/{district}/{student}: a student's timeline.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StudentTimeline {
+    district: String,
+    id: String,
+    school: String,
+    #[schema(required = true)]
+    grade: Option<String>,
+    first_name: String,
+    last_name: String,
+    enrollments: Vec<Enrollment>,
+    sessions: Vec<SessionEntry>,
+    /// Kept (SPEC 5) but flagged for review: the provider enrolls the student in no contract.
+    sessions_not_enrolled_with_provider: Vec<SessionEntry>,
+    tests: Vec<TestEntry>,
+    /// Targeting and equity flags by name; never shown to providers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flags: Option<BTreeMap<String, String>>,
+}
+
+/// An enrollment in a contract the caller may see.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Enrollment {
+    contract: String,
+    start: String,
+    #[schema(required = true)]
+    end: Option<String>,
+}
+
+/// A session of a student's timeline.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SessionEntry {
+    provider: String,
+    session_id: String,
+    tutor_id: String,
+    date: String,
+    minutes: u32,
+    /// `attended`, `student_absent`, `district_cancelled` or `provider_cancelled`.
+    status: &'static str,
+    /// Blank when the provider did not say.
+    subject: String,
+}
+
+impl SessionEntry {
+    fn of((provider, x): &(String, obc_core::Session)) -> SessionEntry {
+        SessionEntry {
+            provider: provider.clone(),
+            session_id: x.session_id.clone(),
+            tutor_id: x.tutor_id.clone(),
+            date: x.date.to_string(),
+            minutes: x.minutes,
+            status: x.status.as_str(),
+            subject: x.subject.clone(),
+        }
     }
-    Ok(Json(body))
+}
+
+/// A test score of a student's timeline.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TestEntry {
+    assessment: String,
+    subject: String,
+    /// The term as the file writes it, e.g. `Fall 2024-2025`.
+    term: String,
+    date: String,
+    #[schema(required = true)]
+    score: Option<String>,
+    #[schema(required = true)]
+    percentile: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -298,7 +465,7 @@ async fn upload_json(
     kind: &str,
     query: UploadQuery,
     body: std::fs::File,
-) -> Result<(StatusCode, Value), ApiError> {
+) -> Result<(StatusCode, UploadReport), ApiError> {
     // The upload names its actor itself (`pages::run_upload`); the capability is the check.
     viewer.may_write(csrf_header(headers))?;
     let upload = Upload {
@@ -309,11 +476,17 @@ async fn upload_json(
         effective: query.effective,
     };
     let outcome = pages::run_upload(state, viewer, kind, upload).await?;
-    let problems: Vec<Value> = outcome
+    let problems = outcome
         .errors
-        .iter()
-        .flat_map(|errors| errors.iter())
-        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "value": e.value, "expected": e.expected}))
+        .into_iter()
+        .flat_map(|errors| errors.errors)
+        .map(|e| Problem {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            value: e.value,
+            expected: e.expected,
+        })
         .collect();
     let status = if outcome.accepted {
         StatusCode::OK
@@ -322,16 +495,35 @@ async fn upload_json(
     };
     Ok((
         status,
-        json!({"imported": outcome.accepted, "summary": outcome.summary, "problems": problems}),
+        UploadReport {
+            imported: outcome.accepted,
+            summary: outcome.summary,
+            problems,
+        },
     ))
 }
 
-/// A session of a student's timeline as the API shows it.
-fn session_json(provider: &str, x: &obc_core::Session) -> Value {
-    json!({
-        "provider": provider, "session_id": x.session_id, "tutor_id": x.tutor_id, "date": x.date.to_string(),
-        "minutes": x.minutes, "status": x.status.as_str(), "subject": x.subject,
-    })
+/// The answer to an upload, imported (200) or rejected whole (422).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UploadReport {
+    imported: bool,
+    /// What was added, replaced or left unchanged, for people.
+    summary: Vec<String>,
+    /// Every problem of a rejected upload (the first ones of each file).
+    problems: Vec<Problem>,
+}
+
+/// One problem of an upload: where it is and what was expected.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Problem {
+    file: String,
+    /// 0 when the problem is with the file as a whole.
+    line: u64,
+    #[schema(required = true)]
+    column: Option<String>,
+    #[schema(required = true)]
+    value: Option<String>,
+    expected: String,
 }
 
 /// POST /api/sessions: a provider's nightly push. An `Idempotency-Key` header makes a retry
@@ -365,9 +557,10 @@ async fn upload_sessions(
     }
     match upload_json(&state, &viewer, &headers, "sessions", query, body).await {
         Ok((status, body)) => {
+            let stored = serde_json::to_string(&body).expect("a report serializes");
             state
                 .store
-                .remember_response(&viewer.user, &key, status.as_u16(), &body.to_string())
+                .remember_response(&viewer.user, &key, status.as_u16(), &stored)
                 .await?;
             Ok((status, Json(body)).into_response())
         }
@@ -418,10 +611,12 @@ async fn wait_for_key(
         } = claim
         {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let stored: Value = serde_json::from_str(&response).unwrap_or(Value::Null);
-            return Ok(Some(
-                (status, [("idempotent-replay", "true")], Json(stored)).into_response(),
-            ));
+            // The stored answer byte for byte: the same `UploadReport` the first request got.
+            let headers = [
+                ("content-type", "application/json"),
+                ("idempotent-replay", "true"),
+            ];
+            return Ok(Some((status, headers, response).into_response()));
         }
         if std::time::Instant::now() >= give_up {
             return Err(WebError::new(
@@ -496,22 +691,23 @@ pub fn openapi_document() -> Value {
         json!({"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}});
     let org = json!({"name": "org", "in": "query", "description": "District or provider id (admins only; staff upload for their own organisation)", "schema": {"type": "string"}});
     let name = json!({"name": "name", "in": "query", "description": "File name used in error messages", "schema": {"type": "string"}});
-    let ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
+    let ok = |d: &str, schema: Value| json!({"200": schemas::json_response(d, schema), "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
+    let report = |d: &str| schemas::json_response(d, schemas::of::<UploadReport>());
     let upload = |summary: &str, media: Value| {
         json!({"post": {
             "summary": summary,
             "parameters": [org, name],
             "requestBody": {"required": true, "content": media},
             "responses": {
-                "200": {"description": "Imported", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
-                "422": {"description": "Rejected: nothing was imported; every problem is listed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
+                "200": report("Imported"),
+                "422": report("Rejected: nothing was imported; every problem is listed"),
                 "403": {"$ref": "#/components/responses/Error"}
             }
         }})
     };
     let mut contract_post = upload(
         "Add a contract document (TOML); a changed document becomes a new version, in force from its effective date (admin)",
-        json!({"application/toml": {}}),
+        json!({"application/toml": {"schema": {"type": "string"}}}),
     )["post"]
         .clone();
     contract_post["parameters"]
@@ -524,40 +720,42 @@ pub fn openapi_document() -> Value {
                  "description": "Outcomes-based contracting for K-12 tutoring. Every call is limited to the caller's organisation: district staff see their district, provider staff the students of their own contracts, auditors read contracts, statements, ledger and audit log."},
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": {
-            "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": ok("The user")}},
+            "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": ok("The user", schemas::of::<Me>())}},
             "/api/contracts": {
-                "get": {"summary": "Contracts in the caller's scope", "responses": ok("Contracts")},
+                "get": {"summary": "Contracts in the caller's scope", "responses": ok("Contracts", schemas::list_of::<ContractListed>())},
                 "post": contract_post
             },
-            "/api/contracts/{id}": {"get": {"summary": "A contract: document, version, milestones and their finalized statements", "parameters": [id], "responses": ok("The contract")}},
+            "/api/contracts/{id}": {"get": {"summary": "A contract: document, version, milestones and their finalized statements", "parameters": [id], "responses": ok("The contract", schemas::of::<ContractDetail>())}},
             "/api/contracts/{id}/statements/{milestone}": {"get": {
                 "summary": "The statement of a milestone (draft unless finalized), CSV or JSON; recorded in the audit log as an export",
                 "parameters": [id, milestone, as_of, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
-                "responses": {"200": {"description": "The statement", "content": {"application/json": {}, "text/csv": {}}}, "404": {"$ref": "#/components/responses/Error"}}
+                "responses": {"200": {"description": "The statement", "content": {"application/json": {"schema": schemas::of::<schemas::Statement>()}, "text/csv": {"schema": {"type": "string", "description": "One line per student (CSV_COLUMNS of the engine), then the totals"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
             }},
             "/api/contracts/{id}/statements/{milestone}/finalize": {"post": {
                 "summary": "Finalize a statement (admin); it is never changed afterwards",
                 "parameters": [id, milestone, as_of],
-                "responses": {"200": {"description": "Finalized", "content": {"application/json": {}}}, "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
+                "responses": {"200": schemas::json_response("Finalized", schemas::of::<Finalized>()), "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
             }},
             "/api/students/{district}/{student}": {"get": {
                 "summary": "A student's timeline: enrollments, sessions, scores (providers: own students, no demographics)",
                 "parameters": [{"name": "district", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "student", "in": "path", "required": true, "schema": {"type": "string"}}],
-                "responses": ok("The student")
+                "responses": ok("The student", schemas::of::<StudentTimeline>())
             }},
             "/api/sessions": {"post": {
                 "summary": "Upload a session log, CSV or JSON (provider). Send an Idempotency-Key header so a retry never imports twice.",
                 "parameters": [org, name, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {"required": true, "content": {"text/csv": {}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
                 "responses": {
-                    "200": {"description": "Imported", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
-                    "422": {"description": "Rejected: nothing was imported", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}}
+                    "200": report("Imported"),
+                    "422": report("Rejected: nothing was imported"),
+                    "403": {"$ref": "#/components/responses/Error"},
+                    "409": {"$ref": "#/components/responses/Error"}
                 }
             }},
-            "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {}, "text/csv": {}})),
-            "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {}})),
-            "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {}})),
-            "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements")}},
+            "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}, "text/csv": {"schema": {"type": "string"}}})),
+            "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {"schema": {"type": "string"}}})),
+            "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {"schema": {"type": "string"}}})),
+            "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements", schemas::list_of::<crate::audit::LedgerRow>())}},
             "/api/audit": {"get": {
                 "summary": "The audit log (admin, auditor), newest first, every event that passes the filters",
                 "parameters": [
@@ -567,16 +765,16 @@ pub fn openapi_document() -> Value {
                     {"name": "to", "in": "query", "description": "Events on this UTC day or earlier", "schema": {"type": "string", "format": "date"}},
                     {"name": "contract", "in": "query", "description": "Events on the contract and its statements", "schema": {"type": "string"}}
                 ],
-                "responses": ok("Audit events")
+                "responses": ok("Audit events", schemas::list_of::<crate::audit::AuditEntry>())
             }},
-            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}}
+            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": schemas::json_response("OpenAPI 3.1", json!({"type": "object", "required": ["openapi", "info", "paths", "components"]}))}}}
         },
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "An API token from `obc user token USERNAME`"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "obc_session", "description": "The web session; POSTs also need the X-CSRF-Token header from /api/me"}
             },
-            "responses": {"Error": {"description": "Refused or failed", "content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}}},
+            "responses": {"Error": schemas::json_response("Refused or failed", schemas::of::<ErrorBody>())},
             "schemas": {
                 "Session": {"type": "object", "required": ["session_id", "student_id", "tutor_id", "date", "minutes", "status"], "properties": {
                     "session_id": {"type": "string"}, "student_id": {"type": "string"}, "tutor_id": {"type": "string"},
@@ -584,15 +782,13 @@ pub fn openapi_document() -> Value {
                     "status": {"type": "string", "enum": ["attended", "student_absent", "district_cancelled", "provider_cancelled"]},
                     "group_size": {"type": "integer", "minimum": 1},
                     "subject": {"type": "string", "maxLength": 200, "description": "What the session taught; blank counts for any of the provider's contracts enrolling the student, unless two or more do on that date (then for none)"},
-                    "district": {"type": "string", "maxLength": 200, "description": "The student's district, for a student id that several districts' rosters hold; blank: placed by the provider's enrollments"}}},
-                "UploadReport": {"type": "object", "properties": {
-                    "imported": {"type": "boolean"}, "summary": {"type": "array", "items": {"type": "string"}},
-                    "problems": {"type": "array", "items": {"type": "object", "properties": {
-                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": ["string", "null"]},
-                        "value": {"type": ["string", "null"]}, "expected": {"type": "string"}}}}}}
+                    "district": {"type": "string", "maxLength": 200, "description": "The student's district, for a student id that several districts' rosters hold; blank: placed by the provider's enrollments"}}}
             }
         }
     });
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        schemas.extend(schemas::components());
+    }
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(crate::monitoring::openapi_paths());
         paths.extend(crate::export::openapi_paths());

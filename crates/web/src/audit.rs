@@ -17,7 +17,7 @@ use obc_core::csv_text::field;
 use obc_core::money::{format_cents, from_cents};
 use obc_store::{AuditEvent, AuditFilter, Scope};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// The audit log's and the ledger's routes.
 pub(crate) const ROUTES: &[RouteSpec] = &[
@@ -151,8 +151,34 @@ async fn filtered_events(
     Ok(state.store.audit_events(&filter, 0, u64::MAX >> 1).await?)
 }
 
-fn event_json(e: &AuditEvent) -> Value {
-    json!({"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "record": e.record, "detail": e.detail})
+/// An event of the audit log as JSON (the API and the JSON download).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AuditEntry<'a> {
+    id: i64,
+    /// UTC, RFC 3339.
+    at: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    /// What the event is about (`contract:ID`, `provider:ID`...).
+    record: &'a str,
+    detail: &'a str,
+}
+
+impl<'a> From<&'a AuditEvent> for AuditEntry<'a> {
+    fn from(e: &'a AuditEvent) -> Self {
+        AuditEntry {
+            id: e.id,
+            at: &e.at,
+            actor: &e.actor,
+            action: &e.action,
+            record: &e.record,
+            detail: &e.detail,
+        }
+    }
+}
+
+fn entries(events: &[AuditEvent]) -> Vec<AuditEntry<'_>> {
+    events.iter().map(AuditEntry::from).collect()
 }
 
 /// The events as CSV: a header, then one line per event, every cell made safe for
@@ -187,7 +213,7 @@ pub async fn audit_download(
     let body = if extension == "csv" {
         events_csv(&events)
     } else {
-        Value::Array(events.iter().map(event_json).collect()).to_string()
+        serde_json::to_string(&entries(&events)).expect("events serialize")
     };
     Ok((
         [
@@ -206,22 +232,27 @@ pub async fn audit_download(
 async fn audit_api(
     State(state): State<AppState>,
     Query(query): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let events = filtered_events(&state, &query).await?;
-    Ok(Json(Value::Array(events.iter().map(event_json).collect())))
+    Ok(Json(entries(&events)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
 // The ledger
 // ---------------------------------------------------------------------------------------------
 
+/// A finalized statement of the ledger (the page's row, and GET /api/ledger's entry).
+#[derive(Serialize, ToSchema)]
 pub struct LedgerRow {
+    #[serde(rename = "contract")]
     pub contract_id: String,
     pub version: u32,
     pub milestone: String,
     pub statement_date: String,
     pub total: String,
+    /// SHA-256 of the statement's JSON.
     pub sha256: String,
+    /// `<when> by <who>`.
     pub finalized: String,
 }
 
@@ -338,16 +369,8 @@ pub async fn verify_page(
 async fn ledger_api(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
-) -> Result<Json<Value>, ApiError> {
-    let rows = ledger_rows(&state, &viewer.scope()).await?;
-    Ok(Json(Value::Array(
-        rows.into_iter()
-            .map(|r| {
-                json!({"contract": r.contract_id, "version": r.version, "milestone": r.milestone,
-                       "statement_date": r.statement_date, "total": r.total, "sha256": r.sha256, "finalized": r.finalized})
-            })
-            .collect(),
-    )))
+) -> Result<Json<Vec<LedgerRow>>, ApiError> {
+    Ok(Json(ledger_rows(&state, &viewer.scope()).await?))
 }
 
 #[cfg(test)]

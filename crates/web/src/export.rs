@@ -93,7 +93,7 @@ pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
             "summary": "The contract as an INDIGO project document (the Government Outcomes Lab's data standard for outcomes contracts): milestones, prices, finalized payments (Actual), the next milestone's draft (Planned), transactions and results; recorded in the audit log",
             "parameters": [id],
             "responses": {
-                "200": {"description": "An INDIGO 4.x project document", "content": {"application/json": {}}},
+                "200": crate::schemas::json_response("An INDIGO 4.x project document", crate::schemas::of::<crate::schemas::IndigoProject>()),
                 "401": {"$ref": "#/components/responses/Error"},
                 "404": {"$ref": "#/components/responses/Error"}
             }

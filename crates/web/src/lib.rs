@@ -19,6 +19,7 @@ pub mod monitoring;
 pub mod pages;
 pub mod provider_console;
 pub mod review;
+mod schemas;
 pub mod statements;
 pub mod students;
 

@@ -13,6 +13,7 @@ use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
 use crate::pages::{contract_in_scope, render, Nav};
+use crate::schemas;
 use crate::students::{self, factor_text, school_name};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -1335,14 +1336,14 @@ pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
     let item =
         json!({"name": "item", "in": "path", "required": true, "schema": {"type": "integer"}});
     let as_of = json!({"name": "as_of", "in": "query", "description": "Default: the contract's current date (today within its period, else its start or end)", "schema": {"type": "string", "format": "date"}});
-    let ok = |d: &str| json!({"200": {"description": d, "content": {"application/json": {}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
-    let post = |summary: &str, params: Value, body: Value, done: &str| {
+    let ok = |d: &str, schema: Value| json!({"200": schemas::json_response(d, schema), "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
+    let post = |summary: &str, params: Value, body: Value, (done, schema): (&str, Value)| {
         json!({"post": {
             "summary": summary,
             "parameters": params,
             "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
             "responses": {
-                "200": {"description": done, "content": {"application/json": {}}},
+                "200": schemas::json_response(done, schema),
                 "400": {"$ref": "#/components/responses/Error"},
                 "403": {"$ref": "#/components/responses/Error"},
                 "404": {"$ref": "#/components/responses/Error"},
@@ -1357,50 +1358,50 @@ pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
     let mut meetings = json!({"get": {
         "summary": "A contract's meetings, its meeting cadence (every 14 days) checked at a date with missed meetings, and the open action items the caller may see",
         "parameters": [id, as_of],
-        "responses": ok("Meetings, cadence, open action items")
+        "responses": ok("Meetings, cadence, open action items", schemas::of::<schemas::MeetingList>())
     }});
     meetings["post"] = post(
         "Open a meeting (not auditors): progress as of its date is stored as its snapshot; returns the agenda as the caller sees it",
         json!([id]),
         json!({"type": "object", "properties": {"date": date, "attendees": {"type": "array", "items": attendee}}}),
-        "The meeting",
+        ("The meeting", schemas::of::<schemas::MeetingView>()),
     )["post"]
         .clone();
     let paths = json!({
         "/api/contracts/{id}/progress": {"get": {
             "summary": "Every enrolled student's status on each factor at a date, by school and factor, with the contingent pay at risk if nothing changes",
             "parameters": [id, as_of, {"name": "off_track", "in": "query", "description": "1: list only students off track on a factor (counts still cover all)", "schema": {"type": "string"}}],
-            "responses": ok("The progress")
+            "responses": ok("The progress", schemas::of::<schemas::Progress>())
         }},
         "/api/contracts/{id}/meetings": meetings,
         "/api/meetings/{meeting}": {"get": {
             "summary": "A meeting as the caller may see it: agenda (off track by school and factor, changes since the previous meeting, open action items), attendees, notes, action items. Providers see only their students and no district-only notes",
             "parameters": [meeting],
-            "responses": ok("The meeting")
+            "responses": ok("The meeting", schemas::of::<schemas::MeetingView>())
         }},
         "/api/meetings/{meeting}/attendees": post(
             "Add an attendee (not auditors)",
             json!([meeting]),
             attendee,
-            "The attendee",
+            ("The attendee", schemas::of::<schemas::Attendee>()),
         ),
         "/api/meetings/{meeting}/notes": post(
             "Write a note about a student of the contract or the meeting (not auditors); district_only hides it from providers and auditors (district staff and admins only)",
             json!([meeting]),
             json!({"type": "object", "required": ["text"], "properties": {"student": text, "text": text, "district_only": {"type": "boolean"}}}),
-            "The note",
+            ("The note", schemas::of::<schemas::MeetingNote>()),
         ),
         "/api/meetings/{meeting}/actions": post(
             "Record an action item: owner district or provider, due date (not auditors)",
             json!([meeting]),
             json!({"type": "object", "required": ["owner", "due", "text"], "properties": {"owner": {"type": "string", "enum": ["district", "provider"]}, "due": date, "text": text, "student": text}}),
-            "The action item",
+            ("The action item", schemas::of::<schemas::ActionItem>()),
         ),
         "/api/meetings/{meeting}/actions/{item}/status": post(
             "Close an action item (done, dropped) or reopen it (open) (not auditors)",
             json!([meeting, item]),
             json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["done", "dropped", "open"]}, "note": text}}),
-            "The action item",
+            ("The action item", schemas::of::<schemas::ActionItem>()),
         ),
     });
     match paths {

@@ -16,8 +16,9 @@ use axum::Json;
 use obc_core::money::{format_cents, from_cents};
 use obc_core::review::{Disputed, Party, Ruling, Step};
 use obc_store::{Role, StoredReview};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// The review's routes: the intermediary issues and resolves, the parties approve and dispute.
 pub(crate) const ROUTES: &[RouteSpec] = &[
@@ -281,44 +282,94 @@ async fn resolve_form(
     Ok(back_to_statement(&id, &milestone))
 }
 
-/// A review as JSON: deadline, approvals, every dispute and its resolution.
-fn review_json(review: &StoredReview) -> Result<Value, WebError> {
+/// A review as JSON (every review route's answer): deadline, approvals, every dispute and
+/// its resolution.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReviewBody {
+    contract: String,
+    milestone: String,
+    issued_on: String,
+    issued_by: String,
+    /// The last day to approve or dispute.
+    deadline: String,
+    /// SHA-256 of the draft as issued.
+    sha256: String,
+    total: String,
+    approved: Approvals,
+    disputes: Vec<DisputeBody>,
+}
+
+/// Whether each party approved the issued draft.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Approvals {
+    district: bool,
+    provider: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DisputeBody {
+    /// 1 for the first dispute.
+    number: usize,
+    on: String,
+    /// `district` or `provider`.
+    party: &'static str,
+    /// The disputed student's line; none: the whole statement.
+    #[schema(required = true)]
+    student: Option<String>,
+    reason: String,
+    /// None while the dispute is open.
+    #[schema(required = true)]
+    resolution: Option<Resolution>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Resolution {
+    /// `upheld` or `rejected`.
+    ruling: &'static str,
+    reason: String,
+}
+
+fn review_json(review: &StoredReview) -> Result<ReviewBody, WebError> {
     let state = review.state()?;
-    let disputes: Vec<Value> = state
+    let disputes = state
         .disputes()
         .iter()
-        .map(|d| {
-            json!({
-                "number": d.number,
-                "on": d.on.to_string(),
-                "party": d.party.as_str(),
-                "student": match &d.disputed { Disputed::Student(s) => Some(s), Disputed::Statement => None },
-                "reason": d.reason,
-                "resolution": d.resolution.as_ref().map(|(ruling, reason)| json!({"ruling": ruling.as_str(), "reason": reason})),
-            })
+        .map(|d| DisputeBody {
+            number: d.number,
+            on: d.on.to_string(),
+            party: d.party.as_str(),
+            student: match &d.disputed {
+                Disputed::Student(s) => Some(s.clone()),
+                Disputed::Statement => None,
+            },
+            reason: d.reason.clone(),
+            resolution: d.resolution.as_ref().map(|(ruling, reason)| Resolution {
+                ruling: ruling.as_str(),
+                reason: reason.clone(),
+            }),
         })
         .collect();
-    Ok(json!({
-        "contract": review.contract_id,
-        "milestone": review.milestone,
-        "issued_on": review.issued_on.to_string(),
-        "issued_by": review.issued_by,
-        "deadline": review.deadline.to_string(),
-        "sha256": review.statement_sha256,
-        "total": format_cents(from_cents(review.total_cents)),
-        "approved": {
-            "district": state.approved_by(Party::District),
-            "provider": state.approved_by(Party::Provider),
+    Ok(ReviewBody {
+        contract: review.contract_id.clone(),
+        milestone: review.milestone.clone(),
+        issued_on: review.issued_on.to_string(),
+        issued_by: review.issued_by.clone(),
+        deadline: review.deadline.to_string(),
+        sha256: review.statement_sha256.clone(),
+        total: format_cents(from_cents(review.total_cents)),
+        approved: Approvals {
+            district: state.approved_by(Party::District),
+            provider: state.approved_by(Party::Provider),
         },
-        "disputes": disputes,
-    }))
+        disputes,
+    })
 }
 
 async fn review_api(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
     Path((id, milestone)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReviewBody>, ApiError> {
     in_scope(&state, &viewer, &id, &milestone).await?;
     let review = state
         .store
@@ -333,7 +384,7 @@ async fn issue_api(
     ApiViewer(viewer): ApiViewer,
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReviewBody>, ApiError> {
     let cap = intermediary(&viewer, csrf_header(&headers))?;
     let review = issue(&state, &viewer, &cap, &id, &milestone).await?;
     Ok(Json(review_json(&review)?))
@@ -344,7 +395,7 @@ async fn approve_api(
     ApiViewer(viewer): ApiViewer,
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReviewBody>, ApiError> {
     let cap = party(&viewer, csrf_header(&headers))?;
     let party = party_of(&viewer)?;
     let review = step(
@@ -370,7 +421,7 @@ async fn dispute_api(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReviewBody>, ApiError> {
     let cap = party(&viewer, csrf_header(&headers))?;
     let dispute = body::<DisputeFields>(&bytes)?.step(&viewer)?;
     let review = step(&state, &viewer, &cap, &id, &milestone, dispute).await?;
@@ -383,7 +434,7 @@ async fn resolve_api(
     headers: HeaderMap,
     Path((id, milestone)): Path<(String, String)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReviewBody>, ApiError> {
     let cap = intermediary(&viewer, csrf_header(&headers))?;
     let resolution = body::<ResolveFields>(&bytes)?.step()?;
     let review = step(&state, &viewer, &cap, &id, &milestone, resolution).await?;
@@ -492,7 +543,7 @@ pub fn openapi_paths() -> serde_json::Map<String, Value> {
         {"name": "milestone", "in": "path", "required": true, "schema": {"type": "string"}}
     ]);
     let answers = json!({
-        "200": {"description": "The review: deadline, approvals, disputes and resolutions", "content": {"application/json": {}}},
+        "200": crate::schemas::json_response("The review: deadline, approvals, disputes and resolutions", crate::schemas::of::<ReviewBody>()),
         "400": {"$ref": "#/components/responses/Error"},
         "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"},

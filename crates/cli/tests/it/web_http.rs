@@ -3181,6 +3181,325 @@ pub(crate) async fn openapi_describes_every_api_route(app: WebApp) {
     }
 }
 
+/// Every request body and response of every operation has a schema, every `$ref` resolves,
+/// and the bodies the API answers (reads, writes and refusals) have what their schemas require.
+pub(crate) async fn openapi_types_every_response(app: WebApp) {
+    let doc = app.send(Req::get("/api/openapi.json")).await.json();
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for r in &refs {
+        assert!(resolve(&doc, r).is_some(), "unresolved $ref {r}");
+    }
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            for (media, body) in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    body["schema"].is_object(),
+                    "{method} {path}: request {media} has no schema"
+                );
+            }
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path}: no success response"
+            );
+            for (status, response) in responses {
+                let response = follow(&doc, response);
+                let content = response["content"].as_object();
+                assert!(
+                    content.is_some_and(|c| !c.is_empty()),
+                    "{method} {path} {status}: no content"
+                );
+                for (media, body) in content.into_iter().flatten() {
+                    assert!(
+                        body["schema"].as_object().is_some_and(|s| !s.is_empty()),
+                        "{method} {path} {status} {media}: no schema"
+                    );
+                }
+            }
+        }
+    }
+
+    let bearer =
+        |who: Who, req: Req| req.header("authorization", &format!("Bearer {}", app.token(who)));
+    let json_post = |who: Who, url: &str, body: &str| {
+        bearer(
+            who,
+            Req::post(url).body("application/json", body.as_bytes()),
+        )
+    };
+    let m = MESA_CONTRACT;
+    let student = app.ids.mesa_enrolled.clone();
+    let statement = "/api/contracts/{id}/statements/{milestone}";
+    // Writes first, so that the reads have finalized statements, a review and a meeting.
+    let mut calls: Vec<(&str, &str, Req)> = vec![
+        (
+            "/api/contracts/{id}/statements/{milestone}/finalize",
+            "200",
+            bearer(
+                Who::Admin,
+                Req::post(&format!(
+                    "/api/contracts/{m}/statements/midyear/finalize?as_of=2025-01-31"
+                )),
+            ),
+        ),
+        (
+            "/api/contracts/{id}/statements/{milestone}/issue",
+            "200",
+            bearer(
+                Who::Admin,
+                Req::post(&format!("/api/contracts/{m}/statements/enrollment/issue")),
+            ),
+        ),
+        (
+            "/api/contracts/{id}/statements/{milestone}/dispute",
+            "200",
+            json_post(
+                Who::Brightpath,
+                &format!("/api/contracts/{m}/statements/enrollment/dispute"),
+                &format!(r#"{{"student": "{student}", "reason": "two sessions missing"}}"#),
+            ),
+        ),
+        (
+            "/api/contracts/{id}/statements/{milestone}/resolve",
+            "200",
+            json_post(
+                Who::Admin,
+                &format!("/api/contracts/{m}/statements/enrollment/resolve"),
+                r#"{"dispute": 1, "ruling": "rejected", "reason": "the log is complete"}"#,
+            ),
+        ),
+        (
+            "/api/contracts/{id}/meetings",
+            "200",
+            json_post(
+                Who::Admin,
+                &format!("/api/contracts/{m}/meetings"),
+                r#"{"attendees": [{"name": "Ana", "side": "district"}]}"#,
+            ),
+        ),
+        (
+            "/api/rosters",
+            "422",
+            bearer(
+                Who::Mesa,
+                Req::post("/api/rosters").body("text/csv", b"student_id\n"),
+            ),
+        ),
+        (
+            "/api/contracts/{id}",
+            "404",
+            bearer(Who::Admin, Req::get("/api/contracts/no-such-contract")),
+        ),
+    ];
+    let mut seen = Vec::new();
+    let mut meeting = None;
+    while !calls.is_empty() {
+        for (path, status, req) in std::mem::take(&mut calls) {
+            let method = req.method.as_str().to_lowercase();
+            let url = req.path.clone();
+            let r = app.send(req).await;
+            assert_eq!(r.status.as_str(), status, "{method} {url}: {}", r.excerpt());
+            let response = follow(&doc, &doc["paths"][path][&method]["responses"][status]);
+            let media = r.header("content-type").unwrap_or_default();
+            let media = media.split(';').next().unwrap_or_default().to_string();
+            let schema = &response["content"][&media]["schema"];
+            assert!(
+                schema.is_object(),
+                "{method} {url} {status}: {media} is undocumented"
+            );
+            let body = match media.as_str() {
+                "application/json" => r.json(),
+                _ => Value::String(r.text()),
+            };
+            if let Err(why) = conforms(&doc, schema, &body, "body") {
+                panic!("{method} {url}: {why}\n{body:#}");
+            }
+            // The writes leave something in each list whose items the schema describes.
+            let filled = match path {
+                "/api/ledger" => body[0].is_object(),
+                "/api/meetings/{meeting}" => {
+                    body["attendees"][1].is_object() && body["notes"][0].is_object()
+                }
+                "/api/contracts/{id}/statements/{milestone}/review" => {
+                    body["disputes"][0]["resolution"].is_object()
+                }
+                _ => true,
+            };
+            assert!(filled, "{method} {url}: {body}");
+            seen.push(path);
+            if path == "/api/contracts/{id}/meetings" && method == "post" {
+                meeting = body["meeting"]["id"].as_i64();
+                let id = meeting.expect("the meeting's id");
+                let at = |p: &str| format!("/api/meetings/{id}{p}");
+                calls.extend([
+                    ("/api/meetings/{meeting}/attendees", "200", json_post(Who::Admin, &at("/attendees"), r#"{"name": "Ben", "side": "provider"}"#)),
+                    ("/api/meetings/{meeting}/notes", "200", json_post(Who::Mesa, &at("/notes"), &format!(r#"{{"student": "{student}", "text": "reads daily", "district_only": true}}"#))),
+                    ("/api/meetings/{meeting}/actions", "200", json_post(Who::Mesa, &at("/actions"), r#"{"owner": "provider", "due": "2025-03-01", "text": "call home"}"#)),
+                ]);
+            }
+            if path == "/api/meetings/{meeting}/actions" {
+                let (id, item) = (
+                    meeting.expect("a meeting"),
+                    body["id"].as_i64().expect("an item"),
+                );
+                calls.push((
+                    "/api/meetings/{meeting}/actions/{item}/status",
+                    "200",
+                    json_post(
+                        Who::Admin,
+                        &format!("/api/meetings/{id}/actions/{item}/status"),
+                        r#"{"status": "done", "note": "called"}"#,
+                    ),
+                ));
+            }
+            if path == "/api/meetings/{meeting}/actions/{item}/status" {
+                // Then every read, as the admin sees it.
+                let id = meeting.expect("a meeting");
+                let reads = [
+                    ("/api/me", "/api/me".to_string()),
+                    ("/api/contracts", "/api/contracts".into()),
+                    ("/api/contracts/{id}", format!("/api/contracts/{m}")),
+                    (statement, format!("/api/contracts/{m}/statements/midyear")),
+                    (
+                        statement,
+                        format!("/api/contracts/{DEMO_CONTRACT}/statements/final?format=json"),
+                    ),
+                    (
+                        statement,
+                        format!("/api/contracts/{m}/statements/final?format=csv"),
+                    ),
+                    (
+                        "/api/contracts/{id}/statements/{milestone}/review",
+                        format!("/api/contracts/{m}/statements/enrollment/review"),
+                    ),
+                    (
+                        "/api/students/{district}/{student}",
+                        format!("/api/students/{MESA_DISTRICT}/{student}"),
+                    ),
+                    ("/api/ledger", "/api/ledger".into()),
+                    ("/api/audit", "/api/audit?action=statement.".into()),
+                    (
+                        "/api/contracts/{id}/progress",
+                        format!("/api/contracts/{m}/progress"),
+                    ),
+                    (
+                        "/api/contracts/{id}/meetings",
+                        format!("/api/contracts/{m}/meetings"),
+                    ),
+                    ("/api/meetings/{meeting}", format!("/api/meetings/{id}")),
+                    (
+                        "/api/contracts/{id}/indigo",
+                        format!("/api/contracts/{m}/indigo"),
+                    ),
+                    ("/api/openapi.json", "/api/openapi.json".into()),
+                ];
+                calls.extend(
+                    reads
+                        .into_iter()
+                        .map(|(path, url)| (path, "200", bearer(Who::Admin, Req::get(&url)))),
+                );
+            }
+        }
+    }
+    assert!(
+        seen.contains(&"/api/openapi.json"),
+        "every call was made: {seen:?}"
+    );
+}
+
+/// Every `$ref` of a JSON document.
+fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(r)) => refs.push(r.clone()),
+                    _ => collect_refs(v, refs),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
+    }
+}
+
+/// The target of a local `$ref` (`#/components/...`).
+fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+    doc.pointer(reference.strip_prefix('#')?)
+}
+
+/// `value`, or what it refers to.
+fn follow<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str() {
+        Some(r) => resolve(doc, r).unwrap_or_else(|| panic!("unresolved $ref {r}")),
+        None => value,
+    }
+}
+
+/// Whether `body` has every property `schema` requires, of the JSON types and enum values it
+/// names, through `$ref`, `allOf`, `oneOf`/`anyOf`, arrays and nested objects; else where not.
+fn conforms(doc: &Value, schema: &Value, body: &Value, at: &str) -> Result<(), String> {
+    let schema = follow(doc, schema);
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        conforms(doc, part, body, at)?;
+    }
+    if let Some(options) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+        if !options.iter().any(|o| conforms(doc, o, body, at).is_ok()) {
+            return Err(format!(
+                "{at}: {body} is none of {}",
+                Value::from(options.clone())
+            ));
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let is = |t: &str| match t {
+        "object" => body.is_object(),
+        "array" => body.is_array(),
+        "string" => body.is_string(),
+        "integer" => body.is_i64() || body.is_u64(),
+        "number" => body.is_number(),
+        "boolean" => body.is_boolean(),
+        "null" => body.is_null(),
+        other => panic!("{at}: unknown type {other}"),
+    };
+    if !types.is_empty() && !types.iter().any(|t| is(t)) {
+        return Err(format!("{at}: {body} is not {types:?}"));
+    }
+    if let Some(values) = schema["enum"].as_array() {
+        if !values.contains(body) {
+            return Err(format!("{at}: {body} is not one of {values:?}"));
+        }
+    }
+    if let Some(object) = body.as_object() {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            let name = name.as_str().expect("a property name");
+            if !object.contains_key(name) {
+                return Err(format!("{at}: no {name}, which the schema requires"));
+            }
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            if let Some(value) = object.get(name) {
+                conforms(doc, property, value, &format!("{at}.{name}"))?;
+            }
+        }
+    }
+    if let (Some(items), true) = (body.as_array(), schema["items"].is_object()) {
+        for (i, item) in items.iter().enumerate() {
+            conforms(doc, &schema["items"], item, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn providers_never_see_demographics(app: WebApp) {
     let student = app.ids.demo_enrolled.clone();
     let path = format!("/students/{DEMO_DISTRICT}/{student}");
@@ -3759,7 +4078,7 @@ pub(crate) async fn anonymous_bodies_and_error_pages_are_bounded(app: WebApp) {
 /// `Option<WebApp>`; `None` skips). Here on SQLite; `postgres.rs` runs them on PostgreSQL.
 macro_rules! web_tests {
     ($app:path) => {
-        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, the_design_page_lints_simulates_and_shows_the_exhibit, the_design_page_targets_only_the_viewers_district, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
+        $crate::web_http::web_tests!(@ $app; access_matrix_every_role_by_every_route, login_refuses_wrong_passwords_and_stale_forms, five_failed_sign_ins_lock_the_form, logout_ends_the_session, dashboards_list_only_contracts_in_scope, the_statement_page_shows_every_student_with_reasons_and_totals, downloads_equal_the_cli_byte_for_byte_and_are_audited, finalize_by_form_and_by_api, a_rejected_upload_lists_every_problem_and_imports_nothing, api_session_pushes_are_idempotent, providers_upload_sessions_only_as_themselves, districts_upload_only_their_own_roster, an_invalid_contract_names_its_line, the_design_page_lints_simulates_and_shows_the_exhibit, the_design_page_targets_only_the_viewers_district, a_contract_whose_data_cannot_be_computed_keeps_the_dashboard, openapi_describes_every_api_route, openapi_types_every_response, providers_never_see_demographics, providers_cannot_write_sessions_into_districts_they_do_not_serve, every_response_carries_security_headers, forty_parallel_wrong_passwords_check_at_most_five, a_known_browser_signs_in_despite_an_attackers_failures, users_change_their_own_password, admins_disable_users_and_revoke_tokens, api_tokens_expire, expired_login_sessions_are_deleted, anonymous_bodies_and_error_pages_are_bounded);
     };
     (@ $app:path; $($name:ident),*) => {
         $(
