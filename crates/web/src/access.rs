@@ -11,7 +11,7 @@
 //! token. Web writes to the store name their actor through the capability, so a write without
 //! one does not compile.
 //!
-//! A handler reaches data only through a handle a check produced ([`handles`]): the viewer's
+//! A handler reaches data only through a handle a check produced (`access/handles.rs`): the viewer's
 //! [`Reader`], narrowed to their scope, a [`Writer`] from a capability, or a role's handle
 //! ([`AuditLog`], [`UserDirectory`], [`AccountAdmin`], [`Designer`]). The raw store is kept in a
 //! [`RawStore`], whose inside only this module (and sign-in, [`SignIn`]) opens.

@@ -9,7 +9,7 @@
 //!   [`UserDirectory`] and [`AccountAdmin`] (admins), [`Designer`] (admins, district staff),
 //!   and [`OwnAccount`] (the viewer's own sign-in).
 
-use super::{WriteCapability, AUDITORS, DESIGNERS};
+use super::{Allowed, WriteCapability, ADMIN, AUDITORS, DESIGNERS};
 use crate::auth::Viewer;
 use crate::{AppState, WebError};
 use axum::http::StatusCode;
@@ -50,19 +50,19 @@ impl Viewer {
 
     /// The audit log and the ledger's verification: admins and auditors, else 403.
     pub fn audit_log<'a>(&self, state: &'a AppState) -> Result<AuditLog<'a>, WebError> {
-        self.require(roles(AUDITORS))?;
+        self.admitted(AUDITORS)?;
         Ok(AuditLog { store: state.raw() })
     }
 
     /// Every user and token, to manage them: admins, else 403.
     pub fn user_directory<'a>(&self, state: &'a AppState) -> Result<UserDirectory<'a>, WebError> {
-        self.require(&[Role::Admin])?;
+        self.admitted(ADMIN)?;
         Ok(UserDirectory { store: state.raw() })
     }
 
     /// The contract design tools' district data: admins and district staff, else 403.
     pub fn designer<'a>(&'a self, state: &'a AppState) -> Result<Designer<'a>, WebError> {
-        self.require(roles(DESIGNERS))?;
+        self.admitted(DESIGNERS)?;
         Ok(Designer {
             store: state.raw(),
             viewer: self,
@@ -70,11 +70,13 @@ impl Viewer {
     }
 }
 
-/// The roles an [`super::Allowed`] names (none for `Anyone`, which no handle needs).
-fn roles(allowed: super::Allowed) -> &'static [Role] {
-    match allowed {
-        super::Allowed::Roles(roles) => roles,
-        super::Allowed::Anyone => &[],
+impl Viewer {
+    /// 403 unless the viewer's role is one the access rule admits.
+    fn admitted(&self, allowed: Allowed) -> Result<(), WebError> {
+        match allowed.admits(self.role()) {
+            true => Ok(()),
+            false => Err(WebError::forbidden("your role may not do this")),
+        }
     }
 }
 
@@ -97,7 +99,8 @@ impl ScopedContract {
         &self.0.contract.id
     }
 
-    /// The contract without its proof, for code that takes a bare [`ContractVersion`].
+    /// The contract without its proof, for code that still takes a bare [`ContractVersion`]
+    /// (the transitional `pages::contract_in_scope`).
     pub fn into_version(self) -> ContractVersion {
         self.0
     }
