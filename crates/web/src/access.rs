@@ -10,6 +10,11 @@
 //! ([`Viewer::may_write`]): only roles that may write get one, and only with the form's CSRF
 //! token. Web writes to the store name their actor through the capability, so a write without
 //! one does not compile.
+//!
+//! A handler reaches data only through a handle a check produced (`access/handles.rs`): the viewer's
+//! [`Reader`], narrowed to their scope, a [`Writer`] from a capability, or a role's handle
+//! ([`AuditLog`], [`UserDirectory`], [`AccountAdmin`], [`Designer`]). The raw store is kept in a
+//! [`RawStore`], whose inside only this module (and sign-in, [`SignIn`]) opens.
 
 use crate::api::ApiError;
 use crate::auth::Viewer;
@@ -19,7 +24,51 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
-use obc_store::Role;
+use obc_store::{Role, Store, StoreError};
+
+mod handles;
+pub use handles::{
+    AccountAdmin, AuditLog, DesignDistrict, Designer, OwnAccount, Reader, ScopedContract,
+    ScopedStudent, SignIn, UserDirectory, Writer,
+};
+
+/// The app's store, opened only by the handles of this module.
+#[derive(Clone)]
+pub struct RawStore(Store);
+
+impl RawStore {
+    pub(crate) fn new(store: Store) -> RawStore {
+        RawStore(store)
+    }
+}
+
+/// To be removed: statements.rs (and statements/), api.rs, monitoring.rs, export.rs and
+/// review.rs still read `state.store` directly; once they take handles, nothing outside this
+/// module opens the store.
+impl std::ops::Deref for RawStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Brings every contract's stored drafts up to date in the background, after something
+    /// that may have changed them (an import, a finalization) and at start: the next page
+    /// reads them instead of computing them.
+    pub async fn refresh_drafts(&self) -> Result<(), StoreError> {
+        if !self.refresh_drafts_in_background {
+            return Ok(());
+        }
+        let store = &self.store.0;
+        let mut contracts = Vec::new();
+        for (id, _) in store.contracts().await? {
+            contracts.push(store.contract(&id).await?);
+        }
+        self.drafts.refresh_in_background(store, contracts);
+        Ok(())
+    }
+}
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

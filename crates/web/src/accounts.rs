@@ -2,7 +2,7 @@
 //! reset their passwords, disable and enable them, and issue and revoke API tokens. Every
 //! change is audited by the store; new passwords and tokens are shown once, never stored.
 
-use crate::access::{self, Effect, RouteSpec, WriteCapability};
+use crate::access::{self, AccountAdmin, Effect, RouteSpec};
 use crate::auth::{self, Viewer};
 use crate::pages::{render, Nav};
 use crate::{AppState, WebError};
@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
-use obc_store::{ApiToken, Role, Store, User, UserSummary};
+use obc_store::{ApiToken, Role, UserSummary};
 use serde::Deserialize;
 
 /// Accounts' routes: everyone's own password, users and tokens for admins.
@@ -95,7 +95,7 @@ async fn render_account(
     viewer: &Viewer,
     message: Option<String>,
 ) -> Result<Response, WebError> {
-    let tokens = state.store.api_tokens(Some(&viewer.user.username)).await?;
+    let tokens = viewer.own_account(state).tokens().await?;
     Ok(render(&AccountPage {
         nav: Nav::of(viewer),
         message,
@@ -138,12 +138,9 @@ pub async fn change_password(
                 "too many wrong current passwords: wait and try again",
             )
         })?;
-    let account = state
-        .store
-        .user_for_login(&username)
-        .await?
-        .ok_or_else(WebError::not_found)?;
-    if !auth::password_matches(form.current.clone(), Some(account.password_hash)).await {
+    let own = viewer.own_account(&state);
+    let current_hash = own.password_hash().await?;
+    if !auth::password_matches(form.current.clone(), Some(current_hash)).await {
         return Err(WebError::forbidden("the current password is wrong"));
     }
     attempt.succeeded();
@@ -159,10 +156,7 @@ pub async fn change_password(
         .await
         .map_err(|e| WebError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let this_session = auth::cookie(&headers, auth::SESSION_COOKIE);
-    state
-        .store
-        .set_password(&username, &username, &hash, this_session)
-        .await?;
+    own.set_password(&hash, this_session).await?;
     render_account(
         &state,
         &viewer,
@@ -192,14 +186,15 @@ async fn render_users(
     message: Option<String>,
     secret: Option<String>,
 ) -> Result<Response, WebError> {
+    let directory = viewer.user_directory(state)?;
     Ok(render(&UsersPage {
         nav: Nav::of(viewer),
-        users: state.store.users().await?,
-        tokens: state.store.api_tokens(None).await?,
+        users: directory.users().await?,
+        tokens: directory.tokens().await?,
         message,
         secret,
-        districts: state.store.organisations("district").await?,
-        providers: state.store.organisations("provider").await?,
+        districts: directory.organisations("district").await?,
+        providers: directory.organisations("provider").await?,
     }))
 }
 
@@ -210,83 +205,6 @@ pub async fn users_page(
     viewer: Viewer,
 ) -> Result<Response, WebError> {
     render_users(&state, &viewer, None, None).await
-}
-
-/// The admin's handle on accounts, the only way the handlers below change users and tokens
-/// (lldap's `get_admin_handler`): made from an admin's write capability, it records the
-/// viewer as the actor of every change and offers nothing else of the store.
-struct AccountAdmin<'a> {
-    store: &'a Store,
-    cap: WriteCapability,
-}
-
-impl<'a> AccountAdmin<'a> {
-    /// The handle, if the viewer is an admin and sent the form's token; else 403.
-    fn of(viewer: &Viewer, store: &'a Store, csrf: Option<&str>) -> Result<Self, WebError> {
-        Ok(AccountAdmin {
-            store,
-            cap: viewer.may_write_as(&[Role::Admin], csrf)?,
-        })
-    }
-
-    async fn add_user(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-        org: Option<&str>,
-    ) -> Result<User, WebError> {
-        Ok(self
-            .store
-            .add_user(self.cap.actor(), username, password_hash, role, org)
-            .await?)
-    }
-
-    /// A new password; the user's sign-ins end.
-    async fn set_password(&self, username: &str, password_hash: &str) -> Result<(), WebError> {
-        Ok(self
-            .store
-            .set_password(self.cap.actor(), username, password_hash, None)
-            .await?)
-    }
-
-    /// Disables (sign-ins end, tokens revoked) or enables a user other than the admin.
-    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<(), WebError> {
-        if disabled && username == self.cap.actor() {
-            return Err(WebError::new(
-                StatusCode::CONFLICT,
-                "you cannot disable yourself: ask another admin",
-            ));
-        }
-        Ok(self
-            .store
-            .set_disabled(self.cap.actor(), username, disabled)
-            .await?)
-    }
-
-    async fn issue_token(
-        &self,
-        user: &User,
-        token: &str,
-        label: &str,
-        days: u16,
-    ) -> Result<ApiToken, WebError> {
-        Ok(self
-            .store
-            .add_api_token(
-                self.cap.actor(),
-                user,
-                token,
-                label,
-                time::Duration::days(i64::from(days)),
-            )
-            .await?)
-    }
-
-    async fn revoke_token(&self, id: &str) -> Result<(), WebError> {
-        self.store.revoke_api_token(self.cap.actor(), id).await?;
-        Ok(())
-    }
 }
 
 /// A password for a new user or a reset: random, shown to the admin once.
@@ -329,7 +247,7 @@ pub async fn add_user(
     viewer: Viewer,
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, WebError> {
-    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state, form.csrf.as_deref())?;
     let username = form.username.trim();
     check_username(username)?;
     let role = Role::parse(&form.role)
@@ -365,7 +283,7 @@ pub async fn reset_password(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state, form.csrf.as_deref())?;
     let (password, hash) = generated_password()?;
     admin.set_password(&username, &hash).await?;
     render_users(
@@ -397,7 +315,7 @@ pub async fn issue_token(
     viewer: Viewer,
     Form(form): Form<NewTokenForm>,
 ) -> Result<Response, WebError> {
-    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state, form.csrf.as_deref())?;
     if !(1..=MAX_TOKEN_DAYS).contains(&form.days) {
         return Err(WebError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -411,11 +329,9 @@ pub async fn issue_token(
             "a token needs a label of at most 100 characters (what it is for)",
         ));
     }
-    let account = state
-        .store
-        .user_for_login(form.username.trim())
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let account = (viewer.user_directory(&state)?)
+        .account(form.username.trim())
+        .await?;
     if account.disabled {
         return Err(WebError::new(
             StatusCode::CONFLICT,
@@ -451,7 +367,7 @@ pub async fn disable_user(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state, form.csrf.as_deref())?;
     admin.set_disabled(&username, true).await?;
     Ok(Redirect::to("/users").into_response())
 }
@@ -463,7 +379,7 @@ pub async fn enable_user(
     Path(username): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state, form.csrf.as_deref())?;
     admin.set_disabled(&username, false).await?;
     Ok(Redirect::to("/users").into_response())
 }
@@ -475,7 +391,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let admin = AccountAdmin::of(&viewer, &state.store, form.csrf.as_deref())?;
+    let admin = AccountAdmin::of(&viewer, &state, form.csrf.as_deref())?;
     admin.revoke_token(&id).await?;
     Ok(Redirect::to("/users").into_response())
 }

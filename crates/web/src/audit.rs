@@ -12,10 +12,10 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
-use obc_app::consoles::{audit_page, AuditPage};
+use obc_app::consoles::AuditPage;
 use obc_core::csv_text::field;
 use obc_core::money::{format_cents, from_cents};
-use obc_store::{AuditEvent, AuditFilter, Scope};
+use obc_store::{AuditEvent, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -133,7 +133,9 @@ pub async fn audit_log_page(
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let filter = query.filter()?;
-    let log = audit_page(&state.store, &filter, query.page.unwrap_or(1)).await?;
+    let log = (viewer.audit_log(&state)?)
+        .page(&filter, query.page.unwrap_or(1))
+        .await?;
     Ok(render(&AuditLogPage {
         nav: Nav::of(&viewer),
         kept: query.query_string(),
@@ -145,10 +147,11 @@ pub async fn audit_log_page(
 /// Every event that passes the filter, newest first (downloads are whole, not paged).
 async fn filtered_events(
     state: &AppState,
+    viewer: &Viewer,
     query: &AuditQuery,
 ) -> Result<Vec<AuditEvent>, WebError> {
     let filter = query.filter()?;
-    Ok(state.store.audit_events(&filter, 0, u64::MAX >> 1).await?)
+    viewer.audit_log(state)?.events(&filter).await
 }
 
 /// An event of the audit log as JSON (the API and the JSON download).
@@ -202,6 +205,7 @@ fn events_csv(events: &[AuditEvent]) -> String {
 /// GET /audit/download?format=csv|json (admins, auditors): the filtered log as a file.
 pub async fn audit_download(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     let (content_type, extension) = match query.format.as_deref() {
@@ -209,7 +213,7 @@ pub async fn audit_download(
         Some("json") => ("application/json", "json"),
         _ => return Err(WebError::bad_request("format must be csv or json")),
     };
-    let events = filtered_events(&state, &query).await?;
+    let events = filtered_events(&state, &viewer, &query).await?;
     let body = if extension == "csv" {
         events_csv(&events)
     } else {
@@ -231,9 +235,10 @@ pub async fn audit_download(
 /// GET /api/audit (admins, auditors): the filtered log as JSON, newest first.
 async fn audit_api(
     State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let events = filtered_events(&state, &query).await?;
+    let events = filtered_events(&state, &viewer, &query).await?;
     Ok(Json(entries(&events)).into_response())
 }
 
@@ -275,23 +280,9 @@ pub struct LedgerPage {
 }
 
 /// Finalized statements in the viewer's scope.
-pub(crate) async fn ledger_rows(
-    state: &AppState,
-    scope: &Scope,
-) -> Result<Vec<LedgerRow>, WebError> {
-    let visible: Vec<String> = state
-        .store
-        .contracts_in_scope(scope)
-        .await?
+async fn ledger_rows(state: &AppState, viewer: &Viewer) -> Result<Vec<LedgerRow>, WebError> {
+    Ok((viewer.reader(state).ledger().await?)
         .into_iter()
-        .map(|c| c.id)
-        .collect();
-    Ok(state
-        .store
-        .finalized_records()
-        .await?
-        .into_iter()
-        .filter(|s| visible.contains(&s.contract_id))
         .map(|s| LedgerRow {
             contract_id: s.contract_id,
             version: s.contract_version,
@@ -311,7 +302,7 @@ async fn render_ledger(
 ) -> Result<Response, WebError> {
     Ok(render(&LedgerPage {
         nav: Nav::of(viewer),
-        rows: ledger_rows(state, &viewer.scope()).await?,
+        rows: ledger_rows(state, viewer).await?,
         can_verify: access::AUDITORS.admits(viewer.role()),
         verified,
     }))
@@ -339,7 +330,7 @@ pub async fn verify_page(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     viewer.check_csrf(form.csrf.as_deref())?;
-    let report = obc_app::verify_ledger(&state.store).await?;
+    let report = viewer.audit_log(&state)?.verify_ledger().await?;
     let mut verified = Verified {
         ok: Vec::new(),
         problems: Vec::new(),
@@ -370,7 +361,7 @@ async fn ledger_api(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
 ) -> Result<Json<Vec<LedgerRow>>, ApiError> {
-    Ok(Json(ledger_rows(&state, &viewer.scope()).await?))
+    Ok(Json(ledger_rows(&state, &viewer).await?))
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
         {
-            return match state.store.user_for_token(token.trim()).await? {
+            return match state.sign_in().user_for_token(token.trim()).await? {
                 Some(user) => Ok(Viewer { user, csrf: None }),
                 None => Err(WebError::unauthorized("unknown API token")),
             };
@@ -167,7 +167,7 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(WebError::unauthorized("please sign in"));
         };
-        match state.store.login_session(token).await? {
+        match state.sign_in().session(token).await? {
             Some((user, csrf)) => Ok(Viewer {
                 user,
                 csrf: Some(csrf),
@@ -330,7 +330,7 @@ async fn limit_keys(
     username: &str,
 ) -> Result<Vec<String>, WebError> {
     if let Some(device) = cookie(headers, DEVICE_COOKIE) {
-        if state.store.is_known_device(username, device).await? {
+        if state.sign_in().is_known_device(username, device).await? {
             return Ok(vec![format!(
                 "device:{}",
                 obc_core::engine::sha256_hex(device.as_bytes())
@@ -397,7 +397,7 @@ pub async fn login(
             ))
         }
     };
-    let found = state.store.user_for_login(&form.username).await?;
+    let found = state.sign_in().account(&form.username).await?;
     // An unknown username costs the same argon2 work as a wrong password, so the answer's
     // timing does not tell which usernames exist.
     let hash = found.as_ref().map(|account| account.password_hash.clone());
@@ -423,8 +423,8 @@ pub async fn login(
     let user = account.user;
     let token = random_token();
     state
-        .store
-        .create_login_session(
+        .sign_in()
+        .start_session(
             &user,
             &token,
             &random_token(),
@@ -440,14 +440,19 @@ pub async fn login(
         .headers_mut()
         .append(SET_COOKIE, set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));
     let known = match cookie(&headers, DEVICE_COOKIE) {
-        Some(device) => state.store.is_known_device(&user.username, device).await?,
+        Some(device) => {
+            state
+                .sign_in()
+                .is_known_device(&user.username, device)
+                .await?
+        }
         None => false,
     };
     if !known {
         let device = random_token();
         state
-            .store
-            .add_known_device(&user, &device, time::Duration::days(DEVICE_DAYS))
+            .sign_in()
+            .remember_device(&user, &device, time::Duration::days(DEVICE_DAYS))
             .await?;
         response.headers_mut().append(
             SET_COOKIE,
@@ -471,7 +476,7 @@ pub async fn logout(
 ) -> Result<Response, WebError> {
     viewer.check_csrf(form.csrf.as_deref())?;
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        state.store.end_login_session(token).await?;
+        state.sign_in().end_session(token).await?;
     }
     let mut response = Redirect::to("/login").into_response();
     response

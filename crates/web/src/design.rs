@@ -8,6 +8,7 @@
 //! roster and results of one district: the viewer's own for district staff (decided here, on
 //! the server), the one an admin picks.
 
+use crate::access::{DesignDistrict, Designer};
 use crate::auth::Viewer;
 use crate::charts::{self, CountBin, ShareRow};
 use crate::pages::{read_upload, render, Nav};
@@ -81,8 +82,7 @@ pub async fn design_page(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, WebError> {
-    viewer.require(&DESIGNERS)?;
-    let target = TargetForm::new(&state, &viewer, TargetQuery::default()).await?;
+    let target = TargetForm::new(&viewer.designer(&state)?, TargetQuery::default()).await?;
     Ok(render(&DesignPage {
         nav: Nav::of(&viewer),
         review: None,
@@ -163,7 +163,7 @@ pub async fn review(
         lint_assumptions: report.assumptions.into_iter().collect(),
         simulation: simulated,
     };
-    let target = TargetForm::new(&state, &viewer, TargetQuery::default()).await?;
+    let target = TargetForm::new(&viewer.designer(&state)?, TargetQuery::default()).await?;
     Ok(render(&DesignPage {
         nav: Nav::of(&viewer),
         review: Some(review),
@@ -316,19 +316,10 @@ pub struct TargetForm {
 }
 
 impl TargetForm {
-    async fn new(
-        state: &AppState,
-        viewer: &Viewer,
-        query: TargetQuery,
-    ) -> Result<TargetForm, WebError> {
-        let districts = if viewer.role() == Role::Admin {
-            state.store.organisations("district").await?
-        } else {
-            Vec::new()
-        };
+    async fn new(designer: &Designer<'_>, query: TargetQuery) -> Result<TargetForm, WebError> {
         Ok(TargetForm {
             query,
-            districts,
+            districts: designer.districts().await?,
             result: None,
         })
     }
@@ -365,39 +356,14 @@ pub struct TargetView {
     pub chart: String,
 }
 
-/// The district whose students a viewer may choose from: district staff their own (another
-/// district answers 404, as records out of scope do), an admin the one asked for (or the
-/// only one).
-async fn target_district(
-    state: &AppState,
-    viewer: &Viewer,
-    asked: Option<&str>,
-) -> Result<String, WebError> {
-    viewer.require(&DESIGNERS)?;
-    let asked = asked.map(str::trim).filter(|d| !d.is_empty());
-    if viewer.role() == Role::Admin {
-        return Ok(obc_app::district_for(&state.store, asked).await?);
-    }
-    let own = viewer
-        .user
-        .org_id
-        .as_deref()
-        .ok_or_else(|| WebError::forbidden("your account belongs to no district"))?;
-    match asked {
-        Some(other) if other != own => Err(WebError::not_found()),
-        _ => Ok(obc_app::district_for(&state.store, Some(own)).await?),
-    }
-}
-
 /// Chooses the students of the query's rules in the viewer's district.
 async fn select(
-    state: &AppState,
-    viewer: &Viewer,
+    designer: &Designer<'_>,
     query: &TargetQuery,
-) -> Result<(String, Selection), WebError> {
-    let district = target_district(state, viewer, query.district.as_deref()).await?;
+) -> Result<(DesignDistrict, Selection), WebError> {
+    let district = designer.district(query.district.as_deref()).await?;
     let rules = query.rules_text()?.rules().map_err(WebError::bad_request)?;
-    let selection = obc_app::target::target(&state.store, Some(&district), &rules).await?;
+    let selection = designer.target(&district, &rules).await?;
     Ok((district, selection))
 }
 
@@ -407,10 +373,11 @@ pub async fn target(
     viewer: Viewer,
     Query(query): Query<TargetQuery>,
 ) -> Result<Response, WebError> {
-    let (district, selection) = select(&state, &viewer, &query).await?;
-    let mut form = TargetForm::new(&state, &viewer, query).await?;
-    form.query.district = Some(district.clone());
-    form.result = Some(target_view(district, &selection));
+    let designer = viewer.designer(&state)?;
+    let (district, selection) = select(&designer, &query).await?;
+    let mut form = TargetForm::new(&designer, query).await?;
+    form.query.district = Some(district.id().to_string());
+    form.result = Some(target_view(district.id().to_string(), &selection));
     Ok(render(&DesignPage {
         nav: Nav::of(&viewer),
         review: None,
@@ -425,15 +392,13 @@ pub async fn target_csv(
     viewer: Viewer,
     Query(query): Query<TargetQuery>,
 ) -> Result<Response, WebError> {
-    let (district, selection) = select(&state, &viewer, &query).await?;
+    let designer = viewer.designer(&state)?;
+    let (district, selection) = select(&designer, &query).await?;
     let start = obc_core::model::parse_user_date(query.start.trim())
         .map_err(|why| WebError::bad_request(format!("start \"{}\": {why}", query.start)))?;
-    state
-        .store
-        .audit(
-            &viewer.user.username,
-            "export.target",
-            &format!("district:{district}"),
+    designer
+        .record_export(
+            &district,
             &format!("{} students, start {start}", selection.chosen.len()),
         )
         .await?;
@@ -442,7 +407,7 @@ pub async fn target_csv(
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"enrollment-{district}.csv\""),
+                format!("attachment; filename=\"enrollment-{}.csv\"", district.id()),
             ),
         ],
         selection.enrollment_csv(start),

@@ -1,9 +1,11 @@
 //! The obc web app: server-rendered pages and a JSON API for the four roles of SPEC section 1.
 //!
 //! Access is decided on the server for every request: a handler first gets a [`auth::Viewer`]
-//! (or the request is refused), then asks the store for data through the viewer's
-//! [`obc_store::Scope`], which every query ANDs into its WHERE clause. Records outside the scope
-//! answer 404, exactly like records that do not exist, so ids cannot be probed.
+//! (or the request is refused), then reads data through a handle the viewer's checks produce
+//! ([`access::Reader`] for the viewer's [`obc_store::Scope`], which every query ANDs into its
+//! WHERE clause; role handles for role-wide reads; [`access::Writer`] from a write
+//! capability). Records outside the scope answer 404, exactly like records that do not exist,
+//! so ids cannot be probed.
 
 pub mod access;
 pub mod accounts;
@@ -43,7 +45,9 @@ use std::sync::Arc;
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    /// Opened only by the handles of [`access`]: a handler reaches data through a handle a
+    /// check produced, never the raw store.
+    pub(crate) store: access::RawStore,
     pub limiter: Arc<auth::LoginLimiter>,
     /// Draft statements and progress, stored and kept in memory so that a page does not
     /// recompute them (see `obc_app::drafts`).
@@ -58,27 +62,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store) -> AppState {
         AppState {
-            store,
+            store: access::RawStore::new(store),
             limiter: Arc::default(),
             drafts: Arc::default(),
             secure_cookies: true,
             refresh_drafts_in_background: false,
         }
-    }
-
-    /// Brings every contract's stored drafts up to date in the background, after something
-    /// that may have changed them (an import, a finalization) and at start: the next page
-    /// reads them instead of computing them.
-    pub async fn refresh_drafts(&self) -> Result<(), StoreError> {
-        if !self.refresh_drafts_in_background {
-            return Ok(());
-        }
-        let mut contracts = Vec::new();
-        for (id, _) in self.store.contracts().await? {
-            contracts.push(self.store.contract(&id).await?);
-        }
-        self.drafts.refresh_in_background(&self.store, contracts);
-        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! Server-rendered pages. They work without JavaScript; charts are inline SVG.
 
+use crate::access::WriteCapability;
 use crate::auth::Viewer;
 use crate::charts::{self, StepKind, WaterfallStep};
 use crate::{AppState, WebError};
@@ -17,7 +18,6 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek, Write};
-use std::sync::Arc;
 
 /// Renders a template, or a plain 500 if the template itself fails.
 pub fn render<T: Template>(page: &T) -> Response {
@@ -100,38 +100,17 @@ pub struct DashboardPage {
     pub provider: Option<crate::provider_console::ProviderSection>,
 }
 
-/// A contract the viewer may see, else 404.
+/// A contract the viewer may see, else 404, without its proof.
+///
+/// To be replaced: statements.rs, monitoring.rs, export.rs, review.rs and api.rs still call
+/// this; they are to take the [`crate::access::ScopedContract`] that
+/// [`crate::access::Reader::contract`] returns and read through the reader instead.
 pub(crate) async fn contract_in_scope(
     state: &AppState,
     viewer: &Viewer,
     id: &str,
 ) -> Result<ContractVersion, WebError> {
-    if !state.store.contract_in_scope(&viewer.scope(), id).await? {
-        return Err(WebError::not_found());
-    }
-    Ok(state.store.contract(id).await?)
-}
-
-/// The draft statement of a milestone as the viewer asked for it: the stored draft, or with
-/// an as-of date one computed now.
-pub(crate) async fn statement_of(
-    state: &AppState,
-    cv: &ContractVersion,
-    milestone: &str,
-    as_of: Option<&str>,
-) -> Result<Arc<Statement>, WebError> {
-    let as_of = obc_app::parse_as_of(as_of).map_err(|e| WebError::bad_request(e.to_string()))?;
-    let statement = match as_of {
-        None => (state.drafts.statement(&state.store, cv, milestone).await)
-            .map(|draft| draft.statement.clone()),
-        Some(_) => obc_app::compute_statement(&state.store, cv, milestone, as_of)
-            .await
-            .map(Arc::new),
-    };
-    statement.map_err(|e| match e {
-        obc_app::AppError::Invalid(m) => WebError::new(StatusCode::NOT_FOUND, m),
-        e => e.into(),
-    })
+    Ok(viewer.reader(state).contract(id).await?.into_version())
 }
 
 fn contingent_milestone(cv: &ContractVersion) -> &str {
@@ -146,23 +125,24 @@ pub async fn dashboard(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, WebError> {
+    let reader = viewer.reader(&state);
     let mut rows = Vec::new();
-    for summary in state.store.contracts_in_scope(&viewer.scope()).await? {
-        let cv = state.store.contract(&summary.id).await?;
-        let meetings = crate::monitoring::meeting_flag(&state, &summary.id).await?;
-        let draft = state
-            .drafts
-            .summary(&state.store, &cv, contingent_milestone(&cv))
-            .await
-            .map_err(WebError::from);
+    for cv in reader.contracts().await? {
+        let meetings = reader.meeting_flag(&cv).await?;
+        let draft = reader.summary(&cv, contingent_milestone(&cv)).await;
+        let (id, district, provider) = (
+            cv.id().to_string(),
+            cv.contract.district.clone(),
+            cv.contract.provider.clone(),
+        );
         let draft = match draft {
             Ok(draft) => draft,
             Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
                 rows.push(ContractRow {
-                    id: summary.id,
-                    district: summary.district_id,
-                    provider: summary.provider_id,
-                    version: summary.version,
+                    id,
+                    district,
+                    provider,
+                    version: cv.version,
                     students: 0,
                     met_target: 0,
                     paid: String::new(),
@@ -177,10 +157,10 @@ pub async fn dashboard(
         };
         let t = &draft.totals;
         rows.push(ContractRow {
-            id: summary.id,
-            district: summary.district_id,
-            provider: summary.provider_id,
-            version: summary.version,
+            id,
+            district,
+            provider,
+            version: cv.version,
             students: t.students,
             met_target: t.met_target,
             paid: format_dollars(t.paid_before),
@@ -196,7 +176,7 @@ pub async fn dashboard(
     Ok(render(&DashboardPage {
         nav: Nav::of(&viewer),
         rows,
-        provider: crate::provider_console::section(&state, &viewer).await?,
+        provider: crate::provider_console::section(&reader).await?,
     }))
 }
 
@@ -292,11 +272,12 @@ pub async fn contract(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let cv = contract_in_scope(&state, &viewer, &id).await?;
+    let reader = viewer.reader(&state);
+    let cv = reader.contract(&id).await?;
     let c = &cv.contract;
     let mut milestones = Vec::new();
     for m in &c.milestones {
-        let finalized = state.store.finalized_record(&id, &m.name).await?;
+        let finalized = reader.finalized_record(&cv, &m.name).await?;
         milestones.push(MilestoneRow {
             name: m.name.clone(),
             date: m.date.to_string(),
@@ -317,15 +298,11 @@ pub async fn contract(
         });
     }
     let today = time::OffsetDateTime::now_utc().date();
-    let changes_since_final = (state.drafts)
-        .changes_since_final(&state.store, &cv, today)
-        .await?
+    let changes_since_final = (reader.changes_since_final(&cv, today).await?)
         .map(|closing| changes_since_final(&closing))
         .unwrap_or_default();
     // One stored draft serves the statement and the attendance chart.
-    let draft = (state.drafts)
-        .statement(&state.store, &cv, contingent_milestone(&cv))
-        .await?;
+    let draft = reader.draft(&cv, contingent_milestone(&cv)).await?;
     let attendance = weekly_attendance(&draft.summary.weekly_attendance);
     let statement = &draft.statement;
     let t = &statement.totals;
@@ -378,7 +355,7 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, statement),
         ),
-        schools: school_rows(statement, &state.store.school_names(&c.district).await?),
+        schools: school_rows(statement, &reader.school_names(&cv).await?),
     }))
 }
 
@@ -566,19 +543,17 @@ pub async fn student(
     Path((district, student_id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
-    let record = state
-        .store
-        .student_in_scope(&viewer.scope(), &district, &student_id)
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let reader = viewer.reader(&state);
+    let record = reader.student(&district, &student_id).await?;
     let mut factors = Vec::new();
-    for (contract_id, start, end) in &record.enrollments {
-        let cv = state.store.contract(contract_id).await?;
-        let statement = statement_of(&state, &cv, contingent_milestone(&cv), None).await?;
+    for (cv, start, end) in reader.enrollments(&record).await? {
+        let statement = reader
+            .statement(&cv, contingent_milestone(&cv), None)
+            .await?;
         if let Some(l) = statement.lines.iter().find(|l| l.student_id == student_id) {
             let row = line_row(l, &district, false);
             factors.push(FactorRow {
-                contract_id: contract_id.clone(),
+                contract_id: cv.id().to_string(),
                 enrolled: format!("{start} to {}", end.as_deref().unwrap_or("(open)")),
                 attendance: row.attendance_rate,
                 same_tutor: row.same_tutor_rate,
@@ -804,16 +779,31 @@ pub(crate) struct UploadOutcome {
     pub errors: Option<obc_ingest::ImportErrors>,
 }
 
-/// Runs an upload of `kind` for the viewer; the organisation comes from the viewer's own
-/// (district and provider staff can only upload for themselves) or, for admins, the form.
+/// [`run_upload_as`] for api.rs, which checked the request's token itself: the session's own
+/// token gives the capability again. To be replaced: api.rs is to pass the capability its
+/// `may_write` returns to [`run_upload_as`].
 pub(crate) async fn run_upload(
     state: &AppState,
     viewer: &Viewer,
     kind: &str,
     upload: Upload,
 ) -> Result<UploadOutcome, WebError> {
+    let cap = viewer.may_write(viewer.csrf.as_deref())?;
+    run_upload_as(state, viewer, &cap, kind, upload).await
+}
+
+/// Runs an upload of `kind` for the viewer with their write capability; the organisation
+/// comes from the viewer's own (district and provider staff can only upload for themselves)
+/// or, for admins, the form.
+pub(crate) async fn run_upload_as(
+    state: &AppState,
+    viewer: &Viewer,
+    cap: &WriteCapability,
+    kind: &str,
+    upload: Upload,
+) -> Result<UploadOutcome, WebError> {
     let role = viewer.role();
-    let actor = viewer.user.username.as_str();
+    let writer = cap.writer(state);
     let own_org = viewer.user.org_id.clone();
     let org = if role == Role::Admin {
         upload.org.clone()
@@ -845,7 +835,7 @@ pub(crate) async fn run_upload(
                         roster.district_id
                     )))
                 }
-                Ok(roster) => obc_app::import_roster(&state.store, actor, name, roster).await.map(|r| {
+                Ok(roster) => writer.import_roster(name, roster).await.map(|r| {
                     let mut lines = vec![format!(
                         "Roster of {}: {} schools, {} students ({} added, {} updated, {} unchanged).",
                         r.district_id, r.schools, r.students, r.report.students_added, r.report.students_updated, r.report.students_unchanged
@@ -857,14 +847,14 @@ pub(crate) async fn run_upload(
         }
         "assessments" => {
             viewer.require(&[Role::Admin, Role::District])?;
-            let district = obc_app::district_for(&state.store, org.as_deref()).await?;
+            let district = writer.district_for(org.as_deref()).await?;
             let open = || {
                 upload
                     .body
                     .reader()
                     .map_err(|e| std::io::Error::other(e.message))
             };
-            obc_app::import_assessments(&state.store, actor, open, name, &district, &mut || {})
+            writer.import_assessments(open, name, &district)
                     .await
                     .map(|r| {
                         let mut lines = vec![format!(
@@ -890,7 +880,7 @@ pub(crate) async fn run_upload(
                     .reader()
                     .map_err(|e| std::io::Error::other(e.message))
             };
-            obc_app::import_sessions(&state.store, actor, open, name, &provider, reach, &mut || {})
+            writer.import_sessions(open, name, &provider, reach)
                     .await
                     .map(|r| {
                         let mut lines = vec![format!(
@@ -915,16 +905,10 @@ pub(crate) async fn run_upload(
         }
         "attendance" => {
             viewer.require(&[Role::Admin, Role::District])?;
-            let district = obc_app::district_for(&state.store, org.as_deref()).await?;
-            obc_app::import_school_attendance(
-                &state.store,
-                actor,
-                name,
-                upload.body.reader()?,
-                &district,
-                &mut || {},
-            )
-            .await
+            let district = writer.district_for(org.as_deref()).await?;
+            writer
+                .import_school_attendance(name, upload.body.reader()?, &district)
+                .await
             .map(|r| {
                 vec![
                     format!(
@@ -944,7 +928,8 @@ pub(crate) async fn run_upload(
                 })?),
             };
             let source = upload.body.contract_bytes()?;
-            obc_app::add_contract(&state.store, actor, name, &source, effective)
+            writer
+                .add_contract(name, &source, effective)
                 .await
                 .map(|cv| {
                     vec![if cv.created {
@@ -1045,7 +1030,7 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let upload = read_upload(multipart).await?;
-    viewer.check_csrf(upload.csrf.as_deref())?;
+    let cap = viewer.may_write(upload.csrf.as_deref())?;
     let contract_body = match (&upload.body, kind.as_str()) {
         (UploadBody(file), "contract") => Some(file.try_clone().map_err(|e| {
             WebError::new(
@@ -1055,7 +1040,7 @@ pub async fn upload(
         })?),
         _ => None,
     };
-    let outcome = run_upload(&state, &viewer, &kind, upload).await?;
+    let outcome = run_upload_as(&state, &viewer, &cap, &kind, upload).await?;
     let (problems, more) = match &outcome.errors {
         Some(errors) => problem_rows(errors),
         None => (Vec::new(), 0),

@@ -1,11 +1,11 @@
 //! The provider's section of the dashboard: its sessions per week, no-shows by tutor and by
 //! school, and its uploads with what each changed.
 
-use crate::auth::Viewer;
+use crate::access::Reader;
 use crate::charts::{binned_histogram, CountBin};
-use crate::{AppState, WebError};
+use crate::WebError;
 use obc_app::consoles::WeekSessions;
-use obc_store::{NoShows, Role, UploadRecord};
+use obc_store::{NoShows, UploadRecord};
 
 /// A tutor's or school's line: sessions, no-shows and their share.
 pub struct NoShowRow {
@@ -26,17 +26,10 @@ pub struct ProviderSection {
 }
 
 /// The section for provider staff (of their own organisation); `None` for other roles.
-pub(crate) async fn section(
-    state: &AppState,
-    viewer: &Viewer,
-) -> Result<Option<ProviderSection>, WebError> {
-    let (Role::Provider, Some(provider)) = (viewer.role(), &viewer.user.org_id) else {
+pub(crate) async fn section(reader: &Reader<'_>) -> Result<Option<ProviderSection>, WebError> {
+    let Some(console) = reader.provider_console().await? else {
         return Ok(None);
     };
-    let console = state
-        .drafts
-        .provider_console(&state.store, provider)
-        .await?;
     Ok(Some(ProviderSection {
         weekly_chart: weekly_chart(&console.weeks),
         by_tutor: rows(console.by_tutor.clone()),

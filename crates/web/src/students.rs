@@ -6,10 +6,11 @@
 //! searched only for viewers who may open a student's record (not auditors); schools, the
 //! district and the provider by name.
 
+use crate::access::ScopedContract;
 use crate::auth::Viewer;
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
 use crate::monitoring::{current_date, parse_date, status_text};
-use crate::pages::{contract_in_scope, render, Nav};
+use crate::pages::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -17,7 +18,7 @@ use axum::response::Response;
 use obc_core::money::format_dollars;
 use obc_core::progress::{Factor, FactorProgress, Progress, Status, StudentProgress};
 use obc_core::ratio::Ratio;
-use obc_store::{ContractVersion, Role};
+use obc_store::Role;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -184,7 +185,7 @@ pub(crate) fn school_name<'a>(schools: &'a HashMap<String, String>, id: &'a str)
 /// What both pages need: the contract, its progress at the date asked for and the words for
 /// its codes.
 struct Context {
-    cv: ContractVersion,
+    cv: ScopedContract,
     progress: std::sync::Arc<Progress>,
     /// Student names by id; `None` for viewers who may not see them.
     names: Option<std::sync::Arc<HashMap<String, String>>>,
@@ -199,28 +200,14 @@ async fn context(
     id: &str,
     as_of: Option<&str>,
 ) -> Result<Context, WebError> {
-    let cv = contract_in_scope(state, viewer, id).await?;
+    let reader = viewer.reader(state);
+    let cv = reader.contract(id).await?;
     let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(|| current_date(&cv));
-    let progress = state.drafts.progress(&state.store, &cv, as_of).await?;
-    let c = &cv.contract;
-    // The viewers who may open a student's record may read their name (the student page).
+    let progress = reader.progress(&cv, as_of).await?;
     // Names only (not whole roster rows with their flags): a search may look for any of them.
-    let names = if viewer.role() == Role::Auditor {
-        None
-    } else {
-        Some(
-            state
-                .drafts
-                .student_names(&state.store, &c.district)
-                .await?,
-        )
-    };
-    let schools = state.store.school_names(&c.district).await?;
-    let org = |id: &str| {
-        let id = id.to_string();
-        async move { Ok::<_, WebError>(state.store.organisation_name(&id).await?.unwrap_or(id)) }
-    };
-    let (district, provider) = (org(&c.district).await?, org(&c.provider).await?);
+    let names = reader.student_names(&cv).await?;
+    let schools = reader.school_names(&cv).await?;
+    let (district, provider) = reader.party_names(&cv).await?;
     Ok(Context {
         cv,
         progress,
@@ -523,7 +510,7 @@ pub async fn progress_page(
         at_risk: format_dollars(l.s.at_risk),
         notes: l.s.notes.join("; "),
     });
-    let checks = obc_app::sessions_to_review(&state.store, &id).await?;
+    let checks = viewer.reader(&state).sessions_to_review(&ctx.cv).await?;
     let to_review = checks
         .flagged
         .into_iter()
