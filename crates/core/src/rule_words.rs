@@ -80,10 +80,15 @@ fn words(rule: &str, tier_pays: Decimal) -> (String, Option<String>) {
 /// printed next to a statement's table.
 pub fn legend(statement: &Statement) -> Vec<(String, String)> {
     let mut tier_pays: BTreeMap<&str, Decimal> = BTreeMap::new();
+    // Each rule's first line says what its tier pays: the walk stops once every rule of the
+    // totals has one (a few lines, not the 100,000 of a state's statement).
     for line in &statement.lines {
         tier_pays
             .entry(line.rule.as_str())
             .or_insert(line.tier_pays);
+        if tier_pays.len() >= statement.totals.by_rule.len() {
+            break;
+        }
     }
     statement
         .totals

@@ -387,7 +387,10 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredStatement>> {
-        let sql = format!("{select} WHERE contract_id = $1 AND milestone = $2");
+        // `milestone || ''` keeps SQLite from answering by the (contract, milestone) unique
+        // index, which is not covering: it then reads the record from the covering index of
+        // migration 17 instead of walking the statement's JSON.
+        let sql = format!("{select} WHERE contract_id = $1 AND milestone || '' = $2");
         let row: Option<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
             .bind(milestone)

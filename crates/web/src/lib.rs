@@ -16,6 +16,7 @@ pub mod charts;
 pub mod design;
 pub mod exhibit;
 pub mod export;
+mod figures;
 pub mod listing;
 pub mod monitoring;
 pub mod pages;
@@ -52,6 +53,8 @@ pub struct AppState {
     /// Draft statements and progress, stored and kept in memory so that a page does not
     /// recompute them (see `obc_app::drafts`).
     pub drafts: Arc<obc_app::drafts::Drafts>,
+    /// Figures derived from whole statements, computed once per statement.
+    pub(crate) figures: Arc<figures::Figures>,
     /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
     pub secure_cookies: bool,
     /// Refresh the drafts in the background after an import or a finalization ([`serve`]
@@ -65,6 +68,7 @@ impl AppState {
             store: access::RawStore::new(store),
             limiter: Arc::default(),
             drafts: Arc::default(),
+            figures: Arc::default(),
             secure_cookies: true,
             refresh_drafts_in_background: false,
         }

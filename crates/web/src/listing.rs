@@ -32,6 +32,10 @@ impl ListQuery {
     /// Whether every word of the search is in one of `texts` (ignoring case); true without a
     /// search.
     pub fn matches(&self, texts: &[&str]) -> bool {
+        // Without a search every row matches, and no row's texts are lowered.
+        if self.search().trim().is_empty() {
+            return true;
+        }
         let texts: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
         self.search()
             .to_lowercase()

@@ -10,8 +10,9 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::figures::ContractFigures;
 use obc_core::money::format_dollars;
-use obc_core::statement::Line;
+use obc_core::statement::{Line, SchoolTotal};
 use obc_core::Statement;
 use obc_store::{ContractVersion, Role};
 use rust_decimal::prelude::ToPrimitive;
@@ -230,9 +231,9 @@ pub struct SchoolRow {
 }
 
 /// Each school's row, named as the roster names it.
-fn school_rows(statement: &Statement, names: &HashMap<String, String>) -> Vec<SchoolRow> {
-    obc_core::statement::school_totals(&statement.lines)
-        .into_iter()
+fn school_rows(schools: &[SchoolTotal], names: &HashMap<String, String>) -> Vec<SchoolRow> {
+    schools
+        .iter()
         .map(|s| SchoolRow {
             school: crate::students::school_name(names, &s.school_id).to_string(),
             students: s.students,
@@ -306,11 +307,7 @@ pub async fn contract(
     let attendance = weekly_attendance(&draft.summary.weekly_attendance);
     let statement = &draft.statement;
     let t = &statement.totals;
-    let growth: Vec<f64> = statement
-        .lines
-        .iter()
-        .filter_map(|l| l.growth_vs_projected.and_then(|g| g.round(4).to_f64()))
-        .collect();
+    let figures = (state.figures.contract).of(statement, |s| contract_figures(&id, s));
     Ok(render(&ContractPage {
         nav: Nav::of(&viewer),
         id: id.clone(),
@@ -334,14 +331,8 @@ pub async fn contract(
             .cost_per_outcome
             .map(format_dollars)
             .unwrap_or_else(|| "none".into()),
-        growth_chart: charts::histogram_linked(
-            "Growth versus projected growth, per student",
-            &growth,
-            0.25,
-            Some((1.0, "meets projection")),
-            &|from, to| growth_bin_link(&id, from, to),
-        ),
-        target_note: obc_core::progress::reconcile_target(&statement.lines).explain(),
+        growth_chart: figures.growth_chart.clone(),
+        target_note: figures.target_note.clone(),
         attendance_chart: charts::line_chart(
             "Weekly attendance rate (attended / offered)",
             &attendance,
@@ -355,8 +346,29 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, statement),
         ),
-        schools: school_rows(statement, &reader.school_names(&cv).await?),
+        schools: school_rows(&figures.schools, &reader.school_names(&cv).await?),
     }))
+}
+
+/// What the contract page shows of a statement's lines: derived once per statement (a pass
+/// over every line, 100,000 at state scale).
+fn contract_figures(contract: &str, statement: &Statement) -> ContractFigures {
+    let growth: Vec<f64> = statement
+        .lines
+        .iter()
+        .filter_map(|l| l.growth_vs_projected.and_then(|g| g.round(4).to_f64()))
+        .collect();
+    ContractFigures {
+        growth_chart: charts::histogram_linked(
+            "Growth versus projected growth, per student",
+            &growth,
+            0.25,
+            Some((1.0, "meets projection")),
+            &|from, to| growth_bin_link(contract, from, to),
+        ),
+        target_note: obc_core::progress::reconcile_target(&statement.lines).explain(),
+        schools: obc_core::statement::school_totals(&statement.lines),
+    }
 }
 
 /// The students list of a contract filtered to one bin of the growth histogram.

@@ -12,6 +12,7 @@ mod table;
 pub use printout::{print, PRINT_ALL_MAX};
 
 use crate::auth::Viewer;
+use crate::figures::StatementChoices;
 use crate::pages::{contract_in_scope, render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -234,6 +235,7 @@ async fn student_table(
             names: &names,
             page_names: &page_names,
             as_of_param: &shown.as_of_param,
+            choices: &(state.figures.statement).of(&shown.statement, StatementChoices::of),
         },
     ))
 }

@@ -218,27 +218,29 @@ async fn context(
     })
 }
 
-/// A student as listed: their progress with their name and school in words.
+/// A student as listed: their progress, with their name and school in words looked up only
+/// when a search, a sort or the page's rows need them (not for each of 100,000 students).
 struct Listed<'a> {
     s: &'a StudentProgress,
-    name: &'a str,
-    school: &'a str,
+    ctx: &'a Context,
+}
+
+impl<'a> Listed<'a> {
+    fn name(&self) -> &'a str {
+        (self.ctx.names.as_ref())
+            .and_then(|n| n.get(&self.s.student_id))
+            .map_or("", String::as_str)
+    }
+
+    fn school(&self) -> &'a str {
+        school_name(&self.ctx.schools, &self.s.school_id)
+    }
 }
 
 impl Context {
     fn listed(&self) -> Vec<Listed<'_>> {
-        self.progress
-            .students
-            .iter()
-            .map(|s| Listed {
-                s,
-                name: self
-                    .names
-                    .as_ref()
-                    .and_then(|n| n.get(&s.student_id))
-                    .map_or("", String::as_str),
-                school: school_name(&self.schools, &s.school_id),
-            })
+        (self.progress.students.iter())
+            .map(|s| Listed { s, ctx: self })
             .collect()
     }
 
@@ -258,7 +260,7 @@ impl Context {
         let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         listing::paginate(
             self.listed(),
-            |l| filter.keeps(l.s) && list.matches(&[&l.s.student_id, l.name, l.school]),
+            |l| filter.keeps(l.s) && list.matches(&[&l.s.student_id, l.name(), l.school()]),
             columns,
             &list,
             base,
@@ -295,7 +297,7 @@ fn name_column<'a>() -> Column<Listed<'a>> {
         key: "name",
         label: "Name",
         numeric: false,
-        sort_by: |l: &Listed| SortKey::text(l.name),
+        sort_by: |l: &Listed| SortKey::text(l.name()),
     }
 }
 
@@ -314,7 +316,7 @@ fn lead_columns<'a>(names: bool) -> Vec<Column<Listed<'a>>> {
         key: "school",
         label: "School",
         numeric: false,
-        sort_by: |l: &Listed| SortKey::text(l.school),
+        sort_by: |l: &Listed| SortKey::text(l.school()),
     });
     columns
 }
@@ -495,9 +497,9 @@ pub async fn progress_page(
     let page = ctx.page(&query, &filter, &progress_columns(names), &base);
     let list = page.map(|l| ProgressRow {
         student_id: l.s.student_id.clone(),
-        name: l.name.to_string(),
+        name: l.name().to_string(),
         link: ctx.link(&viewer, &l.s.student_id),
-        school: l.school.to_string(),
+        school: l.school().to_string(),
         enrollment: l.s.enrollment.as_str(),
         attendance: factor_cell(&l.s.attendance),
         provider_duties: factor_cell(&l.s.provider_duties),
@@ -725,9 +727,9 @@ pub async fn students_page(
         let (status, off) = status_words(l.s);
         StudentRow {
             student_id: l.s.student_id.clone(),
-            name: l.name.to_string(),
+            name: l.name().to_string(),
             link: ctx.link(&viewer, &l.s.student_id),
-            school: l.school.to_string(),
+            school: l.school().to_string(),
             grade: l.s.grade.clone().unwrap_or_default(),
             sessions: format!("{} of {}", l.s.attended, l.s.planned),
             attendance: attendance_rate(l.s).map(percent).unwrap_or_default(),

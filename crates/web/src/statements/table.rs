@@ -4,14 +4,15 @@
 //! size and cost can be checked apart from the page.
 
 use super::listing::{Column, ListQuery, Listing, Names};
+use crate::figures::StatementChoices;
 use askama::Template;
 use obc_core::money::format_dollars;
 use obc_core::ratio::Ratio;
-use obc_core::rule_words::{legend, rule_label};
+use obc_core::rule_words::rule_label;
 use obc_core::statement::Line;
 use obc_core::Statement;
 use rust_decimal::Decimal;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// Who looks at the table and what it links to.
 pub struct TableView<'a> {
@@ -23,6 +24,8 @@ pub struct TableView<'a> {
     pub page_names: &'a HashMap<String, String>,
     /// `&as_of=DATE` when the statement is shown as of a date, to keep in links.
     pub as_of_param: &'a str,
+    /// The statement's schools and rules, derived once per statement.
+    pub choices: &'a StatementChoices,
 }
 
 /// A rate or measure as a percentage with one decimal (`92.6%`), blank when undefined.
@@ -140,26 +143,19 @@ pub fn build(
         })
         .collect();
     let selected = |value: Option<&str>, v: &str| value == Some(v);
-    let school_ids: BTreeSet<&str> = statement
-        .lines
-        .iter()
-        .map(|l| l.school_id.as_str())
-        .collect();
-    let mut schools: Vec<Choice> = school_ids
-        .into_iter()
+    let mut schools: Vec<Choice> = (view.choices.school_ids.iter())
         .map(|id| Choice {
-            value: id.to_string(),
+            value: id.clone(),
             label: names.school(id).to_string(),
             selected: selected(query.school(), id),
         })
         .collect();
     schools.sort_by(|a, b| a.label.cmp(&b.label));
-    let rules = legend(statement)
-        .into_iter()
+    let rules = (view.choices.legend.iter())
         .map(|(code, words)| Choice {
-            selected: selected(query.rule(), &code),
+            selected: selected(query.rule(), code),
             label: format!("{code}: {words}"),
-            value: code,
+            value: code.clone(),
         })
         .collect();
     let (column, descending) = (listing.column, listing.descending);
@@ -330,6 +326,7 @@ mod tests {
                 names: &names,
                 page_names: &page_names,
                 as_of_param: "",
+                choices: &StatementChoices::of(&statement),
             },
         )
         .render()
