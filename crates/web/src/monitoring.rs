@@ -4,9 +4,10 @@
 //! twins under `/api`.
 //!
 //! Progress and meetings are computed and stored by `obc_app::progress` and `obc_store`, the
-//! same calls the CLI makes. Every meeting record is read through the store's viewer filter
-//! (`Store::meeting_view`, `Store::action_items`): providers see only their own students and
-//! never district-only notes. Contracts and meetings outside the user's scope answer 404.
+//! same calls the CLI makes, through the viewer's `Reader` and a capability's `Writer`. Every
+//! meeting record is read through the store's viewer filter (`Store::meeting_view`,
+//! `Store::action_items`): providers see only their own students and never district-only
+//! notes. Contracts and meetings outside the user's scope answer 404.
 
 use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract, WriteCapability};
 use crate::api::{csrf_header, ApiError, ApiViewer};

@@ -3,8 +3,12 @@
 //!
 //! - [`Reader`], from any viewer ([`Viewer::reader`]): every read narrowed to the viewer's
 //!   [`Scope`]. A contract is read as a [`ScopedContract`], which only the scope check makes,
-//!   and the reads of a contract's drafts, progress and names take that value, never a bare id.
-//! - [`Writer`], from a [`WriteCapability`]: the imports, recorded under the capability's actor.
+//!   and the reads of a contract's drafts, statements, progress, reviews, meetings and names
+//!   take that value, never a bare id; a meeting to write to is a [`ScopedMeeting`], made only
+//!   when its contract is in scope. Exports are audited through it.
+//! - [`Writer`], from a [`WriteCapability`]: every web write (imports, contracts,
+//!   finalizations, reviews, meetings, API idempotency keys), recorded under the capability's
+//!   actor; a write to a contract or meeting takes the reader's proof that it is in scope.
 //! - Role-wide handles, each made only by its role's check: [`AuditLog`] (admins, auditors),
 //!   [`UserDirectory`] and [`AccountAdmin`] (admins), [`Designer`] (admins, district staff),
 //!   and [`OwnAccount`] (the viewer's own sign-in).
