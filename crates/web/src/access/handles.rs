@@ -1086,6 +1086,35 @@ mod tests {
         }
     }
 
+    /// A meeting is read and written only through its contract's scope: another district's
+    /// staff get 404 for it, as for a meeting that does not exist.
+    #[tokio::test]
+    async fn meetings_are_reached_only_within_the_viewers_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, contract) = two_districts(&dir).await;
+        let ector = viewer(Role::District, Some("ector"));
+        let other = viewer(Role::District, Some("other"));
+        let cap = ector.may_write(None).unwrap();
+        let cv = ector.reader(&state).contract(&contract).await.unwrap();
+        let held_on = time::Date::from_calendar_date(2024, time::Month::October, 1).unwrap();
+        let writer = cap.writer(&state);
+        let opened = writer.open_meeting(&cv, held_on, &[]).await.unwrap();
+        let ours = ector.reader(&state).meeting(opened.id).await.unwrap();
+        let added = writer.add_attendee(&ours, "Ana", "district").await;
+        assert_eq!(added.unwrap().name, "Ana");
+        let seen = ector.reader(&state).meeting_view(opened.id).await.unwrap();
+        assert_eq!(seen.attendees.len(), 1);
+        let status = |r: Result<(), WebError>| r.err().map(|e| e.status);
+        let theirs = other.reader(&state);
+        for found in [
+            status(theirs.meeting(opened.id).await.map(drop)),
+            status(theirs.meeting_view(opened.id).await.map(drop)),
+            status(ector.reader(&state).meeting(opened.id + 1).await.map(drop)),
+        ] {
+            assert_eq!(found, Some(StatusCode::NOT_FOUND));
+        }
+    }
+
     #[tokio::test]
     async fn role_handles_are_made_only_for_their_roles() {
         let dir = tempfile::tempdir().unwrap();
