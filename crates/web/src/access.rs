@@ -24,31 +24,30 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
-use obc_store::{Role, Store, StoreError};
+use obc_app::drafts::Drafts;
+use obc_store::{Role, Store, StoreError, User};
+use std::sync::Arc;
 
 mod handles;
 pub use handles::{
     AccountAdmin, AuditLog, DesignDistrict, Designer, OwnAccount, Reader, ScopedContract,
-    ScopedStudent, SignIn, UserDirectory, Writer,
+    ScopedMeeting, ScopedStudent, SignIn, UserDirectory, Writer,
 };
 
-/// The app's store, opened only by the handles of this module.
+/// The app's store and the in-memory copies of its stored drafts (see `obc_app::drafts`),
+/// opened only by the handles of this module.
 #[derive(Clone)]
-pub struct RawStore(Store);
+pub struct RawStore {
+    store: Store,
+    drafts: Arc<Drafts>,
+}
 
 impl RawStore {
     pub(crate) fn new(store: Store) -> RawStore {
-        RawStore(store)
-    }
-}
-
-/// To be removed: statements.rs (and statements/), api.rs, monitoring.rs, export.rs and
-/// review.rs still read `state.store` directly; once they take handles, nothing outside this
-/// module opens the store.
-impl std::ops::Deref for RawStore {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        &self.0
+        RawStore {
+            store,
+            drafts: Arc::default(),
+        }
     }
 }
 
@@ -60,12 +59,12 @@ impl AppState {
         if !self.refresh_drafts_in_background {
             return Ok(());
         }
-        let store = &self.store.0;
+        let store = &self.store.store;
         let mut contracts = Vec::new();
         for (id, _) in store.contracts().await? {
             contracts.push(store.contract(&id).await?);
         }
-        self.drafts.refresh_in_background(store, contracts);
+        self.store.drafts.refresh_in_background(store, contracts);
         Ok(())
     }
 }
@@ -185,16 +184,16 @@ async fn enforce(
 
 /// Proof that the viewer may change data: their role writes and the request carried the
 /// form's CSRF token. Only [`Viewer::may_write`] makes one; web writes to the store take
-/// their actor from it.
+/// their actor (and the scope they are checked in) from it.
 #[derive(Debug)]
 pub struct WriteCapability {
-    actor: String,
+    user: User,
 }
 
 impl WriteCapability {
     /// The username the store records as the actor of the write.
     pub fn actor(&self) -> &str {
-        &self.actor
+        &self.user.username
     }
 }
 
@@ -207,7 +206,7 @@ impl Viewer {
         }
         self.check_csrf(csrf)?;
         Ok(WriteCapability {
-            actor: self.user.username.clone(),
+            user: self.user.clone(),
         })
     }
 
@@ -225,7 +224,6 @@ impl Viewer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use obc_store::User;
 
     fn viewer(role: Role) -> Viewer {
         Viewer {

@@ -2,7 +2,7 @@
 //! Authenticate with the session cookie (state-changing calls then need `X-CSRF-Token`) or
 //! with `Authorization: Bearer <token>` (`obc user token`). Described at `/api/openapi.json`.
 
-use crate::access::{self, Allowed, Effect, RouteSpec};
+use crate::access::{self, Allowed, Effect, RouteSpec, WriteCapability, Writer};
 use crate::auth::Viewer;
 use crate::pages::{self, Upload};
 use crate::schemas;
@@ -202,10 +202,7 @@ async fn contracts(
     State(state): State<AppState>,
     ApiViewer(viewer): ApiViewer,
 ) -> Result<Json<Vec<ContractListed>>, ApiError> {
-    let list = state
-        .store
-        .contracts_in_scope(&viewer.scope())
-        .await?
+    let list = (viewer.reader(&state).contract_list().await?)
         .into_iter()
         .map(|c| ContractListed {
             id: c.id,
@@ -256,10 +253,11 @@ async fn contract(
     ApiViewer(viewer): ApiViewer,
     Path(id): Path<String>,
 ) -> Result<Json<ContractDetail>, ApiError> {
-    let cv = pages::contract_in_scope(&state, &viewer, &id).await?;
+    let reader = viewer.reader(&state);
+    let cv = reader.contract(&id).await?;
     let mut milestones = Vec::new();
     for m in &cv.contract.milestones {
-        let finalized = state.store.finalized_record(&id, &m.name).await?;
+        let finalized = reader.finalized_record(&cv, &m.name).await?;
         milestones.push(MilestoneDetail {
             name: m.name.clone(),
             date: m.date.to_string(),
@@ -276,10 +274,10 @@ async fn contract(
     Ok(Json(ContractDetail {
         id,
         version: cv.version,
-        sha256: cv.sha256,
+        sha256: cv.sha256.clone(),
         district: cv.contract.district.clone(),
         provider: cv.contract.provider.clone(),
-        source: cv.source,
+        source: cv.source.clone(),
         milestones,
     }))
 }
@@ -306,10 +304,9 @@ async fn finalize(
     Query(query): Query<FinalizeQuery>,
 ) -> Result<Json<Finalized>, ApiError> {
     let cap = viewer.may_write_as(&[Role::Admin], csrf_header(&headers))?;
-    pages::contract_in_scope(&state, &viewer, &id).await?;
+    let cv = viewer.reader(&state).contract(&id).await?;
     let as_of = obc_app::parse_as_of(query.as_of.as_deref())?;
-    let (statement, stored) =
-        obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
+    let (statement, stored) = cap.writer(&state).finalize(&cv, &milestone, as_of).await?;
     state.refresh_drafts().await?;
     Ok(Json(Finalized {
         contract: id,
@@ -334,46 +331,45 @@ async fn student(
     ApiViewer(viewer): ApiViewer,
     Path((district, student_id)): Path<(String, String)>,
 ) -> Result<Json<StudentTimeline>, ApiError> {
-    let record = state
-        .store
-        .student_in_scope(&viewer.scope(), &district, &student_id)
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let record = viewer
+        .reader(&state)
+        .student(&district, &student_id)
+        .await?;
     let sessions = |list: &[(String, obc_core::Session)]| {
         list.iter().map(SessionEntry::of).collect::<Vec<_>>()
     };
-    let s = record.student;
+    let s = &record.student;
     Ok(Json(StudentTimeline {
         district,
-        id: s.id,
-        school: s.school_id,
+        id: s.id.clone(),
+        school: s.school_id.clone(),
         grade: s.grade.as_ref().map(|g| g.to_string()),
-        first_name: s.first_name,
-        last_name: s.last_name,
+        first_name: s.first_name.clone(),
+        last_name: s.last_name.clone(),
         enrollments: record
             .enrollments
-            .into_iter()
+            .iter()
             .map(|(contract, start, end)| Enrollment {
-                contract,
-                start,
-                end,
+                contract: contract.clone(),
+                start: start.clone(),
+                end: end.clone(),
             })
             .collect(),
         sessions: sessions(&record.sessions),
         sessions_not_enrolled_with_provider: sessions(&record.unenrolled_sessions),
         tests: record
             .tests
-            .into_iter()
+            .iter()
             .map(|t| TestEntry {
                 date: t.date.to_string(),
                 score: t.score.map(|d| d.to_string()),
                 percentile: t.percentile.map(|d| d.to_string()),
-                assessment: t.assessment,
-                subject: t.subject,
-                term: t.term_name,
+                assessment: t.assessment.clone(),
+                subject: t.subject.clone(),
+                term: t.term_name.clone(),
             })
             .collect(),
-        flags: (viewer.role() != Role::Provider).then(|| s.flags.into_iter().collect()),
+        flags: (viewer.role() != Role::Provider).then(|| s.flags.clone().into_iter().collect()),
     }))
 }
 
@@ -461,13 +457,11 @@ struct UploadQuery {
 async fn upload_json(
     state: &AppState,
     viewer: &Viewer,
-    headers: &HeaderMap,
+    cap: &WriteCapability,
     kind: &str,
     query: UploadQuery,
     body: std::fs::File,
 ) -> Result<(StatusCode, UploadReport), ApiError> {
-    // The upload names its actor itself (`pages::run_upload`); the capability is the check.
-    viewer.may_write(csrf_header(headers))?;
     let upload = Upload {
         csrf: None,
         file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
@@ -475,7 +469,7 @@ async fn upload_json(
         org: query.org,
         effective: query.effective,
     };
-    let outcome = pages::run_upload(state, viewer, kind, upload).await?;
+    let outcome = pages::run_upload_as(state, viewer, cap, kind, upload).await?;
     let problems = outcome
         .errors
         .into_iter()
@@ -535,6 +529,7 @@ async fn upload_sessions(
     Query(query): Query<UploadQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let cap = viewer.may_write(csrf_header(&headers))?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -548,28 +543,22 @@ async fn upload_sessions(
     let body = spool(body, &mut request).await?;
     let request_sha256 = obc_core::engine::hex(&request.finalize());
     let Some(key) = key else {
-        let (status, body) =
-            upload_json(&state, &viewer, &headers, "sessions", query, body).await?;
+        let (status, body) = upload_json(&state, &viewer, &cap, "sessions", query, body).await?;
         return Ok((status, Json(body)).into_response());
     };
-    if let Some(earlier) = wait_for_key(&state, &viewer, &key, &request_sha256).await? {
+    let writer = cap.writer(&state);
+    if let Some(earlier) = wait_for_key(&writer, &key, &request_sha256).await? {
         return Ok(earlier);
     }
-    match upload_json(&state, &viewer, &headers, "sessions", query, body).await {
+    match upload_json(&state, &viewer, &cap, "sessions", query, body).await {
         Ok((status, body)) => {
             let stored = serde_json::to_string(&body).expect("a report serializes");
-            state
-                .store
-                .remember_response(&viewer.user, &key, status.as_u16(), &stored)
-                .await?;
+            (writer.remember_response(&key, status.as_u16(), &stored)).await?;
             Ok((status, Json(body)).into_response())
         }
         Err(e) => {
             // Nothing was imported: a retry with the key runs again.
-            state
-                .store
-                .release_idempotency_key(&viewer.user, &key)
-                .await?;
+            writer.release_idempotency_key(&key).await?;
             Err(e)
         }
     }
@@ -583,17 +572,13 @@ const IDEMPOTENCY_WAIT: std::time::Duration = std::time::Duration::from_secs(60)
 /// refusal when that request was a different one; 409 when it is still running after
 /// [`IDEMPOTENCY_WAIT`].
 async fn wait_for_key(
-    state: &AppState,
-    viewer: &Viewer,
+    writer: &Writer<'_>,
     key: &str,
     request_sha256: &str,
 ) -> Result<Option<Response>, ApiError> {
     let give_up = std::time::Instant::now() + IDEMPOTENCY_WAIT;
     loop {
-        let claim = state
-            .store
-            .claim_idempotency_key(&viewer.user, key, request_sha256)
-            .await?;
+        let claim = writer.claim_idempotency_key(key, request_sha256).await?;
         let earlier_sha = match &claim {
             IdempotencyClaim::Claimed => return Ok(None),
             IdempotencyClaim::InProgress { request_sha256 } => request_sha256,
@@ -672,8 +657,9 @@ fn upload_route(kind: &'static str) -> MethodRouter<AppState> {
               headers: HeaderMap,
               Query(query): Query<UploadQuery>,
               body: Body| async move {
+            let cap = viewer.may_write(csrf_header(&headers))?;
             let body = spool(body, &mut Sha256::new()).await?;
-            let (status, body) = upload_json(&state, &viewer, &headers, kind, query, body).await?;
+            let (status, body) = upload_json(&state, &viewer, &cap, kind, query, body).await?;
             Ok::<_, ApiError>((status, Json(body)).into_response())
         },
     )

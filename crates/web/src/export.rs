@@ -5,7 +5,6 @@
 use crate::access::{self, Effect, RouteSpec};
 use crate::api::{ApiError, ApiViewer};
 use crate::auth::Viewer;
-use crate::pages;
 use crate::{AppState, WebError};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -41,18 +40,9 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
 
 /// The INDIGO document of a contract in the viewer's scope; the export is audited.
 async fn indigo_document(state: &AppState, viewer: &Viewer, id: &str) -> Result<Value, WebError> {
-    pages::contract_in_scope(state, viewer, id).await?;
-    let project = obc_app::export::indigo_project(&state.store, id).await?;
-    state
-        .store
-        .audit(
-            &viewer.user.username,
-            "export.indigo",
-            &format!("contract:{id}"),
-            "web",
-        )
-        .await?;
-    Ok(project)
+    let reader = viewer.reader(state);
+    let cv = reader.contract(id).await?;
+    reader.indigo_project(&cv).await
 }
 
 async fn indigo_download(

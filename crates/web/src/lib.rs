@@ -46,13 +46,11 @@ use std::sync::Arc;
 /// Shared by every request.
 #[derive(Clone)]
 pub struct AppState {
-    /// Opened only by the handles of [`access`]: a handler reaches data through a handle a
-    /// check produced, never the raw store.
+    /// The store and its drafts (draft statements and progress, stored and kept in memory so
+    /// that a page does not recompute them), opened only by the handles of [`access`]: a
+    /// handler reaches data through a handle a check produced, never the raw store.
     pub(crate) store: access::RawStore,
     pub limiter: Arc<auth::LoginLimiter>,
-    /// Draft statements and progress, stored and kept in memory so that a page does not
-    /// recompute them (see `obc_app::drafts`).
-    pub drafts: Arc<obc_app::drafts::Drafts>,
     /// Figures derived from whole statements, computed once per statement.
     pub(crate) figures: Arc<figures::Figures>,
     /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
@@ -67,7 +65,6 @@ impl AppState {
         AppState {
             store: access::RawStore::new(store),
             limiter: Arc::default(),
-            drafts: Arc::default(),
             figures: Arc::default(),
             secure_cookies: true,
             refresh_drafts_in_background: false,

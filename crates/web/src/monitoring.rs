@@ -4,15 +4,16 @@
 //! twins under `/api`.
 //!
 //! Progress and meetings are computed and stored by `obc_app::progress` and `obc_store`, the
-//! same calls the CLI makes. Every meeting record is read through the store's viewer filter
-//! (`Store::meeting_view`, `Store::action_items`): providers see only their own students and
-//! never district-only notes. Contracts and meetings outside the user's scope answer 404.
+//! same calls the CLI makes, through the viewer's `Reader` and a capability's `Writer`. Every
+//! meeting record is read through the store's viewer filter (`Store::meeting_view`,
+//! `Store::action_items`): providers see only their own students and never district-only
+//! notes. Contracts and meetings outside the user's scope answer 404.
 
-use crate::access::{self, Effect, RouteSpec, WriteCapability};
+use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract, WriteCapability};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
-use crate::pages::{contract_in_scope, render, Nav};
+use crate::pages::{render, Nav};
 use crate::schemas;
 use crate::students::{self, factor_text, school_name};
 use crate::{AppState, WebError};
@@ -29,12 +30,11 @@ use obc_core::progress::{
     ActionItem, ActionStatus, Attendee, Cadence, Factor, Meeting, MeetingNote, MeetingView,
     Progress, Side, Status,
 };
-use obc_store::{ContractVersion, Role, Viewer as MeetingViewer};
+use obc_store::{ContractVersion, Role};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Progress monitoring's and meetings' routes.
 pub(crate) const ROUTES: &[RouteSpec] = &[
@@ -163,19 +163,6 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
 // What a user may see and do
 // ---------------------------------------------------------------------------------------------
 
-/// Who reads meeting records, for the store's filter: admins are the intermediary, staff see
-/// their organisation's, auditors read everything but district-only notes. Staff without an
-/// organisation see nothing.
-pub(crate) fn meeting_viewer(viewer: &Viewer) -> MeetingViewer {
-    let org = viewer.user.org_id.clone().unwrap_or_default();
-    match viewer.role() {
-        Role::Admin => MeetingViewer::Intermediary,
-        Role::Auditor => MeetingViewer::Auditor,
-        Role::District => MeetingViewer::District(org),
-        Role::Provider => MeetingViewer::Provider(org),
-    }
-}
-
 /// Auditors only read.
 const WRITERS: [Role; 3] = [Role::Admin, Role::District, Role::Provider];
 
@@ -193,36 +180,6 @@ pub(crate) fn parse_date(what: &str, text: Option<&str>) -> Result<Option<time::
             .map(Some)
             .map_err(|why| WebError::bad_request(format!("{what} {t}: {why}"))),
     }
-}
-
-/// A meeting the viewer may see, as they may see it; else 404.
-async fn meeting_view(
-    state: &AppState,
-    viewer: &Viewer,
-    meeting: i64,
-) -> Result<MeetingView, WebError> {
-    match state
-        .store
-        .meeting_view(meeting, &meeting_viewer(viewer))
-        .await
-    {
-        Err(obc_store::StoreError::NotFound(_)) => Err(WebError::not_found()),
-        other => Ok(other?),
-    }
-}
-
-/// A meeting the viewer may add to: writers only, in scope, else 403 or 404.
-async fn writable_meeting(
-    state: &AppState,
-    viewer: &Viewer,
-    meeting: i64,
-) -> Result<Meeting, WebError> {
-    let m = match state.store.meeting(meeting).await {
-        Err(obc_store::StoreError::NotFound(_)) => return Err(WebError::not_found()),
-        other => other?,
-    };
-    contract_in_scope(state, viewer, &m.contract_id).await?;
-    Ok(m)
 }
 
 fn non_empty(what: &str, text: &str) -> Result<(), WebError> {
@@ -254,15 +211,14 @@ impl ProgressQuery {
 
 /// A contract's progress at the date asked for, for a viewer who may see the contract.
 async fn progress_of(
-    state: &AppState,
-    viewer: &Viewer,
+    reader: &Reader<'_>,
     id: &str,
     query: &ProgressQuery,
-) -> Result<(ContractVersion, std::sync::Arc<Progress>), WebError> {
-    let cv = contract_in_scope(state, viewer, id).await?;
+) -> Result<(ScopedContract, std::sync::Arc<Progress>), WebError> {
+    let cv = reader.contract(id).await?;
     let as_of =
         parse_date("as-of date", query.as_of.as_deref())?.unwrap_or_else(|| current_date(&cv));
-    let mut p = state.drafts.progress(&state.store, &cv, as_of).await?;
+    let mut p = reader.progress(&cv, as_of).await?;
     if query.off_track_only() {
         app::retain_off_track(std::sync::Arc::make_mut(&mut p));
     }
@@ -285,14 +241,13 @@ pub struct MeetingsQuery {
 }
 
 async fn meeting_list(
-    state: &AppState,
-    viewer: &Viewer,
+    reader: &Reader<'_>,
     id: &str,
     as_of: Option<&str>,
 ) -> Result<MeetingList, WebError> {
-    let cv = contract_in_scope(state, viewer, id).await?;
+    let cv = reader.contract(id).await?;
     let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(|| current_date(&cv));
-    Ok(app::meeting_list(&state.store, id, &meeting_viewer(viewer), as_of).await?)
+    reader.meeting_list(&cv, as_of).await
 }
 
 /// Opens a meeting of a contract (writers in scope).
@@ -304,13 +259,15 @@ async fn open_meeting(
     date: Option<&str>,
     attendees: &[(String, Side)],
 ) -> Result<Meeting, WebError> {
-    let cv = contract_in_scope(state, viewer, id).await?;
+    let cv = viewer.reader(state).contract(id).await?;
     let held_on = parse_date("meeting date", date)?.unwrap_or_else(|| current_date(&cv));
     for (name, _) in attendees {
         non_empty("an attendee's name", name)?;
     }
-    let (m, _) = app::open_meeting(&state.store, write.actor(), id, held_on, attendees).await?;
-    Ok(m)
+    Ok(write
+        .writer(state)
+        .open_meeting(&cv, held_on, attendees)
+        .await?)
 }
 
 /// A refusal of what was typed is the request's fault: 400, as every form error here.
@@ -329,10 +286,8 @@ async fn add_attendee(
     name: &str,
     side: &str,
 ) -> Result<Attendee, WebError> {
-    let m = writable_meeting(state, viewer, meeting).await?;
-    app::add_attendee(&state.store, write.actor(), m.id, name, side)
-        .await
-        .map_err(typed_wrong)
+    let m = viewer.reader(state).meeting(meeting).await?;
+    (write.writer(state).add_attendee(&m, name, side).await).map_err(typed_wrong)
 }
 
 async fn add_note(
@@ -344,22 +299,16 @@ async fn add_note(
     text: &str,
     district_only: bool,
 ) -> Result<MeetingNote, WebError> {
-    let m = writable_meeting(state, viewer, meeting).await?;
+    let m = viewer.reader(state).meeting(meeting).await?;
     if district_only && viewer.role() == Role::Provider {
         return Err(WebError::forbidden(
             "provider staff cannot write district-only notes",
         ));
     }
-    app::add_note(
-        &state.store,
-        write.actor(),
-        m.id,
-        student.as_deref(),
-        text,
-        district_only,
-    )
-    .await
-    .map_err(typed_wrong)
+    (write.writer(state))
+        .add_note(&m, student.as_deref(), text, district_only)
+        .await
+        .map_err(typed_wrong)
 }
 
 async fn add_action(
@@ -371,19 +320,12 @@ async fn add_action(
     text: &str,
     student: Option<String>,
 ) -> Result<ActionItem, WebError> {
-    let m = writable_meeting(state, viewer, meeting).await?;
+    let m = viewer.reader(state).meeting(meeting).await?;
     let due = parse_date("due date", Some(due))?;
-    app::add_action(
-        &state.store,
-        write.actor(),
-        m.id,
-        owner,
-        due,
-        text,
-        student.as_deref(),
-    )
-    .await
-    .map_err(typed_wrong)
+    (write.writer(state))
+        .add_action(&m, owner, due, text, student.as_deref())
+        .await
+        .map_err(typed_wrong)
 }
 
 /// Closes (`done`, `dropped`) or reopens (`open`) an action item of the meeting's contract
@@ -397,18 +339,11 @@ async fn set_status(
     status: &str,
     note: &str,
 ) -> Result<ActionItem, WebError> {
-    let m = writable_meeting(state, viewer, meeting).await?;
-    app::set_action_status(
-        &state.store,
-        write.actor(),
-        &meeting_viewer(viewer),
-        &m.contract_id,
-        item,
-        status,
-        note,
-    )
-    .await
-    .map_err(typed_wrong)
+    let m = viewer.reader(state).meeting(meeting).await?;
+    (write.writer(state))
+        .set_action_status(&m, item, status, note)
+        .await
+        .map_err(typed_wrong)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,16 +408,8 @@ pub struct MeetingFlag {
     pub text: String,
 }
 
-/// The cadence of a contract checked at its current date, for the dashboard.
-pub(crate) async fn meeting_flag(
-    state: &AppState,
-    contract_id: &str,
-) -> Result<MeetingFlag, WebError> {
-    let cv = state.store.contract(contract_id).await?;
-    let c = state
-        .store
-        .meeting_cadence(contract_id, current_date(&cv))
-        .await?;
+/// The dashboard's words for a contract's cadence (checked at its current date).
+pub(crate) fn meeting_flag(c: &Cadence) -> MeetingFlag {
     let missed = c.missed_meetings();
     let mut text = match missed {
         0 => "on schedule".to_string(),
@@ -495,10 +422,10 @@ pub(crate) async fn meeting_flag(
     if let Some(last) = &c.last_meeting {
         text.push_str(&format!("; last {last}"));
     }
-    Ok(MeetingFlag {
+    MeetingFlag {
         missed: missed > 0 || c.overdue,
         text,
-    })
+    }
 }
 
 /// An action item as listed.
@@ -608,7 +535,7 @@ pub async fn meetings_page(
     Path(id): Path<String>,
     Query(query): Query<MeetingsQuery>,
 ) -> Result<Response, WebError> {
-    let list = meeting_list(&state, &viewer, &id, query.as_of.as_deref()).await?;
+    let list = meeting_list(&viewer.reader(&state), &id, query.as_of.as_deref()).await?;
     let as_of = list.cadence.as_of.clone();
     let items: Vec<ItemRow> = list
         .open_action_items
@@ -798,35 +725,16 @@ fn change_rows(list: &[obc_core::progress::Change]) -> Vec<ChangeRow> {
         .collect()
 }
 
-/// Student names by id for viewers who may open a student's record (not auditors).
-async fn student_names(
-    state: &AppState,
-    viewer: &Viewer,
-    district: &str,
-) -> Result<Option<HashMap<String, String>>, WebError> {
-    if viewer.role() == Role::Auditor {
-        return Ok(None);
-    }
-    Ok(Some(
-        state
-            .store
-            .students(district)
-            .await?
-            .into_values()
-            .map(|s| (s.id, format!("{} {}", s.first_name, s.last_name)))
-            .collect(),
-    ))
-}
-
 pub async fn meeting_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(meeting): Path<i64>,
     Query(query): Query<MeetingQuery>,
 ) -> Result<Response, WebError> {
-    let v = meeting_view(&state, &viewer, meeting).await?;
+    let reader = viewer.reader(&state);
+    let v = reader.meeting_view(meeting).await?;
     let m = &v.meeting;
-    let cv = state.store.contract(&m.contract_id).await?;
+    let cv = reader.contract(&m.contract_id).await?;
     let current = current_date(&cv);
     let held_on = parse_date("meeting date", Some(&m.held_on))?.unwrap_or(current);
     let every = i64::from(v.cadence.every_days);
@@ -844,9 +752,9 @@ pub async fn meeting_page(
         .count();
     let at_risk: Decimal = v.snapshot.rows.iter().map(|r| r.at_risk).sum();
     let role = viewer.role();
-    let district = &cv.contract.district;
-    let names = student_names(&state, &viewer, district).await?;
-    let school_names = state.store.school_names(district).await?;
+    // Names for viewers who may open a student's record (not auditors).
+    let names = reader.student_names(&cv).await?;
+    let school_names = reader.school_names(&cv).await?;
     let entries: Vec<AgendaEntry> = v
         .off_track
         .iter()
@@ -916,7 +824,7 @@ pub async fn meeting_page(
         opened_by: m.opened_by.clone(),
         opened_at: m.opened_at.clone(),
         seen_as: v.viewer.clone(),
-        hides_district_only: !meeting_viewer(&viewer).sees_district_only(),
+        hides_district_only: !viewer.meeting_viewer().sees_district_only(),
         cadence: cadence_view(&v.cadence),
         attendees: v
             .attendees
@@ -1147,7 +1055,7 @@ async fn progress_api(
     Path(id): Path<String>,
     Query(query): Query<ProgressQuery>,
 ) -> Result<Json<Progress>, ApiError> {
-    let (_, p) = progress_of(&state, &viewer, &id, &query).await?;
+    let (_, p) = progress_of(&viewer.reader(&state), &id, &query).await?;
     Ok(Json(std::sync::Arc::unwrap_or_clone(p)))
 }
 
@@ -1158,7 +1066,7 @@ async fn meetings_api(
     Query(query): Query<AsOfQuery>,
 ) -> Result<Json<MeetingList>, ApiError> {
     Ok(Json(
-        meeting_list(&state, &viewer, &id, query.as_of.as_deref()).await?,
+        meeting_list(&viewer.reader(&state), &id, query.as_of.as_deref()).await?,
     ))
 }
 
@@ -1211,7 +1119,7 @@ async fn open_meeting_api(
         &attendees,
     )
     .await?;
-    Ok(Json(meeting_view(&state, &viewer, m.id).await?))
+    Ok(Json(viewer.reader(&state).meeting_view(m.id).await?))
 }
 
 async fn meeting_api(
@@ -1219,7 +1127,7 @@ async fn meeting_api(
     ApiViewer(viewer): ApiViewer,
     Path(meeting): Path<i64>,
 ) -> Result<Json<MeetingView>, ApiError> {
-    Ok(Json(meeting_view(&state, &viewer, meeting).await?))
+    Ok(Json(viewer.reader(&state).meeting_view(meeting).await?))
 }
 
 async fn attendee_api(

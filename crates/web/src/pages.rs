@@ -101,19 +101,6 @@ pub struct DashboardPage {
     pub provider: Option<crate::provider_console::ProviderSection>,
 }
 
-/// A contract the viewer may see, else 404, without its proof.
-///
-/// To be replaced: statements.rs, monitoring.rs, export.rs, review.rs and api.rs still call
-/// this; they are to take the [`crate::access::ScopedContract`] that
-/// [`crate::access::Reader::contract`] returns and read through the reader instead.
-pub(crate) async fn contract_in_scope(
-    state: &AppState,
-    viewer: &Viewer,
-    id: &str,
-) -> Result<ContractVersion, WebError> {
-    Ok(viewer.reader(state).contract(id).await?.into_version())
-}
-
 fn contingent_milestone(cv: &ContractVersion) -> &str {
     &cv.contract
         .milestones
@@ -789,19 +776,6 @@ pub(crate) struct UploadOutcome {
     pub accepted: bool,
     pub summary: Vec<String>,
     pub errors: Option<obc_ingest::ImportErrors>,
-}
-
-/// [`run_upload_as`] for api.rs, which checked the request's token itself: the session's own
-/// token gives the capability again. To be replaced: api.rs is to pass the capability its
-/// `may_write` returns to [`run_upload_as`].
-pub(crate) async fn run_upload(
-    state: &AppState,
-    viewer: &Viewer,
-    kind: &str,
-    upload: Upload,
-) -> Result<UploadOutcome, WebError> {
-    let cap = viewer.may_write(viewer.csrf.as_deref())?;
-    run_upload_as(state, viewer, &cap, kind, upload).await
 }
 
 /// Runs an upload of `kind` for the viewer with their write capability; the organisation

@@ -3,10 +3,9 @@
 //! staff of its provider approve it or dispute lines. The scope is checked on the server: a
 //! contract outside the viewer's scope answers 404.
 
-use crate::access::{self, Effect, RouteSpec, WriteCapability};
+use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract, WriteCapability};
 use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
-use crate::pages;
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
@@ -99,18 +98,17 @@ fn party_of(viewer: &Viewer) -> Result<Party, WebError> {
     }
 }
 
-/// Checks the milestone exists in a contract the viewer may see.
+/// A contract the viewer may see with the milestone; else 404.
 async fn in_scope(
-    state: &AppState,
-    viewer: &Viewer,
+    reader: &Reader<'_>,
     id: &str,
     milestone: &str,
-) -> Result<(), WebError> {
-    let cv = pages::contract_in_scope(state, viewer, id).await?;
+) -> Result<ScopedContract, WebError> {
+    let cv = reader.contract(id).await?;
     cv.contract
         .milestone(milestone)
-        .map(|_| ())
-        .ok_or_else(WebError::not_found)
+        .ok_or_else(WebError::not_found)?;
+    Ok(cv)
 }
 
 /// The intermediary's capability to issue and resolve.
@@ -130,9 +128,12 @@ async fn issue(
     id: &str,
     milestone: &str,
 ) -> Result<StoredReview, WebError> {
-    in_scope(state, viewer, id, milestone).await?;
+    let cv = in_scope(&viewer.reader(state), id, milestone).await?;
     let today = obc_app::review::today();
-    Ok(obc_app::review::issue_statement(&state.store, cap.actor(), id, milestone, today).await?)
+    Ok(cap
+        .writer(state)
+        .issue_statement(&cv, milestone, today)
+        .await?)
 }
 
 /// Records a step with the capability of the role that takes it: parties approve and
@@ -145,16 +146,8 @@ async fn step(
     milestone: &str,
     step: Step,
 ) -> Result<StoredReview, WebError> {
-    in_scope(state, viewer, id, milestone).await?;
-    Ok(obc_app::review::review_step(
-        &state.store,
-        cap.actor(),
-        &viewer.scope(),
-        id,
-        milestone,
-        step,
-    )
-    .await?)
+    let cv = in_scope(&viewer.reader(state), id, milestone).await?;
+    Ok(cap.writer(state).review_step(&cv, milestone, step).await?)
 }
 
 /// A dispute's fields, from a form or a JSON body; a blank student disputes the whole statement.
@@ -370,12 +363,9 @@ async fn review_api(
     ApiViewer(viewer): ApiViewer,
     Path((id, milestone)): Path<(String, String)>,
 ) -> Result<Json<ReviewBody>, ApiError> {
-    in_scope(&state, &viewer, &id, &milestone).await?;
-    let review = state
-        .store
-        .review(&viewer.scope(), &id, &milestone)
-        .await?
-        .ok_or_else(WebError::not_found)?;
+    let reader = viewer.reader(&state);
+    let cv = in_scope(&reader, &id, &milestone).await?;
+    let review = (reader.review(&cv, &milestone).await?).ok_or_else(WebError::not_found)?;
     Ok(Json(review_json(&review)?))
 }
 
@@ -473,14 +463,14 @@ pub struct DisputeRow {
 
 /// What the statement page shows of a milestone's review, and which forms the viewer gets.
 pub async fn section(
-    state: &AppState,
+    reader: &Reader<'_>,
     viewer: &Viewer,
-    id: &str,
+    cv: &ScopedContract,
     milestone: &str,
     finalized: bool,
     shown_sha256: &(dyn Fn() -> String + Sync),
 ) -> Result<ReviewSection, WebError> {
-    let review = state.store.review(&viewer.scope(), id, milestone).await?;
+    let review = reader.review(cv, milestone).await?;
     let role = viewer.role();
     // The shown statement's hash costs a serialization of every line: only with a review.
     let issued = review

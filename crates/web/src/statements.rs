@@ -11,9 +11,10 @@ mod table;
 
 pub use printout::{print, PRINT_ALL_MAX};
 
+use crate::access::{Reader, ScopedContract};
 use crate::auth::Viewer;
-use crate::figures::StatementChoices;
-use crate::pages::{contract_in_scope, render, Nav};
+use crate::figures::{PerArc, StatementChoices};
+use crate::pages::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -25,7 +26,7 @@ use listing::{ListQuery, Names};
 use obc_core::money::format_dollars;
 use obc_core::rule_words::legend;
 use obc_core::Statement;
-use obc_store::{ContractVersion, Role, StoredStatement};
+use obc_store::{Role, StoredStatement};
 use serde::Deserialize;
 use std::collections::HashMap;
 use summary::AmountRow;
@@ -56,7 +57,7 @@ fn status_text(shown: &Shown) -> String {
 /// A milestone's statement as shown to a viewer who may see its contract: the finalized one,
 /// else the stored draft (see [`obc_app::drafts::Drafts::statement_for_display`]).
 struct Shown {
-    cv: ContractVersion,
+    cv: ScopedContract,
     statement: std::sync::Arc<Statement>,
     finalized: Option<StoredStatement>,
     /// The statement is the finalized one read back (no other date was asked for).
@@ -66,21 +67,18 @@ struct Shown {
 }
 
 async fn shown(
-    state: &AppState,
-    viewer: &Viewer,
+    reader: &Reader<'_>,
     id: &str,
     milestone: &str,
     as_of: Option<&str>,
 ) -> Result<Shown, WebError> {
-    let cv = contract_in_scope(state, viewer, id).await?;
+    let cv = reader.contract(id).await?;
     cv.contract
         .milestone(milestone)
         .ok_or_else(WebError::not_found)?;
     let as_of = as_of.filter(|d| !d.trim().is_empty());
     let date = obc_app::parse_as_of(as_of).map_err(|e| WebError::bad_request(e.to_string()))?;
-    let (statement, finalized) = (state.drafts)
-        .statement_for_display(&state.store, &cv, milestone, date)
-        .await?;
+    let (statement, finalized) = reader.statement_for_display(&cv, milestone, date).await?;
     Ok(Shown {
         cv,
         statement,
@@ -103,11 +101,11 @@ impl Shown {
 }
 
 /// An organisation as "Name (id)", or its id when it has no other name.
-async fn party_name(state: &AppState, id: &str) -> Result<String, WebError> {
-    Ok(match state.store.organisation_name(id).await? {
-        Some(name) if name != id => format!("{name} ({id})"),
+fn party_name(name: String, id: &str) -> String {
+    match name {
+        name if name != id => format!("{name} ({id})"),
         _ => id.to_string(),
-    })
+    }
 }
 
 /// The parties, period and dates of a statement, as its summary names them.
@@ -139,9 +137,10 @@ pub struct LegendRow {
     pub total: String,
 }
 
-async fn heading(state: &AppState, shown: &Shown) -> Result<Heading, WebError> {
+async fn heading(reader: &Reader<'_>, shown: &Shown) -> Result<Heading, WebError> {
     let (statement, c) = (&shown.statement, &shown.cv.contract);
     let t = &statement.totals;
+    let (district, provider) = reader.party_names(&shown.cv).await?;
     let words: HashMap<String, String> = legend(statement).into_iter().collect();
     Ok(Heading {
         contract_id: statement.contract_id.clone(),
@@ -149,8 +148,8 @@ async fn heading(state: &AppState, shown: &Shown) -> Result<Heading, WebError> {
         milestone: statement.milestone.clone(),
         milestone_date: statement.milestone_date.clone(),
         statement_date: statement.statement_date.clone(),
-        district: party_name(state, &c.district).await?,
-        provider: party_name(state, &c.provider).await?,
+        district: party_name(district, &c.district),
+        provider: party_name(provider, &c.provider),
         period: format!("{} to {}", c.period.start, c.period.end),
         status: status_text(shown),
         amounts: summary::amounts(statement),
@@ -194,22 +193,22 @@ pub struct StatementPage {
 
 /// The table's page asked for by `query`, with names where the viewer may see them.
 async fn student_table(
-    state: &AppState,
+    reader: &Reader<'_>,
     viewer: &Viewer,
     shown: &Shown,
     query: &ListQuery,
+    choices: &PerArc<Statement, StatementChoices>,
 ) -> Result<StudentTable, WebError> {
     let district = &shown.cv.contract.district;
     // Auditors read statements but never students' names (nor their pages).
     let show_names = viewer.role() != Role::Auditor;
-    let schools = state.store.school_names(district).await?;
-    let all_names = if show_names && query.needs_all_names() {
-        Some(state.store.student_names(district, None).await?)
-    } else {
-        None
+    let schools = reader.school_names(&shown.cv).await?;
+    let all_names = match query.needs_all_names() {
+        true => reader.student_names(&shown.cv).await?,
+        false => None,
     };
     let names = Names {
-        students: all_names.as_ref(),
+        students: all_names.as_deref(),
         schools: &schools,
     };
     let listing = listing::list(&shown.statement.lines, &names, query);
@@ -221,7 +220,7 @@ async fn student_table(
             .collect(),
         (None, true) => {
             let ids: Vec<&str> = listing.rows.iter().map(|l| l.student_id.as_str()).collect();
-            state.store.student_names(district, Some(&ids)).await?
+            reader.student_names_among(&shown.cv, &ids).await?
         }
         (None, false) => HashMap::new(),
     };
@@ -235,7 +234,7 @@ async fn student_table(
             names: &names,
             page_names: &page_names,
             as_of_param: &shown.as_of_param,
-            choices: &(state.figures.statement).of(&shown.statement, StatementChoices::of),
+            choices: &choices.of(&shown.statement, StatementChoices::of),
         },
     ))
 }
@@ -248,17 +247,18 @@ pub async fn statement(
     Query(query): Query<StatementQuery>,
     Query(list): Query<ListQuery>,
 ) -> Result<Response, WebError> {
-    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    let reader = viewer.reader(&state);
+    let shown = shown(&reader, &id, &milestone, query.as_of.as_deref()).await?;
     let review = crate::review::section(
-        &state,
+        &reader,
         &viewer,
-        &id,
+        &shown.cv,
         &milestone,
         shown.finalized.is_some(),
         &|| shown.sha256(),
     )
     .await?;
-    let table = student_table(&state, &viewer, &shown, &list)
+    let table = student_table(&reader, &viewer, &shown, &list, &state.figures.statement)
         .await?
         .render()
         .map_err(|e| {
@@ -269,7 +269,7 @@ pub async fn statement(
         })?;
     Ok(render(&StatementPage {
         nav: Nav::of(&viewer),
-        h: heading(&state, &shown).await?,
+        h: heading(&reader, &shown).await?,
         can_finalize: viewer.role() == Role::Admin && shown.finalized.is_none(),
         as_of_param: shown.as_of_param.clone(),
         table,
@@ -306,7 +306,8 @@ pub async fn explanation(
     Path((id, milestone, student)): Path<(String, String, String)>,
     Query(query): Query<StatementQuery>,
 ) -> Result<Response, WebError> {
-    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    let reader = viewer.reader(&state);
+    let shown = shown(&reader, &id, &milestone, query.as_of.as_deref()).await?;
     let statement = &shown.statement;
     let line = statement
         .lines
@@ -318,16 +319,11 @@ pub async fn explanation(
         .ok_or_else(WebError::not_found)?;
     let district = &shown.cv.contract.district;
     let show_names = viewer.role() != Role::Auditor;
-    let name = if show_names {
-        state
-            .store
-            .student_names(district, Some(&[student.as_str()]))
-            .await?
-            .remove(&student)
-    } else {
-        None
-    };
-    let schools = state.store.school_names(district).await?;
+    let name = (reader
+        .student_names_among(&shown.cv, &[student.as_str()])
+        .await?)
+        .remove(&student);
+    let schools = reader.school_names(&shown.cv).await?;
     Ok(render(&ExplanationPage {
         nav: Nav::of(&viewer),
         student_link: show_names.then(|| format!("/students/{district}/{student}")),
@@ -365,7 +361,8 @@ pub(crate) async fn statement_file(
     milestone: &str,
     query: &StatementQuery,
 ) -> Result<Response, WebError> {
-    let shown = shown(state, viewer, id, milestone, query.as_of.as_deref()).await?;
+    let reader = viewer.reader(state);
+    let shown = shown(&reader, id, milestone, query.as_of.as_deref()).await?;
     let statement = shown.statement;
     let (body, content_type, ext) = match query.format.as_deref().unwrap_or("json") {
         "csv" => (statement.to_csv(), "text/csv; charset=utf-8", "csv"),
@@ -376,15 +373,8 @@ pub(crate) async fn statement_file(
             )))
         }
     };
-    state
-        .store
-        .audit(
-            &viewer.user.username,
-            "export.statement",
-            &format!("contract:{id}/milestone:{milestone}"),
-            &format!("{ext}, {} student lines", statement.lines.len()),
-        )
-        .await?;
+    let detail = format!("{ext}, {} student lines", statement.lines.len());
+    (reader.record_statement_export(&shown.cv, milestone, &detail)).await?;
     Ok((
         [
             (CONTENT_TYPE, content_type.to_string()),
@@ -428,7 +418,8 @@ pub async fn confirm_finalize(
     Query(query): Query<StatementQuery>,
 ) -> Result<Response, WebError> {
     viewer.require(&[Role::Admin])?;
-    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
+    let reader = viewer.reader(&state);
+    let shown = shown(&reader, &id, &milestone, query.as_of.as_deref()).await?;
     if let Some(f) = &shown.finalized {
         return Err(WebError::new(
             StatusCode::CONFLICT,
@@ -470,7 +461,7 @@ pub async fn finalize(
     Form(form): Form<FinalizeForm>,
 ) -> Result<Response, WebError> {
     let cap = viewer.may_write_as(&[Role::Admin], form.csrf.as_deref())?;
-    contract_in_scope(&state, &viewer, &id).await?;
+    let cv = viewer.reader(&state).contract(&id).await?;
     if form.confirm.as_deref() != Some(CONFIRMED) {
         return Err(WebError::bad_request(format!(
             "finalizing cannot be undone: confirm it on /contracts/{id}/statements/{milestone}/finalize"
@@ -478,7 +469,7 @@ pub async fn finalize(
     }
     let as_of = obc_app::parse_as_of(form.as_of.as_deref().filter(|s| !s.is_empty()))
         .map_err(WebError::from)?;
-    obc_app::finalize_statement(&state.store, cap.actor(), &id, &milestone, as_of).await?;
+    cap.writer(&state).finalize(&cv, &milestone, as_of).await?;
     state.refresh_drafts().await?;
     Ok(Redirect::to(&format!("/contracts/{id}/statements/{milestone}")).into_response())
 }

@@ -3,8 +3,12 @@
 //!
 //! - [`Reader`], from any viewer ([`Viewer::reader`]): every read narrowed to the viewer's
 //!   [`Scope`]. A contract is read as a [`ScopedContract`], which only the scope check makes,
-//!   and the reads of a contract's drafts, progress and names take that value, never a bare id.
-//! - [`Writer`], from a [`WriteCapability`]: the imports, recorded under the capability's actor.
+//!   and the reads of a contract's drafts, statements, progress, reviews, meetings and names
+//!   take that value, never a bare id; a meeting to write to is a [`ScopedMeeting`], made only
+//!   when its contract is in scope. Exports are audited through it.
+//! - [`Writer`], from a [`WriteCapability`]: every web write (imports, contracts,
+//!   finalizations, reviews, meetings, API idempotency keys), recorded under the capability's
+//!   actor; a write to a contract or meeting takes the reader's proof that it is in scope.
 //! - Role-wide handles, each made only by its role's check: [`AuditLog`] (admins, auditors),
 //!   [`UserDirectory`] and [`AccountAdmin`] (admins), [`Designer`] (admins, district staff),
 //!   and [`OwnAccount`] (the viewer's own sign-in).
@@ -13,11 +17,13 @@ use super::{Allowed, WriteCapability, ADMIN, AUDITORS, DESIGNERS};
 use crate::auth::Viewer;
 use crate::{AppState, WebError};
 use axum::http::StatusCode;
-use obc_app::drafts::{Draft, DraftSummary};
+use obc_app::drafts::{Draft, DraftSummary, Drafts};
+use obc_core::progress::{ActionItem, Attendee, Meeting, MeetingNote, MeetingView, Side};
 use obc_core::Statement;
 use obc_store::{
-    Account, ApiToken, AuditEvent, AuditFilter, ContractVersion, Role, Scope, Store,
-    StoredStatement, StudentRecord, User, UserSummary,
+    Account, ApiToken, AuditEvent, AuditFilter, ContractSummary, ContractVersion, IdempotencyClaim,
+    Role, Scope, Store, StoreError, StoredReview, StoredStatement, StudentRecord, User,
+    UserSummary, Viewer as MeetingViewer,
 };
 use std::collections::HashMap;
 use std::io::Read;
@@ -26,7 +32,12 @@ use std::sync::Arc;
 impl AppState {
     /// The raw store, for this module only.
     fn raw(&self) -> &Store {
-        &self.store.0
+        &self.store.store
+    }
+
+    /// The stored drafts' in-memory copies, for this module only.
+    fn drafts(&self) -> &Drafts {
+        &self.store.drafts
     }
 }
 
@@ -98,12 +109,6 @@ impl ScopedContract {
     pub fn id(&self) -> &str {
         &self.0.contract.id
     }
-
-    /// The contract without its proof, for code that still takes a bare [`ContractVersion`]
-    /// (the transitional `pages::contract_in_scope`).
-    pub fn into_version(self) -> ContractVersion {
-        self.0
-    }
 }
 
 impl std::ops::Deref for ScopedContract {
@@ -120,6 +125,45 @@ impl std::ops::Deref for ScopedStudent {
     type Target = StudentRecord;
     fn deref(&self) -> &StudentRecord {
         &self.0
+    }
+}
+
+/// A meeting of a contract the viewer may see: only [`Reader::meeting`] makes one, so the
+/// meeting writes that take it cannot be handed a meeting outside the scope.
+pub struct ScopedMeeting(Meeting);
+
+impl std::ops::Deref for ScopedMeeting {
+    type Target = Meeting;
+    fn deref(&self) -> &Meeting {
+        &self.0
+    }
+}
+
+/// Who reads meeting records, for the store's filter: admins are the intermediary, staff see
+/// their organisation's, auditors read everything but district-only notes. Staff without an
+/// organisation see nothing.
+fn meeting_viewer(user: &User) -> MeetingViewer {
+    let org = user.org_id.clone().unwrap_or_default();
+    match user.role {
+        Role::Admin => MeetingViewer::Intermediary,
+        Role::Auditor => MeetingViewer::Auditor,
+        Role::District => MeetingViewer::District(org),
+        Role::Provider => MeetingViewer::Provider(org),
+    }
+}
+
+impl Viewer {
+    /// How the store's meeting records filter for this viewer.
+    pub fn meeting_viewer(&self) -> MeetingViewer {
+        meeting_viewer(&self.user)
+    }
+}
+
+/// A refusal of a missing record: 404, as records outside the scope answer.
+fn missing<T>(found: Result<T, StoreError>) -> Result<T, WebError> {
+    match found {
+        Err(StoreError::NotFound(_)) => Err(WebError::not_found()),
+        other => Ok(other?),
     }
 }
 
@@ -185,7 +229,7 @@ impl Reader<'_> {
     ) -> Result<Arc<Draft>, WebError> {
         Ok(self
             .state
-            .drafts
+            .drafts()
             .statement(self.store(), cv, milestone)
             .await?)
     }
@@ -203,7 +247,7 @@ impl Reader<'_> {
         let statement = match as_of {
             None => (self
                 .state
-                .drafts
+                .drafts()
                 .statement(self.store(), cv, milestone)
                 .await)
                 .map(|draft| draft.statement.clone()),
@@ -225,7 +269,7 @@ impl Reader<'_> {
     ) -> Result<DraftSummary, WebError> {
         Ok(self
             .state
-            .drafts
+            .drafts()
             .summary(self.store(), cv, milestone)
             .await?)
     }
@@ -238,7 +282,7 @@ impl Reader<'_> {
     ) -> Result<Option<Arc<Statement>>, WebError> {
         Ok(self
             .state
-            .drafts
+            .drafts()
             .changes_since_final(self.store(), cv, today)
             .await?)
     }
@@ -249,7 +293,11 @@ impl Reader<'_> {
         cv: &ScopedContract,
         as_of: time::Date,
     ) -> Result<Arc<obc_core::progress::Progress>, WebError> {
-        Ok(self.state.drafts.progress(self.store(), cv, as_of).await?)
+        Ok(self
+            .state
+            .drafts()
+            .progress(self.store(), cv, as_of)
+            .await?)
     }
 
     /// The finalized statement of a milestone, if it was finalized.
@@ -278,7 +326,9 @@ impl Reader<'_> {
         if self.viewer.role() == Role::Auditor {
             return Ok(None);
         }
-        let names = (self.state.drafts)
+        let names = self
+            .state
+            .drafts()
             .student_names(self.store(), &cv.contract.district)
             .await?;
         Ok(Some(names))
@@ -304,12 +354,107 @@ impl Reader<'_> {
         Ok(obc_app::sessions_to_review(self.store(), cv.id()).await?)
     }
 
-    /// The contract's meeting cadence checked today.
+    /// The contract's meeting cadence checked at its current date.
     pub async fn meeting_flag(
         &self,
         cv: &ScopedContract,
     ) -> Result<crate::monitoring::MeetingFlag, WebError> {
-        crate::monitoring::meeting_flag(self.state, cv.id()).await
+        let today = crate::monitoring::current_date(cv);
+        let cadence = self.store().meeting_cadence(cv.id(), today).await?;
+        Ok(crate::monitoring::meeting_flag(&cadence))
+    }
+
+    /// The contract's meetings, cadence and open action items as the viewer may see them.
+    pub async fn meeting_list(
+        &self,
+        cv: &ScopedContract,
+        as_of: time::Date,
+    ) -> Result<obc_app::progress::MeetingList, WebError> {
+        let viewer = self.viewer.meeting_viewer();
+        Ok(obc_app::progress::meeting_list(self.store(), cv.id(), &viewer, as_of).await?)
+    }
+
+    /// A meeting as the viewer may see it (the store filters its records); else 404.
+    pub async fn meeting_view(&self, meeting: i64) -> Result<MeetingView, WebError> {
+        let viewer = self.viewer.meeting_viewer();
+        missing(self.store().meeting_view(meeting, &viewer).await)
+    }
+
+    /// A meeting of a contract the viewer may see; else 404.
+    pub async fn meeting(&self, meeting: i64) -> Result<ScopedMeeting, WebError> {
+        let m = missing(self.store().meeting(meeting).await)?;
+        self.contract(&m.contract_id).await?;
+        Ok(ScopedMeeting(m))
+    }
+
+    /// The contracts the viewer may see, as listed (latest versions, by id).
+    pub async fn contract_list(&self) -> Result<Vec<ContractSummary>, WebError> {
+        Ok(self.store().contracts_in_scope(&self.scope).await?)
+    }
+
+    /// The statement to show for a milestone: the finalized one when there is one and no
+    /// date is asked for, else the stored draft (or one computed at the date); with the
+    /// finalized record (see [`Drafts::statement_for_display`]).
+    pub async fn statement_for_display(
+        &self,
+        cv: &ScopedContract,
+        milestone: &str,
+        as_of: Option<time::Date>,
+    ) -> Result<(Arc<Statement>, Option<StoredStatement>), WebError> {
+        Ok(self
+            .state
+            .drafts()
+            .statement_for_display(self.store(), cv, milestone, as_of)
+            .await?)
+    }
+
+    /// The names of some of the contract district's students by id (a page's rows); empty
+    /// for auditors, who read statements but never students' names.
+    pub async fn student_names_among(
+        &self,
+        cv: &ScopedContract,
+        ids: &[&str],
+    ) -> Result<HashMap<String, String>, WebError> {
+        if self.viewer.role() == Role::Auditor {
+            return Ok(HashMap::new());
+        }
+        let district = &cv.contract.district;
+        Ok(self.store().student_names(district, Some(ids)).await?)
+    }
+
+    /// Records in the audit log that a milestone's statement left obc as a file.
+    pub async fn record_statement_export(
+        &self,
+        cv: &ScopedContract,
+        milestone: &str,
+        detail: &str,
+    ) -> Result<(), WebError> {
+        let target = format!("contract:{}/milestone:{milestone}", cv.id());
+        self.audit_export("export.statement", &target, detail).await
+    }
+
+    /// The contract as an INDIGO project document; the export is recorded in the audit log.
+    pub async fn indigo_project(&self, cv: &ScopedContract) -> Result<serde_json::Value, WebError> {
+        let project = obc_app::export::indigo_project(self.store(), cv.id()).await?;
+        let target = format!("contract:{}", cv.id());
+        self.audit_export("export.indigo", &target, "web").await?;
+        Ok(project)
+    }
+
+    /// Exports are audited for every viewer who may read them, auditors too: recording one
+    /// is not a change of data.
+    async fn audit_export(&self, action: &str, target: &str, detail: &str) -> Result<(), WebError> {
+        let actor = &self.viewer.user.username;
+        Ok(self.store().audit(actor, action, target, detail).await?)
+    }
+
+    /// The review of a milestone's issued draft, if it was issued.
+    pub async fn review(
+        &self,
+        cv: &ScopedContract,
+        milestone: &str,
+    ) -> Result<Option<StoredReview>, WebError> {
+        Ok(self.store().review(&self.scope, cv.id(), milestone).await?)
     }
 
     /// The finalized statements of contracts the viewer may see.
@@ -335,20 +480,155 @@ impl Reader<'_> {
         let (Role::Provider, Scope::Provider(provider)) = (self.viewer.role(), &self.scope) else {
             return Ok(None);
         };
-        let console = (self.state.drafts)
+        let console = self
+            .state
+            .drafts()
             .provider_console(self.store(), provider)
             .await?;
         Ok(Some(console))
     }
 }
 
-/// The imports, made only from a [`WriteCapability`]: each records the capability's actor.
+/// The writes, made only from a [`WriteCapability`]: each records the capability's actor;
+/// those of a contract or meeting take the reader's proof that the writer may see it.
 pub struct Writer<'a> {
     store: &'a Store,
     cap: &'a WriteCapability,
 }
 
 impl Writer<'_> {
+    /// Finalizes a milestone's statement (once its review, if any, allows it).
+    pub async fn finalize(
+        &self,
+        cv: &ScopedContract,
+        milestone: &str,
+        as_of: Option<time::Date>,
+    ) -> obc_app::Result<(Statement, StoredStatement)> {
+        obc_app::finalize_statement(self.store, self.cap.actor(), cv.id(), milestone, as_of).await
+    }
+
+    /// Issues a milestone's draft for review on `on`.
+    pub async fn issue_statement(
+        &self,
+        cv: &ScopedContract,
+        milestone: &str,
+        on: time::Date,
+    ) -> obc_app::Result<StoredReview> {
+        let actor = self.cap.actor();
+        obc_app::review::issue_statement(self.store, actor, cv.id(), milestone, on).await
+    }
+
+    /// Records an approval, dispute or resolution of a milestone's issued draft.
+    pub async fn review_step(
+        &self,
+        cv: &ScopedContract,
+        milestone: &str,
+        step: obc_core::review::Step,
+    ) -> obc_app::Result<StoredReview> {
+        let (actor, scope) = (self.cap.actor(), self.cap.user.scope());
+        obc_app::review::review_step(self.store, actor, &scope, cv.id(), milestone, step).await
+    }
+
+    /// Opens a meeting of the contract held on a day, with its attendees.
+    pub async fn open_meeting(
+        &self,
+        cv: &ScopedContract,
+        held_on: time::Date,
+        attendees: &[(String, Side)],
+    ) -> obc_app::Result<Meeting> {
+        let actor = self.cap.actor();
+        let (m, _) =
+            obc_app::progress::open_meeting(self.store, actor, cv.id(), held_on, attendees).await?;
+        Ok(m)
+    }
+
+    pub async fn add_attendee(
+        &self,
+        m: &ScopedMeeting,
+        name: &str,
+        side: &str,
+    ) -> obc_app::Result<Attendee> {
+        obc_app::progress::add_attendee(self.store, self.cap.actor(), m.id, name, side).await
+    }
+
+    pub async fn add_note(
+        &self,
+        m: &ScopedMeeting,
+        student: Option<&str>,
+        text: &str,
+        district_only: bool,
+    ) -> obc_app::Result<MeetingNote> {
+        let actor = self.cap.actor();
+        obc_app::progress::add_note(self.store, actor, m.id, student, text, district_only).await
+    }
+
+    pub async fn add_action(
+        &self,
+        m: &ScopedMeeting,
+        owner: &str,
+        due: Option<time::Date>,
+        text: &str,
+        student: Option<&str>,
+    ) -> obc_app::Result<ActionItem> {
+        let actor = self.cap.actor();
+        obc_app::progress::add_action(self.store, actor, m.id, owner, due, text, student).await
+    }
+
+    /// Closes or reopens an action item of the meeting's contract that the writer may see.
+    pub async fn set_action_status(
+        &self,
+        m: &ScopedMeeting,
+        item: i64,
+        status: &str,
+        note: &str,
+    ) -> obc_app::Result<ActionItem> {
+        obc_app::progress::set_action_status(
+            self.store,
+            self.cap.actor(),
+            &meeting_viewer(&self.cap.user),
+            &m.contract_id,
+            item,
+            status,
+            note,
+        )
+        .await
+    }
+
+    /// Claims an API push's idempotency key for the writer (see [`IdempotencyClaim`]).
+    pub async fn claim_idempotency_key(
+        &self,
+        key: &str,
+        request_sha256: &str,
+    ) -> Result<IdempotencyClaim, WebError> {
+        let user = &self.cap.user;
+        Ok(self
+            .store
+            .claim_idempotency_key(user, key, request_sha256)
+            .await?)
+    }
+
+    /// Keeps the answer of the push that claimed `key`, for its retries.
+    pub async fn remember_response(
+        &self,
+        key: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<(), WebError> {
+        let user = &self.cap.user;
+        Ok(self
+            .store
+            .remember_response(user, key, status, response)
+            .await?)
+    }
+
+    /// Frees `key` after a push that imported nothing, so a retry runs again.
+    pub async fn release_idempotency_key(&self, key: &str) -> Result<(), WebError> {
+        Ok(self
+            .store
+            .release_idempotency_key(&self.cap.user, key)
+            .await?)
+    }
+
     /// The district an upload is for: the one named (which must be known), or the only one.
     pub async fn district_for(&self, asked: Option<&str>) -> Result<String, WebError> {
         Ok(obc_app::district_for(self.store, asked).await?)
@@ -803,6 +1083,35 @@ mod tests {
                 not_found(student(&state, v, district).await),
                 Some(StatusCode::NOT_FOUND)
             );
+        }
+    }
+
+    /// A meeting is read and written only through its contract's scope: another district's
+    /// staff get 404 for it, as for a meeting that does not exist.
+    #[tokio::test]
+    async fn meetings_are_reached_only_within_the_viewers_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, contract) = two_districts(&dir).await;
+        let ector = viewer(Role::District, Some("ector"));
+        let other = viewer(Role::District, Some("other"));
+        let cap = ector.may_write(None).unwrap();
+        let cv = ector.reader(&state).contract(&contract).await.unwrap();
+        let held_on = time::Date::from_calendar_date(2024, time::Month::October, 1).unwrap();
+        let writer = cap.writer(&state);
+        let opened = writer.open_meeting(&cv, held_on, &[]).await.unwrap();
+        let ours = ector.reader(&state).meeting(opened.id).await.unwrap();
+        let added = writer.add_attendee(&ours, "Ana", "district").await;
+        assert_eq!(added.unwrap().name, "Ana");
+        let seen = ector.reader(&state).meeting_view(opened.id).await.unwrap();
+        assert_eq!(seen.attendees.len(), 1);
+        let status = |r: Result<(), WebError>| r.err().map(|e| e.status);
+        let theirs = other.reader(&state);
+        for found in [
+            status(theirs.meeting(opened.id).await.map(drop)),
+            status(theirs.meeting_view(opened.id).await.map(drop)),
+            status(ector.reader(&state).meeting(opened.id + 1).await.map(drop)),
+        ] {
+            assert_eq!(found, Some(StatusCode::NOT_FOUND));
         }
     }
 

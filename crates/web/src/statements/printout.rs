@@ -173,11 +173,9 @@ pub async fn print(
     Query(query): Query<StatementQuery>,
     Query(print): Query<PrintQuery>,
 ) -> Result<Response, WebError> {
-    let shown = shown(&state, &viewer, &id, &milestone, query.as_of.as_deref()).await?;
-    let names = state
-        .store
-        .school_names(&shown.cv.contract.district)
-        .await?;
+    let reader = viewer.reader(&state);
+    let shown = shown(&reader, &id, &milestone, query.as_of.as_deref()).await?;
+    let names = reader.school_names(&shown.cv).await?;
     let name = |school: &str| crate::students::school_name(&names, school).to_string();
     let statement = &shown.statement;
     let scope = scope(statement.lines.len(), print.school.as_deref());
@@ -246,7 +244,7 @@ pub async fn print(
         ),
     };
     Ok(render(&StatementPrint {
-        h: heading(&state, &shown).await?,
+        h: heading(&reader, &shown).await?,
         contract_hash: statement.contract_hash.clone(),
         inputs_hash: statement.inputs_hash.clone(),
         back: crate::listing::href(&base, &[("as_of", as_of)]),
