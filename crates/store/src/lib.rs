@@ -127,6 +127,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("sqlite/import_digests.sql")),
     (16, include_str!("sqlite/audit_index.sql")),
     (17, include_str!("sqlite/statement_records.sql")),
+    (18, include_str!("sqlite/enrollment_start.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -145,6 +146,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("postgres/import_digests.sql")),
     (16, include_str!("postgres/audit_index.sql")),
     (17, include_str!("postgres/statement_records.sql")),
+    (18, include_str!("postgres/enrollment_start.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -103,16 +103,16 @@ mod tests {
     fn a_shared_value_is_derived_once_and_a_new_one_again() {
         let memo: PerArc<String, usize> = PerArc::default();
         let (a, b) = (Arc::new("draft".to_string()), Arc::new("draft".to_string()));
-        let mut runs = 0;
-        let mut derive = |s: &String| {
-            runs += 1;
+        let runs = std::cell::Cell::new(0);
+        let derive = |s: &String| {
+            runs.set(runs.get() + 1);
             s.len()
         };
-        assert_eq!(*memo.of(&a, &mut derive), 5);
-        assert_eq!(*memo.of(&a, &mut derive), 5);
-        assert_eq!(runs, 1, "the same Arc is derived once");
-        memo.of(&b, &mut derive);
-        assert_eq!(runs, 2, "an equal value in a new Arc is a new draft");
+        assert_eq!(*memo.of(&a, derive), 5);
+        assert_eq!(*memo.of(&a, derive), 5);
+        assert_eq!(runs.get(), 1, "the same Arc is derived once");
+        memo.of(&b, derive);
+        assert_eq!(runs.get(), 2, "an equal value in a new Arc is a new draft");
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl ListQuery {
     /// search.
     pub fn matches(&self, texts: &[&str]) -> bool {
         // Without a search every row matches, and no row's texts are lowered.
-        if self.search().trim().is_empty() {
+        if !self.searching() {
             return true;
         }
         let texts: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
@@ -41,6 +41,11 @@ impl ListQuery {
             .to_lowercase()
             .split_whitespace()
             .all(|word| texts.iter().any(|t| t.contains(word)))
+    }
+
+    /// Whether the query searches: rows whose texts cost a lookup skip it otherwise.
+    pub fn searching(&self) -> bool {
+        !self.search().trim().is_empty()
     }
 
     fn descending(&self) -> bool {

@@ -260,7 +260,11 @@ impl Context {
         let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         listing::paginate(
             self.listed(),
-            |l| filter.keeps(l.s) && list.matches(&[&l.s.student_id, l.name(), l.school()]),
+            // Names are looked up only for a search (100,000 lookups otherwise).
+            |l| {
+                filter.keeps(l.s)
+                    && (!list.searching() || list.matches(&[&l.s.student_id, l.name(), l.school()]))
+            },
             columns,
             &list,
             base,
