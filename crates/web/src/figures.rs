@@ -1,5 +1,5 @@
 //! Figures derived from a whole statement (the contract page's growth chart, target note and
-//! school table; the statement page's filter choices), computed once per statement instead
+//! school table; the statement page's filter choices; the printout's school totals), computed once per statement instead
 //! of on every request: at 100,000 students each is a pass over every line.
 //!
 //! A stored draft or finalized statement is shared as one `Arc<Statement>` until its inputs
@@ -60,7 +60,6 @@ pub struct ContractFigures {
     pub growth_chart: String,
     /// Why "at or above projection" and "met the target" differ.
     pub target_note: String,
-    pub schools: Vec<SchoolTotal>,
 }
 
 /// The statement page's filter choices: the schools and rules on the statement.
@@ -93,6 +92,15 @@ impl StatementChoices {
 pub struct Figures {
     pub contract: PerArc<Statement, ContractFigures>,
     pub statement: PerArc<Statement, StatementChoices>,
+    /// Each school's students and amounts (the contract page's table, the printout's).
+    schools: PerArc<Statement, Vec<SchoolTotal>>,
+}
+
+impl Figures {
+    /// [`obc_core::statement::school_totals`] of a statement, summed once.
+    pub fn schools(&self, statement: &Arc<Statement>) -> Arc<Vec<SchoolTotal>> {
+        (self.schools).of(statement, |s| obc_core::statement::school_totals(&s.lines))
+    }
 }
 
 #[cfg(test)]

@@ -333,7 +333,10 @@ pub async fn contract(
             "From full price to amount payable",
             &waterfall(&cv, statement),
         ),
-        schools: school_rows(&figures.schools, &reader.school_names(&cv).await?),
+        schools: school_rows(
+            &state.figures.schools(statement),
+            &reader.school_names(&cv).await?,
+        ),
     }))
 }
 
@@ -354,7 +357,6 @@ fn contract_figures(contract: &str, statement: &Statement) -> ContractFigures {
             &|from, to| growth_bin_link(contract, from, to),
         ),
         target_note: obc_core::progress::reconcile_target(&statement.lines).explain(),
-        schools: obc_core::statement::school_totals(&statement.lines),
     }
 }
 

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use obc_core::money::format_dollars;
 use obc_core::rule_words::rule_label;
-use obc_core::statement::{school_totals, Adjustment, SchoolTotal};
+use obc_core::statement::{Adjustment, SchoolTotal};
 use obc_core::Statement;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -181,7 +181,7 @@ pub async fn print(
     let scope = scope(statement.lines.len(), print.school.as_deref());
     let base = format!("/contracts/{id}/statements/{milestone}");
     let as_of = shown.as_of_param.trim_start_matches("&as_of=");
-    let totals = school_totals(&statement.lines);
+    let totals = state.figures.schools(statement);
     let part = match scope {
         Scope::School(school) => {
             let t = totals
