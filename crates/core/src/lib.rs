@@ -22,6 +22,7 @@ pub mod statement;
 pub mod statement_pass;
 #[cfg(test)]
 mod test_kit;
+pub mod waterfall;
 
 pub use contract::{Contract, ContractError};
 pub use grade::Grade;

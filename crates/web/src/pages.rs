@@ -383,50 +383,20 @@ fn weekly_attendance(weeks: &[obc_app::drafts::WeekAttendance]) -> Vec<(String, 
 
 /// Full price, what each rule took away or added, the cap, and what is payable in all.
 fn waterfall(cv: &ContractVersion, statement: &Statement) -> Vec<WaterfallStep> {
-    let c = &cv.contract;
-    let t = &statement.totals;
-    let n = Decimal::from(t.students);
-    let money = |d: Decimal| d.to_f64().unwrap_or(0.0);
-    let step = |label: String, amount: Decimal, kind: StepKind| WaterfallStep {
-        label,
-        amount: money(amount),
-        amount_text: format_dollars(amount),
-        kind,
-    };
-    let mut steps = vec![step(
-        "Full price".into(),
-        n * c.price_per_student,
-        StepKind::Total,
-    )];
-    let base_not_earned = n * c.base_part() - (t.paid_before + t.base);
-    if !base_not_earned.is_zero() {
-        steps.push(step(
-            "Base not earned".into(),
-            -base_not_earned,
-            StepKind::Decrease,
-        ));
-    }
-    for r in &t.by_rule {
-        let delta = r.contingent - Decimal::from(r.students) * c.contingent_part();
-        if delta.is_zero() {
-            continue;
-        }
-        let kind = if delta > Decimal::ZERO {
-            StepKind::Increase
-        } else {
-            StepKind::Decrease
-        };
-        steps.push(step(r.rule.clone(), delta, kind));
-    }
-    if let Some(cap) = t.nte_cap {
-        steps.push(step("NTE cap".into(), cap, StepKind::Decrease));
-    }
-    steps.push(step(
-        "Payable".into(),
-        t.paid_before + t.statement_total,
-        StepKind::Total,
-    ));
-    steps
+    use obc_core::waterfall::{payment_waterfall, StepKind as Step};
+    payment_waterfall(&cv.contract, &statement.totals)
+        .into_iter()
+        .map(|s| WaterfallStep {
+            kind: match s.kind {
+                Step::Total => StepKind::Total,
+                Step::Change if s.amount > Decimal::ZERO => StepKind::Increase,
+                Step::Change => StepKind::Decrease,
+            },
+            amount: s.amount.to_f64().unwrap_or(0.0),
+            amount_text: format_dollars(s.amount),
+            label: s.label,
+        })
+        .collect()
 }
 
 /// A statement line as shown: money and rates formatted, reason in words.
