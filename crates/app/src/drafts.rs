@@ -223,9 +223,9 @@ impl Drafts {
         Ok(names)
     }
 
-    /// Brings the drafts of every milestone of these contracts up to date in the background
-    /// (after an import), so the next page reads them instead of computing them. Failures are
-    /// left for that page to report.
+    /// Brings the drafts of every milestone of these contracts, and their progress as of the
+    /// contract's current date, up to date in the background (after an import), so the next
+    /// page reads them instead of computing them. Failures are left for that page to report.
     pub fn refresh_in_background(self: &Arc<Self>, store: &Store, contracts: Vec<ContractVersion>) {
         let (drafts, store) = (self.clone(), store.clone());
         tokio::spawn(async move {
@@ -245,6 +245,16 @@ impl Drafts {
                             m.name, cv.contract.id
                         );
                     }
+                }
+                // The progress page's default date: seconds at state scale, so not on the
+                // first request.
+                let today = time::OffsetDateTime::now_utc().date();
+                let date = obc_core::progress::current_date(&cv.contract, today);
+                if let Err(e) = drafts.progress(&store, cv, date).await {
+                    eprintln!(
+                        "note: the progress of {} was not refreshed: {e}",
+                        cv.contract.id
+                    );
                 }
             }
         });
