@@ -128,6 +128,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("sqlite/audit_index.sql")),
     (17, include_str!("sqlite/statement_records.sql")),
     (18, include_str!("sqlite/enrollment_start.sql")),
+    (19, include_str!("sqlite/session_index.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -147,6 +148,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("postgres/audit_index.sql")),
     (17, include_str!("postgres/statement_records.sql")),
     (18, include_str!("postgres/enrollment_start.sql")),
+    (19, include_str!("postgres/session_index.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
