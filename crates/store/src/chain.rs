@@ -129,9 +129,17 @@ async fn statement_content(
     .bind(statement_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(s) = row else {
+    let Some(mut s) = row else {
         return Ok(None);
     };
+    if s.9.is_empty() {
+        let deflated: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
+                .bind(statement_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        s.9 = crate::statement_content::json_of(statement_id, String::new(), deflated)?;
+    }
     let inputs: Option<String> =
         sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = $1")
             .bind(statement_id)

@@ -19,6 +19,7 @@ mod reviews;
 mod roster;
 mod school_attendance;
 mod scope;
+mod statement_content;
 mod statements;
 mod upserts;
 mod users;
@@ -129,6 +130,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("sqlite/statement_records.sql")),
     (18, include_str!("sqlite/enrollment_start.sql")),
     (19, include_str!("sqlite/session_index.sql")),
+    (20, include_str!("sqlite/statement_deflate.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -149,6 +151,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("postgres/statement_records.sql")),
     (18, include_str!("postgres/enrollment_start.sql")),
     (19, include_str!("postgres/session_index.sql")),
+    (20, include_str!("postgres/statement_deflate.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -286,8 +286,9 @@ impl Store {
         let now = crate::now();
         let id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO statements (contract_id, contract_version, milestone, milestone_date, statement_date, inputs_hash,
-                content_sha256, engine_version, total_cents, content_json, finalized_at, finalized_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                content_sha256, engine_version, total_cents, content_json, finalized_at, finalized_by,
+                content_deflate)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(&statement.contract_id)
         .bind(i64::from(statement.contract_version))
@@ -298,9 +299,10 @@ impl Store {
         .bind(&sha)
         .bind(&statement.engine_version)
         .bind(total_cents)
-        .bind(&json)
+        .bind("")
         .bind(&now)
         .bind(actor)
+        .bind(crate::statement_content::deflate(&json))
         .fetch_one(&mut *tx)
         .await?;
         for chunk in statement.lines.chunks(500) {
@@ -371,13 +373,37 @@ impl Store {
         contract_id: &str,
         milestone: &str,
     ) -> Result<Option<StoredStatement>> {
-        self.finalized_of(SELECT_STATEMENT, contract_id, milestone)
-            .await
+        match self
+            .finalized_of(SELECT_STATEMENT, contract_id, milestone)
+            .await?
+        {
+            Some(s) => Ok(self.with_content(vec![s]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// Statements read with `SELECT_STATEMENT`, with their JSON: those finalized since
+    /// migration 20 keep it deflated in a column of its own, read and inflated here.
+    async fn with_content(&self, statements: Vec<StoredStatement>) -> Result<Vec<StoredStatement>> {
+        let mut whole = Vec::with_capacity(statements.len());
+        for mut s in statements {
+            if s.content_json.is_empty() {
+                let deflated: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
+                        .bind(s.id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                s.content_json = crate::statement_content::json_of(s.id, String::new(), deflated)?;
+            }
+            whole.push(s);
+        }
+        Ok(whole)
     }
 
     /// Every finalized statement, by contract then milestone date.
     pub async fn finalized_statements(&self) -> Result<Vec<StoredStatement>> {
-        self.every_finalized(SELECT_STATEMENT).await
+        let statements = self.every_finalized(SELECT_STATEMENT).await?;
+        self.with_content(statements).await
     }
 
     /// A milestone's finalized statement as `select` reads it (with or without its JSON).
@@ -415,7 +441,8 @@ impl Store {
             .bind(contract_id)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(stored).collect())
+        self.with_content(rows.into_iter().map(stored).collect())
+            .await
     }
 
     /// The finalized statements of one contract dated before `before`, in milestone date
@@ -433,7 +460,8 @@ impl Store {
             .bind(before.to_string())
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(stored).collect())
+        self.with_content(rows.into_iter().map(stored).collect())
+            .await
     }
 
     /// Whether any finalized statement used this contract (then its versions are frozen).
