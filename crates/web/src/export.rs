@@ -3,8 +3,8 @@
 //! (its handler is with the statement pages, in [`crate::statements`]).
 
 use crate::access::{self, Effect, RouteSpec};
-use crate::api::{ApiError, ApiViewer};
 use crate::auth::Viewer;
+use crate::error::{ApiError, ApiViewer};
 use crate::{AppState, WebError};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};

@@ -3,12 +3,12 @@
 use crate::access::WriteCapability;
 use crate::auth::Viewer;
 use crate::charts::{self, StepKind, WaterfallStep};
+use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 use crate::figures::ContractFigures;
 use obc_core::money::format_dollars;
@@ -19,60 +19,6 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek, Write};
-
-/// Renders a template, or a plain 500 if the template itself fails.
-pub fn render<T: Template>(page: &T) -> Response {
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("page failed to render: {e}"),
-        )
-            .into_response(),
-    }
-}
-
-/// What the navigation bar needs.
-pub struct Nav {
-    pub username: String,
-    pub role: &'static str,
-    pub org: String,
-    pub csrf: String,
-    pub can_upload: bool,
-    pub can_audit: bool,
-    pub can_manage_users: bool,
-    /// The contract design tools (lint, simulation, exhibit): admins and district staff.
-    pub can_design: bool,
-}
-
-impl Nav {
-    pub(crate) fn of(viewer: &Viewer) -> Nav {
-        Nav {
-            username: viewer.user.username.clone(),
-            role: viewer.role().as_str(),
-            org: viewer.user.org_id.clone().unwrap_or_default(),
-            csrf: viewer.csrf.clone().unwrap_or_default(),
-            can_upload: viewer.role() != Role::Auditor,
-            can_audit: matches!(viewer.role(), Role::Admin | Role::Auditor),
-            can_manage_users: viewer.role() == Role::Admin,
-            can_design: matches!(viewer.role(), Role::Admin | Role::District),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-pub struct LoginPage {
-    pub csrf: String,
-    pub error: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub message: String,
-}
 
 /// A contract in scope, with the figures of its contingent statement as of its date.
 pub struct ContractRow {
@@ -86,7 +32,7 @@ pub struct ContractRow {
     pub projected_total: String,
     pub cost_per_outcome: String,
     /// The meeting cadence checked today.
-    pub meetings: crate::monitoring::MeetingFlag,
+    pub meetings: crate::format::MeetingFlag,
     /// Why the contract's figures cannot be computed (data obc refuses to compute with), shown
     /// in their place so the other contracts stay visible.
     pub problem: Option<String>,
@@ -222,7 +168,7 @@ fn school_rows(schools: &[SchoolTotal], names: &HashMap<String, String>) -> Vec<
     schools
         .iter()
         .map(|s| SchoolRow {
-            school: crate::students::school_name(names, &s.school_id).to_string(),
+            school: crate::format::school_name(names, &s.school_id).to_string(),
             students: s.students,
             met_target: s.met_target,
             district_fault: s.district_fault,
@@ -1050,16 +996,4 @@ pub async fn upload(
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(response)
-}
-
-/// GET /style.css: the app's one stylesheet (no inline styles: see the Content-Security-Policy).
-pub async fn stylesheet() -> Response {
-    (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../templates/style.css"),
-    )
-        .into_response()
 }

@@ -14,7 +14,7 @@ pub use printout::{print, PRINT_ALL_MAX};
 use crate::access::{Reader, ScopedContract};
 use crate::auth::Viewer;
 use crate::figures::{PerArc, StatementChoices};
-use crate::pages::{render, Nav};
+use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -8,9 +8,9 @@
 
 use crate::access::ScopedContract;
 use crate::auth::Viewer;
+use crate::format::{current_date, factor_text, parse_date, school_name, status_text};
+use crate::layout::{render, Nav};
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
-use crate::monitoring::{current_date, parse_date, status_text};
-use crate::pages::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -167,19 +167,6 @@ impl Filter {
         }
         parts.join(", ")
     }
-}
-
-pub(crate) fn factor_text(f: Factor) -> &'static str {
-    match f {
-        Factor::Attendance => "Attendance",
-        Factor::ProviderDuties => "Provider duties",
-        Factor::Outcome => "Outcome",
-    }
-}
-
-/// A school's name from the roster, else its id.
-pub(crate) fn school_name<'a>(schools: &'a HashMap<String, String>, id: &'a str) -> &'a str {
-    schools.get(id).map_or(id, String::as_str)
 }
 
 /// What both pages need: the contract, its progress at the date asked for and the words for
