@@ -5,9 +5,8 @@
 use crate::access::{self, Effect, RouteSpec, WriteCapability, Writer};
 use crate::auth::Viewer;
 use crate::error::{csrf_header, ApiError, ApiViewer};
-use crate::pages::{self, Upload};
 use crate::schemas;
-use crate::statements::{self, StatementQuery};
+use crate::upload::{self, Upload};
 use crate::{AppState, WebError};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -51,13 +50,6 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(contract),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/api/contracts/{id}/statements/{milestone}",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(statement),
     },
     RouteSpec {
         method: "POST",
@@ -218,15 +210,6 @@ async fn contract(
         source: cv.source.clone(),
         milestones,
     }))
-}
-
-async fn statement(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-    Path((id, milestone)): Path<(String, String)>,
-    Query(query): Query<StatementQuery>,
-) -> Result<Response, ApiError> {
-    Ok(statements::statement_file(&state, &viewer, &id, &milestone, &query).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -403,11 +386,11 @@ async fn upload_json(
     let upload = Upload {
         csrf: None,
         file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
-        body: pages::UploadBody(body),
+        body: upload::UploadBody(body),
         org: query.org,
         effective: query.effective,
     };
-    let outcome = pages::run_upload_as(state, viewer, cap, kind, upload).await?;
+    let outcome = upload::run_upload_as(state, viewer, cap, kind, upload).await?;
     let problems = outcome
         .errors
         .into_iter()

@@ -12,7 +12,7 @@ use crate::access::{DesignDistrict, Designer};
 use crate::auth::Viewer;
 use crate::charts::{self, CountBin, ShareRow};
 use crate::layout::{render, Nav};
-use crate::pages::read_upload;
+use crate::upload::read_upload;
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Multipart, Query, State};

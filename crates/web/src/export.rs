@@ -1,6 +1,6 @@
 //! Documents made from a contract for others to file or load: the INDIGO project document
-//! (download and API) and the statement as a printable Letter document for a finance office
-//! (its handler is with the statement pages, in [`crate::statements`]).
+//! (download and API). The statement's printable Letter document for a finance office is with
+//! the statement pages, in `statements`.
 
 use crate::access::{self, Effect, RouteSpec};
 use crate::auth::Viewer;
@@ -28,13 +28,6 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(indigo_api),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/statements/{milestone}/print",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(crate::statements::print),
     },
 ];
 

@@ -16,7 +16,6 @@ use crate::format::{current_date, factor_text, parse_date, school_name, status_t
 use crate::layout::{render, Nav};
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
 use crate::schemas;
-use crate::students;
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::body::Bytes;
@@ -39,20 +38,6 @@ use serde_json::{json, Value};
 
 /// Progress monitoring's and meetings' routes.
 pub(crate) const ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/progress",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(students::progress_page),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/students",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(students::students_page),
-    },
     RouteSpec {
         method: "GET",
         path: "/contracts/{id}/meetings",

@@ -2,7 +2,8 @@
 //! schemas. An assembly module: only the crate root imports it, and it imports the features.
 
 use crate::access::{Allowed, Effect, RouteSpec};
-use crate::{api, audit, export, monitoring, review, schemas};
+use crate::statements::review;
+use crate::{api, audit, export, monitoring, schemas};
 use axum::routing::get;
 use axum::Json;
 use serde_json::{json, Value};
