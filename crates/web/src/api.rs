@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// The API's routes (the audit log's are in `audit.rs`).
+/// The API's routes (the other features list their JSON routes beside their pages).
 pub(crate) const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "GET",
