@@ -16,8 +16,8 @@
 //! ([`AuditLog`], [`UserDirectory`], [`AccountAdmin`], [`Designer`]). The raw store is kept in a
 //! [`RawStore`], whose inside only this module (and sign-in, [`SignIn`]) opens.
 
-use crate::api::ApiError;
 use crate::auth::Viewer;
+use crate::error::ApiError;
 use crate::{AppState, WebError};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::{self, Next};

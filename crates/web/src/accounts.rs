@@ -4,7 +4,7 @@
 
 use crate::access::{self, AccountAdmin, Effect, RouteSpec};
 use crate::auth::{self, Viewer};
-use crate::pages::{render, Nav};
+use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, State};

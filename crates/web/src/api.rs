@@ -2,15 +2,14 @@
 //! Authenticate with the session cookie (state-changing calls then need `X-CSRF-Token`) or
 //! with `Authorization: Bearer <token>` (`obc user token`). Described at `/api/openapi.json`.
 
-use crate::access::{self, Allowed, Effect, RouteSpec, WriteCapability, Writer};
+use crate::access::{self, Effect, RouteSpec, WriteCapability, Writer};
 use crate::auth::Viewer;
-use crate::pages::{self, Upload};
+use crate::error::{csrf_header, ApiError, ApiViewer};
 use crate::schemas;
-use crate::statements::{self, StatementQuery};
+use crate::upload::{self, Upload};
 use crate::{AppState, WebError};
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -22,70 +21,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// An API failure: JSON [`ErrorBody`] with the HTTP status.
-pub struct ApiError(WebError);
-
-/// The body of every refusal or failure of the API.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ErrorBody {
-    /// What went wrong, for people.
-    error: String,
-}
-
-impl From<WebError> for ApiError {
-    fn from(e: WebError) -> Self {
-        ApiError(e)
-    }
-}
-
-impl From<obc_store::StoreError> for ApiError {
-    fn from(e: obc_store::StoreError) -> Self {
-        ApiError(e.into())
-    }
-}
-
-impl From<obc_app::AppError> for ApiError {
-    fn from(e: obc_app::AppError) -> Self {
-        ApiError(e.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let WebError { status, message } = self.0;
-        let body = ErrorBody { error: message };
-        crate::with_retry_after(status, (status, Json(body)).into_response())
-    }
-}
-
-/// The viewer of an API call; refusals are JSON, never a redirect to the sign-in page.
-pub struct ApiViewer(pub Viewer);
-
-impl FromRequestParts<AppState> for ApiViewer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let viewer = Viewer::from_request_parts(parts, state).await?;
-        Ok(ApiViewer(viewer))
-    }
-}
-
-pub(crate) fn csrf_header(headers: &HeaderMap) -> Option<&str> {
-    headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
-}
-
-/// The API's routes (the audit log's are in `audit.rs`).
+/// The API's routes (the other features list their JSON routes beside their pages).
 pub(crate) const ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        method: "GET",
-        path: "/api/openapi.json",
-        allowed: Allowed::Anyone,
-        effect: Effect::Reads,
-        handler: || get(openapi),
-    },
     RouteSpec {
         method: "GET",
         path: "/api/me",
@@ -113,13 +50,6 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(contract),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/api/contracts/{id}/statements/{milestone}",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(statement),
     },
     RouteSpec {
         method: "POST",
@@ -280,15 +210,6 @@ async fn contract(
         source: cv.source.clone(),
         milestones,
     }))
-}
-
-async fn statement(
-    State(state): State<AppState>,
-    ApiViewer(viewer): ApiViewer,
-    Path((id, milestone)): Path<(String, String)>,
-    Query(query): Query<StatementQuery>,
-) -> Result<Response, ApiError> {
-    Ok(statements::statement_file(&state, &viewer, &id, &milestone, &query).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -465,11 +386,11 @@ async fn upload_json(
     let upload = Upload {
         csrf: None,
         file_name: query.name.unwrap_or_else(|| format!("{kind} upload")),
-        body: pages::UploadBody(body),
+        body: upload::UploadBody(body),
         org: query.org,
         effective: query.effective,
     };
-    let outcome = pages::run_upload_as(state, viewer, cap, kind, upload).await?;
+    let outcome = upload::run_upload_as(state, viewer, cap, kind, upload).await?;
     let problems = outcome
         .errors
         .into_iter()
@@ -665,11 +586,8 @@ fn upload_route(kind: &'static str) -> MethodRouter<AppState> {
     )
 }
 
-async fn openapi() -> Json<Value> {
-    Json(openapi_document())
-}
-
-pub fn openapi_document() -> Value {
+/// The API's paths in the OpenAPI document (assembled in [`crate::openapi`]).
+pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     let milestone =
         json!({"name": "milestone", "in": "path", "required": true, "schema": {"type": "string"}});
@@ -677,7 +595,7 @@ pub fn openapi_document() -> Value {
         json!({"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}});
     let org = json!({"name": "org", "in": "query", "description": "District or provider id (admins only; staff upload for their own organisation)", "schema": {"type": "string"}});
     let name = json!({"name": "name", "in": "query", "description": "File name used in error messages", "schema": {"type": "string"}});
-    let ok = |d: &str, schema: Value| json!({"200": schemas::json_response(d, schema), "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}});
+    let ok = schemas::read_answers;
     let report = |d: &str| schemas::json_response(d, schemas::of::<UploadReport>());
     let upload = |summary: &str, media: Value| {
         json!({"post": {
@@ -700,85 +618,45 @@ pub fn openapi_document() -> Value {
         .as_array_mut()
         .expect("parameters")
         .push(json!({"name": "effective", "in": "query", "description": "An amendment's effective date: statements dated on or after it use this version (default: the contract's period start)", "schema": {"type": "string", "format": "date"}}));
-    let mut doc = json!({
-        "openapi": "3.1.0",
-        "info": {"title": "obc API", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Outcomes-based contracting for K-12 tutoring. Every call is limited to the caller's organisation: district staff see their district, provider staff the students of their own contracts, auditors read contracts, statements, ledger and audit log."},
-        "security": [{"bearer": []}, {"cookie": []}],
-        "paths": {
-            "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": ok("The user", schemas::of::<Me>())}},
-            "/api/contracts": {
-                "get": {"summary": "Contracts in the caller's scope", "responses": ok("Contracts", schemas::list_of::<ContractListed>())},
-                "post": contract_post
-            },
-            "/api/contracts/{id}": {"get": {"summary": "A contract: document, version, milestones and their finalized statements", "parameters": [id], "responses": ok("The contract", schemas::of::<ContractDetail>())}},
-            "/api/contracts/{id}/statements/{milestone}": {"get": {
-                "summary": "The statement of a milestone (draft unless finalized), CSV or JSON; recorded in the audit log as an export",
-                "parameters": [id, milestone, as_of, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
-                "responses": {"200": {"description": "The statement", "content": {"application/json": {"schema": schemas::of::<schemas::Statement>()}, "text/csv": {"schema": {"type": "string", "description": "One line per student (CSV_COLUMNS of the engine), then the totals"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
-            }},
-            "/api/contracts/{id}/statements/{milestone}/finalize": {"post": {
-                "summary": "Finalize a statement (admin); it is never changed afterwards",
-                "parameters": [id, milestone, as_of],
-                "responses": {"200": schemas::json_response("Finalized", schemas::of::<Finalized>()), "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
-            }},
-            "/api/students/{district}/{student}": {"get": {
-                "summary": "A student's timeline: enrollments, sessions, scores (providers: own students, no demographics)",
-                "parameters": [{"name": "district", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "student", "in": "path", "required": true, "schema": {"type": "string"}}],
-                "responses": ok("The student", schemas::of::<StudentTimeline>())
-            }},
-            "/api/sessions": {"post": {
-                "summary": "Upload a session log, CSV or JSON (provider). Send an Idempotency-Key header so a retry never imports twice.",
-                "parameters": [org, name, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
-                "responses": {
-                    "200": report("Imported"),
-                    "422": report("Rejected: nothing was imported"),
-                    "403": {"$ref": "#/components/responses/Error"},
-                    "409": {"$ref": "#/components/responses/Error"}
-                }
-            }},
-            "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}, "text/csv": {"schema": {"type": "string"}}})),
-            "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {"schema": {"type": "string"}}})),
-            "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {"schema": {"type": "string"}}})),
-            "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements", schemas::list_of::<crate::audit::LedgerRow>())}},
-            "/api/audit": {"get": {
-                "summary": "The audit log (admin, auditor), newest first, every event that passes the filters",
-                "parameters": [
-                    {"name": "actor", "in": "query", "description": "The username exactly", "schema": {"type": "string"}},
-                    {"name": "action", "in": "query", "description": "The action exactly (login), or a family ending in '.' (import.)", "schema": {"type": "string"}},
-                    {"name": "from", "in": "query", "description": "Events on this UTC day or later", "schema": {"type": "string", "format": "date"}},
-                    {"name": "to", "in": "query", "description": "Events on this UTC day or earlier", "schema": {"type": "string", "format": "date"}},
-                    {"name": "contract", "in": "query", "description": "Events on the contract and its statements", "schema": {"type": "string"}}
-                ],
-                "responses": ok("Audit events", schemas::list_of::<crate::audit::AuditEntry>())
-            }},
-            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": schemas::json_response("OpenAPI 3.1", json!({"type": "object", "required": ["openapi", "info", "paths", "components"]}))}}}
+    let paths = json!({
+        "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": ok("The user", schemas::of::<Me>())}},
+        "/api/contracts": {
+            "get": {"summary": "Contracts in the caller's scope", "responses": ok("Contracts", schemas::list_of::<ContractListed>())},
+            "post": contract_post
         },
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token from `obc user token USERNAME`"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "obc_session", "description": "The web session; POSTs also need the X-CSRF-Token header from /api/me"}
-            },
-            "responses": {"Error": schemas::json_response("Refused or failed", schemas::of::<ErrorBody>())},
-            "schemas": {
-                "Session": {"type": "object", "required": ["session_id", "student_id", "tutor_id", "date", "minutes", "status"], "properties": {
-                    "session_id": {"type": "string"}, "student_id": {"type": "string"}, "tutor_id": {"type": "string"},
-                    "date": {"type": "string", "format": "date"}, "minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
-                    "status": {"type": "string", "enum": ["attended", "student_absent", "district_cancelled", "provider_cancelled"]},
-                    "group_size": {"type": "integer", "minimum": 1},
-                    "subject": {"type": "string", "maxLength": 200, "description": "What the session taught; blank counts for any of the provider's contracts enrolling the student, unless two or more do on that date (then for none)"},
-                    "district": {"type": "string", "maxLength": 200, "description": "The student's district, for a student id that several districts' rosters hold; blank: placed by the provider's enrollments"}}}
+        "/api/contracts/{id}": {"get": {"summary": "A contract: document, version, milestones and their finalized statements", "parameters": [id], "responses": ok("The contract", schemas::of::<ContractDetail>())}},
+        "/api/contracts/{id}/statements/{milestone}": {"get": {
+            "summary": "The statement of a milestone (draft unless finalized), CSV or JSON; recorded in the audit log as an export",
+            "parameters": [id, milestone, as_of, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+            "responses": {"200": {"description": "The statement", "content": {"application/json": {"schema": schemas::of::<schemas::Statement>()}, "text/csv": {"schema": {"type": "string", "description": "One line per student (CSV_COLUMNS of the engine), then the totals"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+        }},
+        "/api/contracts/{id}/statements/{milestone}/finalize": {"post": {
+            "summary": "Finalize a statement (admin); it is never changed afterwards",
+            "parameters": [id, milestone, as_of],
+            "responses": {"200": schemas::json_response("Finalized", schemas::of::<Finalized>()), "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
+        }},
+        "/api/students/{district}/{student}": {"get": {
+            "summary": "A student's timeline: enrollments, sessions, scores (providers: own students, no demographics)",
+            "parameters": [{"name": "district", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "student", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": ok("The student", schemas::of::<StudentTimeline>())
+        }},
+        "/api/sessions": {"post": {
+            "summary": "Upload a session log, CSV or JSON (provider). Send an Idempotency-Key header so a retry never imports twice.",
+            "parameters": [org, name, {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}}}}},
+            "responses": {
+                "200": report("Imported"),
+                "422": report("Rejected: nothing was imported"),
+                "403": {"$ref": "#/components/responses/Error"},
+                "409": {"$ref": "#/components/responses/Error"}
             }
-        }
+        }},
+        "/api/rosters": upload("Upload a roster: OneRoster zip, StudentsBySchool.csv or plain CSV (district)", json!({"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}, "text/csv": {"schema": {"type": "string"}}})),
+        "/api/assessments": upload("Upload MAP AssessmentResults.csv or the generic assessment CSV (district)", json!({"text/csv": {"schema": {"type": "string"}}})),
+        "/api/school-attendance": upload("Upload daily school attendance, a CSV student_id,date,present (district); sessions marked attended on days a student was absent from school are flagged for review", json!({"text/csv": {"schema": {"type": "string"}}}))
     });
-    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
-        schemas.extend(schemas::components());
+    match paths {
+        Value::Object(paths) => paths,
+        _ => unreachable!("a JSON object"),
     }
-    if let Some(paths) = doc["paths"].as_object_mut() {
-        paths.extend(crate::monitoring::openapi_paths());
-        paths.extend(crate::export::openapi_paths());
-        paths.extend(crate::review::openapi_paths());
-    }
-    doc
 }

@@ -2,9 +2,9 @@
 //! finalized statements with its verification, as pages and as JSON.
 
 use crate::access::{self, Effect, RouteSpec};
-use crate::api::{ApiError, ApiViewer};
 use crate::auth::Viewer;
-use crate::pages::{render, Nav};
+use crate::error::{ApiError, ApiViewer};
+use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -362,6 +362,30 @@ async fn ledger_api(
     ApiViewer(viewer): ApiViewer,
 ) -> Result<Json<Vec<LedgerRow>>, ApiError> {
     Ok(Json(ledger_rows(&state, &viewer).await?))
+}
+
+/// The ledger's and the audit log's paths in the OpenAPI document.
+pub(crate) fn openapi_paths() -> serde_json::Map<String, serde_json::Value> {
+    use crate::schemas;
+    let ok = schemas::read_answers;
+    let paths = serde_json::json!({
+        "/api/ledger": {"get": {"summary": "Finalized statements in scope, with their SHA-256", "responses": ok("Statements", schemas::list_of::<LedgerRow>())}},
+        "/api/audit": {"get": {
+            "summary": "The audit log (admin, auditor), newest first, every event that passes the filters",
+            "parameters": [
+                {"name": "actor", "in": "query", "description": "The username exactly", "schema": {"type": "string"}},
+                {"name": "action", "in": "query", "description": "The action exactly (login), or a family ending in '.' (import.)", "schema": {"type": "string"}},
+                {"name": "from", "in": "query", "description": "Events on this UTC day or later", "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "description": "Events on this UTC day or earlier", "schema": {"type": "string", "format": "date"}},
+                {"name": "contract", "in": "query", "description": "Events on the contract and its statements", "schema": {"type": "string"}}
+            ],
+            "responses": ok("Audit events", schemas::list_of::<AuditEntry>())
+        }}
+    });
+    match paths {
+        serde_json::Value::Object(paths) => paths,
+        _ => unreachable!("a JSON object"),
+    }
 }
 
 #[cfg(test)]

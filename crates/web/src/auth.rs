@@ -1,6 +1,7 @@
 //! Who is asking: login with argon2-hashed passwords, session cookies, CSRF tokens, API tokens
 //! and a login rate limit. Every handler gets a [`Viewer`] from here or is refused.
 
+use crate::layout::{render, LoginPage, Nav};
 use crate::{AppState, WebError};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -301,7 +302,7 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> H
 /// GET /login: the form, with a CSRF token bound to a short-lived cookie.
 pub async fn login_page(State(state): State<AppState>) -> Response {
     let csrf = random_token();
-    let mut response = crate::pages::render(&crate::pages::LoginPage {
+    let mut response = render(&LoginPage {
         csrf: csrf.clone(),
         error: None,
     });
@@ -359,7 +360,7 @@ fn address_key(peer: Option<IpAddr>) -> String {
 /// The sign-in form again, with a message, a status and a fresh form token.
 fn login_form_again(state: &AppState, status: StatusCode, message: &str) -> Response {
     let csrf = random_token();
-    let mut response = crate::pages::render(&crate::pages::LoginPage {
+    let mut response = render(&LoginPage {
         csrf: csrf.clone(),
         error: Some(message.into()),
     });
@@ -483,6 +484,22 @@ pub async fn logout(
         .headers_mut()
         .append(SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
     Ok(response)
+}
+
+/// The bar is built here, beside the viewer, so that [`crate::layout`] imports no module.
+impl Nav {
+    pub(crate) fn of(viewer: &Viewer) -> Nav {
+        Nav {
+            username: viewer.user.username.clone(),
+            role: viewer.role().as_str(),
+            org: viewer.user.org_id.clone().unwrap_or_default(),
+            csrf: viewer.csrf.clone().unwrap_or_default(),
+            can_upload: viewer.role() != Role::Auditor,
+            can_audit: matches!(viewer.role(), Role::Admin | Role::Auditor),
+            can_manage_users: viewer.role() == Role::Admin,
+            can_design: matches!(viewer.role(), Role::Admin | Role::District),
+        }
+    }
 }
 
 #[cfg(test)]

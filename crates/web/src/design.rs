@@ -11,7 +11,8 @@
 use crate::access::{DesignDistrict, Designer};
 use crate::auth::Viewer;
 use crate::charts::{self, CountBin, ShareRow};
-use crate::pages::{read_upload, render, Nav};
+use crate::layout::{render, Nav};
+use crate::upload::read_upload;
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Multipart, Query, State};

@@ -1,10 +1,10 @@
 //! Documents made from a contract for others to file or load: the INDIGO project document
-//! (download and API) and the statement as a printable Letter document for a finance office
-//! (its handler is with the statement pages, in [`crate::statements`]).
+//! (download and API). The statement's printable Letter document for a finance office is with
+//! the statement pages, in `statements`.
 
 use crate::access::{self, Effect, RouteSpec};
-use crate::api::{ApiError, ApiViewer};
 use crate::auth::Viewer;
+use crate::error::{ApiError, ApiViewer};
 use crate::{AppState, WebError};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -28,13 +28,6 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(indigo_api),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/statements/{milestone}/print",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(crate::statements::print),
     },
 ];
 

@@ -14,17 +14,20 @@ pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod design;
+mod error;
 pub mod exhibit;
 pub mod export;
 mod figures;
+mod format;
+pub mod layout;
 pub mod listing;
 pub mod monitoring;
+pub mod openapi;
 pub mod pages;
-pub mod provider_console;
-pub mod review;
 mod schemas;
 pub mod statements;
 pub mod students;
+mod upload;
 
 use access::{Allowed, Effect, RouteSpec};
 use axum::body::Body;
@@ -140,7 +143,7 @@ impl IntoResponse for WebError {
             return response;
         }
         let status = self.status;
-        let mut response = pages::render(&pages::ErrorPage {
+        let mut response = layout::render(&layout::ErrorPage {
             status: status.as_u16(),
             message: self.message,
         });
@@ -191,7 +194,7 @@ const PAGE_ROUTES: &[RouteSpec] = &[
         path: "/style.css",
         allowed: Allowed::Anyone,
         effect: Effect::Reads,
-        handler: || get(pages::stylesheet),
+        handler: || get(layout::stylesheet),
     },
     RouteSpec {
         method: "GET",
@@ -206,41 +209,6 @@ const PAGE_ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(pages::contract),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/statements/{milestone}",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(statements::statement),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/statements/{milestone}/download",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(statements::download),
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/contracts/{id}/statements/{milestone}/finalize",
-        allowed: access::ADMIN,
-        effect: Effect::Writes,
-        handler: || post(statements::finalize),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/statements/{milestone}/finalize",
-        allowed: access::ADMIN,
-        effect: Effect::Reads,
-        handler: || get(statements::confirm_finalize),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/statements/{milestone}/students/{student}",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(statements::explanation),
     },
     RouteSpec {
         method: "GET",
@@ -307,9 +275,12 @@ pub fn route_table() -> Vec<&'static RouteSpec> {
         accounts::ROUTES,
         audit::ROUTES,
         api::ROUTES,
+        openapi::ROUTES,
         monitoring::ROUTES,
         export::ROUTES,
-        review::ROUTES,
+        statements::ROUTES,
+        statements::review::ROUTES,
+        students::ROUTES,
     ]
     .into_iter()
     .flatten()
@@ -466,7 +437,7 @@ mod busy_tests {
     fn a_busy_database_is_503_with_retry_after_never_500() {
         let busy = || StoreError::Busy("database is locked".into());
         let page = WebError::from(busy()).into_response();
-        let api = api::ApiError::from(busy()).into_response();
+        let api = error::ApiError::from(busy()).into_response();
         for response in [page, api] {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(
@@ -554,5 +525,167 @@ mod tests {
         // A small body passes.
         let small = Request::post("/echo").body(Body::from("hello")).unwrap();
         assert_eq!(send(router, small).await.status(), StatusCode::OK);
+    }
+}
+
+/// The module graph of this crate stays acyclic (docs/ARCHITECTURE.md, `crates/web`): features
+/// and shared modules import only shared modules, never a feature nor the assembly, which only
+/// the crate root imports. Read from the sources' `crate::` paths, so a new cycle or a feature
+/// reaching into another fails here, not in review.
+#[cfg(test)]
+mod module_graph_tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    /// The modules every feature may use; they import no feature. Any other module but the
+    /// assembly is a feature.
+    const SHARED: &[&str] = &[
+        "access", "auth", "charts", "error", "exhibit", "figures", "format", "layout", "listing",
+        "schemas", "upload",
+    ];
+    /// Assembles the features' parts; only the crate root (`lib.rs`) may import it.
+    const ASSEMBLY: &str = "openapi";
+
+    /// Every `.rs` file under `dir` with the top module it belongs to (`statements/table.rs`
+    /// is part of `statements`).
+    fn sources(dir: &Path, top: Option<&str>, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable") {
+            let path = entry.expect("a directory entry").path();
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            let module = top.unwrap_or(stem).to_string();
+            if path.is_dir() {
+                sources(&path, Some(&module), out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((
+                    module,
+                    std::fs::read_to_string(&path).expect("a source file"),
+                ));
+            }
+        }
+    }
+
+    /// The first name of each path after `crate::` in `code` (`crate::{a, b::c}` gives a
+    /// and b), comment lines left out: a doc link is not an import.
+    fn crate_references(code: &str) -> BTreeSet<String> {
+        let code: String = code
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let ident = |s: &str| -> String {
+            s.trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        };
+        let mut names = BTreeSet::new();
+        for (at, _) in code.match_indices("crate::") {
+            let rest = &code[at + "crate::".len()..];
+            let Some(group) = rest.strip_prefix('{') else {
+                names.insert(ident(rest));
+                continue;
+            };
+            let (mut depth, mut item_start) = (0usize, 0usize);
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        names.insert(ident(&group[item_start..i]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        names.insert(ident(&group[item_start..i]));
+                        item_start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        names
+    }
+
+    /// Which module imports which, the crate root left out.
+    fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
+        let mut files = Vec::new();
+        sources(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            None,
+            &mut files,
+        );
+        let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+        let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (module, code) in files.iter().filter(|(m, _)| m != "lib") {
+            let edges = graph.entry(module.clone()).or_default();
+            for name in crate_references(code) {
+                if modules.contains(&name) && name != *module && name != "lib" {
+                    edges.insert(name);
+                }
+            }
+        }
+        graph
+    }
+
+    /// A cycle through `at`, if the walk from it finds one (`path` is the walk so far).
+    fn cycle_from(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        at: &str,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == at) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(at.to_string());
+            return Some(cycle);
+        }
+        if !done.insert(at.to_string()) {
+            return None;
+        }
+        path.push(at.to_string());
+        for next in graph.get(at).into_iter().flatten() {
+            if let Some(cycle) = cycle_from(graph, next, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+
+    #[test]
+    fn references_are_read_from_paths_and_groups() {
+        let code = "use crate::a::X;\nuse crate::{b::{self, Y}, c,\n  d};\n// [`crate::e`]\nlet _ = crate::f::g();";
+        let names: Vec<_> = crate_references(code).into_iter().collect();
+        assert_eq!(names, ["a", "b", "c", "d", "f"]);
+    }
+
+    #[test]
+    fn modules_import_only_shared_modules_without_a_cycle() {
+        let graph = module_graph();
+        assert!(
+            graph.contains_key("api") && graph.contains_key("layout"),
+            "{graph:?}"
+        );
+        let mut done = BTreeSet::new();
+        for module in graph.keys() {
+            let cycle = cycle_from(&graph, module, &mut Vec::new(), &mut done);
+            assert!(
+                cycle.is_none(),
+                "import cycle: {}",
+                cycle.unwrap().join(" -> ")
+            );
+        }
+        for (module, edges) in graph.iter().filter(|(m, _)| *m != ASSEMBLY) {
+            let features: Vec<_> = edges
+                .iter()
+                .filter(|m| !SHARED.contains(&m.as_str()))
+                .collect();
+            assert!(
+                features.is_empty(),
+                "{module} imports {features:?}: a module imports only shared modules"
+            );
+        }
     }
 }

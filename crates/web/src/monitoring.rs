@@ -10,12 +10,12 @@
 //! notes. Contracts and meetings outside the user's scope answer 404.
 
 use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract, WriteCapability};
-use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
+use crate::error::{csrf_header, ApiError, ApiViewer};
+use crate::format::{current_date, factor_text, parse_date, school_name, status_text};
+use crate::layout::{render, Nav};
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
-use crate::pages::{render, Nav};
 use crate::schemas;
-use crate::students::{self, factor_text, school_name};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::body::Bytes;
@@ -30,7 +30,7 @@ use obc_core::progress::{
     ActionItem, ActionStatus, Attendee, Cadence, Factor, Meeting, MeetingNote, MeetingView,
     Progress, Side, Status,
 };
-use obc_store::{ContractVersion, Role};
+use obc_store::Role;
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -38,20 +38,6 @@ use serde_json::{json, Value};
 
 /// Progress monitoring's and meetings' routes.
 pub(crate) const ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/progress",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(students::progress_page),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}/students",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(students::students_page),
-    },
     RouteSpec {
         method: "GET",
         path: "/contracts/{id}/meetings",
@@ -165,22 +151,6 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
 
 /// Auditors only read.
 const WRITERS: [Role; 3] = [Role::Admin, Role::District, Role::Provider];
-
-/// The contract's current date: today clamped to its period (its end once it ended), the
-/// date progress and meetings are judged at when nobody names one.
-pub(crate) fn current_date(cv: &ContractVersion) -> time::Date {
-    obc_core::progress::current_date(&cv.contract, time::OffsetDateTime::now_utc().date())
-}
-
-/// A date from a form or query (`what` names it in the message); empty means `None`.
-pub(crate) fn parse_date(what: &str, text: Option<&str>) -> Result<Option<time::Date>, WebError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => obc_core::model::parse_user_date(t)
-            .map(Some)
-            .map_err(|why| WebError::bad_request(format!("{what} {t}: {why}"))),
-    }
-}
 
 fn non_empty(what: &str, text: &str) -> Result<(), WebError> {
     if text.trim().is_empty() {
@@ -350,14 +320,6 @@ async fn set_status(
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-pub(crate) fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::OnTrack => "on track",
-        Status::OffTrack => "off track",
-        Status::NotJudged => "not judged",
-    }
-}
-
 /// The cadence as the pages show it.
 pub struct CadenceView {
     pub every_days: u32,
@@ -397,34 +359,6 @@ fn cadence_view(c: &Cadence) -> CadenceView {
                 )
             })
             .collect(),
-    }
-}
-
-/// What the dashboard shows of a contract's meetings: the cadence checked at the contract's
-/// current date.
-pub struct MeetingFlag {
-    /// A meeting was missed (or one is overdue).
-    pub missed: bool,
-    pub text: String,
-}
-
-/// The dashboard's words for a contract's cadence (checked at its current date).
-pub(crate) fn meeting_flag(c: &Cadence) -> MeetingFlag {
-    let missed = c.missed_meetings();
-    let mut text = match missed {
-        0 => "on schedule".to_string(),
-        1 => "1 missed".to_string(),
-        n => format!("{n} missed"),
-    };
-    if c.overdue {
-        text.push_str(", overdue");
-    }
-    if let Some(last) = &c.last_meeting {
-        text.push_str(&format!("; last {last}"));
-    }
-    MeetingFlag {
-        missed: missed > 0 || c.overdue,
-        text,
     }
 }
 
@@ -1236,7 +1170,7 @@ async fn status_api(
     ))
 }
 
-/// The OpenAPI paths of this module, merged into `api::openapi_document`.
+/// The OpenAPI paths of this module, merged into `openapi::document`.
 pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     let meeting =

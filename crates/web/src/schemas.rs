@@ -1,4 +1,4 @@
-//! The response schemas of the OpenAPI document (`api::openapi_document`). The web crate's own
+//! The response schemas of the OpenAPI document (`openapi::document`). The web crate's own
 //! bodies derive theirs beside their structs; the JSON that core and app types write (progress,
 //! meetings, statements, the INDIGO document) is described by the mirrors below, so that core
 //! stays free of utoipa. The integration test `openapi_types_every_response` checks real bodies
@@ -9,10 +9,9 @@
 //! `skip_serializing_if` leaves out are not required.
 
 use serde_json::{json, Value};
-use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 
-/// `{"$ref": ...}` to `T`'s schema, which [`components`] must list.
+/// `{"$ref": ...}` to `T`'s schema, which `openapi::components` must list.
 pub(crate) fn of<T: ToSchema>() -> Value {
     json!({ "$ref": format!("#/components/schemas/{}", T::name()) })
 }
@@ -27,32 +26,9 @@ pub(crate) fn json_response(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
 
-/// Every response schema and the schemas they use, for `components.schemas`.
-pub(crate) fn components() -> serde_json::Map<String, Value> {
-    fn add<T: ToSchema>(all: &mut Vec<(String, RefOr<Schema>)>) {
-        all.push((T::name().into_owned(), T::schema()));
-        T::schemas(all);
-    }
-    use crate::{api, audit, review};
-    let mut all = Vec::new();
-    add::<api::ErrorBody>(&mut all);
-    add::<api::Me>(&mut all);
-    add::<api::ContractListed>(&mut all);
-    add::<api::ContractDetail>(&mut all);
-    add::<api::Finalized>(&mut all);
-    add::<api::StudentTimeline>(&mut all);
-    add::<api::UploadReport>(&mut all);
-    add::<audit::AuditEntry>(&mut all);
-    add::<audit::LedgerRow>(&mut all);
-    add::<review::ReviewBody>(&mut all);
-    add::<Statement>(&mut all);
-    add::<Progress>(&mut all);
-    add::<MeetingList>(&mut all);
-    add::<MeetingView>(&mut all);
-    add::<IndigoProject>(&mut all);
-    all.into_iter()
-        .map(|(name, schema)| (name, serde_json::to_value(schema).expect("a schema")))
-        .collect()
+/// The answers of a read: the body, or the shared error of a refusal.
+pub(crate) fn read_answers(description: &str, schema: Value) -> Value {
+    json!({"200": json_response(description, schema), "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}})
 }
 
 pub(crate) use mirror::*;

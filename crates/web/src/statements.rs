@@ -6,21 +6,24 @@
 
 mod listing;
 mod printout;
+pub mod review;
 mod summary;
 mod table;
 
 pub use printout::{print, PRINT_ALL_MAX};
 
-use crate::access::{Reader, ScopedContract};
+use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract};
 use crate::auth::Viewer;
+use crate::error::{ApiError, ApiViewer};
 use crate::figures::{PerArc, StatementChoices};
-use crate::pages::{render, Nav};
+use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Form;
 use listing::{ListQuery, Names};
 use obc_core::money::format_dollars;
@@ -31,6 +34,69 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use summary::AmountRow;
 use table::{StudentTable, TableView};
+
+/// A statement's pages, downloads, printout and finalization, and its API twin.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(statement),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/download",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(download),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/print",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(print),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/contracts/{id}/statements/{milestone}/finalize",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(finalize),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/finalize",
+        allowed: access::ADMIN,
+        effect: Effect::Reads,
+        handler: || get(confirm_finalize),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/statements/{milestone}/students/{student}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(explanation),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}/statements/{milestone}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(statement_api),
+    },
+];
+
+/// GET /api/contracts/{id}/statements/{milestone}: the statement as JSON or CSV.
+async fn statement_api(
+    State(state): State<AppState>,
+    ApiViewer(viewer): ApiViewer,
+    Path((id, milestone)): Path<(String, String)>,
+    Query(query): Query<StatementQuery>,
+) -> Result<Response, ApiError> {
+    Ok(statement_file(&state, &viewer, &id, &milestone, &query).await?)
+}
 
 #[derive(Deserialize, Default)]
 pub struct StatementQuery {
@@ -185,7 +251,7 @@ pub struct StatementPage {
     /// The students' table, rendered on its own (`statement_students.html`).
     pub table: String,
     pub inputs_hash: String,
-    pub review: crate::review::ReviewSection,
+    pub review: review::ReviewSection,
     /// For the review section, which names them so.
     pub contract_id: String,
     pub milestone: String,
@@ -249,7 +315,7 @@ pub async fn statement(
 ) -> Result<Response, WebError> {
     let reader = viewer.reader(&state);
     let shown = shown(&reader, &id, &milestone, query.as_of.as_deref()).await?;
-    let review = crate::review::section(
+    let review = review::section(
         &reader,
         &viewer,
         &shown.cv,

@@ -6,15 +6,16 @@
 //! searched only for viewers who may open a student's record (not auditors); schools, the
 //! district and the provider by name.
 
-use crate::access::ScopedContract;
+use crate::access::{self, Effect, RouteSpec, ScopedContract};
 use crate::auth::Viewer;
+use crate::format::{current_date, factor_text, parse_date, school_name, status_text};
+use crate::layout::{render, Nav};
 use crate::listing::{self, Column, ListQuery, Page, SortKey};
-use crate::monitoring::{current_date, parse_date, status_text};
-use crate::pages::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use axum::routing::get;
 use obc_core::money::format_dollars;
 use obc_core::progress::{Factor, FactorProgress, Progress, Status, StudentProgress};
 use obc_core::ratio::Ratio;
@@ -22,6 +23,24 @@ use obc_store::Role;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
+
+/// The two pages' routes.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/progress",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(progress_page),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}/students",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(students_page),
+    },
+];
 
 /// The query of both pages: the date, the filters and the list's own parameters.
 #[derive(Deserialize, Default)]
@@ -167,19 +186,6 @@ impl Filter {
         }
         parts.join(", ")
     }
-}
-
-pub(crate) fn factor_text(f: Factor) -> &'static str {
-    match f {
-        Factor::Attendance => "Attendance",
-        Factor::ProviderDuties => "Provider duties",
-        Factor::Outcome => "Outcome",
-    }
-}
-
-/// A school's name from the roster, else its id.
-pub(crate) fn school_name<'a>(schools: &'a HashMap<String, String>, id: &'a str) -> &'a str {
-    schools.get(id).map_or(id, String::as_str)
 }
 
 /// What both pages need: the contract, its progress at the date asked for and the words for

@@ -358,10 +358,10 @@ impl Reader<'_> {
     pub async fn meeting_flag(
         &self,
         cv: &ScopedContract,
-    ) -> Result<crate::monitoring::MeetingFlag, WebError> {
-        let today = crate::monitoring::current_date(cv);
+    ) -> Result<crate::format::MeetingFlag, WebError> {
+        let today = crate::format::current_date(cv);
         let cadence = self.store().meeting_cadence(cv.id(), today).await?;
-        Ok(crate::monitoring::meeting_flag(&cadence))
+        Ok(crate::format::meeting_flag(&cadence))
     }
 
     /// The contract's meetings, cadence and open action items as the viewer may see them.

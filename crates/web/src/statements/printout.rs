@@ -6,7 +6,7 @@
 use super::summary::{self, AmountRow};
 use super::{heading, shown, Heading, StatementQuery};
 use crate::auth::Viewer;
-use crate::pages::render;
+use crate::layout::render;
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -176,7 +176,7 @@ pub async fn print(
     let reader = viewer.reader(&state);
     let shown = shown(&reader, &id, &milestone, query.as_of.as_deref()).await?;
     let names = reader.school_names(&shown.cv).await?;
-    let name = |school: &str| crate::students::school_name(&names, school).to_string();
+    let name = |school: &str| crate::format::school_name(&names, school).to_string();
     let statement = &shown.statement;
     let scope = scope(statement.lines.len(), print.school.as_deref());
     let base = format!("/contracts/{id}/statements/{milestone}");

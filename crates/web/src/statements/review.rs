@@ -4,8 +4,8 @@
 //! contract outside the viewer's scope answers 404.
 
 use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract, WriteCapability};
-use crate::api::{csrf_header, ApiError, ApiViewer};
 use crate::auth::Viewer;
+use crate::error::{csrf_header, ApiError, ApiViewer};
 use crate::{AppState, WebError};
 use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
