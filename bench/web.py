@@ -164,6 +164,11 @@ def pages(facts, district: str, milestones: list[str], student: str) -> list[str
         *[f"/contracts/{c}/statements/{m}" for m in milestones],
         f"/contracts/{c}/statements/{milestones[-1]}/print",
         f"/contracts/{c}/progress",
+        # Lists as people work them: sorted, searched, filtered (issue 10's "lists").
+        f"/contracts/{c}/students?sort=school&page=3",
+        f"/contracts/{c}/progress?q=smith&sort=name&dir=desc",
+        f"/contracts/{c}/statements/{milestones[-1]}?sort=total&dir=desc&page=2",
+        f"/contracts/{c}/statements/{milestones[-1]}?q=smith",
         f"/contracts/{c}/meetings",
         f"/students/{district}/{student}",
         "/upload",
