@@ -56,6 +56,8 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
     /// Figures derived from whole statements, computed once per statement.
     pub(crate) figures: Arc<figures::Figures>,
+    /// The statement page's sorted orders, kept per statement like the figures.
+    pub(crate) statement_orders: Arc<figures::PerArc<obc_core::Statement, statements::Orders>>,
     /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
     pub secure_cookies: bool,
     /// Refresh the drafts in the background after an import or a finalization ([`serve`]
@@ -69,6 +71,7 @@ impl AppState {
             store: access::RawStore::new(store),
             limiter: Arc::default(),
             figures: Arc::default(),
+            statement_orders: Arc::default(),
             secure_cookies: true,
             refresh_drafts_in_background: false,
         }

@@ -36,11 +36,10 @@ impl ListQuery {
         if !self.searching() {
             return true;
         }
-        let texts: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
         self.search()
             .to_lowercase()
             .split_whitespace()
-            .all(|word| texts.iter().any(|t| t.contains(word)))
+            .all(|word| texts.iter().any(|t| contains_folded(t, word)))
     }
 
     /// Whether the query searches: rows whose texts cost a lookup skip it otherwise.
@@ -51,6 +50,19 @@ impl ListQuery {
     fn descending(&self) -> bool {
         self.dir.as_deref() == Some("desc")
     }
+}
+
+/// Whether `text` holds `needle` (already lowercase), ignoring case; without allocating when
+/// both are ASCII, as ids and most names are.
+pub fn contains_folded(text: &str, needle: &str) -> bool {
+    if text.is_ascii() && needle.is_ascii() {
+        let (text, needle) = (text.as_bytes(), needle.as_bytes());
+        return needle.is_empty()
+            || text
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle));
+    }
+    text.to_lowercase().contains(needle)
 }
 
 /// What a column sorts by. Missing values sort after every value, whichever the direction.
@@ -262,6 +274,15 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folded_search_matches_ignoring_case_with_or_without_ascii() {
+        assert!(contains_folded("Ada LOVELACE", "lovelace"));
+        assert!(contains_folded("S0012", "s00"));
+        assert!(!contains_folded("Ada", "adam"));
+        assert!(contains_folded("ÉLODIE Dupré", "élodie"));
+        assert!(contains_folded("anything", ""));
+    }
 
     /// (id, name, score)
     type Row = (String, &'static str, Option<i64>);

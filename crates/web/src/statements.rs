@@ -10,12 +10,13 @@ pub mod review;
 mod summary;
 mod table;
 
+pub use listing::Orders;
 pub use printout::{print, PRINT_ALL_MAX};
 
 use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract};
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiViewer};
-use crate::figures::{PerArc, StatementChoices};
+use crate::figures::{Figures, PerArc, StatementChoices};
 use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -263,7 +264,8 @@ async fn student_table(
     viewer: &Viewer,
     shown: &Shown,
     query: &ListQuery,
-    choices: &PerArc<Statement, StatementChoices>,
+    figures: &Figures,
+    orders: &PerArc<Statement, Orders>,
 ) -> Result<StudentTable, WebError> {
     let district = &shown.cv.contract.district;
     // Auditors read statements but never students' names (nor their pages).
@@ -277,7 +279,8 @@ async fn student_table(
         students: all_names.as_deref(),
         schools: &schools,
     };
-    let listing = listing::list(&shown.statement.lines, &names, query);
+    let orders = orders.of(&shown.statement, |_| Orders::default());
+    let listing = listing::list(&shown.statement.lines, &names, &orders, query);
     let page_names = match (&all_names, show_names) {
         (Some(all), _) => listing
             .rows
@@ -300,7 +303,7 @@ async fn student_table(
             names: &names,
             page_names: &page_names,
             as_of_param: &shown.as_of_param,
-            choices: &choices.of(&shown.statement, StatementChoices::of),
+            choices: &(figures.statement).of(&shown.statement, StatementChoices::of),
         },
     ))
 }
@@ -324,15 +327,22 @@ pub async fn statement(
         &|| shown.sha256(),
     )
     .await?;
-    let table = student_table(&reader, &viewer, &shown, &list, &state.figures.statement)
-        .await?
-        .render()
-        .map_err(|e| {
-            WebError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("page failed to render: {e}"),
-            )
-        })?;
+    let table = student_table(
+        &reader,
+        &viewer,
+        &shown,
+        &list,
+        &state.figures,
+        &state.statement_orders,
+    )
+    .await?
+    .render()
+    .map_err(|e| {
+        WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("page failed to render: {e}"),
+        )
+    })?;
     Ok(render(&StatementPage {
         nav: Nav::of(&viewer),
         h: heading(&reader, &shown).await?,

@@ -3,10 +3,12 @@
 //! statement's lines, so that a page of a 100,000-line statement costs a few milliseconds and
 //! at most [`PAGE_ROWS`] rows of HTML; the downloads stay whole.
 
+use crate::listing::contains_folded;
 use obc_core::statement::Line;
 use serde::Deserialize;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The most rows a page shows.
 pub const PAGE_ROWS: usize = 100;
@@ -24,7 +26,7 @@ pub struct ListQuery {
 }
 
 /// A sortable column of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
     Student,
     Name,
@@ -201,30 +203,75 @@ impl Listing<'_> {
     }
 }
 
+/// The statement's lines in the order of a column (ties by student id), as indexes: kept per
+/// statement for the columns that depend on the lines alone, so a sorted page of 100,000
+/// students is a filter over a stored order instead of a sort per request.
+#[derive(Default)]
+pub struct Orders {
+    kept: Mutex<KeptOrders>,
+}
+
+/// Line indexes in order, by column and whether descending.
+type KeptOrders = HashMap<(Column, bool), Arc<Vec<u32>>>;
+
+impl Orders {
+    fn of(&self, lines: &[Line], names: &Names, column: Column, descending: bool) -> Arc<Vec<u32>> {
+        // Names and schools in words change with a roster import, which a finalized statement
+        // outlives: those orders are computed for each request.
+        let by_lines_alone = !matches!(column, Column::Name | Column::School);
+        let key = (column, descending);
+        if by_lines_alone {
+            if let Some(order) = self.lock().get(&key) {
+                return order.clone();
+            }
+        }
+        let mut order: Vec<u32> = (0..lines.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&lines[a as usize], &lines[b as usize]);
+            let order = compare(column, a, b, names);
+            let order = if descending { order.reverse() } else { order };
+            order.then_with(|| a.student_id.cmp(&b.student_id))
+        });
+        let order = Arc::new(order);
+        if by_lines_alone {
+            self.lock().insert(key, order.clone());
+        }
+        order
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeptOrders> {
+        self.kept.lock().expect("the orders lock is never poisoned")
+    }
+}
+
 /// The lines that match `query`, sorted (ties by student id) and cut to the page asked for.
-pub fn list<'a>(lines: &'a [Line], names: &Names, query: &ListQuery) -> Listing<'a> {
+/// `orders` keeps the statement's sorted orders (one per statement).
+pub fn list<'a>(
+    lines: &'a [Line],
+    names: &Names,
+    orders: &Orders,
+    query: &ListQuery,
+) -> Listing<'a> {
     let search = query.search().map(str::to_lowercase);
     let school = query.school();
     let rule = query.rule();
-    let mut rows: Vec<&Line> = lines
-        .iter()
-        .filter(|l| school.is_none_or(|s| l.school_id == s))
-        .filter(|l| rule.is_none_or(|r| l.rule == r))
-        .filter(|l| {
-            search.as_deref().is_none_or(|needle| {
-                l.student_id.to_lowercase().contains(needle)
+    let keeps = |l: &Line| {
+        school.is_none_or(|s| l.school_id == s)
+            && rule.is_none_or(|r| l.rule == r)
+            && search.as_deref().is_none_or(|needle| {
+                contains_folded(&l.student_id, needle)
                     || names
                         .student(&l.student_id)
-                        .is_some_and(|name| name.to_lowercase().contains(needle))
+                        .is_some_and(|name| contains_folded(name, needle))
             })
-        })
-        .collect();
+    };
     let (column, descending) = query.order();
-    rows.sort_by(|a, b| {
-        let order = compare(column, a, b, names);
-        let order = if descending { order.reverse() } else { order };
-        order.then_with(|| a.student_id.cmp(&b.student_id))
-    });
+    let order = orders.of(lines, names, column, descending);
+    let rows: Vec<&Line> = order
+        .iter()
+        .map(|&i| &lines[i as usize])
+        .filter(|l| keeps(l))
+        .collect();
     let matched = rows.len();
     let pages = matched.div_ceil(PAGE_ROWS).max(1);
     let page = query
@@ -323,18 +370,24 @@ mod tests {
             students: None,
             schools: &schools,
         };
-        let first = list(&lines, &names, &query(&[]));
+        let first = list(&lines, &names, &Orders::default(), &query(&[]));
         assert_eq!(
             (first.rows.len(), first.matched, first.pages),
             (100, 250, 3)
         );
         assert_eq!(first.rows[0].student_id, "s000");
         assert_eq!(first.range(), (1, 100));
-        let last = list(&lines, &names, &query(&[("page", "3")]));
+        let last = list(&lines, &names, &Orders::default(), &query(&[("page", "3")]));
         assert_eq!(last.rows.len(), 50);
         assert_eq!(last.range(), (201, 250));
         for wild in ["99", "0", "-1", "x"] {
-            let page = list(&lines, &names, &query(&[("page", wild)])).page;
+            let page = list(
+                &lines,
+                &names,
+                &Orders::default(),
+                &query(&[("page", wild)]),
+            )
+            .page;
             assert_eq!(page, if wild == "99" { 3 } else { 1 }, "page={wild}");
         }
     }
@@ -349,9 +402,19 @@ mod tests {
             students: Some(&students),
             schools: &schools,
         };
-        let found = list(&lines, &with_names, &query(&[("q", " LOVELACE ")]));
+        let found = list(
+            &lines,
+            &with_names,
+            &Orders::default(),
+            &query(&[("q", " LOVELACE ")]),
+        );
         assert_eq!(ids(&found), ["s007"]);
-        let found = list(&lines, &with_names, &query(&[("q", "s12")]));
+        let found = list(
+            &lines,
+            &with_names,
+            &Orders::default(),
+            &query(&[("q", "s12")]),
+        );
         assert_eq!(found.matched, 10, "s120..s129");
         // Without names (a viewer who may not see them) a name finds nothing.
         let without = Names {
@@ -359,10 +422,21 @@ mod tests {
             schools: &schools,
         };
         assert_eq!(
-            list(&lines, &without, &query(&[("q", "lovelace")])).matched,
+            list(
+                &lines,
+                &without,
+                &Orders::default(),
+                &query(&[("q", "lovelace")])
+            )
+            .matched,
             0
         );
-        let none = list(&lines, &without, &query(&[("q", "zzz")]));
+        let none = list(
+            &lines,
+            &without,
+            &Orders::default(),
+            &query(&[("q", "zzz")]),
+        );
         assert_eq!((none.rows.len(), none.pages, none.range()), (0, 1, (0, 0)));
     }
 
@@ -381,6 +455,7 @@ mod tests {
         let filtered = list(
             &lines,
             &names,
+            &Orders::default(),
             &query(&[("school", "sch-a"), ("rule", "excluded")]),
         );
         // Even and a multiple of 5: multiples of 10.
@@ -390,16 +465,36 @@ mod tests {
             .iter()
             .all(|l| l.school_id == "sch-a" && l.rule == "excluded"));
         // Totals sort largest first by default.
-        let by_total = list(&lines, &names, &query(&[("sort", "total")]));
+        let by_total = list(
+            &lines,
+            &names,
+            &Orders::default(),
+            &query(&[("sort", "total")]),
+        );
         assert_eq!(by_total.rows[0].total, Decimal::from(249));
         assert!(by_total.descending);
-        let ascending = list(&lines, &names, &query(&[("sort", "total"), ("dir", "asc")]));
+        let ascending = list(
+            &lines,
+            &names,
+            &Orders::default(),
+            &query(&[("sort", "total"), ("dir", "asc")]),
+        );
         assert_eq!(ascending.rows[0].student_id, "s000");
         // Schools sort by name: Alpha (sch-b, odd ids) first, ties by id.
-        let by_school = list(&lines, &names, &query(&[("sort", "school")]));
+        let by_school = list(
+            &lines,
+            &names,
+            &Orders::default(),
+            &query(&[("sort", "school")]),
+        );
         assert_eq!(&ids(&by_school)[..2], ["s001", "s003"]);
         // An unknown column sorts by student.
-        let unknown = list(&lines, &names, &query(&[("sort", "nope"), ("dir", "desc")]));
+        let unknown = list(
+            &lines,
+            &names,
+            &Orders::default(),
+            &query(&[("sort", "nope"), ("dir", "desc")]),
+        );
         assert_eq!(unknown.rows[0].student_id, "s249");
     }
 
@@ -442,6 +537,7 @@ mod tests {
         let listing = list(
             &lines,
             &names,
+            &Orders::default(),
             &query(&[("q", "name s09"), ("sort", "total")]),
         );
         let elapsed = started.elapsed();
@@ -449,5 +545,45 @@ mod tests {
         assert_eq!(listing.rows.len(), PAGE_ROWS);
         // Generous for a debug build on a shared machine; release is far faster.
         assert!(elapsed.as_millis() < 2_000, "{elapsed:?}");
+    }
+
+    #[test]
+    fn kept_orders_page_as_a_fresh_sort_does_and_name_orders_are_not_kept() {
+        let lines: Vec<Line> = (0..250)
+            .map(|i| line(&format!("s{i:03}"), "sch-a", "tier:meets", (i * 37) % 101))
+            .collect();
+        let schools = HashMap::new();
+        let names = Names {
+            students: None,
+            schools: &schools,
+        };
+        let kept = Orders::default();
+        for pairs in [
+            &[("sort", "total"), ("page", "2")][..],
+            &[("sort", "total"), ("dir", "asc"), ("page", "3")],
+            &[("sort", "total"), ("page", "2")],
+            &[("sort", "student"), ("dir", "desc")],
+        ] {
+            let ids = |l: Listing| {
+                l.rows
+                    .iter()
+                    .map(|l| l.student_id.clone())
+                    .collect::<Vec<_>>()
+            };
+            let with_kept = ids(list(&lines, &names, &kept, &query(pairs)));
+            let fresh = ids(list(&lines, &names, &Orders::default(), &query(pairs)));
+            assert_eq!(with_kept, fresh, "{pairs:?}");
+        }
+        assert_eq!(
+            kept.lock().len(),
+            3,
+            "total both ways and student descending"
+        );
+        list(&lines, &names, &kept, &query(&[("sort", "name")]));
+        assert_eq!(
+            kept.lock().len(),
+            3,
+            "orders by name are computed per request"
+        );
     }
 }

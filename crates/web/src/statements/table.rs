@@ -314,7 +314,7 @@ mod tests {
         };
         let page_names = students.clone();
         let started = std::time::Instant::now();
-        let listing = list(&statement.lines, &names, &query);
+        let listing = list(&statement.lines, &names, &Default::default(), &query);
         let listed = started.elapsed();
         let html = build(
             &statement,
