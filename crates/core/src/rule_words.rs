@@ -104,8 +104,7 @@ pub fn legend(statement: &Statement) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{compute, PriorPayments, StatementRequest};
-    use crate::test_kit::{contract, dec, kid};
+    use crate::test_kit::{contract, dec, final_statement, kid};
 
     #[test]
     fn a_tier_paying_in_full_met_the_target_and_says_its_school_adjustment() {
@@ -150,20 +149,7 @@ mod tests {
             kid("a").judged_with_growth(14),
             kid("b").judged_with_growth(9),
         ];
-        let statement = compute(StatementRequest {
-            contract: &c,
-            contract_version: 1,
-            contract_hash: "test".into(),
-            milestone: "final",
-            as_of: None,
-            students: kids
-                .into_iter()
-                .map(|k| k.build())
-                .collect::<Vec<_>>()
-                .into(),
-            prior: PriorPayments::default(),
-        })
-        .expect("a statement");
+        let statement = final_statement(&c, kids);
         assert_eq!(
             legend(&statement),
             vec![

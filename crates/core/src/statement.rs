@@ -646,29 +646,11 @@ fn show_opt(v: &Option<Decimal>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{compute, PriorPayments, StatementRequest};
     use crate::test_kit::*;
 
     #[test]
     fn school_totals_add_up_to_the_statement() {
-        let c = contract(&[]);
-        let kids = vec![
-            kid("a1").school("sch-a").judged_with_growth(15),
-            kid("a2").school("sch-a").judged_with_growth(5),
-            kid("b1").school("sch-b").judged_with_growth(10),
-            kid("b2").school("sch-b").attended(3),
-            kid("b3").school("sch-b"),
-        ];
-        let statement = compute(StatementRequest {
-            contract: &c,
-            contract_version: 1,
-            contract_hash: "test".into(),
-            milestone: "final",
-            as_of: None,
-            students: kids.into_iter().map(Kid::build).collect::<Vec<_>>().into(),
-            prior: PriorPayments::default(),
-        })
-        .unwrap();
+        let statement = final_statement(&contract(&[]), two_schools());
         let schools = school_totals(&statement.lines);
         let ids: Vec<&str> = schools.iter().map(|s| s.school_id.as_str()).collect();
         assert_eq!(ids, ["sch-a", "sch-b"]);

@@ -194,3 +194,29 @@ impl Kid {
         self.input
     }
 }
+
+/// The final statement of `kids` under `contract`, with nothing paid before.
+pub fn final_statement(contract: &Contract, kids: Vec<Kid>) -> crate::Statement {
+    crate::engine::compute(crate::engine::StatementRequest {
+        contract,
+        contract_version: 1,
+        contract_hash: "test".into(),
+        milestone: "final",
+        as_of: None,
+        students: kids.into_iter().map(Kid::build).collect::<Vec<_>>().into(),
+        prior: crate::engine::PriorPayments::default(),
+    })
+    .expect("the statement computes")
+}
+
+/// Five students of two schools: a1 exceeds the target (1.5 x projection), a2 approaches it,
+/// b1 meets it; b2 (3 sessions) and b3 (none) were not offered the minimum.
+pub fn two_schools() -> Vec<Kid> {
+    vec![
+        kid("a1").school("sch-a").judged_with_growth(15),
+        kid("a2").school("sch-a").judged_with_growth(5),
+        kid("b1").school("sch-b").judged_with_growth(10),
+        kid("b2").school("sch-b").attended(3),
+        kid("b3").school("sch-b"),
+    ]
+}

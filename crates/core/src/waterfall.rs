@@ -69,31 +69,13 @@ pub fn payment_waterfall(contract: &Contract, totals: &Totals) -> Vec<PaymentSte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{compute, PriorPayments, StatementRequest};
-    use crate::test_kit::{contract, kid, Kid};
+    use crate::test_kit::{contract, dec, final_statement, two_schools};
 
     #[test]
     fn full_price_and_every_change_add_up_to_what_is_payable() {
+        // Rules that add, take away and pay the contingent part exactly.
         let k = contract(&[]);
-        // Exceeds, approaches and meets the target; two not offered the minimum (the
-        // district's fault): rules that add, take away and pay the contingent part exactly.
-        let kids = vec![
-            kid("a1").school("sch-a").judged_with_growth(15),
-            kid("a2").school("sch-a").judged_with_growth(5),
-            kid("b1").school("sch-b").judged_with_growth(10),
-            kid("b2").school("sch-b").attended(3),
-            kid("b3").school("sch-b"),
-        ];
-        let statement = compute(StatementRequest {
-            contract: &k,
-            contract_version: 1,
-            contract_hash: "test".into(),
-            milestone: "final",
-            as_of: None,
-            students: kids.into_iter().map(Kid::build).collect::<Vec<_>>().into(),
-            prior: PriorPayments::default(),
-        })
-        .expect("the statement computes");
+        let statement = final_statement(&k, two_schools());
         let steps = payment_waterfall(&k, &statement.totals);
         let (first, last) = (&steps[0], &steps[steps.len() - 1]);
         assert_eq!(
@@ -111,5 +93,16 @@ mod tests {
             .sum();
         assert_eq!(first.amount + changes, last.amount, "{steps:?}");
         assert_eq!(last.amount, statement.totals.statement_total);
+        // By hand (price 1,200.00 = base 720.00 + contingent 480.00): 5 students, 6,000.00;
+        // b3 had no session, so 720.00 of base is not earned; a1 exceeds (x1.25: +120.00),
+        // a2 approaches (x0.50: -240.00), the others are paid the contingent part exactly.
+        let amounts: Vec<(&str, Decimal)> =
+            steps.iter().map(|s| (s.label.as_str(), s.amount)).collect();
+        assert_eq!(amounts[0].1, dec("6000.00"));
+        assert_eq!(amounts[1], ("Base not earned", dec("-720.00")));
+        let mut rules: Vec<Decimal> = amounts[2..amounts.len() - 1].iter().map(|a| a.1).collect();
+        rules.sort();
+        assert_eq!(rules, [dec("-240.00"), dec("120.00")]);
+        assert_eq!(last.amount, dec("5160.00"));
     }
 }
