@@ -133,12 +133,7 @@ async fn statement_content(
         return Ok(None);
     };
     if s.9.is_empty() {
-        let deflated: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
-                .bind(statement_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        s.9 = crate::statement_content::json_of(statement_id, String::new(), deflated)?;
+        s.9 = crate::statement_content::read_deflated(&mut *conn, statement_id).await?;
     }
     let inputs: Option<String> =
         sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = $1")

@@ -17,12 +17,20 @@ pub(crate) fn deflate(json: &str) -> Vec<u8> {
     encoder.finish().expect("writing to memory cannot fail")
 }
 
-/// The JSON of statement `id` from its stored columns: the text when there is one (statements
-/// finalized before migration 20), else the deflated bytes inflated.
-pub(crate) fn json_of(id: i64, text: String, deflated: Option<Vec<u8>>) -> Result<String> {
-    if !text.is_empty() {
-        return Ok(text);
-    }
+/// The JSON of statement `id` stored deflated (its `content_json` is empty): read and inflated.
+pub(crate) async fn read_deflated<'e, E>(executor: E, id: i64) -> Result<String>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let deflated: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
+            .bind(id)
+            .fetch_one(executor)
+            .await?;
+    inflate(id, deflated)
+}
+
+fn inflate(id: i64, deflated: Option<Vec<u8>>) -> Result<String> {
     let corrupt = |why: String| StoreError::Corrupt(format!("statement {id}'s content: {why}"));
     let bytes = deflated.ok_or_else(|| corrupt("neither JSON nor deflated JSON".into()))?;
     let mut json = String::new();
@@ -37,24 +45,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deflated_json_reads_back_byte_for_byte_and_text_wins() {
+    fn deflated_json_reads_back_byte_for_byte() {
         let json = r#"{"contract_id":"c","lines":[]}"#.repeat(100);
         let stored = deflate(&json);
         assert!(stored.len() < json.len() / 10, "{} bytes", stored.len());
-        assert_eq!(
-            json_of(1, String::new(), Some(stored.clone())).unwrap(),
-            json
-        );
-        assert_eq!(json_of(1, "text".into(), Some(stored)).unwrap(), "text");
+        assert_eq!(inflate(1, Some(stored)).unwrap(), json);
     }
 
     #[test]
     fn missing_or_damaged_content_is_corrupt_not_a_panic() {
-        assert!(matches!(
-            json_of(7, String::new(), None),
-            Err(StoreError::Corrupt(_))
-        ));
-        let damaged = json_of(7, String::new(), Some(vec![0xff; 16]));
+        assert!(matches!(inflate(7, None), Err(StoreError::Corrupt(_))));
+        let damaged = inflate(7, Some(vec![0xff; 16]));
         assert!(matches!(damaged, Err(StoreError::Corrupt(m)) if m.contains("statement 7")));
     }
 }

@@ -388,12 +388,7 @@ impl Store {
         let mut whole = Vec::with_capacity(statements.len());
         for mut s in statements {
             if s.content_json.is_empty() {
-                let deflated: Option<Vec<u8>> =
-                    sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
-                        .bind(s.id)
-                        .fetch_one(&self.pool)
-                        .await?;
-                s.content_json = crate::statement_content::json_of(s.id, String::new(), deflated)?;
+                s.content_json = crate::statement_content::read_deflated(&self.pool, s.id).await?;
             }
             whole.push(s);
         }

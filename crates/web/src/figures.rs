@@ -72,16 +72,13 @@ pub struct StatementChoices {
 
 impl StatementChoices {
     pub fn of(statement: &Statement) -> StatementChoices {
-        let mut school_ids: Vec<String> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for line in &statement.lines {
-            if seen.insert(line.school_id.as_str()) {
-                school_ids.push(line.school_id.clone());
-            }
-        }
-        school_ids.sort();
+        let school_ids: std::collections::BTreeSet<&str> = statement
+            .lines
+            .iter()
+            .map(|l| l.school_id.as_str())
+            .collect();
         StatementChoices {
-            school_ids,
+            school_ids: school_ids.into_iter().map(str::to_string).collect(),
             legend: obc_core::rule_words::legend(statement),
         }
     }
