@@ -55,6 +55,9 @@ const KEPT_PROGRESS: usize = 2;
 /// Providers' consoles and districts' name lists: small next to a statement.
 const KEPT_CONSOLES: usize = 16;
 
+/// Names by id per district, with the newest import they were read after.
+type KeptNames = Recent<String, (i64, Arc<HashMap<String, String>>)>;
+
 /// The stored drafts and progress of a running web app, with their in-memory copies.
 #[derive(Default)]
 pub struct Drafts {
@@ -67,7 +70,9 @@ pub struct Drafts {
     /// Providers' consoles by provider, with the newest import they were computed after.
     consoles: Recent<String, (i64, Arc<ProviderConsole>)>,
     /// Districts' student names by id, with the newest import they were read after.
-    names: Recent<String, (i64, Arc<HashMap<String, String>>)>,
+    names: KeptNames,
+    /// Districts' school names by id, the same way.
+    schools: KeptNames,
     /// One lock per draft being computed, so concurrent requests compute it once.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -210,16 +215,41 @@ impl Drafts {
         store: &Store,
         district: &str,
     ) -> Result<Arc<HashMap<String, String>>> {
-        let _flight = self.flight(format!("names/{district}")).await;
+        let read = store.student_names(district, None);
+        self.kept_names(&self.names, "names", store, district, read)
+            .await
+    }
+
+    /// A district's school names by id, kept like its students' names (a list keeps its
+    /// orders by school name while these stay the same).
+    pub async fn school_names(
+        &self,
+        store: &Store,
+        district: &str,
+    ) -> Result<Arc<HashMap<String, String>>> {
+        let read = store.school_names(district);
+        self.kept_names(&self.schools, "schools", store, district, read)
+            .await
+    }
+
+    /// Names read by `read`, or kept in `kept` since the newest import.
+    async fn kept_names(
+        &self,
+        kept: &KeptNames,
+        kind: &str,
+        store: &Store,
+        district: &str,
+        read: impl Future<Output = obc_store::Result<HashMap<String, String>>>,
+    ) -> Result<Arc<HashMap<String, String>>> {
+        let _flight = self.flight(format!("{kind}/{district}")).await;
         let key = store.last_import_audit_id().await?;
-        if let Some((kept_key, names)) = self.names.get(&district.to_string()) {
+        if let Some((kept_key, names)) = kept.get(&district.to_string()) {
             if kept_key == key {
                 return Ok(names);
             }
         }
-        let names = Arc::new(store.student_names(district, None).await?);
-        self.names
-            .put(district.to_string(), (key, names.clone()), KEPT_CONSOLES);
+        let names = Arc::new(read.await?);
+        kept.put(district.to_string(), (key, names.clone()), KEPT_CONSOLES);
         Ok(names)
     }
 

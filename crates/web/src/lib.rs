@@ -56,8 +56,10 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
     /// Figures derived from whole statements, computed once per statement.
     pub(crate) figures: Arc<figures::Figures>,
-    /// The statement page's sorted orders, kept per statement like the figures.
-    pub(crate) statement_orders: Arc<figures::PerArc<obc_core::Statement, statements::Orders>>,
+    /// The statement page's sorted orders and search index, kept per statement like the
+    /// figures; the progress and students lists', per progress report.
+    pub(crate) statement_lists: Arc<figures::PerArc<obc_core::Statement, listing::Kept>>,
+    pub(crate) progress_lists: Arc<figures::PerArc<obc_core::progress::Progress, listing::Kept>>,
     /// Mark cookies `Secure` (HTTPS only). Browsers treat `localhost` as secure too.
     pub secure_cookies: bool,
     /// Refresh the drafts in the background after an import or a finalization ([`serve`]
@@ -71,7 +73,8 @@ impl AppState {
             store: access::RawStore::new(store),
             limiter: Arc::default(),
             figures: Arc::default(),
-            statement_orders: Arc::default(),
+            statement_lists: Arc::default(),
+            progress_lists: Arc::default(),
             secure_cookies: true,
             refresh_drafts_in_background: false,
         }

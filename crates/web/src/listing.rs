@@ -2,10 +2,17 @@
 //! page's own filters, sorted by any column, with plain links for the headers and the pager
 //! (the pages run no script: the content security policy forbids it). One pure function,
 //! [`paginate`], serves every list; downloads (CSV, JSON) stay whole and never go through it.
+//!
+//! A list of a whole contract (100,000 students) is kept beside its shared rows instead
+//! ([`paginate_kept`]): its sorted orders and a search index are computed once per rows and
+//! names ([`Kept`]), because sorting or searching every row costs tens of milliseconds a request.
 
+use memchr::memmem;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::cmp::Ordering;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 /// The most rows one page shows.
 pub const PAGE_SIZE: usize = 100;
@@ -36,10 +43,15 @@ impl ListQuery {
         if !self.searching() {
             return true;
         }
-        self.search()
-            .to_lowercase()
-            .split_whitespace()
+        self.words()
+            .iter()
             .all(|word| texts.iter().any(|t| contains_folded(t, word)))
+    }
+
+    /// The search's words, lowercase.
+    pub fn words(&self) -> Vec<String> {
+        let search = self.search().to_lowercase();
+        search.split_whitespace().map(str::to_string).collect()
     }
 
     /// Whether the query searches: rows whose texts cost a lookup skip it otherwise.
@@ -136,7 +148,7 @@ impl<T> Page<T> {
     }
 
     /// The same page with its rows turned into what a template shows.
-    pub fn map<U>(self, row: impl Fn(&T) -> U) -> Page<U> {
+    pub fn map<U>(self, row: impl FnMut(&T) -> U) -> Page<U> {
         Page {
             rows: self.rows.iter().map(row).collect(),
             total: self.total,
@@ -166,26 +178,92 @@ pub fn paginate<T>(
     base: &str,
     filters: &[(&str, &str)],
 ) -> Page<T> {
-    let unfiltered = rows.len();
-    let mut rows: Vec<T> = rows.into_iter().filter(|r| keep(r)).collect();
-    let sorted = query
-        .sort
-        .as_deref()
-        .and_then(|key| columns.iter().find(|c| c.key == key));
+    let order = sorted_column(columns, query).map(|c| sort_order(&rows, c, query.descending()));
+    let page = page_of(
+        rows.len(),
+        order.as_deref(),
+        |i| keep(&rows[i]),
+        columns,
+        query,
+        base,
+        filters,
+    );
+    let mut rows: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+    page.map(|&i| rows[i].take().expect("a page holds each row once"))
+}
+
+/// [`paginate`] over rows shared between requests (one statement's lines, one progress
+/// report's students), with their sorted orders kept in `kept` (one per rows) under the name
+/// `list` (the page's), for the `names` the rows are shown with. `keep` is given each row's
+/// index, so a search can read [`Kept::search`]'s answer.
+#[allow(clippy::too_many_arguments)] // the list's parts, all needed to build its links
+pub fn paginate_kept<'r, T>(
+    rows: &'r [T],
+    kept: &Kept,
+    names: &Names,
+    list: &str,
+    keep: impl Fn(usize) -> bool,
+    columns: &[Column<T>],
+    query: &ListQuery,
+    base: &str,
+    filters: &[(&str, &str)],
+) -> Page<&'r T> {
     let descending = query.descending();
-    if let Some(column) = sorted {
-        let mut keyed: Vec<(SortKey, T)> = rows
-            .into_iter()
-            .map(|r| ((column.sort_by)(&r), r))
-            .collect();
-        keyed.sort_by(|(a, _), (b, _)| by_direction(a, b, descending));
-        rows = keyed.into_iter().map(|(_, r)| r).collect();
-    }
-    let total = rows.len();
+    let order = sorted_column(columns, query).map(|c| {
+        let key = format!("{list}:{}:{descending}", c.key);
+        kept.orders
+            .of(names, &key, || sort_order(rows, c, descending))
+    });
+    let page = page_of(
+        rows.len(),
+        order.as_deref().map(Vec::as_slice),
+        keep,
+        columns,
+        query,
+        base,
+        filters,
+    );
+    page.map(|&i| &rows[i])
+}
+
+/// The column the query sorts by, if it names one.
+fn sorted_column<'c, T>(columns: &'c [Column<T>], query: &ListQuery) -> Option<&'c Column<T>> {
+    let key = query.sort.as_deref()?;
+    columns.iter().find(|c| c.key == key)
+}
+
+/// The rows' indexes sorted by `column` (stably).
+fn sort_order<T>(rows: &[T], column: &Column<T>, descending: bool) -> Vec<u32> {
+    let mut keyed: Vec<(SortKey, u32)> = (rows.iter().enumerate())
+        .map(|(i, r)| ((column.sort_by)(r), i as u32))
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| by_direction(a, b, descending));
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The page of row indexes that `keep` keeps, in `order` (the rows' own without one).
+fn page_of<T>(
+    len: usize,
+    order: Option<&[u32]>,
+    keep: impl Fn(usize) -> bool,
+    columns: &[Column<T>],
+    query: &ListQuery,
+    base: &str,
+    filters: &[(&str, &str)],
+) -> Page<usize> {
+    let kept: Vec<usize> = match order {
+        Some(order) => (order.iter().map(|&i| i as usize))
+            .filter(|&i| keep(i))
+            .collect(),
+        None => (0..len).filter(|&i| keep(i)).collect(),
+    };
+    let sorted = sorted_column(columns, query);
+    let descending = query.descending();
+    let total = kept.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let skip = (page - 1) * PAGE_SIZE;
-    let rows: Vec<T> = rows.into_iter().skip(skip).take(PAGE_SIZE).collect();
+    let rows: Vec<usize> = kept.into_iter().skip(skip).take(PAGE_SIZE).collect();
     let (sort, dir) = match sorted {
         Some(c) => (c.key, if descending { "desc" } else { "asc" }),
         None => ("", ""),
@@ -223,7 +301,7 @@ pub fn paginate<T>(
         next: (page < pages).then(|| link(sort, dir, page + 1)),
         rows,
         total,
-        unfiltered,
+        unfiltered: len,
         page,
         pages,
         headers,
@@ -271,6 +349,167 @@ fn encode(text: &str) -> String {
     out
 }
 
+/// Names by id as a list shows and searches them: students' (only for viewers who may see
+/// them) and schools'. Both are shared until a roster import replaces them, so what is kept
+/// for a list knows them by identity.
+#[derive(Clone)]
+pub struct Names {
+    pub students: Option<Arc<HashMap<String, String>>>,
+    pub schools: Arc<HashMap<String, String>>,
+}
+
+impl Names {
+    pub fn student(&self, id: &str) -> Option<&str> {
+        self.students.as_ref()?.get(id).map(String::as_str)
+    }
+
+    /// The school's name, or its id when the roster named none.
+    pub fn school<'s>(&'s self, id: &'s str) -> &'s str {
+        self.schools.get(id).map_or(id, String::as_str)
+    }
+
+    /// Whether these are the very names `other` holds (not equal copies).
+    fn same(&self, other: &Names) -> bool {
+        let students = match (&self.students, &other.students) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        students && Arc::ptr_eq(&self.schools, &other.schools)
+    }
+}
+
+/// What is kept for one list's rows (kept beside them, e.g. per statement): sorted orders and
+/// search indexes, by the names they were computed with and a name of their own.
+#[derive(Default)]
+pub struct Kept {
+    orders: KeptBy<Vec<u32>>,
+    searches: KeptBy<SearchIndex>,
+}
+
+impl Kept {
+    /// The rows' search index named `list`, built by `texts` the first time: each row's
+    /// searchable texts, `per_row` of them (empty when a row has none).
+    pub fn search<'t, I: Iterator<Item = &'t str>>(
+        &self,
+        names: &Names,
+        list: &str,
+        per_row: usize,
+        texts: impl FnOnce() -> I,
+    ) -> Arc<SearchIndex> {
+        self.searches
+            .of(names, list, || SearchIndex::new(per_row, texts()))
+    }
+
+    /// The rows' order named `key`, sorted by `sort` the first time.
+    pub fn order(
+        &self,
+        names: &Names,
+        key: &str,
+        sort: impl FnOnce() -> Vec<u32>,
+    ) -> Arc<Vec<u32>> {
+        self.orders.of(names, key, sort)
+    }
+}
+
+/// How many values of a kind stay kept for one list (each order of 100,000 rows is 400 kB).
+const KEPT_PER_LIST: usize = 24;
+
+/// Values by names and key, the most recently computed first.
+struct KeptBy<T> {
+    kept: Mutex<VecDeque<(Names, String, Arc<T>)>>,
+}
+
+impl<T> Default for KeptBy<T> {
+    fn default() -> Self {
+        KeptBy {
+            kept: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl<T> KeptBy<T> {
+    /// The value for `names` and `key`, computed outside the lock (two first requests at once
+    /// may both compute it; either result is the same).
+    fn of(&self, names: &Names, key: &str, compute: impl FnOnce() -> T) -> Arc<T> {
+        let found = (self.lock().iter())
+            .find(|(n, k, _)| k == key && n.same(names))
+            .map(|(_, _, v)| v.clone());
+        if let Some(value) = found {
+            return value;
+        }
+        let value = Arc::new(compute());
+        let mut kept = self.lock();
+        kept.push_front((names.clone(), key.to_string(), value.clone()));
+        kept.truncate(KEPT_PER_LIST);
+        value
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Names, String, Arc<T>)>> {
+        self.kept
+            .lock()
+            .expect("the kept lists' lock is never poisoned")
+    }
+}
+
+/// Every row's searchable texts, lowercase, in one buffer: a search is one substring scan over
+/// it (`memchr`'s, which skips ahead by whole blocks) instead of a comparison per row and text.
+pub struct SearchIndex {
+    folded: String,
+    /// Where each text ends in `folded`; a row's texts are `per_row` consecutive ones.
+    ends: Vec<usize>,
+    per_row: usize,
+}
+
+impl SearchIndex {
+    /// The index of `texts`, `per_row` of them per row, in row order.
+    pub fn new<'t>(per_row: usize, texts: impl Iterator<Item = &'t str>) -> SearchIndex {
+        let (mut folded, mut ends) = (String::new(), Vec::new());
+        for text in texts {
+            if text.is_ascii() {
+                let start = folded.len();
+                folded.push_str(text);
+                folded[start..].make_ascii_lowercase();
+            } else {
+                folded.push_str(&text.to_lowercase());
+            }
+            ends.push(folded.len());
+        }
+        SearchIndex {
+            folded,
+            ends,
+            per_row: per_row.max(1),
+        }
+    }
+
+    /// For each row, whether every one of `needles` (lowercase) is within one of its texts.
+    pub fn rows_matching(&self, needles: &[String]) -> Vec<bool> {
+        let rows = self.ends.len() / self.per_row;
+        let mut kept = vec![true; rows];
+        let haystack = self.folded.as_bytes();
+        for needle in needles.iter().filter(|n| !n.is_empty()) {
+            let finder = memmem::Finder::new(needle.as_bytes());
+            let mut found = vec![false; rows];
+            let mut from = 0;
+            while let Some(at) = finder.find(&haystack[from..]).map(|hit| from + hit) {
+                let text = self.ends.partition_point(|&end| end <= at);
+                let row = text / self.per_row;
+                if at + needle.len() <= self.ends[text] {
+                    found[row] = true;
+                    // The row is found: go on from the next row.
+                    from = self.ends[(row + 1) * self.per_row - 1];
+                } else {
+                    // A hit across two texts is none; one may start inside it.
+                    from = at + 1;
+                }
+            }
+            for (keep, found) in kept.iter_mut().zip(found) {
+                *keep &= found;
+            }
+        }
+        kept
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +521,87 @@ mod tests {
         assert!(!contains_folded("Ada", "adam"));
         assert!(contains_folded("ÉLODIE Dupré", "élodie"));
         assert!(contains_folded("anything", ""));
+    }
+
+    #[test]
+    fn the_search_index_finds_words_within_one_text_of_a_row() {
+        // Row 0's texts run together as "abab|ab"; "bab" must be found inside "abab" although
+        // a scan first meets it across the two texts of row 0 and 1.
+        let index = SearchIndex::new(2, ["ab", "abab", "Élodie", "", "x", "Dupré"].into_iter());
+        let find = |needles: &[&str]| {
+            let needles: Vec<String> = needles.iter().map(|n| n.to_string()).collect();
+            index.rows_matching(&needles)
+        };
+        assert_eq!(find(&["bab"]), [true, false, false]);
+        assert_eq!(find(&["ba"]), [true, false, false]);
+        assert_eq!(
+            find(&["abx"]),
+            [false, false, false],
+            "across rows is no match"
+        );
+        assert_eq!(find(&["élodie"]), [false, true, false]);
+        assert_eq!(find(&["x", "dupré"]), [false, false, true]);
+        assert_eq!(find(&["x", "ab"]), [false, false, false]);
+        assert_eq!(find(&[]), [true, true, true]);
+        assert_eq!(find(&[""]), [true, true, true]);
+    }
+
+    #[test]
+    fn kept_lists_page_as_fresh_ones_do_and_keep_one_order_per_names() {
+        let rows = rows(250);
+        let names = Names {
+            students: None,
+            schools: Arc::default(),
+        };
+        let kept = Kept::default();
+        for q in [
+            query("", "score", "desc", 2),
+            query("ana", "score", "asc", 1),
+            query("", "id", "desc", 3),
+            query("ben s1", "", "", 1),
+        ] {
+            let found = kept.search(&names, "rows", 2, || {
+                rows.iter().flat_map(|r| [r.0.as_str(), r.1])
+            });
+            let found = found.rows_matching(&q.words());
+            let with_kept = paginate_kept(
+                &rows,
+                &kept,
+                &names,
+                "rows",
+                |i| found[i],
+                &columns(),
+                &q,
+                "/x",
+                &[("school", "sch 1")],
+            );
+            let fresh = list(rows.clone(), &q);
+            let ids = |p: Vec<&Row>| p.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+            assert_eq!(
+                ids(with_kept.rows),
+                ids(fresh.rows.iter().collect()),
+                "{q:?}"
+            );
+            assert_eq!((with_kept.total, with_kept.next), (fresh.total, fresh.next));
+        }
+        assert_eq!(kept.orders.lock().len(), 3);
+        // Other names (a roster import) are other orders.
+        let other = Names {
+            students: None,
+            schools: Arc::default(),
+        };
+        paginate_kept(
+            &rows,
+            &kept,
+            &other,
+            "rows",
+            |_| true,
+            &columns(),
+            &query("", "id", "desc", 1),
+            "/x",
+            &[],
+        );
+        assert_eq!(kept.orders.lock().len(), 4);
     }
 
     /// (id, name, score)

@@ -282,7 +282,7 @@ pub async fn contract(
         ),
         schools: school_rows(
             &state.figures.schools(statement),
-            &reader.school_names(&cv).await?,
+            &*reader.school_names(&cv).await?,
         ),
     }))
 }

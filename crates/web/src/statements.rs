@@ -10,7 +10,6 @@ pub mod review;
 mod summary;
 mod table;
 
-pub use listing::Orders;
 pub use printout::{print, PRINT_ALL_MAX};
 
 use crate::access::{self, Effect, Reader, RouteSpec, ScopedContract};
@@ -18,6 +17,7 @@ use crate::auth::Viewer;
 use crate::error::{ApiError, ApiViewer};
 use crate::figures::{Figures, PerArc, StatementChoices};
 use crate::layout::{render, Nav};
+use crate::listing::{Kept, Names};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -26,7 +26,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Form;
-use listing::{ListQuery, Names};
+use listing::ListQuery;
 use obc_core::money::format_dollars;
 use obc_core::rule_words::legend;
 use obc_core::Statement;
@@ -265,7 +265,7 @@ async fn student_table(
     shown: &Shown,
     query: &ListQuery,
     figures: &Figures,
-    orders: &PerArc<Statement, Orders>,
+    kept: &PerArc<Statement, Kept>,
 ) -> Result<StudentTable, WebError> {
     let district = &shown.cv.contract.district;
     // Auditors read statements but never students' names (nor their pages).
@@ -276,11 +276,11 @@ async fn student_table(
         false => None,
     };
     let names = Names {
-        students: all_names.as_deref(),
-        schools: &schools,
+        students: all_names.clone(),
+        schools,
     };
-    let orders = orders.of(&shown.statement, |_| Orders::default());
-    let listing = listing::list(&shown.statement.lines, &names, &orders, query);
+    let kept = kept.of(&shown.statement, |_| Kept::default());
+    let listing = listing::list(&shown.statement.lines, &names, &kept, query);
     let page_names = match (&all_names, show_names) {
         (Some(all), _) => listing
             .rows
@@ -333,7 +333,7 @@ pub async fn statement(
         &shown,
         &list,
         &state.figures,
-        &state.statement_orders,
+        &state.statement_lists,
     )
     .await?
     .render()

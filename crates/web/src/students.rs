@@ -10,7 +10,7 @@ use crate::access::{self, Effect, RouteSpec, ScopedContract};
 use crate::auth::Viewer;
 use crate::format::{current_date, factor_text, parse_date, school_name, status_text};
 use crate::layout::{render, Nav};
-use crate::listing::{self, Column, ListQuery, Page, SortKey};
+use crate::listing::{self, Column, Kept, ListQuery, Names, Page, SortKey};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -23,6 +23,7 @@ use obc_store::Role;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The two pages' routes.
 pub(crate) const ROUTES: &[RouteSpec] = &[
@@ -192,10 +193,11 @@ impl Filter {
 /// its codes.
 struct Context {
     cv: ScopedContract,
-    progress: std::sync::Arc<Progress>,
-    /// Student names by id; `None` for viewers who may not see them.
-    names: Option<std::sync::Arc<HashMap<String, String>>>,
-    schools: HashMap<String, String>,
+    progress: Arc<Progress>,
+    /// Student names (`None` for viewers who may not see them) and school names, by id.
+    names: Names,
+    /// The lists' sorted orders and search index, kept per progress report.
+    kept: Arc<Kept>,
     district: String,
     provider: String,
 }
@@ -211,14 +213,16 @@ async fn context(
     let as_of = parse_date("as-of date", as_of)?.unwrap_or_else(|| current_date(&cv));
     let progress = reader.progress(&cv, as_of).await?;
     // Names only (not whole roster rows with their flags): a search may look for any of them.
-    let names = reader.student_names(&cv).await?;
-    let schools = reader.school_names(&cv).await?;
+    let names = Names {
+        students: reader.student_names(&cv).await?,
+        schools: reader.school_names(&cv).await?,
+    };
     let (district, provider) = reader.party_names(&cv).await?;
     Ok(Context {
         cv,
+        kept: state.progress_lists.of(&progress, |_| Kept::default()),
         progress,
         names,
-        schools,
         district,
         provider,
     })
@@ -226,6 +230,7 @@ async fn context(
 
 /// A student as listed: their progress, with their name and school in words looked up only
 /// when a search, a sort or the page's rows need them (not for each of 100,000 students).
+#[derive(Clone, Copy)]
 struct Listed<'a> {
     s: &'a StudentProgress,
     ctx: &'a Context,
@@ -233,13 +238,11 @@ struct Listed<'a> {
 
 impl<'a> Listed<'a> {
     fn name(&self) -> &'a str {
-        (self.ctx.names.as_ref())
-            .and_then(|n| n.get(&self.s.student_id))
-            .map_or("", String::as_str)
+        self.ctx.names.student(&self.s.student_id).unwrap_or("")
     }
 
     fn school(&self) -> &'a str {
-        school_name(&self.ctx.schools, &self.s.school_id)
+        self.ctx.names.school(&self.s.school_id)
     }
 }
 
@@ -250,32 +253,40 @@ impl Context {
             .collect()
     }
 
-    /// One page of the students the query keeps.
+    /// One page of the students the query keeps, on the page named `list`.
     fn page<'a>(
         &'a self,
+        list: &str,
         query: &StudentsQuery,
         filter: &Filter,
         columns: &[Column<Listed<'a>>],
         base: &str,
     ) -> Page<Listed<'a>> {
-        let list = query.list();
+        let list_query = query.list();
         let mut params = filter.params();
         if let Some(as_of) = non_blank(&query.as_of) {
             params.insert(0, ("as_of", as_of.to_string()));
         }
         let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        listing::paginate(
-            self.listed(),
-            // Names are looked up only for a search (100,000 lookups otherwise).
-            |l| {
-                filter.keeps(l.s)
-                    && (!list.searching() || list.matches(&[&l.s.student_id, l.name(), l.school()]))
-            },
+        let rows = self.listed();
+        let found = list_query.searching().then(|| {
+            let index = self.kept.search(&self.names, "students", 3, || {
+                (rows.iter()).flat_map(|l| [l.s.student_id.as_str(), l.name(), l.school()])
+            });
+            index.rows_matching(&list_query.words())
+        });
+        let page = listing::paginate_kept(
+            &rows,
+            &self.kept,
+            &self.names,
+            list,
+            |i| filter.keeps(rows[i].s) && found.as_ref().is_none_or(|f| f[i]),
             columns,
-            &list,
+            &list_query,
             base,
             &params,
-        )
+        );
+        page.map(|l| **l)
     }
 
     fn link(&self, viewer: &Viewer, student: &str) -> Option<String> {
@@ -290,7 +301,7 @@ impl Context {
             .iter()
             .map(|s| {
                 let id = s.school_id.clone();
-                (school_name(&self.schools, &id).to_string(), id)
+                (self.names.school(&id).to_string(), id)
             })
             .collect();
         options.sort();
@@ -359,8 +370,8 @@ impl FilterView {
             status: params["status"].clone(),
             measure_from: params["measure_from"].clone(),
             measure_to: params["measure_to"].clone(),
-            words: filter.words(&ctx.schools),
-            names: ctx.names.is_some(),
+            words: filter.words(&ctx.names.schools),
+            names: ctx.names.students.is_some(),
         }
     }
 }
@@ -503,8 +514,8 @@ pub async fn progress_page(
     let ctx = context(&state, &viewer, &id, query.as_of.as_deref()).await?;
     let p = &ctx.progress;
     let base = format!("/contracts/{id}/progress");
-    let names = ctx.names.is_some();
-    let page = ctx.page(&query, &filter, &progress_columns(names), &base);
+    let names = ctx.names.students.is_some();
+    let page = ctx.page("progress", &query, &filter, &progress_columns(names), &base);
     let list = page.map(|l| ProgressRow {
         student_id: l.s.student_id.clone(),
         name: l.name().to_string(),
@@ -564,13 +575,7 @@ pub async fn progress_page(
     let mut schools: Vec<SummaryRow> = p
         .by_school
         .iter()
-        .map(|s| {
-            summary_row(
-                school_name(&ctx.schools, &s.school_id),
-                &s.school_id,
-                &s.summary,
-            )
-        })
+        .map(|s| summary_row(ctx.names.school(&s.school_id), &s.school_id, &s.summary))
         .collect();
     schools.sort_by(|a, b| a.label.cmp(&b.label));
     Ok(render(&ProgressPage {
@@ -730,8 +735,8 @@ pub async fn students_page(
     let filter = Filter::of(&query)?;
     let ctx = context(&state, &viewer, &id, query.as_of.as_deref()).await?;
     let base = format!("/contracts/{id}/students");
-    let names = ctx.names.is_some();
-    let page = ctx.page(&query, &filter, &student_columns(names), &base);
+    let names = ctx.names.students.is_some();
+    let page = ctx.page("students", &query, &filter, &student_columns(names), &base);
     let list = page.map(|l| {
         let sc = &l.s.scores;
         let (status, off) = status_words(l.s);

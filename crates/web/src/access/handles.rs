@@ -309,12 +309,17 @@ impl Reader<'_> {
         Ok(self.store().finalized_record(cv.id(), milestone).await?)
     }
 
-    /// The contract district's school names by id.
+    /// The contract district's school names by id (kept until the next import).
     pub async fn school_names(
         &self,
         cv: &ScopedContract,
-    ) -> Result<HashMap<String, String>, WebError> {
-        Ok(self.store().school_names(&cv.contract.district).await?)
+    ) -> Result<Arc<HashMap<String, String>>, WebError> {
+        let district = &cv.contract.district;
+        Ok(self
+            .state
+            .drafts()
+            .school_names(self.store(), district)
+            .await?)
     }
 
     /// The contract district's student names by id, for viewers who may open a student's
