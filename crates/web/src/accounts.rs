@@ -1,9 +1,11 @@
 //! Accounts on the web: every signed-in user changes their own password; admins add users,
 //! reset their passwords, disable and enable them, and issue and revoke API tokens. Every
 //! change is audited by the store; new passwords and tokens are shown once, never stored.
+//! `GET /api/me` tells an API client who it is signed in as, and its CSRF token.
 
 use crate::access::{self, AccountAdmin, Effect, RouteSpec};
 use crate::auth::{self, Viewer};
+use crate::error::ApiViewer;
 use crate::layout::{render, Nav};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -11,12 +13,21 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
+use axum::{Form, Json};
 use obc_store::{ApiToken, Role, UserSummary};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
 
-/// Accounts' routes: everyone's own password, users and tokens for admins.
+/// Accounts' routes: everyone's own password and `/api/me`, users and tokens for admins.
 pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/api/me",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(me),
+    },
     RouteSpec {
         method: "GET",
         path: "/account",
@@ -81,6 +92,37 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         handler: || post(revoke_token),
     },
 ];
+
+/// GET /api/me.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Me {
+    username: String,
+    /// `admin`, `auditor`, `district` or `provider`.
+    role: &'static str,
+    /// The district or provider of district and provider staff.
+    #[schema(required = true)]
+    organisation: Option<String>,
+    /// The session's token for `X-CSRF-Token` (none when signed in with an API token).
+    #[schema(required = true)]
+    csrf_token: Option<String>,
+}
+
+async fn me(ApiViewer(viewer): ApiViewer) -> Json<Me> {
+    Json(Me {
+        role: viewer.role().as_str(),
+        username: viewer.user.username,
+        organisation: viewer.user.org_id,
+        csrf_token: viewer.csrf,
+    })
+}
+
+/// `/api/me` in the OpenAPI document (assembled in `openapi`).
+pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
+    let paths = json!({
+        "/api/me": {"get": {"summary": "The signed-in user, role, organisation and CSRF token", "responses": crate::schemas::read_answers("The user", crate::schemas::of::<Me>())}}
+    });
+    crate::schemas::paths(paths)
+}
 
 #[derive(Template)]
 #[template(path = "account.html")]

@@ -382,10 +382,7 @@ pub(crate) fn openapi_paths() -> serde_json::Map<String, serde_json::Value> {
             "responses": ok("Audit events", schemas::list_of::<AuditEntry>())
         }}
     });
-    match paths {
-        serde_json::Value::Object(paths) => paths,
-        _ => unreachable!("a JSON object"),
-    }
+    schemas::paths(paths)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! What several features show alike: a contract's current date, dates typed in forms, the
-//! words for statuses, factors and the meeting cadence, and school names. Imports no feature
-//! module, so the statement, progress, students and dashboard pages share it without
-//! importing one another.
+//! What several features show alike: a contract's current date and contingent milestone,
+//! dates typed in forms, the words for statuses, factors and the meeting cadence, and school
+//! names. Imports no feature module, so the statement, progress, students, student and
+//! dashboard pages share it without importing one another.
 
 use crate::WebError;
 use obc_core::progress::{Cadence, Factor, Status};
@@ -12,6 +12,16 @@ use std::collections::HashMap;
 /// date progress and meetings are judged at when nobody names one.
 pub(crate) fn current_date(cv: &ContractVersion) -> time::Date {
     obc_core::progress::current_date(&cv.contract, time::OffsetDateTime::now_utc().date())
+}
+
+/// The contract's contingent milestone (its last), whose statement the dashboard, the
+/// contract page and a student's page show.
+pub(crate) fn contingent_milestone(cv: &ContractVersion) -> &str {
+    &cv.contract
+        .milestones
+        .last()
+        .expect("validated contract has milestones")
+        .name
 }
 
 /// A date from a form or query (`what` names it in the message); empty means `None`.

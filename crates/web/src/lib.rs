@@ -9,10 +9,10 @@
 
 pub mod access;
 pub mod accounts;
-pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod charts;
+pub mod contracts;
 pub mod design;
 mod error;
 pub mod exhibit;
@@ -23,11 +23,11 @@ pub mod layout;
 pub mod listing;
 pub mod monitoring;
 pub mod openapi;
-pub mod pages;
 mod schemas;
 pub mod statements;
 pub mod students;
 mod upload;
+pub mod uploads;
 
 use access::{Allowed, Effect, RouteSpec};
 use axum::body::Body;
@@ -172,7 +172,7 @@ pub(crate) fn with_retry_after(status: StatusCode, mut response: Response) -> Re
 /// The `Retry-After` of a busy answer, in seconds.
 const RETRY_AFTER_SECONDS: &str = "5";
 
-/// The routes of the pages, sign-in and design tools (the other modules list their own).
+/// The routes of sign-in, the stylesheet and the design tools (the features list their own).
 const PAGE_ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "GET",
@@ -201,41 +201,6 @@ const PAGE_ROUTES: &[RouteSpec] = &[
         allowed: Allowed::Anyone,
         effect: Effect::Reads,
         handler: || get(layout::stylesheet),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(pages::dashboard),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/contracts/{id}",
-        allowed: access::SIGNED_IN,
-        effect: Effect::Reads,
-        handler: || get(pages::contract),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/students/{district}/{student}",
-        allowed: access::STAFF,
-        effect: Effect::Reads,
-        handler: || get(pages::student),
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/upload",
-        allowed: access::STAFF,
-        effect: Effect::Reads,
-        handler: || get(pages::upload_page),
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/upload/{kind}",
-        allowed: access::STAFF,
-        effect: Effect::Writes,
-        handler: || post(pages::upload),
     },
     RouteSpec {
         method: "GET",
@@ -278,15 +243,16 @@ const PAGE_ROUTES: &[RouteSpec] = &[
 pub fn route_table() -> Vec<&'static RouteSpec> {
     [
         PAGE_ROUTES,
+        contracts::ROUTES,
         accounts::ROUTES,
         audit::ROUTES,
-        api::ROUTES,
         openapi::ROUTES,
         monitoring::ROUTES,
         export::ROUTES,
         statements::ROUTES,
         statements::review::ROUTES,
         students::ROUTES,
+        uploads::ROUTES,
     ]
     .into_iter()
     .flatten()
@@ -671,7 +637,7 @@ mod module_graph_tests {
     fn modules_import_only_shared_modules_without_a_cycle() {
         let graph = module_graph();
         assert!(
-            graph.contains_key("api") && graph.contains_key("layout"),
+            graph.contains_key("contracts") && graph.contains_key("layout"),
             "{graph:?}"
         );
         let mut done = BTreeSet::new();

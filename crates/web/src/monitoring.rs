@@ -1246,8 +1246,5 @@ pub(crate) fn openapi_paths() -> serde_json::Map<String, Value> {
             ("The action item", schemas::of::<schemas::ActionItem>()),
         ),
     });
-    match paths {
-        Value::Object(map) => map,
-        _ => unreachable!("an object"),
-    }
+    schemas::paths(paths)
 }

@@ -31,6 +31,14 @@ pub(crate) fn read_answers(description: &str, schema: Value) -> Value {
     json!({"200": json_response(description, schema), "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}})
 }
 
+/// A feature's `openapi_paths()` from the `json!` object of its paths.
+pub(crate) fn paths(object: Value) -> serde_json::Map<String, Value> {
+    match object {
+        Value::Object(paths) => paths,
+        _ => unreachable!("the paths are a JSON object"),
+    }
+}
+
 pub(crate) use mirror::*;
 
 /// The mirrors are never built: they only describe what core and app serialize. Decimal

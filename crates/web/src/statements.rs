@@ -4,6 +4,7 @@
 //! student's explanation as `obc explain` prints it, the Letter printout, the downloads and
 //! finalization behind a confirmation that names the amount.
 
+pub(crate) mod finalize;
 mod listing;
 mod printout;
 pub mod review;
@@ -86,6 +87,13 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(statement_api),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts/{id}/statements/{milestone}/finalize",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || post(finalize::finalize_api),
     },
 ];
 

@@ -6,6 +6,8 @@
 //! searched only for viewers who may open a student's record (not auditors); schools, the
 //! district and the provider by name.
 
+pub(crate) mod record;
+
 use crate::access::{self, Effect, RouteSpec, ScopedContract};
 use crate::auth::Viewer;
 use crate::format::{current_date, factor_text, parse_date, school_name, status_text};
@@ -25,7 +27,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The two pages' routes.
+/// The two pages' routes, and a student's record (`students/record.rs`).
 pub(crate) const ROUTES: &[RouteSpec] = &[
     RouteSpec {
         method: "GET",
@@ -40,6 +42,20 @@ pub(crate) const ROUTES: &[RouteSpec] = &[
         allowed: access::SIGNED_IN,
         effect: Effect::Reads,
         handler: || get(students_page),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/students/{district}/{student}",
+        allowed: access::STAFF,
+        effect: Effect::Reads,
+        handler: || get(record::student_page),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/students/{district}/{student}",
+        allowed: access::STAFF,
+        effect: Effect::Reads,
+        handler: || get(record::student_api),
     },
 ];
 

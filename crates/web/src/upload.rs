@@ -1,6 +1,14 @@
 //! The upload use case the upload form, the API's pushes and the Design page share: the
 //! form's fields read as they stream in, the import run for the viewer with a write
-//! capability, and the problems of a rejected file as rows. Imports no feature module.
+//! capability, and the problems of a rejected file as rows; in `upload/json.rs`, the same
+//! through the API. Imports no feature module.
+
+mod json;
+
+pub(crate) use json::{
+    openapi_parameters, openapi_report, openapi_upload, spool, upload_json, upload_route,
+    UploadQuery, UploadReport,
+};
 
 use crate::access::WriteCapability;
 use crate::auth::Viewer;

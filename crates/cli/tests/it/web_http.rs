@@ -173,7 +173,7 @@ pub(crate) fn api_post(s: &Session, path: &str, content_type: &str, body: &[u8])
         .body(content_type, body)
 }
 
-/// Every route of `crates/web/src/lib.rs` and `api.rs`, for every user. Probes run in this
+/// Every route of the web app's route table (`obc_web::route_table`), for every user. Probes run in this
 /// order, each for every user in `Who::ALL` order; the few that change data are harmless to
 /// the ones after them, and logging out comes last.
 fn probes(ids: &Ids, meeting: i64) -> Vec<Probe> {
@@ -3079,7 +3079,7 @@ pub(crate) async fn a_contract_whose_data_cannot_be_computed_keeps_the_dashboard
     assert!(r.text().contains(&why), "{}", r.excerpt());
 }
 
-/// The API routes of `crates/web/src/api.rs`, as the router declares them.
+/// The JSON API's routes, as the web features declare them in the route table.
 const API_ROUTES: [(&str, &str); 14] = [
     ("GET", "/api/openapi.json"),
     ("GET", "/api/me"),

@@ -1,25 +1,71 @@
-//! Server-rendered pages. They work without JavaScript; charts are inline SVG.
+//! Contracts: the dashboard (every contract in scope with its figures, and the provider's own
+//! section, `contracts/provider_console.rs`), a contract's page (terms, milestones, charts,
+//! schools), and their JSON (`contracts/api.rs`: the list, a contract, adding one).
 
+mod api;
 pub mod provider_console;
 
+pub(crate) use api::{openapi_paths, ContractDetail, ContractListed};
+
+use crate::access::{self, Effect, RouteSpec};
 use crate::auth::Viewer;
 use crate::charts::{self, StepKind, WaterfallStep};
+use crate::figures::ContractFigures;
+use crate::format::contingent_milestone;
 use crate::layout::{render, Nav};
-use crate::upload::{problem_rows, read_upload, run_upload_as, ProblemRow, UploadBody};
+use crate::upload::upload_route;
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-
-use crate::figures::ContractFigures;
+use axum::routing::get;
 use obc_core::money::format_dollars;
-use obc_core::statement::{Line, SchoolTotal};
+use obc_core::statement::SchoolTotal;
 use obc_core::Statement;
-use obc_store::{ContractVersion, Role};
+use obc_store::ContractVersion;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::collections::{BTreeSet, HashMap};
+
+/// The dashboard, a contract's page, and their JSON.
+pub(crate) const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(dashboard),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/contracts/{id}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(contract),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(api::contracts),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/contracts",
+        allowed: access::ADMIN,
+        effect: Effect::Writes,
+        handler: || upload_route("contract"),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/contracts/{id}",
+        allowed: access::SIGNED_IN,
+        effect: Effect::Reads,
+        handler: || get(api::contract),
+    },
+];
 
 /// A contract in scope, with the figures of its contingent statement as of its date.
 pub struct ContractRow {
@@ -48,14 +94,7 @@ pub struct DashboardPage {
     pub provider: Option<provider_console::ProviderSection>,
 }
 
-fn contingent_milestone(cv: &ContractVersion) -> &str {
-    &cv.contract
-        .milestones
-        .last()
-        .expect("validated contract has milestones")
-        .name
-}
-
+/// GET /: every contract in scope with its figures, and the provider's own section.
 pub async fn dashboard(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -202,6 +241,7 @@ fn changes_since_final(closing: &Statement) -> String {
     )
 }
 
+/// GET /contracts/{id}: a contract's terms, milestones, charts and schools.
 pub async fn contract(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -344,278 +384,4 @@ fn waterfall(cv: &ContractVersion, statement: &Statement) -> Vec<WaterfallStep> 
             label: s.label,
         })
         .collect()
-}
-
-/// A statement line as shown: money and rates formatted, reason in words.
-pub struct LineRow {
-    pub student_id: String,
-    pub student_link: Option<String>,
-    pub school_id: String,
-    pub planned: u32,
-    pub attended: u32,
-    pub attendance_rate: String,
-    pub same_tutor_rate: String,
-    pub provider_cancel_rate: String,
-    pub availability_rate: String,
-    pub baseline: String,
-    pub outcome: String,
-    pub measure: String,
-    pub rule: String,
-    pub base: String,
-    pub contingent: String,
-    pub total: String,
-    pub reason: String,
-    pub notes: String,
-}
-
-fn line_row(l: &Line, district: &str, link: bool) -> LineRow {
-    let ratio = |r: &Option<obc_core::ratio::Ratio>| r.map(|r| r.display4()).unwrap_or_default();
-    let dec = |d: &Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
-    LineRow {
-        student_id: l.student_id.clone(),
-        student_link: link.then(|| format!("/students/{district}/{}", l.student_id)),
-        school_id: l.school_id.clone(),
-        planned: l.planned,
-        attended: l.attended,
-        attendance_rate: ratio(&l.attendance_rate),
-        same_tutor_rate: ratio(&l.same_tutor_rate),
-        provider_cancel_rate: ratio(&l.provider_cancel_rate),
-        availability_rate: ratio(&l.availability_rate),
-        baseline: dec(&l.baseline),
-        outcome: dec(&l.outcome),
-        measure: ratio(&l.measure),
-        rule: l.rule.clone(),
-        base: format_dollars(l.base_amount),
-        contingent: format_dollars(l.contingent_amount),
-        total: format_dollars(l.total),
-        reason: l.reason.clone(),
-        notes: l.notes.join("; "),
-    }
-}
-
-pub struct SessionRow {
-    pub date: String,
-    pub provider: String,
-    pub tutor: String,
-    pub minutes: u32,
-    pub status: &'static str,
-    pub subject: String,
-}
-
-impl SessionRow {
-    fn of((provider, x): &(String, obc_core::Session)) -> SessionRow {
-        SessionRow {
-            date: x.date.to_string(),
-            provider: provider.clone(),
-            tutor: x.tutor_id.clone(),
-            minutes: x.minutes,
-            status: x.status.as_str(),
-            subject: x.subject.clone(),
-        }
-    }
-}
-
-pub struct TestRow {
-    pub term: String,
-    pub subject: String,
-    pub date: String,
-    pub score: String,
-    pub percentile: String,
-    pub rapid_guessing: String,
-}
-
-pub struct FactorRow {
-    pub contract_id: String,
-    pub enrolled: String,
-    pub attendance: String,
-    pub same_tutor: String,
-    pub provider_cancel: String,
-    pub availability: String,
-    pub measure: String,
-    pub rule: String,
-    pub total: String,
-    pub reason: String,
-}
-
-#[derive(Template)]
-#[template(path = "student.html")]
-pub struct StudentPage {
-    pub nav: Nav,
-    pub district: String,
-    pub id: String,
-    pub name: String,
-    pub school: String,
-    pub grade: String,
-    pub flags: Vec<(String, String)>,
-    pub show_flags: bool,
-    pub factors: Vec<FactorRow>,
-    pub sessions: Vec<SessionRow>,
-    /// Sessions of providers that enroll the student in no contract: shown apart, for review.
-    pub unenrolled_sessions: Vec<SessionRow>,
-    pub tests: Vec<TestRow>,
-}
-
-pub async fn student(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((district, student_id)): Path<(String, String)>,
-) -> Result<Response, WebError> {
-    viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
-    let reader = viewer.reader(&state);
-    let record = reader.student(&district, &student_id).await?;
-    let mut factors = Vec::new();
-    for (cv, start, end) in reader.enrollments(&record).await? {
-        let statement = reader
-            .statement(&cv, contingent_milestone(&cv), None)
-            .await?;
-        if let Some(l) = statement.lines.iter().find(|l| l.student_id == student_id) {
-            let row = line_row(l, &district, false);
-            factors.push(FactorRow {
-                contract_id: cv.id().to_string(),
-                enrolled: format!("{start} to {}", end.as_deref().unwrap_or("(open)")),
-                attendance: row.attendance_rate,
-                same_tutor: row.same_tutor_rate,
-                provider_cancel: row.provider_cancel_rate,
-                availability: row.availability_rate,
-                measure: row.measure,
-                rule: row.rule,
-                total: row.total,
-                reason: row.reason,
-            });
-        }
-    }
-    let s = &record.student;
-    Ok(render(&StudentPage {
-        nav: Nav::of(&viewer),
-        district: district.clone(),
-        id: s.id.clone(),
-        name: format!("{} {}", s.first_name, s.last_name),
-        school: s.school_id.clone(),
-        grade: s.grade.as_ref().map(|g| g.to_string()).unwrap_or_default(),
-        show_flags: viewer.role() != Role::Provider,
-        flags: s.flags.clone(),
-        factors,
-        sessions: record.sessions.iter().map(SessionRow::of).collect(),
-        unenrolled_sessions: record
-            .unenrolled_sessions
-            .iter()
-            .map(SessionRow::of)
-            .collect(),
-        tests: record
-            .tests
-            .iter()
-            .map(|t| TestRow {
-                term: t.term_name.clone(),
-                subject: t.subject.clone(),
-                date: t.date.to_string(),
-                score: t.score.map(|d| d.to_string()).unwrap_or_default(),
-                percentile: t.percentile.map(|d| d.to_string()).unwrap_or_default(),
-                rapid_guessing: t
-                    .rapid_guessing_pct
-                    .map(|d| format!("{d}%"))
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "upload.html")]
-pub struct UploadPage {
-    pub nav: Nav,
-    pub roster: bool,
-    pub assessments: bool,
-    pub sessions: bool,
-    pub attendance: bool,
-    pub contract: bool,
-}
-
-pub async fn upload_page(viewer: Viewer) -> Result<Response, WebError> {
-    viewer.require(&[Role::Admin, Role::District, Role::Provider])?;
-    let role = viewer.role();
-    Ok(render(&UploadPage {
-        nav: Nav::of(&viewer),
-        roster: matches!(role, Role::Admin | Role::District),
-        assessments: matches!(role, Role::Admin | Role::District),
-        attendance: matches!(role, Role::Admin | Role::District),
-        sessions: matches!(role, Role::Admin | Role::Provider),
-        contract: role == Role::Admin,
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "upload_result.html")]
-pub struct UploadResultPage {
-    pub nav: Nav,
-    pub kind: String,
-    pub accepted: bool,
-    pub summary: Vec<String>,
-    pub problems: Vec<ProblemRow>,
-    pub more: u64,
-    /// A rejected contract document, line by line, with each problem under its line.
-    pub annotated: Vec<SourceLine>,
-}
-
-/// One line of an uploaded document and the problems found on it.
-pub struct SourceLine {
-    pub number: usize,
-    pub text: String,
-    pub problems: Vec<String>,
-}
-
-fn annotate(source: &[u8], problems: &[ProblemRow]) -> Vec<SourceLine> {
-    String::from_utf8_lossy(source)
-        .lines()
-        .enumerate()
-        .map(|(i, text)| SourceLine {
-            number: i + 1,
-            text: text.to_string(),
-            problems: problems
-                .iter()
-                .filter(|p| p.line == (i + 1).to_string())
-                .map(|p| format!("{}: {}", p.column, p.expected))
-                .collect(),
-        })
-        .collect()
-}
-
-pub async fn upload(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(kind): Path<String>,
-    multipart: Multipart,
-) -> Result<Response, WebError> {
-    let upload = read_upload(multipart).await?;
-    let cap = viewer.may_write(upload.csrf.as_deref())?;
-    let contract_body = match (&upload.body, kind.as_str()) {
-        (UploadBody(file), "contract") => Some(file.try_clone().map_err(|e| {
-            WebError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot read the spooled upload: {e}"),
-            )
-        })?),
-        _ => None,
-    };
-    let outcome = run_upload_as(&state, &viewer, &cap, &kind, upload).await?;
-    let (problems, more) = match &outcome.errors {
-        Some(errors) => problem_rows(errors),
-        None => (Vec::new(), 0),
-    };
-    let annotated = match contract_body {
-        Some(file) if !outcome.accepted => annotate(&UploadBody(file).contract_bytes()?, &problems),
-        _ => Vec::new(),
-    };
-    let mut response = render(&UploadResultPage {
-        nav: Nav::of(&viewer),
-        kind,
-        accepted: outcome.accepted,
-        summary: outcome.summary,
-        problems,
-        more,
-        annotated,
-    });
-    if !outcome.accepted {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
 }
