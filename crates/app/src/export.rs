@@ -23,7 +23,8 @@ pub async fn finalized_statements(
     contract_id: &str,
 ) -> Result<Vec<(Statement, String)>> {
     let mut out = Vec::new();
-    for stored in store.finalized_statements_of(contract_id).await? {
+    let mut finalized = store.finalized_statements_of(contract_id).await?;
+    while let Some(stored) = finalized.next().await? {
         let statement = crate::stored_statement(&stored)?;
         let day = stored
             .finalized_at

@@ -987,10 +987,9 @@ struct FinalizedBefore {
 impl FinalizedBefore {
     async fn load(store: &Store, contract_id: &str, before: time::Date) -> Result<FinalizedBefore> {
         let mut statements = Vec::new();
-        for stored in store
-            .finalized_statements_before(contract_id, before)
-            .await?
-        {
+        // One statement's JSON at a time: each is parsed and its text dropped before the next.
+        let mut finalized = store.finalized_statements_before(contract_id, before).await?;
+        while let Some(stored) = finalized.next().await? {
             let statement = obc_core::statement_pass::slim_finalized(stored_statement(&stored)?);
             statements.push((stored.contract_version, statement));
         }
@@ -1213,21 +1212,24 @@ async fn milestone_statement(
 
 /// The statement to show for a milestone: the finalized one, read back from what was stored,
 /// when it exists and no other date is asked for (finalized statements never change, even when
-/// late data arrives); else a draft computed now.
+/// late data arrives); else a draft computed now, with the finalized statement's record only
+/// (its JSON, hundreds of megabytes for a state, is not read for a draft).
 pub async fn statement_for_display(
     store: &Store,
     cv: &ContractVersion,
     milestone: &str,
     as_of: Option<time::Date>,
 ) -> Result<(Statement, Option<StoredStatement>)> {
-    let finalized = store.finalized(&cv.contract.id, milestone).await?;
-    if let (Some(stored), None) = (&finalized, as_of) {
-        let statement = stored_statement(stored)?;
-        return Ok((statement, finalized));
+    if as_of.is_none() {
+        if let Some(stored) = store.finalized(&cv.contract.id, milestone).await? {
+            let statement = stored_statement(&stored)?;
+            return Ok((statement, Some(stored)));
+        }
     }
+    let record = store.finalized_record(&cv.contract.id, milestone).await?;
     Ok((
         compute_statement(store, cv, milestone, as_of).await?,
-        finalized,
+        record,
     ))
 }
 
@@ -1310,7 +1312,8 @@ impl LedgerVerification {
 /// log's finalize records.
 pub async fn verify_ledger(store: &Store) -> Result<LedgerVerification> {
     let mut statements = Vec::new();
-    for stored in store.finalized_statements().await? {
+    let mut finalized = store.finalized_statements().await?;
+    while let Some(stored) = finalized.next().await? {
         let mut problems = Vec::new();
         let sha = obc_core::engine::sha256_hex(stored.content_json.as_bytes());
         if sha != stored.content_sha256 {

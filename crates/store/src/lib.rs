@@ -41,7 +41,7 @@ pub use reviews::{IssuedDraft, ReviewEvent, StoredReview};
 pub use roster::{NewSchool, RosterReport};
 pub use school_attendance::{FlaggedSession, SchoolAttendanceImport};
 pub use scope::{ContractSummary, Scope, StudentRecord};
-pub use statements::{StatementInputs, StoredStatement};
+pub use statements::{FinalizedList, StatementInputs, StoredStatement};
 pub use users::{Account, ApiToken, IdempotencyClaim, Role, User, UserSummary};
 
 use sqlx::any::AnyPoolOptions;

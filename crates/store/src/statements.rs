@@ -385,20 +385,20 @@ impl Store {
     /// Statements read with `SELECT_STATEMENT`, with their JSON: those finalized since
     /// migration 20 keep it deflated in a column of its own, read and inflated here.
     async fn with_content(&self, statements: Vec<StoredStatement>) -> Result<Vec<StoredStatement>> {
-        let mut whole = Vec::with_capacity(statements.len());
-        for mut s in statements {
-            if s.content_json.is_empty() {
-                s.content_json = crate::statement_content::read_deflated(&self.pool, s.id).await?;
-            }
-            whole.push(s);
-        }
-        Ok(whole)
+        self.one_at_a_time(statements).all().await
     }
 
-    /// Every finalized statement, by contract then milestone date.
-    pub async fn finalized_statements(&self) -> Result<Vec<StoredStatement>> {
+    fn one_at_a_time(&self, statements: Vec<StoredStatement>) -> FinalizedList<'_> {
+        FinalizedList {
+            store: self,
+            records: statements.into_iter(),
+        }
+    }
+
+    /// Every finalized statement, by contract then milestone date, one at a time.
+    pub async fn finalized_statements(&self) -> Result<FinalizedList<'_>> {
         let statements = self.every_finalized(SELECT_STATEMENT).await?;
-        self.with_content(statements).await
+        Ok(self.one_at_a_time(statements))
     }
 
     /// A milestone's finalized statement as `select` reads it (with or without its JSON).
@@ -429,15 +429,14 @@ impl Store {
         Ok(rows.into_iter().map(stored).collect())
     }
 
-    /// The finalized statements of one contract, in milestone date order.
-    pub async fn finalized_statements_of(&self, contract_id: &str) -> Result<Vec<StoredStatement>> {
+    /// The finalized statements of one contract, in milestone date order, one at a time.
+    pub async fn finalized_statements_of(&self, contract_id: &str) -> Result<FinalizedList<'_>> {
         let sql = format!("{SELECT_STATEMENT} WHERE contract_id = $1 ORDER BY milestone_date");
         let rows: Vec<StatementRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(contract_id)
             .fetch_all(&self.pool)
             .await?;
-        self.with_content(rows.into_iter().map(stored).collect())
-            .await
+        Ok(self.one_at_a_time(rows.into_iter().map(stored).collect()))
     }
 
     /// The finalized statements of one contract dated before `before`, in milestone date
@@ -446,7 +445,7 @@ impl Store {
         &self,
         contract_id: &str,
         before: time::Date,
-    ) -> Result<Vec<StoredStatement>> {
+    ) -> Result<FinalizedList<'_>> {
         let sql = format!(
             "{SELECT_STATEMENT} WHERE contract_id = $1 AND milestone_date < $2 ORDER BY milestone_date"
         );
@@ -455,8 +454,7 @@ impl Store {
             .bind(before.to_string())
             .fetch_all(&self.pool)
             .await?;
-        self.with_content(rows.into_iter().map(stored).collect())
-            .await
+        Ok(self.one_at_a_time(rows.into_iter().map(stored).collect()))
     }
 
     /// Whether any finalized statement used this contract (then its versions are frozen).
@@ -466,6 +464,36 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(n > 0)
+    }
+}
+
+/// Finalized statements whose JSON is read when each is taken ([`FinalizedList::next`]): a
+/// state's statement is hundreds of megabytes of text, and callers need one at a time.
+pub struct FinalizedList<'s> {
+    store: &'s Store,
+    records: std::vec::IntoIter<StoredStatement>,
+}
+
+impl FinalizedList<'_> {
+    /// The next statement with its JSON (inflated when stored deflated).
+    pub async fn next(&mut self) -> Result<Option<StoredStatement>> {
+        let Some(mut s) = self.records.next() else {
+            return Ok(None);
+        };
+        if s.content_json.is_empty() {
+            s.content_json =
+                crate::statement_content::read_deflated(&self.store.pool, s.id).await?;
+        }
+        Ok(Some(s))
+    }
+
+    /// Every statement left, with its JSON (for callers that hold them all anyway).
+    pub async fn all(mut self) -> Result<Vec<StoredStatement>> {
+        let mut all = Vec::with_capacity(self.records.len());
+        while let Some(s) = self.next().await? {
+            all.push(s);
+        }
+        Ok(all)
     }
 }
 

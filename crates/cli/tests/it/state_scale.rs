@@ -165,6 +165,9 @@ async fn in_memory_statement(store: &obc_store::Store, contract_id: &str) -> obc
         .finalized_statements_of(contract_id)
         .await
         .unwrap()
+        .all()
+        .await
+        .unwrap()
         .iter()
         .map(|stored| obc_app::stored_statement(stored).unwrap())
         .collect();
