@@ -217,6 +217,8 @@ fn row_flags(row: &Row<'_>, columns: &[(usize, String)]) -> Vec<(String, String)
         .map(|(c, n)| (n.clone(), row.get(*c).to_string()))
         .collect();
     flags.sort();
+    // A roster holds these for every student: no spare capacity.
+    flags.shrink_to_fit();
     flags
 }
 
@@ -675,10 +677,11 @@ fn read_oneroster(source: &mut dyn Source, district: Option<&str>) -> Result<Ros
         None => Default::default(),
     };
 
+    // Roles and demographics are dropped once the users have taken what they need.
     let roles = read_roles(source, &mut errors);
     let demographics = read_demographics(source, &mut errors);
     let students = match &orgs {
-        Some(o) => read_users(source, o, roles.as_ref(), &demographics, &mut errors),
+        Some(o) => read_users(source, o, roles, demographics, &mut errors),
         None => Vec::new(),
     };
 
@@ -896,13 +899,16 @@ fn read_demographics(
     out
 }
 
+/// The students of `users.csv`. Each takes its flags out of `demographics` rather than a copy:
+/// a million students' flags are held once.
 fn read_users(
     source: &mut dyn Source,
     orgs: &Orgs,
-    roles: Option<&Roles>,
-    demographics: &HashMap<String, Vec<(String, String)>>,
+    roles: Option<Roles>,
+    mut demographics: HashMap<String, Vec<(String, String)>>,
     errors: &mut ImportErrors,
 ) -> Vec<Student> {
+    let roles = roles.as_ref();
     let mut students = Vec::new();
     let Some(mut f) = open_csv(source, "users.csv", errors) else {
         return students;
@@ -1000,7 +1006,7 @@ fn read_users(
                 grade,
                 first_name: row.opt(given).to_string(),
                 last_name: row.opt(family).to_string(),
-                flags: demographics.get(sourced_id).cloned().unwrap_or_default(),
+                flags: demographics.remove(sourced_id).unwrap_or_default(),
             })
         })();
         match parsed {

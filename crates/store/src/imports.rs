@@ -534,7 +534,7 @@ const TEST_KINDS: [(&str, &str, &str, &str); 2] = [
 ];
 
 /// `columns` (comma-separated) each prefixed with `table.`.
-fn qualified(table: &str, columns: &str) -> String {
+pub(crate) fn qualified(table: &str, columns: &str) -> String {
     columns
         .split(',')
         .map(|c| format!("{table}.{}", c.trim()))
@@ -543,7 +543,7 @@ fn qualified(table: &str, columns: &str) -> String {
 }
 
 /// An upsert's `SET` list giving `columns` (comma-separated) their new values.
-fn set_excluded(columns: &str) -> String {
+pub(crate) fn set_excluded(columns: &str) -> String {
     columns
         .split(',')
         .map(|c| format!("{0} = excluded.{0}", c.trim()))

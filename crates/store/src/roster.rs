@@ -1,7 +1,8 @@
 //! Rosters: a district, its schools and its students.
 
+use crate::imports::{qualified, set_excluded};
 use crate::upserts::{Cell, Upserts};
-use crate::{audit, ensure_organisation, Result, Store};
+use crate::{audit, ensure_organisation, Result, Store, Tx};
 use obc_core::{Grade, School, Student};
 use std::collections::{HashMap, HashSet};
 
@@ -25,8 +26,21 @@ pub struct RosterReport {
     pub students_unchanged: usize,
 }
 
-/// A stored student after its id: school, grade, first and last name, flags (JSON).
-type StoredStudent = (String, Option<String>, String, String, String);
+/// The columns of a student a roster gives, its id first (the district aside).
+const STUDENT_VALUES_ID: &str = "id, school_id, grade, first_name, last_name, flags";
+
+/// The columns of a student a newer roster may change.
+const STUDENT_VALUES: &str = "school_id, grade, first_name, last_name, flags";
+
+/// Whether the student `old` differs from `new` (table names or aliases). Unchanged rows are
+/// not written, so that `written_by` still names the import that wrote them.
+fn changed(old: &str, new: &str) -> String {
+    format!(
+        "({}) IS DISTINCT FROM ({})",
+        qualified(old, STUDENT_VALUES),
+        qualified(new, STUDENT_VALUES)
+    )
+}
 
 fn flags_json(flags: &[(String, String)]) -> String {
     let map: std::collections::BTreeMap<&str, &str> = flags
@@ -36,11 +50,77 @@ fn flags_json(flags: &[(String, String)]) -> String {
     serde_json::to_string(&map).expect("flags serialize")
 }
 
+/// Adds the roster's new schools and renames known ones it names; returns the new ones,
+/// each with its number of students (counted in one pass over the students).
+async fn import_schools(
+    tx: &mut Tx,
+    district_id: &str,
+    schools: &[School],
+    students: &[Student],
+) -> Result<Vec<NewSchool>> {
+    let known: HashSet<String> =
+        sqlx::query_scalar("SELECT id FROM schools WHERE district_id = $1")
+            .bind(district_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    let mut new_schools = Vec::new();
+    for s in schools {
+        if known.contains(&s.id) {
+            if !s.name.is_empty() {
+                sqlx::query(
+                    "UPDATE schools SET name = $3 WHERE district_id = $1 AND id = $2 AND name <> $3",
+                )
+                .bind(district_id)
+                .bind(&s.id)
+                .bind(&s.name)
+                .execute(&mut **tx)
+                .await?;
+            }
+            continue;
+        }
+        let name = if s.name.is_empty() { &s.id } else { &s.name };
+        sqlx::query("INSERT INTO schools (district_id, id, name) VALUES ($1, $2, $3)")
+            .bind(district_id)
+            .bind(&s.id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+        new_schools.push(NewSchool {
+            id: s.id.clone(),
+            name: name.clone(),
+            students: 0,
+        });
+    }
+    if !new_schools.is_empty() {
+        let index: HashMap<&str, usize> = new_schools
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let mut counts = vec![0; new_schools.len()];
+        for st in students {
+            if let Some(&i) = index.get(st.school_id.as_str()) {
+                counts[i] += 1;
+            }
+        }
+        for (school, n) in new_schools.iter_mut().zip(counts) {
+            school.students = n;
+        }
+    }
+    Ok(new_schools)
+}
+
 impl Store {
     /// Creates or updates a district from its roster, in one transaction. Students missing from
     /// the file are kept: their sessions and statements still refer to them. A school with an
     /// empty name (the file names none) is named by its id when new and never renamed when
     /// known.
+    ///
+    /// The students are staged in a temporary table and merged in SQL, as sessions are (see
+    /// [`crate::imports`]): a million-student roster is never held twice in memory, and
+    /// unchanged rows are not written at all.
     pub async fn import_roster(
         &self,
         actor: &str,
@@ -52,70 +132,23 @@ impl Store {
     ) -> Result<RosterReport> {
         let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, district_id, "district", district_name).await?;
-        let mut report = RosterReport::default();
-        let known: HashSet<String> =
-            sqlx::query_scalar("SELECT id FROM schools WHERE district_id = $1")
-                .bind(district_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        for s in schools {
-            if known.contains(&s.id) {
-                if !s.name.is_empty() {
-                    sqlx::query(
-                        "UPDATE schools SET name = $3 WHERE district_id = $1 AND id = $2 AND name <> $3",
-                    )
-                    .bind(district_id)
-                    .bind(&s.id)
-                    .bind(&s.name)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                continue;
-            }
-            let name = if s.name.is_empty() { &s.id } else { &s.name };
-            sqlx::query("INSERT INTO schools (district_id, id, name) VALUES ($1, $2, $3)")
-                .bind(district_id)
-                .bind(&s.id)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            report.new_schools.push(NewSchool {
-                id: s.id.clone(),
-                name: name.clone(),
-                students: students.iter().filter(|st| st.school_id == s.id).count(),
-            });
-        }
-        // The stored students, compared here: unchanged rows are not written at all.
-        let existing: HashMap<String, StoredStudent> = sqlx::query_as(
-            "SELECT id, school_id, grade, first_name, last_name, flags FROM students WHERE district_id = $1",
-        )
+        let mut report = RosterReport {
+            new_schools: import_schools(&mut tx, district_id, schools, students).await?,
+            ..RosterReport::default()
+        };
+        self.stage_students(&mut tx, students).await?;
+        let (total, added, updated): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*), count(*) - count(r.id),
+                    CAST(coalesce(sum(CASE WHEN r.id IS NOT NULL AND {} THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM staged_students n LEFT JOIN students r ON r.district_id = $1 AND r.id = n.id",
+            changed("r", "n")
+        )))
         .bind(district_id)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(id, school, grade, first, last, flags)| (id, (school, grade, first, last, flags)))
-        .collect();
-        let mut changed = Vec::new();
-        for s in students {
-            let row: StoredStudent = (
-                s.school_id.clone(),
-                s.grade.as_ref().map(|g| g.to_string()),
-                s.first_name.clone(),
-                s.last_name.clone(),
-                flags_json(&s.flags),
-            );
-            match existing.get(&s.id) {
-                None => report.students_added += 1,
-                Some(stored) if *stored == row => {
-                    report.students_unchanged += 1;
-                    continue;
-                }
-                Some(_) => report.students_updated += 1,
-            }
-            changed.push((&s.id, row));
-        }
+        .fetch_one(&mut *tx)
+        .await?;
+        report.students_added = added as usize;
+        report.students_updated = updated as usize;
+        report.students_unchanged = (total - added - updated) as usize;
         let audit_id = audit(
             &mut tx,
             actor,
@@ -130,49 +163,67 @@ impl Store {
             ),
         )
         .await?;
-        let keep_replaced = crate::versions::keep_replaced(
+        // The replaced versions are kept before their successors are written.
+        sqlx::query(sqlx::AssertSqlSafe(crate::versions::keep_replaced(
             crate::versions::STUDENTS,
-            "WHERE r.district_id = $2 AND r.id = $3",
-        );
-        let mut upserts = Upserts::new(
-            self.backend,
-            "students",
-            "district_id, id, school_id, grade, first_name, last_name, flags, written_by",
-            "ON CONFLICT (district_id, id) DO UPDATE SET
-               school_id = excluded.school_id, grade = excluded.grade, first_name = excluded.first_name,
-               last_name = excluded.last_name, flags = excluded.flags, written_by = excluded.written_by",
-        );
-        for (id, (school_id, grade, first_name, last_name, flags)) in changed {
-            // The replaced version is kept before the batch holding its successor is written.
-            if existing.contains_key(id) {
-                sqlx::query(sqlx::AssertSqlSafe(keep_replaced.as_str()))
-                    .bind(audit_id)
-                    .bind(district_id)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let text = |t: String| Cell::Text(Some(t));
-            upserts
-                .push(
-                    &mut tx,
-                    id,
-                    vec![
-                        text(district_id.to_string()),
-                        text(id.clone()),
-                        text(school_id),
-                        Cell::Text(grade),
-                        text(first_name),
-                        text(last_name),
-                        text(flags),
-                        Cell::Int(audit_id),
-                    ],
-                )
-                .await?;
-        }
-        upserts.flush(&mut tx).await?;
-        tx.commit().await?;
+            &format!(
+                "JOIN staged_students n ON n.id = r.id WHERE r.district_id = $2 AND {}",
+                changed("r", "n")
+            ),
+        )))
+        .bind(audit_id)
+        .bind(district_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO students (district_id, {STUDENT_VALUES_ID}, written_by)
+             SELECT $1, {STUDENT_VALUES_ID}, $2 FROM staged_students WHERE true
+             ON CONFLICT (district_id, id) DO UPDATE SET {}, written_by = excluded.written_by
+             WHERE {}",
+            set_excluded(STUDENT_VALUES),
+            changed("students", "excluded")
+        )))
+        .bind(district_id)
+        .bind(audit_id)
+        .execute(&mut *tx)
+        .await?;
+        crate::imports::finish(tx, "staged_students").await?;
         Ok(report)
+    }
+
+    /// Stages `students` in `staged_students`, in multi-row batches; a repeated id keeps its
+    /// later row.
+    async fn stage_students(&self, tx: &mut Tx, students: &[Student]) -> Result<()> {
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_students (
+                id TEXT PRIMARY KEY, school_id TEXT NOT NULL, grade TEXT,
+                first_name TEXT NOT NULL, last_name TEXT NOT NULL, flags TEXT NOT NULL);
+             DELETE FROM staged_students;",
+        )
+        .execute(&mut **tx)
+        .await?;
+        let mut staged = Upserts::new(
+            self.backend,
+            "staged_students",
+            STUDENT_VALUES_ID,
+            &format!(
+                "ON CONFLICT (id) DO UPDATE SET {}",
+                set_excluded(STUDENT_VALUES)
+            ),
+        );
+        for s in students {
+            let text = |t: &str| Cell::Text(Some(t.to_string()));
+            let row = vec![
+                text(&s.id),
+                text(&s.school_id),
+                Cell::Text(s.grade.as_ref().map(|g| g.to_string())),
+                text(&s.first_name),
+                text(&s.last_name),
+                Cell::Text(Some(flags_json(&s.flags))),
+            ];
+            staged.push(tx, &s.id, row).await?;
+        }
+        staged.flush(tx).await
     }
 
     /// Every student id of every district: student id -> district ids. Importers use it to
@@ -380,6 +431,53 @@ mod tests {
                 .unwrap();
             assert!(r.new_schools.is_empty());
             assert_eq!(school_names(&store).await[1].1, "Lake Elementary");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reimport_keeps_one_replaced_version_per_changed_student_only() {
+        for store in stores().await {
+            let schools = [School {
+                id: "sch-1".into(),
+                name: "One".into(),
+            }];
+            let mut students: Vec<Student> = (0..1200)
+                .map(|i| student(&format!("s{i:04}"), "6"))
+                .collect();
+            store
+                .import_roster("t", "f", "d1", "D", &schools, &students)
+                .await
+                .unwrap();
+            let first = store.last_audit_id().await.unwrap();
+            students[700].last_name = "C".into();
+            let r = store
+                .import_roster("t", "f", "d1", "D", &schools, &students)
+                .await
+                .unwrap();
+            let second = store.last_audit_id().await.unwrap();
+            assert_eq!(
+                (r.students_added, r.students_updated, r.students_unchanged),
+                (0, 1, 1199)
+            );
+            let history: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                "SELECT id, last_name, written_by, replaced_by FROM student_history",
+            )
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+            assert_eq!(
+                history,
+                [("s0700".to_string(), "B".to_string(), first, second)]
+            );
+            let written: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT id, written_by FROM students WHERE written_by <> $1 ORDER BY id",
+            )
+            .bind(first)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+            assert_eq!(written, [("s0700".to_string(), second)]);
+            assert_eq!(store.students("d1").await.unwrap()["s0700"].last_name, "C");
         }
     }
 

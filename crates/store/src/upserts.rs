@@ -17,7 +17,7 @@ pub(crate) enum Cell {
 pub(crate) struct Upserts {
     backend: Backend,
     head: String,
-    conflict: &'static str,
+    conflict: String,
     columns: usize,
     rows: Vec<Vec<Cell>>,
     /// The keys of the pending rows: one statement may not upsert a key twice (PostgreSQL
@@ -26,16 +26,11 @@ pub(crate) struct Upserts {
 }
 
 impl Upserts {
-    pub(crate) fn new(
-        backend: Backend,
-        table: &str,
-        columns: &str,
-        conflict: &'static str,
-    ) -> Upserts {
+    pub(crate) fn new(backend: Backend, table: &str, columns: &str, conflict: &str) -> Upserts {
         Upserts {
             backend,
             head: format!("INSERT INTO {table} ({columns}) "),
-            conflict,
+            conflict: conflict.to_string(),
             columns: columns.split(',').count(),
             rows: Vec::with_capacity(BATCH),
             keys: HashSet::new(),
