@@ -5,7 +5,10 @@
 use obc_core::corrections::{Corrections, FinalizedRun};
 use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
-use obc_ingest::{AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow};
+use obc_ingest::{
+    AssessmentReader, ImportError, ImportErrors, Roster, SessionReader, SessionRow,
+    MAX_ERRORS_PER_FILE,
+};
 use obc_store::{
     ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ImportDigest, LatestImport,
     ProviderEnrollments, RosterReport, Store, StoreError, StoredInputs, StoredStatement,
@@ -182,7 +185,7 @@ pub async fn import_assessments<R: Read>(
 ) -> Result<AssessmentsImport> {
     let unreadable = |e: std::io::Error| AppError::from(ImportError::io(name, &e));
     let file_sha256 = sha256_of(open().map_err(unreadable)?).map_err(unreadable)?;
-    let rostered: HashSet<String> = store.students(district).await?.into_keys().collect();
+    let rostered = store.student_ids(district).await?;
     let resend = Resend {
         kind: obc_store::ASSESSMENTS_KIND,
         action: obc_store::ASSESSMENTS_ACTION,
@@ -428,17 +431,45 @@ pub async fn import_sessions<R: Read>(
     let mut checks = SessionRowChecks::new(name);
     for row in reader {
         tick();
-        if let Some((district, session)) = checks.check(&context, row) {
-            import.add(district, session).await?;
+        if let Some((line, district, session)) = checks.check(&context, row) {
+            import.add(line, district, session).await?;
         }
     }
     let checked = checks.finish()?;
+    let (repeats, repeated) = import.repeated_sessions(MAX_ERRORS_PER_FILE).await?;
+    if repeats > 0 {
+        return Err(repeated_session_errors(name, repeats, repeated).into());
+    }
     let digest = ImportDigest {
         file_sha256,
         rows_sha256: checked.rows_sha256.clone(),
     };
     let counts = import.commit(actor, name, Some(&digest)).await?;
     Ok(checked.report(provider, counts))
+}
+
+/// The errors of a session file that uses ids more than once (`repeats` later lines in all,
+/// the first of them in `repeated`), each naming the line the id was first on.
+fn repeated_session_errors(
+    name: &str,
+    repeats: u64,
+    repeated: Vec<obc_store::RepeatedSession>,
+) -> ImportErrors {
+    let mut errors = ImportErrors::new();
+    for r in &repeated {
+        errors.push(ImportError::value(
+            name,
+            r.line,
+            "session_id",
+            &r.session_id,
+            format!(
+                "a session id not already used in this file (also on line {})",
+                r.first_line
+            ),
+        ));
+    }
+    errors.total = repeats;
+    errors
 }
 
 /// SHA-256 of a whole file, hex.
@@ -495,12 +526,13 @@ impl<'a> SessionRowChecks<'a> {
         }
     }
 
-    /// Checks one row; its district and session when it may be imported (no problem so far).
+    /// Checks one row; its line, district and session when it may be imported (no problem so
+    /// far).
     fn check<'c>(
         &mut self,
         context: &'c SessionContext,
         row: std::result::Result<(u64, SessionRow), ImportError>,
-    ) -> Option<(&'c str, obc_core::Session)> {
+    ) -> Option<(u64, &'c str, obc_core::Session)> {
         use sha2::Digest;
         let (line, row) = match row {
             Ok(r) => r,
@@ -545,7 +577,7 @@ impl<'a> SessionRowChecks<'a> {
         // Length-prefixed, so no two sequences of districts hash alike.
         self.districts.update((district.len() as u64).to_le_bytes());
         self.districts.update(district.as_bytes());
-        (self.errors.total == 0).then_some((district, session))
+        (self.errors.total == 0).then_some((line, district, session))
     }
 
     /// Every problem found, or what the accepted file says.
@@ -719,11 +751,7 @@ pub async fn enroll<R: Read>(
 ) -> Result<EnrollReport> {
     let cv = store.contract(contract_id).await?;
     let rows = obc_ingest::read_enrollments(name, reader)?;
-    let rostered: HashSet<String> = store
-        .students(&cv.contract.district)
-        .await?
-        .into_keys()
-        .collect();
+    let rostered = store.student_ids(&cv.contract.district).await?;
     let mut errors = ImportErrors::new();
     for (line, e) in &rows {
         if !rostered.contains(&e.student_id) {
@@ -762,7 +790,7 @@ pub async fn import_school_attendance<R: Read>(
     tick: Tick<'_>,
 ) -> Result<SchoolAttendanceImport> {
     let reader = obc_ingest::SchoolAttendanceReader::new(name, reader)?;
-    let rostered: HashSet<String> = store.students(district).await?.into_keys().collect();
+    let rostered = store.student_ids(district).await?;
     let mut import = store.begin_school_attendance(district).await?;
     let mut errors = ImportErrors::new();
     let mut rows = 0u64;

@@ -65,6 +65,7 @@ pub(crate) async fn compute(
         Hashing::Later(BufWriter::new(tempfile::tempfile().map_err(spill_failed)?))
     };
     let chunks = store.statement_input_chunks(contract, inputs_as_of).await?;
+    pass.reserve(chunks.students());
     chunks
         .for_each(|chunk| -> Result<()> {
             for student in chunk {

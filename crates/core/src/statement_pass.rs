@@ -65,6 +65,18 @@ impl<'a> StatementPass<'a> {
         })
     }
 
+    /// Makes room for the lines of `students` students in each statement the pass builds (the
+    /// one asked for and each recomputed one): grown by doubling, a state's lines would hold up
+    /// to twice their size while the last growth copies them.
+    pub fn reserve(&mut self, students: usize) {
+        if self.target.is_some() {
+            self.lines.reserve_exact(students);
+        }
+        for r in &mut self.recomputations {
+            r.lines.reserve_exact(students);
+        }
+    }
+
     /// Takes the next student: their line of every finalized milestone statement computed
     /// again, each seeing the base the ones before paid them, then their line of the target.
     ///
@@ -149,6 +161,8 @@ impl<'a> StatementPass<'a> {
 /// before the one it computes; their lines' text would be most of its memory.
 pub fn slim_finalized(mut statement: Statement) -> Statement {
     statement.lines = statement.lines.into_iter().map(slim).collect();
+    // Read from JSON, the lines grew by doubling: give back what they do not use.
+    statement.lines.shrink_to_fit();
     statement
 }
 

@@ -15,7 +15,6 @@ use crate::csvfile::{parse_iso_date, parse_u32, CsvFile};
 use crate::ImportError;
 use obc_core::{Session, SessionStatus};
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::collections::hash_map::Entry;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
@@ -67,16 +66,13 @@ enum Inner<R: Read> {
     Json(Box<JsonStream<Peeked<R>>>),
 }
 
-/// Streams the sessions of one upload as `(line, SessionRow)`, validating each row and
-/// rejecting a `session_id` that appears twice in the file (an upload must say what it means
-/// once).
+/// Streams the sessions of one upload as `(line, SessionRow)`, validating each row. A
+/// `session_id` used twice in a file is refused where the rows are staged (obc-store's session
+/// import, which names both lines): a map of every id here was most of the memory of a state's
+/// import (2 GB for 25 million rows).
 pub struct SessionReader<R: Read> {
     name: String,
     inner: Inner<R>,
-    /// Each session id's first line. foldhash (randomly seeded per process) instead of SipHash:
-    /// this map takes every row of files with millions of rows, and SipHash was a tenth of a
-    /// re-sent file's check.
-    seen: foldhash::HashMap<String, u64>,
 }
 
 impl SessionReader<File> {
@@ -139,7 +135,6 @@ impl<R: Read> SessionReader<R> {
         Ok(SessionReader {
             name: name.to_string(),
             inner,
-            seen: foldhash::HashMap::default(),
         })
     }
 
@@ -786,26 +781,7 @@ impl<R: Read> Iterator for SessionReader<R> {
                 }
             },
         };
-        Some(result.and_then(|(line, row)| {
-            let id = &row.session.session_id;
-            match self.seen.entry(id.clone()) {
-                // Keep the first line as the reference for a third occurrence.
-                Entry::Occupied(first) => Err(ImportError {
-                    file: self.name.clone(),
-                    line,
-                    column: Some("session_id".to_string()),
-                    value: Some(id.clone()),
-                    expected: format!(
-                        "a session id not already used in this file (also on line {})",
-                        first.get()
-                    ),
-                }),
-                Entry::Vacant(slot) => {
-                    slot.insert(line);
-                    Ok((line, row))
-                }
-            }
-        }))
+        Some(result)
     }
 }
 
@@ -891,17 +867,6 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_session_id_names_both_lines() {
-        let rows = read(
-            "s.csv",
-            &format!("{HEADER}s1,stu1,T1,2024-09-03,30,attended,\ns2,stu1,T1,2024-09-04,30,attended,\ns1,stu2,T1,2024-09-05,30,attended,\n"),
-        );
-        let e = rows[2].as_ref().unwrap_err();
-        assert_eq!(e.line, 4);
-        assert!(e.to_string().contains("also on line 2"), "{e}");
-    }
-
-    #[test]
     fn non_utf8_is_an_error_not_a_panic() {
         let mut bytes = HEADER.as_bytes().to_vec();
         bytes.extend_from_slice(b"s1,stu1,Jos\xE9,2024-09-03,30,attended,\n");
@@ -969,16 +934,6 @@ mod tests {
             rows[1].as_ref().unwrap_err().column.as_deref(),
             Some("[1].session_id")
         );
-        let rows = read(
-            "s.json",
-            r#"[{"session_id": "s1", "student_id": "a", "tutor_id": "T", "date": "2024-09-03", "minutes": 1, "status": "attended"},
-{"session_id": "s1", "student_id": "a", "tutor_id": "T", "date": "2024-09-03", "minutes": 1, "status": "attended"}]"#,
-        );
-        assert!(rows[1]
-            .as_ref()
-            .unwrap_err()
-            .to_string()
-            .contains("also on line 1"));
     }
 
     #[test]

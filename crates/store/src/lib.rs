@@ -30,8 +30,8 @@ pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use drafts::StoredDraft;
 pub use imports::{
-    AssessmentImport, ImportCounts, SessionImport, ASSESSMENTS_ACTION, ASSESSMENTS_KIND,
-    SESSIONS_ACTION, SESSIONS_KIND,
+    AssessmentImport, ImportCounts, RepeatedSession, SessionImport, ASSESSMENTS_ACTION,
+    ASSESSMENTS_KIND, SESSIONS_ACTION, SESSIONS_KIND,
 };
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
 pub use meetings::Viewer;

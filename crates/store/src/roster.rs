@@ -240,6 +240,16 @@ impl Store {
         Ok(map)
     }
 
+    /// A district's student ids, the roster an import checks rows against: ids only, since a
+    /// state's students with their flags are gigabytes.
+    pub async fn student_ids(&self, district_id: &str) -> Result<HashSet<String>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM students WHERE district_id = $1")
+            .bind(district_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().collect())
+    }
+
     /// A district's schools: school id -> name as its roster gave it.
     pub async fn school_names(&self, district_id: &str) -> Result<HashMap<String, String>> {
         let rows: Vec<(String, String)> =
