@@ -9,6 +9,25 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// A writer that also hashes what passes through it.
+struct Hashed<W> {
+    out: W,
+    sha: sha2::Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// One student's line (SPEC 5.10).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Line {
@@ -353,8 +372,22 @@ impl Statement {
 
     /// SHA-256 of the canonical JSON: what the ledger records and a re-run must reproduce.
     pub fn content_sha256(&self) -> String {
+        self.write_json(std::io::sink())
+            .expect("a sink takes every byte")
+    }
+
+    /// Writes the bytes of [`Statement::to_json`] to `out` and returns their SHA-256 (hex): a
+    /// finalization deflates and hashes a state's statement without holding its text.
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<String> {
         use sha2::Digest;
-        crate::engine::hex(&sha2::Sha256::digest(self.to_json().as_bytes()))
+        use std::io::Write;
+        let mut out = Hashed {
+            out,
+            sha: sha2::Sha256::new(),
+        };
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        Ok(crate::engine::hex(&out.sha.finalize()))
     }
 
     /// Reads a statement from its canonical JSON (as stored at finalization).
@@ -672,5 +705,17 @@ mod tests {
         assert_eq!(sum(|s| s.contingent), t.contingent);
         assert_eq!(sum(|s| s.total), t.lines_total);
         assert_eq!(schools.iter().map(|s| s.students).sum::<u32>(), t.students);
+    }
+
+    #[test]
+    fn written_json_is_to_json_with_its_hash() {
+        use sha2::Digest;
+        let statement = final_statement(&contract(&[]), two_schools());
+        let mut written = Vec::new();
+        let sha = statement.write_json(&mut written).unwrap();
+        let json = statement.to_json();
+        assert_eq!(written, json.as_bytes());
+        assert_eq!(sha, crate::engine::hex(&sha2::Sha256::digest(json.as_bytes())));
+        assert_eq!(statement.content_sha256(), sha);
     }
 }

@@ -6,15 +6,16 @@ use crate::{Result, StoreError};
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
-use std::io::{Read, Write};
+use std::io::Read;
 
-/// The statement's JSON deflated for storage.
-pub(crate) fn deflate(json: &str) -> Vec<u8> {
+/// A statement's JSON deflated for storage, and the SHA-256 of the JSON (hex), in one pass:
+/// the text itself, hundreds of megabytes for a state, is never held.
+pub(crate) fn seal(statement: &obc_core::Statement) -> (String, Vec<u8>) {
     let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
-    encoder
-        .write_all(json.as_bytes())
+    let sha = statement
+        .write_json(&mut encoder)
         .expect("writing to memory cannot fail");
-    encoder.finish().expect("writing to memory cannot fail")
+    (sha, encoder.finish().expect("writing to memory cannot fail"))
 }
 
 /// The JSON of statement `id` stored deflated (its `content_json` is empty): read and inflated.
@@ -43,11 +44,14 @@ fn inflate(id: i64, deflated: Option<Vec<u8>>) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn deflated_json_reads_back_byte_for_byte() {
         let json = r#"{"contract_id":"c","lines":[]}"#.repeat(100);
-        let stored = deflate(&json);
+        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(json.as_bytes()).unwrap();
+        let stored = encoder.finish().unwrap();
         assert!(stored.len() < json.len() / 10, "{} bytes", stored.len());
         assert_eq!(inflate(1, Some(stored)).unwrap(), json);
     }

@@ -279,9 +279,8 @@ impl Store {
                 )
             }));
         }
-        let json = statement.to_json();
-        // Hashed from the JSON just written: building it twice would double the peak memory.
-        let sha = obc_core::engine::sha256_hex(json.as_bytes());
+        // Hashed and deflated as it is written: the text is never held whole.
+        let (sha, deflated) = crate::statement_content::seal(statement);
         let total_cents = to_cents(statement.totals.statement_total);
         let now = crate::now();
         let id = sqlx::query_scalar::<_, i64>(
@@ -302,7 +301,7 @@ impl Store {
         .bind("")
         .bind(&now)
         .bind(actor)
-        .bind(crate::statement_content::deflate(&json))
+        .bind(deflated)
         .fetch_one(&mut *tx)
         .await?;
         for chunk in statement.lines.chunks(500) {
@@ -361,7 +360,8 @@ impl Store {
             statement_date: statement.statement_date.clone(),
             content_sha256: sha,
             total_cents,
-            content_json: json,
+            // Its record: the JSON is stored (deflated), and read back when asked for.
+            content_json: String::new(),
             finalized_at: now,
             finalized_by: actor.to_string(),
         })
