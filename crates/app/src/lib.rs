@@ -1016,7 +1016,9 @@ impl FinalizedBefore {
     async fn load(store: &Store, contract_id: &str, before: time::Date) -> Result<FinalizedBefore> {
         let mut statements = Vec::new();
         // One statement's JSON at a time: each is parsed and its text dropped before the next.
-        let mut finalized = store.finalized_statements_before(contract_id, before).await?;
+        let mut finalized = store
+            .finalized_statements_before(contract_id, before)
+            .await?;
         while let Some(stored) = finalized.next().await? {
             let statement = obc_core::statement_pass::slim_finalized(stored_statement(&stored)?);
             statements.push((stored.contract_version, statement));

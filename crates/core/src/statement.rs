@@ -715,7 +715,10 @@ mod tests {
         let sha = statement.write_json(&mut written).unwrap();
         let json = statement.to_json();
         assert_eq!(written, json.as_bytes());
-        assert_eq!(sha, crate::engine::hex(&sha2::Sha256::digest(json.as_bytes())));
+        assert_eq!(
+            sha,
+            crate::engine::hex(&sha2::Sha256::digest(json.as_bytes()))
+        );
         assert_eq!(statement.content_sha256(), sha);
     }
 }

@@ -435,11 +435,10 @@ impl SessionImport {
                 SELECT session_id, min(line) AS first_line FROM staged_sessions
                 GROUP BY session_id HAVING count(*) > 1) f
              ON n.session_id = f.session_id AND n.line > f.first_line";
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) {repeats}"
-        )))
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let total: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {repeats}")))
+                .fetch_one(&mut *self.tx)
+                .await?;
         if total == 0 {
             return Ok((0, Vec::new()));
         }
@@ -822,7 +821,14 @@ mod tests {
     async fn ids_staged_twice_are_named_with_their_first_line() {
         for store in stores().await {
             let mut import = store.begin_sessions("p1").await.unwrap();
-            for (line, id) in [(2, "s1"), (3, "s2"), (4, "s1"), (5, "s3"), (6, "s1"), (7, "s3")] {
+            for (line, id) in [
+                (2, "s1"),
+                (3, "s2"),
+                (4, "s1"),
+                (5, "s3"),
+                (6, "s1"),
+                (7, "s3"),
+            ] {
                 import.add(line, "d1", session(id, 30)).await.unwrap();
             }
             let repeated = |session_id: &str, line, first_line| RepeatedSession {
@@ -834,7 +840,11 @@ mod tests {
                 import.repeated_sessions(100).await.unwrap(),
                 (
                     3,
-                    vec![repeated("s1", 4, 2), repeated("s1", 6, 2), repeated("s3", 7, 5)]
+                    vec![
+                        repeated("s1", 4, 2),
+                        repeated("s1", 6, 2),
+                        repeated("s3", 7, 5)
+                    ]
                 )
             );
             assert_eq!(

@@ -15,7 +15,10 @@ pub(crate) fn seal(statement: &obc_core::Statement) -> (String, Vec<u8>) {
     let sha = statement
         .write_json(&mut encoder)
         .expect("writing to memory cannot fail");
-    (sha, encoder.finish().expect("writing to memory cannot fail"))
+    (
+        sha,
+        encoder.finish().expect("writing to memory cannot fail"),
+    )
 }
 
 /// The JSON of statement `id` stored deflated (its `content_json` is empty): read and inflated.
