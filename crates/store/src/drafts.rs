@@ -134,7 +134,10 @@ impl Store {
         .await?)
     }
 
-    /// Stores (or replaces) the draft of a contract's milestone or closing name.
+    /// Stores (or replaces) the draft of a contract's milestone or closing name. A closing
+    /// draft replaces the contract's other closing drafts: their names are dates (the contract
+    /// page asks for today's), and each is a whole statement, so kept ones would pile up a
+    /// statement a day.
     pub async fn save_draft(
         &self,
         contract_id: &str,
@@ -142,6 +145,15 @@ impl Store {
         draft: &StoredDraft,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        if obc_core::corrections::is_closing_name(name) {
+            sqlx::query(
+                "DELETE FROM draft_statements WHERE contract_id = $1 AND name LIKE 'closing-%' AND name <> $2",
+            )
+            .bind(contract_id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO draft_statements (contract_id, name, inputs_key, statement_json, summary_json, computed_at)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -280,6 +292,48 @@ mod tests {
                 Some(("k2".into(), "{}".into()))
             );
             assert_eq!(store.draft_statement("c1", "final").await.unwrap(), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_closing_draft_replaces_the_contracts_earlier_closing_drafts_only() {
+        for store in stores().await {
+            let draft = |json: &str| super::StoredDraft {
+                inputs_key: "k".into(),
+                statement_json: json.into(),
+                summary_json: "{}".into(),
+            };
+            for (contract, name) in [
+                ("c1", "final"),
+                ("c1", "closing-2025-07-01"),
+                ("c2", "closing-2025-07-01"),
+                ("c1", "closing-2025-07-02"),
+            ] {
+                store
+                    .save_draft(contract, name, &draft(name))
+                    .await
+                    .unwrap();
+            }
+            let kept = |contract: &'static str, name: &'static str| {
+                let store = store.clone();
+                async move {
+                    store
+                        .draft_statement(contract, name)
+                        .await
+                        .unwrap()
+                        .is_some()
+                }
+            };
+            assert!(kept("c1", "closing-2025-07-02").await);
+            assert!(
+                !kept("c1", "closing-2025-07-01").await,
+                "replaced by the newer one"
+            );
+            assert!(kept("c1", "final").await, "milestone drafts stay");
+            assert!(
+                kept("c2", "closing-2025-07-01").await,
+                "another contract's stays"
+            );
         }
     }
 }
