@@ -102,21 +102,27 @@ impl Store {
         contract_id: &str,
         name: &str,
     ) -> Result<Option<StoredDraft>> {
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT inputs_key, statement_json, summary_json FROM draft_statements
+        let row: Option<(String, String, String, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT inputs_key, statement_json, summary_json, statement_deflate FROM draft_statements
              WHERE contract_id = $1 AND name = $2",
         )
         .bind(contract_id)
         .bind(name)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(
-            row.map(|(inputs_key, statement_json, summary_json)| StoredDraft {
-                inputs_key,
-                statement_json,
-                summary_json,
-            }),
-        )
+        let Some((inputs_key, mut statement_json, summary_json, deflated)) = row else {
+            return Ok(None);
+        };
+        // Drafts saved since migration 21 keep their JSON deflated.
+        if statement_json.is_empty() {
+            let what = format!("the draft {name} of {contract_id}");
+            statement_json = crate::statement_content::inflate(&what, deflated)?;
+        }
+        Ok(Some(StoredDraft {
+            inputs_key,
+            statement_json,
+            summary_json,
+        }))
     }
 
     /// The key and summary of a stored draft, without its statement (the dashboard's read).
@@ -155,18 +161,19 @@ impl Store {
             .await?;
         }
         sqlx::query(
-            "INSERT INTO draft_statements (contract_id, name, inputs_key, statement_json, summary_json, computed_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO draft_statements (contract_id, name, inputs_key, statement_json, summary_json, computed_at,
+                statement_deflate)
+             VALUES ($1, $2, $3, '', $4, $5, $6)
              ON CONFLICT (contract_id, name) DO UPDATE SET inputs_key = excluded.inputs_key,
                 statement_json = excluded.statement_json, summary_json = excluded.summary_json,
-                computed_at = excluded.computed_at",
+                computed_at = excluded.computed_at, statement_deflate = excluded.statement_deflate",
         )
         .bind(contract_id)
         .bind(name)
         .bind(&draft.inputs_key)
-        .bind(&draft.statement_json)
         .bind(&draft.summary_json)
         .bind(crate::now())
+        .bind(crate::statement_content::deflate(&draft.statement_json))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -131,6 +131,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("sqlite/enrollment_start.sql")),
     (19, include_str!("sqlite/session_index.sql")),
     (20, include_str!("sqlite/statement_deflate.sql")),
+    (21, include_str!("sqlite/draft_deflate.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -152,6 +153,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("postgres/enrollment_start.sql")),
     (19, include_str!("postgres/session_index.sql")),
     (20, include_str!("postgres/statement_deflate.sql")),
+    (21, include_str!("postgres/draft_deflate.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -1,12 +1,13 @@
-//! A finalized statement's JSON as stored: deflated in `content_deflate` since migration 20
-//! (a tenth of its size), or as text in `content_json` for statements finalized before it.
-//! Readers get the same bytes either way, so hashes and the ledger's chain do not change.
+//! A statement's JSON as stored: deflated (a tenth of its size) in `statements.content_deflate`
+//! since migration 20 and `draft_statements.statement_deflate` since migration 21, or as text
+//! in the rows written before. Readers get the same bytes either way, so hashes and the
+//! ledger's chain do not change.
 
 use crate::{Result, StoreError};
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
-use std::io::Read;
+use std::io::{Read, Write};
 
 /// A statement's JSON deflated for storage, and the SHA-256 of the JSON (hex), in one pass:
 /// the text itself, hundreds of megabytes for a state, is never held.
@@ -21,6 +22,15 @@ pub(crate) fn seal(statement: &obc_core::Statement) -> (String, Vec<u8>) {
     )
 }
 
+/// A text (a draft statement's JSON) deflated for storage.
+pub(crate) fn deflate(text: &str) -> Vec<u8> {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+    encoder
+        .write_all(text.as_bytes())
+        .expect("writing to memory cannot fail");
+    encoder.finish().expect("writing to memory cannot fail")
+}
+
 /// The JSON of statement `id` stored deflated (its `content_json` is empty): read and inflated.
 pub(crate) async fn read_deflated<'e, E>(executor: E, id: i64) -> Result<String>
 where
@@ -31,11 +41,12 @@ where
             .bind(id)
             .fetch_one(executor)
             .await?;
-    inflate(id, deflated)
+    inflate(&format!("statement {id}'s content"), deflated)
 }
 
-fn inflate(id: i64, deflated: Option<Vec<u8>>) -> Result<String> {
-    let corrupt = |why: String| StoreError::Corrupt(format!("statement {id}'s content: {why}"));
+/// The text `deflated` holds; `what` names it in the error when it is missing or damaged.
+pub(crate) fn inflate(what: &str, deflated: Option<Vec<u8>>) -> Result<String> {
+    let corrupt = |why: String| StoreError::Corrupt(format!("{what}: {why}"));
     let bytes = deflated.ok_or_else(|| corrupt("neither JSON nor deflated JSON".into()))?;
     let mut json = String::new();
     DeflateDecoder::new(bytes.as_slice())
@@ -47,22 +58,22 @@ fn inflate(id: i64, deflated: Option<Vec<u8>>) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     #[test]
     fn deflated_json_reads_back_byte_for_byte() {
         let json = r#"{"contract_id":"c","lines":[]}"#.repeat(100);
-        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
-        encoder.write_all(json.as_bytes()).unwrap();
-        let stored = encoder.finish().unwrap();
+        let stored = deflate(&json);
         assert!(stored.len() < json.len() / 10, "{} bytes", stored.len());
-        assert_eq!(inflate(1, Some(stored)).unwrap(), json);
+        assert_eq!(inflate("statement 1", Some(stored)).unwrap(), json);
     }
 
     #[test]
     fn missing_or_damaged_content_is_corrupt_not_a_panic() {
-        assert!(matches!(inflate(7, None), Err(StoreError::Corrupt(_))));
-        let damaged = inflate(7, Some(vec![0xff; 16]));
+        assert!(matches!(
+            inflate("statement 7", None),
+            Err(StoreError::Corrupt(_))
+        ));
+        let damaged = inflate("statement 7", Some(vec![0xff; 16]));
         assert!(matches!(damaged, Err(StoreError::Corrupt(m)) if m.contains("statement 7")));
     }
 }
