@@ -444,24 +444,43 @@ fn hash_inputs(
 
 /// The inputs hash built one student at a time, in canonical order: the header and the prior
 /// payments first, then each student's canonical JSON.
-pub struct InputsHasher(HashWriter);
+pub struct InputsHasher(HashingWriter<std::io::Sink>);
 
-/// Feeds what is written to it to SHA-256.
-struct HashWriter(Sha256);
+/// Passes what is written to it on to `out` and feeds it to SHA-256: the inputs hash (into a
+/// sink) and a finalized statement's stored JSON ([`crate::Statement::write_json`]).
+pub(crate) struct HashingWriter<W> {
+    out: W,
+    sha: Sha256,
+}
 
-impl std::io::Write for HashWriter {
+impl<W: std::io::Write> HashingWriter<W> {
+    pub(crate) fn new(out: W) -> Self {
+        HashingWriter {
+            out,
+            sha: Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 of everything written, hex.
+    pub(crate) fn finish(self) -> String {
+        hex(&self.sha.finalize())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
+        let n = self.out.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        self.out.flush()
     }
 }
 
 impl InputsHasher {
     pub fn new(header: &InputsHeader<'_>, prior: &PriorPayments) -> InputsHasher {
-        let mut w = HashWriter(Sha256::new());
+        let mut w = HashingWriter::new(std::io::sink());
         let header = (
             &header.contract.id,
             header.contract_version,
@@ -481,11 +500,11 @@ impl InputsHasher {
 
     /// Adds students' canonical JSON as [`write_input`] wrote it, in canonical order.
     pub fn add_json(&mut self, json: &[u8]) {
-        self.0 .0.update(json);
+        self.0.sha.update(json);
     }
 
     pub fn finish(self) -> String {
-        hex(&self.0 .0.finalize())
+        self.0.finish()
     }
 }
 

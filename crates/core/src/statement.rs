@@ -9,25 +9,6 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// A writer that also hashes what passes through it.
-struct Hashed<W> {
-    out: W,
-    sha: sha2::Sha256,
-}
-
-impl<W: std::io::Write> std::io::Write for Hashed<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use sha2::Digest;
-        let n = self.out.write(buf)?;
-        self.sha.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// One student's line (SPEC 5.10).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Line {
@@ -379,15 +360,11 @@ impl Statement {
     /// Writes the bytes of [`Statement::to_json`] to `out` and returns their SHA-256 (hex): a
     /// finalization deflates and hashes a state's statement without holding its text.
     pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<String> {
-        use sha2::Digest;
         use std::io::Write;
-        let mut out = Hashed {
-            out,
-            sha: sha2::Sha256::new(),
-        };
+        let mut out = crate::engine::HashingWriter::new(out);
         serde_json::to_writer_pretty(&mut out, self)?;
         out.write_all(b"\n")?;
-        Ok(crate::engine::hex(&out.sha.finalize()))
+        Ok(out.finish())
     }
 
     /// Reads a statement from its canonical JSON (as stored at finalization).
