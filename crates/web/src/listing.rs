@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 /// The most rows one page shows.
 pub const PAGE_SIZE: usize = 100;
 
+/// The most words a search matches (docs/RULES.md); later words are ignored.
+pub const MAX_SEARCH_WORDS: usize = 12;
+
 /// What every list's query string may ask for (pages add their own filters beside it).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
@@ -48,10 +51,19 @@ impl ListQuery {
             .all(|word| texts.iter().any(|t| contains_folded(t, word)))
     }
 
-    /// The search's words, lowercase.
+    /// The search's words, lowercase, each once, at most [`MAX_SEARCH_WORDS`]: every word is
+    /// a pass over a whole contract's texts, so a pasted paragraph must not cost thousands.
     pub fn words(&self) -> Vec<String> {
-        let search = self.search().to_lowercase();
-        search.split_whitespace().map(str::to_string).collect()
+        let mut words: Vec<String> = Vec::new();
+        for word in self.search().to_lowercase().split_whitespace() {
+            if words.len() == MAX_SEARCH_WORDS {
+                break;
+            }
+            if !words.iter().any(|w| w == word) {
+                words.push(word.to_string());
+            }
+        }
+        words
     }
 
     /// Whether the query searches: rows whose texts cost a lookup skip it otherwise.
@@ -365,7 +377,7 @@ impl Names {
 
     /// The school's name, or its id when the roster named none.
     pub fn school<'s>(&'s self, id: &'s str) -> &'s str {
-        self.schools.get(id).map_or(id, String::as_str)
+        crate::format::school_name(&self.schools, id)
     }
 
     /// Whether these are the very names `other` holds (not equal copies).
@@ -505,6 +517,9 @@ impl SearchIndex {
             for (keep, found) in kept.iter_mut().zip(found) {
                 *keep &= found;
             }
+            if !kept.contains(&true) {
+                break;
+            }
         }
         kept
     }
@@ -521,6 +536,19 @@ mod tests {
         assert!(!contains_folded("Ada", "adam"));
         assert!(contains_folded("ÉLODIE Dupré", "élodie"));
         assert!(contains_folded("anything", ""));
+    }
+
+    #[test]
+    fn a_search_has_each_word_once_and_at_most_twelve() {
+        let q = |text: &str| ListQuery {
+            q: Some(text.into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(q(" Ana ana  RUIZ ").words(), ["ana", "ruiz"]);
+        let many: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+        let words = q(&many.join(" ")).words();
+        assert_eq!(words.len(), MAX_SEARCH_WORDS);
+        assert_eq!(words[..], many[..MAX_SEARCH_WORDS]);
     }
 
     #[test]

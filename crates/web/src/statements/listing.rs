@@ -121,43 +121,22 @@ impl ListQuery {
     /// at page 1), for links. Starts with `?`.
     pub fn href(&self, page: usize, order: Option<(Column, bool)>) -> String {
         let (column, descending) = order.unwrap_or_else(|| self.order());
-        let page = if order.is_some() { 1 } else { page };
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        for (name, value) in [
-            ("q", self.search()),
-            ("school", self.school()),
-            ("rule", self.rule()),
-        ] {
-            if let Some(value) = value {
-                pairs.push((name, value.to_string()));
-            }
-        }
-        pairs.push(("sort", column.key().to_string()));
-        pairs.push(("dir", if descending { "desc" } else { "asc" }.to_string()));
-        pairs.push(("page", page.to_string()));
-        let encoded: Vec<String> = pairs
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
-            .collect();
-        format!("?{}", encoded.join("&"))
+        let page = if order.is_some() { 1 } else { page }.to_string();
+        let pairs = [
+            ("q", self.search().unwrap_or_default()),
+            ("school", self.school().unwrap_or_default()),
+            ("rule", self.rule().unwrap_or_default()),
+            ("sort", column.key()),
+            ("dir", if descending { "desc" } else { "asc" }),
+            ("page", &page),
+        ];
+        // The shared link builder leaves the blank filters out; sort, dir and page never are.
+        crate::listing::href("", &pairs)
     }
 }
 
 fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// `value` percent-encoded for a query string.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// One page of the table.
