@@ -2,7 +2,7 @@
 //! contract, enroll students, compute and finalize a statement. Each one checks the whole input,
 //! then stores it in one transaction or not at all, and returns a report for the caller to show.
 
-use obc_core::corrections::{Corrections, FinalizedRun};
+use obc_core::corrections::{Corrections, FinalizedRun, PaidStatement};
 use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{
@@ -1008,7 +1008,7 @@ pub fn stored_statement(stored: &StoredStatement) -> Result<Statement> {
 /// The finalized statements of a contract dated before `before` (milestone date order), with
 /// the contract version each was computed under.
 struct FinalizedBefore {
-    statements: Vec<(u32, Statement)>,
+    statements: Vec<(u32, PaidStatement)>,
     versions: HashMap<u32, ContractVersion>,
 }
 
@@ -1020,7 +1020,7 @@ impl FinalizedBefore {
             .finalized_statements_before(contract_id, before)
             .await?;
         while let Some(stored) = finalized.next().await? {
-            let statement = obc_core::statement_pass::slim_finalized(stored_statement(&stored)?);
+            let statement = PaidStatement::from(stored_statement(&stored)?);
             statements.push((stored.contract_version, statement));
         }
         let mut versions: HashMap<u32, ContractVersion> = HashMap::new();

@@ -8,8 +8,8 @@
 //! these functions decide.
 
 use crate::engine::{Correction, EngineError, PriorPayments, StudentInput};
-use crate::statement::{Line, Statement};
-use crate::statement_pass::StatementPass;
+use crate::statement::Statement;
+use crate::statement_pass::{Recomputed, StatementPass};
 use crate::Contract;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -22,7 +22,44 @@ pub struct FinalizedRun<'a> {
     pub contract: &'a Contract,
     pub contract_version: u32,
     pub contract_hash: &'a str,
-    pub statement: &'a Statement,
+    pub statement: &'a PaidStatement,
+}
+
+/// A finalized statement as the correction rule reads it: its header, adjustments and totals
+/// (`statement`, its lines taken out) and what each line paid. A statement computed after
+/// two finalized ones holds both: their lines whole were a gigabyte each for a state
+/// (docs/SCALE.md).
+#[derive(Debug, Clone)]
+pub struct PaidStatement {
+    pub statement: Statement,
+    pub paid_lines: Vec<PaidLine>,
+}
+
+/// What a line of a finalized statement paid, under which rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidLine {
+    pub student_id: Box<str>,
+    pub rule: Box<str>,
+    pub total: Decimal,
+}
+
+impl From<Statement> for PaidStatement {
+    fn from(mut statement: Statement) -> PaidStatement {
+        let mut paid_lines: Vec<PaidLine> = std::mem::take(&mut statement.lines)
+            .into_iter()
+            .map(|l| PaidLine {
+                student_id: l.student_id.into_boxed_str(),
+                rule: l.rule.into_boxed_str(),
+                total: l.total,
+            })
+            .collect();
+        // Collected in place, the lines would keep the whole lines' allocation.
+        paid_lines.shrink_to_fit();
+        PaidStatement {
+            statement,
+            paid_lines,
+        }
+    }
 }
 
 /// What the finalized statements paid compared with what today's data computes for them.
@@ -87,7 +124,7 @@ pub fn is_closing_name(name: &str) -> bool {
 /// computes for it differs from what was paid for it: the line as finalized plus the
 /// adjustments later statements already paid for that milestone and student. A student with
 /// no line (added or removed since) counts as a line of 0.00 under the rule `no line`.
-pub fn corrections(finalized: &[&Statement], recomputed: &[Statement]) -> Corrections {
+pub(crate) fn corrections(finalized: &[&PaidStatement], recomputed: &[Recomputed]) -> Corrections {
     let mut out = Corrections {
         // In cents even when nothing was paid ("0.00", not "0"): it is part of the inputs hash.
         paid_before: crate::money::from_cents(0),
@@ -95,7 +132,8 @@ pub fn corrections(finalized: &[&Statement], recomputed: &[Statement]) -> Correc
     };
     let mut already: HashMap<(&str, &str), Decimal> = HashMap::new();
     let mut nte_paid = Decimal::ZERO;
-    for statement in finalized {
+    for paid in finalized {
+        let statement = &paid.statement;
         out.paid_before += statement.totals.statement_total;
         for a in &statement.adjustments {
             *already
@@ -104,11 +142,19 @@ pub fn corrections(finalized: &[&Statement], recomputed: &[Statement]) -> Correc
         }
         nte_paid += statement.totals.nte_cap.unwrap_or_default();
     }
-    let milestones = finalized.iter().filter(|s| !s.closing);
+    let milestones = finalized.iter().filter(|s| !s.statement.closing);
     for (paid, again) in milestones.zip(recomputed) {
-        let milestone = paid.milestone.as_str();
-        let was = by_student(&paid.lines);
-        let now = by_student(&again.lines);
+        let milestone = paid.statement.milestone.as_str();
+        let was: HashMap<&str, Paid> = paid
+            .paid_lines
+            .iter()
+            .map(|l| (&*l.student_id, (&*l.rule, l.total)))
+            .collect();
+        let now: HashMap<&str, Paid> = again
+            .lines
+            .iter()
+            .map(|l| (&*l.student_id, (&*l.rule, l.total)))
+            .collect();
         let earlier_adjustments = already
             .keys()
             .filter(|(m, _)| *m == milestone)
@@ -138,9 +184,9 @@ pub fn corrections(finalized: &[&Statement], recomputed: &[Statement]) -> Correc
             }
         }
         for l in &again.lines {
-            *out.base_paid.entry(l.student_id.clone()).or_default() += l.base_amount;
+            *out.base_paid.entry(l.student_id.to_string()).or_default() += l.base_amount;
         }
-        out.nte_difference += again.totals.nte_cap.unwrap_or_default();
+        out.nte_difference += again.nte_cap.unwrap_or_default();
     }
     out.nte_difference -= nte_paid;
     out
@@ -168,16 +214,15 @@ pub fn corrections_of(
     pass.corrections()
 }
 
-fn by_student(lines: &[Line]) -> HashMap<&str, &Line> {
-    lines.iter().map(|l| (l.student_id.as_str(), l)).collect()
+/// A line's rule and total.
+type Paid<'l> = (&'l str, Decimal);
+
+fn amount(line: Option<&Paid>) -> Decimal {
+    line.map_or(Decimal::ZERO, |l| l.1)
 }
 
-fn amount(line: Option<&&Line>) -> Decimal {
-    line.map_or(Decimal::ZERO, |l| l.total)
-}
-
-fn rule(line: Option<&&Line>) -> String {
-    line.map_or_else(|| "no line".to_string(), |l| l.rule.clone())
+fn rule(line: Option<&Paid>) -> String {
+    line.map_or_else(|| "no line".to_string(), |l| l.0.to_string())
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@ impl Books {
     }
 
     fn corrections(&self, data: &[StudentInput]) -> Corrections {
-        let runs: Vec<FinalizedRun> = self
-            .finalized
+        let paid: Vec<PaidStatement> = self.finalized.iter().cloned().map(Into::into).collect();
+        let runs: Vec<FinalizedRun> = paid
             .iter()
             .map(|statement| FinalizedRun {
                 contract: &self.contract,

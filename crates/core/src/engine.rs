@@ -232,23 +232,9 @@ impl<'a> LineMaker<'a> {
         mut lines: Vec<Line>,
         prior: &PriorPayments,
     ) -> Result<Statement, EngineError> {
+        let (adjustments, totals) = self.settle(&mut lines, prior)?;
         let contract = self.contract;
         let milestone = &self.milestone;
-        if milestone.contingent {
-            apply_school_adjustments(contract, &mut lines);
-        }
-        for line in &mut lines {
-            line.total = line.base_amount + line.contingent_amount;
-            // Below a billion per line, every sum of lines stays exact and fits in stored cents.
-            if line.total.abs() >= crate::money::MAX_MAGNITUDE {
-                return Err(EngineError::AmountTooLarge {
-                    student: line.student_id.clone(),
-                    amount: line.total,
-                });
-            }
-        }
-        let adjustments = adjustments(&prior.corrections);
-        let totals = totals(contract, &lines, &adjustments, prior);
         Ok(Statement {
             contract_id: contract.id.clone(),
             contract_version,
@@ -264,6 +250,106 @@ impl<'a> LineMaker<'a> {
             adjustments,
             totals,
         })
+    }
+
+    /// The contract-wide steps over `lines` (school adjustments, each line's total and its
+    /// bound), then the statement's adjustments and totals: on printed [`Line`]s, or on the
+    /// compact lines of a finalized statement computed again (crate::statement_pass).
+    pub(crate) fn settle<L: SettledLine>(
+        &self,
+        lines: &mut [L],
+        prior: &PriorPayments,
+    ) -> Result<(Vec<Adjustment>, Totals), EngineError> {
+        let contract = self.contract;
+        if self.milestone.contingent {
+            apply_school_adjustments(contract, lines);
+        }
+        for line in lines.iter_mut() {
+            let total = line.base_amount() + line.contingent_amount();
+            // Below a billion per line, every sum of lines stays exact and fits in stored cents.
+            if total.abs() >= crate::money::MAX_MAGNITUDE {
+                return Err(EngineError::AmountTooLarge {
+                    student: line.student_id().to_string(),
+                    amount: total,
+                });
+            }
+            line.set_total(total);
+        }
+        let adjustments = adjustments(&prior.corrections);
+        let totals = totals(contract, lines, &adjustments, prior);
+        Ok((adjustments, totals))
+    }
+}
+
+/// What the contract-wide steps read and change of a line: a printed [`Line`], or the compact
+/// line of a finalized statement computed again for its corrections, which keeps no text.
+pub(crate) trait SettledLine {
+    fn student_id(&self) -> &str;
+    fn school_id(&self) -> &str;
+    fn rule(&self) -> &str;
+    fn growth_vs_projected(&self) -> Option<Ratio>;
+    fn tier_pays(&self) -> Decimal;
+    /// Planned, attended, student absent, district cancelled, provider cancelled.
+    fn counts(&self) -> [u32; 5];
+    fn base_amount(&self) -> Decimal;
+    fn contingent_amount(&self) -> Decimal;
+    fn set_total(&mut self, total: Decimal);
+    /// The school's median growth vs projected `median` (the contract's school adjustment
+    /// `index`, `adjust`) moved the line's contingent amount to `contingent`.
+    fn school_adjusted(
+        &mut self,
+        contingent: Decimal,
+        index: usize,
+        adjust: Decimal,
+        median: Ratio,
+    );
+}
+
+impl SettledLine for Line {
+    fn student_id(&self) -> &str {
+        &self.student_id
+    }
+    fn school_id(&self) -> &str {
+        &self.school_id
+    }
+    fn rule(&self) -> &str {
+        &self.rule
+    }
+    fn growth_vs_projected(&self) -> Option<Ratio> {
+        self.growth_vs_projected
+    }
+    fn tier_pays(&self) -> Decimal {
+        self.tier_pays
+    }
+    fn counts(&self) -> [u32; 5] {
+        Line::counts(self)
+    }
+    fn base_amount(&self) -> Decimal {
+        self.base_amount
+    }
+    fn contingent_amount(&self) -> Decimal {
+        self.contingent_amount
+    }
+    fn set_total(&mut self, total: Decimal) {
+        self.total = total;
+    }
+    fn school_adjusted(
+        &mut self,
+        contingent: Decimal,
+        index: usize,
+        adjust: Decimal,
+        median: Ratio,
+    ) {
+        self.contingent_amount = contingent;
+        self.rule.push_str(crate::rule_words::SCHOOL_ADJUST_SUFFIX);
+        self.contingent_clause
+            .push_str(&format!(" + school_adjustment[{index}]"));
+        self.reason = format!(
+            "{}; school median growth vs projected {} adjusts it by {}",
+            self.reason,
+            median.display4(),
+            adjust
+        );
     }
 }
 
@@ -325,7 +411,7 @@ pub fn closing_statement(
 ) -> Statement {
     let date = header.statement_date;
     let adjustments = adjustments(&prior.corrections);
-    let mut totals = totals(header.contract, &[], &adjustments, prior);
+    let mut totals = totals::<Line>(header.contract, &[], &adjustments, prior);
     let nte_line = cents(prior.nte_difference);
     totals.nte_cap = (!nte_line.is_zero()).then_some(nte_line);
     totals.statement_total = cents(totals.adjustments + nte_line);
@@ -447,14 +533,15 @@ fn hash_inputs(
 pub struct InputsHasher(HashingWriter<std::io::Sink>);
 
 /// Passes what is written to it on to `out` and feeds it to SHA-256: the inputs hash (into a
-/// sink) and a finalized statement's stored JSON ([`crate::Statement::write_json`]).
-pub(crate) struct HashingWriter<W> {
+/// sink), a finalized statement's stored JSON ([`crate::Statement::write_json`]) and the
+/// ledger chain's digest of a statement's rows (obc-store), none of them held whole.
+pub struct HashingWriter<W> {
     out: W,
     sha: Sha256,
 }
 
 impl<W: std::io::Write> HashingWriter<W> {
-    pub(crate) fn new(out: W) -> Self {
+    pub fn new(out: W) -> Self {
         HashingWriter {
             out,
             sha: Sha256::new(),
@@ -462,7 +549,7 @@ impl<W: std::io::Write> HashingWriter<W> {
     }
 
     /// The SHA-256 of everything written, hex.
-    pub(crate) fn finish(self) -> String {
+    pub fn finish(self) -> String {
         hex(&self.sha.finalize())
     }
 }
@@ -1231,14 +1318,14 @@ fn cents(mut d: Decimal) -> Decimal {
 }
 
 /// SPEC 5.5: the school's median growth vs projected moves every `tier:*` line of the school.
-fn apply_school_adjustments(contract: &Contract, lines: &mut [Line]) {
+fn apply_school_adjustments<L: SettledLine>(contract: &Contract, lines: &mut [L]) {
     if contract.school_adjustments.is_empty() {
         return;
     }
     let mut by_school: BTreeMap<&str, Vec<Ratio>> = BTreeMap::new();
-    for l in lines.iter().filter(|l| l.rule.starts_with("tier:")) {
-        if let Some(g) = l.growth_vs_projected {
-            by_school.entry(l.school_id.as_str()).or_default().push(g);
+    for l in lines.iter().filter(|l| l.rule().starts_with("tier:")) {
+        if let Some(g) = l.growth_vs_projected() {
+            by_school.entry(l.school_id()).or_default().push(g);
         }
     }
     let adjustments: HashMap<String, (usize, Decimal, Ratio)> = by_school
@@ -1248,25 +1335,17 @@ fn apply_school_adjustments(contract: &Contract, lines: &mut [Line]) {
             Some((school.to_string(), found))
         })
         .collect();
-    for l in lines.iter_mut().filter(|l| l.rule.starts_with("tier:")) {
-        if let Some((index, adjust, median)) = adjustments.get(&l.school_id) {
-            l.contingent_amount = contingent_amount(contract, l.tier_pays, Some(*adjust));
-            l.rule.push_str("+school_adjust");
-            l.contingent_clause
-                .push_str(&format!(" + school_adjustment[{index}]"));
-            l.reason = format!(
-                "{}; school median growth vs projected {} adjusts it by {}",
-                l.reason,
-                median.display4(),
-                adjust
-            );
+    for l in lines.iter_mut().filter(|l| l.rule().starts_with("tier:")) {
+        if let Some((index, adjust, median)) = adjustments.get(l.school_id()) {
+            let contingent = contingent_amount(contract, l.tier_pays(), Some(*adjust));
+            l.school_adjusted(contingent, *index, *adjust, *median);
         }
     }
 }
 
-fn totals(
+fn totals<L: SettledLine>(
     contract: &Contract,
-    lines: &[Line],
+    lines: &[L],
     adjustments: &[Adjustment],
     prior: &PriorPayments,
 ) -> Totals {
@@ -1277,21 +1356,23 @@ fn totals(
     };
     let mut by_rule: BTreeMap<&str, RuleTotal> = BTreeMap::new();
     for l in lines {
-        t.planned += l.planned;
-        t.attended += l.attended;
-        t.student_absent += l.student_absent;
-        t.district_cancelled += l.district_cancelled;
-        t.provider_cancelled += l.provider_cancelled;
-        t.base += l.base_amount;
-        t.contingent += l.contingent_amount;
-        let r = by_rule.entry(l.rule.as_str()).or_insert_with(|| RuleTotal {
-            rule: l.rule.clone(),
+        let [planned, attended, student_absent, district_cancelled, provider_cancelled] =
+            l.counts();
+        t.planned += planned;
+        t.attended += attended;
+        t.student_absent += student_absent;
+        t.district_cancelled += district_cancelled;
+        t.provider_cancelled += provider_cancelled;
+        t.base += l.base_amount();
+        t.contingent += l.contingent_amount();
+        let r = by_rule.entry(l.rule()).or_insert_with(|| RuleTotal {
+            rule: l.rule().to_string(),
             ..RuleTotal::default()
         });
         r.students += 1;
-        r.base += l.base_amount;
-        r.contingent += l.contingent_amount;
-        if l.met_target() {
+        r.base += l.base_amount();
+        r.contingent += l.contingent_amount();
+        if crate::statement::met_target(l.rule(), l.tier_pays()) {
             t.met_target += 1;
         }
     }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
 /// The suffix the engine adds to a tier's code when the school adjustment moved its amount.
-const SCHOOL_ADJUST_SUFFIX: &str = "+school_adjust";
+pub(crate) const SCHOOL_ADJUST_SUFFIX: &str = "+school_adjust";
 
 /// A rule code's short label for a table cell ("met the target (tier meets), +school
 /// adjustment"); [`rule_in_words`] adds what it pays. `tier_pays` is the share of the contingent

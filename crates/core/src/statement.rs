@@ -58,8 +58,24 @@ pub struct Line {
 impl Line {
     /// SPEC 5.8's "met the target": a tier rule whose tier pays at least 100%.
     pub fn met_target(&self) -> bool {
-        self.rule.starts_with("tier:") && self.tier_pays >= Decimal::ONE
+        met_target(&self.rule, self.tier_pays)
     }
+
+    /// Planned, attended, student absent, district cancelled, provider cancelled.
+    pub fn counts(&self) -> [u32; 5] {
+        [
+            self.planned,
+            self.attended,
+            self.student_absent,
+            self.district_cancelled,
+            self.provider_cancelled,
+        ]
+    }
+}
+
+/// [`Line::met_target`] of a line's rule and tier pays.
+pub(crate) fn met_target(rule: &str, tier_pays: Decimal) -> bool {
+    rule.starts_with("tier:") && tier_pays >= Decimal::ONE
 }
 
 /// One school's students and amounts on a statement (the contract page's table, the printout's

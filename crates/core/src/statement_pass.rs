@@ -9,23 +9,95 @@
 //! as [`crate::engine::compute`] and [`crate::corrections::corrections_of`] do on inputs held in
 //! memory: the statements are byte for byte the same.
 
-use crate::corrections::{corrections, Corrections, FinalizedRun};
-use crate::engine::{EngineError, LineMaker, PriorPayments, StudentInput};
+use crate::corrections::{corrections, Corrections, FinalizedRun, PaidStatement};
+use crate::engine::{EngineError, LineMaker, PriorPayments, SettledLine, StudentInput};
+use crate::ratio::Ratio;
 use crate::statement::{Line, Statement};
 use rust_decimal::Decimal;
 
 /// A finalized milestone statement being computed again with today's data.
 struct Recomputation<'a> {
-    run: FinalizedRun<'a>,
     maker: LineMaker<'a>,
-    lines: Vec<Line>,
+    lines: Vec<RecomputedLine>,
+}
+
+/// A finalized milestone statement computed again: what the correction rule compares with
+/// what was paid.
+pub(crate) struct Recomputed {
+    pub(crate) nte_cap: Option<Decimal>,
+    pub(crate) lines: Vec<RecomputedLine>,
+}
+
+/// A line computed again for the corrections: what the contract-wide steps and the correction
+/// rule read, no text. A statement computed after two finalized ones holds two sets of them,
+/// a third of a whole [`Line`]'s size (docs/SCALE.md).
+pub(crate) struct RecomputedLine {
+    pub(crate) student_id: Box<str>,
+    school_id: Box<str>,
+    pub(crate) rule: Box<str>,
+    counts: [u32; 5],
+    tier_pays: Decimal,
+    growth_vs_projected: Option<Ratio>,
+    pub(crate) base_amount: Decimal,
+    contingent_amount: Decimal,
+    pub(crate) total: Decimal,
+}
+
+impl From<Line> for RecomputedLine {
+    fn from(line: Line) -> RecomputedLine {
+        RecomputedLine {
+            counts: line.counts(),
+            student_id: line.student_id.into_boxed_str(),
+            school_id: line.school_id.into_boxed_str(),
+            rule: line.rule.into_boxed_str(),
+            tier_pays: line.tier_pays,
+            growth_vs_projected: line.growth_vs_projected,
+            base_amount: line.base_amount,
+            contingent_amount: line.contingent_amount,
+            total: line.total,
+        }
+    }
+}
+
+impl SettledLine for RecomputedLine {
+    fn student_id(&self) -> &str {
+        &self.student_id
+    }
+    fn school_id(&self) -> &str {
+        &self.school_id
+    }
+    fn rule(&self) -> &str {
+        &self.rule
+    }
+    fn growth_vs_projected(&self) -> Option<Ratio> {
+        self.growth_vs_projected
+    }
+    fn tier_pays(&self) -> Decimal {
+        self.tier_pays
+    }
+    fn counts(&self) -> [u32; 5] {
+        self.counts
+    }
+    fn base_amount(&self) -> Decimal {
+        self.base_amount
+    }
+    fn contingent_amount(&self) -> Decimal {
+        self.contingent_amount
+    }
+    fn set_total(&mut self, total: Decimal) {
+        self.total = total;
+    }
+    fn school_adjusted(&mut self, contingent: Decimal, _: usize, _: Decimal, _: Ratio) {
+        self.contingent_amount = contingent;
+        self.rule = format!("{}{}", self.rule, crate::rule_words::SCHOOL_ADJUST_SUFFIX).into();
+    }
 }
 
 /// The pass: [`StatementPass::add`] each student in canonical order (by student id, each
 /// student's rows canonical, see [`crate::engine::canonicalize`]), then
 /// [`StatementPass::finish`].
 pub struct StatementPass<'a> {
-    finalized: Vec<&'a Statement>,
+    finalized: Vec<&'a PaidStatement>,
     recomputations: Vec<Recomputation<'a>>,
     target: Option<LineMaker<'a>>,
     lines: Vec<Line>,
@@ -43,14 +115,14 @@ impl<'a> StatementPass<'a> {
     ) -> Result<StatementPass<'a>, EngineError> {
         let recomputations = finalized
             .iter()
-            .filter(|run| !run.statement.closing)
+            .filter(|run| !run.statement.statement.closing)
             .map(|run| {
+                let statement = &run.statement.statement;
                 Ok(Recomputation {
-                    run: *run,
                     maker: LineMaker::new(
                         run.contract,
-                        &run.statement.milestone,
-                        crate::model::parse_iso_date(&run.statement.statement_date),
+                        &statement.milestone,
+                        crate::model::parse_iso_date(&statement.statement_date),
                     )?,
                     lines: Vec::new(),
                 })
@@ -94,7 +166,7 @@ impl<'a> StatementPass<'a> {
         for r in &mut self.recomputations {
             if let Some(line) = r.maker.line(student, base_paid)? {
                 base_paid += line.base_amount;
-                r.lines.push(slim(line));
+                r.lines.push(line.into());
             }
         }
         if let Some(maker) = &self.target {
@@ -138,15 +210,13 @@ impl<'a> StatementPass<'a> {
         let mut prior = PriorPayments::default();
         let mut recomputed = Vec::with_capacity(self.recomputations.len());
         for r in self.recomputations {
-            let again = r.maker.statement(
-                r.run.contract_version,
-                r.run.contract_hash,
-                String::new(),
-                r.lines,
-                &prior,
-            )?;
-            prior.paid_before += again.totals.statement_total;
-            recomputed.push(again);
+            let mut lines = r.lines;
+            let (_, totals) = r.maker.settle(&mut lines, &prior)?;
+            prior.paid_before += totals.statement_total;
+            recomputed.push(Recomputed {
+                nte_cap: totals.nte_cap,
+                lines,
+            });
         }
         Ok((
             corrections(&self.finalized, &recomputed),
@@ -154,29 +224,6 @@ impl<'a> StatementPass<'a> {
             self.lines,
         ))
     }
-}
-
-/// A finalized statement reduced to what a pass reads of it: its header, totals, adjustments
-/// and each line's student, rule and amounts. A pass holds every finalized milestone statement
-/// before the one it computes; their lines' text would be most of its memory.
-pub fn slim_finalized(mut statement: Statement) -> Statement {
-    statement.lines = statement.lines.into_iter().map(slim).collect();
-    // Read from JSON, the lines grew by doubling: give back what they do not use.
-    statement.lines.shrink_to_fit();
-    statement
-}
-
-/// A recomputed line keeps what the contract-wide steps and the corrections read: its text,
-/// rebuilt for every student of every finalized milestone, would be most of the pass's memory.
-fn slim(mut line: Line) -> Line {
-    line.reason = String::new();
-    line.notes = Vec::new();
-    line.base_clause = String::new();
-    line.contingent_clause = String::new();
-    line.enrollment_start = String::new();
-    line.enrollment_end = None;
-    line.grade = None;
-    line
 }
 
 #[cfg(test)]
@@ -253,7 +300,13 @@ mod tests {
         };
         let before = students("205");
         let enrollment = milestone(&contract, "enrollment", &before, &[]);
-        let midyear = milestone(&contract, "midyear", &before, &[run(&enrollment)]);
+        let enrollment = PaidStatement::from(enrollment);
+        let midyear = PaidStatement::from(milestone(
+            &contract,
+            "midyear",
+            &before,
+            &[run(&enrollment)],
+        ));
         // Late data: b's spring test rescored, a session of h re-sent as attended.
         let mut today = students("230");
         today[7].sessions[0].status = Attended;

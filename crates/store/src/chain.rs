@@ -9,8 +9,9 @@
 //! district that was written before it (history rows are what a later correction is checked
 //! against). A contract version's link covers its row, source included.
 
+use crate::statement_digest::statement_content;
 use crate::{hex_sha256, Result, Store, Tx};
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::AnyConnection;
 
 /// The migration that created the chain; running it links the rows stored before it.
@@ -82,133 +83,6 @@ async fn contract_version_content(
         let text = json!([contract_id, version, r.0, r.1, r.2, r.3, r.4, r.5, r.6]).to_string();
         hex_sha256(text.as_bytes())
     }))
-}
-
-type StatementColumns = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-);
-
-/// A `session_history` row: session, student, tutor, date, minutes, status, group size,
-/// replaced at, replaced by (audit id).
-type HistoryRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    String,
-    i64,
-);
-
-/// The digest of a finalized statement and everything it depends on, `None` when its row is
-/// gone. `audit_id` is its `statement.finalize` audit record: session history written before
-/// it is covered.
-async fn statement_content(
-    conn: &mut AnyConnection,
-    statement_id: i64,
-    audit_id: Option<i64>,
-) -> Result<Option<String>> {
-    let row: Option<StatementColumns> = sqlx::query_as(
-        "SELECT contract_id, contract_version, milestone, milestone_date, statement_date, inputs_hash,
-                content_sha256, engine_version, total_cents, content_json, finalized_at, finalized_by
-         FROM statements WHERE id = $1",
-    )
-    .bind(statement_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(mut s) = row else {
-        return Ok(None);
-    };
-    if s.9.is_empty() {
-        s.9 = crate::statement_content::read_deflated(&mut *conn, statement_id).await?;
-    }
-    let inputs: Option<String> =
-        sqlx::query_scalar("SELECT inputs_json FROM statement_inputs WHERE statement_id = $1")
-            .bind(statement_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let lines: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT student_id, rule, base_cents, contingent_cents FROM statement_lines
-         WHERE statement_id = $1 ORDER BY student_id",
-    )
-    .bind(statement_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let postings: Vec<(i64, String, String, i64, Option<String>, String)> = sqlx::query_as(
-        "SELECT id, posting, account, amount_cents, student_id, memo FROM ledger_entries
-         WHERE statement_id = $1 ORDER BY id",
-    )
-    .bind(statement_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let audit: Option<(String, String, String, String, String)> =
-        sqlx::query_as("SELECT at, actor, action, record, detail FROM audit_log WHERE id = $1")
-            .bind(audit_id.unwrap_or(-1))
-            .fetch_optional(&mut *conn)
-            .await?;
-    let parties: Option<(String, String)> = sqlx::query_as(
-        "SELECT provider_id, district_id FROM contract_versions WHERE contract_id = $1 AND version = $2",
-    )
-    .bind(&s.0)
-    .bind(s.1)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let history: Vec<Value> = match (&parties, audit_id) {
-        (Some((provider, district)), Some(audit_id)) => {
-            let rows: Vec<HistoryRow> =
-                sqlx::query_as(
-                    "SELECT session_id, student_id, tutor_id, session_date, minutes, status, group_size,
-                            replaced_at, replaced_by
-                     FROM session_history WHERE provider_id = $1 AND district_id = $2 AND replaced_by < $3
-                     ORDER BY session_id, replaced_by",
-                )
-                .bind(provider)
-                .bind(district)
-                .bind(audit_id)
-                .fetch_all(&mut *conn)
-                .await?;
-            rows.into_iter()
-                .map(|r| json!([r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8]))
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    // Statements finalized since migration 10 record which inputs they used instead of a copy
-    // (older links keep their hash: the key is absent for them).
-    let inputs_as_of: Option<(i64, String)> = sqlx::query_as(
-        "SELECT inputs_as_of, inputs_sha256 FROM statement_inputs_as_of WHERE statement_id = $1",
-    )
-    .bind(statement_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let statement = json!([s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7, s.8, s.9, s.10, s.11]);
-    let mut content = json!({
-        "statement": statement,
-        "inputs": inputs,
-        "lines": lines,
-        "postings": postings,
-        "audit": audit,
-        "parties": parties,
-        "history": history,
-    });
-    if let Some(inputs_as_of) = inputs_as_of {
-        content["inputs_as_of"] = json!(inputs_as_of);
-    }
-    let text = content.to_string();
-    Ok(Some(hex_sha256(text.as_bytes())))
 }
 
 /// Appends a link after the newest one.

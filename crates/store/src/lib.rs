@@ -20,6 +20,7 @@ mod roster;
 mod school_attendance;
 mod scope;
 mod statement_content;
+mod statement_digest;
 mod statements;
 mod upserts;
 mod users;

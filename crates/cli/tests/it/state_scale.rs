@@ -161,7 +161,7 @@ async fn in_memory_statement(store: &obc_store::Store, contract_id: &str) -> obc
             }
         })
         .collect();
-    let finalized: Vec<obc_core::Statement> = store
+    let finalized: Vec<obc_core::corrections::PaidStatement> = store
         .finalized_statements_of(contract_id)
         .await
         .unwrap()
@@ -169,7 +169,7 @@ async fn in_memory_statement(store: &obc_store::Store, contract_id: &str) -> obc
         .await
         .unwrap()
         .iter()
-        .map(|stored| obc_app::stored_statement(stored).unwrap())
+        .map(|stored| obc_app::stored_statement(stored).unwrap().into())
         .collect();
     let runs: Vec<obc_core::corrections::FinalizedRun> = finalized
         .iter()

@@ -8,7 +8,7 @@ use super::{
     config, contract_strategy, contract_toml, day, student_input, student_strategy, MILESTONES,
 };
 use super::{ContractParams, StudentParams};
-use obc_core::corrections::{corrections_of, FinalizedRun};
+use obc_core::corrections::{corrections_of, FinalizedRun, PaidStatement};
 use obc_core::engine::{
     compute, compute_closing, ClosingRequest, PriorPayments, StatementRequest, StudentInput,
 };
@@ -64,8 +64,8 @@ struct Books<'c> {
 
 impl Books<'_> {
     fn prior(&self, data: &[StudentInput]) -> obc_core::corrections::Corrections {
-        let runs: Vec<FinalizedRun> = self
-            .finalized
+        let paid: Vec<PaidStatement> = self.finalized.iter().cloned().map(Into::into).collect();
+        let runs: Vec<FinalizedRun> = paid
             .iter()
             .map(|statement| FinalizedRun {
                 contract: self.contract,
