@@ -448,7 +448,7 @@ mod tests {
         let mut text: String = (0u8..0x80).map(char::from).collect();
         text.push_str("é → 😀 \\\" end");
         let json = serde_json::to_string(&text).unwrap();
-        let inside = json[1..json.len() - 1].as_bytes();
+        let inside = &json.as_bytes()[1..json.len() - 1];
         let expected = obc_core::engine::sha256_hex(inside);
         let bytes = text.as_bytes();
         assert_eq!(escaped(&[bytes]), expected);
