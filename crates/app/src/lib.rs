@@ -1015,12 +1015,11 @@ struct FinalizedBefore {
 impl FinalizedBefore {
     async fn load(store: &Store, contract_id: &str, before: time::Date) -> Result<FinalizedBefore> {
         let mut statements = Vec::new();
-        // One statement's JSON at a time: each is parsed and its text dropped before the next.
+        // One statement at a time, parsed as it is inflated to what the correction rule reads.
         let mut finalized = store
             .finalized_statements_before(contract_id, before)
             .await?;
-        while let Some(stored) = finalized.next().await? {
-            let statement = PaidStatement::from(stored_statement(&stored)?);
+        while let Some((stored, statement)) = finalized.next_parsed::<PaidStatement>().await? {
             statements.push((stored.contract_version, statement));
         }
         let mut versions: HashMap<u32, ContractVersion> = HashMap::new();

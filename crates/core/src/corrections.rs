@@ -25,18 +25,14 @@ pub struct FinalizedRun<'a> {
     pub statement: &'a PaidStatement,
 }
 
-/// A finalized statement as the correction rule reads it: its header, adjustments and totals
-/// (`statement`, its lines taken out) and what each line paid. A statement computed after
-/// two finalized ones holds both: their lines whole were a gigabyte each for a state
-/// (docs/SCALE.md).
-#[derive(Debug, Clone)]
-pub struct PaidStatement {
-    pub statement: Statement,
-    pub paid_lines: Vec<PaidLine>,
-}
+/// A finalized statement as the correction rule reads it: its header, adjustments and totals,
+/// and what each line paid. A statement computed after two finalized ones holds both: their
+/// lines whole were a gigabyte each for a state (docs/SCALE.md). Read straight from the stored
+/// JSON (`serde_json::from_str::<PaidStatement>`), the rest of each line is skipped.
+pub type PaidStatement = Statement<PaidLine>;
 
 /// What a line of a finalized statement paid, under which rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct PaidLine {
     pub student_id: Box<str>,
     pub rule: Box<str>,
@@ -44,8 +40,23 @@ pub struct PaidLine {
 }
 
 impl From<Statement> for PaidStatement {
-    fn from(mut statement: Statement) -> PaidStatement {
-        let mut paid_lines: Vec<PaidLine> = std::mem::take(&mut statement.lines)
+    fn from(statement: Statement) -> PaidStatement {
+        let Statement {
+            contract_id,
+            contract_version,
+            contract_hash,
+            milestone,
+            milestone_date,
+            statement_date,
+            contingent,
+            closing,
+            engine_version,
+            inputs_hash,
+            lines,
+            adjustments,
+            totals,
+        } = statement;
+        let mut lines: Vec<PaidLine> = lines
             .into_iter()
             .map(|l| PaidLine {
                 student_id: l.student_id.into_boxed_str(),
@@ -54,10 +65,21 @@ impl From<Statement> for PaidStatement {
             })
             .collect();
         // Collected in place, the lines would keep the whole lines' allocation.
-        paid_lines.shrink_to_fit();
+        lines.shrink_to_fit();
         PaidStatement {
-            statement,
-            paid_lines,
+            contract_id,
+            contract_version,
+            contract_hash,
+            milestone,
+            milestone_date,
+            statement_date,
+            contingent,
+            closing,
+            engine_version,
+            inputs_hash,
+            lines,
+            adjustments,
+            totals,
         }
     }
 }
@@ -132,8 +154,7 @@ pub(crate) fn corrections(finalized: &[&PaidStatement], recomputed: &[Recomputed
     };
     let mut already: HashMap<(&str, &str), Decimal> = HashMap::new();
     let mut nte_paid = Decimal::ZERO;
-    for paid in finalized {
-        let statement = &paid.statement;
+    for statement in finalized {
         out.paid_before += statement.totals.statement_total;
         for a in &statement.adjustments {
             *already
@@ -142,11 +163,11 @@ pub(crate) fn corrections(finalized: &[&PaidStatement], recomputed: &[Recomputed
         }
         nte_paid += statement.totals.nte_cap.unwrap_or_default();
     }
-    let milestones = finalized.iter().filter(|s| !s.statement.closing);
+    let milestones = finalized.iter().filter(|s| !s.closing);
     for (paid, again) in milestones.zip(recomputed) {
-        let milestone = paid.statement.milestone.as_str();
+        let milestone = paid.milestone.as_str();
         let was: HashMap<&str, Paid> = paid
-            .paid_lines
+            .lines
             .iter()
             .map(|l| (&*l.student_id, (&*l.rule, l.total)))
             .collect();

@@ -114,6 +114,20 @@ fn unchanged_data_corrects_nothing_and_the_base_paid_is_what_was_paid() {
 }
 
 #[test]
+fn a_paid_statement_read_from_stored_json_is_the_statement_reduced() {
+    let mut books = Books::new(&[]);
+    let data = [student("a", "210"), student("b", "205")];
+    let statement = books.finalize("final", &data).clone();
+    let read: PaidStatement = serde_json::from_str(&statement.to_json()).unwrap();
+    let reduced = PaidStatement::from(statement);
+    assert_eq!(read.lines, reduced.lines);
+    assert_eq!(read.lines[0].rule.as_ref(), "tier:meets");
+    assert_eq!(read.lines[0].total.to_string(), "1200.00");
+    assert_eq!(read.totals.statement_total, reduced.totals.statement_total);
+    assert_eq!(read.adjustments, reduced.adjustments);
+}
+
+#[test]
 fn nothing_finalized_has_paid_zero_in_cents() {
     let c = Books::new(&[]).corrections(&[student("a", "210")]);
     assert_eq!(c.paid_before.to_string(), "0.00");

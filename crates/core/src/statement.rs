@@ -172,9 +172,11 @@ pub struct Totals {
 }
 
 /// The evaluation of a contract at a milestone. A finalized statement is read back from its
-/// stored JSON (`from_json`) and renders to the same bytes.
+/// stored JSON (`from_json`) and renders to the same bytes. Its lines are [`Line`]s, except in
+/// a statement read for the correction rule only
+/// ([`crate::corrections::PaidStatement`]), which keeps what each line paid.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Statement {
+pub struct Statement<L = Line> {
     pub contract_id: String,
     pub contract_version: u32,
     pub contract_hash: String,
@@ -188,7 +190,7 @@ pub struct Statement {
     pub closing: bool,
     pub engine_version: String,
     pub inputs_hash: String,
-    pub lines: Vec<Line>,
+    pub lines: Vec<L>,
     /// Corrections of earlier finalized statements (late or corrected data).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<Adjustment>,

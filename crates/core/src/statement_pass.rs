@@ -115,9 +115,9 @@ impl<'a> StatementPass<'a> {
     ) -> Result<StatementPass<'a>, EngineError> {
         let recomputations = finalized
             .iter()
-            .filter(|run| !run.statement.statement.closing)
+            .filter(|run| !run.statement.closing)
             .map(|run| {
-                let statement = &run.statement.statement;
+                let statement = run.statement;
                 Ok(Recomputation {
                     maker: LineMaker::new(
                         run.contract,

@@ -36,12 +36,34 @@ pub(crate) async fn read_deflated<'e, E>(executor: E, id: i64) -> Result<String>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let deflated: Option<Vec<u8>> =
+    inflate(
+        &format!("statement {id}'s content"),
+        deflated(executor, id).await?,
+    )
+}
+
+/// The deflated JSON of statement `id`, as stored.
+pub(crate) async fn deflated<'e, E>(executor: E, id: i64) -> Result<Option<Vec<u8>>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(
         sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
             .bind(id)
             .fetch_one(executor)
-            .await?;
-    inflate(&format!("statement {id}'s content"), deflated)
+            .await?,
+    )
+}
+
+/// The JSON `deflated` holds, parsed as `T` while it is inflated, never held as text.
+pub(crate) fn parse_deflated<T: serde::de::DeserializeOwned>(
+    what: &str,
+    deflated: Option<Vec<u8>>,
+) -> Result<T> {
+    let corrupt = |why: String| StoreError::Corrupt(format!("{what}: {why}"));
+    let bytes = deflated.ok_or_else(|| corrupt("neither JSON nor deflated JSON".into()))?;
+    let text = std::io::BufReader::with_capacity(1 << 16, DeflateDecoder::new(bytes.as_slice()));
+    serde_json::from_reader(text).map_err(|e| corrupt(e.to_string()))
 }
 
 /// The text `deflated` holds; `what` names it in the error when it is missing or damaged.
@@ -65,6 +87,15 @@ mod tests {
         let stored = deflate(&json);
         assert!(stored.len() < json.len() / 10, "{} bytes", stored.len());
         assert_eq!(inflate("statement 1", Some(stored)).unwrap(), json);
+    }
+
+    #[test]
+    fn deflated_json_parses_as_it_inflates() {
+        let json = format!("[{}1]", "1,".repeat(100_000));
+        let numbers: Vec<u8> = parse_deflated("statement 1", Some(deflate(&json))).unwrap();
+        assert_eq!(numbers.len(), 100_001);
+        let damaged = parse_deflated::<Vec<u8>>("statement 7", Some(vec![0xff; 16]));
+        assert!(matches!(damaged, Err(StoreError::Corrupt(m)) if m.contains("statement 7")));
     }
 
     #[test]

@@ -487,6 +487,26 @@ impl FinalizedList<'_> {
         Ok(Some(s))
     }
 
+    /// The next statement read as `T` (a reduced statement) straight from its stored bytes,
+    /// inflated as they are parsed: neither the text nor a whole statement is ever held. The
+    /// record's `content_json` is left empty.
+    pub async fn next_parsed<T: serde::de::DeserializeOwned>(
+        &mut self,
+    ) -> Result<Option<(StoredStatement, T)>> {
+        let Some(mut s) = self.records.next() else {
+            return Ok(None);
+        };
+        let what = format!("finalized statement {}", s.id);
+        let parsed = if s.content_json.is_empty() {
+            let deflated = crate::statement_content::deflated(&self.store.pool, s.id).await?;
+            crate::statement_content::parse_deflated(&what, deflated)?
+        } else {
+            serde_json::from_str(&std::mem::take(&mut s.content_json))
+                .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?
+        };
+        Ok(Some((s, parsed)))
+    }
+
     /// Every statement left, with its JSON (for callers that hold them all anyway).
     pub async fn all(mut self) -> Result<Vec<StoredStatement>> {
         let mut all = Vec::with_capacity(self.records.len());

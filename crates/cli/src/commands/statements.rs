@@ -6,26 +6,29 @@ use obc_core::Statement;
 use obc_store::Store;
 use std::path::Path;
 
-fn render(statement: &Statement, format: Format) -> String {
-    match format {
-        Format::Table => statement.to_table(),
-        Format::Csv => statement.to_csv(),
-        Format::Json => statement.to_json(),
-    }
-}
-
-fn emit(text: &str, output: Option<&Path>) -> Result<()> {
-    match output {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-        }
-        None => {
-            use std::io::Write;
-            match std::io::stdout().lock().write_all(text.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-                _ => Ok(()),
+/// Writes the statement in `format` to `output` (standard output when `None`). JSON is
+/// written as it is serialized: a state's statement is hundreds of megabytes of text.
+fn emit(statement: &Statement, format: Format, output: Option<&Path>) -> Result<()> {
+    use std::io::Write;
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        match format {
+            Format::Table => out.write_all(statement.to_table().as_bytes())?,
+            Format::Csv => out.write_all(statement.to_csv().as_bytes())?,
+            Format::Json => {
+                statement.write_json(&mut out)?;
             }
         }
+        out.flush()
+    };
+    match output {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut file| write(&mut file))
+            .with_context(|| format!("writing {}", path.display())),
+        None => match write(&mut std::io::stdout().lock()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(()),
+        },
     }
 }
 
@@ -102,7 +105,7 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
             )
             .await?;
     }
-    emit(&render(&statement, args.format), args.output.as_deref())
+    emit(&statement, args.format, args.output.as_deref())
 }
 
 /// A spinner with the elapsed time on standard error while a statement is read and computed
@@ -144,7 +147,7 @@ pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Resul
         stored.content_sha256
     );
     super::review::print_review_of(store, &stored.contract_id, &stored.milestone).await?;
-    emit(&render(&statement, args.format), args.output.as_deref())
+    emit(&statement, args.format, args.output.as_deref())
 }
 
 pub async fn explain(
