@@ -50,6 +50,14 @@ pub(crate) enum BulkReader {
 }
 
 impl BulkReader {
+    /// The pool of sqlx's PostgreSQL driver, for what its `Any` driver cannot do (`COPY`).
+    pub(crate) fn postgres_pool(&self) -> Option<&PgPool> {
+        match self {
+            BulkReader::Postgres(pool) => Some(pool),
+            _ => None,
+        }
+    }
+
     /// For the SQLite database at `location`, whose file is `file`.
     pub(crate) fn sqlite(location: &str, file: &str) -> BulkReader {
         if file.starts_with(':') || location.starts_with("sqlite:") {

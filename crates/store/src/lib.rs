@@ -19,6 +19,7 @@ mod reviews;
 mod roster;
 mod school_attendance;
 mod scope;
+mod session_copy;
 mod statement_content;
 mod statement_digest;
 mod statements;
@@ -133,6 +134,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("sqlite/session_index.sql")),
     (20, include_str!("sqlite/statement_deflate.sql")),
     (21, include_str!("sqlite/draft_deflate.sql")),
+    (22, include_str!("sqlite/copy_staging.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -155,6 +157,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("postgres/session_index.sql")),
     (20, include_str!("postgres/statement_deflate.sql")),
     (21, include_str!("postgres/draft_deflate.sql")),
+    (22, include_str!("postgres/copy_staging.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
