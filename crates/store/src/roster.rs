@@ -187,7 +187,7 @@ impl Store {
         .bind(audit_id)
         .execute(&mut *tx)
         .await?;
-        crate::imports::finish(tx, "staged_students").await?;
+        crate::imports::finish(tx, self.backend, "staged_students", "students").await?;
         Ok(report)
     }
 

@@ -171,7 +171,13 @@ impl SchoolAttendanceImport {
             &counts.describe(source),
         )
         .await?;
-        crate::imports::finish(self.tx, "staged_school_attendance").await?;
+        crate::imports::finish(
+            self.tx,
+            self.backend,
+            "staged_school_attendance",
+            "school_attendance",
+        )
+        .await?;
         Ok(counts)
     }
 }
