@@ -1,11 +1,12 @@
 //! Streaming, all-or-nothing imports of sessions and assessment results.
 //!
-//! Rows are staged in a temporary table in batches (multi-row prepared inserts; sessions on
-//! PostgreSQL through `COPY`, see crate::session_copy) inside one transaction, then merged with set-based statements: new rows are added, changed rows replace
+//! Rows are staged in a temporary table in batches (multi-row prepared inserts; on PostgreSQL
+//! through `COPY`, see crate::copy_stage) inside one transaction, then merged with set-based statements: new rows are added, changed rows replace
 //! the stored ones (sessions keep the earlier version in `session_history`), identical rows are
 //! left alone, so re-sending a file changes nothing. Dropping an import without `commit` rolls
 //! everything back.
 
+use crate::copy_stage::CopyStage;
 use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -13,6 +14,9 @@ use obc_core::{AssessmentResult, Session, WindowGrowth};
 use rust_decimal::Decimal;
 
 const BATCH: usize = 500;
+
+/// A staged session's columns, in the order both staging paths write them.
+const STAGED_SESSION: &str = "session_id, line, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject";
 
 /// The kinds of import in [`crate::resends`], and their audit actions.
 pub const SESSIONS_KIND: &str = "sessions";
@@ -114,8 +118,8 @@ pub struct SessionImport {
     provider: String,
     /// (line in the file, district, session).
     pending: Vec<(u64, String, Session)>,
-    /// On PostgreSQL, the `COPY` stream the rows go to until they are merged.
-    copy: Option<crate::session_copy::SessionCopy>,
+    /// On PostgreSQL, where the rows are copied (read as `staged_sessions`).
+    copy: Option<CopyStage>,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -132,6 +136,8 @@ pub struct AssessmentImport {
     backend: crate::Backend,
     district: String,
     pending: Vec<AssessmentResult>,
+    /// On PostgreSQL, where the rows are copied until they are staged, and how many were.
+    copy: Option<(CopyStage, i64)>,
 }
 
 impl Store {
@@ -140,7 +146,19 @@ impl Store {
         let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, provider, "provider", provider).await?;
         let copy = match self.bulk.postgres_pool() {
-            Some(pool) => Some(crate::session_copy::SessionCopy::begin(pool, &mut tx).await?),
+            Some(pool) => {
+                let copy =
+                    CopyStage::begin(pool, &mut tx, "copy_sessions", STAGED_SESSION.into()).await?;
+                // The merge reads them as SQLite's staging table; the import's end deletes
+                // them through it.
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "CREATE OR REPLACE TEMP VIEW staged_sessions AS {}",
+                    copy.rows()
+                )))
+                .execute(&mut *tx)
+                .await?;
+                Some(copy)
+            }
             None => {
                 // Keyed by id and line, so that an id used twice stages both lines and
                 // `repeated_sessions` names them. The staged rows live in their key's B-tree
@@ -185,11 +203,22 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
+        let copy = match self.bulk.postgres_pool() {
+            Some(pool) => {
+                let columns = format!("line, ident, {TEST_COLUMNS}");
+                Some((
+                    CopyStage::begin(pool, &mut tx, "copy_tests", columns).await?,
+                    0,
+                ))
+            }
+            None => None,
+        };
         Ok(AssessmentImport {
             tx,
             backend: self.backend,
             district: district.to_string(),
             pending: Vec::with_capacity(BATCH),
+            copy,
         })
     }
 
@@ -414,7 +443,7 @@ impl SessionImport {
     pub async fn add(&mut self, line: u64, district: &str, session: Session) -> Result<()> {
         self.pending.push((line, district.to_string(), session));
         let batch = match self.copy {
-            Some(_) => crate::session_copy::ROWS,
+            Some(_) => crate::copy_stage::ROWS,
             None => BATCH,
         };
         if self.pending.len() >= batch {
@@ -428,10 +457,24 @@ impl SessionImport {
             return Ok(());
         }
         if let Some(copy) = &mut self.copy {
-            return copy.send(self.pending.drain(..)).await;
+            for (line, district, s) in self.pending.drain(..) {
+                copy.row()
+                    .text(&s.session_id)
+                    .number(Some(i64::try_from(line).unwrap_or(i64::MAX)))
+                    .text(&district)
+                    .text(&s.student_id)
+                    .text(&s.tutor_id)
+                    .text(&s.date.to_string())
+                    .number(Some(i64::from(s.minutes)))
+                    .text(s.status.as_str())
+                    .number(s.group_size.map(i64::from))
+                    .text(&s.subject)
+                    .end();
+            }
+            return copy.send().await;
         }
         let sql = format!(
-            "INSERT INTO staged_sessions (session_id, line, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject) {}",
+            "INSERT INTO staged_sessions ({STAGED_SESSION}) {}",
             crate::values(self.backend, self.pending.len(), 10)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -679,7 +722,11 @@ impl AssessmentImport {
     /// start time).
     pub async fn add(&mut self, result: AssessmentResult) -> Result<()> {
         self.pending.push(result);
-        if self.pending.len() >= BATCH {
+        let batch = match self.copy {
+            Some(_) => crate::copy_stage::ROWS,
+            None => BATCH,
+        };
+        if self.pending.len() >= batch {
             self.flush().await?;
         }
         Ok(())
@@ -688,6 +735,29 @@ impl AssessmentImport {
     async fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
+        }
+        if let Some((copy, copied)) = &mut self.copy {
+            for r in self.pending.drain(..) {
+                *copied += 1;
+                copy.row()
+                    .number(Some(*copied))
+                    .text(&staged_ident(&r))
+                    .text(&r.student_id)
+                    .text(&r.assessment)
+                    .text(&r.subject)
+                    .text(&r.term_name)
+                    .text(&r.date.to_string())
+                    .number(Some(i64::from(r.start_seconds)))
+                    .optional_text(r.score.map(|d| d.to_string()).as_deref())
+                    .optional_text(r.percentile.map(|d| d.to_string()).as_deref())
+                    .optional_text(r.rapid_guessing_pct.map(|d| d.to_string()).as_deref())
+                    .number(Some(i64::from(r.growth_measure)))
+                    .text(&encode_growth(&r.growth))
+                    .optional_text(r.norms.as_deref())
+                    .text(r.test_id.as_deref().unwrap_or_default())
+                    .end();
+            }
+            return copy.send().await;
         }
         // One statement may not touch a row twice (PostgreSQL refuses it), so a batch keeps
         // only the last row of each test; a later batch still replaces an earlier one.
@@ -785,6 +855,19 @@ impl AssessmentImport {
         digest: Option<&ImportDigest>,
     ) -> Result<ImportCounts> {
         self.flush().await?;
+        if let Some((copy, _)) = self.copy.take() {
+            // The copied rows staged as the inserts stage them: a later row of a test
+            // replaces an earlier one.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO staged_tests (ident, {TEST_COLUMNS})
+                 SELECT DISTINCT ON (ident) ident, {TEST_COLUMNS} FROM ({}) c
+                 ORDER BY ident, line DESC",
+                copy.rows()
+            )))
+            .execute(&mut *self.tx)
+            .await?;
+            copy.delete(&mut self.tx).await?;
+        }
         let adopted = self.adopt_test_ids().await?;
         let mut counts = ImportCounts::default();
         let all = format!("{NATURAL_KEY}, {TEST_VALUES}");
@@ -1006,14 +1089,14 @@ mod tests {
         };
         // More than a block copied, then the import dies before its merge.
         let mut dead = store.begin_sessions("p1").await.unwrap();
-        let rows = crate::session_copy::ROWS as u64 + 10;
+        let rows = crate::copy_stage::ROWS as u64 + 10;
         for i in 0..rows {
             dead.add(i + 2, "d1", session(&format!("dead{i}"), 30))
                 .await
                 .unwrap();
         }
         drop(dead);
-        assert_eq!(copied(&store).await, crate::session_copy::ROWS as i64);
+        assert_eq!(copied(&store).await, crate::copy_stage::ROWS as i64);
         // Texts a CSV could misread, and a group size, come back as they were.
         let mut odd = session("a,\"b\"\nc", 30);
         odd.subject = "Math, \"Algebra\"".into();
