@@ -3,12 +3,12 @@
 //! An import's transaction runs on sqlx's `Any` driver, which cannot `COPY`. So its rows are
 //! sent in blocks of [`ROWS`], each one `COPY <table> ... FROM STDIN (FORMAT csv)` on a
 //! connection of the PostgreSQL driver's pool, into an unlogged table (migration 22:
-//! `copy_sessions`, `copy_tests`) under the import's key (its transaction id). A block is copied
+//! `copy_sessions`, `copy_tests`, `copy_students`) under the import's key (its transaction id). A block is copied
 //! whole or not at all, so no connection goes back to the pool in the middle of a `COPY`.
 //!
 //! The import's transaction reads its key's rows, deletes them, and commits that with its
-//! merge: sessions through a temporary view (`staged_sessions`), tests moved into their
-//! temporary staging table (a later row of a test replaces an earlier one there). Rows of an
+//! merge: sessions through a temporary view (`staged_sessions`), tests and students moved into
+//! their temporary staging tables (a later row of a test or student replaces an earlier one). Rows of an
 //! import that died are left behind, never read (no key matches them again), and deleted by the
 //! next import of the kind: imports queue on the writer lock, so none runs while another begins.
 
@@ -25,6 +25,8 @@ pub(crate) struct CopyStage {
     table: &'static str,
     columns: String,
     buffer: Vec<u8>,
+    /// Rows numbered so far ([`CopyStage::next_line`]).
+    lines: i64,
 }
 
 impl CopyStage {
@@ -47,6 +49,7 @@ impl CopyStage {
             table,
             columns,
             buffer: Vec::new(),
+            lines: 0,
         })
     }
 
@@ -56,6 +59,12 @@ impl CopyStage {
             "SELECT {} FROM {} WHERE import_key = {}",
             self.columns, self.table, self.key
         )
+    }
+
+    /// The next row's number, for tables where a later row of a key replaces an earlier one.
+    pub(crate) fn next_line(&mut self) -> i64 {
+        self.lines += 1;
+        self.lines
     }
 
     /// Starts the next row of the block being built.

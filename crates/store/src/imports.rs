@@ -136,8 +136,8 @@ pub struct AssessmentImport {
     backend: crate::Backend,
     district: String,
     pending: Vec<AssessmentResult>,
-    /// On PostgreSQL, where the rows are copied until they are staged, and how many were.
-    copy: Option<(CopyStage, i64)>,
+    /// On PostgreSQL, where the rows are copied until they are staged.
+    copy: Option<CopyStage>,
 }
 
 impl Store {
@@ -206,10 +206,7 @@ impl Store {
         let copy = match self.bulk.postgres_pool() {
             Some(pool) => {
                 let columns = format!("line, ident, {TEST_COLUMNS}");
-                Some((
-                    CopyStage::begin(pool, &mut tx, "copy_tests", columns).await?,
-                    0,
-                ))
+                Some(CopyStage::begin(pool, &mut tx, "copy_tests", columns).await?)
             }
             None => None,
         };
@@ -736,11 +733,11 @@ impl AssessmentImport {
         if self.pending.is_empty() {
             return Ok(());
         }
-        if let Some((copy, copied)) = &mut self.copy {
+        if let Some(copy) = &mut self.copy {
             for r in self.pending.drain(..) {
-                *copied += 1;
+                let line = copy.next_line();
                 copy.row()
-                    .number(Some(*copied))
+                    .number(Some(line))
                     .text(&staged_ident(&r))
                     .text(&r.student_id)
                     .text(&r.assessment)
@@ -855,7 +852,7 @@ impl AssessmentImport {
         digest: Option<&ImportDigest>,
     ) -> Result<ImportCounts> {
         self.flush().await?;
-        if let Some((copy, _)) = self.copy.take() {
+        if let Some(copy) = self.copy.take() {
             // The copied rows staged as the inserts stage them: a later row of a test
             // replaces an earlier one.
             sqlx::query(sqlx::AssertSqlSafe(format!(

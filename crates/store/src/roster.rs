@@ -1,5 +1,6 @@
 //! Rosters: a district, its schools and its students.
 
+use crate::copy_stage::CopyStage;
 use crate::imports::{qualified, set_excluded};
 use crate::upserts::{Cell, Upserts};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -112,6 +113,40 @@ async fn import_schools(
     Ok(new_schools)
 }
 
+/// PostgreSQL: `students` copied (crate::copy_stage), then staged with the later row of a
+/// repeated id winning, as the inserts stage them.
+async fn copy_students(
+    pool: &sqlx::postgres::PgPool,
+    tx: &mut Tx,
+    students: &[Student],
+) -> Result<()> {
+    let columns = format!("line, {STUDENT_VALUES_ID}");
+    let mut copy = CopyStage::begin(pool, tx, "copy_students", columns).await?;
+    for block in students.chunks(crate::copy_stage::ROWS) {
+        for s in block {
+            let line = copy.next_line();
+            copy.row()
+                .number(Some(line))
+                .text(&s.id)
+                .text(&s.school_id)
+                .optional_text(s.grade.as_ref().map(|g| g.to_string()).as_deref())
+                .text(&s.first_name)
+                .text(&s.last_name)
+                .text(&flags_json(&s.flags))
+                .end();
+        }
+        copy.send().await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO staged_students ({STUDENT_VALUES_ID})
+         SELECT DISTINCT ON (id) {STUDENT_VALUES_ID} FROM ({}) c ORDER BY id, line DESC",
+        copy.rows()
+    )))
+    .execute(&mut **tx)
+    .await?;
+    copy.delete(tx).await
+}
+
 impl Store {
     /// Creates or updates a district from its roster, in one transaction. Students missing from
     /// the file are kept: their sessions and statements still refer to them. A school with an
@@ -191,8 +226,8 @@ impl Store {
         Ok(report)
     }
 
-    /// Stages `students` in `staged_students`, in multi-row batches; a repeated id keeps its
-    /// later row.
+    /// Stages `students` in `staged_students`, in multi-row batches (on PostgreSQL, copied);
+    /// a repeated id keeps its later row.
     async fn stage_students(&self, tx: &mut Tx, students: &[Student]) -> Result<()> {
         sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS staged_students (
@@ -202,6 +237,9 @@ impl Store {
         )
         .execute(&mut **tx)
         .await?;
+        if let Some(pool) = self.bulk.postgres_pool() {
+            return copy_students(pool, tx, students).await;
+        }
         let mut staged = Upserts::new(
             self.backend,
             "staged_students",
@@ -488,6 +526,32 @@ mod tests {
             .unwrap();
             assert_eq!(written, [("s0700".to_string(), second)]);
             assert_eq!(store.students("d1").await.unwrap()["s0700"].last_name, "C");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_student_listed_twice_keeps_the_later_row_and_names_come_back_whole() {
+        for store in stores().await {
+            let mut later = student("1", "7");
+            later.last_name = "O'Neil, \"Jr\"\nB".into();
+            later.grade = None;
+            let r = store
+                .import_roster(
+                    "t",
+                    "f",
+                    "d1",
+                    "D",
+                    &[],
+                    &[student("1", "6"), later.clone()],
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.students_added, 1);
+            let stored = &store.students("d1").await.unwrap()["1"];
+            assert_eq!(
+                (&stored.last_name, &stored.grade),
+                (&later.last_name, &None)
+            );
         }
     }
 

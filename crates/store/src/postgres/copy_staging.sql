@@ -37,3 +37,15 @@ CREATE UNLOGGED TABLE copy_tests (
     norms              TEXT,
     test_id            TEXT NOT NULL
 );
+-- A roster import's students, numbered in file order (a later row of a student replaces an
+-- earlier one when they are staged).
+CREATE UNLOGGED TABLE copy_students (
+    import_key BIGINT NOT NULL,
+    line       BIGINT NOT NULL,
+    id         TEXT NOT NULL,
+    school_id  TEXT NOT NULL,
+    grade      TEXT,
+    first_name TEXT NOT NULL,
+    last_name  TEXT NOT NULL,
+    flags      TEXT NOT NULL
+);
