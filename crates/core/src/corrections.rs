@@ -41,46 +41,11 @@ pub struct PaidLine {
 
 impl From<Statement> for PaidStatement {
     fn from(statement: Statement) -> PaidStatement {
-        let Statement {
-            contract_id,
-            contract_version,
-            contract_hash,
-            milestone,
-            milestone_date,
-            statement_date,
-            contingent,
-            closing,
-            engine_version,
-            inputs_hash,
-            lines,
-            adjustments,
-            totals,
-        } = statement;
-        let mut lines: Vec<PaidLine> = lines
-            .into_iter()
-            .map(|l| PaidLine {
-                student_id: l.student_id.into_boxed_str(),
-                rule: l.rule.into_boxed_str(),
-                total: l.total,
-            })
-            .collect();
-        // Collected in place, the lines would keep the whole lines' allocation.
-        lines.shrink_to_fit();
-        PaidStatement {
-            contract_id,
-            contract_version,
-            contract_hash,
-            milestone,
-            milestone_date,
-            statement_date,
-            contingent,
-            closing,
-            engine_version,
-            inputs_hash,
-            lines,
-            adjustments,
-            totals,
-        }
+        statement.map_lines(|l| PaidLine {
+            student_id: l.student_id.into_boxed_str(),
+            rule: l.rule.into_boxed_str(),
+            total: l.total,
+        })
     }
 }
 

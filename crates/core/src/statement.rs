@@ -253,6 +253,31 @@ fn opt_ratio(r: &Option<Ratio>) -> String {
     r.map(|r| r.display4()).unwrap_or_default()
 }
 
+impl<L> Statement<L> {
+    /// The same statement with each line made into an `M` (a finalized statement reduced to
+    /// what the correction rule reads, [`crate::corrections::PaidStatement`]).
+    pub fn map_lines<M>(self, line: impl FnMut(L) -> M) -> Statement<M> {
+        let mut lines: Vec<M> = self.lines.into_iter().map(line).collect();
+        // Collected in place, smaller lines would keep the whole lines' allocation.
+        lines.shrink_to_fit();
+        Statement {
+            contract_id: self.contract_id,
+            contract_version: self.contract_version,
+            contract_hash: self.contract_hash,
+            milestone: self.milestone,
+            milestone_date: self.milestone_date,
+            statement_date: self.statement_date,
+            contingent: self.contingent,
+            closing: self.closing,
+            engine_version: self.engine_version,
+            inputs_hash: self.inputs_hash,
+            lines,
+            adjustments: self.adjustments,
+            totals: self.totals,
+        }
+    }
+}
+
 impl Statement {
     /// CSV: one row per student, then `TOTAL`, one `ADJUSTMENT` row per correction (the
     /// student id in `school_id`), `NTE_CAP` (when the cap binds),

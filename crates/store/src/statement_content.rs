@@ -55,25 +55,36 @@ where
     )
 }
 
+/// What a stored content's reader or parser failed at, naming it (`what`).
+pub(crate) fn corrupt(what: &str, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {why}"))
+}
+
+/// The text `deflated` holds, inflated as it is read; `what` names it in the error when it is
+/// missing.
+pub(crate) fn inflater(
+    what: &str,
+    deflated: Option<Vec<u8>>,
+) -> Result<DeflateDecoder<std::io::Cursor<Vec<u8>>>> {
+    let bytes = deflated.ok_or_else(|| corrupt(what, "neither JSON nor deflated JSON"))?;
+    Ok(DeflateDecoder::new(std::io::Cursor::new(bytes)))
+}
+
 /// The JSON `deflated` holds, parsed as `T` while it is inflated, never held as text.
 pub(crate) fn parse_deflated<T: serde::de::DeserializeOwned>(
     what: &str,
     deflated: Option<Vec<u8>>,
 ) -> Result<T> {
-    let corrupt = |why: String| StoreError::Corrupt(format!("{what}: {why}"));
-    let bytes = deflated.ok_or_else(|| corrupt("neither JSON nor deflated JSON".into()))?;
-    let text = std::io::BufReader::with_capacity(1 << 16, DeflateDecoder::new(bytes.as_slice()));
-    serde_json::from_reader(text).map_err(|e| corrupt(e.to_string()))
+    let text = std::io::BufReader::with_capacity(1 << 16, inflater(what, deflated)?);
+    serde_json::from_reader(text).map_err(|e| corrupt(what, e))
 }
 
 /// The text `deflated` holds; `what` names it in the error when it is missing or damaged.
 pub(crate) fn inflate(what: &str, deflated: Option<Vec<u8>>) -> Result<String> {
-    let corrupt = |why: String| StoreError::Corrupt(format!("{what}: {why}"));
-    let bytes = deflated.ok_or_else(|| corrupt("neither JSON nor deflated JSON".into()))?;
     let mut json = String::new();
-    DeflateDecoder::new(bytes.as_slice())
+    inflater(what, deflated)?
         .read_to_string(&mut json)
-        .map_err(|e| corrupt(e.to_string()))?;
+        .map_err(|e| corrupt(what, e))?;
     Ok(json)
 }
 

@@ -9,7 +9,7 @@
 //! the database, never held. Building it as a `Value` was most of a 1,000,000-student
 //! finalization's memory (the text inflated, parsed and printed again: three copies).
 
-use crate::Result;
+use crate::{statement_content, Result};
 use futures_util::TryStreamExt;
 use obc_core::engine::HashingWriter;
 use serde::Serialize;
@@ -178,21 +178,14 @@ pub(crate) async fn statement_content(
     write(&mut out, &head[..head.len() - 1]);
     raw(&mut out, ",\"");
     if s.9.is_empty() {
-        let deflated: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT content_deflate FROM statements WHERE id = $1")
-                .bind(statement_id)
-                .fetch_one(&mut *conn)
-                .await?;
         let what = format!("statement {statement_id}'s content");
-        let bytes = deflated.ok_or_else(|| {
-            crate::StoreError::Corrupt(format!("{what}: neither JSON nor deflated JSON"))
-        })?;
-        let mut decoder = flate2::read::DeflateDecoder::new(bytes.as_slice());
+        let deflated = statement_content::deflated(&mut *conn, statement_id).await?;
+        let mut decoder = statement_content::inflater(&what, deflated)?;
         let mut block = vec![0u8; 1 << 16];
         loop {
             let n = decoder
                 .read(&mut block)
-                .map_err(|e| crate::StoreError::Corrupt(format!("{what}: {e}")))?;
+                .map_err(|e| statement_content::corrupt(&what, e))?;
             if n == 0 {
                 break;
             }

@@ -502,7 +502,7 @@ impl FinalizedList<'_> {
             crate::statement_content::parse_deflated(&what, deflated)?
         } else {
             serde_json::from_str(&std::mem::take(&mut s.content_json))
-                .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?
+                .map_err(|e| crate::statement_content::corrupt(&what, e))?
         };
         Ok(Some((s, parsed)))
     }
