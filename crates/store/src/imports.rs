@@ -15,8 +15,66 @@ use rust_decimal::Decimal;
 
 const BATCH: usize = 500;
 
-/// A staged session's columns, in the order both staging paths write them.
+/// A staged session's columns as PostgreSQL copies them (text, like its `sessions` table).
 const STAGED_SESSION: &str = "session_id, line, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject";
+
+/// Where a backend keeps the current sessions, as an import compares and merges them: SQLite
+/// in the compact `session_rows` (crate::session_rows), whose columns its staging table shares;
+/// PostgreSQL in the text table `sessions`, read from the copied rows.
+struct StoredSessions {
+    table: &'static str,
+    /// The provider's column, and its value for the provider id bound as `{}`.
+    provider: &'static str,
+    provider_value: &'static str,
+    /// The columns a re-sent session is compared on, named alike in the staged rows.
+    compared: &'static str,
+}
+
+const SQLITE_SESSIONS: StoredSessions = StoredSessions {
+    table: "session_rows",
+    provider: "provider",
+    provider_value: "(SELECT key FROM organisation_keys WHERE id = {})",
+    compared: "district, student_id, tutor_id, day, minutes, status, group_size, subject",
+};
+
+const POSTGRES_SESSIONS: StoredSessions = StoredSessions {
+    table: "sessions",
+    provider: "provider_id",
+    provider_value: "{}",
+    compared:
+        "district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject",
+};
+
+impl StoredSessions {
+    fn of(backend: crate::Backend) -> &'static StoredSessions {
+        match backend {
+            crate::Backend::Sqlite => &SQLITE_SESSIONS,
+            crate::Backend::Postgres => &POSTGRES_SESSIONS,
+        }
+    }
+
+    /// `s.<provider> = <the provider bound as param>`.
+    fn of_provider(&self, alias: &str, param: &str) -> String {
+        format!(
+            "{alias}.{} = {}",
+            self.provider,
+            self.provider_value.replace("{}", param)
+        )
+    }
+
+    /// True when the stored row `stored` and the staged row `staged` differ in a compared
+    /// column.
+    fn changed(&self, stored: &str, staged: &str) -> String {
+        let side = |alias: &str| {
+            self.compared
+                .split(", ")
+                .map(|c| format!("{alias}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!("({}) IS DISTINCT FROM ({})", side(stored), side(staged))
+    }
+}
 
 /// The kinds of import in [`crate::resends`], and their audit actions.
 pub const SESSIONS_KIND: &str = "sessions";
@@ -120,6 +178,8 @@ pub struct SessionImport {
     pending: Vec<(u64, String, Session)>,
     /// On PostgreSQL, where the rows are copied (read as `staged_sessions`).
     copy: Option<CopyStage>,
+    /// On SQLite, the keys of the districts staged so far.
+    keys: crate::session_rows::OrganisationKeys,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -145,6 +205,7 @@ impl Store {
     pub async fn begin_sessions(&self, provider: &str) -> Result<SessionImport> {
         let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, provider, "provider", provider).await?;
+        let mut keys = crate::session_rows::OrganisationKeys::default();
         let copy = match self.bulk.postgres_pool() {
             Some(pool) => {
                 let copy =
@@ -162,17 +223,19 @@ impl Store {
             None => {
                 // Keyed by id and line, so that an id used twice stages both lines and
                 // `repeated_sessions` names them. The staged rows live in their key's B-tree
-                // alone (no rowid table beside it): one insert per row instead of two.
+                // alone (no rowid table beside it): one insert per row instead of two. They
+                // are encoded like `session_rows`, so the merge compares and copies columns.
                 sqlx::raw_sql(
                     "CREATE TEMP TABLE IF NOT EXISTS staged_sessions (
-                        session_id TEXT NOT NULL, line BIGINT NOT NULL, district_id TEXT NOT NULL,
-                        student_id TEXT NOT NULL, tutor_id TEXT NOT NULL, session_date TEXT NOT NULL,
-                        minutes INTEGER NOT NULL, status TEXT NOT NULL, group_size INTEGER,
+                        session_id TEXT NOT NULL, line BIGINT NOT NULL, district INTEGER NOT NULL,
+                        student_id TEXT NOT NULL, tutor_id TEXT NOT NULL, day INTEGER NOT NULL,
+                        minutes INTEGER NOT NULL, status INTEGER NOT NULL, group_size INTEGER,
                         subject TEXT NOT NULL, PRIMARY KEY (session_id, line)) WITHOUT ROWID;
                      DELETE FROM staged_sessions;",
                 )
                 .execute(&mut *tx)
                 .await?;
+                keys.key(&mut tx, provider).await?;
                 None
             }
         };
@@ -182,6 +245,7 @@ impl Store {
             provider: provider.to_string(),
             pending: Vec::with_capacity(BATCH),
             copy,
+            keys,
         })
     }
 
@@ -470,8 +534,10 @@ impl SessionImport {
             }
             return copy.send().await;
         }
+        use crate::session_rows::{day_number, status_code};
         let sql = format!(
-            "INSERT INTO staged_sessions ({STAGED_SESSION}) {}",
+            "INSERT INTO staged_sessions (session_id, line, {}) {}",
+            SQLITE_SESSIONS.compared,
             crate::values(self.backend, self.pending.len(), 10)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -479,12 +545,12 @@ impl SessionImport {
             q = q
                 .bind(s.session_id)
                 .bind(i64::try_from(line).unwrap_or(i64::MAX))
-                .bind(district)
+                .bind(self.keys.key(&mut self.tx, &district).await?)
                 .bind(s.student_id)
                 .bind(s.tutor_id)
-                .bind(s.date.to_string())
+                .bind(day_number(s.date))
                 .bind(i64::from(s.minutes))
-                .bind(s.status.as_str())
+                .bind(status_code(s.status))
                 .bind(s.group_size.map(i64::from))
                 .bind(s.subject);
         }
@@ -535,18 +601,21 @@ impl SessionImport {
         digest: Option<&ImportDigest>,
     ) -> Result<ImportCounts> {
         self.flush().await?;
-        let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(
-            "SELECT count(*),
+        let stored = StoredSessions::of(self.backend);
+        let (total, added, replaced): (i64, i64, i64) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*),
                     count(*) - count(s.session_id),
-                    CAST(coalesce(sum(CASE WHEN s.session_id IS NOT NULL AND
-                        (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size, s.subject)
-                        IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size, n.subject)
+                    CAST(coalesce(sum(CASE WHEN s.session_id IS NOT NULL AND {}
                         THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM staged_sessions n LEFT JOIN sessions s ON s.provider_id = $1 AND s.session_id = n.session_id",
-        )
-        .bind(&self.provider)
-        .fetch_one(&mut *self.tx)
-        .await?;
+             FROM staged_sessions n LEFT JOIN {} s ON {} AND s.session_id = n.session_id",
+                stored.changed("s", "n"),
+                stored.table,
+                stored.of_provider("s", "$1"),
+            )))
+            .bind(&self.provider)
+            .fetch_one(&mut *self.tx)
+            .await?;
         let counts = ImportCounts::of(total, added, replaced);
         let audit_id = audit(
             &mut self.tx,
@@ -559,21 +628,28 @@ impl SessionImport {
             ),
         )
         .await?;
-        sqlx::query(
-            "INSERT INTO session_history (provider_id, session_id, district_id, student_id, tutor_id,
-                    session_date, minutes, status, group_size, replaced_at, replaced_by, subject, written_by)
-             SELECT s.provider_id, s.session_id, s.district_id, s.student_id, s.tutor_id, s.session_date,
-                    s.minutes, s.status, s.group_size, $1, $2, s.subject, s.written_by
-             FROM sessions s JOIN staged_sessions n ON s.session_id = n.session_id
-             WHERE s.provider_id = $3 AND
-                (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size, s.subject)
-                IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size, n.subject)",
-        )
-        .bind(crate::now())
-        .bind(audit_id)
-        .bind(&self.provider)
-        .execute(&mut *self.tx)
-        .await?;
+        if replaced > 0 {
+            // The replaced versions, read as text through `sessions` (a view on SQLite).
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO session_history (provider_id, session_id, district_id, student_id, tutor_id,
+                        session_date, minutes, status, group_size, replaced_at, replaced_by, subject, written_by)
+                 SELECT v.provider_id, v.session_id, v.district_id, v.student_id, v.tutor_id, v.session_date,
+                        v.minutes, v.status, v.group_size, $1, $2, v.subject, v.written_by
+                 FROM sessions v
+                 WHERE v.provider_id = $3 AND v.session_id IN (
+                    SELECT n.session_id FROM staged_sessions n JOIN {} s
+                        ON {} AND s.session_id = n.session_id
+                    WHERE {})",
+                stored.table,
+                stored.of_provider("s", "$3"),
+                stored.changed("s", "n"),
+            )))
+            .bind(crate::now())
+            .bind(audit_id)
+            .bind(&self.provider)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         match self.backend {
             crate::Backend::Postgres => {
                 merge_sessions_postgres(&mut self.tx, &self.provider, audit_id).await?
@@ -596,22 +672,20 @@ impl SessionImport {
     }
 }
 
-/// SQLite's merge of the staged sessions: new rows added, changed rows replaced, identical
-/// rows left alone, in one statement.
+/// SQLite's merge of the staged sessions into `session_rows`: new rows added, changed rows
+/// replaced, identical rows left alone, in one statement.
 async fn merge_sessions_sqlite(tx: &mut Tx, provider: &str, audit_id: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject, written_by)
-             SELECT $1, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject, $2
+    let columns = SQLITE_SESSIONS.compared;
+    let set = set_excluded(&format!("{columns}, written_by"));
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO session_rows AS s (provider, session_id, {columns}, written_by)
+             SELECT {}, session_id, {columns}, $2
              FROM staged_sessions WHERE true
-             ON CONFLICT (provider_id, session_id) DO UPDATE SET
-                district_id = excluded.district_id, student_id = excluded.student_id, tutor_id = excluded.tutor_id,
-                session_date = excluded.session_date, minutes = excluded.minutes, status = excluded.status,
-                group_size = excluded.group_size, subject = excluded.subject, written_by = excluded.written_by
-             WHERE (sessions.district_id, sessions.student_id, sessions.tutor_id, sessions.session_date,
-                    sessions.minutes, sessions.status, sessions.group_size, sessions.subject)
-                IS DISTINCT FROM (excluded.district_id, excluded.student_id, excluded.tutor_id, excluded.session_date,
-                        excluded.minutes, excluded.status, excluded.group_size, excluded.subject)",
-    )
+             ON CONFLICT (provider, session_id) DO UPDATE SET {set}
+             WHERE {}",
+        SQLITE_SESSIONS.provider_value.replace("{}", "$1"),
+        SQLITE_SESSIONS.changed("s", "excluded"),
+    )))
     .bind(provider)
     .bind(audit_id)
     .execute(&mut **tx)

@@ -20,6 +20,7 @@ mod reviews;
 mod roster;
 mod school_attendance;
 mod scope;
+mod session_rows;
 mod statement_content;
 mod statement_digest;
 mod statements;
@@ -135,6 +136,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("sqlite/statement_deflate.sql")),
     (21, include_str!("sqlite/draft_deflate.sql")),
     (22, include_str!("sqlite/copy_staging.sql")),
+    (23, include_str!("sqlite/compact_sessions.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -158,6 +160,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("postgres/statement_deflate.sql")),
     (21, include_str!("postgres/draft_deflate.sql")),
     (22, include_str!("postgres/copy_staging.sql")),
+    (23, include_str!("postgres/compact_sessions.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
