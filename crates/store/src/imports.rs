@@ -7,6 +7,7 @@
 //! everything back.
 
 use crate::copy_stage::CopyStage;
+use crate::interned::{Interned, ORGANISATIONS};
 use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -179,7 +180,7 @@ pub struct SessionImport {
     /// On PostgreSQL, where the rows are copied (read as `staged_sessions`).
     copy: Option<CopyStage>,
     /// On SQLite, the keys of the districts staged so far.
-    keys: crate::session_rows::OrganisationKeys,
+    keys: Interned,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -205,7 +206,7 @@ impl Store {
     pub async fn begin_sessions(&self, provider: &str) -> Result<SessionImport> {
         let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, provider, "provider", provider).await?;
-        let mut keys = crate::session_rows::OrganisationKeys::default();
+        let mut keys = Interned::new(ORGANISATIONS);
         let copy = match self.bulk.postgres_pool() {
             Some(pool) => {
                 let copy =

@@ -12,6 +12,7 @@ mod contracts;
 mod copy_stage;
 mod drafts;
 mod imports;
+mod interned;
 mod ledger;
 mod meetings;
 mod provider_activity;
@@ -137,6 +138,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("sqlite/draft_deflate.sql")),
     (22, include_str!("sqlite/copy_staging.sql")),
     (23, include_str!("sqlite/compact_sessions.sql")),
+    (24, include_str!("sqlite/compact_students.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -161,6 +163,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("postgres/draft_deflate.sql")),
     (22, include_str!("postgres/copy_staging.sql")),
     (23, include_str!("postgres/compact_sessions.sql")),
+    (24, include_str!("postgres/compact_students.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

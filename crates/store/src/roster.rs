@@ -2,6 +2,7 @@
 
 use crate::copy_stage::CopyStage;
 use crate::imports::{qualified, set_excluded};
+use crate::interned::{Interned, FLAG_SETS};
 use crate::upserts::{Cell, Upserts};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
 use obc_core::{Grade, School, Student};
@@ -41,6 +42,16 @@ fn changed(old: &str, new: &str) -> String {
         qualified(old, STUDENT_VALUES),
         qualified(new, STUDENT_VALUES)
     )
+}
+
+/// Where a backend keeps the current students, as a roster import compares and merges them:
+/// SQLite in `student_rows`, with flags as a key of `flag_sets` (crate::interned), which its
+/// staged rows share; PostgreSQL in the table `students`, flags as text.
+fn stored_students(backend: crate::Backend) -> &'static str {
+    match backend {
+        crate::Backend::Sqlite => "student_rows",
+        crate::Backend::Postgres => "students",
+    }
 }
 
 fn flags_json(flags: &[(String, String)]) -> String {
@@ -172,10 +183,11 @@ impl Store {
             ..RosterReport::default()
         };
         self.stage_students(&mut tx, students).await?;
+        let stored = stored_students(self.backend);
         let (total, added, updated): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT count(*), count(*) - count(r.id),
                     CAST(coalesce(sum(CASE WHEN r.id IS NOT NULL AND {} THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM staged_students n LEFT JOIN students r ON r.district_id = $1 AND r.id = n.id",
+             FROM staged_students n LEFT JOIN {stored} r ON r.district_id = $1 AND r.id = n.id",
             changed("r", "n")
         )))
         .bind(district_id)
@@ -198,12 +210,15 @@ impl Store {
             ),
         )
         .await?;
-        // The replaced versions are kept before their successors are written.
+        // The replaced versions, read as text through `students`, are kept before their
+        // successors are written.
         sqlx::query(sqlx::AssertSqlSafe(crate::versions::keep_replaced(
             crate::versions::STUDENTS,
             &format!(
-                "JOIN staged_students n ON n.id = r.id WHERE r.district_id = $2 AND {}",
-                changed("r", "n")
+                "WHERE r.district_id = $2 AND r.id IN (
+                    SELECT n.id FROM staged_students n JOIN {stored} c
+                        ON c.district_id = $2 AND c.id = n.id WHERE {})",
+                changed("c", "n")
             ),
         )))
         .bind(audit_id)
@@ -211,12 +226,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO students (district_id, {STUDENT_VALUES_ID}, written_by)
+            "INSERT INTO {stored} (district_id, {STUDENT_VALUES_ID}, written_by)
              SELECT $1, {STUDENT_VALUES_ID}, $2 FROM staged_students WHERE true
              ON CONFLICT (district_id, id) DO UPDATE SET {}, written_by = excluded.written_by
              WHERE {}",
             set_excluded(STUDENT_VALUES),
-            changed("students", "excluded")
+            changed(stored, "excluded")
         )))
         .bind(district_id)
         .bind(audit_id)
@@ -229,17 +244,22 @@ impl Store {
     /// Stages `students` in `staged_students`, in multi-row batches (on PostgreSQL, copied);
     /// a repeated id keeps its later row.
     async fn stage_students(&self, tx: &mut Tx, students: &[Student]) -> Result<()> {
-        sqlx::raw_sql(
+        let flags_type = match self.backend {
+            crate::Backend::Sqlite => "INTEGER",
+            crate::Backend::Postgres => "TEXT",
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "CREATE TEMP TABLE IF NOT EXISTS staged_students (
                 id TEXT PRIMARY KEY, school_id TEXT NOT NULL, grade TEXT,
-                first_name TEXT NOT NULL, last_name TEXT NOT NULL, flags TEXT NOT NULL);
-             DELETE FROM staged_students;",
-        )
+                first_name TEXT NOT NULL, last_name TEXT NOT NULL, flags {flags_type} NOT NULL);
+             DELETE FROM staged_students;"
+        )))
         .execute(&mut **tx)
         .await?;
         if let Some(pool) = self.bulk.postgres_pool() {
             return copy_students(pool, tx, students).await;
         }
+        let mut flag_sets = Interned::new(FLAG_SETS);
         let mut staged = Upserts::new(
             self.backend,
             "staged_students",
@@ -257,7 +277,7 @@ impl Store {
                 Cell::Text(s.grade.as_ref().map(|g| g.to_string())),
                 text(&s.first_name),
                 text(&s.last_name),
-                Cell::Text(Some(flags_json(&s.flags))),
+                Cell::Int(flag_sets.key(tx, &flags_json(&s.flags)).await?),
             ];
             staged.push(tx, &s.id, row).await?;
         }
@@ -498,6 +518,8 @@ mod tests {
                 .unwrap();
             let first = store.last_audit_id().await.unwrap();
             students[700].last_name = "C".into();
+            // A changed flag set is a change too (SQLite stores it by key, see `flag_sets`).
+            students[701].flags = vec![("english_learner".into(), "N".into())];
             let r = store
                 .import_roster("t", "f", "d1", "D", &schools, &students)
                 .await
@@ -505,17 +527,25 @@ mod tests {
             let second = store.last_audit_id().await.unwrap();
             assert_eq!(
                 (r.students_added, r.students_updated, r.students_unchanged),
-                (0, 1, 1199)
+                (0, 2, 1198)
             );
-            let history: Vec<(String, String, i64, i64)> = sqlx::query_as(
-                "SELECT id, last_name, written_by, replaced_by FROM student_history",
+            let history: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+                "SELECT id, last_name, flags, written_by, replaced_by FROM student_history ORDER BY id",
             )
             .fetch_all(&store.pool)
             .await
             .unwrap();
+            let old_flags = r#"{"english_learner":"Y"}"#.to_string();
             assert_eq!(
                 history,
-                [("s0700".to_string(), "B".to_string(), first, second)]
+                [
+                    ("s0700".into(), "B".into(), old_flags.clone(), first, second),
+                    ("s0701".into(), "B".into(), old_flags, first, second)
+                ]
+            );
+            assert_eq!(
+                store.students("d1").await.unwrap()["s0701"].flags,
+                students[701].flags
             );
             let written: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT id, written_by FROM students WHERE written_by <> $1 ORDER BY id",
@@ -524,7 +554,10 @@ mod tests {
             .fetch_all(&store.pool)
             .await
             .unwrap();
-            assert_eq!(written, [("s0700".to_string(), second)]);
+            assert_eq!(
+                written,
+                [("s0700".to_string(), second), ("s0701".to_string(), second)]
+            );
             assert_eq!(store.students("d1").await.unwrap()["s0700"].last_name, "C");
         }
     }

@@ -4,9 +4,7 @@
 //! scale the text was most of the database. Imports encode here, in Rust, what the view
 //! decodes in SQL; a test holds the two together. PostgreSQL keeps the text table.
 
-use crate::{Result, Tx};
 use obc_core::SessionStatus;
-use std::collections::HashMap;
 
 /// 1970-01-01 as a Julian day number.
 const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
@@ -25,29 +23,6 @@ pub(crate) fn status_code(status: SessionStatus) -> i64 {
 /// 'unixepoch')` reads it back).
 pub(crate) fn day_number(date: time::Date) -> i64 {
     i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
-}
-
-/// The integer keys of organisation ids, added as an import first meets them. An import sees
-/// a handful of districts, so the map stays small whatever the file's size.
-#[derive(Default)]
-pub(crate) struct OrganisationKeys(HashMap<String, i64>);
-
-impl OrganisationKeys {
-    pub(crate) async fn key(&mut self, tx: &mut Tx, id: &str) -> Result<i64> {
-        if let Some(key) = self.0.get(id) {
-            return Ok(*key);
-        }
-        sqlx::query("INSERT OR IGNORE INTO organisation_keys (id) VALUES ($1)")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        let key: i64 = sqlx::query_scalar("SELECT key FROM organisation_keys WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        self.0.insert(id.to_string(), key);
-        Ok(key)
-    }
 }
 
 #[cfg(test)]

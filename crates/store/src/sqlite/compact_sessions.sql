@@ -24,8 +24,8 @@ CREATE TABLE session_rows (
     group_size   INTEGER,
     subject      TEXT NOT NULL DEFAULT '',
     written_by   INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (provider, session_id)
-);
+    PRIMARY KEY (district, student_id, provider, session_id)
+) WITHOUT ROWID;
 
 INSERT INTO organisation_keys (id)
     SELECT provider_id FROM sessions UNION SELECT district_id FROM sessions;
@@ -43,7 +43,7 @@ INSERT INTO session_rows (provider, session_id, district, student_id, tutor_id, 
 
 DROP TABLE sessions;
 
-CREATE INDEX session_rows_by_student ON session_rows (district, student_id, provider);
+CREATE UNIQUE INDEX session_rows_by_id ON session_rows (provider, session_id);
 
 CREATE VIEW sessions AS
     SELECT p.id AS provider_id, r.session_id, d.id AS district_id, r.student_id, r.tutor_id,
