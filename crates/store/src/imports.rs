@@ -7,7 +7,7 @@
 //! everything back.
 
 use crate::copy_stage::CopyStage;
-use crate::interned::{Interned, ORGANISATIONS};
+use crate::interned::{Interned, TEXT_KEYS};
 use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -34,8 +34,8 @@ struct StoredSessions {
 const SQLITE_SESSIONS: StoredSessions = StoredSessions {
     table: "session_rows",
     provider: "provider",
-    provider_value: "(SELECT key FROM organisation_keys WHERE id = {})",
-    compared: "district, student_id, tutor_id, day, minutes, status, group_size, subject",
+    provider_value: "(SELECT key FROM text_keys WHERE text = {})",
+    compared: "district, student_id, tutor, day, minutes, status, group_size, subject",
 };
 
 const POSTGRES_SESSIONS: StoredSessions = StoredSessions {
@@ -179,7 +179,7 @@ pub struct SessionImport {
     pending: Vec<(u64, String, Session)>,
     /// On PostgreSQL, where the rows are copied (read as `staged_sessions`).
     copy: Option<CopyStage>,
-    /// On SQLite, the keys of the districts staged so far.
+    /// On SQLite, the keys of the provider, districts and tutors staged so far.
     keys: Interned,
 }
 
@@ -206,7 +206,7 @@ impl Store {
     pub async fn begin_sessions(&self, provider: &str) -> Result<SessionImport> {
         let mut tx = self.write_tx().await?;
         ensure_organisation(&mut tx, provider, "provider", provider).await?;
-        let mut keys = Interned::new(ORGANISATIONS);
+        let mut keys = Interned::new(TEXT_KEYS);
         let copy = match self.bulk.postgres_pool() {
             Some(pool) => {
                 let copy =
@@ -229,7 +229,7 @@ impl Store {
                 sqlx::raw_sql(
                     "CREATE TEMP TABLE IF NOT EXISTS staged_sessions (
                         session_id TEXT NOT NULL, line BIGINT NOT NULL, district INTEGER NOT NULL,
-                        student_id TEXT NOT NULL, tutor_id TEXT NOT NULL, day INTEGER NOT NULL,
+                        student_id TEXT NOT NULL, tutor INTEGER NOT NULL, day INTEGER NOT NULL,
                         minutes INTEGER NOT NULL, status INTEGER NOT NULL, group_size INTEGER,
                         subject TEXT NOT NULL, PRIMARY KEY (session_id, line)) WITHOUT ROWID;
                      DELETE FROM staged_sessions;",
@@ -548,7 +548,7 @@ impl SessionImport {
                 .bind(i64::try_from(line).unwrap_or(i64::MAX))
                 .bind(self.keys.key(&mut self.tx, &district).await?)
                 .bind(s.student_id)
-                .bind(s.tutor_id)
+                .bind(self.keys.key(&mut self.tx, &s.tutor_id).await?)
                 .bind(day_number(s.date))
                 .bind(i64::from(s.minutes))
                 .bind(status_code(s.status))

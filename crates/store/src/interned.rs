@@ -1,20 +1,24 @@
-//! Texts SQLite stores once and refers to by integer key: organisation ids in session rows
-//! (`organisation_keys`, migration 23), students' demographic flags (`flag_sets`, migration
-//! 24). A state repeats a few such texts across millions of rows.
+//! Texts SQLite stores once and refers to by integer key: provider, district and tutor ids in
+//! session rows (`text_keys`, migration 23), students' demographic flags (`flag_sets`,
+//! migration 24). A state repeats a few thousand such texts across millions of rows.
 
 use crate::{Result, Tx};
 use std::collections::HashMap;
 
+/// At most this many keys are remembered.
+const REMEMBERED: usize = 100_000;
+
 /// The keys of one table's texts, added as an import first meets them and remembered for the
-/// rest of it. An import meets a handful of districts and of flag sets (at most one per
-/// student of a roster it already holds), so the map stays small beside its input.
+/// rest of it. A real import meets a handful of districts, a few thousand tutors and a few
+/// hundred flag sets; a hostile file naming a new tutor on every line only empties the map
+/// now and then (each miss is then a lookup), so memory stays bounded.
 pub(crate) struct Interned {
     table: &'static str,
     column: &'static str,
     keys: HashMap<String, i64>,
 }
 
-pub(crate) const ORGANISATIONS: (&str, &str) = ("organisation_keys", "id");
+pub(crate) const TEXT_KEYS: (&str, &str) = ("text_keys", "text");
 pub(crate) const FLAG_SETS: (&str, &str) = ("flag_sets", "flags");
 
 impl Interned {
@@ -44,6 +48,9 @@ impl Interned {
         .bind(text)
         .fetch_one(&mut **tx)
         .await?;
+        if self.keys.len() >= REMEMBERED {
+            self.keys.clear();
+        }
         self.keys.insert(text.to_string(), key);
         Ok(key)
     }

@@ -139,6 +139,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("sqlite/copy_staging.sql")),
     (23, include_str!("sqlite/compact_sessions.sql")),
     (24, include_str!("sqlite/compact_students.sql")),
+    (25, include_str!("sqlite/compact_ledger.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -164,6 +165,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("postgres/copy_staging.sql")),
     (23, include_str!("postgres/compact_sessions.sql")),
     (24, include_str!("postgres/compact_students.sql")),
+    (25, include_str!("postgres/compact_ledger.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers

@@ -1,6 +1,6 @@
-//! How SQLite keeps sessions (migration 23): `session_rows` holds the provider and district as
-//! integer keys of `organisation_keys`, the date as days since 1970-01-01 and the status as a
-//! code; the view `sessions` reads them back as the text columns every reader uses. At state
+//! How SQLite keeps sessions (migration 23): `session_rows` holds the provider, district and
+//! tutor ids as integer keys of `text_keys` (crate::interned), the date as days since
+//! 1970-01-01 and the status as a code; the view `sessions` reads them back as the text columns every reader uses. At state
 //! scale the text was most of the database. Imports encode here, in Rust, what the view
 //! decodes in SQL; a test holds the two together. PostgreSQL keeps the text table.
 
@@ -57,7 +57,7 @@ mod tests {
             sent.push(Session {
                 session_id: format!("s{i}"),
                 student_id: "st".into(),
-                tutor_id: "t".into(),
+                tutor_id: format!("t{}", i % 3),
                 date: crate::parse_date(date).unwrap(),
                 minutes: 30,
                 status,

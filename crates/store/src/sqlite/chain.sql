@@ -34,10 +34,9 @@ CREATE TRIGGER session_history_is_kept BEFORE DELETE ON session_history
 BEGIN SELECT RAISE(ABORT, 'session history is append-only'); END;
 
 -- A finalized statement's lines, inputs and postings are complete once it is linked: nothing
--- can be added to them afterwards (a correction goes on a later statement).
-CREATE TRIGGER ledger_entries_are_complete BEFORE INSERT ON ledger_entries
-WHEN EXISTS (SELECT 1 FROM ledger_chain WHERE kind = 'statement' AND record_id = NEW.statement_id)
-BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: a finalized statement''s postings are complete'); END;
+-- can be added to them afterwards (a correction goes on a later statement). The postings'
+-- trigger, `ledger_entries_are_complete`, is created by migration 25 on `ledger_rows` (this
+-- migration created it on the table `ledger_entries` until that became a view).
 CREATE TRIGGER statement_lines_are_complete BEFORE INSERT ON statement_lines
 WHEN EXISTS (SELECT 1 FROM ledger_chain WHERE kind = 'statement' AND record_id = NEW.statement_id)
 BEGIN SELECT RAISE(ABORT, 'finalized statements are never edited'); END;
