@@ -823,6 +823,93 @@ mod tests {
         locations.into_iter().map(|(l, _)| l).collect()
     }
 
+    /// The rows of SQLite's compacted tables, one JSON array each, in key order: read from the
+    /// tables before migrations 23-25 and from the views that replace them after.
+    async fn compacted_rows(conn: &mut sqlx::AnyConnection) -> Vec<String> {
+        let mut rows = Vec::new();
+        for sql in [
+            "SELECT json_array(provider_id, session_id, district_id, student_id, tutor_id,
+                session_date, minutes, status, group_size, subject, written_by)
+             FROM sessions ORDER BY provider_id, session_id",
+            "SELECT json_array(district_id, id, school_id, grade, first_name, last_name, flags,
+                written_by) FROM students ORDER BY district_id, id",
+            "SELECT json_array(id, statement_id, posting, account, amount_cents, student_id, memo)
+             FROM ledger_entries ORDER BY id",
+            "SELECT json_array(statement_id, student_id, rule, base_cents, contingent_cents)
+             FROM statement_lines ORDER BY statement_id, student_id",
+        ] {
+            let table: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut *conn).await.unwrap();
+            rows.extend(table);
+        }
+        rows
+    }
+
+    #[tokio::test]
+    async fn migrations_23_to_25_keep_every_row_of_the_compacted_tables() {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let path = std::env::temp_dir().join(format!("obc-store-v22-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE schema_version (version BIGINT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for (version, sql) in SQLITE_MIGRATIONS.iter().take_while(|(v, _)| *v <= 22) {
+            sqlx::raw_sql(*sql).execute(&mut conn).await.unwrap();
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        // Every status, a leap day, two providers and districts sharing a tutor id, flags
+        // shared and not, a posting under the default name, one under another and one without
+        // a student.
+        sqlx::raw_sql(
+            "INSERT INTO organisations (id, kind, name) VALUES
+                ('d1', 'district', 'D1'), ('d2', 'district', 'D2');
+             INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id,
+                session_date, minutes, status, group_size, subject, written_by) VALUES
+                ('p1', 's1', 'd1', 'st1', 'T1', '2024-02-29', 30, 'attended', NULL, '', 3),
+                ('p1', 's2', 'd1', 'st1', 'T1', '2024-03-01', 0, 'student_absent', 2, 'math', 3),
+                ('p1', 's3', 'd2', 'st2', 'T2', '1999-12-31', 0, 'district_cancelled', 1, '', 0),
+                ('p2', 's1', 'd1', 'st1', 'T1', '2025-01-01', 0, 'provider_cancelled', NULL, '', 4);
+             INSERT INTO students (district_id, id, school_id, grade, first_name, last_name,
+                flags, written_by) VALUES
+                ('d1', 'st1', 'sch', '6', 'A', 'B', '{\"ell\":\"Y\"}', 1),
+                ('d1', 'st3', 'sch', NULL, 'C', 'D', '{\"ell\":\"Y\"}', 1),
+                ('d2', 'st2', 'sch', 'K', 'E', 'F', '{}', 2);
+             INSERT INTO statements (id, contract_id, contract_version, milestone, milestone_date,
+                statement_date, inputs_hash, content_sha256, engine_version, total_cents,
+                content_json, finalized_at, finalized_by) VALUES
+                (1, 'c1', 1, 'final', '2025-06-01', '2025-06-02', 'h', 's', 'e', 100, '{}', 't', 'u');
+             INSERT INTO statement_lines VALUES (1, 'st1', 'base', 100, 0), (1, 'st2', 'none', 0, 0);
+             INSERT INTO ledger_entries (statement_id, posting, account, amount_cents, student_id,
+                memo) VALUES
+                (1, 'c1/final/st1', 'district_payable:d1', -100, 'st1', 'base (milestone.final)'),
+                (1, 'c1/final/st1', 'provider_receivable:p1', 100, 'st1', 'base (milestone.final)'),
+                (1, 'c1/final/adjustment/midyear/st1', 'district_payable:d1', -5, 'st1', 'fix'),
+                (1, 'c1/final/nte_cap', 'provider_receivable:p1', 5, NULL, 'nte_cap');",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let before = compacted_rows(&mut conn).await;
+        conn.close().await.unwrap();
+        let store = Store::open(path.to_str().unwrap(), false).await.unwrap();
+        let mut conn = store.pool.acquire().await.unwrap().detach();
+        assert_eq!(compacted_rows(&mut conn).await, before);
+        let defaults: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM ledger_rows WHERE posting IS NULL")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(defaults, 2, "default posting names are not stored");
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn migration_6_keeps_stored_tests_and_lets_two_tests_share_a_sitting() {
         for location in databases_at_version_5().await {
