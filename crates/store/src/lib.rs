@@ -662,6 +662,38 @@ pub(crate) mod test_support {
         Some(Store::open(&url, true).await.unwrap())
     }
 
+    /// A new SQLite file under the system's temp directory (`name` and the process id), and a
+    /// connection to it: for databases built as an earlier release left them.
+    pub async fn new_sqlite_file(name: &str) -> (std::path::PathBuf, sqlx::AnyConnection) {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let path = std::env::temp_dir().join(format!("obc-{name}-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        (path, sqlx::AnyConnection::connect(&url).await.unwrap())
+    }
+
+    /// Runs `migrations` up to version `last` on an empty database, recording them as
+    /// `Store::open` does, so that opening it afterwards runs only the later ones.
+    pub async fn migrate_until(
+        conn: &mut sqlx::AnyConnection,
+        migrations: &[(i64, &'static str)],
+        last: i64,
+    ) {
+        sqlx::raw_sql("CREATE TABLE schema_version (version BIGINT PRIMARY KEY)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        for (version, sql) in migrations.iter().take_while(|(v, _)| *v <= last) {
+            sqlx::raw_sql(*sql).execute(&mut *conn).await.unwrap();
+            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+
     /// A fresh database of every backend under test: SQLite, and PostgreSQL when configured.
     pub async fn stores() -> Vec<Store> {
         let mut stores = vec![fresh().await];
@@ -799,18 +831,7 @@ mod tests {
                 Backend::Sqlite => SQLITE_MIGRATIONS,
                 Backend::Postgres => POSTGRES_MIGRATIONS,
             };
-            sqlx::raw_sql("CREATE TABLE schema_version (version BIGINT PRIMARY KEY)")
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            for (version, sql) in &migrations[..5] {
-                sqlx::raw_sql(*sql).execute(&mut conn).await.unwrap();
-                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                    .bind(version)
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
+            test_support::migrate_until(&mut conn, migrations, 5).await;
             sqlx::raw_sql(
                 "INSERT INTO assessment_results VALUES ('d1', 's1', 'MAP Growth', 'Reading',
                     'Spring 2013-2014', '2014-03-17', 32400, '152', NULL, NULL, 0, '[]')",
@@ -847,23 +868,8 @@ mod tests {
     #[tokio::test]
     async fn migrations_23_to_25_keep_every_row_of_the_compacted_tables() {
         use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let path = std::env::temp_dir().join(format!("obc-store-v22-{}.db", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql("CREATE TABLE schema_version (version BIGINT PRIMARY KEY)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        for (version, sql) in SQLITE_MIGRATIONS.iter().take_while(|(v, _)| *v <= 22) {
-            sqlx::raw_sql(*sql).execute(&mut conn).await.unwrap();
-            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                .bind(version)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
+        let (path, mut conn) = test_support::new_sqlite_file("store-v22").await;
+        test_support::migrate_until(&mut conn, SQLITE_MIGRATIONS, 22).await;
         // Every status, a leap day, two providers and districts sharing a tutor id, flags
         // shared and not, a posting under the default name, one under another and one without
         // a student.

@@ -659,29 +659,14 @@ mod idempotency_tests {
 #[cfg(test)]
 mod tests {
     use crate::{Store, SQLITE_MIGRATIONS};
-    use sqlx::{AnyConnection, Connection};
+    use sqlx::Connection;
 
     /// A database made before migration 9, with a user and an API token, upgrades: the token
     /// still works and now expires 90 days after the upgrade.
     #[tokio::test]
     async fn tokens_made_before_expiry_existed_get_90_days() {
-        sqlx::any::install_default_drivers();
-        let path = std::env::temp_dir().join(format!("obc-upgrade-{}.db", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let mut conn = AnyConnection::connect(&url).await.unwrap();
-        sqlx::raw_sql("CREATE TABLE schema_version (version INTEGER PRIMARY KEY)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        for (version, sql) in SQLITE_MIGRATIONS.iter().filter(|(v, _)| *v <= 5) {
-            sqlx::raw_sql(*sql).execute(&mut conn).await.unwrap();
-            sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
-                .bind(version)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
+        let (path, mut conn) = crate::test_support::new_sqlite_file("upgrade").await;
+        crate::test_support::migrate_until(&mut conn, SQLITE_MIGRATIONS, 5).await;
         sqlx::raw_sql(
             "INSERT INTO users (id, username, password_hash, role, created_at) VALUES (1, 'old', 'x', 'admin', '2024-01-01T00:00:00Z');
              INSERT INTO api_tokens (token_sha256, user_id, label, created_at) VALUES ('2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b', 1, 'old', '2024-01-01T00:00:00Z');",
