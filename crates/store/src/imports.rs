@@ -199,6 +199,42 @@ pub struct AssessmentImport {
     pending: Vec<AssessmentResult>,
     /// On PostgreSQL, where the rows are copied until they are staged.
     copy: Option<CopyStage>,
+    /// On SQLite, the keys of the district, assessments, subjects and terms staged so far.
+    keys: Interned,
+}
+
+/// Where a backend keeps the current MAP results, as an import compares and merges them:
+/// SQLite in the compact `assessment_rows` (migration 26: the district, assessment, subject
+/// and term as keys of `text_keys`, the date as a day number), whose columns its staged rows
+/// share, encoded alike; PostgreSQL in the text table `assessment_results`.
+struct StoredTests {
+    table: &'static str,
+    /// The district column's value for the district id bound as `{}`.
+    district_value: &'static str,
+}
+
+const SQLITE_TESTS: StoredTests = StoredTests {
+    table: "assessment_rows",
+    district_value: "(SELECT key FROM text_keys WHERE text = {})",
+};
+
+const POSTGRES_TESTS: StoredTests = StoredTests {
+    table: "assessment_results",
+    district_value: "{}",
+};
+
+impl StoredTests {
+    fn of(backend: crate::Backend) -> &'static StoredTests {
+        match backend {
+            crate::Backend::Sqlite => &SQLITE_TESTS,
+            crate::Backend::Postgres => &POSTGRES_TESTS,
+        }
+    }
+
+    /// The district column's value for the district bound as `param`.
+    fn district(&self, param: &str) -> String {
+        self.district_value.replace("{}", param)
+    }
 }
 
 impl Store {
@@ -255,25 +291,34 @@ impl Store {
         let mut tx = self.write_tx().await?;
         // `ident` is a test's identity within the file (its TestID, else its natural key); the
         // index on the natural key serves the upgrade of tests stored before TestIDs were kept.
-        sqlx::raw_sql(
+        // On SQLite the assessment, subject, term and date are encoded like `assessment_rows`.
+        let coded = match self.backend {
+            crate::Backend::Sqlite => "INTEGER",
+            crate::Backend::Postgres => "TEXT",
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "CREATE TEMP TABLE IF NOT EXISTS staged_tests (
                 ident TEXT PRIMARY KEY,
-                student_id TEXT NOT NULL, assessment TEXT NOT NULL, subject TEXT NOT NULL,
-                term_name TEXT NOT NULL, test_date TEXT NOT NULL, start_seconds INTEGER NOT NULL,
+                student_id TEXT NOT NULL, assessment {coded} NOT NULL, subject {coded} NOT NULL,
+                term_name {coded} NOT NULL, test_date {coded} NOT NULL, start_seconds INTEGER NOT NULL,
                 score TEXT, percentile TEXT, rapid_guessing_pct TEXT, growth_measure INTEGER NOT NULL,
                 growth TEXT NOT NULL, test_id TEXT NOT NULL, norms TEXT);
              CREATE INDEX IF NOT EXISTS staged_tests_key ON staged_tests
                 (student_id, assessment, subject, term_name, test_date, start_seconds);
-             DELETE FROM staged_tests;",
-        )
+             DELETE FROM staged_tests;"
+        )))
         .execute(&mut *tx)
         .await?;
+        let mut keys = Interned::new(TEXT_KEYS);
         let copy = match self.bulk.postgres_pool() {
             Some(pool) => {
                 let columns = format!("line, ident, {TEST_COLUMNS}");
                 Some(CopyStage::begin(pool, &mut tx, "copy_tests", columns).await?)
             }
-            None => None,
+            None => {
+                keys.key(&mut tx, district).await?;
+                None
+            }
         };
         Ok(AssessmentImport {
             tx,
@@ -281,6 +326,7 @@ impl Store {
             district: district.to_string(),
             pending: Vec::with_capacity(BATCH),
             copy,
+            keys,
         })
     }
 
@@ -849,13 +895,21 @@ impl AssessmentImport {
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (ident, r) in batch {
+            // SQLite stages keys and a day number, PostgreSQL the texts.
+            q = q.bind(ident).bind(r.student_id);
+            q = match self.backend {
+                crate::Backend::Sqlite => q
+                    .bind(self.keys.key(&mut self.tx, &r.assessment).await?)
+                    .bind(self.keys.key(&mut self.tx, &r.subject).await?)
+                    .bind(self.keys.key(&mut self.tx, &r.term_name).await?)
+                    .bind(crate::session_rows::day_number(r.date)),
+                crate::Backend::Postgres => q
+                    .bind(r.assessment)
+                    .bind(r.subject)
+                    .bind(r.term_name)
+                    .bind(r.date.to_string()),
+            };
             q = q
-                .bind(ident)
-                .bind(r.student_id)
-                .bind(r.assessment)
-                .bind(r.subject)
-                .bind(r.term_name)
-                .bind(r.date.to_string())
                 .bind(i64::from(r.start_seconds))
                 .bind(r.score.map(|d| d.to_string()))
                 .bind(r.percentile.map(|d| d.to_string()))
@@ -876,16 +930,20 @@ impl AssessmentImport {
     /// [`AssessmentImport::keep_adopted`] moves its earlier version to the history. Returns how
     /// many rows were adopted.
     async fn adopt_test_ids(&mut self) -> Result<u64> {
-        let staged_test_id = "SELECT min(n.test_id) FROM staged_tests n
-            WHERE n.test_id <> '' AND n.student_id = assessment_results.student_id
-              AND n.assessment = assessment_results.assessment AND n.subject = assessment_results.subject
-              AND n.term_name = assessment_results.term_name AND n.test_date = assessment_results.test_date
-              AND n.start_seconds = assessment_results.start_seconds
-              AND NOT EXISTS (SELECT 1 FROM assessment_results r
-                  WHERE r.district_id = $1 AND r.test_id = n.test_id AND r.test_id <> '')";
+        let stored = StoredTests::of(self.backend);
+        let (t, district) = (stored.table, stored.district("$1"));
+        let staged_test_id = format!(
+            "SELECT min(n.test_id) FROM staged_tests n
+            WHERE n.test_id <> '' AND n.student_id = {t}.student_id
+              AND n.assessment = {t}.assessment AND n.subject = {t}.subject
+              AND n.term_name = {t}.term_name AND n.test_date = {t}.test_date
+              AND n.start_seconds = {t}.start_seconds
+              AND NOT EXISTS (SELECT 1 FROM {t} r
+                  WHERE r.district_id = {district} AND r.test_id = n.test_id AND r.test_id <> '')"
+        );
         let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE assessment_results SET test_id = ({staged_test_id}), written_by = -1 - written_by
-             WHERE district_id = $1 AND test_id = '' AND ({staged_test_id}) IS NOT NULL"
+            "UPDATE {t} SET test_id = ({staged_test_id}), written_by = -1 - written_by
+             WHERE district_id = {district} AND test_id = '' AND ({staged_test_id}) IS NOT NULL"
         )))
         .bind(&self.district)
         .execute(&mut *self.tx)
@@ -941,21 +999,25 @@ impl AssessmentImport {
             copy.delete(&mut self.tx).await?;
         }
         let adopted = self.adopt_test_ids().await?;
+        let stored = StoredTests::of(self.backend);
         let mut counts = ImportCounts::default();
         let all = format!("{NATURAL_KEY}, {TEST_VALUES}");
         for (staged, matching, _, _) in TEST_KINDS {
-            let (total, added, replaced): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT count(*), count(*) - count(r.student_id),
+            let (total, added, replaced): (i64, i64, i64) =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT count(*), count(*) - count(r.student_id),
                         CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND
                             ({}) IS DISTINCT FROM ({}) THEN 1 ELSE 0 END), 0) AS BIGINT)
-                 FROM staged_tests n LEFT JOIN assessment_results r ON r.district_id = $1 AND {matching}
+                 FROM staged_tests n LEFT JOIN {} r ON r.district_id = {} AND {matching}
                  WHERE n.{staged}",
-                qualified("r", &all),
-                qualified("n", &all),
-            )))
-            .bind(&self.district)
-            .fetch_one(&mut *self.tx)
-            .await?;
+                    qualified("r", &all),
+                    qualified("n", &all),
+                    stored.table,
+                    stored.district("$1"),
+                )))
+                .bind(&self.district)
+                .fetch_one(&mut *self.tx)
+                .await?;
             let kind = ImportCounts::of(total, added, replaced);
             counts.added += kind.added;
             counts.replaced += kind.replaced;
@@ -973,29 +1035,43 @@ impl AssessmentImport {
             self.keep_adopted(audit_id).await?;
         }
         for (staged, matching, conflict, values) in TEST_KINDS {
-            // A row adopted above (written by this import) already has its history.
+            // A row adopted above (written by this import) already has its history. The
+            // replaced rows are compared as stored, and kept as the text `assessment_results`
+            // reads (on SQLite, the view's `row_key` names them).
+            let replaced = format!(
+                "n.{staged} AND r.written_by <> $1 AND ({}) IS DISTINCT FROM ({})",
+                qualified("r", values),
+                qualified("n", values),
+            );
+            let source = match self.backend {
+                crate::Backend::Postgres => format!(
+                    "JOIN staged_tests n ON {matching} WHERE r.district_id = $2 AND {replaced}"
+                ),
+                crate::Backend::Sqlite => format!(
+                    "WHERE r.row_key IN (SELECT r.rowid FROM staged_tests n
+                        JOIN assessment_rows r ON r.district_id = {} AND {matching}
+                        WHERE {replaced})",
+                    stored.district("$2")
+                ),
+            };
             sqlx::query(sqlx::AssertSqlSafe(crate::versions::keep_replaced(
                 crate::versions::ASSESSMENTS,
-                &format!(
-                    "JOIN staged_tests n ON {matching}
-                     WHERE r.district_id = $2 AND n.{staged} AND r.written_by <> $1
-                       AND ({}) IS DISTINCT FROM ({})",
-                    qualified("r", values),
-                    qualified("n", values),
-                ),
+                &source,
             )))
             .bind(audit_id)
             .bind(&self.district)
             .execute(&mut *self.tx)
             .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO assessment_results (district_id, {TEST_COLUMNS}, written_by)
-                 SELECT $1, {TEST_COLUMNS}, $2 FROM staged_tests WHERE {staged}
+                "INSERT INTO {t} (district_id, {TEST_COLUMNS}, written_by)
+                 SELECT {}, {TEST_COLUMNS}, $2 FROM staged_tests WHERE {staged}
                  ON CONFLICT {conflict} DO UPDATE SET {}, written_by = excluded.written_by
                  WHERE ({}) IS DISTINCT FROM ({})",
+                stored.district("$1"),
                 set_excluded(values),
-                qualified("assessment_results", values),
+                qualified(stored.table, values),
                 qualified("excluded", values),
+                t = stored.table,
             )))
             .bind(&self.district)
             .bind(audit_id)

@@ -140,6 +140,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("sqlite/compact_sessions.sql")),
     (24, include_str!("sqlite/compact_students.sql")),
     (25, include_str!("sqlite/compact_ledger.sql")),
+    (26, include_str!("sqlite/compact_assessments.sql")),
 ];
 
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -166,6 +167,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("postgres/compact_sessions.sql")),
     (24, include_str!("postgres/compact_students.sql")),
     (25, include_str!("postgres/compact_ledger.sql")),
+    (26, include_str!("postgres/compact_assessments.sql")),
 ];
 
 /// The key of the PostgreSQL advisory lock every write transaction takes, so that writers
@@ -845,7 +847,7 @@ mod tests {
     }
 
     /// The rows of SQLite's compacted tables, one JSON array each, in key order: read from the
-    /// tables before migrations 23-25 and from the views that replace them after.
+    /// tables before migrations 23-26 and from the views that replace them after.
     async fn compacted_rows(conn: &mut sqlx::AnyConnection) -> Vec<String> {
         let mut rows = Vec::new();
         for sql in [
@@ -858,6 +860,10 @@ mod tests {
              FROM ledger_entries ORDER BY id",
             "SELECT json_array(statement_id, student_id, rule, base_cents, contingent_cents)
              FROM statement_lines ORDER BY statement_id, student_id",
+            "SELECT json_array(district_id, student_id, assessment, subject, term_name, test_date,
+                start_seconds, score, percentile, rapid_guessing_pct, growth_measure, growth,
+                test_id, norms, written_by)
+             FROM assessment_results ORDER BY district_id, student_id, test_date, test_id",
         ] {
             let table: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut *conn).await.unwrap();
             rows.extend(table);
@@ -866,13 +872,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn migrations_23_to_25_keep_every_row_of_the_compacted_tables() {
+    async fn migrations_23_to_26_keep_every_row_of_the_compacted_tables() {
         use sqlx::Connection;
         let (path, mut conn) = test_support::new_sqlite_file("store-v22").await;
         test_support::migrate_until(&mut conn, SQLITE_MIGRATIONS, 22).await;
+
         // Every status, a leap day, two providers and districts sharing a tutor id, flags
         // shared and not, a posting under the default name, one under another and one without
-        // a student.
+        // a student, tests with and without a TestID in two districts and subjects.
         sqlx::raw_sql(
             "INSERT INTO organisations (id, kind, name) VALUES
                 ('d1', 'district', 'D1'), ('d2', 'district', 'D2');
@@ -897,7 +904,15 @@ mod tests {
                 (1, 'c1/final/st1', 'district_payable:d1', -100, 'st1', 'base (milestone.final)'),
                 (1, 'c1/final/st1', 'provider_receivable:p1', 100, 'st1', 'base (milestone.final)'),
                 (1, 'c1/final/adjustment/midyear/st1', 'district_payable:d1', -5, 'st1', 'fix'),
-                (1, 'c1/final/nte_cap', 'provider_receivable:p1', 5, NULL, 'nte_cap');",
+                (1, 'c1/final/nte_cap', 'provider_receivable:p1', 5, NULL, 'nte_cap');
+             INSERT INTO assessment_results VALUES
+                ('d1', 'st1', 'MAP Growth', 'Mathematics', 'Fall 2024-2025', '2024-09-10', 0,
+                 '192', '3', '2', 1, '[[\"4\",null,null],[null,null,null],[null,null,null]]',
+                 '300000001', NULL, 2),
+                ('d1', 'st1', 'MAP Growth', 'Mathematics', 'Winter 2024-2025', '2025-01-16',
+                 3600, '201', NULL, NULL, 0, '[]', '', '2020', 2),
+                ('d2', 'st2', 'MAP Growth', 'Reading', 'Fall 2024-2025', '2024-02-29', 0, NULL,
+                 NULL, NULL, 1, '[]', 'T9', NULL, 0);",
         )
         .execute(&mut conn)
         .await
@@ -934,7 +949,10 @@ mod tests {
             assert_eq!(tests, [("152".to_string(), String::new(), None)]);
             // The same sitting under another TestID is a second row.
             sqlx::raw_sql(
-                "INSERT INTO assessment_results VALUES ('d1', 's1', 'MAP Growth', 'Reading',
+                "INSERT INTO assessment_results (district_id, student_id, assessment, subject, term_name,
+                    test_date, start_seconds, score, percentile, rapid_guessing_pct, growth_measure,
+                    growth, test_id, norms, written_by)
+                    VALUES ('d1', 's1', 'MAP Growth', 'Reading',
                     'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', '2020', 0)",
             )
             .execute(&store.pool)
@@ -942,7 +960,10 @@ mod tests {
             .unwrap();
             // A TestID is unique within a district.
             let twin = sqlx::raw_sql(
-                "INSERT INTO assessment_results VALUES ('d1', 's2', 'MAP Growth', 'Reading',
+                "INSERT INTO assessment_results (district_id, student_id, assessment, subject, term_name,
+                    test_date, start_seconds, score, percentile, rapid_guessing_pct, growth_measure,
+                    growth, test_id, norms, written_by)
+                    VALUES ('d1', 's2', 'MAP Growth', 'Reading',
                     'Spring 2013-2014', '2014-03-17', 32400, '157', NULL, NULL, 1, '[]', 'T1', NULL, 0)",
             )
             .execute(&store.pool)
