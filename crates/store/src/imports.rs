@@ -6,8 +6,10 @@
 //! left alone, so re-sending a file changes nothing. Dropping an import without `commit` rolls
 //! everything back.
 
+use crate::compact::{
+    day_number, encoded_type, status_code, stored_table, text_key, Interned, TEXT_KEYS,
+};
 use crate::copy_stage::CopyStage;
-use crate::interned::{Interned, TEXT_KEYS};
 use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -20,28 +22,28 @@ const BATCH: usize = 500;
 const STAGED_SESSION: &str = "session_id, line, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject";
 
 /// Where a backend keeps the current sessions, as an import compares and merges them: SQLite
-/// in the compact `session_rows` (crate::session_rows), whose columns its staging table shares;
+/// in the compact `session_rows` (crate::compact), whose columns its staging table shares;
 /// PostgreSQL in the text table `sessions`, read from the copied rows.
 struct StoredSessions {
+    backend: crate::Backend,
     table: &'static str,
-    /// The provider's column, and its value for the provider id bound as `{}`.
+    /// The provider's column.
     provider: &'static str,
-    provider_value: &'static str,
     /// The columns a re-sent session is compared on, named alike in the staged rows.
     compared: &'static str,
 }
 
 const SQLITE_SESSIONS: StoredSessions = StoredSessions {
+    backend: crate::Backend::Sqlite,
     table: "session_rows",
     provider: "provider",
-    provider_value: "(SELECT key FROM text_keys WHERE text = {})",
     compared: "district, student_id, tutor, day, minutes, status, group_size, subject",
 };
 
 const POSTGRES_SESSIONS: StoredSessions = StoredSessions {
+    backend: crate::Backend::Postgres,
     table: "sessions",
     provider: "provider_id",
-    provider_value: "{}",
     compared:
         "district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject",
 };
@@ -59,21 +61,14 @@ impl StoredSessions {
         format!(
             "{alias}.{} = {}",
             self.provider,
-            self.provider_value.replace("{}", param)
+            text_key(self.backend, param)
         )
     }
 
     /// True when the stored row `stored` and the staged row `staged` differ in a compared
     /// column.
     fn changed(&self, stored: &str, staged: &str) -> String {
-        let side = |alias: &str| {
-            self.compared
-                .split(", ")
-                .map(|c| format!("{alias}.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        format!("({}) IS DISTINCT FROM ({})", side(stored), side(staged))
+        differs(stored, staged, self.compared)
     }
 }
 
@@ -203,40 +198,6 @@ pub struct AssessmentImport {
     keys: Interned,
 }
 
-/// Where a backend keeps the current MAP results, as an import compares and merges them:
-/// SQLite in the compact `assessment_rows` (migration 26: the district, assessment, subject
-/// and term as keys of `text_keys`, the date as a day number), whose columns its staged rows
-/// share, encoded alike; PostgreSQL in the text table `assessment_results`.
-struct StoredTests {
-    table: &'static str,
-    /// The district column's value for the district id bound as `{}`.
-    district_value: &'static str,
-}
-
-const SQLITE_TESTS: StoredTests = StoredTests {
-    table: "assessment_rows",
-    district_value: "(SELECT key FROM text_keys WHERE text = {})",
-};
-
-const POSTGRES_TESTS: StoredTests = StoredTests {
-    table: "assessment_results",
-    district_value: "{}",
-};
-
-impl StoredTests {
-    fn of(backend: crate::Backend) -> &'static StoredTests {
-        match backend {
-            crate::Backend::Sqlite => &SQLITE_TESTS,
-            crate::Backend::Postgres => &POSTGRES_TESTS,
-        }
-    }
-
-    /// The district column's value for the district bound as `param`.
-    fn district(&self, param: &str) -> String {
-        self.district_value.replace("{}", param)
-    }
-}
-
 impl Store {
     /// Starts a session upload for `provider` (created if new).
     pub async fn begin_sessions(&self, provider: &str) -> Result<SessionImport> {
@@ -292,10 +253,7 @@ impl Store {
         // `ident` is a test's identity within the file (its TestID, else its natural key); the
         // index on the natural key serves the upgrade of tests stored before TestIDs were kept.
         // On SQLite the assessment, subject, term and date are encoded like `assessment_rows`.
-        let coded = match self.backend {
-            crate::Backend::Sqlite => "INTEGER",
-            crate::Backend::Postgres => "TEXT",
-        };
+        let coded = encoded_type(self.backend);
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "CREATE TEMP TABLE IF NOT EXISTS staged_tests (
                 ident TEXT PRIMARY KEY,
@@ -581,7 +539,6 @@ impl SessionImport {
             }
             return copy.send().await;
         }
-        use crate::session_rows::{day_number, status_code};
         let sql = format!(
             "INSERT INTO staged_sessions (session_id, line, {}) {}",
             SQLITE_SESSIONS.compared,
@@ -730,7 +687,7 @@ async fn merge_sessions_sqlite(tx: &mut Tx, provider: &str, audit_id: i64) -> Re
              FROM staged_sessions WHERE true
              ON CONFLICT (provider, session_id) DO UPDATE SET {set}
              WHERE {}",
-        SQLITE_SESSIONS.provider_value.replace("{}", "$1"),
+        text_key(crate::Backend::Sqlite, "$1"),
         SQLITE_SESSIONS.changed("s", "excluded"),
     )))
     .bind(provider)
@@ -745,25 +702,29 @@ async fn merge_sessions_sqlite(tx: &mut Tx, provider: &str, audit_id: i64) -> Re
 /// PostgreSQL tries every row's insert speculatively first: 15 s of a 2.4-million-row first
 /// import, against 9 s for the plain insert.
 async fn merge_sessions_postgres(tx: &mut Tx, provider: &str, audit_id: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions s SET district_id = n.district_id, student_id = n.student_id,
-            tutor_id = n.tutor_id, session_date = n.session_date, minutes = n.minutes,
-            status = n.status, group_size = n.group_size, subject = n.subject, written_by = $2
+    let columns = POSTGRES_SESSIONS.compared;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE sessions s SET {}, written_by = $2
          FROM staged_sessions n
-         WHERE s.provider_id = $1 AND s.session_id = n.session_id AND
-            (s.district_id, s.student_id, s.tutor_id, s.session_date, s.minutes, s.status, s.group_size, s.subject)
-            IS DISTINCT FROM (n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size, n.subject)",
-    )
+         WHERE s.provider_id = $1 AND s.session_id = n.session_id AND {}",
+        columns
+            .split(", ")
+            .map(|c| format!("{c} = n.{c}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        POSTGRES_SESSIONS.changed("s", "n"),
+    )))
     .bind(provider)
     .bind(audit_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO sessions (provider_id, session_id, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject, written_by)
-         SELECT $1, n.session_id, n.district_id, n.student_id, n.tutor_id, n.session_date, n.minutes, n.status, n.group_size, n.subject, $2
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO sessions (provider_id, session_id, {columns}, written_by)
+         SELECT $1, n.session_id, {}, $2
          FROM staged_sessions n
          WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.provider_id = $1 AND s.session_id = n.session_id)",
-    )
+        qualified("n", columns),
+    )))
     .bind(provider)
     .bind(audit_id)
     .execute(&mut **tx)
@@ -817,12 +778,22 @@ const TEST_KINDS: [(&str, &str, &str, &str); 2] = [
 ];
 
 /// `columns` (comma-separated) each prefixed with `table.`.
-pub(crate) fn qualified(table: &str, columns: &str) -> String {
+fn qualified(table: &str, columns: &str) -> String {
     columns
         .split(',')
         .map(|c| format!("{table}.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// True when row `old` differs from row `new` (table names or aliases) in one of `columns`
+/// (comma-separated), NULLs compared as values: how every import tells a changed row.
+pub(crate) fn differs(old: &str, new: &str, columns: &str) -> String {
+    format!(
+        "({}) IS DISTINCT FROM ({})",
+        qualified(old, columns),
+        qualified(new, columns)
+    )
 }
 
 /// An upsert's `SET` list giving `columns` (comma-separated) their new values.
@@ -835,6 +806,13 @@ pub(crate) fn set_excluded(columns: &str) -> String {
 }
 
 impl AssessmentImport {
+    /// Where the import writes: `assessment_rows` on SQLite (migration 26: the district,
+    /// assessment, subject and term as keys of `text_keys`, the date as a day number, under
+    /// the text table's column names, so that this SQL serves both), else `assessment_results`.
+    fn stored_table(&self) -> &'static str {
+        stored_table(self.backend, "assessment_rows", "assessment_results")
+    }
+
     /// Stages one test event. A later row of the same test replaces an earlier one: the same
     /// TestID, or for a test without one the same (student, assessment, subject, term, date,
     /// start time).
@@ -902,7 +880,7 @@ impl AssessmentImport {
                     .bind(self.keys.key(&mut self.tx, &r.assessment).await?)
                     .bind(self.keys.key(&mut self.tx, &r.subject).await?)
                     .bind(self.keys.key(&mut self.tx, &r.term_name).await?)
-                    .bind(crate::session_rows::day_number(r.date)),
+                    .bind(day_number(r.date)),
                 crate::Backend::Postgres => q
                     .bind(r.assessment)
                     .bind(r.subject)
@@ -930,8 +908,8 @@ impl AssessmentImport {
     /// [`AssessmentImport::keep_adopted`] moves its earlier version to the history. Returns how
     /// many rows were adopted.
     async fn adopt_test_ids(&mut self) -> Result<u64> {
-        let stored = StoredTests::of(self.backend);
-        let (t, district) = (stored.table, stored.district("$1"));
+        let t = self.stored_table();
+        let district = text_key(self.backend, "$1");
         let staged_test_id = format!(
             "SELECT min(n.test_id) FROM staged_tests n
             WHERE n.test_id <> '' AND n.student_id = {t}.student_id
@@ -999,21 +977,21 @@ impl AssessmentImport {
             copy.delete(&mut self.tx).await?;
         }
         let adopted = self.adopt_test_ids().await?;
-        let stored = StoredTests::of(self.backend);
+        let stored = self.stored_table();
+        let backend = self.backend;
+        let district = |param| text_key(backend, param);
         let mut counts = ImportCounts::default();
         let all = format!("{NATURAL_KEY}, {TEST_VALUES}");
         for (staged, matching, _, _) in TEST_KINDS {
             let (total, added, replaced): (i64, i64, i64) =
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT count(*), count(*) - count(r.student_id),
-                        CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND
-                            ({}) IS DISTINCT FROM ({}) THEN 1 ELSE 0 END), 0) AS BIGINT)
-                 FROM staged_tests n LEFT JOIN {} r ON r.district_id = {} AND {matching}
+                        CAST(coalesce(sum(CASE WHEN r.student_id IS NOT NULL AND {}
+                            THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM staged_tests n LEFT JOIN {stored} r ON r.district_id = {} AND {matching}
                  WHERE n.{staged}",
-                    qualified("r", &all),
-                    qualified("n", &all),
-                    stored.table,
-                    stored.district("$1"),
+                    differs("r", "n", &all),
+                    district("$1"),
                 )))
                 .bind(&self.district)
                 .fetch_one(&mut *self.tx)
@@ -1039,9 +1017,8 @@ impl AssessmentImport {
             // replaced rows are compared as stored, and kept as the text `assessment_results`
             // reads (on SQLite, the view's `row_key` names them).
             let replaced = format!(
-                "n.{staged} AND r.written_by <> $1 AND ({}) IS DISTINCT FROM ({})",
-                qualified("r", values),
-                qualified("n", values),
+                "n.{staged} AND r.written_by <> $1 AND {}",
+                differs("r", "n", values)
             );
             let source = match self.backend {
                 crate::Backend::Postgres => format!(
@@ -1049,9 +1026,9 @@ impl AssessmentImport {
                 ),
                 crate::Backend::Sqlite => format!(
                     "WHERE r.row_key IN (SELECT r.rowid FROM staged_tests n
-                        JOIN assessment_rows r ON r.district_id = {} AND {matching}
+                        JOIN {stored} r ON r.district_id = {} AND {matching}
                         WHERE {replaced})",
-                    stored.district("$2")
+                    district("$2")
                 ),
             };
             sqlx::query(sqlx::AssertSqlSafe(crate::versions::keep_replaced(
@@ -1063,15 +1040,13 @@ impl AssessmentImport {
             .execute(&mut *self.tx)
             .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO {t} (district_id, {TEST_COLUMNS}, written_by)
+                "INSERT INTO {stored} (district_id, {TEST_COLUMNS}, written_by)
                  SELECT {}, {TEST_COLUMNS}, $2 FROM staged_tests WHERE {staged}
                  ON CONFLICT {conflict} DO UPDATE SET {}, written_by = excluded.written_by
-                 WHERE ({}) IS DISTINCT FROM ({})",
-                stored.district("$1"),
+                 WHERE {}",
+                district("$1"),
                 set_excluded(values),
-                qualified(stored.table, values),
-                qualified("excluded", values),
-                t = stored.table,
+                differs(stored, "excluded", values),
             )))
             .bind(&self.district)
             .bind(audit_id)

@@ -1,8 +1,8 @@
 //! Rosters: a district, its schools and its students.
 
+use crate::compact::{encoded_type, stored_table, Interned, FLAG_SETS};
 use crate::copy_stage::CopyStage;
-use crate::imports::{qualified, set_excluded};
-use crate::interned::{Interned, FLAG_SETS};
+use crate::imports::{differs, set_excluded};
 use crate::upserts::{Cell, Upserts};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
 use obc_core::{Grade, School, Student};
@@ -37,21 +37,7 @@ const STUDENT_VALUES: &str = "school_id, grade, first_name, last_name, flags";
 /// Whether the student `old` differs from `new` (table names or aliases). Unchanged rows are
 /// not written, so that `written_by` still names the import that wrote them.
 fn changed(old: &str, new: &str) -> String {
-    format!(
-        "({}) IS DISTINCT FROM ({})",
-        qualified(old, STUDENT_VALUES),
-        qualified(new, STUDENT_VALUES)
-    )
-}
-
-/// Where a backend keeps the current students, as a roster import compares and merges them:
-/// SQLite in `student_rows`, with flags as a key of `flag_sets` (crate::interned), which its
-/// staged rows share; PostgreSQL in the table `students`, flags as text.
-fn stored_students(backend: crate::Backend) -> &'static str {
-    match backend {
-        crate::Backend::Sqlite => "student_rows",
-        crate::Backend::Postgres => "students",
-    }
+    differs(old, new, STUDENT_VALUES)
 }
 
 fn flags_json(flags: &[(String, String)]) -> String {
@@ -183,7 +169,8 @@ impl Store {
             ..RosterReport::default()
         };
         self.stage_students(&mut tx, students).await?;
-        let stored = stored_students(self.backend);
+        // SQLite's `student_rows` holds flags as keys of `flag_sets`, as its staged rows do.
+        let stored = stored_table(self.backend, "student_rows", "students");
         let (total, added, updated): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT count(*), count(*) - count(r.id),
                     CAST(coalesce(sum(CASE WHEN r.id IS NOT NULL AND {} THEN 1 ELSE 0 END), 0) AS BIGINT)
@@ -244,10 +231,7 @@ impl Store {
     /// Stages `students` in `staged_students`, in multi-row batches (on PostgreSQL, copied);
     /// a repeated id keeps its later row.
     async fn stage_students(&self, tx: &mut Tx, students: &[Student]) -> Result<()> {
-        let flags_type = match self.backend {
-            crate::Backend::Sqlite => "INTEGER",
-            crate::Backend::Postgres => "TEXT",
-        };
+        let flags_type = encoded_type(self.backend);
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
             "CREATE TEMP TABLE IF NOT EXISTS staged_students (
                 id TEXT PRIMARY KEY, school_id TEXT NOT NULL, grade TEXT,
