@@ -11,7 +11,7 @@ use obc_ingest::{
 };
 use obc_store::{
     ContractVersion, EnrollReport, FlaggedSession, ImportCounts, ImportDigest, LatestImport,
-    ProviderEnrollments, RosterReport, Store, StoreError, StoredInputs, StoredStatement,
+    ProviderEnrollments, RosterReport, Staging, Store, StoreError, StoredInputs, StoredStatement,
 };
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -426,16 +426,25 @@ pub async fn import_sessions<R: Read>(
             return Ok(checked.report(provider, counts));
         }
     }
-    let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
     let mut import = store.begin_sessions(provider).await?;
-    let mut checks = SessionRowChecks::new(name);
-    for row in reader {
-        tick();
-        if let Some((line, district, session)) = checks.check(&context, row) {
-            import.add(line, district, session).await?;
+    // At most twice: an import that has to stage its rows says so once (`Staging`).
+    let checked = loop {
+        let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
+        let mut checks = SessionRowChecks::new(name);
+        let mut staging = Staging::Kept;
+        for row in reader {
+            tick();
+            if let Some((line, district, session)) = checks.check(&context, row) {
+                staging = import.add(line, district, session).await?;
+                if staging == Staging::FromTheStart {
+                    break;
+                }
+            }
         }
-    }
-    let checked = checks.finish()?;
+        if staging == Staging::Kept && import.rows_done().await? == Staging::Kept {
+            break checks.finish()?;
+        }
+    };
     let (repeats, repeated) = import.repeated_sessions(MAX_ERRORS_PER_FILE).await?;
     if repeats > 0 {
         return Err(repeated_session_errors(name, repeats, repeated).into());

@@ -152,9 +152,7 @@ mod tests {
             });
         }
         let mut import = store.begin_sessions("p").await.unwrap();
-        for (line, session) in sent.iter().enumerate() {
-            import.add(line as u64, "d", session.clone()).await.unwrap();
-        }
+        crate::test_support::add_all(&mut import, "d", (0..).zip(&sent)).await;
         import.commit("test", "sessions.csv", None).await.unwrap();
         let mut read = store.sessions_by_student("p", "d", None).await.unwrap();
         let mut read = read.remove("st").unwrap();

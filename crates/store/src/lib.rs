@@ -33,7 +33,7 @@ pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
 pub use drafts::StoredDraft;
 pub use imports::{
-    AssessmentImport, ImportCounts, RepeatedSession, SessionImport, ASSESSMENTS_ACTION,
+    AssessmentImport, ImportCounts, RepeatedSession, SessionImport, Staging, ASSESSMENTS_ACTION,
     ASSESSMENTS_KIND, SESSIONS_ACTION, SESSIONS_KIND,
 };
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};
@@ -465,6 +465,30 @@ impl Store {
 pub(crate) type Tx = Transaction<'static, Any>;
 
 /// Appends an audit event inside a transaction and returns its id.
+/// Writes an audit record with the id `id` that the writer reserved (SQLite only: the
+/// `max(id) + 1` its transaction read under the write lock, which SQLite would give it too).
+pub(crate) async fn audit_as(
+    tx: &mut Tx,
+    id: i64,
+    actor: &str,
+    action: &str,
+    record: &str,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor, action, record, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(now())
+    .bind(actor)
+    .bind(action)
+    .bind(record)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn audit(
     tx: &mut Tx,
     actor: &str,
@@ -636,6 +660,29 @@ async fn new_test_database(server_url: &str, template: Option<&str>) -> Result<S
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::Store;
+
+    /// Gives `import` every `(line, session)` of district `district` as a caller does: again
+    /// from the first when it turns to staging.
+    pub async fn add_all<'a>(
+        import: &mut crate::SessionImport,
+        district: &str,
+        rows: impl IntoIterator<Item = (u64, &'a obc_core::Session)> + Clone,
+    ) {
+        loop {
+            let mut staging = crate::Staging::Kept;
+            for (line, session) in rows.clone() {
+                staging = import.add(line, district, session.clone()).await.unwrap();
+                if staging == crate::Staging::FromTheStart {
+                    break;
+                }
+            }
+            if staging == crate::Staging::Kept
+                && import.rows_done().await.unwrap() == crate::Staging::Kept
+            {
+                return;
+            }
+        }
+    }
 
     /// A fresh SQLite database per test, in the system's temp directory.
     pub async fn fresh() -> Store {

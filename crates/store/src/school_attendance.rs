@@ -279,16 +279,15 @@ mod tests {
                 .unwrap();
             }
             let mut import = store.begin_sessions("p1").await.unwrap();
-            for (line, s) in (2..).zip([
+            let sessions = [
                 session("x1", "b", "2024-09-18", SessionStatus::Attended),
                 session("x2", "a", "2024-09-19", SessionStatus::Attended),
                 session("x3", "a", "2024-09-18", SessionStatus::Attended),
                 session("x4", "a", "2024-09-20", SessionStatus::StudentAbsent),
                 session("x5", "a", "2024-09-21", SessionStatus::Attended),
                 session("x6", "z", "2024-09-18", SessionStatus::Attended),
-            ]) {
-                import.add(line, "d1", s).await.unwrap();
-            }
+            ];
+            crate::test_support::add_all(&mut import, "d1", (2..).zip(&sessions)).await;
             import.commit("test", "sessions.csv", None).await.unwrap();
             assert!(store.sessions_to_review("c1").await.unwrap().is_empty());
             upload(
