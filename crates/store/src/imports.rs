@@ -18,6 +18,9 @@ use rust_decimal::Decimal;
 
 const BATCH: usize = 500;
 
+/// Rows per insert of a direct session import: 18,000 binds, within SQLite's 32,766.
+const DIRECT_BATCH: usize = 2000;
+
 /// A staged session's columns as PostgreSQL copies them (text, like its `sessions` table).
 const STAGED_SESSION: &str = "session_id, line, district_id, student_id, tutor_id, session_date, minutes, status, group_size, subject";
 
@@ -545,9 +548,10 @@ impl SessionImport {
     /// Adds one session of a student of `district`, from `line` of the file.
     pub async fn add(&mut self, line: u64, district: &str, session: Session) -> Result<Staging> {
         self.pending.push((line, district.to_string(), session));
-        let batch = match self.copy {
-            Some(_) => crate::copy_stage::ROWS,
-            None => BATCH,
+        let batch = match (&self.copy, &self.direct) {
+            (Some(_), _) => crate::copy_stage::ROWS,
+            (None, Some(_)) => DIRECT_BATCH,
+            (None, None) => BATCH,
         };
         if self.pending.len() >= batch {
             return self.flush().await;
@@ -631,16 +635,21 @@ impl SessionImport {
         };
         let (provider, audit_id) = (direct.provider, direct.audit_id);
         let rows = self.pending.len() as u64;
+        // The provider and audit id are the same in every row: integers written into the SQL,
+        // bound once instead of per row.
         let sql = format!(
-            "INSERT INTO session_rows (session_id, provider, written_by, {}) {}",
+            "INSERT INTO session_rows (session_id, provider, written_by, {})
+             SELECT column1, {provider}, {audit_id}, {} FROM ({})",
             SQLITE_SESSIONS.compared,
-            crate::values(self.backend, self.pending.len(), 11)
+            (2..=9)
+                .map(|c| format!("column{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::values(self.backend, self.pending.len(), 9)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (_, district, s) in std::mem::take(&mut self.pending) {
-            q = self
-                .bind_encoded(q, &[provider, audit_id], district, s)
-                .await?;
+            q = self.bind_encoded(q, &[], district, s).await?;
         }
         match q.execute(&mut *self.tx).await {
             Ok(_) => {
