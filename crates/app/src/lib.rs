@@ -208,16 +208,25 @@ pub async fn import_assessments<R: Read>(
             return Ok(report);
         }
     }
-    let reader = AssessmentReader::new(name, open().map_err(unreadable)?)?;
     let mut import = store.begin_assessments(district).await?;
-    let mut checks = AssessmentRowChecks::new(name, district);
-    for row in reader {
-        tick();
-        if let Some(result) = checks.check(&rostered, row) {
-            import.add(result).await?;
+    // At most twice, as for sessions.
+    let (mut report, rows_sha256) = loop {
+        let reader = AssessmentReader::new(name, open().map_err(unreadable)?)?;
+        let mut checks = AssessmentRowChecks::new(name, district);
+        let mut staging = Staging::Kept;
+        for row in reader {
+            tick();
+            if let Some(result) = checks.check(&rostered, row) {
+                staging = import.add(result).await?;
+                if staging == Staging::FromTheStart {
+                    break;
+                }
+            }
         }
-    }
-    let (mut report, rows_sha256) = checks.finish()?;
+        if staging == Staging::Kept && import.rows_done().await? == Staging::Kept {
+            break checks.finish()?;
+        }
+    };
     let digest = ImportDigest {
         file_sha256,
         rows_sha256,

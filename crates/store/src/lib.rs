@@ -11,6 +11,7 @@ mod chain;
 mod compact;
 mod contracts;
 mod copy_stage;
+mod direct;
 mod drafts;
 mod imports;
 mod ledger;
@@ -31,9 +32,10 @@ mod versions;
 pub use audit_log::{AuditEvent, AuditFilter, UploadRecord};
 pub use chain::{ChainProblem, ChainReport};
 pub use contracts::{ContractVersion, EnrollReport, ProviderEnrollments};
+pub use direct::Staging;
 pub use drafts::StoredDraft;
 pub use imports::{
-    AssessmentImport, ImportCounts, RepeatedSession, SessionImport, Staging, ASSESSMENTS_ACTION,
+    AssessmentImport, ImportCounts, RepeatedSession, SessionImport, ASSESSMENTS_ACTION,
     ASSESSMENTS_KIND, SESSIONS_ACTION, SESSIONS_KIND,
 };
 pub use ledger::{LedgerEntry, StoredInputs, StoredLine};

@@ -1,0 +1,141 @@
+//! Imports of new rows written straight to their table, on SQLite.
+//!
+//! An import stages its rows in a temporary table and merges them, so that a re-sent file
+//! replaces what changed and leaves the rest. A file whose rows are all new has nothing to
+//! merge, and for the largest files staging and merging was most of the import's time (at
+//! 1,000,000 students, 24.5M sessions: 45 s staging, 36 s merging, 13 s deleting the staged
+//! rows and committing, against about 40 s for the direct insert). So a SQLite import first
+//! writes its rows directly, inside a savepoint, under an audit id reserved for it. The first
+//! row that is not new (the same id stored before, or earlier in the file) fails the table's
+//! unique key; the savepoint is then rolled back and the caller gives the rows again, from the
+//! file's first, to be staged and merged ([`Staging::FromTheStart`], at most once an import).
+
+use crate::{ImportCounts, Result, Tx};
+
+/// Rows per insert of a direct import: within SQLite's 32,766 binds at 16 columns.
+pub(crate) const ROWS: usize = 2000;
+
+/// The savepoint of a direct import.
+const SAVEPOINT: &str = "direct_import";
+
+/// Whether the rows given to an import so far are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Staging {
+    /// They are: go on.
+    Kept,
+    /// A row was not new (its id is stored, or came earlier in the file): the rows written
+    /// so far were undone, and the import now stages and merges. Give it every row again,
+    /// from the file's first.
+    FromTheStart,
+}
+
+/// For an import being finished: its rows must have been kept (the caller saw `rows_done`
+/// keep them).
+pub(crate) fn all_kept(staging: Staging) -> Result<()> {
+    match staging {
+        Staging::Kept => Ok(()),
+        Staging::FromTheStart => Err(crate::StoreError::Conflict(
+            "an import was finished before its rows were all given again".to_string(),
+        )),
+    }
+}
+
+/// An import writing its rows straight to their table (see the module's text).
+pub(crate) struct Direct {
+    /// The id the import's audit record will get: its rows' `written_by`. The transaction
+    /// holds the write lock, so no other record can take it first.
+    pub(crate) audit_id: i64,
+    /// How many rows were written.
+    pub(crate) rows: u64,
+}
+
+impl Direct {
+    /// Reserves the import's audit id and opens the savepoint.
+    pub(crate) async fn begin(tx: &mut Tx) -> Result<Direct> {
+        let audit_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM audit_log")
+            .fetch_one(&mut **tx)
+            .await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SAVEPOINT {SAVEPOINT}")))
+            .execute(&mut **tx)
+            .await?;
+        Ok(Direct { audit_id, rows: 0 })
+    }
+
+    /// Runs the insert `query` of `rows` rows: [`Staging::FromTheStart`] after undoing every
+    /// row written when one of them was not new.
+    pub(crate) async fn write(
+        &mut self,
+        tx: &mut Tx,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        rows: usize,
+    ) -> Result<Staging> {
+        match query.execute(&mut **tx).await {
+            Ok(_) => {
+                self.rows += rows as u64;
+                Ok(Staging::Kept)
+            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT};"
+                )))
+                .execute(&mut **tx)
+                .await?;
+                Ok(Staging::FromTheStart)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Keeps the rows and writes the import's audit record under its reserved id, with
+    /// `describe` given the counts (every row added): the counts and the audit id.
+    pub(crate) async fn finish(
+        self,
+        tx: &mut Tx,
+        actor: &str,
+        action: &str,
+        record: &str,
+        describe: impl FnOnce(&ImportCounts) -> String,
+    ) -> Result<(ImportCounts, i64)> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("RELEASE {SAVEPOINT}")))
+            .execute(&mut **tx)
+            .await?;
+        let counts = ImportCounts {
+            added: self.rows,
+            ..ImportCounts::default()
+        };
+        crate::audit_as(tx, self.audit_id, actor, action, record, &describe(&counts)).await?;
+        Ok((counts, self.audit_id))
+    }
+}
+
+/// `SELECT column1 AS a, ..., FROM (VALUES ...)` naming `columns` (comma-separated) after the
+/// columns of `rows` rows of binds, with `constants` (`(column, value)`) written into the SQL.
+pub(crate) fn select_values(rows: usize, columns: &str, constants: &[(&str, i64)]) -> String {
+    let bound: Vec<&str> = columns.split(", ").collect();
+    let mut selected: Vec<String> = (1..=bound.len()).map(|i| format!("column{i}")).collect();
+    let mut named: Vec<String> = bound.iter().map(|c| c.to_string()).collect();
+    for (column, value) in constants {
+        selected.push(value.to_string());
+        named.push(column.to_string());
+    }
+    format!(
+        "({}) SELECT {} FROM ({})",
+        named.join(", "),
+        selected.join(", "),
+        crate::values(crate::Backend::Sqlite, rows, bound.len())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_follow_the_bound_columns() {
+        assert_eq!(
+            select_values(2, "a, b", &[("c", 7)]),
+            "(a, b, c) SELECT column1, column2, 7 FROM (VALUES (?, ?), (?, ?))"
+        );
+    }
+}
