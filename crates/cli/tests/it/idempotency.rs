@@ -486,3 +486,52 @@ pub(crate) async fn parallel_pushes_with_one_key_import_once(app: crate::web_sup
 async fn parallel_pushes_with_one_key_import_once_on_sqlite() {
     parallel_pushes_with_one_key_import_once(crate::web_support::WebApp::new().await).await;
 }
+
+/// A district's first MAP file goes straight to its table (docs/ARCHITECTURE.md); one that
+/// repeats a test turns to staging, where the later row wins, as it always did.
+#[test]
+fn a_first_map_file_that_repeats_a_test_keeps_its_later_row() {
+    let original = std::fs::read_to_string(example("AssessmentResults.csv")).unwrap();
+    let first_row = original.lines().nth(1).unwrap();
+    let mut cells: Vec<&str> = first_row.split(',').collect();
+    cells[13] = "250"; // TestRITScore
+    let rescored = cells.join(",");
+    let load = |file: &str| {
+        let obc = Obc::new();
+        obc.ok(&["init"]);
+        obc.ok(&["import", "roster", &example("roster")]);
+        let name = obc.write("map.csv", file);
+        let imported = obc.ok(&["import", "assessments", &name]);
+        obc.ok(&[
+            "import",
+            "sessions",
+            &example("sessions.csv"),
+            "--provider",
+            "brightpath",
+        ]);
+        obc.ok(&["contract", "add", &example("contract.toml")]);
+        obc.ok(&[
+            "enroll",
+            "--contract",
+            BASELINE_CONTRACT,
+            &example("enrollment.csv"),
+        ]);
+        (imported, obc.example_statement("final", "csv"))
+    };
+    let (repeated, repeated_statement) = load(&format!("{}\n{rescored}\n", original.trim_end()));
+    assert!(
+        repeated.contains("508 rows read, 503 added, 0 replaced, 0 unchanged, 4 skipped"),
+        "{repeated}"
+    );
+    let (in_place, in_place_statement) = load(&original.replacen(first_row, &rescored, 1));
+    assert!(
+        in_place.contains("507 rows read, 503 added, 0 replaced, 0 unchanged, 4 skipped"),
+        "{in_place}"
+    );
+    assert_eq!(repeated_statement, in_place_statement);
+    let (_, unchanged_statement) = load(&original);
+    assert_ne!(
+        repeated_statement, unchanged_statement,
+        "the rescored test is the one the statement counts"
+    );
+}
