@@ -45,9 +45,9 @@ pub(crate) fn all_kept(staging: Staging) -> Result<()> {
 pub(crate) struct Direct {
     /// The id the import's audit record will get: its rows' `written_by`. The transaction
     /// holds the write lock, so no other record can take it first.
-    pub(crate) audit_id: i64,
+    audit_id: i64,
     /// How many rows were written.
-    pub(crate) rows: u64,
+    rows: u64,
 }
 
 impl Direct {
@@ -109,9 +109,28 @@ impl Direct {
     }
 }
 
-/// `SELECT column1 AS a, ..., FROM (VALUES ...)` naming `columns` (comma-separated) after the
-/// columns of `rows` rows of binds, with `constants` (`(column, value)`) written into the SQL.
-pub(crate) fn select_values(rows: usize, columns: &str, constants: &[(&str, i64)]) -> String {
+impl Direct {
+    /// The insert into `table` of `rows` rows of `columns` (bound, comma-separated), with the
+    /// same `owner` (column and key: the provider's, the district's) and audit id in every
+    /// row, written into the SQL instead of bound per row.
+    pub(crate) fn insert(
+        &self,
+        table: &str,
+        rows: usize,
+        columns: &str,
+        owner: (&str, i64),
+    ) -> String {
+        format!(
+            "INSERT INTO {table} {}",
+            select_values(rows, columns, &[owner, ("written_by", self.audit_id)])
+        )
+    }
+}
+
+/// `(columns, constants) SELECT column1, ..., constants FROM (VALUES ...)`: `columns`
+/// (comma-separated) named after the columns of `rows` rows of binds, then `constants`
+/// (`(column, value)`) written into the SQL.
+fn select_values(rows: usize, columns: &str, constants: &[(&str, i64)]) -> String {
     let bound: Vec<&str> = columns.split(", ").collect();
     let mut selected: Vec<String> = (1..=bound.len()).map(|i| format!("column{i}")).collect();
     let mut named: Vec<String> = bound.iter().map(|c| c.to_string()).collect();

@@ -608,20 +608,12 @@ impl SessionImport {
     async fn write_directly(&mut self) -> Result<Staging> {
         let provider = self.provider.clone();
         let provider = self.keys.key(&mut self.tx, &provider).await?;
-        let Some(audit_id) = self.direct.as_ref().map(|d| d.audit_id) else {
-            unreachable!("called for a direct import")
-        };
         let rows = self.pending.len();
-        // The provider and audit id are the same in every row: written into the SQL.
-        let sql = format!(
-            "INSERT INTO session_rows {}",
-            crate::direct::select_values(
-                rows,
-                &format!("session_id, {}", SQLITE_SESSIONS.compared),
-                &[("provider", provider), ("written_by", audit_id)]
-            )
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let sql = self.direct.as_ref().map(|direct| {
+            let columns = format!("session_id, {}", SQLITE_SESSIONS.compared);
+            direct.insert("session_rows", rows, &columns, ("provider", provider))
+        });
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.expect("a direct import")));
         for (_, district, s) in std::mem::take(&mut self.pending) {
             q = self.bind_encoded(q, &[], district, s).await?;
         }
@@ -1063,19 +1055,16 @@ impl AssessmentImport {
     async fn write_directly(&mut self) -> Result<Staging> {
         let district = self.district.clone();
         let district = self.keys.key(&mut self.tx, &district).await?;
-        let Some(audit_id) = self.direct.as_ref().map(|d| d.audit_id) else {
-            unreachable!("called for a direct import")
-        };
         let rows = self.pending.len();
-        let sql = format!(
-            "INSERT INTO assessment_rows {}",
-            crate::direct::select_values(
+        let sql = self.direct.as_ref().map(|direct| {
+            direct.insert(
+                "assessment_rows",
                 rows,
                 TEST_COLUMNS,
-                &[("district_id", district), ("written_by", audit_id)]
+                ("district_id", district),
             )
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        });
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.expect("a direct import")));
         for r in std::mem::take(&mut self.pending) {
             q = self.bind_test(q, r).await?;
         }
@@ -1446,6 +1435,25 @@ mod tests {
         assert_eq!(stored, vec![plain, odd]);
     }
 
+    /// The rows of `table`, how many imports wrote them, and how many were written by no
+    /// record of `action` whose counts begin with `counts`.
+    async fn written_by_imports(
+        store: &Store,
+        table: &str,
+        action: &str,
+        counts: &str,
+    ) -> (i64, i64, i64) {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*), count(DISTINCT written_by),
+                CAST(coalesce(sum(CASE WHEN a.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT)
+             FROM {table} r LEFT JOIN audit_log a ON a.id = r.written_by
+                AND a.action = '{action}' AND a.detail LIKE '%: {counts}, 0 unchanged%'"
+        )))
+        .fetch_one(&store.pool)
+        .await
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn new_sessions_go_straight_to_their_table_under_the_imports_audit_record() {
         for store in stores().await {
@@ -1462,17 +1470,11 @@ mod tests {
                 let counts = import.commit("test", file, None).await.unwrap();
                 assert_eq!(counts.added, 700);
             }
-            let (rows, imports, orphans): (i64, i64, i64) = sqlx::query_as(
-                "SELECT count(*), count(DISTINCT written_by), CAST(coalesce(sum(CASE WHEN a.id IS NULL
-                        THEN 1 ELSE 0 END), 0) AS BIGINT)
-                 FROM sessions s LEFT JOIN audit_log a
-                    ON a.id = s.written_by AND a.action = 'import.sessions'
-                        AND a.detail LIKE '%: 700 added, 0 replaced, 0 unchanged%'",
-            )
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
-            assert_eq!((rows, imports, orphans), (1400, 2, 0));
+            assert_eq!(
+                written_by_imports(&store, "sessions", SESSIONS_ACTION, "700 added, 0 replaced")
+                    .await,
+                (1400, 2, 0)
+            );
             // A file with one stored id turns to staging, and stores the rest once.
             let mut import = store.begin_sessions("p1").await.unwrap();
             let mixed: Vec<Session> = (0..5)
@@ -1591,17 +1593,16 @@ mod tests {
             drop(first);
             let tests = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
             assert_eq!(import(&store, &tests).await, counts(2, 0, 0));
-            let (rows, orphans): (i64, i64) = sqlx::query_as(
-                "SELECT count(*), CAST(coalesce(sum(CASE WHEN a.id IS NULL THEN 1 ELSE 0 END), 0)
-                        AS BIGINT)
-                 FROM assessment_results r LEFT JOIN audit_log a
-                    ON a.id = r.written_by AND a.action = 'import.assessments'
-                        AND a.detail LIKE '%: 2 added, 0 replaced, 0 unchanged'",
-            )
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
-            assert_eq!((rows, orphans), (2, 0));
+            assert_eq!(
+                written_by_imports(
+                    &store,
+                    "assessment_results",
+                    ASSESSMENTS_ACTION,
+                    "2 added, 0 replaced"
+                )
+                .await,
+                (2, 1, 0)
+            );
             let again = store.begin_assessments("d1").await.unwrap();
             assert!(
                 again.direct.is_none(),

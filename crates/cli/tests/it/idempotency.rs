@@ -498,24 +498,7 @@ fn a_first_map_file_that_repeats_a_test_keeps_its_later_row() {
     let rescored = cells.join(",");
     let load = |file: &str| {
         let obc = Obc::new();
-        obc.ok(&["init"]);
-        obc.ok(&["import", "roster", &example("roster")]);
-        let name = obc.write("map.csv", file);
-        let imported = obc.ok(&["import", "assessments", &name]);
-        obc.ok(&[
-            "import",
-            "sessions",
-            &example("sessions.csv"),
-            "--provider",
-            "brightpath",
-        ]);
-        obc.ok(&["contract", "add", &example("contract.toml")]);
-        obc.ok(&[
-            "enroll",
-            "--contract",
-            BASELINE_CONTRACT,
-            &example("enrollment.csv"),
-        ]);
+        let imported = obc.load_example_with(&obc.write("map.csv", file));
         (imported, obc.example_statement("final", "csv"))
     };
     let (repeated, repeated_statement) = load(&format!("{}\n{rescored}\n", original.trim_end()));

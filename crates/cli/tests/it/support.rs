@@ -125,9 +125,15 @@ impl Obc {
     /// Imports the worked example's roster, assessments and sessions, adds its contract and
     /// enrolls its students, as its README says.
     pub fn load_example(&self) {
+        self.load_example_with(&example("AssessmentResults.csv"));
+    }
+
+    /// The worked example loaded with the MAP file `assessments` instead of its own: what
+    /// the MAP import printed.
+    pub fn load_example_with(&self, assessments: &str) -> String {
         self.ok(&["init"]);
         self.ok(&["import", "roster", &example("roster")]);
-        self.ok(&["import", "assessments", &example("AssessmentResults.csv")]);
+        let imported = self.ok(&["import", "assessments", assessments]);
         self.ok(&[
             "import",
             "sessions",
@@ -142,6 +148,7 @@ impl Obc {
             BASELINE_CONTRACT,
             &example("enrollment.csv"),
         ]);
+        imported
     }
 
     /// The worked example's statement at a milestone, as CSV (a draft unless finalized).
