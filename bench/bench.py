@@ -709,6 +709,15 @@ def postgres(data, facts, work, limits, sqlite_steps) -> list[str]:
         lines.append(
             f"| {s.name} | {seconds(s)} | {seconds(q)} | {ratio_of(s, q)} | {mib(s.peak_rss_kb)} |"
         )
+    # The server's settings that move bulk loads most (docs/SCALE.md): the times mean little
+    # without them.
+    settings = subprocess.run(
+        ["psql", url, "-Atc", "SELECT string_agg(name || ' = ' || current_setting(name), ', ' "
+         "ORDER BY name) FROM pg_settings WHERE name IN ('max_wal_size', 'shared_buffers')"],
+        capture_output=True, text=True,
+    )
+    if settings.returncode == 0:
+        lines += ["", f"The server's settings: {settings.stdout.strip()}."]
     return lines
 
 

@@ -9,6 +9,12 @@
 //! row that is not new (the same id stored before, or earlier in the file) fails the table's
 //! unique key; the savepoint is then rolled back and the caller gives the rows again, from the
 //! file's first, to be staged and merged ([`Staging::FromTheStart`], at most once an import).
+//!
+//! On PostgreSQL the rows are copied to an unlogged table on another connection anyway
+//! (crate::copy_stage), so a sessions file of a provider with no stored session, and a
+//! district's first MAP file, are inserted from the copied rows in one statement, in place of
+//! the staging, the repeated-id check, the counts and the merge; a failed unique key rolls the
+//! savepoint back and the copied rows are staged and merged as always, with no second reading.
 
 use crate::{ImportCounts, Result, Tx};
 
@@ -52,27 +58,28 @@ pub(crate) struct Direct {
 
 impl Direct {
     /// Reserves the import's audit id and opens the savepoint.
-    pub(crate) async fn begin(tx: &mut Tx) -> Result<Direct> {
-        let audit_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM audit_log")
-            .fetch_one(&mut **tx)
-            .await?;
+    pub(crate) async fn begin(tx: &mut Tx, backend: crate::Backend) -> Result<Direct> {
+        let reserve = match backend {
+            crate::Backend::Sqlite => "SELECT coalesce(max(id), 0) + 1 FROM audit_log",
+            crate::Backend::Postgres => "SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))",
+        };
+        let audit_id: i64 = sqlx::query_scalar(reserve).fetch_one(&mut **tx).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SAVEPOINT {SAVEPOINT}")))
             .execute(&mut **tx)
             .await?;
         Ok(Direct { audit_id, rows: 0 })
     }
 
-    /// Runs the insert `query` of `rows` rows: [`Staging::FromTheStart`] after undoing every
-    /// row written when one of them was not new.
+    /// Runs the insert `query`: [`Staging::FromTheStart`] after undoing every row written
+    /// when one of them was not new.
     pub(crate) async fn write(
         &mut self,
         tx: &mut Tx,
         query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-        rows: usize,
     ) -> Result<Staging> {
         match query.execute(&mut **tx).await {
-            Ok(_) => {
-                self.rows += rows as u64;
+            Ok(done) => {
+                self.rows += done.rows_affected();
                 Ok(Staging::Kept)
             }
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -123,6 +130,22 @@ impl Direct {
         format!(
             "INSERT INTO {table} {}",
             select_values(rows, columns, &[owner, ("written_by", self.audit_id)])
+        )
+    }
+
+    /// The insert into `table` of every row of `source`, whose `columns` (comma-separated)
+    /// are named alike, with the owner's column `owner` bound as `$1` and the audit id.
+    pub(crate) fn insert_from(
+        &self,
+        table: &str,
+        columns: &str,
+        owner: &str,
+        source: &str,
+    ) -> String {
+        format!(
+            "INSERT INTO {table} ({columns}, {owner}, written_by)
+             SELECT {columns}, $1, {} FROM {source}",
+            self.audit_id
         )
     }
 }

@@ -177,9 +177,12 @@ pub struct SessionImport {
     copy: Option<CopyStage>,
     /// On SQLite, the keys of the provider, districts and tutors staged so far.
     keys: Interned,
-    /// On SQLite, until a row is not new: the rows go straight to `session_rows`
-    /// (crate::direct).
+    /// On SQLite, until a row is not new: the rows go straight to `session_rows`; on
+    /// PostgreSQL, for a provider with no stored session, the copied rows go straight to
+    /// `sessions` when they are all there (crate::direct).
     direct: Option<Direct>,
+    /// On PostgreSQL, whether the copied rows were inserted directly.
+    copied_in: bool,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -200,9 +203,12 @@ pub struct AssessmentImport {
     copy: Option<CopyStage>,
     /// On SQLite, the keys of the district, assessments, subjects and terms staged so far.
     keys: Interned,
-    /// On SQLite, for a district with no stored test, until a test comes twice: the rows go
-    /// straight to `assessment_rows` (crate::direct).
+    /// For a district with no stored test: on SQLite, until a test comes twice, the rows go
+    /// straight to `assessment_rows`; on PostgreSQL the copied rows go straight to
+    /// `assessment_results` when they are all there (crate::direct).
     direct: Option<Direct>,
+    /// On PostgreSQL, whether the copied rows were inserted directly.
+    copied_in: bool,
 }
 
 impl Store {
@@ -228,11 +234,24 @@ impl Store {
             None => None,
         };
         let direct = match copy {
-            Some(_) => None,
+            // Only for a provider with no stored session: its rows are then all new unless
+            // the file repeats an id, which the primary key finds.
+            Some(_) => {
+                let stored: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE provider_id = $1 LIMIT 1) AS s",
+                )
+                .bind(provider)
+                .fetch_one(&mut *tx)
+                .await?;
+                match stored {
+                    0 => Some(Direct::begin(&mut tx, self.backend).await?),
+                    _ => None,
+                }
+            }
             None => {
                 // Made before the savepoint, so that its undoing keeps it.
                 keys.key(&mut tx, provider).await?;
-                Some(Direct::begin(&mut tx).await?)
+                Some(Direct::begin(&mut tx, self.backend).await?)
             }
         };
         Ok(SessionImport {
@@ -243,6 +262,7 @@ impl Store {
             copy,
             keys,
             direct,
+            copied_in: false,
         })
     }
 
@@ -274,24 +294,23 @@ impl Store {
             }
             None => None,
         };
-        let direct = match copy {
-            Some(_) => None,
-            None => {
-                // Made before the savepoint, so that its undoing keeps it.
-                let key = keys.key(&mut tx, district).await?;
-                // Only for a district's first tests: a stored test may be matched by its
-                // natural key, or take a TestID, which only the merge knows how to do.
-                let stored: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM (SELECT 1 FROM assessment_rows WHERE district_id = $1 LIMIT 1) AS t",
-                )
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await?;
-                match stored {
-                    0 => Some(Direct::begin(&mut tx).await?),
-                    _ => None,
-                }
-            }
+        if copy.is_none() {
+            // Made before the savepoint, so that its undoing keeps it.
+            keys.key(&mut tx, district).await?;
+        }
+        // Only for a district's first tests: a stored test may be matched by its natural key,
+        // or take a TestID, which only the merge knows how to do.
+        let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE district_id = {} LIMIT 1) AS t",
+            stored_table(self.backend, "assessment_rows", "assessment_results"),
+            text_key(self.backend, "$1")
+        )))
+        .bind(district)
+        .fetch_one(&mut *tx)
+        .await?;
+        let direct = match stored {
+            0 => Some(Direct::begin(&mut tx, self.backend).await?),
+            _ => None,
         };
         Ok(AssessmentImport {
             tx,
@@ -301,6 +320,7 @@ impl Store {
             copy,
             keys,
             direct,
+            copied_in: false,
         })
     }
 
@@ -538,14 +558,39 @@ impl SessionImport {
     /// Writes the rows still held; call it after the file's last row, before
     /// [`SessionImport::repeated_sessions`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
-        self.flush().await
+        let staging = self.flush().await?;
+        if self.copy.is_some() && self.direct.is_some() && !self.copied_in {
+            self.insert_copied().await?;
+        }
+        Ok(staging)
+    }
+
+    /// On PostgreSQL, for a provider with no stored session: inserts the copied rows into
+    /// `sessions` (crate::direct). An id the file repeats leaves them to be staged and merged.
+    async fn insert_copied(&mut self) -> Result<()> {
+        let Some(direct) = &mut self.direct else {
+            unreachable!("called for a direct import")
+        };
+        let columns = POSTGRES_SESSIONS.compared;
+        let sql = direct.insert_from(
+            "sessions",
+            &format!("session_id, {columns}"),
+            "provider_id",
+            "staged_sessions",
+        );
+        let insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.provider);
+        if direct.write(&mut self.tx, insert).await? == Staging::FromTheStart {
+            self.direct = None;
+        }
+        self.copied_in = true;
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<Staging> {
         if self.pending.is_empty() {
             return Ok(Staging::Kept);
         }
-        if self.direct.is_some() {
+        if self.direct.is_some() && self.copy.is_none() {
             return self.write_directly().await;
         }
         if let Some(copy) = &mut self.copy {
@@ -620,7 +665,7 @@ impl SessionImport {
         let Some(direct) = &mut self.direct else {
             unreachable!("called for a direct import")
         };
-        let staging = direct.write(&mut self.tx, q, rows).await?;
+        let staging = direct.write(&mut self.tx, q).await?;
         if staging == Staging::FromTheStart {
             self.stage_from_now().await?;
         }
@@ -654,7 +699,7 @@ impl SessionImport {
     /// means once): how many later lines repeat an id, and the first `limit` of them in file
     /// order. One ordered pass over the staged rows, instead of a map of every id in memory.
     pub async fn repeated_sessions(&mut self, limit: usize) -> Result<(u64, Vec<RepeatedSession>)> {
-        crate::direct::all_kept(self.flush().await?)?;
+        crate::direct::all_kept(self.rows_done().await?)?;
         if self.direct.is_some() {
             // `session_rows`' unique index took every row: no id came twice.
             return Ok((0, Vec::new()));
@@ -713,7 +758,13 @@ impl SessionImport {
             audit_id,
         )
         .await?;
-        self.tx.commit().await?;
+        match self.backend {
+            // The copied rows go, as after a merge.
+            crate::Backend::Postgres => {
+                crate::imports::finish(self.tx, self.backend, "staged_sessions", "sessions").await?
+            }
+            crate::Backend::Sqlite => self.tx.commit().await?,
+        }
         Ok(counts)
     }
 
@@ -726,7 +777,7 @@ impl SessionImport {
         source: &str,
         digest: Option<&ImportDigest>,
     ) -> Result<ImportCounts> {
-        crate::direct::all_kept(self.flush().await?)?;
+        crate::direct::all_kept(self.rows_done().await?)?;
         if let Some(direct) = self.direct.take() {
             return self.commit_direct(direct, actor, source, digest).await;
         }
@@ -962,14 +1013,34 @@ impl AssessmentImport {
     /// Writes the rows still held; call it after the file's last row, before
     /// [`AssessmentImport::commit`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
-        self.flush().await
+        let staging = self.flush().await?;
+        if self.direct.is_some() && !self.copied_in {
+            if let Some(copy) = &self.copy {
+                // The last row of each test, as staging keeps it.
+                let latest = format!(
+                    "(SELECT DISTINCT ON (ident) * FROM ({}) c ORDER BY ident, line DESC) AS t",
+                    copy.rows()
+                );
+                let Some(direct) = &mut self.direct else {
+                    unreachable!("checked above")
+                };
+                let sql =
+                    direct.insert_from("assessment_results", TEST_COLUMNS, "district_id", &latest);
+                let insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.district);
+                if direct.write(&mut self.tx, insert).await? == Staging::FromTheStart {
+                    self.direct = None;
+                }
+                self.copied_in = true;
+            }
+        }
+        Ok(staging)
     }
 
     async fn flush(&mut self) -> Result<Staging> {
         if self.pending.is_empty() {
             return Ok(Staging::Kept);
         }
-        if self.direct.is_some() {
+        if self.direct.is_some() && self.copy.is_none() {
             return self.write_directly().await;
         }
         if let Some(copy) = &mut self.copy {
@@ -1071,7 +1142,7 @@ impl AssessmentImport {
         let Some(direct) = &mut self.direct else {
             unreachable!("called for a direct import")
         };
-        let staging = direct.write(&mut self.tx, q, rows).await?;
+        let staging = direct.write(&mut self.tx, q).await?;
         if staging == Staging::FromTheStart {
             self.direct = None;
             // Keys made since the savepoint went with it; the district's was made before.
@@ -1141,7 +1212,7 @@ impl AssessmentImport {
         source: &str,
         digest: Option<&ImportDigest>,
     ) -> Result<ImportCounts> {
-        crate::direct::all_kept(self.flush().await?)?;
+        crate::direct::all_kept(self.rows_done().await?)?;
         if let Some(direct) = self.direct.take() {
             let (counts, audit_id) = direct
                 .finish(
@@ -1161,6 +1232,9 @@ impl AssessmentImport {
                 audit_id,
             )
             .await?;
+            if let Some(copy) = self.copy.take() {
+                copy.delete(&mut self.tx).await?;
+            }
             crate::imports::finish(self.tx, self.backend, "staged_tests", "assessment_results")
                 .await?;
             return Ok(counts);
@@ -1462,9 +1536,10 @@ mod tests {
             for (file, sessions) in [("first", &first), ("more", &more)] {
                 let mut import = store.begin_sessions("p1").await.unwrap();
                 add_all(&mut import, "d1", (2..).zip(sessions.iter())).await;
+                // PostgreSQL goes direct for a provider with no stored session only.
                 assert_eq!(
                     import.direct.is_some(),
-                    store.backend == crate::Backend::Sqlite,
+                    store.backend == crate::Backend::Sqlite || file == "first",
                     "{file}: none of its ids was stored"
                 );
                 let counts = import.commit("test", file, None).await.unwrap();
@@ -1585,11 +1660,7 @@ mod tests {
     async fn a_districts_first_tests_go_straight_to_their_table_under_the_imports_audit_record() {
         for store in stores().await {
             let first = store.begin_assessments("d1").await.unwrap();
-            assert_eq!(
-                first.direct.is_some(),
-                store.backend == crate::Backend::Sqlite,
-                "no test of d1 is stored"
-            );
+            assert!(first.direct.is_some(), "no test of d1 is stored");
             drop(first);
             let tests = [test(Some("T1"), 157, true), test(Some("T2"), 152, false)];
             assert_eq!(import(&store, &tests).await, counts(2, 0, 0));

@@ -347,8 +347,11 @@ impl Store {
             Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
+                // An import's set-based checks and merges group and join millions of rows:
+                // with PostgreSQL's default 4 MB they spill to disk (a 2.4M-row repeated-id
+                // check took 1.6 s, 1.2 s with this). Writers run one at a time.
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "SET LOCAL lock_timeout = {}",
+                    "SET LOCAL lock_timeout = {}; SET LOCAL work_mem = '128MB'",
                     busy_timeout_ms().max(1)
                 )))
                 .execute(&mut *tx)
