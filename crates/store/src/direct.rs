@@ -47,6 +47,18 @@ pub(crate) fn all_kept(staging: Staging) -> Result<()> {
     }
 }
 
+/// What the audit log and the re-send check record of a direct import.
+pub(crate) struct Recorded<'a> {
+    pub(crate) actor: &'a str,
+    /// Its audit action and kind of import (`crate::resends`).
+    pub(crate) action: &'a str,
+    pub(crate) kind: &'a str,
+    /// Whose import: `provider` or `district`, and its id.
+    pub(crate) scope_kind: &'a str,
+    pub(crate) scope: &'a str,
+    pub(crate) digest: Option<&'a crate::resends::ImportDigest>,
+}
+
 /// An import writing its rows straight to their table (see the module's text).
 pub(crate) struct Direct {
     /// The id the import's audit record will get: its rows' `written_by`. The transaction
@@ -94,16 +106,14 @@ impl Direct {
         }
     }
 
-    /// Keeps the rows and writes the import's audit record under its reserved id, with
-    /// `describe` given the counts (every row added): the counts and the audit id.
+    /// Keeps the rows, writes the import's audit record under its reserved id (`describe`
+    /// given the counts: every row added) and remembers its file for re-sends: the counts.
     pub(crate) async fn finish(
         self,
         tx: &mut Tx,
-        actor: &str,
-        action: &str,
-        record: &str,
+        import: Recorded<'_>,
         describe: impl FnOnce(&ImportCounts) -> String,
-    ) -> Result<(ImportCounts, i64)> {
+    ) -> Result<ImportCounts> {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("RELEASE {SAVEPOINT}")))
             .execute(&mut **tx)
             .await?;
@@ -111,8 +121,27 @@ impl Direct {
             added: self.rows,
             ..ImportCounts::default()
         };
-        crate::audit_as(tx, self.audit_id, actor, action, record, &describe(&counts)).await?;
-        Ok((counts, self.audit_id))
+        let record = format!("{}:{}", import.scope_kind, import.scope);
+        let detail = describe(&counts);
+        crate::audit_as(
+            tx,
+            self.audit_id,
+            import.actor,
+            import.action,
+            &record,
+            &detail,
+        )
+        .await?;
+        crate::resends::remember(
+            tx,
+            import.kind,
+            import.scope,
+            import.digest,
+            self.rows,
+            self.audit_id,
+        )
+        .await?;
+        Ok(counts)
     }
 }
 

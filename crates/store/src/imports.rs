@@ -10,7 +10,7 @@ use crate::compact::{
     day_number, encoded_type, status_code, stored_table, text_key, Interned, TEXT_KEYS,
 };
 use crate::copy_stage::CopyStage;
-use crate::direct::{Direct, Staging};
+use crate::direct::{Direct, Recorded, Staging};
 use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -740,24 +740,19 @@ impl SessionImport {
         source: &str,
         digest: Option<&ImportDigest>,
     ) -> Result<ImportCounts> {
-        let (counts, audit_id) = direct
-            .finish(
-                &mut self.tx,
-                actor,
-                SESSIONS_ACTION,
-                &format!("provider:{}", self.provider),
-                |counts| sessions_described(counts, source),
-            )
-            .await?;
-        crate::resends::remember(
-            &mut self.tx,
-            SESSIONS_KIND,
-            &self.provider,
+        let recorded = Recorded {
+            actor,
+            action: SESSIONS_ACTION,
+            kind: SESSIONS_KIND,
+            scope_kind: "provider",
+            scope: &self.provider,
             digest,
-            counts.added,
-            audit_id,
-        )
-        .await?;
+        };
+        let counts = direct
+            .finish(&mut self.tx, recorded, |counts| {
+                sessions_described(counts, source)
+            })
+            .await?;
         match self.backend {
             // The copied rows go, as after a merge.
             crate::Backend::Postgres => {
@@ -1214,24 +1209,17 @@ impl AssessmentImport {
     ) -> Result<ImportCounts> {
         crate::direct::all_kept(self.rows_done().await?)?;
         if let Some(direct) = self.direct.take() {
-            let (counts, audit_id) = direct
-                .finish(
-                    &mut self.tx,
-                    actor,
-                    ASSESSMENTS_ACTION,
-                    &format!("district:{}", self.district),
-                    |counts| counts.describe(source),
-                )
-                .await?;
-            crate::resends::remember(
-                &mut self.tx,
-                ASSESSMENTS_KIND,
-                &self.district,
+            let recorded = Recorded {
+                actor,
+                action: ASSESSMENTS_ACTION,
+                kind: ASSESSMENTS_KIND,
+                scope_kind: "district",
+                scope: &self.district,
                 digest,
-                counts.added,
-                audit_id,
-            )
-            .await?;
+            };
+            let counts = direct
+                .finish(&mut self.tx, recorded, |counts| counts.describe(source))
+                .await?;
             if let Some(copy) = self.copy.take() {
                 copy.delete(&mut self.tx).await?;
             }
