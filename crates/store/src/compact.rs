@@ -85,24 +85,30 @@ impl Interned {
         }
     }
 
-    /// The key of `text`, stored first if new.
+    /// The key of `text`, stored first if new: one query for a text an earlier import
+    /// stored, two for a new one.
     pub(crate) async fn key(&mut self, tx: &mut Tx, text: &str) -> Result<i64> {
         if let Some(key) = self.keys.get(text) {
             return Ok(*key);
         }
         let (table, column) = (self.table, self.column);
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT OR IGNORE INTO {table} ({column}) VALUES ($1)"
-        )))
-        .bind(text)
-        .execute(&mut **tx)
-        .await?;
-        let key: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let stored: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT key FROM {table} WHERE {column} = $1"
         )))
         .bind(text)
-        .fetch_one(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await?;
+        let key = match stored {
+            Some(key) => key,
+            None => {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO {table} ({column}) VALUES ($1) RETURNING key"
+                )))
+                .bind(text)
+                .fetch_one(&mut **tx)
+                .await?
+            }
+        };
         if self.keys.len() >= REMEMBERED {
             self.keys.clear();
         }

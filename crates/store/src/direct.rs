@@ -66,6 +66,8 @@ pub(crate) struct Direct {
     audit_id: i64,
     /// How many rows were written.
     rows: u64,
+    /// On PostgreSQL, whether the copied rows were inserted ([`Direct::insert_copied`]).
+    copied: bool,
 }
 
 impl Direct {
@@ -79,7 +81,59 @@ impl Direct {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SAVEPOINT {SAVEPOINT}")))
             .execute(&mut **tx)
             .await?;
-        Ok(Direct { audit_id, rows: 0 })
+        Ok(Direct {
+            audit_id,
+            rows: 0,
+            copied: false,
+        })
+    }
+
+    /// A direct import when the rows `owned` names (`FROM ... WHERE ...`, the owner's id
+    /// bound as `$1`) are none: `owner`'s first file of the kind. `None` otherwise.
+    pub(crate) async fn when_none_stored(
+        tx: &mut Tx,
+        backend: crate::Backend,
+        owned: &str,
+        owner: &str,
+    ) -> Result<Option<Direct>> {
+        let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM (SELECT 1 {owned} LIMIT 1) AS t"
+        )))
+        .bind(owner)
+        .fetch_one(&mut **tx)
+        .await?;
+        match stored {
+            0 => Ok(Some(Direct::begin(tx, backend).await?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// On PostgreSQL, once every row is copied: inserts into `table` every row of `source`,
+    /// whose `columns` (comma-separated) are named alike, with `owner` (column, id) and the
+    /// audit id. Runs once; a row that is not new empties `slot`, and the copied rows are
+    /// staged and merged.
+    pub(crate) async fn insert_copied(
+        slot: &mut Option<Direct>,
+        tx: &mut Tx,
+        table: &str,
+        columns: &str,
+        owner: (&str, &str),
+        source: &str,
+    ) -> Result<()> {
+        let Some(direct) = slot.as_mut().filter(|d| !d.copied) else {
+            return Ok(());
+        };
+        direct.copied = true;
+        let sql = format!(
+            "INSERT INTO {table} ({columns}, {}, written_by)
+             SELECT {columns}, $1, {} FROM {source}",
+            owner.0, direct.audit_id
+        );
+        let insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner.1);
+        if direct.write(tx, insert).await? == Staging::FromTheStart {
+            *slot = None;
+        }
+        Ok(())
     }
 
     /// Runs the insert `query`: [`Staging::FromTheStart`] after undoing every row written
@@ -143,9 +197,7 @@ impl Direct {
         .await?;
         Ok(counts)
     }
-}
 
-impl Direct {
     /// The insert into `table` of `rows` rows of `columns` (bound, comma-separated), with the
     /// same `owner` (column and key: the provider's, the district's) and audit id in every
     /// row, written into the SQL instead of bound per row.
@@ -159,22 +211,6 @@ impl Direct {
         format!(
             "INSERT INTO {table} {}",
             select_values(rows, columns, &[owner, ("written_by", self.audit_id)])
-        )
-    }
-
-    /// The insert into `table` of every row of `source`, whose `columns` (comma-separated)
-    /// are named alike, with the owner's column `owner` bound as `$1` and the audit id.
-    pub(crate) fn insert_from(
-        &self,
-        table: &str,
-        columns: &str,
-        owner: &str,
-        source: &str,
-    ) -> String {
-        format!(
-            "INSERT INTO {table} ({columns}, {owner}, written_by)
-             SELECT {columns}, $1, {} FROM {source}",
-            self.audit_id
         )
     }
 }

@@ -181,8 +181,6 @@ pub struct SessionImport {
     /// PostgreSQL, for a provider with no stored session, the copied rows go straight to
     /// `sessions` when they are all there (crate::direct).
     direct: Option<Direct>,
-    /// On PostgreSQL, whether the copied rows were inserted directly.
-    copied_in: bool,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -207,8 +205,6 @@ pub struct AssessmentImport {
     /// straight to `assessment_rows`; on PostgreSQL the copied rows go straight to
     /// `assessment_results` when they are all there (crate::direct).
     direct: Option<Direct>,
-    /// On PostgreSQL, whether the copied rows were inserted directly.
-    copied_in: bool,
 }
 
 impl Store {
@@ -237,16 +233,8 @@ impl Store {
             // Only for a provider with no stored session: its rows are then all new unless
             // the file repeats an id, which the primary key finds.
             Some(_) => {
-                let stored: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM (SELECT 1 FROM sessions WHERE provider_id = $1 LIMIT 1) AS s",
-                )
-                .bind(provider)
-                .fetch_one(&mut *tx)
-                .await?;
-                match stored {
-                    0 => Some(Direct::begin(&mut tx, self.backend).await?),
-                    _ => None,
-                }
+                let owned = "FROM sessions WHERE provider_id = $1";
+                Direct::when_none_stored(&mut tx, self.backend, owned, provider).await?
             }
             None => {
                 // Made before the savepoint, so that its undoing keeps it.
@@ -262,7 +250,6 @@ impl Store {
             copy,
             keys,
             direct,
-            copied_in: false,
         })
     }
 
@@ -300,18 +287,12 @@ impl Store {
         }
         // Only for a district's first tests: a stored test may be matched by its natural key,
         // or take a TestID, which only the merge knows how to do.
-        let stored: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {} WHERE district_id = {} LIMIT 1) AS t",
+        let owned = format!(
+            "FROM {} WHERE district_id = {}",
             stored_table(self.backend, "assessment_rows", "assessment_results"),
             text_key(self.backend, "$1")
-        )))
-        .bind(district)
-        .fetch_one(&mut *tx)
-        .await?;
-        let direct = match stored {
-            0 => Some(Direct::begin(&mut tx, self.backend).await?),
-            _ => None,
-        };
+        );
+        let direct = Direct::when_none_stored(&mut tx, self.backend, &owned, district).await?;
         Ok(AssessmentImport {
             tx,
             backend: self.backend,
@@ -320,7 +301,6 @@ impl Store {
             copy,
             keys,
             direct,
-            copied_in: false,
         })
     }
 
@@ -544,11 +524,7 @@ impl SessionImport {
     /// Adds one session of a student of `district`, from `line` of the file.
     pub async fn add(&mut self, line: u64, district: &str, session: Session) -> Result<Staging> {
         self.pending.push((line, district.to_string(), session));
-        let batch = match (&self.copy, &self.direct) {
-            (Some(_), _) => crate::copy_stage::ROWS,
-            (None, Some(_)) => crate::direct::ROWS,
-            (None, None) => BATCH,
-        };
+        let batch = batch_rows(&self.copy, &self.direct);
         if self.pending.len() >= batch {
             return self.flush().await;
         }
@@ -559,31 +535,20 @@ impl SessionImport {
     /// [`SessionImport::repeated_sessions`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
         let staging = self.flush().await?;
-        if self.copy.is_some() && self.direct.is_some() && !self.copied_in {
-            self.insert_copied().await?;
+        if self.copy.is_some() {
+            let columns = format!("session_id, {}", POSTGRES_SESSIONS.compared);
+            let owner = ("provider_id", self.provider.as_str());
+            Direct::insert_copied(
+                &mut self.direct,
+                &mut self.tx,
+                "sessions",
+                &columns,
+                owner,
+                "staged_sessions",
+            )
+            .await?;
         }
         Ok(staging)
-    }
-
-    /// On PostgreSQL, for a provider with no stored session: inserts the copied rows into
-    /// `sessions` (crate::direct). An id the file repeats leaves them to be staged and merged.
-    async fn insert_copied(&mut self) -> Result<()> {
-        let Some(direct) = &mut self.direct else {
-            unreachable!("called for a direct import")
-        };
-        let columns = POSTGRES_SESSIONS.compared;
-        let sql = direct.insert_from(
-            "sessions",
-            &format!("session_id, {columns}"),
-            "provider_id",
-            "staged_sessions",
-        );
-        let insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.provider);
-        if direct.write(&mut self.tx, insert).await? == Staging::FromTheStart {
-            self.direct = None;
-        }
-        self.copied_in = true;
-        Ok(())
     }
 
     async fn flush(&mut self) -> Result<Staging> {
@@ -651,31 +616,32 @@ impl SessionImport {
     /// Writes the held rows to `session_rows` (crate::direct); a row that is not new undoes
     /// every row written and turns the import to staging.
     async fn write_directly(&mut self) -> Result<Staging> {
+        let Some(mut direct) = self.direct.take() else {
+            unreachable!("called for a direct import")
+        };
         let provider = self.provider.clone();
         let provider = self.keys.key(&mut self.tx, &provider).await?;
-        let rows = self.pending.len();
-        let sql = self.direct.as_ref().map(|direct| {
-            let columns = format!("session_id, {}", SQLITE_SESSIONS.compared);
-            direct.insert("session_rows", rows, &columns, ("provider", provider))
-        });
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.expect("a direct import")));
+        let columns = format!("session_id, {}", SQLITE_SESSIONS.compared);
+        let sql = direct.insert(
+            "session_rows",
+            self.pending.len(),
+            &columns,
+            ("provider", provider),
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (_, district, s) in std::mem::take(&mut self.pending) {
             q = self.bind_encoded(q, &[], district, s).await?;
         }
-        let Some(direct) = &mut self.direct else {
-            unreachable!("called for a direct import")
-        };
         let staging = direct.write(&mut self.tx, q).await?;
-        if staging == Staging::FromTheStart {
-            self.stage_from_now().await?;
+        match staging {
+            Staging::Kept => self.direct = Some(direct),
+            Staging::FromTheStart => self.stage_from_now().await?,
         }
         Ok(staging)
     }
 
     /// Makes the import stage its rows from now on, its direct rows undone.
     async fn stage_from_now(&mut self) -> Result<()> {
-        self.direct = None;
-        self.pending.clear();
         // Keys made since the savepoint went with it; the provider's was made before.
         self.keys = Interned::new(TEXT_KEYS);
         // Keyed by id and line, so that an id used twice stages both lines and
@@ -844,6 +810,16 @@ impl SessionImport {
     }
 }
 
+/// How many rows an import holds before it writes them: a block of `COPY` on PostgreSQL, one
+/// direct insert, or one staging insert.
+fn batch_rows(copy: &Option<CopyStage>, direct: &Option<Direct>) -> usize {
+    match (copy, direct) {
+        (Some(_), _) => crate::copy_stage::ROWS,
+        (None, Some(_)) => crate::direct::ROWS,
+        (None, None) => BATCH,
+    }
+}
+
 /// The audit log's words for a sessions import of `source`.
 fn sessions_described(counts: &ImportCounts, source: &str) -> String {
     format!(
@@ -994,11 +970,7 @@ impl AssessmentImport {
     /// start time).
     pub async fn add(&mut self, result: AssessmentResult) -> Result<Staging> {
         self.pending.push(result);
-        let batch = match (&self.copy, &self.direct) {
-            (Some(_), _) => crate::copy_stage::ROWS,
-            (None, Some(_)) => crate::direct::ROWS,
-            (None, None) => BATCH,
-        };
+        let batch = batch_rows(&self.copy, &self.direct);
         if self.pending.len() >= batch {
             return self.flush().await;
         }
@@ -1009,24 +981,22 @@ impl AssessmentImport {
     /// [`AssessmentImport::commit`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
         let staging = self.flush().await?;
-        if self.direct.is_some() && !self.copied_in {
-            if let Some(copy) = &self.copy {
-                // The last row of each test, as staging keeps it.
-                let latest = format!(
-                    "(SELECT DISTINCT ON (ident) * FROM ({}) c ORDER BY ident, line DESC) AS t",
-                    copy.rows()
-                );
-                let Some(direct) = &mut self.direct else {
-                    unreachable!("checked above")
-                };
-                let sql =
-                    direct.insert_from("assessment_results", TEST_COLUMNS, "district_id", &latest);
-                let insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.district);
-                if direct.write(&mut self.tx, insert).await? == Staging::FromTheStart {
-                    self.direct = None;
-                }
-                self.copied_in = true;
-            }
+        if let Some(copy) = &self.copy {
+            // The last row of each test, as staging keeps it.
+            let latest = format!(
+                "(SELECT DISTINCT ON (ident) * FROM ({}) c ORDER BY ident, line DESC) AS t",
+                copy.rows()
+            );
+            let owner = ("district_id", self.district.as_str());
+            Direct::insert_copied(
+                &mut self.direct,
+                &mut self.tx,
+                "assessment_results",
+                TEST_COLUMNS,
+                owner,
+                &latest,
+            )
+            .await?;
         }
         Ok(staging)
     }
@@ -1119,29 +1089,22 @@ impl AssessmentImport {
     /// Writes the held rows to `assessment_rows` (crate::direct); a test that comes twice
     /// undoes every row written and turns the import to staging.
     async fn write_directly(&mut self) -> Result<Staging> {
+        let Some(mut direct) = self.direct.take() else {
+            unreachable!("called for a direct import")
+        };
         let district = self.district.clone();
         let district = self.keys.key(&mut self.tx, &district).await?;
-        let rows = self.pending.len();
-        let sql = self.direct.as_ref().map(|direct| {
-            direct.insert(
-                "assessment_rows",
-                rows,
-                TEST_COLUMNS,
-                ("district_id", district),
-            )
-        });
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.expect("a direct import")));
+        let owner = ("district_id", district);
+        let sql = direct.insert("assessment_rows", self.pending.len(), TEST_COLUMNS, owner);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in std::mem::take(&mut self.pending) {
             q = self.bind_test(q, r).await?;
         }
-        let Some(direct) = &mut self.direct else {
-            unreachable!("called for a direct import")
-        };
         let staging = direct.write(&mut self.tx, q).await?;
-        if staging == Staging::FromTheStart {
-            self.direct = None;
+        match staging {
+            Staging::Kept => self.direct = Some(direct),
             // Keys made since the savepoint went with it; the district's was made before.
-            self.keys = Interned::new(TEXT_KEYS);
+            Staging::FromTheStart => self.keys = Interned::new(TEXT_KEYS),
         }
         Ok(staging)
     }

@@ -469,9 +469,9 @@ impl Store {
 
 pub(crate) type Tx = Transaction<'static, Any>;
 
-/// Appends an audit event inside a transaction and returns its id.
-/// Writes an audit record with the id `id` that the writer reserved (SQLite only: the
-/// `max(id) + 1` its transaction read under the write lock, which SQLite would give it too).
+/// Writes an audit record with the id `id` its writer reserved under the write lock
+/// (`crate::direct`: on SQLite the `max(id) + 1` SQLite would give it too, on PostgreSQL the
+/// identity's `nextval`).
 pub(crate) async fn audit_as(
     tx: &mut Tx,
     id: i64,
@@ -494,6 +494,7 @@ pub(crate) async fn audit_as(
     Ok(())
 }
 
+/// Appends an audit event inside a transaction and returns its id.
 pub(crate) async fn audit(
     tx: &mut Tx,
     actor: &str,
