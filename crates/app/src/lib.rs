@@ -1099,8 +1099,12 @@ async fn stream_statement(
     milestone_date: time::Date,
     inputs_as_of: Option<i64>,
 ) -> Result<Statement> {
+    // The inputs start being read while the finalized statements are parsed.
+    let inputs = store
+        .statement_input_chunks(&cv.contract, inputs_as_of)
+        .await?;
     let finalized = FinalizedBefore::load(store, &cv.contract.id, milestone_date).await?;
-    statement_pass::compute(store, cv, wanted, &finalized.runs(), inputs_as_of).await
+    statement_pass::compute(cv, wanted, &finalized.runs(), inputs).await
 }
 
 /// The contract version a closing statement dated `date` is computed under (SPEC 5.11): the

@@ -13,7 +13,7 @@ use obc_core::corrections::FinalizedRun;
 use obc_core::engine::{self, InputsHasher, LineMaker, PriorPayments, StudentInput};
 use obc_core::statement_pass::StatementPass;
 use obc_core::Statement;
-use obc_store::{ContractVersion, Store, StoreError};
+use obc_store::{ContractVersion, StatementInputs, StoreError};
 use std::io::{BufReader, BufWriter, Read, Seek};
 
 /// Which statement of a contract version to compute.
@@ -28,15 +28,14 @@ pub(crate) enum Wanted<'a> {
     Closing(time::Date),
 }
 
-/// Computes `wanted` of `cv` from the inputs as they were after audit record `inputs_as_of`
-/// (`None`: now), with the corrections of `finalized` (the contract's finalized statements
-/// before it, in date order).
+/// Computes `wanted` of `cv` from `inputs` (the contract's, as of some audit record), with
+/// the corrections of `finalized` (the contract's finalized statements before it, in date
+/// order).
 pub(crate) async fn compute(
-    store: &Store,
     cv: &ContractVersion,
     wanted: Wanted<'_>,
     finalized: &[FinalizedRun<'_>],
-    inputs_as_of: Option<i64>,
+    inputs: StatementInputs,
 ) -> Result<Statement> {
     let contract = &cv.contract;
     let target = match wanted {
@@ -64,9 +63,8 @@ pub(crate) async fn compute(
     } else {
         Hashing::Later(BufWriter::new(tempfile::tempfile().map_err(spill_failed)?))
     };
-    let chunks = store.statement_input_chunks(contract, inputs_as_of).await?;
-    pass.reserve(chunks.students());
-    chunks
+    pass.reserve(inputs.students());
+    inputs
         .for_each(|chunk| -> Result<()> {
             for student in chunk {
                 pass.add(student)?;

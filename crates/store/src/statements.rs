@@ -14,44 +14,100 @@ const STUDENTS_PER_CHUNK: usize = 2000;
 
 /// A contract's statement inputs, read a chunk of students at a time in canonical order (see
 /// [`Store::statement_input_chunks`]).
-pub struct StatementInputs<'s> {
-    store: &'s Store,
-    contract: Contract,
-    as_of: Option<i64>,
+///
+/// The chunks are read and assembled on a thread of their own from the moment the inputs are
+/// asked for, one chunk ahead of the caller: the database, the decoding of its rows and the
+/// grouping by student use one core while the engine uses the other (the profile of a 100,000
+/// student statement had the assembly on the engine's thread, a sixth of its time).
+pub struct StatementInputs {
     students: usize,
-    enrollments: std::vec::IntoIter<Enrollment>,
-    provider: ProviderEnrollments,
+    delivered: usize,
+    chunks: tokio::sync::mpsc::Receiver<Result<Vec<StudentInput>>>,
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl StatementInputs<'_> {
+impl StatementInputs {
     /// How many enrolled students the chunks hold in all.
     pub fn students(&self) -> usize {
         self.students
     }
 
-    /// Gives every chunk to `each` in order, reading the next chunk while `each` works on the
-    /// current one (the database and the engine then use a core each).
+    /// Gives every chunk to `each` in order (the next chunk is read meanwhile).
     pub async fn for_each<E: From<StoreError>>(
         mut self,
         mut each: impl FnMut(&[StudentInput]) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let mut chunk = self.next_chunk().await?;
-        while let Some(current) = chunk {
-            let (next, done) = tokio::join!(self.next_chunk(), async { each(&current) });
-            done?;
-            chunk = next?;
+        while let Some(chunk) = self.next_chunk().await? {
+            each(&chunk)?;
         }
         Ok(())
     }
 
     /// The next students' inputs in canonical order; `None` after the last.
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<StudentInput>>> {
+        if let Some(chunk) = self.chunks.recv().await {
+            let chunk = chunk?;
+            self.delivered += chunk.len();
+            return Ok(Some(chunk));
+        }
+        // The reader is done: every student delivered, or it stopped (a panic) and an
+        // incomplete set of inputs must not pass for the whole.
+        if let Some(reader) = self.reader.take() {
+            reader.await.map_err(|e| {
+                StoreError::Corrupt(format!("reading statement inputs stopped: {e}"))
+            })?;
+        }
+        if self.delivered != self.students {
+            return Err(StoreError::Corrupt(format!(
+                "statement inputs: {} of {} students read",
+                self.delivered, self.students
+            )));
+        }
+        Ok(None)
+    }
+}
+
+/// Reads the chunks of [`StatementInputs`], on its own thread.
+struct ChunkReader {
+    store: Store,
+    contract: Contract,
+    as_of: Option<i64>,
+    enrollments: std::vec::IntoIter<Enrollment>,
+    provider: ProviderEnrollments,
+}
+
+impl ChunkReader {
+    /// Starts reading on a blocking thread, which drives the reads' futures itself; the
+    /// channel holds one chunk, so the reader stays one ahead of the caller.
+    fn start(mut self, students: usize) -> StatementInputs {
+        let (sender, chunks) = tokio::sync::mpsc::channel(1);
+        let runtime = tokio::runtime::Handle::current();
+        let reader = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                while let Some(chunk) = self.next_chunk().await.transpose() {
+                    let failed = chunk.is_err();
+                    // A caller that stopped listening has dropped the receiver.
+                    if sender.send(chunk).await.is_err() || failed {
+                        break;
+                    }
+                }
+            })
+        });
+        StatementInputs {
+            students,
+            delivered: 0,
+            chunks,
+            reader: Some(reader),
+        }
+    }
+
+    async fn next_chunk(&mut self) -> Result<Option<Vec<StudentInput>>> {
         let enrollments: Vec<Enrollment> =
             self.enrollments.by_ref().take(STUDENTS_PER_CHUNK).collect();
         if enrollments.is_empty() {
             return Ok(None);
         }
-        let (store, contract, as_of) = (self.store, &self.contract, self.as_of);
+        let (store, contract, as_of) = (&self.store, &self.contract, self.as_of);
         let ids: Vec<&str> = enrollments.iter().map(|e| e.student_id.as_str()).collect();
         // Three reads side by side: on SQLite each runs on a blocking thread of its own.
         let (mut students, mut sessions, mut tests) = tokio::try_join!(
@@ -177,21 +233,22 @@ impl Store {
         &self,
         contract: &Contract,
         as_of: Option<i64>,
-    ) -> Result<StatementInputs<'_>> {
+    ) -> Result<StatementInputs> {
         let mut enrollments = self.enrollments_as_of(&contract.id, as_of).await?;
         // The engine's order is by bytes; the database's may follow a collation.
         enrollments.sort_by(|a, b| a.student_id.cmp(&b.student_id));
         let provider = self
             .provider_enrollments_as_of(&contract.provider, as_of)
             .await?;
-        Ok(StatementInputs {
-            store: self,
+        let students = enrollments.len();
+        Ok(ChunkReader {
+            store: self.clone(),
             contract: contract.clone(),
             as_of,
-            students: enrollments.len(),
             enrollments: enrollments.into_iter(),
             provider,
-        })
+        }
+        .start(students))
     }
 
     /// The id of the newest audit record: the rows an import writes after it record a larger
