@@ -73,8 +73,10 @@ pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'st
     }
 }
 
-/// Calls `tick` once per row read, for progress bars.
-pub type Tick<'a> = &'a mut (dyn FnMut() + Send);
+/// Called once per row read with how many rows of the file this reading has reached, for
+/// progress bars: an import that reads its file again (a re-send that changed, a file that
+/// has to be staged after all) counts again from its first row, never past the file's rows.
+pub type Tick<'a> = &'a mut (dyn FnMut(u64) + Send);
 
 /// What a roster import did.
 #[derive(Debug, Clone)]
@@ -195,8 +197,8 @@ pub async fn import_assessments<R: Read>(
     if let Some(latest) = resend.latest_with(store, &file_sha256).await? {
         let reader = AssessmentReader::new(name, open().map_err(unreadable)?)?;
         let mut checks = AssessmentRowChecks::new(name, district);
-        for row in reader {
-            tick();
+        for (read, row) in (1..).zip(reader) {
+            tick(read);
             checks.check(&rostered, row);
         }
         let (mut report, rows_sha256) = checks.finish()?;
@@ -214,8 +216,8 @@ pub async fn import_assessments<R: Read>(
         let reader = AssessmentReader::new(name, open().map_err(unreadable)?)?;
         let mut checks = AssessmentRowChecks::new(name, district);
         let mut staging = Staging::Kept;
-        for row in reader {
-            tick();
+        for (read, row) in (1..).zip(reader) {
+            tick(read);
             if let Some(result) = checks.check(&rostered, row) {
                 staging = import.add(result).await?;
                 if staging == Staging::FromTheStart {
@@ -412,8 +414,8 @@ pub async fn import_sessions<R: Read>(
     if let Some(latest) = resend.latest_with(store, &file_sha256).await? {
         let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
         let mut checks = SessionRowChecks::new(name);
-        for row in reader {
-            tick();
+        for (read, row) in (1..).zip(reader) {
+            tick(read);
             checks.check(&context, row);
         }
         let checked = checks.finish()?;
@@ -441,8 +443,8 @@ pub async fn import_sessions<R: Read>(
         let reader = SessionReader::new(name, open().map_err(unreadable)?)?;
         let mut checks = SessionRowChecks::new(name);
         let mut staging = Staging::Kept;
-        for row in reader {
-            tick();
+        for (read, row) in (1..).zip(reader) {
+            tick(read);
             if let Some((line, district, session)) = checks.check(&context, row) {
                 staging = import.add(line, district, session).await?;
                 if staging == Staging::FromTheStart {
@@ -812,8 +814,8 @@ pub async fn import_school_attendance<R: Read>(
     let mut import = store.begin_school_attendance(district).await?;
     let mut errors = ImportErrors::new();
     let mut rows = 0u64;
-    for row in reader {
-        tick();
+    for (read, row) in (1..).zip(reader) {
+        tick(read);
         let (line, record) = match row {
             Ok(r) => r,
             Err(e) => {
@@ -1557,5 +1559,7 @@ async fn check_lines_and_postings(
     Ok(())
 }
 
+#[cfg(test)]
+mod import_progress_tests;
 #[cfg(test)]
 mod rejected_imports_tests;

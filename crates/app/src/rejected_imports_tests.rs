@@ -7,17 +7,17 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::path::{Path, PathBuf};
 
-const ACTOR: &str = "fuzz";
-const PROVIDER: &str = "brightpath";
+pub(crate) const ACTOR: &str = "fuzz";
+pub(crate) const PROVIDER: &str = "brightpath";
 const CONTRACT: &str = "mesa-math-2025-baseline";
 
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/examples/baseline_seed7")
         .join(name)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -73,7 +73,7 @@ pub(crate) async fn example_store(dir: &Path) -> Store {
         .expect("roster");
     let district = district_for(&store, None).await.expect("one district");
     let open = || std::fs::File::open(example("AssessmentResults.csv"));
-    import_assessments(&store, ACTOR, open, "a.csv", &district, &mut || {})
+    import_assessments(&store, ACTOR, open, "a.csv", &district, &mut |_| {})
         .await
         .expect("assessments");
     import_sessions(
@@ -83,7 +83,7 @@ pub(crate) async fn example_store(dir: &Path) -> Store {
         "s.csv",
         PROVIDER,
         Reach::AnyDistrict,
-        &mut || {},
+        &mut |_| {},
     )
     .await
     .expect("sessions");
@@ -197,7 +197,7 @@ fn refused_assessment_files_change_nothing() {
         Box::pin(async move {
             let district = district_for(store, None).await?;
             let open = || Ok(bytes.as_slice());
-            import_assessments(store, ACTOR, open, "a.csv", &district, &mut || {}).await?;
+            import_assessments(store, ACTOR, open, "a.csv", &district, &mut |_| {}).await?;
             Ok(())
         })
     });
@@ -216,7 +216,7 @@ fn refused_session_files_change_nothing() {
                 "s.csv",
                 PROVIDER,
                 Reach::ContractDistricts,
-                &mut || {},
+                &mut |_| {},
             )
             .await?;
             Ok(())
@@ -273,7 +273,7 @@ fn refused_school_attendance_files_change_nothing() {
                 "att.csv",
                 bytes.as_slice(),
                 &district,
-                &mut || {},
+                &mut |_| {},
             )
             .await?;
             Ok(())

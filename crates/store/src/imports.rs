@@ -323,6 +323,9 @@ impl Store {
         students: Option<&[&str]>,
         as_of: Option<i64>,
     ) -> Result<std::collections::HashMap<String, Vec<Session>>> {
+        if self.backend == crate::Backend::Sqlite && as_of.is_none() {
+            return self.compact_sessions_of(provider, district, students).await;
+        }
         type Row = (
             String,
             String,
@@ -344,25 +347,22 @@ impl Store {
                 &binds,
             )
             .await?;
-        let mut map: std::collections::HashMap<String, Vec<Session>> =
-            std::collections::HashMap::new();
-        for (session_id, student_id, tutor_id, date, minutes, status, group_size, subject) in rows {
-            let session = Session {
-                session_id,
-                student_id: student_id.clone(),
-                tutor_id,
-                date: crate::parse_date(&date)?,
-                minutes: u32::try_from(minutes)
-                    .map_err(|_| crate::StoreError::Corrupt(format!("minutes {minutes}")))?,
-                status: obc_core::SessionStatus::parse(&status).ok_or_else(|| {
-                    crate::StoreError::Corrupt(format!("session status {status}"))
-                })?,
-                group_size: group_size.and_then(|g| u32::try_from(g).ok()),
-                subject,
-            };
-            map.entry(student_id).or_default().push(session);
-        }
-        Ok(map)
+        by_student(rows.into_iter().map(
+            |(session_id, student_id, tutor_id, date, minutes, status, group_size, subject)| {
+                Ok(Session {
+                    session_id,
+                    student_id,
+                    tutor_id,
+                    date: crate::parse_date(&date)?,
+                    minutes: stored_minutes(minutes)?,
+                    status: obc_core::SessionStatus::parse(&status).ok_or_else(|| {
+                        crate::StoreError::Corrupt(format!("session status {status}"))
+                    })?,
+                    group_size: group_size.and_then(|g| u32::try_from(g).ok()),
+                    subject,
+                })
+            },
+        ))
     }
 
     /// A district's test events of one subject, grouped by student id, in stored key order, as
@@ -420,6 +420,28 @@ impl Store {
         .await?;
         rows.into_iter().map(decode_result).collect()
     }
+}
+
+/// Sessions grouped by their student's id.
+pub(crate) fn by_student(
+    sessions: impl Iterator<Item = Result<Session>>,
+) -> Result<std::collections::HashMap<String, Vec<Session>>> {
+    let mut map: std::collections::HashMap<String, Vec<Session>> = std::collections::HashMap::new();
+    for session in sessions {
+        let session = session?;
+        match map.get_mut(&session.student_id) {
+            Some(sessions) => sessions.push(session),
+            None => {
+                map.insert(session.student_id.clone(), vec![session]);
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// A stored session's minutes (never negative: the tables' check).
+pub(crate) fn stored_minutes(minutes: i64) -> Result<u32> {
+    u32::try_from(minutes).map_err(|_| crate::StoreError::Corrupt(format!("minutes {minutes}")))
 }
 
 /// The key of `assessment_results` after the district: the order in which tests are read.

@@ -17,15 +17,12 @@ fn progress(what: &str) -> ProgressBar {
     bar
 }
 
-/// Advances `bar` every 4,096 rows: `inc` on each row of a multi-million-row file was a
-/// noticeable share of an import's check.
-fn every_4096_rows(bar: &ProgressBar) -> impl FnMut() + '_ {
-    const STEP: u64 = 4096;
-    let mut rows = 0u64;
-    move || {
-        rows += 1;
-        if rows.is_multiple_of(STEP) {
-            bar.inc(STEP);
+/// Moves `bar` to the rows read every 4,096 rows: drawing on each row of a multi-million-row
+/// file was a noticeable share of an import's check.
+fn every_4096_rows(bar: &ProgressBar) -> impl FnMut(u64) + '_ {
+    |rows| {
+        if rows.is_multiple_of(4096) {
+            bar.set_position(rows);
         }
     }
 }
@@ -41,8 +38,14 @@ fn print_some(items: &[String]) {
 }
 
 pub async fn roster(store: &Store, actor: &str, path: &Path, district: Option<&str>) -> Result<()> {
+    let working = super::working(&format!("Reading the roster {}", path.display()));
     let roster = obc_ingest::read_roster(path, district).map_err(obc_app::AppError::from)?;
+    working.set_message(format!(
+        "Importing the roster's {} students",
+        roster.students.len()
+    ));
     let done = obc_app::import_roster(store, actor, &path.display().to_string(), roster).await?;
+    drop(working);
     let r = &done.report;
     println!(
         "Roster of {} ({}): {} schools, {} students ({} added, {} updated, {} unchanged)",
@@ -200,7 +203,9 @@ pub async fn contract(
 pub async fn enroll(store: &Store, actor: &str, contract_id: &str, file: &Path) -> Result<()> {
     let name = file.display().to_string();
     let reader = std::fs::File::open(file).with_context(|| format!("opening {name}"))?;
+    let working = super::working(&format!("Enrolling {name} in {contract_id}"));
     let report = obc_app::enroll(store, actor, contract_id, &name, reader).await?;
+    drop(working);
     println!(
         "Enrollments in {contract_id}: {} added, {} updated, {} unchanged",
         report.added, report.updated, report.unchanged

@@ -21,6 +21,21 @@ use obc_core::csv_text::field;
 use obc_store::Store;
 use std::path::Path;
 
+/// A spinner with the elapsed time on standard error while a long step runs (hidden when
+/// standard error is not a terminal), so a minute's statement or roster is not taken for a hang.
+/// It clears itself when dropped, however the step ends.
+fn working(what: &str) -> indicatif::ProgressBar {
+    let bar =
+        indicatif::ProgressBar::new_spinner().with_finish(indicatif::ProgressFinish::AndClear);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}... {elapsed}")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     let actor = cli.actor.clone().unwrap_or_else(|| {
         format!(

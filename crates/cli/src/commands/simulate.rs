@@ -159,7 +159,7 @@ async fn load_history(
         || std::fs::File::open(&results).map(std::io::BufReader::new),
         &results.display().to_string(),
         &district,
-        &mut || {},
+        &mut |_| {},
     )
     .await?;
     let sessions = file("sessions.csv")?;
@@ -170,7 +170,7 @@ async fn load_history(
         &sessions.display().to_string(),
         &contract.provider,
         obc_app::Reach::AnyDistrict,
-        &mut || {},
+        &mut |_| {},
     )
     .await?;
     let milestone = simulate::contingent_milestone(contract)?;

@@ -52,7 +52,7 @@ fn which(args: &StatementArgs) -> Result<Which<'_>> {
 /// standard error.
 pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
     let money = |cents| obc_core::money::format_cents(obc_core::money::from_cents(cents));
-    let working = working(&format!("Computing the statement of {}", args.contract));
+    let working = super::working(&format!("Computing the statement of {}", args.contract));
     let (statement, status) = match which(args)? {
         Which::Milestone(milestone, as_of) => {
             let cv = store.contract(&args.contract).await?;
@@ -108,19 +108,6 @@ pub async fn show(store: &Store, actor: &str, args: &StatementArgs) -> Result<()
     emit(&statement, args.format, args.output.as_deref())
 }
 
-/// A spinner with the elapsed time on standard error while a statement is read and computed
-/// (hidden when standard error is not a terminal), so a long one is not taken for a hang.
-fn working(what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg}... {elapsed}")
-            .expect("valid template"),
-    );
-    bar.set_message(what.to_string());
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
-}
-
 fn finalized_status(f: &obc_store::StoredStatement) -> String {
     format!(
         "FINALIZED {} by {} (sha256 {})",
@@ -129,7 +116,7 @@ fn finalized_status(f: &obc_store::StoredStatement) -> String {
 }
 
 pub async fn finalize(store: &Store, actor: &str, args: &StatementArgs) -> Result<()> {
-    let working = working(&format!("Finalizing the statement of {}", args.contract));
+    let working = super::working(&format!("Finalizing the statement of {}", args.contract));
     let (statement, stored) = match which(args)? {
         Which::Milestone(milestone, as_of) => {
             obc_app::finalize_statement(store, actor, &args.contract, milestone, as_of).await?

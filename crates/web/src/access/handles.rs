@@ -659,7 +659,7 @@ impl Writer<'_> {
             open,
             name,
             district,
-            &mut || {},
+            &mut |_| {},
         )
         .await
     }
@@ -678,7 +678,7 @@ impl Writer<'_> {
             name,
             provider,
             reach,
-            &mut || {},
+            &mut |_| {},
         )
         .await
     }
@@ -695,7 +695,7 @@ impl Writer<'_> {
             name,
             reader,
             district,
-            &mut || {},
+            &mut |_| {},
         )
         .await
     }
