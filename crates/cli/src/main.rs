@@ -491,10 +491,16 @@ fn main() -> ExitCode {
         return commands::lint::run(args);
     }
     // The web app answers many requests at once on every core (the engine and argon2 run on
-    // blocking threads besides); a command does one thing at a time.
+    // blocking threads besides). A command runs on this thread, with one worker that drives the
+    // database connections' I/O meanwhile: a statement's engine keeps this thread busy while
+    // PostgreSQL's rows for the next students arrive (docs/SCALE.md).
     let runtime = match cli.command {
         Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread(),
-        _ => tokio::runtime::Builder::new_current_thread(),
+        _ => {
+            let mut one_worker = tokio::runtime::Builder::new_multi_thread();
+            one_worker.worker_threads(1);
+            one_worker
+        }
     }
     .enable_all()
     .build();
