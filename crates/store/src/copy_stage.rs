@@ -6,6 +6,9 @@
 //! `copy_sessions`, `copy_tests`, `copy_students`) under the import's key (its transaction id). A block is copied
 //! whole or not at all, so no connection goes back to the pool in the middle of a `COPY`.
 //!
+//! A block is copied while the import parses the next one (at most one in flight, on a task of
+//! its own); [`CopyStage::sent`] waits for the last before the import's transaction reads them.
+//!
 //! The import's transaction reads its key's rows, deletes them, and commits that with its
 //! merge: sessions through a temporary view (`staged_sessions`), tests and students moved into
 //! their temporary staging tables (a later row of a test or student replaces an earlier one). Rows of an
@@ -27,6 +30,8 @@ pub(crate) struct CopyStage {
     buffer: Vec<u8>,
     /// Rows numbered so far ([`CopyStage::next_line`]).
     lines: i64,
+    /// The block being copied.
+    in_flight: Option<tokio::task::JoinHandle<Result<()>>>,
 }
 
 impl CopyStage {
@@ -50,11 +55,16 @@ impl CopyStage {
             columns,
             buffer: Vec::new(),
             lines: 0,
+            in_flight: None,
         })
     }
 
-    /// The import's rows, for its transaction's SQL.
+    /// The import's rows, for its transaction's SQL, once they are all [`CopyStage::sent`].
     pub(crate) fn rows(&self) -> String {
+        debug_assert!(
+            self.in_flight.is_none(),
+            "read before every block was copied"
+        );
         format!(
             "SELECT {} FROM {} WHERE import_key = {}",
             self.columns, self.table, self.key
@@ -74,24 +84,27 @@ impl CopyStage {
         CsvRow(&mut self.buffer)
     }
 
-    /// Copies the rows built since the last block, as one `COPY`.
+    /// Copies the rows built since the last block, as one `COPY` on a task of its own, once
+    /// the block before is copied: the caller builds the next block meanwhile.
     pub(crate) async fn send(&mut self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        let mut copy = conn
-            .copy_in_raw(&format!(
-                "COPY {} (import_key, {}) FROM STDIN (FORMAT csv)",
-                self.table, self.columns
-            ))
-            .await?;
-        let sent = copy.send(self.buffer.as_slice()).await.map(|_| ());
-        self.buffer.clear();
-        if let Err(e) = sent {
-            // The server answers an abort with an error of its own: the send's is the one.
-            let _ = copy.abort("the import stopped").await;
-            return Err(e.into());
-        }
-        copy.finish().await?;
+        self.sent().await?;
+        let (pool, buffer) = (self.pool.clone(), std::mem::take(&mut self.buffer));
+        let sql = format!(
+            "COPY {} (import_key, {}) FROM STDIN (FORMAT csv)",
+            self.table, self.columns
+        );
+        self.in_flight = Some(tokio::spawn(copy_block(pool, sql, buffer)));
         Ok(())
+    }
+
+    /// Waits until every block sent is copied.
+    pub(crate) async fn sent(&mut self) -> Result<()> {
+        match self.in_flight.take() {
+            Some(block) => block.await.map_err(|e| {
+                crate::StoreError::Corrupt(format!("copying an import's rows stopped: {e}"))
+            })?,
+            None => Ok(()),
+        }
     }
 
     /// Deletes the import's rows, in its transaction (once they are read or moved).
@@ -105,6 +118,19 @@ impl CopyStage {
         .await?;
         Ok(())
     }
+}
+
+/// One `COPY` of a block of CSV rows, whole or not at all.
+async fn copy_block(pool: PgPool, sql: String, block: Vec<u8>) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    let mut copy = conn.copy_in_raw(&sql).await?;
+    if let Err(e) = copy.send(block.as_slice()).await.map(|_| ()) {
+        // The server answers an abort with an error of its own: the send's is the one.
+        let _ = copy.abort("the import stopped").await;
+        return Err(e.into());
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 /// One CSV row being written, after its import key: each field is preceded by its comma.

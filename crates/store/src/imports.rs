@@ -168,7 +168,8 @@ pub(crate) async fn finish(
 
 /// A session upload in progress for one provider.
 pub struct SessionImport {
-    tx: Tx,
+    /// `None` while a direct insert holds it ([`SessionImport::settle`]).
+    tx: Option<Tx>,
     backend: crate::Backend,
     provider: String,
     /// (line in the file, district, session).
@@ -181,6 +182,8 @@ pub struct SessionImport {
     /// PostgreSQL, for a provider with no stored session, the copied rows go straight to
     /// `sessions` when they are all there (crate::direct).
     direct: Option<Direct>,
+    /// On SQLite, the direct insert being written, with the transaction and `direct`.
+    in_flight: Option<tokio::task::JoinHandle<(Tx, Direct, Result<Staging>)>>,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -243,13 +246,14 @@ impl Store {
             }
         };
         Ok(SessionImport {
-            tx,
+            tx: Some(tx),
             backend: self.backend,
             provider: provider.to_string(),
             pending: Vec::with_capacity(BATCH),
             copy,
             keys,
             direct,
+            in_flight: None,
         })
     }
 
@@ -546,8 +550,8 @@ impl SessionImport {
     /// Adds one session of a student of `district`, from `line` of the file.
     pub async fn add(&mut self, line: u64, district: &str, session: Session) -> Result<Staging> {
         self.pending.push((line, district.to_string(), session));
-        let batch = batch_rows(&self.copy, &self.direct);
-        if self.pending.len() >= batch {
+        let direct = self.direct.is_some() || self.in_flight.is_some();
+        if self.pending.len() >= batch_rows(self.copy.is_some(), direct) {
             return self.flush().await;
         }
         Ok(Staging::Kept)
@@ -556,13 +560,17 @@ impl SessionImport {
     /// Writes the rows still held; call it after the file's last row, before
     /// [`SessionImport::repeated_sessions`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
-        let staging = self.flush().await?;
-        if self.copy.is_some() {
+        let staging = match self.flush().await? {
+            Staging::Kept => self.settle().await?,
+            again => again,
+        };
+        if let Some(copy) = &mut self.copy {
+            copy.sent().await?;
             let columns = format!("session_id, {}", POSTGRES_SESSIONS.compared);
             let owner = ("provider_id", self.provider.as_str());
             Direct::insert_copied(
                 &mut self.direct,
-                &mut self.tx,
+                idle(&mut self.tx),
                 "sessions",
                 &columns,
                 owner,
@@ -574,6 +582,11 @@ impl SessionImport {
     }
 
     async fn flush(&mut self) -> Result<Staging> {
+        if self.settle().await? == Staging::FromTheStart {
+            // The rows are given again from the file's first.
+            self.pending.clear();
+            return Ok(Staging::FromTheStart);
+        }
         if self.pending.is_empty() {
             return Ok(Staging::Kept);
         }
@@ -608,7 +621,7 @@ impl SessionImport {
             let line = i64::try_from(line).unwrap_or(i64::MAX);
             q = self.bind_encoded(q, &[line], district, s).await?;
         }
-        q.execute(&mut *self.tx).await?;
+        q.execute(&mut **idle(&mut self.tx)).await?;
         Ok(Staging::Kept)
     }
 
@@ -625,9 +638,9 @@ impl SessionImport {
         for n in then {
             q = q.bind(*n);
         }
-        Ok(q.bind(self.keys.key(&mut self.tx, &district).await?)
+        Ok(q.bind(self.keys.key(idle(&mut self.tx), &district).await?)
             .bind(s.student_id)
-            .bind(self.keys.key(&mut self.tx, &s.tutor_id).await?)
+            .bind(self.keys.key(idle(&mut self.tx), &s.tutor_id).await?)
             .bind(day_number(s.date))
             .bind(i64::from(s.minutes))
             .bind(status_code(s.status))
@@ -635,14 +648,17 @@ impl SessionImport {
             .bind(s.subject))
     }
 
-    /// Writes the held rows to `session_rows` (crate::direct); a row that is not new undoes
-    /// every row written and turns the import to staging.
+    /// Writes the held rows to `session_rows` (crate::direct) on a task of its own, while the
+    /// caller reads the next rows (SQLite inserts on its own thread: reading the file and
+    /// inserting took turns, now they overlap). The next [`SessionImport::settle`] says whether
+    /// they were kept: a row that is not new undoes every row written and turns the import to
+    /// staging.
     async fn write_directly(&mut self) -> Result<Staging> {
         let Some(mut direct) = self.direct.take() else {
             unreachable!("called for a direct import")
         };
         let provider = self.provider.clone();
-        let provider = self.keys.key(&mut self.tx, &provider).await?;
+        let provider = self.keys.key(idle(&mut self.tx), &provider).await?;
         let columns = format!("session_id, {}", SQLITE_SESSIONS.compared);
         let sql = direct.insert(
             "session_rows",
@@ -654,12 +670,34 @@ impl SessionImport {
         for (_, district, s) in std::mem::take(&mut self.pending) {
             q = self.bind_encoded(q, &[], district, s).await?;
         }
-        let staging = direct.write(&mut self.tx, q).await?;
-        match staging {
-            Staging::Kept => self.direct = Some(direct),
-            Staging::FromTheStart => self.stage_from_now().await?,
+        let mut tx = settled(self.tx.take());
+        self.in_flight = Some(tokio::spawn(async move {
+            let written = direct.write(&mut tx, q).await;
+            (tx, direct, written)
+        }));
+        Ok(Staging::Kept)
+    }
+
+    /// Waits for the direct insert in flight, if any: whether its rows (and every row before)
+    /// were kept.
+    async fn settle(&mut self) -> Result<Staging> {
+        let Some(writing) = self.in_flight.take() else {
+            return Ok(Staging::Kept);
+        };
+        let (tx, direct, written) = writing.await.map_err(|e| {
+            crate::StoreError::Corrupt(format!("writing an import's sessions stopped: {e}"))
+        })?;
+        self.tx = Some(tx);
+        match written? {
+            Staging::Kept => {
+                self.direct = Some(direct);
+                Ok(Staging::Kept)
+            }
+            Staging::FromTheStart => {
+                self.stage_from_now().await?;
+                Ok(Staging::FromTheStart)
+            }
         }
-        Ok(staging)
     }
 
     /// Makes the import stage its rows from now on, its direct rows undone.
@@ -678,7 +716,7 @@ impl SessionImport {
                 subject TEXT NOT NULL, PRIMARY KEY (session_id, line)) WITHOUT ROWID;
              DELETE FROM staged_sessions;",
         )
-        .execute(&mut *self.tx)
+        .execute(&mut **idle(&mut self.tx))
         .await?;
         Ok(())
     }
@@ -698,7 +736,7 @@ impl SessionImport {
              ON n.session_id = f.session_id AND n.line > f.first_line";
         let total: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {repeats}")))
-                .fetch_one(&mut *self.tx)
+                .fetch_one(&mut **idle(&mut self.tx))
                 .await?;
         if total == 0 {
             return Ok((0, Vec::new()));
@@ -707,7 +745,7 @@ impl SessionImport {
             "SELECT n.session_id, n.line, f.first_line {repeats} ORDER BY n.line LIMIT $1"
         )))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *self.tx)
+        .fetch_all(&mut **idle(&mut self.tx))
         .await?;
         let repeated = rows
             .into_iter()
@@ -737,16 +775,22 @@ impl SessionImport {
             digest,
         };
         let counts = direct
-            .finish(&mut self.tx, recorded, |counts| {
+            .finish(idle(&mut self.tx), recorded, |counts| {
                 sessions_described(counts, source)
             })
             .await?;
         match self.backend {
             // The copied rows go, as after a merge.
             crate::Backend::Postgres => {
-                crate::imports::finish(self.tx, self.backend, "staged_sessions", "sessions").await?
+                crate::imports::finish(
+                    settled(self.tx),
+                    self.backend,
+                    "staged_sessions",
+                    "sessions",
+                )
+                .await?
             }
-            crate::Backend::Sqlite => self.tx.commit().await?,
+            crate::Backend::Sqlite => settled(self.tx).commit().await?,
         }
         Ok(counts)
     }
@@ -777,11 +821,11 @@ impl SessionImport {
                 stored.of_provider("s", "$1"),
             )))
             .bind(&self.provider)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(&mut **idle(&mut self.tx))
             .await?;
         let counts = ImportCounts::of(total, added, replaced);
         let audit_id = audit(
-            &mut self.tx,
+            idle(&mut self.tx),
             actor,
             SESSIONS_ACTION,
             &format!("provider:{}", self.provider),
@@ -807,19 +851,19 @@ impl SessionImport {
             .bind(crate::now())
             .bind(audit_id)
             .bind(&self.provider)
-            .execute(&mut *self.tx)
+            .execute(&mut **idle(&mut self.tx))
             .await?;
         }
         match self.backend {
             crate::Backend::Postgres => {
-                merge_sessions_postgres(&mut self.tx, &self.provider, audit_id).await?
+                merge_sessions_postgres(idle(&mut self.tx), &self.provider, audit_id).await?
             }
             crate::Backend::Sqlite => {
-                merge_sessions_sqlite(&mut self.tx, &self.provider, audit_id).await?
+                merge_sessions_sqlite(idle(&mut self.tx), &self.provider, audit_id).await?
             }
         }
         crate::resends::remember(
-            &mut self.tx,
+            idle(&mut self.tx),
             SESSIONS_KIND,
             &self.provider,
             digest,
@@ -827,19 +871,35 @@ impl SessionImport {
             audit_id,
         )
         .await?;
-        crate::imports::finish(self.tx, self.backend, "staged_sessions", "sessions").await?;
+        crate::imports::finish(
+            settled(self.tx),
+            self.backend,
+            "staged_sessions",
+            "sessions",
+        )
+        .await?;
         Ok(counts)
     }
 }
 
 /// How many rows an import holds before it writes them: a block of `COPY` on PostgreSQL, one
 /// direct insert, or one staging insert.
-fn batch_rows(copy: &Option<CopyStage>, direct: &Option<Direct>) -> usize {
-    match (copy, direct) {
-        (Some(_), _) => crate::copy_stage::ROWS,
-        (None, Some(_)) => crate::direct::ROWS,
-        (None, None) => BATCH,
+fn batch_rows(copied: bool, direct: bool) -> usize {
+    match (copied, direct) {
+        (true, _) => crate::copy_stage::ROWS,
+        (false, true) => crate::direct::ROWS,
+        (false, false) => BATCH,
     }
+}
+
+/// The import's transaction, when no direct insert holds it (every caller settles first).
+fn idle(tx: &mut Option<Tx>) -> &mut Tx {
+    tx.as_mut().expect("no direct insert in flight")
+}
+
+/// The import's transaction, to finish it.
+fn settled(tx: Option<Tx>) -> Tx {
+    tx.expect("no direct insert in flight")
 }
 
 /// The audit log's words for a sessions import of `source`.
@@ -992,7 +1052,7 @@ impl AssessmentImport {
     /// start time).
     pub async fn add(&mut self, result: AssessmentResult) -> Result<Staging> {
         self.pending.push(result);
-        let batch = batch_rows(&self.copy, &self.direct);
+        let batch = batch_rows(self.copy.is_some(), self.direct.is_some());
         if self.pending.len() >= batch {
             return self.flush().await;
         }
@@ -1003,7 +1063,8 @@ impl AssessmentImport {
     /// [`AssessmentImport::commit`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
         let staging = self.flush().await?;
-        if let Some(copy) = &self.copy {
+        if let Some(copy) = &mut self.copy {
+            copy.sent().await?;
             // The last row of each test, as staging keeps it.
             let latest = format!(
                 "(SELECT DISTINCT ON (ident) * FROM ({}) c ORDER BY ident, line DESC) AS t",
@@ -1469,7 +1530,16 @@ mod tests {
                 .unwrap();
         }
         drop(dead);
-        assert_eq!(copied(&store).await, crate::copy_stage::ROWS as i64);
+        // Its first block is copied on a task of its own, which outlives the import.
+        let mut left = 0;
+        for _ in 0..100 {
+            left = copied(&store).await;
+            if left > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(left, crate::copy_stage::ROWS as i64);
         // Texts a CSV could misread, and a group size, come back as they were.
         let mut odd = session("a,\"b\"\nc", 30);
         odd.subject = "Math, \"Algebra\"".into();

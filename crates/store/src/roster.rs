@@ -134,6 +134,7 @@ async fn copy_students(
         }
         copy.send().await?;
     }
+    copy.sent().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO staged_students ({STUDENT_VALUES_ID})
          SELECT DISTINCT ON (id) {STUDENT_VALUES_ID} FROM ({}) c ORDER BY id, line DESC",
