@@ -47,6 +47,67 @@ pub(crate) fn all_kept(staging: Staging) -> Result<()> {
     }
 }
 
+/// An import's transaction, lent to one direct insert at a time: the insert runs on a task of
+/// its own while the import reads its next rows. SQLite inserts on a thread of its own, and the
+/// file's reading and the inserting took turns (at 100,000 students a first sessions file went
+/// from 5.6-5.9 s to 4.8 s).
+pub(crate) struct Lent {
+    /// `None` while an insert holds it.
+    tx: Option<Tx>,
+    in_flight: Option<tokio::task::JoinHandle<(Tx, Direct, Result<Staging>)>>,
+}
+
+impl Lent {
+    pub(crate) fn new(tx: Tx) -> Lent {
+        Lent {
+            tx: Some(tx),
+            in_flight: None,
+        }
+    }
+
+    /// The transaction, once any insert lent it is settled ([`Lent::settle`]).
+    pub(crate) fn idle(&mut self) -> &mut Tx {
+        self.tx.as_mut().expect("no direct insert in flight")
+    }
+
+    /// The transaction, to finish the import (settled).
+    pub(crate) fn into_tx(self) -> Tx {
+        self.tx.expect("no direct insert in flight")
+    }
+
+    /// Whether an insert holds the transaction.
+    pub(crate) fn busy(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Runs `insert`, `direct`'s next rows, on a task that holds the transaction until
+    /// [`Lent::settle`].
+    pub(crate) fn write(
+        &mut self,
+        mut direct: Direct,
+        insert: sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>,
+    ) {
+        let mut tx = self.tx.take().expect("one direct insert at a time");
+        self.in_flight = Some(tokio::spawn(async move {
+            let written = direct.write(&mut tx, insert).await;
+            (tx, direct, written)
+        }));
+    }
+
+    /// Waits for the insert that holds the transaction, if any: its `Direct` back, and whether
+    /// its rows (and every row before) were kept.
+    pub(crate) async fn settle(&mut self) -> Result<Option<(Direct, Staging)>> {
+        let Some(writing) = self.in_flight.take() else {
+            return Ok(None);
+        };
+        let (tx, direct, written) = writing.await.map_err(|e| {
+            crate::StoreError::Corrupt(format!("writing an import's rows stopped: {e}"))
+        })?;
+        self.tx = Some(tx);
+        Ok(Some((direct, written?)))
+    }
+}
+
 /// What the audit log and the re-send check record of a direct import.
 pub(crate) struct Recorded<'a> {
     pub(crate) actor: &'a str,

@@ -10,7 +10,7 @@ use crate::compact::{
     day_number, encoded_type, status_code, stored_table, text_key, Interned, TEXT_KEYS,
 };
 use crate::copy_stage::CopyStage;
-use crate::direct::{Direct, Recorded, Staging};
+use crate::direct::{Direct, Lent, Recorded, Staging};
 use crate::resends::ImportDigest;
 use crate::versions::{rows_as_of, ASSESSMENTS, SESSIONS};
 use crate::{audit, ensure_organisation, Result, Store, Tx};
@@ -168,8 +168,8 @@ pub(crate) async fn finish(
 
 /// A session upload in progress for one provider.
 pub struct SessionImport {
-    /// `None` while a direct insert holds it ([`SessionImport::settle`]).
-    tx: Option<Tx>,
+    /// Lent to the direct insert being written ([`SessionImport::settle`]).
+    tx: Lent,
     backend: crate::Backend,
     provider: String,
     /// (line in the file, district, session).
@@ -182,8 +182,6 @@ pub struct SessionImport {
     /// PostgreSQL, for a provider with no stored session, the copied rows go straight to
     /// `sessions` when they are all there (crate::direct).
     direct: Option<Direct>,
-    /// On SQLite, the direct insert being written, with the transaction and `direct`.
-    in_flight: Option<tokio::task::JoinHandle<(Tx, Direct, Result<Staging>)>>,
 }
 
 /// A session id a file uses more than once: a later line, and the first line it was on.
@@ -196,7 +194,8 @@ pub struct RepeatedSession {
 
 /// An assessment-file import in progress for one district.
 pub struct AssessmentImport {
-    tx: Tx,
+    /// Lent to the direct insert being written ([`AssessmentImport::settle`]).
+    tx: Lent,
     backend: crate::Backend,
     district: String,
     pending: Vec<AssessmentResult>,
@@ -246,14 +245,13 @@ impl Store {
             }
         };
         Ok(SessionImport {
-            tx: Some(tx),
+            tx: Lent::new(tx),
             backend: self.backend,
             provider: provider.to_string(),
             pending: Vec::with_capacity(BATCH),
             copy,
             keys,
             direct,
-            in_flight: None,
         })
     }
 
@@ -298,7 +296,7 @@ impl Store {
         );
         let direct = Direct::when_none_stored(&mut tx, self.backend, &owned, district).await?;
         Ok(AssessmentImport {
-            tx,
+            tx: Lent::new(tx),
             backend: self.backend,
             district: district.to_string(),
             pending: Vec::with_capacity(BATCH),
@@ -550,7 +548,7 @@ impl SessionImport {
     /// Adds one session of a student of `district`, from `line` of the file.
     pub async fn add(&mut self, line: u64, district: &str, session: Session) -> Result<Staging> {
         self.pending.push((line, district.to_string(), session));
-        let direct = self.direct.is_some() || self.in_flight.is_some();
+        let direct = self.direct.is_some() || self.tx.busy();
         if self.pending.len() >= batch_rows(self.copy.is_some(), direct) {
             return self.flush().await;
         }
@@ -570,7 +568,7 @@ impl SessionImport {
             let owner = ("provider_id", self.provider.as_str());
             Direct::insert_copied(
                 &mut self.direct,
-                idle(&mut self.tx),
+                self.tx.idle(),
                 "sessions",
                 &columns,
                 owner,
@@ -621,7 +619,7 @@ impl SessionImport {
             let line = i64::try_from(line).unwrap_or(i64::MAX);
             q = self.bind_encoded(q, &[line], district, s).await?;
         }
-        q.execute(&mut **idle(&mut self.tx)).await?;
+        q.execute(&mut **self.tx.idle()).await?;
         Ok(Staging::Kept)
     }
 
@@ -638,9 +636,9 @@ impl SessionImport {
         for n in then {
             q = q.bind(*n);
         }
-        Ok(q.bind(self.keys.key(idle(&mut self.tx), &district).await?)
+        Ok(q.bind(self.keys.key(self.tx.idle(), &district).await?)
             .bind(s.student_id)
-            .bind(self.keys.key(idle(&mut self.tx), &s.tutor_id).await?)
+            .bind(self.keys.key(self.tx.idle(), &s.tutor_id).await?)
             .bind(day_number(s.date))
             .bind(i64::from(s.minutes))
             .bind(status_code(s.status))
@@ -648,17 +646,15 @@ impl SessionImport {
             .bind(s.subject))
     }
 
-    /// Writes the held rows to `session_rows` (crate::direct) on a task of its own, while the
-    /// caller reads the next rows (SQLite inserts on its own thread: reading the file and
-    /// inserting took turns, now they overlap). The next [`SessionImport::settle`] says whether
-    /// they were kept: a row that is not new undoes every row written and turns the import to
-    /// staging.
+    /// Writes the held rows to `session_rows` (crate::direct) while the caller reads the next
+    /// rows ([`Lent`]); the next [`SessionImport::settle`] says whether they were kept: a row
+    /// that is not new undoes every row written and turns the import to staging.
     async fn write_directly(&mut self) -> Result<Staging> {
-        let Some(mut direct) = self.direct.take() else {
+        let Some(direct) = self.direct.take() else {
             unreachable!("called for a direct import")
         };
         let provider = self.provider.clone();
-        let provider = self.keys.key(idle(&mut self.tx), &provider).await?;
+        let provider = self.keys.key(self.tx.idle(), &provider).await?;
         let columns = format!("session_id, {}", SQLITE_SESSIONS.compared);
         let sql = direct.insert(
             "session_rows",
@@ -670,30 +666,20 @@ impl SessionImport {
         for (_, district, s) in std::mem::take(&mut self.pending) {
             q = self.bind_encoded(q, &[], district, s).await?;
         }
-        let mut tx = settled(self.tx.take());
-        self.in_flight = Some(tokio::spawn(async move {
-            let written = direct.write(&mut tx, q).await;
-            (tx, direct, written)
-        }));
+        self.tx.write(direct, q);
         Ok(Staging::Kept)
     }
 
-    /// Waits for the direct insert in flight, if any: whether its rows (and every row before)
-    /// were kept.
+    /// Waits for the direct insert being written, if any: whether its rows (and every row
+    /// before) were kept.
     async fn settle(&mut self) -> Result<Staging> {
-        let Some(writing) = self.in_flight.take() else {
-            return Ok(Staging::Kept);
-        };
-        let (tx, direct, written) = writing.await.map_err(|e| {
-            crate::StoreError::Corrupt(format!("writing an import's sessions stopped: {e}"))
-        })?;
-        self.tx = Some(tx);
-        match written? {
-            Staging::Kept => {
+        match self.tx.settle().await? {
+            None => Ok(Staging::Kept),
+            Some((direct, Staging::Kept)) => {
                 self.direct = Some(direct);
                 Ok(Staging::Kept)
             }
-            Staging::FromTheStart => {
+            Some((_, Staging::FromTheStart)) => {
                 self.stage_from_now().await?;
                 Ok(Staging::FromTheStart)
             }
@@ -716,7 +702,7 @@ impl SessionImport {
                 subject TEXT NOT NULL, PRIMARY KEY (session_id, line)) WITHOUT ROWID;
              DELETE FROM staged_sessions;",
         )
-        .execute(&mut **idle(&mut self.tx))
+        .execute(&mut **self.tx.idle())
         .await?;
         Ok(())
     }
@@ -736,7 +722,7 @@ impl SessionImport {
              ON n.session_id = f.session_id AND n.line > f.first_line";
         let total: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {repeats}")))
-                .fetch_one(&mut **idle(&mut self.tx))
+                .fetch_one(&mut **self.tx.idle())
                 .await?;
         if total == 0 {
             return Ok((0, Vec::new()));
@@ -745,7 +731,7 @@ impl SessionImport {
             "SELECT n.session_id, n.line, f.first_line {repeats} ORDER BY n.line LIMIT $1"
         )))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut **idle(&mut self.tx))
+        .fetch_all(&mut **self.tx.idle())
         .await?;
         let repeated = rows
             .into_iter()
@@ -775,7 +761,7 @@ impl SessionImport {
             digest,
         };
         let counts = direct
-            .finish(idle(&mut self.tx), recorded, |counts| {
+            .finish(self.tx.idle(), recorded, |counts| {
                 sessions_described(counts, source)
             })
             .await?;
@@ -783,14 +769,14 @@ impl SessionImport {
             // The copied rows go, as after a merge.
             crate::Backend::Postgres => {
                 crate::imports::finish(
-                    settled(self.tx),
+                    self.tx.into_tx(),
                     self.backend,
                     "staged_sessions",
                     "sessions",
                 )
                 .await?
             }
-            crate::Backend::Sqlite => settled(self.tx).commit().await?,
+            crate::Backend::Sqlite => self.tx.into_tx().commit().await?,
         }
         Ok(counts)
     }
@@ -821,11 +807,11 @@ impl SessionImport {
                 stored.of_provider("s", "$1"),
             )))
             .bind(&self.provider)
-            .fetch_one(&mut **idle(&mut self.tx))
+            .fetch_one(&mut **self.tx.idle())
             .await?;
         let counts = ImportCounts::of(total, added, replaced);
         let audit_id = audit(
-            idle(&mut self.tx),
+            self.tx.idle(),
             actor,
             SESSIONS_ACTION,
             &format!("provider:{}", self.provider),
@@ -851,19 +837,19 @@ impl SessionImport {
             .bind(crate::now())
             .bind(audit_id)
             .bind(&self.provider)
-            .execute(&mut **idle(&mut self.tx))
+            .execute(&mut **self.tx.idle())
             .await?;
         }
         match self.backend {
             crate::Backend::Postgres => {
-                merge_sessions_postgres(idle(&mut self.tx), &self.provider, audit_id).await?
+                merge_sessions_postgres(self.tx.idle(), &self.provider, audit_id).await?
             }
             crate::Backend::Sqlite => {
-                merge_sessions_sqlite(idle(&mut self.tx), &self.provider, audit_id).await?
+                merge_sessions_sqlite(self.tx.idle(), &self.provider, audit_id).await?
             }
         }
         crate::resends::remember(
-            idle(&mut self.tx),
+            self.tx.idle(),
             SESSIONS_KIND,
             &self.provider,
             digest,
@@ -872,7 +858,7 @@ impl SessionImport {
         )
         .await?;
         crate::imports::finish(
-            settled(self.tx),
+            self.tx.into_tx(),
             self.backend,
             "staged_sessions",
             "sessions",
@@ -890,16 +876,6 @@ fn batch_rows(copied: bool, direct: bool) -> usize {
         (false, true) => crate::direct::ROWS,
         (false, false) => BATCH,
     }
-}
-
-/// The import's transaction, when no direct insert holds it (every caller settles first).
-fn idle(tx: &mut Option<Tx>) -> &mut Tx {
-    tx.as_mut().expect("no direct insert in flight")
-}
-
-/// The import's transaction, to finish it.
-fn settled(tx: Option<Tx>) -> Tx {
-    tx.expect("no direct insert in flight")
 }
 
 /// The audit log's words for a sessions import of `source`.
@@ -1052,7 +1028,8 @@ impl AssessmentImport {
     /// start time).
     pub async fn add(&mut self, result: AssessmentResult) -> Result<Staging> {
         self.pending.push(result);
-        let batch = batch_rows(self.copy.is_some(), self.direct.is_some());
+        let direct = self.direct.is_some() || self.tx.busy();
+        let batch = batch_rows(self.copy.is_some(), direct);
         if self.pending.len() >= batch {
             return self.flush().await;
         }
@@ -1062,7 +1039,10 @@ impl AssessmentImport {
     /// Writes the rows still held; call it after the file's last row, before
     /// [`AssessmentImport::commit`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
-        let staging = self.flush().await?;
+        let staging = match self.flush().await? {
+            Staging::Kept => self.settle().await?,
+            again => again,
+        };
         if let Some(copy) = &mut self.copy {
             copy.sent().await?;
             // The last row of each test, as staging keeps it.
@@ -1073,7 +1053,7 @@ impl AssessmentImport {
             let owner = ("district_id", self.district.as_str());
             Direct::insert_copied(
                 &mut self.direct,
-                &mut self.tx,
+                self.tx.idle(),
                 "assessment_results",
                 TEST_COLUMNS,
                 owner,
@@ -1085,6 +1065,11 @@ impl AssessmentImport {
     }
 
     async fn flush(&mut self) -> Result<Staging> {
+        if self.settle().await? == Staging::FromTheStart {
+            // The rows are given again from the file's first.
+            self.pending.clear();
+            return Ok(Staging::FromTheStart);
+        }
         if self.pending.is_empty() {
             return Ok(Staging::Kept);
         }
@@ -1135,7 +1120,7 @@ impl AssessmentImport {
         for (ident, r) in batch {
             q = self.bind_test(q.bind(ident), r).await?;
         }
-        q.execute(&mut *self.tx).await?;
+        q.execute(&mut **self.tx.idle()).await?;
         Ok(Staging::Kept)
     }
 
@@ -1149,9 +1134,9 @@ impl AssessmentImport {
         q = q.bind(r.student_id);
         q = match self.backend {
             crate::Backend::Sqlite => q
-                .bind(self.keys.key(&mut self.tx, &r.assessment).await?)
-                .bind(self.keys.key(&mut self.tx, &r.subject).await?)
-                .bind(self.keys.key(&mut self.tx, &r.term_name).await?)
+                .bind(self.keys.key(self.tx.idle(), &r.assessment).await?)
+                .bind(self.keys.key(self.tx.idle(), &r.subject).await?)
+                .bind(self.keys.key(self.tx.idle(), &r.term_name).await?)
                 .bind(day_number(r.date)),
             crate::Backend::Postgres => q
                 .bind(r.assessment)
@@ -1169,27 +1154,40 @@ impl AssessmentImport {
             .bind(r.test_id.unwrap_or_default()))
     }
 
-    /// Writes the held rows to `assessment_rows` (crate::direct); a test that comes twice
-    /// undoes every row written and turns the import to staging.
+    /// Writes the held rows to `assessment_rows` (crate::direct) while the caller reads the
+    /// next rows ([`Lent`]); the next [`AssessmentImport::settle`] says whether they were kept:
+    /// a test that comes twice undoes every row written and turns the import to staging.
     async fn write_directly(&mut self) -> Result<Staging> {
-        let Some(mut direct) = self.direct.take() else {
+        let Some(direct) = self.direct.take() else {
             unreachable!("called for a direct import")
         };
         let district = self.district.clone();
-        let district = self.keys.key(&mut self.tx, &district).await?;
+        let district = self.keys.key(self.tx.idle(), &district).await?;
         let owner = ("district_id", district);
         let sql = direct.insert("assessment_rows", self.pending.len(), TEST_COLUMNS, owner);
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in std::mem::take(&mut self.pending) {
             q = self.bind_test(q, r).await?;
         }
-        let staging = direct.write(&mut self.tx, q).await?;
-        match staging {
-            Staging::Kept => self.direct = Some(direct),
-            // Keys made since the savepoint went with it; the district's was made before.
-            Staging::FromTheStart => self.keys = Interned::new(TEXT_KEYS),
+        self.tx.write(direct, q);
+        Ok(Staging::Kept)
+    }
+
+    /// Waits for the direct insert being written, if any: whether its rows (and every row
+    /// before) were kept.
+    async fn settle(&mut self) -> Result<Staging> {
+        match self.tx.settle().await? {
+            None => Ok(Staging::Kept),
+            Some((direct, Staging::Kept)) => {
+                self.direct = Some(direct);
+                Ok(Staging::Kept)
+            }
+            Some((_, Staging::FromTheStart)) => {
+                // Keys made since the savepoint went with it; the district's was made before.
+                self.keys = Interned::new(TEXT_KEYS);
+                Ok(Staging::FromTheStart)
+            }
         }
-        Ok(staging)
     }
 
     /// A test stored before TestIDs were kept (test_id '') takes the TestID of the staged test
@@ -1215,7 +1213,7 @@ impl AssessmentImport {
              WHERE district_id = {district} AND test_id = '' AND ({staged_test_id}) IS NOT NULL"
         )))
         .bind(&self.district)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.tx.idle())
         .await?;
         Ok(done.rows_affected())
     }
@@ -1232,14 +1230,14 @@ impl AssessmentImport {
         )))
         .bind(audit_id)
         .bind(&self.district)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.tx.idle())
         .await?;
         sqlx::query(
             "UPDATE assessment_results SET written_by = $1 WHERE district_id = $2 AND written_by < 0",
         )
         .bind(audit_id)
         .bind(&self.district)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.tx.idle())
         .await?;
         Ok(())
     }
@@ -1264,13 +1262,18 @@ impl AssessmentImport {
                 digest,
             };
             let counts = direct
-                .finish(&mut self.tx, recorded, |counts| counts.describe(source))
+                .finish(self.tx.idle(), recorded, |counts| counts.describe(source))
                 .await?;
             if let Some(copy) = self.copy.take() {
-                copy.delete(&mut self.tx).await?;
+                copy.delete(self.tx.idle()).await?;
             }
-            crate::imports::finish(self.tx, self.backend, "staged_tests", "assessment_results")
-                .await?;
+            crate::imports::finish(
+                self.tx.into_tx(),
+                self.backend,
+                "staged_tests",
+                "assessment_results",
+            )
+            .await?;
             return Ok(counts);
         }
         if let Some(copy) = self.copy.take() {
@@ -1282,9 +1285,9 @@ impl AssessmentImport {
                  ORDER BY ident, line DESC",
                 copy.rows()
             )))
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx.idle())
             .await?;
-            copy.delete(&mut self.tx).await?;
+            copy.delete(self.tx.idle()).await?;
         }
         let adopted = self.adopt_test_ids().await?;
         let stored = self.stored_table();
@@ -1304,7 +1307,7 @@ impl AssessmentImport {
                     district("$1"),
                 )))
                 .bind(&self.district)
-                .fetch_one(&mut *self.tx)
+                .fetch_one(&mut **self.tx.idle())
                 .await?;
             let kind = ImportCounts::of(total, added, replaced);
             counts.added += kind.added;
@@ -1312,7 +1315,7 @@ impl AssessmentImport {
             counts.unchanged += kind.unchanged;
         }
         let audit_id = audit(
-            &mut self.tx,
+            self.tx.idle(),
             actor,
             ASSESSMENTS_ACTION,
             &format!("district:{}", self.district),
@@ -1347,7 +1350,7 @@ impl AssessmentImport {
             )))
             .bind(audit_id)
             .bind(&self.district)
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx.idle())
             .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO {stored} (district_id, {TEST_COLUMNS}, written_by)
@@ -1360,11 +1363,11 @@ impl AssessmentImport {
             )))
             .bind(&self.district)
             .bind(audit_id)
-            .execute(&mut *self.tx)
+            .execute(&mut **self.tx.idle())
             .await?;
         }
         crate::resends::remember(
-            &mut self.tx,
+            self.tx.idle(),
             ASSESSMENTS_KIND,
             &self.district,
             digest,
@@ -1372,7 +1375,13 @@ impl AssessmentImport {
             audit_id,
         )
         .await?;
-        crate::imports::finish(self.tx, self.backend, "staged_tests", "assessment_results").await?;
+        crate::imports::finish(
+            self.tx.into_tx(),
+            self.backend,
+            "staged_tests",
+            "assessment_results",
+        )
+        .await?;
         Ok(counts)
     }
 }
