@@ -75,6 +75,17 @@ impl Lent {
         self.tx.expect("no direct insert in flight")
     }
 
+    /// Ends the import (settled): its `staged` rows deleted, `merged_into` analyzed on
+    /// PostgreSQL, committed (`crate::imports::finish`).
+    pub(crate) async fn finish(
+        self,
+        backend: crate::Backend,
+        staged: &'static str,
+        merged_into: &'static str,
+    ) -> Result<()> {
+        crate::imports::finish(self.into_tx(), backend, staged, merged_into).await
+    }
+
     /// Whether an insert holds the transaction.
     pub(crate) fn busy(&self) -> bool {
         self.in_flight.is_some()
@@ -94,17 +105,28 @@ impl Lent {
         }));
     }
 
-    /// Waits for the insert that holds the transaction, if any: its `Direct` back, and whether
-    /// its rows (and every row before) were kept.
-    pub(crate) async fn settle(&mut self) -> Result<Option<(Direct, Staging)>> {
+    /// Waits for the insert that holds the transaction, if any: whether its rows (and every
+    /// row before) were kept. When they were, `direct` gets its `Direct` back; when not, the
+    /// savepoint was rolled back, the rows held (`pending`) go, since they are given again
+    /// from the file's first, and the import stages from now on.
+    pub(crate) async fn settle<T>(
+        &mut self,
+        direct: &mut Option<Direct>,
+        pending: &mut Vec<T>,
+    ) -> Result<Staging> {
         let Some(writing) = self.in_flight.take() else {
-            return Ok(None);
+            return Ok(Staging::Kept);
         };
-        let (tx, direct, written) = writing.await.map_err(|e| {
+        let (tx, writer, written) = writing.await.map_err(|e| {
             crate::StoreError::Corrupt(format!("writing an import's rows stopped: {e}"))
         })?;
         self.tx = Some(tx);
-        Ok(Some((direct, written?)))
+        let written = written?;
+        match written {
+            Staging::Kept => *direct = Some(writer),
+            Staging::FromTheStart => pending.clear(),
+        }
+        Ok(written)
     }
 }
 

@@ -446,6 +446,9 @@ pub(crate) fn stored_minutes(minutes: i64) -> Result<u32> {
     u32::try_from(minutes).map_err(|_| crate::StoreError::Corrupt(format!("minutes {minutes}")))
 }
 
+/// Where an assessment import stages its tests, and the table it merges them into.
+const STAGED_TESTS: (&str, &str) = ("staged_tests", "assessment_results");
+
 /// The key of `assessment_results` after the district: the order in which tests are read.
 const RESULT_KEY: &str =
     "student_id, assessment, subject, term_name, test_date, start_seconds, test_id";
@@ -580,13 +583,9 @@ impl SessionImport {
     }
 
     async fn flush(&mut self) -> Result<Staging> {
-        if self.settle().await? == Staging::FromTheStart {
-            // The rows are given again from the file's first.
-            self.pending.clear();
-            return Ok(Staging::FromTheStart);
-        }
-        if self.pending.is_empty() {
-            return Ok(Staging::Kept);
+        let settled = self.settle().await?;
+        if settled == Staging::FromTheStart || self.pending.is_empty() {
+            return Ok(settled);
         }
         if self.direct.is_some() && self.copy.is_none() {
             return self.write_directly().await;
@@ -670,20 +669,13 @@ impl SessionImport {
         Ok(Staging::Kept)
     }
 
-    /// Waits for the direct insert being written, if any: whether its rows (and every row
-    /// before) were kept.
+    /// [`Lent::settle`], then staging from now on when the rows were not kept.
     async fn settle(&mut self) -> Result<Staging> {
-        match self.tx.settle().await? {
-            None => Ok(Staging::Kept),
-            Some((direct, Staging::Kept)) => {
-                self.direct = Some(direct);
-                Ok(Staging::Kept)
-            }
-            Some((_, Staging::FromTheStart)) => {
-                self.stage_from_now().await?;
-                Ok(Staging::FromTheStart)
-            }
+        let staging = self.tx.settle(&mut self.direct, &mut self.pending).await?;
+        if staging == Staging::FromTheStart {
+            self.stage_from_now().await?;
         }
+        Ok(staging)
     }
 
     /// Makes the import stage its rows from now on, its direct rows undone.
@@ -768,13 +760,9 @@ impl SessionImport {
         match self.backend {
             // The copied rows go, as after a merge.
             crate::Backend::Postgres => {
-                crate::imports::finish(
-                    self.tx.into_tx(),
-                    self.backend,
-                    "staged_sessions",
-                    "sessions",
-                )
-                .await?
+                self.tx
+                    .finish(self.backend, "staged_sessions", "sessions")
+                    .await?
             }
             crate::Backend::Sqlite => self.tx.into_tx().commit().await?,
         }
@@ -857,13 +845,9 @@ impl SessionImport {
             audit_id,
         )
         .await?;
-        crate::imports::finish(
-            self.tx.into_tx(),
-            self.backend,
-            "staged_sessions",
-            "sessions",
-        )
-        .await?;
+        self.tx
+            .finish(self.backend, "staged_sessions", "sessions")
+            .await?;
         Ok(counts)
     }
 }
@@ -1065,13 +1049,9 @@ impl AssessmentImport {
     }
 
     async fn flush(&mut self) -> Result<Staging> {
-        if self.settle().await? == Staging::FromTheStart {
-            // The rows are given again from the file's first.
-            self.pending.clear();
-            return Ok(Staging::FromTheStart);
-        }
-        if self.pending.is_empty() {
-            return Ok(Staging::Kept);
+        let settled = self.settle().await?;
+        if settled == Staging::FromTheStart || self.pending.is_empty() {
+            return Ok(settled);
         }
         if self.direct.is_some() && self.copy.is_none() {
             return self.write_directly().await;
@@ -1173,21 +1153,14 @@ impl AssessmentImport {
         Ok(Staging::Kept)
     }
 
-    /// Waits for the direct insert being written, if any: whether its rows (and every row
-    /// before) were kept.
+    /// [`Lent::settle`]; when the rows were not kept, the keys made since the savepoint went
+    /// with it (the district's was made before).
     async fn settle(&mut self) -> Result<Staging> {
-        match self.tx.settle().await? {
-            None => Ok(Staging::Kept),
-            Some((direct, Staging::Kept)) => {
-                self.direct = Some(direct);
-                Ok(Staging::Kept)
-            }
-            Some((_, Staging::FromTheStart)) => {
-                // Keys made since the savepoint went with it; the district's was made before.
-                self.keys = Interned::new(TEXT_KEYS);
-                Ok(Staging::FromTheStart)
-            }
+        let staging = self.tx.settle(&mut self.direct, &mut self.pending).await?;
+        if staging == Staging::FromTheStart {
+            self.keys = Interned::new(TEXT_KEYS);
         }
+        Ok(staging)
     }
 
     /// A test stored before TestIDs were kept (test_id '') takes the TestID of the staged test
@@ -1267,13 +1240,9 @@ impl AssessmentImport {
             if let Some(copy) = self.copy.take() {
                 copy.delete(self.tx.idle()).await?;
             }
-            crate::imports::finish(
-                self.tx.into_tx(),
-                self.backend,
-                "staged_tests",
-                "assessment_results",
-            )
-            .await?;
+            self.tx
+                .finish(self.backend, STAGED_TESTS.0, STAGED_TESTS.1)
+                .await?;
             return Ok(counts);
         }
         if let Some(copy) = self.copy.take() {
@@ -1375,13 +1344,9 @@ impl AssessmentImport {
             audit_id,
         )
         .await?;
-        crate::imports::finish(
-            self.tx.into_tx(),
-            self.backend,
-            "staged_tests",
-            "assessment_results",
-        )
-        .await?;
+        self.tx
+            .finish(self.backend, STAGED_TESTS.0, STAGED_TESTS.1)
+            .await?;
         Ok(counts)
     }
 }
