@@ -130,6 +130,9 @@ impl Interned {
     }
 }
 
+/// How many tutor keys one lookup of [`crate::Store::compact_sessions_of`] names.
+const TUTORS_PER_LOOKUP: usize = 10_000;
+
 impl crate::Store {
     /// [`crate::Store::sessions_by_student`] now, on SQLite, decoded here from `session_rows`
     /// instead of through the `sessions` view: a statement reads every session of a contract,
@@ -156,23 +159,23 @@ impl crate::Store {
                 &binds,
             )
             .await?;
-        // The tutors' ids, one lookup for the few hundred keys of a chunk.
-        let keys: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.2).collect();
-        let tutors: HashMap<i64, String> = if keys.is_empty() {
-            HashMap::new()
-        } else {
-            let keys: Vec<String> = keys.iter().map(i64::to_string).collect();
-            let named: Vec<(i64, String)> = self
-                .bulk_rows(
-                    &format!(
-                        "SELECT key, text FROM text_keys WHERE key IN ({})",
-                        keys.join(", ")
-                    ),
-                    &[],
-                )
-                .await?;
-            named.into_iter().collect()
-        };
+        // The tutors' ids: one lookup for the few hundred keys of a chunk, in lists of at most
+        // `TUTORS_PER_LOOKUP` (a hostile file may name a new tutor on every row).
+        let keys: Vec<i64> = rows
+            .iter()
+            .map(|r| r.2)
+            .collect::<std::collections::BTreeSet<i64>>()
+            .into_iter()
+            .collect();
+        let mut tutors: HashMap<i64, String> = HashMap::new();
+        for some in keys.chunks(TUTORS_PER_LOOKUP) {
+            let some: Vec<String> = some.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT key, text FROM text_keys WHERE key IN ({})",
+                some.join(", ")
+            );
+            tutors.extend(self.bulk_rows::<(i64, String)>(&sql, &[]).await?);
+        }
         let corrupt = |what: String| crate::StoreError::Corrupt(what);
         crate::imports::by_student(rows.into_iter().map(
             |(session_id, student_id, tutor, day, minutes, status, group_size, subject)| {

@@ -551,20 +551,20 @@ impl SessionImport {
     /// Adds one session of a student of `district`, from `line` of the file.
     pub async fn add(&mut self, line: u64, district: &str, session: Session) -> Result<Staging> {
         self.pending.push((line, district.to_string(), session));
-        let direct = self.direct.is_some() || self.tx.busy();
-        if self.pending.len() >= batch_rows(self.copy.is_some(), direct) {
-            return self.flush().await;
+        if !batch_full(self.pending.len(), &self.copy, &self.direct, &self.tx) {
+            return Ok(Staging::Kept);
         }
-        Ok(Staging::Kept)
+        self.flush().await
     }
 
     /// Writes the rows still held; call it after the file's last row, before
     /// [`SessionImport::repeated_sessions`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
-        let staging = match self.flush().await? {
-            Staging::Kept => self.settle().await?,
-            again => again,
-        };
+        // The last batch may still be being written.
+        let mut staging = self.flush().await?;
+        if staging == Staging::Kept {
+            staging = self.settle().await?;
+        }
         if let Some(copy) = &mut self.copy {
             copy.sent().await?;
             let columns = format!("session_id, {}", POSTGRES_SESSIONS.compared);
@@ -852,14 +852,16 @@ impl SessionImport {
     }
 }
 
-/// How many rows an import holds before it writes them: a block of `COPY` on PostgreSQL, one
-/// direct insert, or one staging insert.
-fn batch_rows(copied: bool, direct: bool) -> usize {
-    match (copied, direct) {
-        (true, _) => crate::copy_stage::ROWS,
-        (false, true) => crate::direct::ROWS,
-        (false, false) => BATCH,
-    }
+/// Whether an import holds enough rows (`held`) to write them: a block of `COPY` on
+/// PostgreSQL, one direct insert (the import writes directly while it has its `Direct`, or
+/// while an insert holds its transaction), or one staging insert.
+fn batch_full(held: usize, copy: &Option<CopyStage>, direct: &Option<Direct>, tx: &Lent) -> bool {
+    let rows = match (copy, direct.is_some() || tx.busy()) {
+        (Some(_), _) => crate::copy_stage::ROWS,
+        (None, true) => crate::direct::ROWS,
+        (None, false) => BATCH,
+    };
+    held >= rows
 }
 
 /// The audit log's words for a sessions import of `source`.
@@ -1012,21 +1014,20 @@ impl AssessmentImport {
     /// start time).
     pub async fn add(&mut self, result: AssessmentResult) -> Result<Staging> {
         self.pending.push(result);
-        let direct = self.direct.is_some() || self.tx.busy();
-        let batch = batch_rows(self.copy.is_some(), direct);
-        if self.pending.len() >= batch {
-            return self.flush().await;
+        if !batch_full(self.pending.len(), &self.copy, &self.direct, &self.tx) {
+            return Ok(Staging::Kept);
         }
-        Ok(Staging::Kept)
+        self.flush().await
     }
 
     /// Writes the rows still held; call it after the file's last row, before
     /// [`AssessmentImport::commit`].
     pub async fn rows_done(&mut self) -> Result<Staging> {
-        let staging = match self.flush().await? {
-            Staging::Kept => self.settle().await?,
-            again => again,
-        };
+        // The last batch may still be being written.
+        let mut staging = self.flush().await?;
+        if staging == Staging::Kept {
+            staging = self.settle().await?;
+        }
         if let Some(copy) = &mut self.copy {
             copy.sent().await?;
             // The last row of each test, as staging keeps it.
