@@ -2,7 +2,7 @@
 //! contract, enroll students, compute and finalize a statement. Each one checks the whole input,
 //! then stores it in one transaction or not at all, and returns a report for the caller to show.
 
-use obc_core::corrections::{Corrections, FinalizedRun, PaidStatement};
+use obc_core::corrections::{Corrections, FinalizedRun, PaidLine, PaidStatement};
 use obc_core::engine::{self, PriorPayments, StatementRequest, StudentInput};
 use obc_core::{Contract, Statement};
 use obc_ingest::{
@@ -1034,13 +1034,18 @@ struct FinalizedBefore {
 
 impl FinalizedBefore {
     async fn load(store: &Store, contract_id: &str, before: time::Date) -> Result<FinalizedBefore> {
-        let mut statements = Vec::new();
-        // One statement at a time, parsed as it is inflated to what the correction rule reads.
+        // Each statement parsed as it is inflated to what the correction rule reads, all of
+        // them side by side.
         let mut finalized = store
             .finalized_statements_before(contract_id, before)
             .await?;
-        while let Some((stored, statement)) = finalized.next_parsed::<PaidStatement>().await? {
-            statements.push((stored.contract_version, statement));
+        let mut parsing = Vec::new();
+        while let Some((stored, statement)) = finalized.next_parsing::<PaidLine>().await? {
+            parsing.push((stored.contract_version, statement));
+        }
+        let mut statements = Vec::with_capacity(parsing.len());
+        for (version, statement) in parsing {
+            statements.push((version, statement.await?));
         }
         let mut versions: HashMap<u32, ContractVersion> = HashMap::new();
         for (version, _) in &statements {

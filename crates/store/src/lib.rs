@@ -24,6 +24,7 @@ mod school_attendance;
 mod scope;
 mod statement_content;
 mod statement_digest;
+mod statement_lines;
 mod statements;
 mod upserts;
 mod users;

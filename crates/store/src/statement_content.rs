@@ -70,13 +70,14 @@ pub(crate) fn inflater(
     Ok(DeflateDecoder::new(std::io::Cursor::new(bytes)))
 }
 
-/// The JSON `deflated` holds, parsed as `T` while it is inflated, never held as text.
-pub(crate) fn parse_deflated<T: serde::de::DeserializeOwned>(
+/// The statement `deflated` holds, parsed a line at a time as it is inflated
+/// (crate::statement_lines), never held as text.
+pub(crate) fn parse_deflated<L: serde::de::DeserializeOwned>(
     what: &str,
     deflated: Option<Vec<u8>>,
-) -> Result<T> {
+) -> Result<obc_core::Statement<L>> {
     let text = std::io::BufReader::with_capacity(1 << 16, inflater(what, deflated)?);
-    serde_json::from_reader(text).map_err(|e| corrupt(what, e))
+    crate::statement_lines::parse(text).map_err(|e| corrupt(what, e))
 }
 
 /// The text `deflated` holds; `what` names it in the error when it is missing or damaged.
@@ -101,11 +102,17 @@ mod tests {
     }
 
     #[test]
-    fn deflated_json_parses_as_it_inflates() {
-        let json = format!("[{}1]", "1,".repeat(100_000));
-        let numbers: Vec<u8> = parse_deflated("statement 1", Some(deflate(&json))).unwrap();
-        assert_eq!(numbers.len(), 100_001);
-        let damaged = parse_deflated::<Vec<u8>>("statement 7", Some(vec![0xff; 16]));
+    fn deflated_statements_parse_as_they_inflate() {
+        let line = r#"{"student_id":"s","rule":"r","total":"1.00"}"#;
+        let json = format!(
+            r#"{{"contract_id":"c","contract_version":1,"contract_hash":"h","milestone":"final","milestone_date":"2025-06-30","statement_date":"2025-06-30","contingent":true,"engine_version":"e","inputs_hash":"i","lines":[{}],"totals":{{"students":0,"planned":0,"attended":0,"student_absent":0,"district_cancelled":0,"provider_cancelled":0,"base":"0","contingent":"0","lines_total":"0","paid_before":"0","nte_remaining":"0","nte_cap":null,"statement_total":"0","by_rule":[],"met_target":0,"cost_per_outcome":null}}}}"#,
+            vec![line; 10_000].join(",")
+        );
+        let statement: obc_core::corrections::PaidStatement =
+            parse_deflated("statement 1", Some(deflate(&json))).unwrap();
+        assert_eq!(statement.lines.len(), 10_000);
+        let damaged =
+            parse_deflated::<obc_core::corrections::PaidLine>("statement 7", Some(vec![0xff; 16]));
         assert!(matches!(damaged, Err(StoreError::Corrupt(m)) if m.contains("statement 7")));
     }
 

@@ -544,21 +544,40 @@ impl FinalizedList<'_> {
         Ok(Some(s))
     }
 
-    /// The next statement read as `T` (a reduced statement) straight from its stored bytes,
-    /// inflated as they are parsed: neither the text nor a whole statement is ever held. The
-    /// record's `content_json` is left empty.
-    pub async fn next_parsed<T: serde::de::DeserializeOwned>(
+    /// The next statement with lines read as `L` (a reduced line) straight from its stored
+    /// bytes, inflated and parsed a line at a time (crate::statement_lines): neither the text
+    /// nor a whole statement is ever held. The parse runs on a blocking thread of its own, so a
+    /// caller taking several statements before awaiting them parses them side by side (a
+    /// state's two finalized statements are 2 GB of JSON). The record's `content_json` is left
+    /// empty.
+    pub async fn next_parsing<L: serde::de::DeserializeOwned + Send + 'static>(
         &mut self,
-    ) -> Result<Option<(StoredStatement, T)>> {
+    ) -> Result<
+        Option<(
+            StoredStatement,
+            impl std::future::Future<Output = Result<obc_core::Statement<L>>> + use<L>,
+        )>,
+    > {
         let Some(mut s) = self.records.next() else {
             return Ok(None);
         };
         let what = format!("finalized statement {}", s.id);
-        let parsed = if s.content_json.is_empty() {
-            let deflated = crate::statement_content::deflated(&self.store.pool, s.id).await?;
-            crate::statement_content::parse_deflated(&what, deflated)?
-        } else {
-            serde_json::from_str(&std::mem::take(&mut s.content_json))
+        let text = std::mem::take(&mut s.content_json);
+        let deflated = match text.is_empty() {
+            true => Some(crate::statement_content::deflated(&self.store.pool, s.id).await?),
+            false => None,
+        };
+        let parsing = tokio::task::spawn_blocking({
+            let what = what.clone();
+            move || match deflated {
+                Some(deflated) => crate::statement_content::parse_deflated(&what, deflated),
+                None => crate::statement_lines::parse(text.as_bytes())
+                    .map_err(|e| crate::statement_content::corrupt(&what, e)),
+            }
+        });
+        let parsed = async move {
+            parsing
+                .await
                 .map_err(|e| crate::statement_content::corrupt(&what, e))?
         };
         Ok(Some((s, parsed)))
