@@ -350,3 +350,29 @@ fn a_closing_renders_its_adjustments_and_nte_line_only() {
     let read = Statement::from_json(&closing.to_json()).unwrap();
     assert_eq!(read.to_csv(), csv);
 }
+
+#[test]
+fn lines_by_student_are_sorted_and_a_student_twice_keeps_its_last_line() {
+    let lines = [
+        ("b", ("r1", dec("1"))),
+        ("a", ("r2", dec("2"))),
+        ("b", ("r3", dec("3"))),
+    ];
+    assert_eq!(
+        by_student(lines.into_iter()),
+        [("a", ("r2", dec("2"))), ("b", ("r3", dec("3")))]
+    );
+}
+
+#[test]
+fn base_paid_sums_each_students_amounts_from_zero() {
+    let summed = summed_by_student(vec![
+        ("b", dec("1.50")),
+        ("a", dec("2")),
+        ("b", dec("1.25")),
+    ]);
+    assert_eq!(
+        summed.into_iter().collect::<Vec<_>>(),
+        [("a".to_string(), dec("2")), ("b".to_string(), dec("2.75"))]
+    );
+}

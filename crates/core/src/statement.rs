@@ -404,10 +404,10 @@ impl Statement {
     /// finalization deflates and hashes a state's statement without holding its text.
     pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<String> {
         use std::io::Write;
-        let mut out = crate::engine::HashingWriter::new(out);
+        let mut out = crate::engine::hashing_buffer(out);
         serde_json::to_writer_pretty(&mut out, self)?;
         out.write_all(b"\n")?;
-        Ok(out.finish())
+        crate::engine::finish_hashing(out)
     }
 
     /// Reads a statement from its canonical JSON (as stored at finalization).

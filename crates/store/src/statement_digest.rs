@@ -11,7 +11,7 @@
 
 use crate::{statement_content, Result};
 use futures_util::TryStreamExt;
-use obc_core::engine::HashingWriter;
+use obc_core::engine::{finish_hashing, hashing_buffer, HashingWriter};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use std::io::{BufWriter, Read, Write};
@@ -103,7 +103,7 @@ pub(crate) async fn statement_content(
     .bind(s.1)
     .fetch_optional(&mut *conn)
     .await?;
-    let mut out: Digest = BufWriter::with_capacity(1 << 16, HashingWriter::new(std::io::sink()));
+    let mut out: Digest = hashing_buffer(std::io::sink());
 
     let audit: Option<(String, String, String, String, String)> =
         sqlx::query_as("SELECT at, actor, action, record, detail FROM audit_log WHERE id = $1")
@@ -198,8 +198,7 @@ pub(crate) async fn statement_content(
     let tail = serde_json::to_vec(&(&s.10, &s.11)).expect(HASHING);
     write(&mut out, &tail[1..]);
     raw(&mut out, "}");
-    out.flush().expect(HASHING);
-    Ok(Some(out.into_parts().0.finish()))
+    Ok(Some(finish_hashing(out).expect(HASHING)))
 }
 
 /// Writes `bytes` (UTF-8, possibly cut inside a character: only ASCII is escaped) as the inside
@@ -428,12 +427,11 @@ mod tests {
 
     /// The SHA-256 of `chunks` escaped one after the other.
     fn escaped(chunks: &[&[u8]]) -> String {
-        let mut out = BufWriter::new(HashingWriter::new(std::io::sink()));
+        let mut out = hashing_buffer(std::io::sink());
         for c in chunks {
             escape_into(&mut out, c);
         }
-        out.flush().unwrap();
-        out.into_parts().0.finish()
+        finish_hashing(out).unwrap()
     }
 
     #[test]
