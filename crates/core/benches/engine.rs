@@ -51,7 +51,7 @@ fn students(n: usize, sessions_each: usize) -> Vec<StudentInput> {
                     grade: Grade::parse(&format!("{}", 6 + i % 3)),
                     first_name: String::new(),
                     last_name: String::new(),
-                    flags: Vec::new(),
+                    flags: Default::default(),
                 },
                 enrollment: Enrollment {
                     student_id: id.clone(),

@@ -22,7 +22,75 @@ pub struct Student {
     pub first_name: String,
     pub last_name: String,
     /// Optional targeting and equity flags (english_learner, disability, ...), sorted by name.
-    pub flags: Vec<(String, String)>,
+    pub flags: Flags,
+}
+
+/// A student's targeting and equity flags: (name, value) pairs sorted by name, held once per
+/// distinct set. A roster's students share a few hundred sets, and a million students' flags
+/// held as strings each were a gigabyte of a roster import (docs/SCALE.md). Reads as the
+/// slice of pairs; serializes as the list of pairs it always was.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Flags(std::sync::Arc<[(String, String)]>);
+
+/// Each distinct set of flags read so far, held once: what a roster's reader gives its students.
+#[derive(Default)]
+pub struct FlagSets(std::collections::HashSet<Flags>);
+
+impl FlagSets {
+    /// The set of `pairs` (sorted by name), shared with every student given the same.
+    pub fn of(&mut self, pairs: Vec<(String, String)>) -> Flags {
+        if let Some(known) = self.0.get(pairs.as_slice()) {
+            return known.clone();
+        }
+        let flags = Flags::from(pairs);
+        self.0.insert(flags.clone());
+        flags
+    }
+}
+
+impl std::borrow::Borrow<[(String, String)]> for Flags {
+    fn borrow(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Flags {
+    type Target = [(String, String)];
+    fn deref(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+impl From<Vec<(String, String)>> for Flags {
+    fn from(pairs: Vec<(String, String)>) -> Flags {
+        Flags(pairs.into())
+    }
+}
+
+impl FromIterator<(String, String)> for Flags {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Flags {
+        Flags(pairs.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a Flags {
+    type Item = &'a (String, String);
+    type IntoIter = std::slice::Iter<'a, (String, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Serialize for Flags {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Flags {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Flags, D::Error> {
+        Vec::<(String, String)>::deserialize(deserializer).map(Flags::from)
+    }
 }
 
 /// What happened to one planned session (SPEC 3.3).
@@ -420,5 +488,22 @@ mod tests {
         assert_eq!(session_fit("", "Mathematics", 1), SessionFit::Counts);
         assert_eq!(session_fit("  ", "Mathematics", 2), SessionFit::Ambiguous);
         assert_eq!(session_fit("", "Reading", 5), SessionFit::Ambiguous);
+    }
+
+    #[test]
+    fn flags_are_shared_per_set_and_serialize_as_their_pairs() {
+        let pairs = |v: &str| vec![("ell".to_string(), v.to_string())];
+        let mut sets = FlagSets::default();
+        let (a, b, c) = (
+            sets.of(pairs("Y")),
+            sets.of(pairs("Y")),
+            sets.of(pairs("N")),
+        );
+        assert!(std::sync::Arc::ptr_eq(&a.0, &b.0));
+        assert_ne!(a, c);
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, serde_json::to_string(&pairs("Y")).unwrap());
+        assert_eq!(serde_json::from_str::<Flags>(&json).unwrap(), a);
+        assert!(Flags::default().is_empty());
     }
 }

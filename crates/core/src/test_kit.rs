@@ -87,7 +87,7 @@ pub fn kid(id: &str) -> Kid {
                 grade: Grade::parse("6"),
                 first_name: "Ana".into(),
                 last_name: format!("Diaz-{id}"),
-                flags: vec![],
+                flags: Default::default(),
             },
             enrollment: Enrollment {
                 student_id: id.into(),

@@ -12,7 +12,7 @@
 
 use crate::csvfile::{key, parse_term_name, split_list, CsvFile, Row, TERM_NAME};
 use crate::{ImportError, ImportErrors};
-use obc_core::{Grade, School, Student};
+use obc_core::{FlagSets, Flags, Grade, School, Student};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -290,6 +290,7 @@ fn read_plain<R: Read>(
     let mut schools: BTreeMap<String, String> = BTreeMap::new();
     let mut students = Vec::new();
     let mut seen = Seen::default();
+    let mut flag_sets = FlagSets::default();
     while let Some(row) = file.next_row() {
         let row = match row {
             Ok(r) => r,
@@ -308,7 +309,7 @@ fn read_plain<R: Read>(
                 grade: self::grade(&row, grade, row.get(grade))?,
                 first_name: row.get(first).to_string(),
                 last_name: row.get(last).to_string(),
-                flags: row_flags(&row, &flags),
+                flags: flag_sets.of(row_flags(&row, &flags)),
             })
         })();
         match parsed {
@@ -368,6 +369,7 @@ fn read_students_by_school<R: Read>(
     let mut schools: BTreeMap<String, School> = BTreeMap::new();
     // The latest row of each student: (term order, student).
     let mut latest: HashMap<String, ((u32, u8), Student)> = HashMap::new();
+    let mut flag_sets = FlagSets::default();
     while let Some(row) = file.next_row() {
         let row = match row {
             Ok(r) => r,
@@ -396,7 +398,7 @@ fn read_students_by_school<R: Read>(
                     grade: self::grade(&row, grade, row.get(grade))?,
                     first_name: row.opt(first).to_string(),
                     last_name: row.opt(last).to_string(),
-                    flags: student_flags,
+                    flags: flag_sets.of(student_flags),
                 },
             ))
         })();
@@ -855,11 +857,9 @@ fn read_roles(source: &mut dyn Source, errors: &mut ImportErrors) -> Option<Role
 }
 
 /// `demographics.csv`: user sourcedId -> flags (sorted).
-fn read_demographics(
-    source: &mut dyn Source,
-    errors: &mut ImportErrors,
-) -> HashMap<String, Vec<(String, String)>> {
+fn read_demographics(source: &mut dyn Source, errors: &mut ImportErrors) -> HashMap<String, Flags> {
     let mut out = HashMap::new();
+    let mut flag_sets = FlagSets::default();
     let Some(mut f) = open_csv(source, "demographics.csv", errors) else {
         return out;
     };
@@ -890,7 +890,10 @@ fn read_demographics(
     while let Some(row) = f.next_row() {
         match row {
             Ok(row) if !deleted(&row, status) => {
-                out.insert(row.get(id).to_string(), row_flags(&row, &flags));
+                out.insert(
+                    row.get(id).to_string(),
+                    flag_sets.of(row_flags(&row, &flags)),
+                );
             }
             Ok(_) => {}
             Err(e) => errors.push(e),
@@ -899,13 +902,12 @@ fn read_demographics(
     out
 }
 
-/// The students of `users.csv`. Each takes its flags out of `demographics` rather than a copy:
-/// a million students' flags are held once.
+/// The students of `users.csv`, each with its set of flags from `demographics`.
 fn read_users(
     source: &mut dyn Source,
     orgs: &Orgs,
     roles: Option<Roles>,
-    mut demographics: HashMap<String, Vec<(String, String)>>,
+    mut demographics: HashMap<String, Flags>,
     errors: &mut ImportErrors,
 ) -> Vec<Student> {
     let roles = roles.as_ref();
@@ -1323,7 +1325,7 @@ mod tests {
             ("Jeffrey", "Koolstra")
         );
         assert_eq!(
-            s.flags,
+            s.flags.to_vec(),
             [
                 ("ethnicity".to_string(), "Hispanic or Latino".to_string()),
                 ("gender".to_string(), "M".to_string())
@@ -1365,11 +1367,11 @@ mod tests {
         assert_eq!(r.students[0].id, "s1");
         assert_eq!(r.students[0].grade, Some(Grade::Level(5)));
         assert_eq!(
-            r.students[0].flags,
+            r.students[0].flags.to_vec(),
             [("economically_disadvantaged".to_string(), "N".to_string())]
         );
         assert_eq!(
-            r.students[1].flags,
+            r.students[1].flags.to_vec(),
             [("english_learner".to_string(), "Y".to_string())]
         );
         assert_eq!(

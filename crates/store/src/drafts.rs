@@ -201,7 +201,7 @@ mod tests {
             grade: obc_core::Grade::parse(grade),
             first_name: "A".into(),
             last_name: "B".into(),
-            flags: Vec::new(),
+            flags: Default::default(),
         };
         store
             .import_roster("t", "f", district, "D", &[school], &[student])

@@ -359,18 +359,27 @@ impl Store {
                 &binds,
             )
             .await?;
+        // Each distinct set of flags parsed once, and shared by the students that have it.
+        let mut flag_sets: HashMap<String, obc_core::Flags> = HashMap::new();
         Ok(rows
             .into_iter()
             .map(|(id, school_id, grade, first_name, last_name, flags)| {
-                let flags: std::collections::BTreeMap<String, String> =
-                    serde_json::from_str(&flags).unwrap_or_default();
+                let flags = match flag_sets.get(&flags) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let pairs: std::collections::BTreeMap<String, String> =
+                            serde_json::from_str(&flags).unwrap_or_default();
+                        let set: obc_core::Flags = pairs.into_iter().collect();
+                        flag_sets.entry(flags).or_insert(set).clone()
+                    }
+                };
                 let student = Student {
                     id: id.clone(),
                     school_id,
                     grade: grade.as_deref().and_then(Grade::parse),
                     first_name,
                     last_name,
-                    flags: flags.into_iter().collect(),
+                    flags,
                 };
                 (id, student)
             })
@@ -390,7 +399,7 @@ mod tests {
             grade: Grade::parse(grade),
             first_name: "A".into(),
             last_name: "B".into(),
-            flags: vec![("english_learner".into(), "Y".into())],
+            flags: vec![("english_learner".into(), "Y".into())].into(),
         }
     }
 
@@ -504,7 +513,7 @@ mod tests {
             let first = store.last_audit_id().await.unwrap();
             students[700].last_name = "C".into();
             // A changed flag set is a change too (SQLite stores it by key, see `flag_sets`).
-            students[701].flags = vec![("english_learner".into(), "N".into())];
+            students[701].flags = vec![("english_learner".into(), "N".into())].into();
             let r = store
                 .import_roster("t", "f", "d1", "D", &schools, &students)
                 .await
@@ -615,7 +624,7 @@ mod tests {
             let all = store.students("d1").await.unwrap();
             assert_eq!(all["1"].grade, Some(Grade::Level(7)));
             assert_eq!(
-                all["1"].flags,
+                all["1"].flags.to_vec(),
                 vec![("english_learner".to_string(), "Y".to_string())]
             );
             assert_eq!(

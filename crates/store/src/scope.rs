@@ -134,7 +134,7 @@ impl Store {
             return Ok(None);
         };
         if provider_filter.is_some() {
-            student.flags.clear();
+            student.flags = Default::default();
         }
         type Row = (
             String,

@@ -130,7 +130,7 @@ mod import_tests {
             grade: Grade::parse(grade),
             first_name: "A".into(),
             last_name: "B".into(),
-            flags: Vec::new(),
+            flags: Default::default(),
         }
     }
 

@@ -527,7 +527,7 @@ fn example_student(contract: &Contract, scenario: &Scenario) -> StudentInput {
             grade: None,
             first_name: String::new(),
             last_name: String::new(),
-            flags: vec![],
+            flags: Default::default(),
         },
         enrollment: Enrollment {
             student_id: EXAMPLE_ID.into(),

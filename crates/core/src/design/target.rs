@@ -308,7 +308,7 @@ mod tests {
             subject: "mathematics".into(),
             term: "Fall 2024-2025".into(),
             cut,
-            flags: vec![],
+            flags: Default::default(),
             max_per_school: None,
         }
     }

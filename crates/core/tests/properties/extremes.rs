@@ -209,7 +209,7 @@ fn input(index: usize, (sessions, rows, _): &Kid) -> StudentInput {
             grade: Grade::parse("6"),
             first_name: "F".into(),
             last_name: "L".into(),
-            flags: vec![],
+            flags: Default::default(),
         },
         enrollment: Enrollment {
             student_id: id.clone(),

@@ -376,7 +376,7 @@ fn student_input(index: usize, p: &StudentParams) -> StudentInput {
             grade: Grade::parse(GRADES[p.grade]),
             first_name: "F".into(),
             last_name: "L".into(),
-            flags: vec![],
+            flags: Default::default(),
         },
         enrollment: Enrollment {
             student_id: id.clone(),

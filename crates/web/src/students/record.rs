@@ -134,7 +134,7 @@ pub(super) async fn student_page(
         school: s.school_id.clone(),
         grade: s.grade.as_ref().map(|g| g.to_string()).unwrap_or_default(),
         show_flags: viewer.role() != Role::Provider,
-        flags: s.flags.clone(),
+        flags: s.flags.to_vec(),
         factors,
         sessions: record.sessions.iter().map(SessionRow::of).collect(),
         unenrolled_sessions: record
@@ -204,7 +204,7 @@ pub(super) async fn student_api(
                 term: t.term_name.clone(),
             })
             .collect(),
-        flags: (viewer.role() != Role::Provider).then(|| s.flags.clone().into_iter().collect()),
+        flags: (viewer.role() != Role::Provider).then(|| s.flags.iter().cloned().collect()),
     }))
 }
 
