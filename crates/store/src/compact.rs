@@ -98,6 +98,11 @@ impl Interned {
         }
     }
 
+    /// The key of `text` when this import has met it already: no query.
+    pub(crate) fn cached(&self, text: &str) -> Option<i64> {
+        self.keys.get(text).copied()
+    }
+
     /// The key of `text`, stored first if new: one query for a text an earlier import
     /// stored, two for a new one.
     pub(crate) async fn key(&mut self, tx: &mut Tx, text: &str) -> Result<i64> {
