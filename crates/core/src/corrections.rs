@@ -153,7 +153,8 @@ pub(crate) fn corrections(finalized: &[&PaidStatement], recomputed: &[Recomputed
         // order, once: the three lists are sorted, so they are merged.
         let (mut w, mut n, mut a) = (0, 0, 0);
         loop {
-            let next = [was.get(w).map(|l| l.0), now.get(n).map(|l| l.0)]
+            let heads = [was.get(w).map(|l| l.0), now.get(n).map(|l| l.0)];
+            let next = heads
                 .into_iter()
                 .chain([adjusted.get(a).copied()])
                 .flatten()

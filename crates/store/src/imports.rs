@@ -616,24 +616,47 @@ impl SessionImport {
             SQLITE_SESSIONS.compared,
             crate::values(self.backend, self.pending.len(), 10)
         );
-        let (_, args) = self.bind_pending(true).await?;
+        let keys = self.keys_of_pending().await?;
+        let (_, args) = self.bind_pending(keys, true)?;
         sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
             .execute(&mut **self.tx.idle())
             .await?;
         Ok(Staging::Kept)
     }
 
-    /// The held rows bound as SQLite keeps them, with their lines' numbers when `lines`; their
-    /// districts' and tutors' texts get keys first when new. Also how many rows.
-    async fn bind_pending(&mut self, lines: bool) -> Result<(usize, AnyArguments)> {
+    /// The keys of the held rows' districts and tutors, in their order; a text met for the
+    /// first time is stored (the transaction must be idle).
+    async fn keys_of_pending(&mut self) -> Result<Vec<(i64, i64)>> {
+        let mut keys = Vec::with_capacity(self.pending.len());
+        for (_, district, s) in &self.pending {
+            let district = self.keys.key(self.tx.idle(), district).await?;
+            keys.push((district, self.keys.key(self.tx.idle(), &s.tutor_id).await?));
+        }
+        Ok(keys)
+    }
+
+    /// [`SessionImport::keys_of_pending`] when this import has met every text already: no
+    /// query, so the transaction may be busy.
+    fn known_keys_of_pending(&self) -> Option<Vec<(i64, i64)>> {
+        let known = |text: &str| self.keys.cached(text);
+        (self.pending.iter())
+            .map(|(_, district, s)| Some((known(district)?, known(&s.tutor_id)?)))
+            .collect()
+    }
+
+    /// The held rows bound as SQLite keeps them with their districts' and tutors' `keys`, and
+    /// their lines' numbers when `lines`. Also how many rows.
+    fn bind_pending(
+        &mut self,
+        keys: Vec<(i64, i64)>,
+        lines: bool,
+    ) -> Result<(usize, AnyArguments)> {
         let rows = self.pending.len();
         let mut args = AnyArguments::default();
-        for (line, district, s) in std::mem::take(&mut self.pending) {
+        for ((line, _, s), keys) in std::mem::take(&mut self.pending).into_iter().zip(keys) {
             let line = i64::try_from(line).unwrap_or(i64::MAX);
             let then: &[i64] = if lines { &[line] } else { &[] };
-            let district = self.keys.key(self.tx.idle(), &district).await?;
-            let tutor = self.keys.key(self.tx.idle(), &s.tutor_id).await?;
-            encode_session(&mut args, then, (district, tutor), s)?;
+            encode_session(&mut args, then, keys, s)?;
         }
         Ok((rows, args))
     }
@@ -643,24 +666,13 @@ impl SessionImport {
     /// transaction, so such a batch is bound once it is settled). Binding 2,000 rows took a
     /// fifth of the time between two inserts, with SQLite waiting.
     fn bound_while_writing(&mut self) -> Result<Option<(usize, AnyArguments)>> {
-        let known = |text: &str| self.keys.cached(text);
-        let all_known = self
-            .pending
-            .iter()
-            .all(|(_, district, s)| known(district).is_some() && known(&s.tutor_id).is_some());
-        if self.copy.is_some() || !self.tx.busy() || self.pending.is_empty() || !all_known {
+        if self.copy.is_some() || !self.tx.busy() || self.pending.is_empty() {
             return Ok(None);
         }
-        let rows = self.pending.len();
-        let mut args = AnyArguments::default();
-        for (_, district, s) in std::mem::take(&mut self.pending) {
-            let keys = (known(&district), known(&s.tutor_id));
-            let (Some(district), Some(tutor)) = keys else {
-                unreachable!("every key was known")
-            };
-            encode_session(&mut args, &[], (district, tutor), s)?;
+        match self.known_keys_of_pending() {
+            Some(keys) => self.bind_pending(keys, false).map(Some),
+            None => Ok(None),
         }
-        Ok(Some((rows, args)))
     }
 
     /// Writes the held rows (or those `bound` already) to `session_rows` (crate::direct) while
@@ -670,7 +682,10 @@ impl SessionImport {
     async fn write_directly(&mut self, bound: Option<(usize, AnyArguments)>) -> Result<Staging> {
         let bound = match bound {
             Some(bound) => bound,
-            None => self.bind_pending(false).await?,
+            None => {
+                let keys = self.keys_of_pending().await?;
+                self.bind_pending(keys, false)?
+            }
         };
         let Some(direct) = self.direct.take() else {
             unreachable!("called for a direct import")
@@ -867,9 +882,6 @@ impl SessionImport {
     }
 }
 
-/// Whether an import holds enough rows (`held`) to write them: a block of `COPY` on
-/// PostgreSQL, one direct insert (the import writes directly while it has its `Direct`, or
-/// while an insert holds its transaction), or one staging insert.
 /// Binds session `s` as SQLite keeps it: its id, the numbers `then`, and the columns of
 /// `compared`, its district's and tutor's texts by their `keys`.
 fn encode_session(
@@ -895,6 +907,9 @@ fn encode_session(
     bound.map_err(|e| crate::StoreError::Db(sqlx::Error::Encode(e)))
 }
 
+/// Whether an import holds enough rows (`held`) to write them: a block of `COPY` on
+/// PostgreSQL, one direct insert (the import writes directly while it has its `Direct`, or
+/// while an insert holds its transaction), or one staging insert.
 fn batch_full(held: usize, copy: &Option<CopyStage>, direct: &Option<Direct>, tx: &Lent) -> bool {
     let rows = match (copy, direct.is_some() || tx.busy()) {
         (Some(_), _) => crate::copy_stage::ROWS,
